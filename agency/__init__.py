@@ -1,0 +1,1 @@
+"""agency package (see README)."""

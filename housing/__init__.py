@@ -1,0 +1,1 @@
+"""The ``housing`` command line, assembling the commands of every package."""

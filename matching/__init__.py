@@ -1,0 +1,1 @@
+"""housing-match: the matching core (pure: an Instance in, a Result out)."""

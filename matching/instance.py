@@ -1,0 +1,687 @@
+"""Frozen instance types and their JSON I/O (``housing-match/instance@1``).
+
+An :class:`Instance` is immutable. It is built by :func:`load_instance` /
+:func:`instance_from_dict`, which check every record and report *all* the errors at
+once, each naming the record and the field. What-if variants come from
+:meth:`Instance.replace`.
+
+Money is integer euro cents. The affordability ratio is kept as the exact
+:class:`~decimal.Decimal` written in the file, so that ``pay`` is computed exactly as
+the spec requires.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+INSTANCE_FORMAT = "housing-match/instance@1"
+
+Gender = Literal["F", "M", "X"]
+GENDERS: tuple[Gender, ...] = ("F", "M", "X")
+UnitKind = Literal["dwelling", "bed"]
+UNIT_KINDS: tuple[UnitKind, ...] = ("dwelling", "bed")
+ObjectiveUnit = Literal["persons", "households"]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem in an instance: which record, which field, what is wrong."""
+
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.message}"
+
+
+class InstanceError(ValueError):
+    """An instance that breaks the format; ``errors`` lists every problem found."""
+
+    def __init__(self, errors: Sequence[FieldError], source: str | None = None) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        self.source = source
+        where = f" in {source}" if source else ""
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"{len(self.errors)} error(s){where}:\n{lines}")
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A WGS-84 position in decimal degrees."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The round's policy parameters (see the spec)."""
+
+    affordability_ratio: Decimal = Decimal("0.30")
+    max_contribution_cents: int = 30000
+    contribution_months: int = 12
+    circuity: float = 1.3
+    objective_unit: ObjectiveUnit = "persons"
+
+    def pay(self, income_cents: int) -> int:
+        """What a household pays each month: ``floor(ratio * income)``, exactly."""
+        return int((self.affordability_ratio * income_cents).to_integral_value(ROUND_FLOOR))
+
+
+@dataclass(frozen=True, slots=True)
+class Fund:
+    """A budget line paying rent contributions."""
+
+    id: str
+    budget_cents: int
+    eligible_tags: tuple[str, ...] = ()
+
+    def eligible(self, tags: Iterable[str]) -> bool:
+        """A fund pays for a beneficiary when it has no tags or shares one."""
+        return not self.eligible_tags or bool(set(self.eligible_tags).intersection(tags))
+
+
+@dataclass(frozen=True, slots=True)
+class Beneficiary:
+    """A household taken in charge by the agency."""
+
+    id: str
+    adults: int
+    minors: int
+    gender: Gender
+    income_cents: int
+    work: Point
+    max_commute_km: float
+    needs_step_free: bool = False
+    priority: int = 1
+    accepts: tuple[UnitKind, ...] = ("dwelling", "bed")
+    tags: tuple[str, ...] = ()
+
+    @property
+    def persons(self) -> int:
+        return self.adults + self.minors
+
+    @property
+    def single_adult(self) -> bool:
+        return self.adults == 1 and self.minors == 0
+
+
+def legal_max_occupants(area_m2: float, bedrooms: int) -> int:
+    """Most occupants the Italian occupancy standard (DM 5 July 1975) allows.
+
+    14 m² for each of the first four persons and 10 m² for each further one; a studio
+    (``bedrooms == 0``) needs 28 m² for one person and 38 m² for two, and holds at most two.
+    """
+    if bedrooms == 0:
+        if area_m2 >= 38:
+            return 2
+        return 1 if area_m2 >= 28 else 0
+    if area_m2 < 14 * 4:
+        return math.floor(area_m2 / 14 + 1e-9)
+    return 4 + math.floor((area_m2 - 56) / 10 + 1e-9)
+
+
+@dataclass(frozen=True, slots=True)
+class Dwelling:
+    """A whole flat for one household."""
+
+    id: str
+    lat: float
+    lon: float
+    area_m2: float
+    bedrooms: int
+    rent_cents: int
+    step_free: bool = False
+    max_occupants: int | None = None
+    children_ok: bool = True
+
+    @property
+    def legal_max(self) -> int:
+        return legal_max_occupants(self.area_m2, self.bedrooms)
+
+    @property
+    def capacity(self) -> int:
+        """``min(legal_max, max_occupants)``: the spec's ``max_occupants(d)``."""
+        if self.max_occupants is None:
+            return self.legal_max
+        return min(self.legal_max, self.max_occupants)
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A room of a shared flat; each bed goes to one single adult."""
+
+    id: str
+    beds: int
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFlat:
+    """A co-housing flat whose rooms hold beds."""
+
+    id: str
+    lat: float
+    lon: float
+    rent_per_bed_cents: int
+    step_free: bool = False
+    rooms: tuple[Room, ...] = ()
+
+    @property
+    def beds(self) -> int:
+        return sum(r.beds for r in self.rooms)
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A placement already agreed (an accepted offer): it must stay."""
+
+    beneficiary: str
+    unit: str
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Forbidden:
+    """A (beneficiary, unit) pair that staff excluded."""
+
+    beneficiary: str
+    unit: str
+
+
+# --------------------------------------------------------------------------- instance
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One allocation round: who, what, which money, and what is already decided."""
+
+    name: str
+    policy: Policy
+    funds: tuple[Fund, ...]
+    beneficiaries: tuple[Beneficiary, ...]
+    dwellings: tuple[Dwelling, ...]
+    shared_flats: tuple[SharedFlat, ...]
+    pinned: tuple[Pin, ...] = ()
+    forbidden: tuple[Forbidden, ...] = ()
+    def __post_init__(self) -> None:
+        errors = check_references(self.funds, self.beneficiaries, self.dwellings,
+                                  self.shared_flats, self.pinned, self.forbidden)
+        if errors:
+            raise InstanceError(errors, source=self.name)
+
+    # -- lookups ----------------------------------------------------------------------
+
+    @cached_property
+    def beneficiary_index(self) -> dict[str, int]:
+        return {b.id: i for i, b in enumerate(self.beneficiaries)}
+
+    @cached_property
+    def unit_index(self) -> dict[str, int]:
+        """Units indexed dwellings first, then shared flats (the engine's unit order)."""
+        ids = [d.id for d in self.dwellings] + [f.id for f in self.shared_flats]
+        return {u: i for i, u in enumerate(ids)}
+
+    @property
+    def n_units(self) -> int:
+        return len(self.dwellings) + len(self.shared_flats)
+
+    def unit_id(self, index: int) -> str:
+        nd = len(self.dwellings)
+        return self.dwellings[index].id if index < nd else self.shared_flats[index - nd].id
+
+    def is_dwelling(self, unit_id: str) -> bool:
+        return self.unit_index.get(unit_id, len(self.dwellings)) < len(self.dwellings)
+
+    def beneficiary(self, beneficiary_id: str) -> Beneficiary:
+        return self.beneficiaries[self.beneficiary_index[beneficiary_id]]
+
+    def dwelling(self, unit_id: str) -> Dwelling:
+        return self.dwellings[self.unit_index[unit_id]]
+
+    def shared_flat(self, unit_id: str) -> SharedFlat:
+        return self.shared_flats[self.unit_index[unit_id] - len(self.dwellings)]
+
+    def fund(self, fund_id: str) -> Fund:
+        return next(f for f in self.funds if f.id == fund_id)
+
+    def weight(self, b: Beneficiary) -> int:
+        """``priority * persons`` (objective unit persons) or ``priority`` (households)."""
+        if self.policy.objective_unit == "persons":
+            return b.priority * b.persons
+        return b.priority
+
+    def replace(self, **changes: Any) -> Instance:
+        """A copy with some fields changed (checked again), for what-if variants."""
+        return dataclasses.replace(self, **changes)
+
+    # -- I/O --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return instance_to_dict(self)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_references(
+    funds: Sequence[Fund], beneficiaries: Sequence[Beneficiary], dwellings: Sequence[Dwelling],
+    shared_flats: Sequence[SharedFlat], pinned: Sequence[Pin], forbidden: Sequence[Forbidden],
+) -> list[FieldError]:
+    """Every cross-record error (duplicate ids, dangling references).
+
+    Per-field errors are caught while parsing; this covers what only the whole
+    instance can show, and runs also on instances built in code.
+    """
+    errors: list[FieldError] = []
+
+    def dup(kind: str, ids: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        for i in ids:
+            if i in seen:
+                errors.append(FieldError(f"{kind} {i}", "id", "duplicate id"))
+            seen.add(i)
+        return seen
+
+    dup("fund", (f.id for f in funds))
+    bids = dup("beneficiary", (b.id for b in beneficiaries))
+    dup("unit", [d.id for d in dwellings] + [f.id for f in shared_flats])
+    dwelling_ids = {d.id for d in dwellings}
+    flats = {f.id: f for f in shared_flats}
+    for f in shared_flats:
+        seen_rooms: set[str] = set()
+        for r in f.rooms:
+            if r.id in seen_rooms:
+                errors.append(FieldError(f"shared_flat {f.id}", f"rooms[{r.id}].id",
+                                         "duplicate room id"))
+            seen_rooms.add(r.id)
+    pinned_b: set[str] = set()
+    for k, p in enumerate(pinned):
+        rec = f"pinned[{k}]"
+        if p.beneficiary not in bids:
+            errors.append(FieldError(rec, "beneficiary", f"unknown beneficiary {p.beneficiary!r}"))
+        elif p.beneficiary in pinned_b:
+            errors.append(FieldError(rec, "beneficiary", f"{p.beneficiary!r} is pinned twice"))
+        pinned_b.add(p.beneficiary)
+        if p.unit in dwelling_ids:
+            if p.room is not None:
+                errors.append(FieldError(rec, "room", f"{p.unit!r} is a dwelling, it has no rooms"))
+        elif p.unit in flats:
+            if p.room is not None and p.room not in {r.id for r in flats[p.unit].rooms}:
+                errors.append(FieldError(rec, "room", f"room {p.room!r} is not in flat {p.unit!r}"))
+        else:
+            errors.append(FieldError(rec, "unit", f"unknown unit {p.unit!r}"))
+    for k, fb in enumerate(forbidden):
+        rec = f"forbidden[{k}]"
+        if fb.beneficiary not in bids:
+            errors.append(FieldError(rec, "beneficiary", f"unknown beneficiary {fb.beneficiary!r}"))
+        if fb.unit not in dwelling_ids and fb.unit not in flats:
+            errors.append(FieldError(rec, "unit", f"unknown unit {fb.unit!r}"))
+    return errors
+
+
+class _Reader:
+    """Reads one JSON record, collecting every field error instead of stopping."""
+
+    def __init__(self, errors: list[FieldError], record: str, data: Any,
+                 prefix: str = "") -> None:
+        self.errors = errors
+        self.record = record
+        self.prefix = prefix
+        self.ok = isinstance(data, Mapping)
+        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        if not self.ok:
+            self.fail("", "must be an object")
+
+    def fail(self, name: str, message: str) -> None:
+        where = f"{self.prefix}.{name}" if self.prefix and name else (self.prefix or name)
+        self.errors.append(FieldError(self.record, where or "(record)", message))
+
+    def _get(self, name: str, default: Any, required: bool) -> tuple[bool, Any]:
+        if name not in self.data or (self.data[name] is None and default is not None):
+            if required:
+                self.fail(name, "is required")
+                return False, default
+            return False, default
+        return True, self.data[name]
+
+    def string(self, name: str, default: str | None = None) -> str:
+        present, v = self._get(name, default, default is None)
+        if not present:
+            return default or ""
+        if not isinstance(v, str) or not v.strip():
+            self.fail(name, f"must be a non-empty string, got {v!r}")
+            return default or ""
+        return v
+
+    def integer(self, name: str, default: int | None = None, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+        present, v = self._get(name, default, default is None)
+        if not present:
+            return default if default is not None else 0
+        if isinstance(v, Decimal) and v == v.to_integral_value():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.fail(name, f"must be an integer, got {_show(v)}")
+            return default if default is not None else 0
+        if minimum is not None and v < minimum:
+            self.fail(name, f"must be at least {minimum}, got {v}")
+        if maximum is not None and v > maximum:
+            self.fail(name, f"must be at most {maximum}, got {v}")
+        return v
+
+    def optional_integer(self, name: str, minimum: int) -> int | None:
+        v = self.data.get(name)
+        if v is None:
+            return None
+        return self.integer(name, minimum=minimum)
+
+    def number(self, name: str, default: float | None = None, minimum: float | None = None,
+               maximum: float | None = None, exclusive_minimum: bool = False) -> float:
+        present, v = self._get(name, default, default is None)
+        if not present:
+            return default if default is not None else 0.0
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            self.fail(name, f"must be a number, got {_show(v)}")
+            return default if default is not None else 0.0
+        x = float(v)
+        if not math.isfinite(x):
+            self.fail(name, f"must be finite, got {v}")
+        elif minimum is not None and (x <= minimum if exclusive_minimum else x < minimum):
+            self.fail(name, f"must be {'greater than' if exclusive_minimum else 'at least'} "
+                      f"{minimum}, got {v}")
+        elif maximum is not None and x > maximum:
+            self.fail(name, f"must be at most {maximum}, got {v}")
+        return x
+
+    def decimal(self, name: str, default: Decimal) -> Decimal:
+        present, v = self._get(name, default, False)
+        if not present:
+            return default
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            self.fail(name, f"must be a number, got {_show(v)}")
+            return default
+        d = Decimal(str(v)) if isinstance(v, float) else Decimal(v)
+        if not d.is_finite() or d < 0 or d > 1:
+            self.fail(name, f"must be between 0 and 1, got {v}")
+            return default
+        return d
+
+    def boolean(self, name: str, default: bool) -> bool:
+        present, v = self._get(name, default, False)
+        if not present:
+            return default
+        if not isinstance(v, bool):
+            self.fail(name, f"must be true or false, got {_show(v)}")
+            return default
+        return v
+
+    def choice(self, name: str, options: Sequence[str], default: str | None = None) -> Any:
+        present, v = self._get(name, default, default is None)
+        if not present:
+            return default if default is not None else options[0]
+        if v not in options:
+            self.fail(name, f"must be one of {', '.join(options)}, got {_show(v)}")
+            return default if default is not None else options[0]
+        return v
+
+    def string_list(self, name: str, options: Sequence[str] | None = None) -> tuple[str, ...]:
+        v = self.data.get(name)
+        if v is None:
+            return ()
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            self.fail(name, f"must be a list of non-empty strings, got {_show(v)}")
+            return ()
+        if options is not None:
+            bad = [x for x in v if x not in options]
+            if bad:
+                self.fail(name, f"unknown value(s) {', '.join(map(repr, bad))}; "
+                          f"allowed: {', '.join(options)}")
+                return tuple(x for x in v if x in options)
+        return tuple(dict.fromkeys(v))
+
+    def records(self, name: str, required: bool = True) -> list[Any]:
+        v = self.data.get(name)
+        if v is None:
+            if required:
+                self.fail(name, "is required (a list)")
+            return []
+        if not isinstance(v, list):
+            self.fail(name, f"must be a list, got {_show(v)}")
+            return []
+        return v
+
+
+def _unit_kinds(values: tuple[str, ...]) -> tuple[UnitKind, ...]:
+    return tuple(k for k in UNIT_KINDS for v in values if v == k)
+
+
+def _show(v: Any) -> str:
+    text = json.dumps(v, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _record_name(kind: str, k: int, data: Any) -> str:
+    if isinstance(data, Mapping) and isinstance(data.get("id"), str) and data["id"]:
+        return f"{kind} {data['id']}"
+    return f"{kind}[{k}]"
+
+
+def _lat_lon(r: _Reader, lat: str = "lat", lon: str = "lon") -> tuple[float, float]:
+    return (r.number(lat, minimum=-90.0, maximum=90.0),
+            r.number(lon, minimum=-180.0, maximum=180.0))
+
+
+def instance_from_dict(data: Any, source: str | None = None) -> Instance:
+    """Build an :class:`Instance` from the parsed JSON, listing every error at once.
+
+    Raises
+    ------
+    InstanceError
+        With one :class:`FieldError` per problem, each naming the record and field.
+    """
+    errors: list[FieldError] = []
+    top = _Reader(errors, "instance", data)
+    if not top.ok:
+        raise InstanceError(errors, source)
+    fmt = top.data.get("format")
+    if fmt != INSTANCE_FORMAT:
+        top.fail("format", f"must be {INSTANCE_FORMAT!r}, got {_show(fmt)}")
+    name = top.string("name", default="unnamed")
+
+    pr = _Reader(errors, "policy", top.data.get("policy", {}))
+    policy = Policy(
+        affordability_ratio=pr.decimal("affordability_ratio", Decimal("0.30")),
+        max_contribution_cents=pr.integer("max_contribution_cents", 30000, minimum=0),
+        contribution_months=pr.integer("contribution_months", 12, minimum=1),
+        circuity=pr.number("circuity", 1.3, minimum=1.0),
+        objective_unit=pr.choice("objective_unit", ("persons", "households"), "persons"),
+    )
+
+    funds = []
+    for k, fd in enumerate(top.records("funds")):
+        r = _Reader(errors, _record_name("fund", k, fd), fd)
+        if r.ok:
+            funds.append(Fund(id=r.string("id"), budget_cents=r.integer("budget_cents", minimum=0),
+                              eligible_tags=r.string_list("eligible_tags")))
+
+    beneficiaries = []
+    for k, bd in enumerate(top.records("beneficiaries")):
+        r = _Reader(errors, _record_name("beneficiary", k, bd), bd)
+        if not r.ok:
+            continue
+        n_errors = len(errors)
+        adults = r.integer("adults", minimum=0)
+        minors = r.integer("minors", minimum=0)
+        if len(errors) == n_errors and adults + minors <= 0:  # both read cleanly
+            r.fail("adults", "the household has zero persons (adults + minors must be at least 1)")
+        wr = _Reader(errors, r.record, r.data.get("work"), prefix="work")
+        wr_lat, wr_lon = _lat_lon(wr) if wr.ok else (0.0, 0.0)
+        beneficiaries.append(Beneficiary(
+            id=r.string("id"),
+            adults=adults,
+            minors=minors,
+            gender=r.choice("gender", GENDERS),
+            income_cents=r.integer("income_cents", minimum=0),
+            work=Point(wr_lat, wr_lon),
+            max_commute_km=r.number("max_commute_km", minimum=0.0),
+            needs_step_free=r.boolean("needs_step_free", False),
+            priority=r.integer("priority", 1, minimum=0),
+            accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)) if "accepts" in r.data
+            else ("dwelling", "bed"),
+            tags=r.string_list("tags"),
+        ))
+
+    dwellings = []
+    for k, dd in enumerate(top.records("dwellings")):
+        r = _Reader(errors, _record_name("dwelling", k, dd), dd)
+        if not r.ok:
+            continue
+        lat, lon = _lat_lon(r)
+        dwellings.append(Dwelling(
+            id=r.string("id"), lat=lat, lon=lon,
+            area_m2=r.number("area_m2", minimum=0.0, exclusive_minimum=True),
+            bedrooms=r.integer("bedrooms", minimum=0),
+            rent_cents=r.integer("rent_cents", minimum=0),
+            step_free=r.boolean("step_free", False),
+            max_occupants=r.optional_integer("max_occupants", minimum=0),
+            children_ok=r.boolean("children_ok", True),
+        ))
+
+    flats = []
+    for k, fd in enumerate(top.records("shared_flats", required=False)):
+        r = _Reader(errors, _record_name("shared_flat", k, fd), fd)
+        if not r.ok:
+            continue
+        lat, lon = _lat_lon(r)
+        rooms = []
+        room_list = r.records("rooms")
+        if not room_list and isinstance(r.data.get("rooms"), list):
+            r.fail("rooms", "a shared flat needs at least one room")
+        for j, rd in enumerate(room_list):
+            label = rd.get("id") if isinstance(rd, Mapping) and isinstance(rd.get("id"), str) else j
+            rr = _Reader(errors, r.record, rd, prefix=f"rooms[{label}]")
+            if rr.ok:
+                rooms.append(Room(id=rr.string("id"), beds=rr.integer("beds", minimum=1)))
+        flats.append(SharedFlat(
+            id=r.string("id"), lat=lat, lon=lon,
+            rent_per_bed_cents=r.integer("rent_per_bed_cents", minimum=0),
+            step_free=r.boolean("step_free", False), rooms=tuple(rooms),
+        ))
+
+    pinned = []
+    for k, pd in enumerate(top.records("pinned", required=False)):
+        r = _Reader(errors, f"pinned[{k}]", pd)
+        if r.ok:
+            room = r.data.get("room")
+            if room is not None and not isinstance(room, str):
+                r.fail("room", f"must be a room id or null, got {_show(room)}")
+                room = None
+            pinned.append(Pin(beneficiary=r.string("beneficiary"), unit=r.string("unit"),
+                              room=room))
+    forbidden = []
+    for k, fd in enumerate(top.records("forbidden", required=False)):
+        r = _Reader(errors, f"forbidden[{k}]", fd)
+        if r.ok:
+            forbidden.append(Forbidden(beneficiary=r.string("beneficiary"), unit=r.string("unit")))
+
+    errors += check_references(funds, beneficiaries, dwellings, flats, pinned, forbidden)
+    if errors:
+        raise InstanceError(errors, source)
+    return Instance(name=name, policy=policy, funds=tuple(funds),
+                    beneficiaries=tuple(beneficiaries), dwellings=tuple(dwellings),
+                    shared_flats=tuple(flats), pinned=tuple(pinned), forbidden=tuple(forbidden))
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON keeping decimals exact (so ``0.29`` stays ``Decimal('0.29')``)."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read an instance file; raises :class:`InstanceError` listing every problem."""
+    p = Path(path)
+    try:
+        data = parse_json(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InstanceError([FieldError(p.name, f"line {exc.lineno}", f"invalid JSON: {exc.msg}")],
+                            str(p)) from exc
+    try:
+        return instance_from_dict(data, source=str(p))
+    except InstanceError as exc:
+        raise InstanceError(exc.errors, str(p)) from None
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def instance_to_dict(inst: Instance) -> dict[str, Any]:
+    """The instance in the ``housing-match/instance@1`` format."""
+    pol = inst.policy
+    return {
+        "format": INSTANCE_FORMAT,
+        "name": inst.name,
+        "policy": {
+            "affordability_ratio": pol.affordability_ratio,
+            "max_contribution_cents": pol.max_contribution_cents,
+            "contribution_months": pol.contribution_months,
+            "circuity": pol.circuity,
+            "objective_unit": pol.objective_unit,
+        },
+        "funds": [
+            {"id": f.id, "budget_cents": f.budget_cents, "eligible_tags": list(f.eligible_tags)}
+            for f in inst.funds],
+        "beneficiaries": [
+            {"id": b.id, "adults": b.adults, "minors": b.minors, "gender": b.gender,
+             "income_cents": b.income_cents, "work": {"lat": b.work.lat, "lon": b.work.lon},
+             "max_commute_km": _num(b.max_commute_km), "needs_step_free": b.needs_step_free,
+             "priority": b.priority, "accepts": list(b.accepts), "tags": list(b.tags)}
+            for b in inst.beneficiaries],
+        "dwellings": [
+            {"id": d.id, "lat": d.lat, "lon": d.lon, "area_m2": _num(d.area_m2),
+             "bedrooms": d.bedrooms, "rent_cents": d.rent_cents, "step_free": d.step_free,
+             "max_occupants": d.max_occupants, "children_ok": d.children_ok}
+            for d in inst.dwellings],
+        "shared_flats": [
+            {"id": f.id, "lat": f.lat, "lon": f.lon, "rent_per_bed_cents": f.rent_per_bed_cents,
+             "step_free": f.step_free, "rooms": [{"id": r.id, "beds": r.beds} for r in f.rooms]}
+            for f in inst.shared_flats],
+        "pinned": [{"beneficiary": p.beneficiary, "unit": p.unit, "room": p.room}
+                   for p in inst.pinned],
+        "forbidden": [{"beneficiary": f.beneficiary, "unit": f.unit} for f in inst.forbidden],
+    }
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON text with decimals written exactly."""
+    return json.dumps(_decimals_to_floats(data), indent=indent, ensure_ascii=False)
+
+
+def _decimals_to_floats(data: Any) -> Any:
+    if isinstance(data, Decimal):
+        return float(data)  # repr of a short decimal's float round-trips to the same text
+    if isinstance(data, dict):
+        return {k: _decimals_to_floats(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_decimals_to_floats(v) for v in data]
+    return data
+
+
+def save_instance(inst: Instance, path: str | Path) -> None:
+    """Write an instance file in the ``housing-match/instance@1`` format."""
+    Path(path).write_text(dumps(instance_to_dict(inst)) + "\n", encoding="utf-8")

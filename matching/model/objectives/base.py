@@ -1,0 +1,24 @@
+"""What an objective term provides."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ortools.sat.python import cp_model
+
+from matching.instance import Instance
+from matching.model.variables import Variables
+
+
+class ObjectiveTerm:
+    """One term of the lexicographic objective: a linear expression and a sense."""
+
+    name: str = ""
+    sense: Literal["max", "min"] = "max"
+
+    def coefficients(self, v: Variables, inst: Instance) -> list[int]:
+        """The integer coefficient of each column's variable."""
+        raise NotImplementedError
+
+    def expression(self, v: Variables, inst: Instance) -> cp_model.LinearExprT:
+        return cp_model.LinearExpr.weighted_sum(v.x, self.coefficients(v, inst))

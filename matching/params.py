@@ -1,0 +1,51 @@
+"""Solver parameters: a dataclass that checks itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How :func:`matching.solve.solve` runs.
+
+    Parameters
+    ----------
+    time_limit:
+        Wall-clock seconds for the whole solve (all three stages), > 0.
+    seed:
+        CP-SAT's random seed. The same seed and worker count give the same result
+        whenever no stage is cut by ``time_limit`` (the search is interleaved
+        deterministically; only a wall-clock cut depends on the machine's speed).
+    workers:
+        CP-SAT search workers (>= 1). On the 2-core machines of this project, 2.
+    stages:
+        How many lexicographic stages to run (1: weight only; 2: then contribution;
+        3: then commute, the full objective of the spec).
+    hint_greedy:
+        Warm-start stage 1 with the greedy baseline's allocation.
+    relative_gap:
+        Stop stage 1 once ``(bound - weight) / bound`` is at most this (0: prove it).
+    log:
+        Send CP-SAT's search log to the ``matching.solver`` logger (level DEBUG).
+    """
+
+    time_limit: float = 30.0
+    seed: int = 0
+    workers: int = 2
+    stages: int = 3
+    hint_greedy: bool = True
+    relative_gap: float = 0.0
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.time_limit > 0:
+            raise ValueError(f"time_limit: must be positive seconds, got {self.time_limit}")
+        if not 1 <= self.workers <= 64:
+            raise ValueError(f"workers: must be between 1 and 64, got {self.workers}")
+        if self.stages not in (1, 2, 3):
+            raise ValueError(f"stages: must be 1, 2 or 3, got {self.stages}")
+        if not 0.0 <= self.relative_gap < 1.0:
+            raise ValueError(f"relative_gap: must be in [0, 1), got {self.relative_gap}")
+        if self.seed < 0:
+            raise ValueError(f"seed: must be a non-negative integer, got {self.seed}")

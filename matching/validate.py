@@ -1,0 +1,582 @@
+"""Independent checker of a result against its instance (the test oracle).
+
+:func:`validate` recomputes every derived quantity of the contract
+(``/work/shared/spec/matching-problem.md``) on its own: the household's pay with the
+exact decimal ratio, the contribution, the geodesic commute, the legal occupancy limit
+and the weights. It never calls the solver nor the eligibility code, so that a bug there
+cannot hide itself here. Only the frozen data layer (:mod:`matching.instance`,
+:mod:`matching.result`) is shared.
+
+Every problem found is a :class:`Violation` with a stable ``code`` (see
+:data:`VIOLATION_CODES`). :func:`check` raises :class:`ValidationError` when there is any.
+
+The checker is linear in the size of the result: one geodesic per assignment plus
+dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from geopy.distance import geodesic
+
+from matching.instance import Beneficiary, Dwelling, Fund, Instance, Policy, SharedFlat
+from matching.result import Assignment, Result
+
+__all__ = [
+    "COMMUTE_RULE_TOLERANCE_KM",
+    "COMMUTE_TOLERANCE_KM",
+    "VIOLATION_CODES",
+    "ValidationError",
+    "Violation",
+    "check",
+    "commute_km",
+    "contribution_cents",
+    "legal_max_from_spec",
+    "pay_cents",
+    "validate",
+]
+
+#: Slack allowed on rule 5 (``commute_km <= max_commute_km``).
+COMMUTE_RULE_TOLERANCE_KM = 1e-9
+#: Slack allowed between a reported commute and the recomputed one (per placement).
+COMMUTE_TOLERANCE_KM = 1e-3
+
+_STATUSES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN")
+_NO_ALLOCATION = ("INFEASIBLE", "UNKNOWN")
+
+#: Every violation code :func:`validate` can report, with its meaning.
+VIOLATION_CODES: Mapping[str, str] = {
+    # coverage of the beneficiaries
+    "beneficiary_missing": "a beneficiary of the instance is neither assigned nor unassigned",
+    "beneficiary_duplicated": "a beneficiary appears more than once across assignments "
+                              "and unassigned",
+    "unknown_beneficiary": "an assignment or unassigned entry names a beneficiary not in the "
+                           "instance",
+    # references of a placement
+    "unknown_unit": "an assignment names a unit that is neither a dwelling nor a shared flat",
+    "room_on_dwelling": "an assignment to a dwelling names a room",
+    "room_missing": "an assignment to a shared flat names no room",
+    "unknown_room": "an assignment names a room that is not in its shared flat",
+    # dwelling rules 1-3 (rules 4-7 below are shared with beds)
+    "dwelling_not_accepted": "rule 1: the beneficiary does not accept a dwelling",
+    "dwelling_over_capacity": "rule 2: persons exceed the dwelling's max_occupants",
+    "dwelling_no_children": "rule 3: a household with minors in a dwelling not children_ok",
+    # bed rule 1
+    "bed_not_accepted": "bed rule 1: the beneficiary does not accept a bed",
+    "bed_not_single_adult": "bed rule 1: a bed given to a household that is not one adult "
+                            "without minors",
+    # rules 4-7
+    "not_step_free": "rule 4: a beneficiary needing step-free access in a unit that is not",
+    "commute_too_long": "rule 5: the recomputed commute exceeds max_commute_km",
+    "contribution_over_cap": "rule 6: the recomputed contribution exceeds "
+                             "max_contribution_cents",
+    "forbidden_pair": "rule 7: the (beneficiary, unit) pair is forbidden",
+    # across the round
+    "dwelling_shared": "a dwelling holds more than one household",
+    "room_over_capacity": "a room holds more beneficiaries than it has beds",
+    "room_mixed_gender": "a room holds beneficiaries of different genders",
+    "pin_not_honoured": "a pinned beneficiary is not placed in its pinned unit (and room)",
+    # reported figures of a placement
+    "contribution_mismatch": "reported contribution_cents differs from the recomputed one",
+    "commute_mismatch": "reported commute_km differs from the recomputed one by more than "
+                        "1e-3 km",
+    # funds
+    "fund_missing": "a placement with a positive contribution names no fund",
+    "fund_not_null": "a placement with a zero contribution names a fund",
+    "fund_unknown": "a placement names a fund not in the instance",
+    "fund_ineligible": "the fund's eligible_tags share no tag with the beneficiary",
+    "fund_over_budget": "sum(contribution * contribution_months) exceeds a fund's budget",
+    # result-level figures
+    "objective_weight_mismatch": "objective weight differs from the recomputed sum",
+    "objective_contribution_mismatch": "objective contribution_cents differs from the "
+                                       "recomputed sum",
+    "objective_commute_mismatch": "objective commute_km differs from the recomputed sum by "
+                                  "more than 1e-3 km per assignment",
+    "bound_below_objective": "bound.weight is below the objective weight",
+    "invalid_status": "status is not OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN",
+    "assignments_without_solution": "an INFEASIBLE or UNKNOWN result has assignments",
+    "unassigned_without_reason": "an unassigned entry carries no (non-empty string) reason",
+    # data layer cross-check
+    "capacity_mismatch": "Dwelling.capacity of the data layer disagrees with the occupancy "
+                         "limit recomputed from the spec",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule of the contract.
+
+    Attributes
+    ----------
+    code : str
+        A key of :data:`VIOLATION_CODES`.
+    beneficiary : str or None
+        The beneficiary concerned, if one is.
+    unit : str or None
+        The unit (dwelling or shared flat) concerned, if one is.
+    message : str
+        A human-readable explanation with the figures involved.
+    """
+
+    code: str
+    beneficiary: str | None
+    unit: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part for part in (
+                f"beneficiary {self.beneficiary}" if self.beneficiary is not None else "",
+                f"unit {self.unit}" if self.unit is not None else "",
+            ) if part)
+        return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
+
+
+class ValidationError(ValueError):
+    """A result that breaks the contract; ``violations`` lists every problem found.
+
+    Parameters
+    ----------
+    violations : sequence of Violation
+        The problems found (non-empty).
+    """
+
+    MAX_LISTED = 30
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        shown = self.violations[: self.MAX_LISTED]
+        lines = [f"  - {v}" for v in shown]
+        if len(self.violations) > len(shown):
+            lines.append(f"  ... and {len(self.violations) - len(shown)} more")
+        super().__init__(f"{len(self.violations)} violation(s):\n" + "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- derived
+
+
+def pay_cents(policy: Policy, income_cents: int) -> int:
+    """What a household pays each month: ``floor(affordability_ratio * income_cents)``.
+
+    Parameters
+    ----------
+    policy : Policy
+        The round's policy; its ratio is read as the decimal written in the file.
+    income_cents : int
+        The household's monthly income.
+
+    Returns
+    -------
+    int
+        The pay in cents, computed exactly (``0.29 * 100`` is 29, not 28).
+    """
+    # str() keeps the written decimal even if a float slipped in through code.
+    ratio = Decimal(str(policy.affordability_ratio))
+    return math.floor(ratio * Decimal(income_cents))
+
+
+def contribution_cents(policy: Policy, income_cents: int, rent_cents: int) -> int:
+    """The monthly rent contribution: ``max(0, rent - pay)``.
+
+    Parameters
+    ----------
+    policy : Policy
+        The round's policy.
+    income_cents : int
+        The household's monthly income.
+    rent_cents : int
+        ``rent_cents`` of a dwelling or ``rent_per_bed_cents`` of a shared flat.
+
+    Returns
+    -------
+    int
+        The contribution in cents.
+    """
+    return max(0, rent_cents - pay_cents(policy, income_cents))
+
+
+def commute_km(policy: Policy, b: Beneficiary, lat: float, lon: float) -> float:
+    """``circuity * geodesic_km(b.work, unit)`` on the WGS-84 ellipsoid.
+
+    Parameters
+    ----------
+    policy : Policy
+        The round's policy (for ``circuity``).
+    b : Beneficiary
+        The beneficiary (for the work place).
+    lat, lon : float
+        The unit's position.
+
+    Returns
+    -------
+    float
+        The commute in km.
+    """
+    km = geodesic((b.work.lat, b.work.lon), (lat, lon)).km
+    return float(policy.circuity) * float(km)
+
+
+def legal_max_from_spec(area_m2: float, bedrooms: int) -> int:
+    """Most occupants allowed by the occupancy standard (DM 5 July 1975), per the spec.
+
+    The ``n``-th of the first four persons needs 14 m², each further one 10 m²; a studio
+    (``bedrooms == 0``) needs 28 m² for one person, 38 m² for two, and holds at most two.
+    Written independently of :func:`matching.instance.legal_max_occupants`, with exact
+    comparisons of the area against the required surface (no rounding slack).
+
+    Parameters
+    ----------
+    area_m2 : float
+        Floor area of the dwelling.
+    bedrooms : int
+        Number of bedrooms (0 for a studio).
+
+    Returns
+    -------
+    int
+        The legal maximum number of occupants (0 when even one person does not fit).
+    """
+    if bedrooms == 0:
+        return sum(1 for need in (28, 38) if area_m2 >= need)
+    if area_m2 < 56:
+        return sum(1 for n in range(1, 4 + 1) if area_m2 >= 14 * n)
+    # 56 m² hold four; every further complete 10 m² holds one more. Start from the
+    # float quotient, then settle on the exact threshold with integer surfaces.
+    n = 4 + int((area_m2 - 56) // 10)
+    while n > 4 and area_m2 < 56 + 10 * (n - 4):
+        n -= 1
+    while area_m2 >= 56 + 10 * (n + 1 - 4):
+        n += 1
+    return n
+
+
+def _max_occupants(d: Dwelling) -> int:
+    legal = legal_max_from_spec(d.area_m2, d.bedrooms)
+    return legal if d.max_occupants is None else min(legal, d.max_occupants)
+
+
+def _weight(objective_unit: str, b: Beneficiary) -> int:
+    if objective_unit == "persons":
+        return b.priority * (b.adults + b.minors)
+    return b.priority
+
+
+def _fund_eligible(fund: Fund, b: Beneficiary) -> bool:
+    return not fund.eligible_tags or bool(set(fund.eligible_tags) & set(b.tags))
+
+
+# --------------------------------------------------------------------------- checker
+
+
+class _Checker:
+    """Accumulates the violations of one (instance, result) pair."""
+
+    def __init__(self, instance: Instance, result: Result) -> None:
+        self.inst = instance
+        self.res = result
+        self.out: list[Violation] = []
+        self.benef: dict[str, Beneficiary] = {b.id: b for b in instance.beneficiaries}
+        self.dwellings: dict[str, Dwelling] = {d.id: d for d in instance.dwellings}
+        self.flats: dict[str, SharedFlat] = {f.id: f for f in instance.shared_flats}
+        self.beds: dict[str, dict[str, int]] = {
+            f.id: {r.id: r.beds for r in f.rooms} for f in instance.shared_flats}
+        self.funds: dict[str, Fund] = {f.id: f for f in instance.funds}
+        self.forbidden: set[tuple[str, str]] = {
+            (fb.beneficiary, fb.unit) for fb in instance.forbidden}
+        self.capacity: dict[str, int] = {d.id: _max_occupants(d) for d in instance.dwellings}
+
+    def add(self, code: str, beneficiary: str | None, unit: str | None, message: str) -> None:
+        assert code in VIOLATION_CODES, code
+        self.out.append(Violation(code, beneficiary, unit, message))
+
+    # -- the whole run ----------------------------------------------------------------
+
+    def run(self) -> list[Violation]:
+        self.check_data_layer()
+        self.check_status()
+        self.check_coverage()
+        self.check_unassigned()
+        per_dwelling: dict[str, list[str]] = defaultdict(list)
+        per_room: dict[tuple[str, str], list[str]] = defaultdict(list)
+        fund_spent: dict[str, int] = defaultdict(int)
+        first_placement: dict[str, Assignment] = {}
+        weight = contribution = 0
+        commute = 0.0
+        resolved = True
+        for a in self.res.assignments:
+            first_placement.setdefault(a.beneficiary, a)
+            figures = self.check_assignment(a, per_dwelling, per_room, fund_spent)
+            if figures is None:
+                resolved = False
+            else:
+                weight += figures[0]
+                contribution += figures[1]
+                commute += figures[2]
+        self.check_dwellings(per_dwelling)
+        self.check_rooms(per_room)
+        self.check_budgets(fund_spent)
+        if self.res.status not in _NO_ALLOCATION:
+            self.check_pins(first_placement)
+        if resolved:
+            self.check_objective(weight, contribution, commute)
+        else:
+            weight = self.res.objective.weight
+        self.check_bound(weight)
+        return self.out
+
+    # -- pieces -----------------------------------------------------------------------
+
+    def check_data_layer(self) -> None:
+        for d in self.inst.dwellings:
+            if d.capacity != self.capacity[d.id]:
+                self.add("capacity_mismatch", None, d.id,
+                         f"data layer capacity {d.capacity} but the spec gives "
+                         f"{self.capacity[d.id]} (area {d.area_m2} m², {d.bedrooms} "
+                         f"bedroom(s), max_occupants {d.max_occupants})")
+
+    def check_status(self) -> None:
+        status = self.res.status
+        if status not in _STATUSES:
+            self.add("invalid_status", None, None,
+                     f"status {status!r} is not one of {', '.join(_STATUSES)}")
+        elif status in _NO_ALLOCATION and self.res.assignments:
+            self.add("assignments_without_solution", None, None,
+                     f"status {status} but {len(self.res.assignments)} assignment(s)")
+
+    def check_coverage(self) -> None:
+        seen: Counter[str] = Counter(a.beneficiary for a in self.res.assignments)
+        seen.update(u.beneficiary for u in self.res.unassigned)
+        for bid, n in seen.items():
+            if bid not in self.benef:
+                self.add("unknown_beneficiary", bid, None,
+                         f"{bid!r} is not a beneficiary of the instance")
+            elif n > 1:
+                self.add("beneficiary_duplicated", bid, None,
+                         f"appears {n} times across assignments and unassigned")
+        for b in self.inst.beneficiaries:
+            if b.id not in seen:
+                self.add("beneficiary_missing", b.id, None,
+                         "appears in neither assignments nor unassigned")
+
+    def check_unassigned(self) -> None:
+        for u in self.res.unassigned:
+            reasons = u.reasons
+            if not reasons or not all(isinstance(r, str) and r.strip() for r in reasons):
+                self.add("unassigned_without_reason", u.beneficiary, None,
+                         f"reasons must be a non-empty list of non-empty strings, "
+                         f"got {list(reasons)!r}")
+
+    def check_assignment(
+        self, a: Assignment, per_dwelling: dict[str, list[str]],
+        per_room: dict[tuple[str, str], list[str]], fund_spent: dict[str, int],
+    ) -> tuple[int, int, float] | None:
+        """Check one placement; return its recomputed (weight, contribution, commute).
+
+        ``None`` when the beneficiary or the unit is unknown, so that nothing can be
+        recomputed (the reference error is reported elsewhere or here).
+        """
+        bid, uid = a.beneficiary, a.unit
+        b = self.benef.get(bid)
+        d = self.dwellings.get(uid)
+        f = self.flats.get(uid)
+        if d is None and f is None:
+            self.add("unknown_unit", bid, uid, f"{uid!r} is not a unit of the instance")
+        if d is not None:
+            per_dwelling[uid].append(bid)
+            if a.room is not None:
+                self.add("room_on_dwelling", bid, uid,
+                         f"{uid} is a dwelling but room {a.room!r} is given")
+        elif f is not None:
+            if a.room is None:
+                self.add("room_missing", bid, uid, f"{uid} is a shared flat but no room is given")
+            elif a.room not in self.beds[uid]:
+                self.add("unknown_room", bid, uid, f"room {a.room!r} is not in flat {uid}")
+            else:
+                per_room[(uid, a.room)].append(bid)
+        if b is None or (d is None and f is None):
+            self.check_fund_reference(a)
+            return None
+
+        policy = self.inst.policy
+        if d is not None:
+            rent, lat, lon, step_free = d.rent_cents, d.lat, d.lon, d.step_free
+            self.check_dwelling_rules(b, d)
+        else:
+            assert f is not None
+            rent, lat, lon, step_free = f.rent_per_bed_cents, f.lat, f.lon, f.step_free
+            self.check_bed_rules(b, f)
+        contrib = contribution_cents(policy, b.income_cents, rent)
+        km = commute_km(policy, b, lat, lon)
+        # rules 4-7
+        if b.needs_step_free and not step_free:
+            self.add("not_step_free", bid, uid, "needs step-free access; the unit is not")
+        if not km <= b.max_commute_km + COMMUTE_RULE_TOLERANCE_KM:
+            self.add("commute_too_long", bid, uid,
+                     f"commute {km:.6f} km > max_commute_km {b.max_commute_km}")
+        if contrib > policy.max_contribution_cents:
+            self.add("contribution_over_cap", bid, uid,
+                     f"contribution {contrib} > max_contribution_cents "
+                     f"{policy.max_contribution_cents}")
+        if (bid, uid) in self.forbidden:
+            self.add("forbidden_pair", bid, uid, "the pair is forbidden")
+        # reported figures
+        if a.contribution_cents != contrib:
+            self.add("contribution_mismatch", bid, uid,
+                     f"reported contribution_cents {a.contribution_cents}, recomputed "
+                     f"{contrib} (rent {rent}, pay {pay_cents(policy, b.income_cents)})")
+        if not abs(a.commute_km - km) <= COMMUTE_TOLERANCE_KM:
+            self.add("commute_mismatch", bid, uid,
+                     f"reported commute_km {a.commute_km}, recomputed {km:.6f}")
+        # fund of this placement
+        if contrib > 0 and a.fund is None:
+            self.add("fund_missing", bid, uid, f"contribution {contrib} > 0 but fund is null")
+        elif contrib == 0 and a.fund is not None:
+            self.add("fund_not_null", bid, uid,
+                     f"contribution is 0 but fund {a.fund!r} is named")
+        fund = self.check_fund_reference(a)
+        if fund is not None:
+            if not _fund_eligible(fund, b):
+                self.add("fund_ineligible", bid, uid,
+                         f"fund {fund.id} requires one of {list(fund.eligible_tags)}, "
+                         f"beneficiary has {list(b.tags)}")
+            fund_spent[fund.id] += contrib * policy.contribution_months
+        return _weight(policy.objective_unit, b), contrib, km
+
+    def check_fund_reference(self, a: Assignment) -> Fund | None:
+        if a.fund is None:
+            return None
+        fund = self.funds.get(a.fund)
+        if fund is None:
+            self.add("fund_unknown", a.beneficiary, a.unit,
+                     f"fund {a.fund!r} is not a fund of the instance")
+        return fund
+
+    def check_dwelling_rules(self, b: Beneficiary, d: Dwelling) -> None:
+        if "dwelling" not in b.accepts:
+            self.add("dwelling_not_accepted", b.id, d.id,
+                     f"accepts {list(b.accepts)}, not a dwelling")
+        persons = b.adults + b.minors
+        cap = self.capacity[d.id]
+        if persons > cap:
+            self.add("dwelling_over_capacity", b.id, d.id,
+                     f"{persons} person(s) > max_occupants {cap}")
+        if b.minors > 0 and not d.children_ok:
+            self.add("dwelling_no_children", b.id, d.id,
+                     f"{b.minors} minor(s) but the dwelling is not children_ok")
+
+    def check_bed_rules(self, b: Beneficiary, f: SharedFlat) -> None:
+        if "bed" not in b.accepts:
+            self.add("bed_not_accepted", b.id, f.id, f"accepts {list(b.accepts)}, not a bed")
+        if b.adults != 1 or b.minors != 0:
+            self.add("bed_not_single_adult", b.id, f.id,
+                     f"{b.adults} adult(s) and {b.minors} minor(s); a bed is for one adult")
+
+    def check_dwellings(self, per_dwelling: Mapping[str, list[str]]) -> None:
+        for uid, bids in per_dwelling.items():
+            if len(bids) > 1:
+                self.add("dwelling_shared", None, uid,
+                         f"holds {len(bids)} households: {', '.join(bids)}")
+
+    def check_rooms(self, per_room: Mapping[tuple[str, str], list[str]]) -> None:
+        for (uid, room), bids in per_room.items():
+            beds = self.beds[uid][room]
+            if len(bids) > beds:
+                self.add("room_over_capacity", None, uid,
+                         f"room {room} has {beds} bed(s) but holds {len(bids)}: "
+                         f"{', '.join(bids)}")
+            genders = {self.benef[bid].gender for bid in bids if bid in self.benef}
+            if len(genders) > 1:
+                self.add("room_mixed_gender", None, uid,
+                         f"room {room} mixes genders {sorted(genders)}: {', '.join(bids)}")
+
+    def check_budgets(self, fund_spent: Mapping[str, int]) -> None:
+        for fid, spent in fund_spent.items():
+            budget = self.funds[fid].budget_cents
+            if spent > budget:
+                self.add("fund_over_budget", None, None,
+                         f"fund {fid} pays {spent} cents over the round, budget {budget}")
+
+    def check_pins(self, placement: Mapping[str, Assignment]) -> None:
+        for p in self.inst.pinned:
+            a = placement.get(p.beneficiary)
+            want = p.unit if p.room is None else f"{p.unit} room {p.room}"
+            if a is None:
+                self.add("pin_not_honoured", p.beneficiary, p.unit,
+                         f"pinned to {want} but not placed")
+            elif a.unit != p.unit or (p.room is not None and a.room != p.room):
+                got = a.unit if a.room is None else f"{a.unit} room {a.room}"
+                self.add("pin_not_honoured", p.beneficiary, p.unit,
+                         f"pinned to {want} but placed in {got}")
+
+    def check_objective(self, weight: int, contribution: int, commute: float) -> None:
+        obj = self.res.objective
+        if obj.weight != weight:
+            self.add("objective_weight_mismatch", None, None,
+                     f"reported weight {obj.weight}, recomputed {weight}")
+        if obj.contribution_cents != contribution:
+            self.add("objective_contribution_mismatch", None, None,
+                     f"reported contribution_cents {obj.contribution_cents}, "
+                     f"recomputed {contribution}")
+        tol = COMMUTE_TOLERANCE_KM * max(1, len(self.res.assignments))
+        if not abs(obj.commute_km - commute) <= tol:
+            self.add("objective_commute_mismatch", None, None,
+                     f"reported commute_km {obj.commute_km}, recomputed {commute:.6f} "
+                     f"(tolerance {tol:g})")
+
+    def check_bound(self, weight: int) -> None:
+        bound = self.res.bound_weight
+        if bound is not None and bound < weight:
+            self.add("bound_below_objective", None, None,
+                     f"bound weight {bound} < objective weight {weight}")
+
+
+def validate(instance: Instance, result: Result) -> list[Violation]:
+    """Every way in which ``result`` breaks the contract for ``instance``.
+
+    Parameters
+    ----------
+    instance : Instance
+        The round that was solved.
+    result : Result
+        The engine's answer for it.
+
+    Returns
+    -------
+    list of Violation
+        Empty when the result is valid. Codes are the keys of :data:`VIOLATION_CODES`.
+
+    Notes
+    -----
+    Everything is recomputed from the spec; the reported figures are only compared.
+    An assignment whose beneficiary or unit is unknown is reported, and then the
+    objective sums (which cannot be recomputed) are not compared. Pins are not checked
+    for an ``INFEASIBLE`` or ``UNKNOWN`` result, which by definition places nobody.
+    Budgets are summed with the recomputed contributions. ``bound.weight`` is compared
+    with the recomputed weight (the reported one when it cannot be recomputed).
+    """
+    return _Checker(instance, result).run()
+
+
+def check(instance: Instance, result: Result) -> None:
+    """Raise when ``result`` breaks the contract for ``instance``.
+
+    Parameters
+    ----------
+    instance : Instance
+        The round that was solved.
+    result : Result
+        The engine's answer for it.
+
+    Raises
+    ------
+    ValidationError
+        Listing every :class:`Violation` found by :func:`validate`.
+    """
+    violations = validate(instance, result)
+    if violations:
+        raise ValidationError(violations)
