@@ -163,6 +163,23 @@ def _run_stage(built: BuiltModel, term: int, limit: float, params: SolveParams,
     return stage
 
 
+def _trivial_bound(inst: Instance, built: BuiltModel) -> int:
+    """The weight of every beneficiary with at least one column: no allocation beats it."""
+    return sum(inst.weight(inst.beneficiaries[bi]) for bi in built.vars.by_beneficiary)
+
+
+def _usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
+    """A bound that is always valid.
+
+    A stage cut before CP-SAT reported anything leaves its bound at the protocol's
+    default (0), which may lie below an allocation we hold; then only the trivial bound
+    is sure. Otherwise the tighter of the two.
+    """
+    if solver_bound is None or solver_bound < weight or (solver_bound <= 0 < trivial):
+        return trivial
+    return min(solver_bound, trivial)
+
+
 def _greedy_hint(inst: Instance, built: BuiltModel, greedy: Sequence[Assignment]
                  ) -> tuple[list[int], dict[tuple[int, int, Gender], int]]:
     """The greedy allocation as columns (and room counts) of the model."""
@@ -284,13 +301,16 @@ def solve(inst: Instance, params: SolveParams | None = None,
         chosen_assignments, status = list(greedy), "FEASIBLE"
     else:
         res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
-                           {"time_limit": params.time_limit}, ENGINE, bound)
+                           {"time_limit": params.time_limit}, ENGINE,
+                           _usable_bound(bound, 0, _trivial_bound(inst, built)))
         return finish(Result(**{**res.__dict__, "stages": engine_stages}))
 
     weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     objective: Objective = objective_of(chosen_assignments, weights)
     if first is not None and first.status == "OPTIMAL":
         bound = objective.weight
+    else:
+        bound = _usable_bound(bound, objective.weight, _trivial_bound(inst, built))
     t = time.perf_counter()
     proven = first is not None and first.status == "OPTIMAL"
     unassigned = explain_unassigned(inst, pairs, chosen_assignments, proven=proven)

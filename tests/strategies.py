@@ -45,7 +45,8 @@ def instances(draw: st.DrawFn, max_beneficiaries: int = 4, max_dwellings: int = 
         objective_unit=draw(st.sampled_from(["persons", "households"])),
     )
     funds = tuple(
-        Fund(id=f"fund{k}", budget_cents=draw(st.sampled_from([0, 150000, 400000, 3600000, 3600000])),
+        Fund(id=f"fund{k}",
+             budget_cents=draw(st.sampled_from([0, 150000, 400000, 3600000, 3600000])),
              eligible_tags=("victim",) if k == 1 else ())
         for k in range(draw(st.integers(1, 2))))
     bens = []
