@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -33,10 +34,10 @@ def _load_instance(path: Path) -> Instance:
     try:
         return load_instance(path)
     except InstanceError as exc:
-        err.print(f"[red]Invalid instance[/red] {exc}")
+        err.print(f"[red]Invalid instance[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except OSError as exc:
-        err.print(f"[red]Cannot read {path}[/red]: {exc.strerror}")
+        err.print(f"[red]Cannot read[/red] {escape(str(path))}: {exc.strerror}")
         raise typer.Exit(2) from exc
 
 
@@ -44,10 +45,10 @@ def _load_result(path: Path) -> Result:
     try:
         return load_result(path)
     except ResultFormatError as exc:
-        err.print(f"[red]Invalid result[/red] {path}: {exc}")
+        err.print(f"[red]Invalid result[/red] {escape(str(path))}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except OSError as exc:
-        err.print(f"[red]Cannot read {path}[/red]: {exc.strerror}")
+        err.print(f"[red]Cannot read[/red] {escape(str(path))}: {exc.strerror}")
         raise typer.Exit(2) from exc
 
 
@@ -100,7 +101,7 @@ def solve_cmd(
     try:
         params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, log=log)
     except ValueError as exc:
-        err.print(f"[red]Bad option[/red] {exc}")
+        err.print(f"[red]Bad option[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if log:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
@@ -138,7 +139,7 @@ def validate_cmd(
     violations = validate(inst, res)
     if violations:
         for v in violations:
-            err.print(f"[red]✗[/red] {v}")
+            err.print(f"[red]✗[/red] {escape(str(v))}")
         err.print(f"[red]{len(violations)} violation(s)[/red]")
         raise typer.Exit(1)
     console.print(f"[green]✓[/green] {result} is a valid {res.status} result for "
@@ -170,7 +171,7 @@ def _explain_one(res: Result, beneficiary: str) -> None:
         return
     u = res.unassigned_of(beneficiary)
     if u is None:
-        err.print(f"[red]{beneficiary} is not in this result[/red]")
+        err.print(f"[red]{escape(beneficiary)} is not in this result[/red]")
         raise typer.Exit(2)
     console.print(f"{beneficiary} was not placed:")
     for code in u.reasons:
@@ -183,9 +184,9 @@ def _explain_one(res: Result, beneficiary: str) -> None:
     for ex in details.pop("examples", []):
         console.print(f"    {ex['unit']}: {', '.join(ex['rules'])}")
     for conflict in details.pop("conflicts", []):
-        console.print(f"    {conflict}")
+        console.print(f"    {escape(conflict)}")
     for key, value in details.items():
-        console.print(f"    {key}: {value}")
+        console.print(f"    {key}: {escape(str(value))}")
 
 
 @app.command("generate")
@@ -201,7 +202,7 @@ def generate_cmd(
     try:
         inst = generate(scale.upper(), seed)
     except (KeyError, ValueError) as exc:
-        err.print(f"[red]Bad option[/red] scale: {exc}")
+        err.print(f"[red]Bad option[/red] scale: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
     save_instance(inst, output)

@@ -9,9 +9,9 @@ One more filter follows from the round constraints: a pair whose monthly contrib
 over the contribution months, exceeds the whole budget of every fund that may pay for
 the beneficiary can never be funded, so it is dropped too.
 
-The work is vectorised with NumPy in blocks of beneficiaries sorted by latitude, each
-against the slice of units (sorted by latitude) that can be within reach; see
-:mod:`matching.geo` for how distances agree with the spec exactly.
+The work is vectorised with NumPy in blocks of beneficiaries of nearby latitude, each
+against the band of units that can be within reach; see :mod:`matching.geo` for how
+distances agree with the spec exactly.
 """
 
 from __future__ import annotations
@@ -81,6 +81,13 @@ class Arrays:
     u_children_ok: BoolArray
     u_step_free: BoolArray
     u_rent: IntArray
+    # per-point geometry, computed once: unit vectors and reduced latitudes
+    b_vec: FloatArray
+    u_vec: FloatArray
+    b_sin_u: FloatArray
+    b_cos_u: FloatArray
+    u_sin_u: FloatArray
+    u_cos_u: FloatArray
 
     @staticmethod
     def of(inst: Instance) -> Arrays:
@@ -88,9 +95,15 @@ class Arrays:
         pol = inst.policy
         fund_cap = [max((f.budget_cents for f in inst.funds if f.eligible(b.tags)), default=-1)
                     for b in bs]
+        b_lat = np.array([b.work.lat for b in bs], dtype=np.float64)
+        b_lon = np.array([b.work.lon for b in bs], dtype=np.float64)
+        u_lat = np.array([d.lat for d in ds] + [f.lat for f in fs], dtype=np.float64)
+        u_lon = np.array([d.lon for d in ds] + [f.lon for f in fs], dtype=np.float64)
+        b_sin_u, b_cos_u = geo.reduced_latitude(b_lat)
+        u_sin_u, u_cos_u = geo.reduced_latitude(u_lat)
         return Arrays(
-            b_lat=np.array([b.work.lat for b in bs], dtype=np.float64),
-            b_lon=np.array([b.work.lon for b in bs], dtype=np.float64),
+            b_lat=b_lat,
+            b_lon=b_lon,
             b_persons=np.array([b.persons for b in bs], dtype=np.int64),
             b_minors=np.array([b.minors for b in bs], dtype=np.int64),
             b_step_free=np.array([b.needs_step_free for b in bs], dtype=bool),
@@ -99,8 +112,8 @@ class Arrays:
             b_pay=np.array([pol.pay(b.income_cents) for b in bs], dtype=np.int64),
             b_max_km=np.array([b.max_commute_km for b in bs], dtype=np.float64),
             b_fund_cap=np.array(fund_cap, dtype=np.int64),
-            u_lat=np.array([d.lat for d in ds] + [f.lat for f in fs], dtype=np.float64),
-            u_lon=np.array([d.lon for d in ds] + [f.lon for f in fs], dtype=np.float64),
+            u_lat=u_lat,
+            u_lon=u_lon,
             u_is_dwelling=np.array([True] * len(ds) + [False] * len(fs), dtype=bool),
             u_capacity=np.array([d.capacity for d in ds] + [0] * len(fs), dtype=np.int64),
             u_children_ok=np.array([d.children_ok for d in ds] + [False] * len(fs), dtype=bool),
@@ -108,6 +121,9 @@ class Arrays:
                                  dtype=bool),
             u_rent=np.array([d.rent_cents for d in ds] + [f.rent_per_bed_cents for f in fs],
                             dtype=np.int64),
+            b_vec=geo.unit_vectors(b_lat, b_lon).reshape(-1, 3),
+            u_vec=geo.unit_vectors(u_lat, u_lon).reshape(-1, 3),
+            b_sin_u=b_sin_u, b_cos_u=b_cos_u, u_sin_u=u_sin_u, u_cos_u=u_cos_u,
         )
 
 
@@ -136,7 +152,8 @@ def rule_masks(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray
 
 def commute_km(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray) -> FloatArray:
     """``circuity * geodesic_km`` for each pair (Vincenty, geopy where it did not converge)."""
-    dist, ok = geo.vincenty_km(arr.b_lat[bi], arr.b_lon[bi], arr.u_lat[ui], arr.u_lon[ui])
+    dist, ok = geo.vincenty_reduced_km(arr.b_sin_u[bi], arr.b_cos_u[bi], arr.u_sin_u[ui],
+                                       arr.u_cos_u[ui], np.radians(arr.u_lon[ui] - arr.b_lon[bi]))
     for k in np.flatnonzero(~ok):
         dist[k] = geo.geodesic_km(arr.b_lat[bi[k]], arr.b_lon[bi[k]],
                                   arr.u_lat[ui[k]], arr.u_lon[ui[k]])
@@ -177,19 +194,18 @@ def eligible_pairs(inst: Instance) -> Pairs:
         u_order = np.argsort(arr.u_lat, kind="stable")
         u_lat_sorted = arr.u_lat[u_order]
         reach_deg = arr.b_max_km / circ / geo.KM_PER_DEGREE_LAT_MIN
+        # exact on the sphere, with the margin that covers the ellipsoid
+        reach_cos = geo.cos_reach(arr.b_max_km / circ * geo.SPHERE_MARGIN + 1e-6)
         block = max(16, min(nb, BLOCK_ELEMENTS // max(1, min(nu, 4096))))
         for start in range(0, nb, block):
-            bsel = b_order[start:start + block]
+            bsel = np.sort(b_order[start:start + block])
             lo = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] - reach_deg[bsel]).min(), "left")
             hi = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] + reach_deg[bsel]).max(), "right")
             if hi <= lo:
                 continue
-            usel = u_order[lo:hi]
+            usel = np.sort(u_order[lo:hi])
             cells += bsel.size * usel.size
-            # spherical pre-filter (a margin no ellipsoidal pair can beat)
-            hav = geo.haversine_km(arr.b_lat[bsel, None], arr.b_lon[bsel, None],
-                                   arr.u_lat[None, usel], arr.u_lon[None, usel])
-            near = circ * hav <= arr.b_max_km[bsel, None] * geo.SPHERE_MARGIN + 1e-9
+            near = arr.b_vec[bsel] @ arr.u_vec[usel].T >= reach_cos[bsel, None]
             rb, ru = np.nonzero(near)
             bi, ui = bsel[rb].astype(np.int64), usel[ru].astype(np.int64)
             masks, contribution = rule_masks(inst, arr, bi, ui)
@@ -211,6 +227,8 @@ def eligible_pairs(inst: Instance) -> Pairs:
                            for f in inst.forbidden], dtype=np.int64)
         allowed = ~np.isin(codes, banned)
         b, u, c, k = b[allowed], u[allowed], c[allowed], k[allowed]
-    order = np.lexsort((u, b))
+    # each block is sorted by (beneficiary, unit) already: a stable sort on the
+    # beneficiary merges the blocks' runs
+    order = np.argsort(b, kind="stable")
     return Pairs(beneficiary=b[order], unit=u[order], contribution_cents=c[order],
                  commute_km=k[order], seconds=time.perf_counter() - t0, cells=cells)

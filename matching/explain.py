@@ -122,8 +122,11 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
                                "max_commute_km": ben.max_commute_km}
     kinds_ok = [(u, c) for u, c in within if "unit_type_not_accepted" not in c]
     if not kinds_ok:
-        nearest = float(inst.policy.circuity * hav.min()) if hav.size else None
-        details["nearest_unit_km"] = None if nearest is None else round(nearest, 3)
+        details["nearest_unit_km"] = None
+        if hav.size:
+            u = int(np.argmin(hav))
+            details["nearest_unit_km"] = round(inst.policy.circuity * geo.geodesic_km(
+                arr.b_lat[b], arr.b_lon[b], arr.u_lat[u], arr.u_lon[u]), 3)
         if within:
             return ["unit_type_not_accepted"], details
         return ["no_unit_within_commute"], details

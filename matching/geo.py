@@ -4,9 +4,10 @@ The spec defines commute on the geodesic as ``geopy.distance.geodesic`` computes
 (Karney's algorithm). Calling geopy per pair costs tens of microseconds, far too slow
 for millions of pairs, so the engine works in three steps:
 
-1. :func:`haversine_km` on a sphere, vectorised, to discard pairs that are clearly far
-   (a sphere of radius 6371.0088 km is within 0.6% of the ellipsoid, so a 1% margin
-   never discards a pair the ellipsoid would keep);
+1. a test on the sphere, vectorised, to discard pairs that are clearly far (a sphere of
+   radius 6371.0088 km is within 0.6% of the ellipsoid, so a 1% margin never discards
+   a pair the ellipsoid would keep); with points as unit vectors (:func:`unit_vectors`)
+   the test ``p_b . p_u >= cos(reach)`` is one matrix product per block;
 2. :func:`vincenty_km`, Vincenty's inverse formula vectorised with NumPy, which agrees
    with Karney's algorithm to well under a millimetre for points that are not nearly
    antipodal (all of Italy);
@@ -51,6 +52,23 @@ def haversine_km(lat1: FloatArray | float, lon1: FloatArray | float,
                       dtype=np.float64)
 
 
+def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Points as unit vectors on the sphere (n x 3): ``p1 . p2 = cos(central angle)``."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
+
+
+def cos_reach(km: FloatArray) -> FloatArray:
+    """``cos`` of the central angle that a spherical distance of ``km`` spans (capped at pi)."""
+    return np.asarray(np.cos(np.minimum(km / EARTH_MEAN_RADIUS_KM, np.pi)), dtype=np.float64)
+
+
+def reduced_latitude(lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``sin`` and ``cos`` of the reduced latitude on WGS-84 (per point, for Vincenty)."""
+    u = np.arctan((1 - WGS84_F) * np.tan(np.radians(lat)))
+    return np.sin(u), np.cos(u)
+
+
 def vincenty_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray,
                 max_iter: int = 100) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Vincenty's inverse formula on WGS-84 for equal-length arrays.
@@ -61,12 +79,16 @@ def vincenty_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
         ``converged`` is False where the iteration did not settle (nearly antipodal
         points); callers must fall back to :func:`geodesic_km` there.
     """
+    s1, c1 = reduced_latitude(lat1)
+    s2, c2 = reduced_latitude(lat2)
+    return vincenty_reduced_km(s1, c1, s2, c2, np.radians(lon2 - lon1), max_iter)
+
+
+def vincenty_reduced_km(sin_u1: FloatArray, cos_u1: FloatArray, sin_u2: FloatArray,
+                        cos_u2: FloatArray, big_l: FloatArray, max_iter: int = 100
+                        ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """:func:`vincenty_km` from precomputed reduced latitudes and the longitude difference."""
     a, b, f = WGS84_A, WGS84_B, WGS84_F
-    big_l = np.radians(lon2 - lon1)
-    u1 = np.arctan((1 - f) * np.tan(np.radians(lat1)))
-    u2 = np.arctan((1 - f) * np.tan(np.radians(lat2)))
-    sin_u1, cos_u1 = np.sin(u1), np.cos(u1)
-    sin_u2, cos_u2 = np.sin(u2), np.cos(u2)
     lam = big_l.copy()
     converged = np.zeros(lam.shape, dtype=bool)
     n = lam.shape[0]
@@ -75,17 +97,19 @@ def vincenty_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
     sigma = np.zeros(n)
     cos2_alpha = np.ones(n)
     cos_2sm = np.zeros(n)
+    ss = sin_u1 * sin_u2
+    cc = cos_u1 * cos_u2
+    cs = cos_u1 * sin_u2
+    sc = sin_u1 * cos_u2
     with np.errstate(invalid="ignore", divide="ignore"):
         for _ in range(max_iter):
             sin_lam, cos_lam = np.sin(lam), np.cos(lam)
-            sin_sigma = np.sqrt((cos_u2 * sin_lam) ** 2
-                                + (cos_u1 * sin_u2 - sin_u1 * cos_u2 * cos_lam) ** 2)
-            cos_sigma = sin_u1 * sin_u2 + cos_u1 * cos_u2 * cos_lam
+            sin_sigma = np.sqrt((cos_u2 * sin_lam) ** 2 + (cs - sc * cos_lam) ** 2)
+            cos_sigma = ss + cc * cos_lam
             sigma = np.arctan2(sin_sigma, cos_sigma)
-            sin_alpha = np.where(sin_sigma == 0, 0.0, cos_u1 * cos_u2 * sin_lam / sin_sigma)
+            sin_alpha = np.where(sin_sigma == 0, 0.0, cc * sin_lam / sin_sigma)
             cos2_alpha = 1 - sin_alpha ** 2
-            cos_2sm = np.where(cos2_alpha == 0, 0.0,
-                               cos_sigma - 2 * sin_u1 * sin_u2 / cos2_alpha)
+            cos_2sm = np.where(cos2_alpha == 0, 0.0, cos_sigma - 2 * ss / cos2_alpha)
             c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha))
             lam_prev = lam
             lam = big_l + (1 - c) * f * sin_alpha * (
