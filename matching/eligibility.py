@@ -16,7 +16,9 @@ distances agree with the spec exactly.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,11 +176,32 @@ def within_commute(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
     return ok
 
 
-def eligible_pairs(inst: Instance) -> Pairs:
+_Block = tuple[IntArray, IntArray, IntArray, FloatArray, int]
+
+
+def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
+           u_lat_sorted: FloatArray, reach_deg: FloatArray, reach_cos: FloatArray) -> _Block:
+    """The eligible pairs of one block of beneficiaries, sorted by (beneficiary, unit)."""
+    lo = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] - reach_deg[bsel]).min(), "left")
+    hi = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] + reach_deg[bsel]).max(), "right")
+    usel = np.sort(u_order[lo:hi])
+    near = arr.b_vec[bsel] @ arr.u_vec[usel].T >= reach_cos[bsel, None]
+    rb, ru = np.nonzero(near)
+    bi, ui = bsel[rb].astype(np.int64), usel[ru].astype(np.int64)
+    masks, contribution = rule_masks(inst, arr, bi, ui)
+    keep = np.logical_and.reduce(list(masks.values()))
+    bi, ui, contribution = bi[keep], ui[keep], contribution[keep]
+    km = commute_km(inst, arr, bi, ui)
+    ok = within_commute(inst, arr, bi, ui, km)
+    return bi[ok], ui[ok], contribution[ok], km[ok], int(bsel.size * usel.size)
+
+
+def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
     """All eligible (beneficiary, unit) pairs with contribution and commute.
 
     Forbidden pairs are left out. Pinned pairs are not forced here: a pinned pair that
-    breaks a rule is absent, and the solver reports the round ``INFEASIBLE``.
+    breaks a rule is absent, and the solver reports the round ``INFEASIBLE``. Blocks run
+    on ``threads`` threads (NumPy releases the GIL; default: one per core).
     """
     t0 = time.perf_counter()
     arr = Arrays.of(inst)
@@ -197,26 +220,17 @@ def eligible_pairs(inst: Instance) -> Pairs:
         # exact on the sphere, with the margin that covers the ellipsoid
         reach_cos = geo.cos_reach(arr.b_max_km / circ * geo.SPHERE_MARGIN + 1e-6)
         block = max(16, min(nb, BLOCK_ELEMENTS // max(1, min(nu, 4096))))
-        for start in range(0, nb, block):
-            bsel = np.sort(b_order[start:start + block])
-            lo = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] - reach_deg[bsel]).min(), "left")
-            hi = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] + reach_deg[bsel]).max(), "right")
-            if hi <= lo:
-                continue
-            usel = np.sort(u_order[lo:hi])
-            cells += bsel.size * usel.size
-            near = arr.b_vec[bsel] @ arr.u_vec[usel].T >= reach_cos[bsel, None]
-            rb, ru = np.nonzero(near)
-            bi, ui = bsel[rb].astype(np.int64), usel[ru].astype(np.int64)
-            masks, contribution = rule_masks(inst, arr, bi, ui)
-            keep = np.logical_and.reduce(list(masks.values()))
-            bi, ui, contribution = bi[keep], ui[keep], contribution[keep]
-            km = commute_km(inst, arr, bi, ui)
-            ok = within_commute(inst, arr, bi, ui, km)
-            out_b.append(bi[ok])
-            out_u.append(ui[ok])
-            out_c.append(contribution[ok])
-            out_k.append(km[ok])
+        blocks = [np.sort(b_order[s:s + block]) for s in range(0, nb, block)]
+        workers = threads or os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
+            for bi, ui, ci, ki, n in pool.map(
+                    lambda bsel: _block(inst, arr, bsel, u_order, u_lat_sorted, reach_deg,
+                                        reach_cos), blocks):
+                out_b.append(bi)
+                out_u.append(ui)
+                out_c.append(ci)
+                out_k.append(ki)
+                cells += n
     b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
     u = np.concatenate(out_u) if out_u else np.zeros(0, np.int64)
     c = np.concatenate(out_c) if out_c else np.zeros(0, np.int64)
