@@ -11,6 +11,7 @@ It is the comparison point of the benchmarks and the first hint of the solver.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,20 +59,29 @@ class _State:
         return None if best is None else best[2]
 
 
-def greedy_assignments(inst: Instance, pairs: Pairs) -> list[Assignment] | None:
-    """The greedy allocation, or None when the pinned placements cannot all be kept."""
+def greedy_assignments(inst: Instance, pairs: Pairs,
+                       first: Sequence[tuple[int, int]] = ()) -> list[Assignment] | None:
+    """The greedy allocation, or None when the pinned placements cannot all be kept.
+
+    ``first`` lists (pair index, fund index or -1) placements to make right after the
+    pinned ones, each kept if it still fits (the fund given, or another that can pay):
+    the solver completes a rounded LP solution this way.
+    """
     st = _State(inst, fund_left=[f.budget_cents for f in inst.funds])
     nd = len(inst.dwellings)
     months = inst.policy.contribution_months
     out: list[Assignment] = []
 
-    def take(bi: int, p: int, room: str | None = None) -> bool:
+    def take(bi: int, p: int, room: str | None = None, want_fund: int = -1) -> bool:
         b = inst.beneficiaries[bi]
         ui = int(pairs.unit[p])
         c = int(pairs.contribution_cents[p])
         fund = None
         if c > 0:
-            fund = st.fund_for(b.tags, c * months)
+            if want_fund >= 0 and st.fund_left[want_fund] >= c * months:
+                fund = want_fund
+            else:
+                fund = st.fund_for(b.tags, c * months)
             if fund is None:
                 return False
         if ui < nd:
@@ -100,7 +110,12 @@ def greedy_assignments(inst: Instance, pairs: Pairs) -> list[Assignment] | None:
         hit = np.flatnonzero(pairs.unit[sl] == ui)
         if hit.size == 0 or not take(bi, sl.start + int(hit[0]), pin.room):
             return None
-    order = sorted((bi for bi in range(len(inst.beneficiaries)) if bi not in pinned),
+    done = set(pinned)
+    for p, fk in first:
+        bi = int(pairs.beneficiary[p])
+        if bi not in done and take(bi, p, want_fund=fk):
+            done.add(bi)
+    order = sorted((bi for bi in range(len(inst.beneficiaries)) if bi not in done),
                    key=lambda bi: (-inst.beneficiaries[bi].priority,
                                    -inst.weight(inst.beneficiaries[bi]),
                                    inst.beneficiaries[bi].id))

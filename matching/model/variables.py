@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from ortools.sat.python import cp_model
 
 from matching.eligibility import Pairs
 from matching.instance import Gender, Instance
@@ -50,6 +49,13 @@ class Columns:
 
     def __len__(self) -> int:
         return int(self.pair.shape[0])
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> Columns:
+        """The columns where ``keep`` is True, in the same order."""
+        return Columns(pair=self.pair[keep], beneficiary=self.beneficiary[keep],
+                       unit=self.unit[keep], fund=self.fund[keep],
+                       contribution_cents=self.contribution_cents[keep],
+                       commute_m=self.commute_m[keep])
 
     @staticmethod
     def of(inst: Instance, pairs: Pairs) -> Columns:
@@ -93,12 +99,15 @@ class FlatRooms:
 
 
 class Variables:
-    """All decision variables, created once per model."""
+    """Index space of the model: column ``j`` is variable ``j``; room counts follow.
 
-    def __init__(self, model: cp_model.CpModel, inst: Instance, columns: Columns) -> None:
-        self.model = model
+    The same indices serve the CP-SAT model (booleans and bounded integers) and the LP
+    relaxation (continuous in the same bounds), so every rule is written once.
+    """
+
+    def __init__(self, inst: Instance, columns: Columns) -> None:
         self.columns = columns
-        self.x: list[cp_model.IntVar] = [model.new_bool_var(f"x{j}") for j in range(len(columns))]
+        self.n = len(columns)
         self.by_beneficiary: dict[int, list[int]] = defaultdict(list)
         self.by_unit: dict[int, list[int]] = defaultdict(list)
         self.by_fund: dict[int, list[int]] = defaultdict(list)
@@ -109,7 +118,9 @@ class Variables:
             if fk >= 0:
                 self.by_fund[fk].append(j)
         self.flats: dict[int, FlatRooms] = {}
-        self.rooms: dict[tuple[int, int, Gender], cp_model.IntVar] = {}
+        self.rooms: dict[tuple[int, int, Gender], int] = {}
+        """(flat, beds, gender) -> variable index of how many such rooms the gender gets."""
+        self.room_upper: list[int] = []
         nd = len(inst.dwellings)
         pinned_room = {(p.unit, p.room): inst.beneficiary(p.beneficiary).gender
                        for p in inst.pinned if p.room is not None}
@@ -129,4 +140,10 @@ class Variables:
             if len(genders) > 1:
                 for beds, count in sorted(fr.free_sizes.items()):
                     for g in genders:
-                        self.rooms[fi, beds, g] = model.new_int_var(0, count, f"r{fi}_{beds}{g}")
+                        self.rooms[fi, beds, g] = self.n + len(self.room_upper)
+                        self.room_upper.append(count)
+
+    @property
+    def size(self) -> int:
+        """How many variables: columns then room counts."""
+        return self.n + len(self.room_upper)

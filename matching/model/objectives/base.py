@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ortools.sat.python import cp_model
-
 from matching.instance import Instance
 from matching.model.variables import Variables
 
@@ -19,6 +17,3 @@ class ObjectiveTerm:
     def coefficients(self, v: Variables, inst: Instance) -> list[int]:
         """The integer coefficient of each column's variable."""
         raise NotImplementedError
-
-    def expression(self, v: Variables, inst: Instance) -> cp_model.LinearExprT:
-        return cp_model.LinearExpr.weighted_sum(v.x, self.coefficients(v, inst))

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ortools.sat.python import cp_model
-
 from matching.instance import Instance
+from matching.model.rows import Rows
 from matching.model.rules.funds import FundBudgets
 from matching.model.rules.one_household import OneHouseholdPerDwelling
 from matching.model.rules.one_placement import OnePlacementPerBeneficiary
@@ -24,7 +23,7 @@ class Rule(Protocol):
 
     name: str
 
-    def build(self, model: cp_model.CpModel, v: Variables, inst: Instance) -> None: ...
+    def build(self, rows: Rows, v: Variables, inst: Instance) -> None: ...
 
 
 RULES: tuple[Rule, ...] = (

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ortools.sat.python import cp_model
+import numpy as np
 
 from matching.instance import Instance
+from matching.model.rows import Rows
 from matching.model.variables import Variables
 
 
@@ -17,7 +18,7 @@ class FundBudgets:
 
     name = "fund_budgets"
 
-    def build(self, model: cp_model.CpModel, v: Variables, inst: Instance) -> None:
+    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
         months = inst.policy.contribution_months
         c = v.columns.contribution_cents
         for k, fund in enumerate(inst.funds):
@@ -27,5 +28,5 @@ class FundBudgets:
             total = int(c[cols].sum()) * months
             if total <= fund.budget_cents:
                 continue  # the budget cannot bind
-            model.add(cp_model.LinearExpr.weighted_sum(
-                [v.x[j] for j in cols], [int(c[j]) * months for j in cols]) <= fund.budget_cents)
+            rows.linear(cols, [int(c[j]) * months for j in cols], -np.inf, fund.budget_cents,
+                        f"budget {fund.id}")

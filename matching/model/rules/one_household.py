@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ortools.sat.python import cp_model
-
 from matching.instance import Instance
+from matching.model.rows import Rows
 from matching.model.variables import Variables
 
 
@@ -13,8 +12,8 @@ class OneHouseholdPerDwelling:
 
     name = "one_household_per_dwelling"
 
-    def build(self, model: cp_model.CpModel, v: Variables, inst: Instance) -> None:
+    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
         for ui in range(len(inst.dwellings)):
             cols = v.by_unit.get(ui, [])
             if len(cols) > 1:
-                model.add_at_most_one(v.x[j] for j in cols)
+                rows.at_most_one(cols, f"one household u{ui}")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ortools.sat.python import cp_model
-
 from matching.instance import Instance
+from matching.model.rows import Rows
 from matching.model.variables import Variables
 
 
@@ -18,10 +17,10 @@ class OnePlacementPerBeneficiary:
 
     name = "one_placement"
 
-    def build(self, model: cp_model.CpModel, v: Variables, inst: Instance) -> None:
+    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
         pinned = {inst.beneficiary_index[p.beneficiary] for p in inst.pinned}
-        for bi in pinned:
-            model.add_exactly_one(v.x[j] for j in v.by_beneficiary.get(bi, []))
+        for bi in sorted(pinned):
+            rows.exactly_one(v.by_beneficiary.get(bi, []), f"pinned b{bi}")
         for bi, cols in v.by_beneficiary.items():
             if bi not in pinned and len(cols) > 1:
-                model.add_at_most_one(v.x[j] for j in cols)
+                rows.at_most_one(cols, f"one placement b{bi}")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ortools.sat.python import cp_model
+import numpy as np
 
 from matching.instance import Instance
+from matching.model.rows import Rows
 from matching.model.variables import Variables
 
 
@@ -20,20 +21,22 @@ class BedsAndSingleGenderRooms:
 
     name = "beds_and_single_gender_rooms"
 
-    def build(self, model: cp_model.CpModel, v: Variables, inst: Instance) -> None:
+    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
         nd = len(inst.dwellings)
         for fi, fr in v.flats.items():
             flat = inst.shared_flats[fi]
             cols = v.by_unit[nd + fi]
             if len(fr.genders) <= 1:
                 if len(cols) > flat.beds:
-                    model.add(sum(v.x[j] for j in cols) <= flat.beds)
+                    rows.linear(cols, [1] * len(cols), -np.inf, flat.beds, f"beds f{fi}")
                 continue
             for beds, count in fr.free_sizes.items():
-                model.add(sum(v.rooms[fi, beds, g] for g in fr.genders) <= count)
+                idx = [v.rooms[fi, beds, g] for g in fr.genders]
+                rows.linear(idx, [1] * len(idx), -np.inf, count, f"rooms of {beds} f{fi}")
             room_beds = {r.id: r.beds for r in flat.rooms}
             for g in fr.genders:
                 mine = [j for j in cols if inst.beneficiaries[v.columns.beneficiary[j]].gender == g]
                 fixed = sum(room_beds[r] for r, rg in fr.fixed.items() if rg == g)
-                model.add(sum(v.x[j] for j in mine)
-                          <= fixed + sum(beds * v.rooms[fi, beds, g] for beds in fr.free_sizes))
+                room_idx = [v.rooms[fi, beds, g] for beds in fr.free_sizes]
+                rows.linear(mine + room_idx, [1] * len(mine) + [-b for b in fr.free_sizes],
+                            -np.inf, fixed, f"beds {g} f{fi}")
