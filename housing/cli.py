@@ -93,7 +93,7 @@ def solve_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Result file.")] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
-    workers: Annotated[int, typer.Option(help="CP-SAT search workers.")] = 2,
+    workers: Annotated[int, typer.Option(help="CP-SAT search workers.")] = 1,
     log: Annotated[bool, typer.Option(help="Write CP-SAT's search log to stderr.")] = False,
 ) -> None:
     """Solve a round: place households to the spec's lexicographic objective."""

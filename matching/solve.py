@@ -32,6 +32,7 @@ from matching.explain import empty_result, explain_unassigned, infeasible_result
 from matching.greedy import greedy_assignments
 from matching.instance import Instance
 from matching.lp import LPSolution, prunable, solve_lp
+from matching.mip import solve_mip
 from matching.model.build import (
     Formulation,
     Hold,
@@ -39,6 +40,7 @@ from matching.model.build import (
     allocation,
     build_formulation,
     columns_of,
+    satisfies,
     to_cpsat,
 )
 from matching.params import SolveParams
@@ -47,6 +49,23 @@ from matching.result import Assignment, Objective, Result, objective_of
 ENGINE = "cp-sat"
 STAGE_SHARE = {3: (0.70, 0.60, 1.0), 2: (0.75, 1.0), 1: (1.0,)}
 """Share of the time still left that each stage may use, by number of stages."""
+LP_SHARE = 0.3
+"""At most this share of the time left goes to a stage's LP relaxation."""
+RESERVE_SHARE = 0.03
+"""Share of the time limit kept for explaining the unplaced and writing the result."""
+RINS_SHARE = 0.3
+"""Share of a stage's CP-SAT time for the search around the incumbent and the LP."""
+MIP_MAX_COLUMNS = 50_000
+"""Stages on at most this many columns that CP-SAT leaves open go on to SCIP."""
+CPSAT_FIRST_SHARE = 0.35
+"""When SCIP may follow, the share of the stage's time CP-SAT gets first..."""
+CPSAT_FIRST_DTIME = 3.0
+"""...and at most this much of CP-SAT's deterministic time (machine-independent, so the
+hand-over happens at the same point of the search on every machine). On S rounds CP-SAT
+proves a stage within about 1 unit when it can at all."""
+RINS_MIN_COLUMNS = 20_000
+"""Below this many columns CP-SAT's own LP copes, and the neighbourhood search only
+costs time; above it (M: 370k columns) CP-SAT's root LP alone does not finish."""
 
 logger = logging.getLogger("matching.solver")
 
@@ -78,6 +97,7 @@ class _Stage:
     seconds: float = 0.0
     lp_seconds: float = 0.0
     proven_by_lp: bool = False
+    mip_seconds: float | None = None
     first_solution: float | None = None
 
     def report(self) -> dict[str, Any]:
@@ -88,7 +108,7 @@ class _Stage:
                 "bound": r(self.bound), "lp_bound": r(self.lp_bound),
                 "proven_by_lp": self.proven_by_lp, "columns": self.columns,
                 "pruned_columns": self.pruned, "seconds": r(self.seconds),
-                "lp_seconds": r(self.lp_seconds),
+                "lp_seconds": r(self.lp_seconds), "mip_seconds": r(self.mip_seconds),
                 "first_solution_seconds": r(self.first_solution)}
 
 
@@ -129,11 +149,14 @@ def _solver(params: SolveParams, limit: float) -> cp_model.CpSolver:
     p.max_time_in_seconds = max(0.01, limit)
     p.num_workers = params.workers
     p.random_seed = params.seed
-    if params.workers > 1:
-        # deterministic for a seed and worker count: subsolvers run in interleaved batches
-        p.interleave_search = True
     # the LP relaxation is nearly integral: a full linearisation lets it prove bounds
     p.linearization_level = 2
+    if params.workers > 1:
+        # with few workers CP-SAT's only full subsolver is default_lp, which forces
+        # linearization level 1; max_lp keeps level 2
+        p.subsolvers.append("max_lp")
+        # deterministic for a seed and worker count: subsolvers run in interleaved batches
+        p.interleave_search = True
     p.log_search_progress = params.log
     p.log_to_stdout = False
     if params.log:
@@ -143,13 +166,24 @@ def _solver(params: SolveParams, limit: float) -> cp_model.CpSolver:
 
 def _cpsat_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incumbent | None,
                  limit: float, params: SolveParams, progress: Progress | None, t0: float,
-                 st: _Stage) -> _Incumbent | None:
-    """Search stage ``term`` with CP-SAT; returns its allocation if it found one."""
+                 st: _Stage, deadline: float, fixed: Sequence[int] = (),
+                 dtime: float | None = None) -> _Incumbent | None:
+    """Search stage ``term`` with CP-SAT; returns its allocation if it found one.
+
+    ``fixed`` columns are forced to 1: a neighbourhood search, whose status and bound
+    say nothing about the whole stage and are not recorded in ``st``.
+    """
     cm = to_cpsat(form, holds)
     cm.set_objective(term)
+    for j in fixed:
+        cm.model.add(cm.var[j] == 1)
+    # building a large model takes seconds: the limit counts from now, within the deadline
+    limit = min(limit, deadline - time.perf_counter())
     if inc is not None:
         cm.hint(inc.chosen, inc.rooms)
     solver = _solver(params, limit)
+    if dtime is not None:
+        solver.parameters.max_deterministic_time = dtime
     if term == 0 and params.relative_gap > 0:
         solver.parameters.relative_gap_limit = params.relative_gap
     watch = _Watch(st.name, progress, t0)
@@ -158,17 +192,45 @@ def _cpsat_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incu
             progress(ProgressEvent(st.name, None, bound, time.perf_counter() - t0))
         solver.best_bound_callback = on_bound
     code = solver.solve(cm.model, watch)
-    st.status = solver.status_name(code)
-    st.first_solution = watch.first
-    if st.status in ("OPTIMAL", "FEASIBLE"):
+    status = solver.status_name(code)
+    found = None
+    if status in ("OPTIMAL", "FEASIBLE"):
         sol = np.asarray(list(solver.response_proto.solution), dtype=np.int64)
         chosen = np.flatnonzero(sol[:form.vars.n]).tolist()
         rooms = {k: int(sol[i]) for k, i in form.vars.rooms.items()}
+        found = _Incumbent(chosen, rooms)
+    if fixed:
+        return found
+    st.status = status
+    if st.first_solution is None:
+        st.first_solution = watch.first
+    if found is not None or (status != "INFEASIBLE" and term == 0):
         st.bound = float(solver.best_objective_bound)
-        return _Incumbent(chosen, rooms)
-    if st.status != "INFEASIBLE" and term == 0:
-        st.bound = float(solver.best_objective_bound)
-    return None
+    return found
+
+
+def _mip_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incumbent | None,
+               limit: float, st: _Stage) -> _Incumbent | None:
+    """Hand a stage CP-SAT left open to SCIP; keep its answer if exact and no worse."""
+    out = solve_mip(form, term, holds, limit, hint=inc.chosen if inc is not None else ())
+    st.mip_seconds = out.seconds
+    if out.status == "INFEASIBLE" and inc is None:
+        st.status = "INFEASIBLE"
+        return None
+    if out.status not in ("OPTIMAL", "FEASIBLE") or not satisfies(form, out.chosen, out.rooms,
+                                                                    holds):
+        return inc
+    sense = form.objectives[term].sense
+    mine = _Incumbent(out.chosen, out.rooms)
+    better = inc is None or _better(sense, form.value(term, mine.chosen),
+                                    form.value(term, inc.chosen))
+    if out.status == "OPTIMAL":
+        st.status = "OPTIMAL"
+        st.bound = out.bound
+        keep_mine = inc is None or not _better(sense, form.value(term, inc.chosen),
+                                               form.value(term, mine.chosen))
+        return mine if keep_mine else inc
+    return mine if better else inc
 
 
 def _lp_incumbent(form: Formulation, pairs: Pairs, lp: LPSolution) -> list[Assignment] | None:
@@ -251,14 +313,16 @@ def solve(inst: Instance, params: SolveParams | None = None,
 
     stages: list[_Stage] = []
     holds: list[Hold] = []
+    # a little time is kept back for the explanations and the result
+    deadline = t0 + params.time_limit * (1 - RESERVE_SHARE)
     for term in range(params.stages):
         obj = form.objectives[term]
         st = _Stage(name=obj.name)
-        left = params.time_limit - (time.perf_counter() - t0)
+        left = deadline - time.perf_counter()
         if term > 0 and left <= 0.05:
             break
         start = time.perf_counter()
-        lp = solve_lp(form, term, holds, time_limit=max(0.1, 0.5 * left))
+        lp = solve_lp(form, term, holds, time_limit=max(0.1, LP_SHARE * left))
         st.lp_seconds = lp.seconds
         if lp.infeasible:
             st.status, st.seconds = "INFEASIBLE", time.perf_counter() - start
@@ -286,22 +350,41 @@ def solve(inst: Instance, params: SolveParams | None = None,
                 if st.pruned:
                     form, remap = form.subset(~drop)
                     inc = _Incumbent(remap[inc.chosen].tolist(), inc.rooms)  # type: ignore[union-attr]
-            left = params.time_limit - (time.perf_counter() - t0)
+            left = deadline - time.perf_counter()
             # the LP bound is proven: as a cut it lets CP-SAT stop as soon as it meets it
             cut = [Hold(term, "<=" if obj.sense == "max" else ">=",
                         _lp_limit(obj.sense, lp.value))] if lp.optimal else []
-            found = _cpsat_stage(form, term, [*holds, *cut], inc,
-                                 left * STAGE_SHARE[params.stages][term], params, progress, t0, st)
-            if found is not None and (value is None or _better(obj.sense,
-                                                               form.value(term, found.chosen),
-                                                               value)):
-                inc = found
+            budget = left * STAGE_SHARE[params.stages][term]
+            end = time.perf_counter() + budget
+            if inc is not None and lp.optimal and form.vars.n >= RINS_MIN_COLUMNS:
+                # neighbourhood of the incumbent: keep what it shares with the LP solution
+                agree = [j for j in inc.chosen if lp.x[j] > 1 - 1e-6]
+                found = _cpsat_stage(form, term, [*holds, *cut], inc, RINS_SHARE * budget,
+                                     params, progress, t0, st, deadline, fixed=agree)
+                if found is not None and _better(obj.sense, form.value(term, found.chosen),
+                                                 form.value(term, inc.chosen)):
+                    inc = found
+            value = None if inc is None else form.value(term, inc.chosen)
+            if value is not None and lp.optimal and _meets(obj.sense, value, lp.value):
+                st.status = "OPTIMAL"
+            else:
+                mip = form.vars.n <= MIP_MAX_COLUMNS
+                share = CPSAT_FIRST_SHARE if mip else 1.0
+                found = _cpsat_stage(form, term, [*holds, *cut], inc,
+                                     share * (end - time.perf_counter()), params, progress, t0,
+                                     st, deadline, dtime=CPSAT_FIRST_DTIME if mip else None)
+                if found is not None and (value is None or _better(
+                        obj.sense, form.value(term, found.chosen), value)):
+                    inc = found
+                if mip and st.status != "OPTIMAL" and end - time.perf_counter() > 0.2:
+                    inc = _mip_stage(form, term, [*holds, *cut], inc, end - time.perf_counter(),
+                                     st)
             if inc is not None:
                 st.value = form.value(term, inc.chosen)
                 if st.status == "UNKNOWN":
                     st.status = "FEASIBLE"
-            if lp.optimal:
-                st.bound = _tighter(obj.sense, st.bound, lp.value)
+            st.bound = _stage_bound(obj.sense, st.bound, lp.value if lp.optimal else None,
+                                    st.value)
         st.seconds = time.perf_counter() - start
         timings[f"stage_{st.name}"] = st.seconds
         stages.append(st)
@@ -357,7 +440,15 @@ def _better(sense: str, a: int, b: int) -> bool:
     return a > b if sense == "max" else a < b
 
 
-def _tighter(sense: str, a: float | None, b: float) -> float:
-    if a is None:
-        return b
-    return min(a, b) if sense == "max" else max(a, b)
+def _stage_bound(sense: str, cpsat: float | None, lp: float | None,
+                 value: int | None) -> float | None:
+    """The tighter of CP-SAT's and the LP's bounds, ignoring one that cannot be valid.
+
+    A search cut before its presolve ended reports the protocol's default (0), which
+    may be worse than an allocation held: such a number bounds nothing.
+    """
+    valid = [b for b in (cpsat, lp) if b is not None and (
+        value is None or (b >= value - 1e-6 if sense == "max" else b <= value + 1e-6))]
+    if not valid:
+        return None
+    return min(valid) if sense == "max" else max(valid)

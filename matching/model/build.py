@@ -60,6 +60,31 @@ class Formulation:
         return formulate(self.inst, self.columns.subset(keep)), new_index
 
 
+def satisfies(form: Formulation, chosen: Sequence[int],
+              rooms: Mapping[tuple[int, int, Gender], int], holds: Sequence[Hold] = ()) -> bool:
+    """Whether an allocation meets every row and hold exactly, in integers."""
+    v, rows = form.vars, form.rows
+    x = np.zeros(v.size, dtype=np.int64)
+    x[list(chosen)] = 1
+    for key, i in v.rooms.items():
+        x[i] = rooms.get(key, 0)
+    if np.any(x[v.n:] > np.asarray(v.room_upper, dtype=np.int64)) or np.any(x < 0):
+        return False
+    start, index, _ = rows.csr()
+    coef = np.asarray(rows.coef, dtype=np.int64)
+    act = np.add.reduceat(coef * x[index], start[:-1]) if len(index) else np.zeros(len(rows))
+    nonempty = start[1:] > start[:-1]
+    act = np.where(nonempty, act, 0)
+    if np.any(act < np.asarray(rows.lo)) or np.any(act > np.asarray(rows.hi)):
+        return False
+    for h in holds:
+        val = form.value(h.term, chosen)
+        if (h.sense == "==" and val != h.value) or (h.sense == ">=" and val < h.value) \
+                or (h.sense == "<=" and val > h.value):
+            return False
+    return True
+
+
 def formulate(inst: Instance, columns: Columns) -> Formulation:
     """Every rule's rows and the objective coefficients over ``columns``."""
     t0 = time.perf_counter()

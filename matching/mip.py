@@ -1,0 +1,80 @@
+"""A stage as a mixed-integer program, for SCIP (shipped with OR-Tools).
+
+CP-SAT is the engine of every stage. Some stages it cannot close: with the weight and
+the contribution held at their optima, the commute stage carries a knapsack *equality*
+whose LP relaxation is loose, and CP-SAT's search is weak at such rows (on one S round
+it had not proven the commute after 57 s). LP-based branch and bound is strong exactly
+there (SCIP proved the same stage in 3.4 s), so a stage CP-SAT leaves open on a model
+small enough is handed to SCIP, from the same rows, hinted with the incumbent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver.python import model_builder_helper as mbh
+from scipy import sparse
+
+from matching.instance import Gender
+from matching.model.build import Formulation, Hold
+
+
+@dataclass(frozen=True)
+class MipOutcome:
+    """What SCIP returned for a stage."""
+
+    status: str
+    """``OPTIMAL``, ``FEASIBLE``, ``INFEASIBLE`` or ``UNKNOWN``."""
+    chosen: list[int]
+    rooms: dict[tuple[int, int, Gender], int]
+    bound: float | None
+    seconds: float
+
+
+def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: float,
+              hint: Sequence[int] = ()) -> MipOutcome:
+    """Optimise objective term ``term`` over the formulation's rows with SCIP."""
+    t0 = time.perf_counter()
+    v, rows = form.vars, form.rows
+    n, size = v.n, v.size
+    start, index, value = rows.csr()
+    matrix = sparse.csr_matrix((value, index, start), shape=(len(rows), size))
+    lo = np.asarray(rows.lo, dtype=np.float64)
+    hi = np.asarray(rows.hi, dtype=np.float64)
+    extra = [sparse.csr_matrix((form.coefficients[h.term].astype(np.float64), np.arange(n),
+                                np.array([0, n])), shape=(1, size)) for h in holds]
+    if extra:
+        matrix = sparse.vstack([matrix, *extra], format="csr")
+        lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
+        hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
+    cost = np.zeros(size)
+    cost[:n] = form.coefficients[term]
+    upper = np.concatenate([np.ones(n), np.asarray(v.room_upper, dtype=np.float64)])
+    model = mbh.ModelBuilderHelper()
+    # (OR-Tools' stub types the arrays wrongly as ndarray[float64])
+    model.fill_model_from_sparse_data(np.zeros(size), upper, cost, lo, hi,  # type: ignore[arg-type]
+                                      matrix)
+    for i in range(size):
+        model.set_var_integrality(i, True)
+    model.set_maximize(form.objectives[term].sense == "max")
+    on = set(hint)
+    for j in range(n):
+        model.add_hint(j, 1.0 if j in on else 0.0)
+    solver = mbh.ModelSolverHelper("scip")
+    solver.set_time_limit_in_seconds(max(0.1, time_limit))
+    solver.solve(model)
+    status = solver.status()
+    names = {mbh.SolveStatus.OPTIMAL: "OPTIMAL", mbh.SolveStatus.FEASIBLE: "FEASIBLE",
+             mbh.SolveStatus.INFEASIBLE: "INFEASIBLE"}
+    name = names.get(status, "UNKNOWN")
+    if name not in ("OPTIMAL", "FEASIBLE") or not solver.has_solution():
+        return MipOutcome(name if name == "INFEASIBLE" else "UNKNOWN", [], {}, None,
+                          time.perf_counter() - t0)
+    x = np.rint(np.asarray(solver.variable_values(), dtype=np.float64)).astype(np.int64)
+    return MipOutcome(
+        status=name, chosen=np.flatnonzero(x[:n]).tolist(),
+        rooms={k: int(x[i]) for k, i in v.rooms.items()},
+        bound=float(solver.best_objective_bound()), seconds=time.perf_counter() - t0)
