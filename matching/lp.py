@@ -46,26 +46,25 @@ class LPSolution:
         return np.flatnonzero(self.x[:n] > 1 - 1e-6).tolist()
 
 
-def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
-             time_limit: float = 60.0) -> LPSolution:
-    """Optimise objective term ``term`` over the relaxation, with ``holds`` as rows.
+def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
+                ) -> mbh.ModelBuilderHelper:
+    """Stage ``term`` as an OR-Tools linear model: every row, the holds, the objective.
 
-    Solved by GLOP (OR-Tools' simplex), fed as a sparse matrix in one call.
+    Variables are continuous within their bounds; :mod:`matching.mip` marks them integral.
     """
-    t0 = time.perf_counter()
     v, rows = form.vars, form.rows
     n, size = v.n, v.size
     start, index, value = rows.csr()
+    matrix = sparse.csr_matrix((value, index, start), shape=(len(rows), size))
     lo = np.asarray(rows.lo, dtype=np.float64)
     hi = np.asarray(rows.hi, dtype=np.float64)
-    matrix = sparse.csr_matrix((value, index, start), shape=(len(rows), size))
-    for hold in holds:
-        row = sparse.csr_matrix(
-            (form.coefficients[hold.term].astype(np.float64), np.arange(n),
-             np.array([0, n])), shape=(1, size))
-        matrix = sparse.vstack([matrix, row], format="csr")
-        lo = np.append(lo, hold.value if hold.sense in ("==", ">=") else -np.inf)
-        hi = np.append(hi, hold.value if hold.sense in ("==", "<=") else np.inf)
+    if holds:
+        extra = [sparse.csr_matrix((form.coefficients[h.term].astype(np.float64),
+                                    np.arange(n), np.array([0, n])), shape=(1, size))
+                 for h in holds]
+        matrix = sparse.vstack([matrix, *extra], format="csr")
+        lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
+        hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
     cost = np.zeros(size)
     cost[:n] = form.coefficients[term]
     upper = np.concatenate([np.ones(n), np.asarray(v.room_upper, dtype=np.float64)])
@@ -74,6 +73,18 @@ def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
     model.fill_model_from_sparse_data(np.zeros(size), upper, cost, lo, hi,  # type: ignore[arg-type]
                                       matrix)
     model.set_maximize(form.objectives[term].sense == "max")
+    return model
+
+
+def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
+             time_limit: float = 60.0) -> LPSolution:
+    """Optimise objective term ``term`` over the relaxation, with ``holds`` as rows.
+
+    Solved by GLOP (OR-Tools' simplex), fed as a sparse matrix in one call.
+    """
+    t0 = time.perf_counter()
+    size = form.vars.size
+    model = stage_model(form, term, holds)
     solver = mbh.ModelSolverHelper("glop")
     solver.set_time_limit_in_seconds(max(0.1, time_limit))
     solver.solve(model)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
-from scipy import sparse
 
 from matching.instance import Gender
+from matching.lp import stage_model
 from matching.model.build import Formulation, Hold
 
 
@@ -38,28 +38,11 @@ def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: f
               hint: Sequence[int] = ()) -> MipOutcome:
     """Optimise objective term ``term`` over the formulation's rows with SCIP."""
     t0 = time.perf_counter()
-    v, rows = form.vars, form.rows
+    v = form.vars
     n, size = v.n, v.size
-    start, index, value = rows.csr()
-    matrix = sparse.csr_matrix((value, index, start), shape=(len(rows), size))
-    lo = np.asarray(rows.lo, dtype=np.float64)
-    hi = np.asarray(rows.hi, dtype=np.float64)
-    extra = [sparse.csr_matrix((form.coefficients[h.term].astype(np.float64), np.arange(n),
-                                np.array([0, n])), shape=(1, size)) for h in holds]
-    if extra:
-        matrix = sparse.vstack([matrix, *extra], format="csr")
-        lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
-        hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
-    cost = np.zeros(size)
-    cost[:n] = form.coefficients[term]
-    upper = np.concatenate([np.ones(n), np.asarray(v.room_upper, dtype=np.float64)])
-    model = mbh.ModelBuilderHelper()
-    # (OR-Tools' stub types the arrays wrongly as ndarray[float64])
-    model.fill_model_from_sparse_data(np.zeros(size), upper, cost, lo, hi,  # type: ignore[arg-type]
-                                      matrix)
+    model = stage_model(form, term, holds)
     for i in range(size):
         model.set_var_integrality(i, True)
-    model.set_maximize(form.objectives[term].sense == "max")
     on = set(hint)
     for j in range(n):
         model.add_hint(j, 1.0 if j in on else 0.0)
