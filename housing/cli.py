@@ -208,3 +208,31 @@ def generate_cmd(
     save_instance(inst, output)
     console.print(f"{output}: {len(inst.beneficiaries)} households, {len(inst.dwellings)} "
                   f"dwellings, {len(inst.shared_flats)} shared flats")
+
+
+@app.command("bench")
+def bench_cmd(
+    scale: Annotated[list[str], typer.Option(help="Scale(s): XS, S, M, L, XL.")] = ["S"],  # noqa: B006
+    seeds: Annotated[int, typer.Option(help="How many seeds (1..N) per scale.")] = 3,
+    time_limit: Annotated[float, typer.Option(help="Seconds per solver and instance.")] = 60.0,
+    solvers: Annotated[str, typer.Option(help="Comma-separated solvers.")] = (
+        "cp-sat,greedy,highs-direct,lp"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = (
+        Path("out/bench")),
+) -> None:
+    """Run every solver on generated rounds; write JSON, a Markdown table and a PNG."""
+    from benchmarks.harness import SOLVERS, bench, markdown, write
+
+    chosen = [s.strip() for s in solvers.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SOLVERS]
+    if unknown:
+        err.print(f"[red]Bad option[/red] solvers: unknown {escape(', '.join(unknown))}; "
+                  f"one of {', '.join(SOLVERS)}")
+        raise typer.Exit(2)
+    scales = [s.upper() for s in scale]
+    with err.status(f"benchmarking {', '.join(scales)} x {seeds} seed(s) x "
+                    f"{len(chosen)} solver(s)…"):
+        runs = bench(scales, list(range(1, seeds + 1)), time_limit, chosen)
+    paths = write(runs, time_limit, output)
+    console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)
+    console.print(f"written: {', '.join(str(p) for p in paths.values())}")

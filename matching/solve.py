@@ -339,6 +339,9 @@ def solve(inst: Instance, params: SolveParams | None = None,
                 if inc is None or form.value(0, cand.chosen) > form.value(0, inc.chosen):
                     inc = cand
         value = None if inc is None else form.value(term, inc.chosen)
+        if progress is not None and value is not None:
+            # the incumbent the stage starts from (greedy, LP-rounded, or the last stage's)
+            progress(ProgressEvent(obj.name, value, None, time.perf_counter() - t0))
         st.columns = form.vars.n
         if value is not None and lp.optimal and _meets(obj.sense, value, lp.value):
             st.status, st.value, st.bound, st.proven_by_lp = "OPTIMAL", value, lp.value, True
@@ -379,6 +382,9 @@ def solve(inst: Instance, params: SolveParams | None = None,
                 if mip and st.status != "OPTIMAL" and end - time.perf_counter() > 0.2:
                     inc = _mip_stage(form, term, [*holds, *cut], inc, end - time.perf_counter(),
                                      st)
+                    if progress is not None and inc is not None:
+                        progress(ProgressEvent(obj.name, form.value(term, inc.chosen), st.bound,
+                                               time.perf_counter() - t0))
             if inc is not None:
                 st.value = form.value(term, inc.chosen)
                 if st.status == "UNKNOWN":
