@@ -191,14 +191,17 @@ def plot(runs: Sequence[Run], path: Path) -> None:
             if (r.scale, r.seed) != (scale, seed):
                 continue
             inc = [(t, w) for t, w, _ in r.trace if w is not None]
-            bnd = [(t, b) for t, _, b in r.trace if b is not None]
+            bnd = _running_best([(t, b) for t, _, b in r.trace if b is not None])
             if inc:
-                ax.step(*zip(*inc, strict=True), where="post", label=f"{r.solver} weight")
-            if bnd:
-                ax.step(*zip(*bnd, strict=True), where="post", linestyle="--",
-                        label=f"{r.solver} bound")
+                ax.step(*zip(*inc, (r.total_s, inc[-1][1]), strict=True), where="post",
+                        marker="." if len(inc) == 1 else None, label=f"{r.solver} weight")
+            if len(bnd) > 1:
+                ax.step(*zip(*bnd, (r.total_s, bnd[-1][1]), strict=True), where="post",
+                        linestyle="--", label=f"{r.solver} bound")
             elif r.bound is not None and r.solver != "greedy":
-                ax.axhline(r.bound, linestyle=":", linewidth=1, label=f"{r.solver} bound")
+                # a bound known only at the end (the LP's, HiGHS-direct's): a level line
+                ax.axhline(r.bound, linestyle=":", linewidth=1, label=f"{r.solver} bound",
+                           color="tab:red" if r.solver == "lp" else None)
         ax.set_title(f"{scale}, seed {seed}")
         ax.set_xlabel("seconds")
         ax.set_ylabel("weight")
@@ -206,6 +209,14 @@ def plot(runs: Sequence[Run], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _running_best(bounds: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Bounds on a maximised weight as the best known so far (a bound never worsens)."""
+    out: list[tuple[float, float]] = []
+    for t, b in bounds:
+        out.append((t, b if not out else min(b, out[-1][1])))
+    return out
 
 
 def write(runs: Sequence[Run], time_limit: float, out_dir: Path) -> dict[str, Path]:

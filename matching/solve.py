@@ -123,9 +123,10 @@ class _Incumbent:
 class _Watch(cp_model.CpSolverSolutionCallback):
     """Relays incumbents to a progress callback and times the first solution."""
 
-    def __init__(self, stage: str, progress: Progress | None, t0: float) -> None:
+    def __init__(self, stage: str, progress: Progress | None, t0: float,
+                 bounds: bool = True) -> None:
         super().__init__()
-        self.stage, self.progress, self.t0 = stage, progress, t0
+        self.stage, self.progress, self.t0, self.bounds = stage, progress, t0, bounds
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
@@ -133,8 +134,8 @@ class _Watch(cp_model.CpSolverSolutionCallback):
         if self.first is None:
             self.first = now
         if self.progress is not None:
-            self.progress(ProgressEvent(self.stage, self.objective_value,
-                                        self.best_objective_bound, now))
+            bound = self.best_objective_bound if self.bounds else None
+            self.progress(ProgressEvent(self.stage, self.objective_value, bound, now))
 
 
 def _ortools_version() -> str:
@@ -186,8 +187,9 @@ def _cpsat_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incu
         solver.parameters.max_deterministic_time = dtime
     if term == 0 and params.relative_gap > 0:
         solver.parameters.relative_gap_limit = params.relative_gap
-    watch = _Watch(st.name, progress, t0)
-    if progress is not None:
+    # a neighbourhood's bound bounds the neighbourhood, not the stage: not reported
+    watch = _Watch(st.name, progress, t0, bounds=not fixed)
+    if progress is not None and not fixed:
         def on_bound(bound: float) -> None:
             progress(ProgressEvent(st.name, None, bound, time.perf_counter() - t0))
         solver.best_bound_callback = on_bound
