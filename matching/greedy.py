@@ -18,7 +18,7 @@ import numpy as np
 
 from matching.eligibility import Pairs, eligible_pairs
 from matching.instance import Gender, Instance
-from matching.result import Assignment, Objective, Result, objective_of
+from matching.result import Assignment, Result, objective_of
 
 ENGINE = "greedy"
 
@@ -151,4 +151,4 @@ def solve_greedy(inst: Instance, pairs: Pairs | None = None) -> Result:
     )
 
 
-__all__ = ["Objective", "greedy_assignments", "solve_greedy"]
+__all__ = ["greedy_assignments", "solve_greedy"]

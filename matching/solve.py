@@ -99,6 +99,8 @@ class _Stage:
     proven_by_lp: bool = False
     mip_seconds: float | None = None
     first_solution: float | None = None
+    claimed: int | None = None
+    """The value of the solution a search returned when it claimed optimality."""
 
     def report(self) -> dict[str, Any]:
         def r(x: float | None) -> float | None:
@@ -204,6 +206,8 @@ def _cpsat_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incu
     if fixed:
         return found
     st.status = status
+    if status == "OPTIMAL" and found is not None:
+        st.claimed = form.value(term, found.chosen)
     if st.first_solution is None:
         st.first_solution = watch.first
     if found is not None or (status != "INFEASIBLE" and term == 0):
@@ -229,6 +233,7 @@ def _mip_stage(form: Formulation, term: int, holds: Sequence[Hold], inc: _Incumb
     if out.status == "OPTIMAL":
         st.status = "OPTIMAL"
         st.bound = out.bound
+        st.claimed = form.value(term, mine.chosen)
         keep_mine = inc is None or not _better(sense, form.value(term, inc.chosen),
                                                form.value(term, mine.chosen))
         return mine if keep_mine else inc
@@ -389,6 +394,14 @@ def solve(inst: Instance, params: SolveParams | None = None,
                                                time.perf_counter() - t0))
             if inc is not None:
                 st.value = form.value(term, inc.chosen)
+                if st.status == "INFEASIBLE" or (st.status == "OPTIMAL" and st.claimed is not None
+                                                 and _better(obj.sense, st.value, st.claimed)):
+                    # The incumbent meets every row, so a proof that excludes it (nothing
+                    # feasible, or an optimum worse than it) can only come from the LP
+                    # cut's rounding: the stage is unproven, never the round infeasible.
+                    logger.warning("stage %s: a search's proof contradicts the incumbent; "
+                                   "kept the incumbent, stage unproven", obj.name)
+                    st.status = "FEASIBLE"
                 if st.status == "UNKNOWN":
                     st.status = "FEASIBLE"
             st.bound = _stage_bound(obj.sense, st.bound, lp.value if lp.optimal else None,

@@ -179,3 +179,23 @@ def test_time_limit_cut_still_returns_a_valid_allocation_and_bound() -> None:
 def test_params_check_themselves(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         SolveParams(**{field: value})  # type: ignore[arg-type]
+
+
+def test_a_proof_that_contradicts_the_incumbent_is_discarded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: a solver's OPTIMAL under a wrongly rounded LP cut (here: weight <= 0)
+    # was taken as a proof although the incumbent already placed people. Simulate that
+    # rounding error on the weight stage only.
+    import matching.solve as solve_module
+
+    real_limit, real_meets = solve_module._lp_limit, solve_module._meets
+    monkeypatch.setattr(solve_module, "_lp_limit",
+                        lambda sense, value: 0 if sense == "max" else real_limit(sense, value))
+    monkeypatch.setattr(solve_module, "_meets", lambda sense, value, lp_value: False
+                        if sense == "max" else real_meets(sense, value, lp_value))
+    inst = generate("XS", 2)
+    res = run(inst, time_limit=10)
+    assert res.stages[0]["status"] == "FEASIBLE"  # unproven, not OPTIMAL nor INFEASIBLE
+    assert res.status == "FEASIBLE"
+    assert res.objective.weight > 0
+    assert res.bound_weight is not None and res.bound_weight >= res.objective.weight
