@@ -199,3 +199,16 @@ def test_a_proof_that_contradicts_the_incumbent_is_discarded(
     assert res.status == "FEASIBLE"
     assert res.objective.weight > 0
     assert res.bound_weight is not None and res.bound_weight >= res.objective.weight
+
+
+def test_same_seed_same_result_through_the_lp_and_scip_paths() -> None:
+    # S seed 3 prunes columns by reduced cost and hands its commute stage to SCIP first;
+    # with a limit far above its solve time, two runs must agree to the last placement.
+    inst = generate("S", 3)
+    a, b = run(inst, seed=7, time_limit=120), run(inst, seed=7, time_limit=120)
+    assert a.status == "OPTIMAL"
+    assert any(s["mip_seconds"] is not None for s in a.stages)
+    assert any(s["pruned_columns"] for s in a.stages)
+    strip = {"solve_seconds", "timings", "stages"}
+    assert {k: v for k, v in a.to_dict().items() if k not in strip} == \
+        {k: v for k, v in b.to_dict().items() if k not in strip}
