@@ -265,3 +265,11 @@ def test_solve_bad_option_exits_2_naming_it(
     assert res.exit_code == 2
     assert name in flat_text(res)
     assert not out.exists()
+
+
+def test_bench_refuses_an_unknown_solver(tmp_path: Path) -> None:
+    res = invoke("bench", "--scale", "XS", "--seeds", "1", "--solvers", "cp-sat,magic",
+                 "-o", tmp_path / "b")
+    assert res.exit_code == 2
+    assert "solvers: unknown magic" in flat_text(res)
+    assert not (tmp_path / "b").exists()
