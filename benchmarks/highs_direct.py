@@ -144,7 +144,13 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     problem = export_problem(form, stages, deadline)
     timings["export"] = time.perf_counter() - t
     t = time.perf_counter()
-    out = _run_worker(problem, timeout=max(1.0, deadline - time.time()) + CHILD_GRACE)
+    try:
+        out = _run_worker(problem, timeout=max(1.0, deadline - time.time()) + CHILD_GRACE)
+    except subprocess.TimeoutExpired:
+        # HiGHS ignored its own limit (it was killed): no allocation within the time
+        timings["highs"] = time.perf_counter() - t
+        return finish(empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
+                                   {"time_limit": time_limit}, ENGINE, trivial))
     timings["highs"] = time.perf_counter() - t
     engine["highspy"] = out.get("highspy") or engine["highspy"]
     raw: list[dict[str, Any]] = out["stages"]

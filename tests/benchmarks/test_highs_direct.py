@@ -133,3 +133,21 @@ def test_highspy_is_installed_but_never_imported_here() -> None:
     # every later OR-Tools import of the run; the peer runs it in a child process.
     assert find_spec("highspy") is not None
 
+
+
+def test_a_worker_that_overruns_gives_an_unknown_result_not_a_crash(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    import benchmarks.highs_direct as hd
+
+    def stuck(problem: object, timeout: float) -> dict[str, object]:
+        raise subprocess.TimeoutExpired(cmd="highs worker", timeout=timeout)
+
+    monkeypatch.setattr(hd, "_run_worker", stuck)
+    inst = generate("XS", 1)
+    res = solve_highs_direct(inst, 5)
+    assert validate(inst, res) == []
+    assert res.status == "UNKNOWN" and not res.assignments
+    assert {u.reasons for u in res.unassigned} == {("no_solution_in_time",)}
+    assert res.bound_weight is not None and res.bound_weight > 0
