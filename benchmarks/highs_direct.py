@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from matching.eligibility import eligible_pairs
-from matching.explain import empty_result, explain_unassigned, infeasible_result, pin_conflicts
+from matching.explain import empty_result, explain_unassigned, infeasible_result
 from matching.instance import Gender, Instance
-from matching.model.build import Formulation, Hold, allocation, build_formulation, satisfies
+from matching.model.build import Formulation, Hold, allocation, satisfies
 from matching.result import Objective, Result, objective_of
+from matching.solve import prepare, usable_bound
 
 ENGINE = "highs-direct"
 WORKER = Path(__file__).with_name("_highs_worker.py")
@@ -126,19 +126,18 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
                       engine={**engine, **res.engine, "name": ENGINE},
                       timings=dict(timings), stages=reports)
 
-    pairs = eligible_pairs(inst)
+    ready = prepare(inst)
+    pairs = ready.pairs
     timings["eligibility"] = pairs.seconds
     engine["pairs"] = len(pairs)
-    conflicts = pin_conflicts(inst, pairs) if inst.pinned else []
-    if conflicts:
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, conflicts))
-
-    form = build_formulation(inst, pairs)
+    if ready.form is None:
+        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts))
+    form = ready.form
     timings["build"] = form.seconds
     engine["columns"] = form.vars.n
     engine["variables"] = form.vars.size
     engine["rows"] = len(form.rows)
-    trivial = sum(inst.weight(inst.beneficiaries[bi]) for bi in form.vars.by_beneficiary)
+    trivial = form.trivial_bound
 
     t = time.perf_counter()
     problem = export_problem(form, stages, deadline)
@@ -189,7 +188,7 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     if best is None:
         res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
                            {"time_limit": time_limit}, ENGINE,
-                           min(solver_bound, trivial) if solver_bound is not None else trivial)
+                           usable_bound(solver_bound, 0, trivial))
         return finish(res, tuple(reports))
 
     last, chosen, rooms = best
@@ -197,12 +196,8 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     objective: Objective = objective_of(assignments, weights)
     proven = first is not None and bool(first["proven"])
-    if proven:
-        bound = objective.weight
-    elif solver_bound is None or solver_bound < objective.weight:
-        bound = trivial
-    else:
-        bound = min(solver_bound, trivial)
+    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
+                                                         trivial)
     all_proven = (stages == 3 and last == 2 and len(raw) == 3
                   and all(s["proven"] for s in raw))
     t = time.perf_counter()

@@ -256,7 +256,7 @@ def _lp_incumbent(form: Formulation, pairs: Pairs, lp: LPSolution) -> list[Assig
     return greedy_assignments(form.inst, pairs, first)
 
 
-def _usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
+def usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
     """A bound that is always valid.
 
     A stage cut before CP-SAT reported anything leaves its bound at the protocol's
@@ -266,6 +266,24 @@ def _usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
     if solver_bound is None or solver_bound < weight or (solver_bound <= 0 < trivial):
         return trivial
     return min(solver_bound, trivial)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A round ready for a solver: its pairs, and its formulation unless pins conflict."""
+
+    pairs: Pairs
+    conflicts: list[str]
+    """What makes the pinned placements break a rule (then ``form`` is None)."""
+    form: Formulation | None
+
+
+def prepare(inst: Instance, pairs: Pairs | None = None) -> Prepared:
+    """Eligible pairs, the pins checked, and the formulation every solver works on."""
+    pairs = eligible_pairs(inst) if pairs is None else pairs
+    conflicts = pin_conflicts(inst, pairs) if inst.pinned else []
+    form = None if conflicts else build_formulation(inst, pairs)
+    return Prepared(pairs=pairs, conflicts=conflicts, form=form)
 
 
 def solve(inst: Instance, params: SolveParams | None = None,
@@ -308,14 +326,13 @@ def solve(inst: Instance, params: SolveParams | None = None,
                        engine={**engine, **res.engine, "name": ENGINE},
                        timings=dict(timings), stages=tuple(s.report() for s in stages))
 
-    conflicts = pin_conflicts(inst, pairs) if inst.pinned else []
-    if conflicts:
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, conflicts))
-
-    form = build_formulation(inst, pairs)
+    ready = prepare(inst, pairs)
+    if ready.form is None:
+        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts))
+    form = ready.form
     timings["build"] = form.seconds
     engine["columns"] = form.vars.n
-    trivial = sum(inst.weight(inst.beneficiaries[bi]) for bi in form.vars.by_beneficiary)
+    trivial = form.trivial_bound
 
     t = time.perf_counter()
     greedy = greedy_assignments(inst, pairs)
@@ -435,14 +452,14 @@ def solve(inst: Instance, params: SolveParams | None = None,
     if inc is None:
         res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
                            {"time_limit": params.time_limit}, ENGINE,
-                           _usable_bound(solver_bound, 0, trivial))
+                           usable_bound(solver_bound, 0, trivial))
         return finish(res, stages)
 
     assignments = allocation(form, pairs, inc.chosen, inc.rooms)
     weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     objective: Objective = objective_of(assignments, weights)
     proven = first is not None and first.status == "OPTIMAL"
-    bound = objective.weight if proven else _usable_bound(solver_bound, objective.weight,
+    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
                                                           trivial)
     all_proven = len(stages) == 3 and all(s.status == "OPTIMAL" for s in stages)
     t = time.perf_counter()

@@ -48,6 +48,12 @@ class Formulation:
     def columns(self) -> Columns:
         return self.vars.columns
 
+    @property
+    def trivial_bound(self) -> int:
+        """The weight of every beneficiary with a column: no allocation beats it."""
+        inst = self.inst
+        return sum(inst.weight(inst.beneficiaries[bi]) for bi in self.vars.by_beneficiary)
+
     def value(self, term: int, chosen: Iterable[int]) -> int:
         """Objective term ``term`` of an allocation given by its chosen columns."""
         idx = np.fromiter(chosen, dtype=np.int64)
