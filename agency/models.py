@@ -1,0 +1,504 @@
+"""The agency's records: SQLModel tables (Alembic owns the schema, see ``migrations/``).
+
+Conventions
+-----------
+- Money is integer euro cents (``*_cents``); never a float.
+- Timestamps are timezone-aware UTC (:class:`UTCDateTime` gives them back aware on SQLite
+  too); dates without a time (``*_on``) are plain dates.
+- Every person and unit has an opaque ``ref`` (random, not derived from any personal
+  data): it is the id used in allocation rounds, the audit log and the application's logs,
+  so none of them ever needs a name.
+- The funds ledger and the audit log are append-only: database triggers refuse UPDATE and
+  DELETE on them (see the initial migration).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# --------------------------------------------------------------------------- types
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite stores it naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None,
+                             dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone
+
+
+def new_ref(prefix: str) -> str:
+    """An opaque reference such as ``B-7K2Q9MXA``: random, never derived from the person."""
+    return prefix + "-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+
+
+def _json() -> Any:
+    return Field(default_factory=list, sa_type=sa.JSON)
+
+
+def _stamp() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _when() -> Any:
+    return Field(default=None, sa_type=UTCDateTime)
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class Role(StrEnum):
+    admin = "admin"
+    caseworker = "caseworker"
+    planner = "planner"
+    auditor = "auditor"
+
+
+class Gender(StrEnum):
+    F = "F"
+    M = "M"
+    X = "X"
+
+
+class BeneficiaryStatus(StrEnum):
+    waiting = "waiting"        # taken in charge, looking for a home
+    offered = "offered"        # an offer is out
+    housed = "housed"          # holds an active lease
+    suspended = "suspended"    # temporarily out of rounds (e.g. not reachable)
+    closed = "closed"          # case closed (autonomous, left the programme)
+
+
+class UnitStatus(StrEnum):
+    available = "available"
+    let = "let"                # dwellings: leased; shared flats use per-bed leases
+    withdrawn = "withdrawn"
+
+
+class RoundStatus(StrEnum):
+    open = "open"              # snapshot taken, not solved yet
+    solved = "solved"          # proposals ready for review
+    offers = "offers"          # offers sent, answers being recorded
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class DecisionKind(StrEnum):
+    lock = "lock"              # staff keep this pair: pinned in every re-solve
+    forbid = "forbid"          # staff exclude this pair
+
+
+class OfferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    refused_household = "refused_household"
+    refused_landlord = "refused_landlord"
+    unreachable = "unreachable"
+    withdrawn = "withdrawn"
+
+
+class LedgerKind(StrEnum):
+    grant = "grant"            # money into the fund (+)
+    commitment = "commitment"  # a lease's contribution for its months (-)
+    release = "release"        # a commitment given back, e.g. a lease ended early (+)
+    adjustment = "adjustment"  # a correction, signed, with a note
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class Office(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    province: str | None = Field(default=None, max_length=2)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=sa.String(16))
+    office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
+    active: bool = True
+    created_at: datetime = _stamp()
+    last_login_at: datetime | None = _when()
+
+
+class AuthSession(SQLModel, table=True):
+    """A login: the client holds the token, the database only its SHA-256."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = _stamp()
+    last_seen_at: datetime = _stamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = _when()
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    at: datetime = _stamp()
+    success: bool = False
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Beneficiary(SQLModel, table=True):
+    """A household taken in charge: its head's identity and what the rounds need."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("B"), max_length=16, unique=True,
+                     index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    # identity of the household's head (personal data: never logged)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    birth_date: date | None = None
+    nationality: str | None = Field(default=None, max_length=2)
+    phone: str | None = Field(default=None, max_length=32)
+    # household
+    gender: Gender = Field(sa_type=sa.String(1))
+    adults: int = Field(ge=1)
+    minors: int = Field(default=0, ge=0)
+    income_cents: int = Field(ge=0)
+    # work
+    workplace: str | None = Field(default=None, max_length=200)
+    work_municipality: str | None = Field(default=None, max_length=6)  # ISTAT code
+    work_lat: float
+    work_lon: float
+    max_commute_km: float = Field(default=25.0, gt=0)
+    # needs and wishes
+    needs_step_free: bool = False
+    accepts_dwelling: bool = True
+    accepts_bed: bool = True
+    health_needs: bool = False
+    informal_settlement: str | None = Field(default=None, max_length=100)
+    tags: list[str] = _json()
+    # case
+    status: BeneficiaryStatus = Field(default=BeneficiaryStatus.waiting, sa_type=sa.String(16),
+                                      index=True)
+    registered_on: date = Field(default_factory=lambda: utcnow().date())
+    priority: int = Field(default=1, ge=0)
+    priority_breakdown: list[dict[str, Any]] = _json()
+    priority_computed_at: datetime | None = _when()
+    # individual plan (PAI)
+    pai_tutor: str | None = Field(default=None, max_length=200)
+    pai_started_on: date | None = None
+    pai_next_review_on: date | None = None
+    pai_goals: str | None = None
+    created_at: datetime = _stamp()
+    updated_at: datetime = _stamp()
+
+    @property
+    def persons(self) -> int:
+        return self.adults + self.minors
+
+
+class HouseholdMember(SQLModel, table=True):
+    __tablename__ = "household_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    relation: str = Field(max_length=16)  # partner, child, parent, other
+    birth_date: date | None = None
+    gender: Gender = Field(sa_type=sa.String(1))
+
+
+class BeneficiaryEvent(SQLModel, table=True):
+    """The case history: status changes, PAI reviews, notes."""
+
+    __tablename__ = "beneficiary_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    at: datetime = _stamp()
+    kind: str = Field(max_length=16)  # status, pai, note
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = None
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+# --------------------------------------------------------------------------- homes
+
+
+class Landlord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("L"), max_length=16, unique=True,
+                     index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    name: str = Field(max_length=200)
+    tax_code: str | None = Field(default=None, max_length=16)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _stamp()
+
+
+class Dwelling(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("D"), max_length=16, unique=True,
+                     index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
+    address: str = Field(max_length=300)
+    municipality: str = Field(max_length=6)  # ISTAT code
+    lat: float
+    lon: float
+    area_m2: float = Field(gt=0)
+    bedrooms: int = Field(ge=0)
+    rent_cents: int = Field(ge=0)
+    step_free: bool = False
+    children_ok: bool = True
+    max_occupants: int | None = Field(default=None, ge=1)  # the habitability certificate's
+    available_from: date | None = None
+    status: UnitStatus = Field(default=UnitStatus.available, sa_type=sa.String(16), index=True)
+    created_at: datetime = _stamp()
+
+
+class SharedFlat(SQLModel, table=True):
+    __tablename__ = "shared_flat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("F"), max_length=16, unique=True,
+                     index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
+    address: str = Field(max_length=300)
+    municipality: str = Field(max_length=6)
+    lat: float
+    lon: float
+    rent_per_bed_cents: int = Field(ge=0)
+    step_free: bool = False
+    available_from: date | None = None
+    status: UnitStatus = Field(default=UnitStatus.available, sa_type=sa.String(16), index=True)
+    created_at: datetime = _stamp()
+
+
+class Room(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("R"), max_length=16, unique=True,
+                     index=True)
+    flat_id: int = Field(foreign_key="shared_flat.id", index=True)
+    name: str = Field(default="", max_length=50)
+    beds: int = Field(ge=1, le=4)
+
+
+# --------------------------------------------------------------------------- money
+
+
+class Fund(SQLModel, table=True):
+    """A budget line. Its balance is the sum of its ledger entries, nothing else."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    eligible_tags: list[str] = _json()
+    active: bool = True
+    created_at: datetime = _stamp()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One movement of a fund: append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "ledger_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="fund.id", index=True)
+    at: datetime = _stamp()
+    kind: LedgerKind = Field(sa_type=sa.String(16))
+    amount_cents: int  # signed: grants and releases +, commitments -
+    round_id: int | None = Field(default=None, foreign_key="allocation_round.id", index=True)
+    lease_id: int | None = Field(default=None, foreign_key="lease.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    note: str | None = Field(default=None, max_length=500)
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+class Round(SQLModel, table=True):
+    """An allocation round: a snapshot, its solves, offers and answers, then leases."""
+
+    __tablename__ = "allocation_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("RND"), max_length=16, unique=True,
+                     index=True)
+    name: str = Field(max_length=200)
+    office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
+    status: RoundStatus = Field(default=RoundStatus.open, sa_type=sa.String(16), index=True)
+    policy: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    time_limit_s: float = 30.0
+    seed: int = 0
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    solve_count: int = 0
+    opened_at: datetime = _stamp()
+    opened_by: int | None = Field(default=None, foreign_key="user_account.id")
+    solved_at: datetime | None = _when()
+    closed_at: datetime | None = _when()
+    closed_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class RoundDecision(SQLModel, table=True):
+    """Staff's review of a round: a pair locked (pinned) or forbidden."""
+
+    __tablename__ = "round_decision"
+    __table_args__ = (sa.UniqueConstraint("round_id", "beneficiary_id", "unit_ref", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="allocation_round.id", index=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id")
+    unit_ref: str = Field(max_length=16)
+    room_ref: str | None = Field(default=None, max_length=16)
+    kind: DecisionKind = Field(sa_type=sa.String(8))
+    note: str | None = Field(default=None, max_length=500)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    at: datetime = _stamp()
+
+
+class Proposal(SQLModel, table=True):
+    """A placement proposed by a solve of a round (``iteration`` counts the solves)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="allocation_round.id", index=True)
+    iteration: int
+    current: bool = Field(default=True, index=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    dwelling_id: int | None = Field(default=None, foreign_key="dwelling.id")
+    flat_id: int | None = Field(default=None, foreign_key="shared_flat.id")
+    room_id: int | None = Field(default=None, foreign_key="room.id")
+    fund_id: int | None = Field(default=None, foreign_key="fund.id")
+    contribution_cents: int = Field(ge=0)
+    commute_km: float
+
+
+class Offer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="allocation_round.id", index=True)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    dwelling_id: int | None = Field(default=None, foreign_key="dwelling.id")
+    flat_id: int | None = Field(default=None, foreign_key="shared_flat.id")
+    room_id: int | None = Field(default=None, foreign_key="room.id")
+    fund_id: int | None = Field(default=None, foreign_key="fund.id")
+    contribution_cents: int = Field(ge=0)
+    commute_km: float
+    status: OfferStatus = Field(default=OfferStatus.pending, sa_type=sa.String(20), index=True)
+    reason: str | None = Field(default=None, max_length=500)
+    sent_at: datetime = _stamp()
+    sent_by: int | None = Field(default=None, foreign_key="user_account.id")
+    answered_at: datetime | None = _when()
+    answered_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class Lease(SQLModel, table=True):
+    """A home taken: a dwelling, or one bed in a room. Active while ``ended_on`` is null.
+
+    Partial unique indexes make the database itself refuse a second active lease on one
+    dwelling or for one household, whatever the application does.
+    """
+
+    __table_args__ = (
+        sa.Index("uq_lease_active_dwelling", "dwelling_id", unique=True,
+                 sqlite_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
+                 postgresql_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL")),
+        sa.Index("uq_lease_active_beneficiary", "beneficiary_id", unique=True,
+                 sqlite_where=sa.text("ended_on IS NULL"),
+                 postgresql_where=sa.text("ended_on IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("C"), max_length=16, unique=True)
+    round_id: int | None = Field(default=None, foreign_key="allocation_round.id", index=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id", unique=True)
+    beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
+    dwelling_id: int | None = Field(default=None, foreign_key="dwelling.id", index=True)
+    flat_id: int | None = Field(default=None, foreign_key="shared_flat.id", index=True)
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
+    fund_id: int | None = Field(default=None, foreign_key="fund.id")
+    contribution_cents: int = Field(ge=0)
+    months: int = Field(ge=0)
+    started_on: date
+    ended_on: date | None = None
+    created_at: datetime = _stamp()
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which record, and the outcome: append-only, no personal data.
+
+    ``entity_ref`` is the record's opaque ``ref`` (pseudonymous), never a name.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _stamp()
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    actor: str = Field(max_length=64)  # username, or "system" / "cli"
+    action: str = Field(max_length=32, index=True)  # read, create, update, round.solve...
+    entity: str = Field(max_length=32)
+    entity_ref: str | None = Field(default=None, max_length=32, index=True)
+    outcome: str = Field(default="ok", max_length=16)  # ok, denied, error, conflict
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class ScenarioRun(SQLModel, table=True):
+    """A planner's what-if run: the scenario file's hash and its aggregates-only report."""
+
+    __tablename__ = "scenario_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("S"), max_length=16, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    created_at: datetime = _stamp()
+    finished_at: datetime | None = _when()
+    status: str = Field(default="queued", max_length=16)  # queued, running, done, failed
+    spec_sha256: str = Field(max_length=64)
+    spec_text: str
+    report: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    error: str | None = None
+
+
+APPEND_ONLY_TABLES = ("ledger_entry", "audit_entry")
