@@ -1,0 +1,68 @@
+"""Shared fixtures: a freshly migrated database on SQLite, and on PostgreSQL too when
+``TEST_DATABASE_URL`` is set (CI sets it to the PostgreSQL of the machine).
+
+Each test that asks for ``engine`` gets its own empty database at the code's schema
+revision: a copy of a SQLite file migrated once per run, or a PostgreSQL schema of its own
+(dropped afterwards). Tests may commit freely, so the same fixture serves concurrency tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from agency.db import database_url, make_engine, upgrade
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def postgres_engine(schema: str) -> Engine:
+    """An engine on ``TEST_DATABASE_URL`` whose connections use ``schema``."""
+    url = sa.make_url(database_url(os.environ["TEST_DATABASE_URL"]))
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return make_engine(url.render_as_string(hide_password=False))
+
+
+@pytest.fixture(params=_backends())
+def engine(request: pytest.FixtureRequest, tmp_path: Path,
+           _sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "agency.sqlite3"
+        shutil.copyfile(_sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = postgres_engine(schema)
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
