@@ -620,7 +620,7 @@ def list_dwellings(session: Session, actor: Actor, *, scope: int | None = None,
     return _paged(session, query, count, limit, offset)
 
 
-def _landlord_ref(session: Session, landlord_id: int | None) -> str | None:
+def landlord_ref_of(session: Session, landlord_id: int | None) -> str | None:
     if landlord_id is None:
         return None
     landlord = session.get(Landlord, landlord_id)
@@ -631,7 +631,7 @@ def update_dwelling(session: Session, actor: Actor, ref: str, changes: Mapping[s
                     scope: int | None = None) -> Dwelling:
     d = _dwelling(session, ref, scope)
     base = {k: getattr(d, k) for k in DwellingCreate.model_fields if k != "landlord_ref"}
-    base["landlord_ref"] = _landlord_ref(session, d.landlord_id)
+    base["landlord_ref"] = landlord_ref_of(session, d.landlord_id)
     if "municipality" in changes and not {"lat", "lon"} & set(changes):
         base["lat"] = base["lon"] = None
     data: DwellingCreate = _validate(DwellingCreate, {**base, **changes})
@@ -739,7 +739,7 @@ def update_shared_flat(session: Session, actor: Actor, ref: str, changes: Mappin
         raise RecordError("rooms", "rooms cannot be changed once the flat is registered")
     base: dict[str, Any] = {k: getattr(f, k) for k in SharedFlatCreate.model_fields
                             if k not in ("landlord_ref", "rooms")}
-    base["landlord_ref"] = _landlord_ref(session, f.landlord_id)
+    base["landlord_ref"] = landlord_ref_of(session, f.landlord_id)
     base["rooms"] = [{"name": r.name, "beds": r.beds} for r in rooms_of(session, f)]
     if "municipality" in changes and not {"lat", "lon"} & set(changes):
         base["lat"] = base["lon"] = None
@@ -854,3 +854,62 @@ def grant_fund(session: Session, actor: Actor, code: str, amount_cents: int,
 def deactivate_fund(session: Session, actor: Actor, code: str) -> Fund:
     """The fund pays no new contribution (its ledger stays)."""
     return update_fund(session, actor, code, active=False)
+
+
+# --------------------------------------------------------------------------- aggregates
+
+
+def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, Any]:
+    """Counts and sums for planners and dashboards: never a name, a ref or an address."""
+    from agency.models import Lease, LedgerEntry, LedgerKind, Round
+
+    def by_status(model: Any) -> dict[str, int]:
+        q = select(model.status, func.count()).group_by(model.status)
+        if scope is not None:
+            q = q.where(model.office_id == scope)
+        return {str(s): int(n) for s, n in session.exec(q).all()}
+
+    waiting = select(func.coalesce(func.sum(Beneficiary.adults + Beneficiary.minors), 0)).where(
+        Beneficiary.status == BeneficiaryStatus.waiting.value)
+    beds = select(func.coalesce(func.sum(Room.beds), 0)).join(
+        SharedFlat, col(SharedFlat.id) == col(Room.flat_id)).where(
+        SharedFlat.status == UnitStatus.available.value)
+    if scope is not None:
+        waiting = waiting.where(Beneficiary.office_id == scope)
+        beds = beds.where(SharedFlat.office_id == scope)
+    balances = ledger.balances(session)
+    active_funds = set(session.exec(select(Fund.id).where(col(Fund.active).is_(True))).all())
+    committed = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+        col(LedgerEntry.kind).in_([LedgerKind.commitment.value, LedgerKind.release.value]))).one()
+    leases = select(func.count()).select_from(Lease).where(col(Lease.ended_on).is_(None))
+    return {
+        "households_by_status": by_status(Beneficiary),
+        "persons_waiting": int(session.exec(waiting).one()),
+        "dwellings_by_status": by_status(Dwelling),
+        "beds_total": int(session.exec(beds).one()),
+        "funds_balance_cents": sum(v for k, v in balances.items() if k in active_funds),
+        "funds_count": len(active_funds),
+        "rounds_by_status": by_status(Round),
+        "leases_active": int(session.exec(leases).one()),
+        "contribution_committed_cents": -int(committed),
+    }
+
+
+def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
+               action: str | None = None, outcome: str | None = None, limit: int = 50,
+               offset: int = 0) -> Page[Any]:
+    """The audit log, newest first (reading it is itself logged)."""
+    from agency.models import AuditEntry
+
+    conds: list[Any] = []
+    if entity_ref:
+        conds.append(AuditEntry.entity_ref == entity_ref)
+    if action:
+        conds.append(AuditEntry.action == action)
+    if outcome:
+        conds.append(AuditEntry.outcome == outcome)
+    query = select(AuditEntry).where(*conds).order_by(col(AuditEntry.id).desc())
+    count = select(func.count()).select_from(AuditEntry).where(*conds)
+    page = _paged(session, query, count, limit, offset)
+    record(session, actor, "audit.read", "audit", entity_ref)
+    return page

@@ -1,0 +1,170 @@
+"""Dependencies: the database session, the current user and the permission checks.
+
+``SessionDep`` is a session per request, committed when the handler returns (before the
+response goes out) and rolled back on any error. ``require(permission)`` (API: bearer
+token) and ``page(permission)`` (pages: the session cookie, and the CSRF token on every
+form post) authenticate the caller and check the role's permission; a refusal is logged in
+the audit log with ``outcome="denied"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from agency.audit import Actor, record
+from agency.models import Role
+from api import permissions as perms
+from api.errors import ApiError, LoginRequiredError
+from api.security import csrf_ok, csrf_token, resolve
+from api.settings import Settings
+
+COOKIE = "housing_session"
+CSRF_FIELD = "csrf_token"
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    user_id: int
+    username: str
+    full_name: str
+    role: Role
+    office_id: int | None
+    token_hash: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(username=self.username, user_id=self.user_id, office_id=self.office_id)
+
+    @property
+    def scope(self) -> int | None:
+        """The office whose records this user may reach (None: every office)."""
+        return None if self.role is Role.admin else self.office_id
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.token_hash)
+
+    def can(self, permission: str) -> bool:
+        return perms.allowed(self.role, permission)
+
+
+def audit_denied(engine: Engine, actor: Actor, action: str, entity: str,
+                 entity_ref: str | None, detail: dict[str, Any] | None = None) -> None:
+    """A refusal, in the log at once (the request's own transaction is rolled back)."""
+    with Session(engine) as s:
+        record(s, actor, action, entity, entity_ref, outcome="denied", detail=detail)
+        s.commit()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+class Require:
+    """A route's permission: authenticates the caller and checks the role."""
+
+    def __init__(self, permission: str, *, via: str) -> None:
+        if permission != perms.PUBLIC and permission not in perms.ALL:
+            raise ValueError(f"unknown permission {permission!r}")
+        self.permission = permission
+        self.via = via  # "bearer" (API) or "cookie" (pages)
+
+    def __repr__(self) -> str:
+        return f"Require({self.permission!r}, via={self.via!r})"
+
+    async def _form_csrf(self, request: Request) -> str | None:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            return value if isinstance(value, str) else None
+        return request.headers.get("x-csrf-token")
+
+    async def __call__(self, request: Request, session: SessionDep,
+                       settings: SettingsDep) -> Principal | None:
+        if self.permission == perms.PUBLIC:
+            return None
+        token = _bearer(request) if self.via == "bearer" else request.cookies.get(COOKIE)
+        found = resolve(session, token, settings) if token else None
+        if found is None:
+            if self.via == "cookie":
+                raise LoginRequiredError()
+            raise ApiError(401, "log in first: send 'Authorization: Bearer <token>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+        user, auth = found
+        assert user.id is not None
+        who = Principal(user_id=user.id, username=user.username, full_name=user.full_name,
+                        role=Role(user.role), office_id=user.office_id,
+                        token_hash=auth.token_hash)
+        request.state.principal = who
+        unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+        if (self.via == "cookie" and unsafe
+                and not csrf_ok(auth.token_hash, await self._form_csrf(request))):
+            audit_denied(request.app.state.engine, who.actor, "csrf", "request", None,
+                         {"permission": self.permission})
+            raise ApiError(403, "the form has expired: reload the page and try again",
+                           code="csrf")
+        if not who.can(self.permission):
+            audit_denied(request.app.state.engine, who.actor, "denied", "route", None,
+                         {"permission": self.permission,
+                          "route": getattr(request.scope.get("route"), "path", "?")})
+            raise ApiError(403, f"your role ({who.role.value}) may not do this "
+                                f"({self.permission})")
+        return who
+
+
+def require(permission: str) -> Any:
+    """The API route's permission (bearer token), as a dependency giving the Principal."""
+    return Depends(Require(permission, via="bearer"))
+
+
+def page(permission: str) -> Any:
+    """The page route's permission (session cookie + CSRF on posts)."""
+    return Depends(Require(permission, via="cookie"))
+
+
+def declared_permission(route: Any) -> str | None:
+    """The permission a route declared (None if it declared none)."""
+    dependant = getattr(route, "dependant", None)
+    stack = list(dependant.dependencies) if dependant else []
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Require):
+            return dep.call.permission
+        stack.extend(dep.dependencies)
+    return None

@@ -1,0 +1,200 @@
+"""The service: ``create_app(settings)`` builds the FastAPI application.
+
+A thin layer over :mod:`agency`: routers per resource under ``/api/v1`` (bearer tokens),
+server-rendered pages for the staff (session cookie, CSRF tokens on forms), one error
+body, a body size limit, and an access log that names routes, never people.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import Engine
+
+from agency.db import get_engine
+from agency.records import NotFoundError
+from api import permissions as perms
+from api.deps import Principal, audit_denied, require
+from api.errors import ApiError, body, install
+from api.jobs import Jobs
+from api.security import Throttle
+from api.settings import Settings
+
+log = logging.getLogger("api")
+access = logging.getLogger("api.access")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+STATIC = {"style.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8",
+          "favicon.svg": "image/svg+xml"}
+
+
+class TooLargeError(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit (larger for file uploads) with a 413."""
+
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
+        self.app, self.max_body, self.max_upload = app, max_body, max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        ctype = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.max_upload if ctype.startswith("multipart/form-data") else self.max_body
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                await _send_json(send, 413, body("too_large",
+                                                 f"the request body is larger than {limit} "
+                                                 "bytes"))
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise TooLargeError(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+    import json
+
+    raw = json.dumps(content).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(raw)).encode())]})
+    await send({"type": "http.response.body", "body": raw})
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'"),
+}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The application, on ``engine`` or on the settings' database (default: the embedded
+    SQLite file, created and migrated on first use)."""
+    settings = settings or Settings()
+    engine = engine or get_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="housing-match",
+        version="1",
+        summary="Social housing intermediation agency: records, allocation rounds, offers.",
+        description=(
+            "Authenticate with `POST /api/v1/auth/login`, then send "
+            "`Authorization: Bearer <token>`. Money is integer euro cents. Lists take "
+            "`limit` (at most 200) and `offset`. Every error has the body "
+            '`{"error": {"code", "message", "fields": [{"field", "message"}]}}`.'),
+        openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.jobs = Jobs(settings.solve_workers)
+
+    from api.pages.common import render_error
+
+    app.state.throttle = Throttle(settings)
+
+    def on_denied(request: Request, exc: NotFoundError) -> None:
+        who: Principal | None = getattr(request.state, "principal", None)
+        if who is not None:
+            audit_denied(engine, who.actor, "read", exc.entity.replace(" ", "_"), exc.ref,
+                         {"reason": "other office"})
+
+    install(app, render_error, on_denied)
+
+    @app.middleware("http")
+    async def access_log(request: Request,
+                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        route = request.scope.get("route")
+        # the route's template, never the query string (a search may hold a name)
+        access.info("%s %s %d %.1fms", request.method, getattr(route, "path", "-"),
+                    response.status_code, 1000 * (time.perf_counter() - start))
+        return response
+
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
+                       max_upload=settings.max_upload_bytes)
+
+    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)])
+    def health() -> dict[str, str]:
+        """Liveness: the service answers (no database access)."""
+        return {"status": "ok"}
+
+    @app.get("/openapi.json", tags=["meta"], include_in_schema=False,
+             dependencies=[require(perms.PUBLIC)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/static/{name}", tags=["meta"], include_in_schema=False,
+             dependencies=[require(perms.PUBLIC)])
+    def static(name: str) -> Response:
+        if name not in STATIC:
+            raise ApiError(404, f"no static file {name}")
+        data = resources.files("api").joinpath("static", name).read_bytes()
+        return Response(data, media_type=STATIC[name],
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    from api.pages import router as pages_router
+    from api.routes import router as api_router
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 description=app.description,
+                                 routes=[r for r in app.routes
+                                         if getattr(r, "path", "").startswith(("/api/",
+                                                                               "/health"))])
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+    return app
+

@@ -1,0 +1,21 @@
+"""The REST API under ``/api/v1``: one router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import (
+    audit,
+    auth,
+    beneficiaries,
+    dwellings,
+    flats,
+    funds,
+    landlords,
+    stats,
+    users,
+)
+
+router = APIRouter(prefix="/api/v1")
+for module in (auth, beneficiaries, landlords, dwellings, flats, funds, users, stats, audit):
+    router.include_router(module.router)

@@ -1,0 +1,34 @@
+"""The service's settings, from the environment (prefix ``HOUSING_``) or arguments.
+
+``DATABASE_URL`` (or ``HOUSING_DATABASE_URL``) names the database; without it the
+embedded SQLite file ``var/housing.sqlite3`` is used, created and migrated on first use.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("HOUSING_DATABASE_URL", "DATABASE_URL"))
+    # sessions
+    idle_timeout_minutes: float = Field(default=30.0, gt=0)
+    session_max_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool = False  # set true behind HTTPS
+    # failed logins: a growing delay from the first failure, then 429 after the limit
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_delay_base_seconds: float = Field(default=0.25, ge=0)
+    login_delay_max_seconds: float = Field(default=4.0, ge=0)
+    # requests
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=200)
+    # background solves
+    solve_workers: int = Field(default=1, ge=1, le=8)
+    # pages
+    default_language: str = Field(default="it", pattern="^(it|en)$")
