@@ -284,14 +284,26 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
     refs = resolve_refs(session, (a.beneficiary for a in real), (a.unit for a in real),
                         (a.room for a in real if a.room), (a.fund for a in real if a.fund))
     iteration = r.solve_count + 1
+    active = {o.beneficiary_id: o for o in session.exec(select(Offer).where(
+        Offer.round_id == r.id, col(Offer.status).in_(ACTIVE)))}
     for a in real:
-        session.add(Proposal(
+        p = Proposal(
             round_id=r.id, iteration=iteration, current=True,
             beneficiary_id=refs.beneficiaries[a.beneficiary],
             dwelling_id=refs.dwellings.get(a.unit), flat_id=refs.flats.get(a.unit),
             room_id=refs.rooms.get(a.room) if a.room else None,
             fund_id=refs.funds.get(a.fund) if a.fund else None,
-            contribution_cents=a.contribution_cents, commute_km=round(a.commute_km, 3)))
+            contribution_cents=a.contribution_cents, commute_km=round(a.commute_km, 3))
+        session.add(p)
+        offer = active.get(p.beneficiary_id)
+        if offer is not None:
+            # The offer's home is pinned, but the solve may pay it from another fund to make
+            # room for the others: the offer follows, so that the accepted and pending offers
+            # stay within this allocation, which keeps every fund within its budget.
+            session.flush()
+            assert p.id is not None
+            offer.proposal_id, offer.fund_id = p.id, p.fund_id
+            session.add(offer)
     r.result = result.to_dict()
     r.solve_count = iteration
     r.solved_at = utcnow()

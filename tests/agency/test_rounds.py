@@ -18,6 +18,7 @@ from agency.models import (
     Fund,
     Lease,
     LedgerEntry,
+    Offer,
     OfferStatus,
     Office,
     Proposal,
@@ -52,6 +53,16 @@ def solved(engine: Engine, round_id: int) -> Round:
         assert r is not None and r.result is not None
         violations = validate(instance_for(s, r), result_from_dict(r.result))
         assert violations == []
+        # accepted and pending offers are part of the allocation just stored, fund included
+        # (regression: offers kept the fund of an older solve and overspent it at close)
+        props = {p.beneficiary_id: p for p in s.exec(select(Proposal).where(
+            Proposal.round_id == round_id, col(Proposal.current).is_(True)))}
+        for o in s.exec(select(Offer).where(Offer.round_id == round_id,
+                                            col(Offer.status).in_(["pending", "accepted"]))):
+            p = props[o.beneficiary_id]
+            assert (o.proposal_id, o.dwelling_id, o.room_id, o.fund_id) == (
+                p.id, p.dwelling_id, p.room_id, p.fund_id)
+    s.expunge_all()
     return r
 
 
