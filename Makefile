@@ -13,10 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/housing solve scenarios/examples/foggia-round.json -o out/foggia-result.json \
-		--time-limit 30 --seed 0
-	$(BIN)/housing validate scenarios/examples/foggia-round.json out/foggia-result.json
-	$(BIN)/housing explain out/foggia-result.json
+	$(BIN)/housing demo --db out/demo.sqlite3
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -28,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy matching
+	$(BIN)/mypy matching agency housing
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

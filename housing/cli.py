@@ -7,27 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
+from housing.ui import console, err, euro, live_progress
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, load_instance, save_instance
 from matching.params import SolveParams
 from matching.result import Result, ResultFormatError, load_result, save_result
-from matching.solve import ProgressEvent, solve
+from matching.solve import solve
 from matching.validate import validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Housing-match: allocation rounds of the housing agency.")
-console = Console()
-err = Console(stderr=True)
-
-
-def _euro(cents: int) -> str:
-    return f"€{cents / 100:,.2f}"
 
 
 def _load_instance(path: Path) -> Instance:
@@ -68,14 +60,14 @@ def summary_table(inst: Instance, res: Result) -> Table:
         t.add_row("weight", str(res.objective.weight))
     t.add_row("households placed", f"{len(res.assignments)} of {len(inst.beneficiaries)} "
                                    f"({persons} persons)")
-    t.add_row("contribution", f"{_euro(res.objective.contribution_cents)} a month, "
-                              f"{_euro(res.objective.contribution_cents * months)} committed")
+    t.add_row("contribution", f"{euro(res.objective.contribution_cents)} a month, "
+                              f"{euro(res.objective.contribution_cents * months)} committed")
     n = max(1, len(res.assignments))
     t.add_row("commute", f"{res.objective.commute_km:,.1f} km in all, "
                          f"{res.objective.commute_km / n:.1f} km on average")
     for f in inst.funds:
         used = sum(a.contribution_cents for a in res.assignments if a.fund == f.id) * months
-        t.add_row(f"fund {f.id}", f"{_euro(used)} of {_euro(f.budget_cents)}")
+        t.add_row(f"fund {f.id}", f"{euro(used)} of {euro(f.budget_cents)}")
     reasons: dict[str, int] = {}
     for u in res.unassigned:
         reasons[u.reasons[0]] = reasons.get(u.reasons[0], 0) + 1
@@ -105,21 +97,7 @@ def solve_cmd(
         raise typer.Exit(2) from exc
     if log:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
-    line = Text("preparing…")
-    state: dict[str, float | None] = {"incumbent": None, "bound": None}
-
-    def show(ev: ProgressEvent) -> None:
-        if ev.incumbent is not None:
-            state["incumbent"] = ev.incumbent
-        if ev.bound is not None:
-            state["bound"] = ev.bound
-        inc, bnd = state["incumbent"], state["bound"]
-        line.plain = (f"{ev.elapsed:6.1f} s  stage {ev.stage:<18} incumbent "
-                      f"{'-' if inc is None else f'{inc:,.0f}'}  bound "
-                      f"{'-' if bnd is None else f'{bnd:,.0f}'}")
-        live.refresh()
-
-    with Live(line, console=err, transient=True, refresh_per_second=8) as live:
+    with live_progress() as show:
         res = solve(inst, params, progress=show)
     console.print(summary_table(inst, res))
     if output is not None:
@@ -165,7 +143,7 @@ def _explain_one(res: Result, beneficiary: str) -> None:
     a = res.assignment_of(beneficiary)
     if a is not None:
         where = f"{a.unit}" + (f", room {a.room}" if a.room else "")
-        paid = f", {_euro(a.contribution_cents)}/month from {a.fund}" if a.fund else \
+        paid = f", {euro(a.contribution_cents)}/month from {a.fund}" if a.fund else \
             ", no contribution needed"
         console.print(f"{beneficiary} is placed in {where}: commute {a.commute_km:.1f} km{paid}")
         return
@@ -236,3 +214,8 @@ def bench_cmd(
     paths = write(runs, time_limit, output)
     console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)
     console.print(f"written: {', '.join(str(p) for p in paths.values())}")
+
+
+from housing import cli_agency  # noqa: E402  (registers on `app`, defined above)
+
+cli_agency.register(app)

@@ -15,11 +15,15 @@ import shlex
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from agency.db import dispose_engines, get_engine
+from agency.models import Round
+from agency.rounds import instance_for
 from housing.cli import app
 from matching.instance import load_instance
-from matching.result import load_result
+from matching.result import load_result, result_from_dict
 from matching.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +78,8 @@ def test_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     commands = readme_commands(README.read_text(encoding="utf-8"))
     assert commands, "README.md has no `housing` example"
     monkeypatch.chdir(ROOT)  # the examples use paths relative to the project root
+    # the README exports DATABASE_URL=sqlite:///out/agency.sqlite3: the same, moved
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'out' / 'agency.sqlite3'}")
     runner = CliRunner()
     solves = []
     for argv in commands:
@@ -91,3 +97,13 @@ def test_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         inst, result = load_instance(args[1]), load_result(out)
         assert validate(inst, result) == []
         assert result.status in ("OPTIMAL", "FEASIBLE")
+    # every round the README's database commands solved holds against its instance
+    engine = get_engine()
+    try:
+        with Session(engine) as s:
+            rounds = [r for r in s.exec(select(Round)) if r.result]
+            assert len(rounds) == 2
+            for r in rounds:
+                assert validate(instance_for(s, r), result_from_dict(r.result)) == []
+    finally:
+        dispose_engines()

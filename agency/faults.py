@@ -1,0 +1,18 @@
+"""Named fault-injection points, for the tests that kill a process mid-operation.
+
+Off unless ``HOUSING_FAULT`` names the point: the process then exits at once with status
+70, without cleaning up, as a power cut or an OOM kill would stop it. Production never sets
+the variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+EXIT_STATUS = 70
+
+
+def point(name: str) -> None:
+    """Exit abruptly here if ``HOUSING_FAULT`` equals ``name``."""
+    if os.environ.get("HOUSING_FAULT") == name:
+        os._exit(EXIT_STATUS)

@@ -1,0 +1,556 @@
+"""Import the spreadsheets agencies keep (CSV or XLSX), and export a round's placements.
+
+The templates are documented in ``docs/import-templates.md``; blank examples live in
+``agency/data/templates/``. A file is checked whole before anything is written: every
+error is listed by row (as the spreadsheet numbers it, the header being row 1) and column,
+and if there is any, nothing is imported. Municipalities are found by name or ISTAT code in
+the offline gazetteer. Money columns are in euros (``1234,50`` or ``1234.50``) and become
+integer cents exactly; more than two decimals is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from agency import records
+from agency.audit import Actor, record
+from agency.models import (
+    Beneficiary,
+    Dwelling,
+    Fund,
+    Landlord,
+    Offer,
+    Office,
+    Proposal,
+    Room,
+    Round,
+    SharedFlat,
+)
+from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, SharedFlatCreate
+
+Kind = Literal["beneficiaries", "dwellings", "flats"]
+KINDS: tuple[Kind, ...] = ("beneficiaries", "dwellings", "flats")
+MAX_ROWS = 20_000
+MAX_ERRORS_SHOWN = 50
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, order=True)
+class CellError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        return f"{where}, column {self.column}: {self.message}" if self.column \
+            else f"{where}: {self.message}"
+
+
+class ImportFailed(ValueError):  # noqa: N818  (what the caseworker reads: the import failed)
+    """The file was rejected whole; ``errors`` lists every problem by row and column."""
+
+    def __init__(self, source: str, errors: Sequence[CellError]) -> None:
+        self.source = source
+        self.errors = sorted(errors)
+        shown = "\n  ".join(str(e) for e in self.errors[:MAX_ERRORS_SHOWN])
+        more = len(self.errors) - MAX_ERRORS_SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{source}: {len(self.errors)} errors, nothing imported:\n  "
+                         f"{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: Kind
+    rows: int
+    refs: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+class _BadCellError(ValueError):
+    pass
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise _BadCellError("must be a whole number")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    s = str(v).strip()
+    if s.lstrip("-").isdigit():
+        return int(s)
+    raise _BadCellError(f"must be a whole number, got {s!r}")
+
+
+def _decimal(v: Any) -> Decimal:
+    if isinstance(v, bool):
+        raise _BadCellError("must be a number")
+    s = repr(v) if isinstance(v, float) else str(v).strip()
+    s = s.replace("€", "").replace(" ", "")
+    if "," in s:  # Italian: 1.234,50
+        s = s.replace(".", "").replace(",", ".")
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise _BadCellError(f"must be a number, got {str(v).strip()!r}") from None
+    if not d.is_finite():
+        raise _BadCellError("must be a finite number")
+    return d
+
+
+def _float(v: Any) -> float:
+    return float(_decimal(v))
+
+
+def _euros(v: Any) -> int:
+    d = _decimal(v)
+    cents = d * 100
+    if cents != cents.to_integral_value():
+        raise _BadCellError(f"at most two decimals (euro cents), got {str(v).strip()!r}")
+    return int(cents)
+
+
+_TRUE = {"1", "true", "yes", "y", "si", "sì", "s", "x", "vero"}
+_FALSE = {"0", "false", "no", "n", "falso"}
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise _BadCellError(f"must be yes/no (sì/no), got {str(v).strip()!r}")
+
+
+def _date(v: Any) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    s = str(v).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise _BadCellError(f"must be a date (YYYY-MM-DD or DD/MM/YYYY), got {s!r}")
+
+
+def _tags(v: Any) -> list[str]:
+    s = str(v).replace("|", ";").replace(",", ";")
+    return [t.strip().lower() for t in s.split(";") if t.strip()]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str                     # the spreadsheet's header
+    field: str | None             # the schema's field (None: handled by the importer)
+    parse: Callable[[Any], Any]
+    required: bool = False
+
+
+def _c(name: str, parse: Callable[[Any], Any] = _text, required: bool = False,
+       field_: str | None = "") -> Column:
+    return Column(name, name if field_ == "" else field_, parse, required)
+
+
+COLUMNS: dict[Kind, tuple[Column, ...]] = {
+    "beneficiaries": (
+        _c("office", field_=None),
+        _c("given_name", required=True), _c("family_name", required=True),
+        _c("birth_date", _date), _c("nationality"), _c("phone"),
+        _c("gender", required=True), _c("adults", _int, True), _c("minors", _int),
+        _c("income_eur", _euros, True, "income_cents"),
+        _c("workplace"), _c("work_municipality", required=True),
+        _c("work_lat", _float), _c("work_lon", _float), _c("max_commute_km", _float),
+        _c("needs_step_free", _bool), _c("accepts_dwelling", _bool), _c("accepts_bed", _bool),
+        _c("health_needs", _bool), _c("informal_settlement"), _c("tags", _tags),
+        _c("registered_on", _date), _c("pai_tutor"), _c("pai_started_on", _date),
+        _c("pai_next_review_on", _date)),
+    "dwellings": (
+        _c("office", field_=None), _c("landlord", field_=None),
+        _c("address", required=True), _c("municipality", required=True),
+        _c("lat", _float), _c("lon", _float), _c("area_m2", _float, True),
+        _c("bedrooms", _int, True), _c("rent_eur", _euros, True, "rent_cents"),
+        _c("step_free", _bool), _c("children_ok", _bool), _c("max_occupants", _int),
+        _c("available_from", _date)),
+    "flats": (
+        _c("flat", required=True, field_=None), _c("office", field_=None),
+        _c("landlord", field_=None),
+        _c("address", required=True), _c("municipality", required=True),
+        _c("lat", _float), _c("lon", _float),
+        _c("rent_per_bed_eur", _euros, True, "rent_per_bed_cents"),
+        _c("step_free", _bool), _c("available_from", _date),
+        _c("room", field_=None), _c("beds", _int, True, None)),
+}
+"""Each template's columns, in order; the header must name each at most once."""
+
+_FLAT_FIELDS = ("office", "landlord", "address", "municipality", "lat", "lon",
+                "rent_per_bed_eur", "step_free", "available_from")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path) -> tuple[list[str], list[list[Any]]]:
+    """The header and the rows of a CSV (``,`` or ``;``, UTF-8) or XLSX file (first sheet).
+
+    Fully blank rows are dropped (their numbering is kept by the caller through
+    :func:`rows_of`).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    elif suffix in (".csv", ".txt"):
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    else:
+        raise ImportFailed(str(path), [CellError(0, "", "not a .csv or .xlsx file")])
+    if not rows:
+        raise ImportFailed(str(path), [CellError(0, "", "the file is empty")])
+    header = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
+    return header, rows[1:]
+
+
+def rows_of(header: list[str], body: Iterable[list[Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """``(spreadsheet row number, {column: value})`` for each non-blank row."""
+    out = []
+    for k, row in enumerate(body, start=2):
+        cells = {h: row[i] if i < len(row) else None for i, h in enumerate(header) if h}
+        if any(_text(v) is not None for v in cells.values()):
+            out.append((k, cells))
+    return out
+
+
+def _check_header(kind: Kind, header: list[str]) -> list[CellError]:
+    known = {c.name for c in COLUMNS[kind]}
+    errors = [CellError(1, h, f"unknown column (the {kind} template has: "
+                              f"{', '.join(c.name for c in COLUMNS[kind])})")
+              for h in header if h and h not in known]
+    seen: set[str] = set()
+    for h in header:
+        if h and h in seen:
+            errors.append(CellError(1, h, "column given twice"))
+        seen.add(h)
+    errors += [CellError(1, c.name, "required column missing")
+               for c in COLUMNS[kind] if c.required and c.name not in header]
+    return errors
+
+
+def _parse_row(kind: Kind, row: int, cells: Mapping[str, Any]
+               ) -> tuple[dict[str, Any], dict[str, Any], list[CellError]]:
+    """(schema fields, importer's own columns, errors) of one row."""
+    data: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    errors = []
+    for c in COLUMNS[kind]:
+        raw = cells.get(c.name)
+        if _text(raw) is None:
+            if c.required:
+                errors.append(CellError(row, c.name, "required, but empty"))
+            continue
+        try:
+            value = c.parse(raw)
+        except _BadCellError as exc:
+            errors.append(CellError(row, c.name, str(exc)))
+            continue
+        if c.field:
+            data[c.field] = value
+        else:
+            extra[c.name] = value
+    return data, extra, errors
+
+
+def _schema_errors(model: type[BaseModel], data: Mapping[str, Any], row: int,
+                   columns: Mapping[str, str]) -> tuple[Any, list[CellError]]:
+    try:
+        return model.model_validate(dict(data)), []
+    except ValidationError as exc:
+        errs = []
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"]]
+            name = columns.get(loc[0], loc[0]) if loc else ""
+            msg = e["msg"].removeprefix("Value error, ")
+            errs.append(CellError(row, name, msg))
+        return None, errs
+
+
+# --------------------------------------------------------------------------- importing
+
+
+class _Offices:
+    def __init__(self, session: Session, default: str | None) -> None:
+        self.session = session
+        self.default = default
+        self._ids: dict[str, int | None] = {}
+
+    def id(self, code: str | None) -> int | None:
+        code = code or self.default
+        if code is None:
+            return None
+        if code not in self._ids:
+            o = self.session.exec(select(Office).where(Office.code == code)).first()
+            self._ids[code] = o.id if o else None
+        return self._ids[code]
+
+
+def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
+                body: Iterable[list[Any]], *, office: str | None = None,
+                source: str = "file") -> ImportReport:
+    """Check every row, then create every record, in ``session`` (the caller commits).
+
+    Raises :class:`ImportFailed` with every error found, having written nothing that the
+    caller's rollback would not undo.
+    """
+    if kind not in KINDS:
+        raise ImportFailed(source, [CellError(0, "", f"unknown kind {kind!r} "
+                                                     f"(one of: {', '.join(KINDS)})")])
+    errors = _check_header(kind, header)
+    if errors:
+        raise ImportFailed(source, errors)
+    rows = rows_of(header, body)
+    if not rows:
+        raise ImportFailed(source, [CellError(0, "", "no rows under the header")])
+    if len(rows) > MAX_ROWS:
+        raise ImportFailed(source, [CellError(0, "", f"more than {MAX_ROWS} rows: split it")])
+    offices = _Offices(session, office)
+    columns = {c.field: c.name for c in COLUMNS[kind] if c.field}
+    parsed: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    for row, cells in rows:
+        data, extra, errs = _parse_row(kind, row, cells)
+        errors += errs
+        if offices.id(extra.get("office")) is None:
+            given = extra.get("office") or office
+            errors.append(CellError(row, "office", f"no office {given!r}" if given
+                                    else "required (or give a default office)"))
+        parsed.append((row, data, extra))
+    if kind == "flats":
+        build = _group_flats(parsed, columns, errors)
+    else:
+        model = BeneficiaryCreate if kind == "beneficiaries" else DwellingCreate
+        build = []
+        for row, data, extra in parsed:
+            if kind == "dwellings" and extra.get("landlord"):
+                data["landlord_ref"] = "pending"  # resolved below, once the row is valid
+            obj, errs = _schema_errors(model, data, row, columns)
+            errors += errs
+            build.append((row, obj, extra))
+    errors = _without_echoes(errors)
+    if kind == "beneficiaries":
+        errors += _duplicates(session, [(r, o) for r, o, _ in build if o is not None])
+    if errors:
+        raise ImportFailed(source, errors)
+    refs: list[str] = []
+    landlords: dict[tuple[int, str], str] = {}
+    for row, obj, extra in build:
+        office_id = offices.id(extra.get("office"))
+        assert office_id is not None and obj is not None
+        try:
+            if kind != "beneficiaries" and extra.get("landlord"):
+                ref = _landlord(session, actor, office_id, extra["landlord"], landlords)
+                obj = obj.model_copy(update={"landlord_ref": ref})
+            create = _CREATE[kind]
+            created = create(session, actor, office_id, obj)
+            refs.append(created.ref)
+        except records.RecordError as exc:
+            errors.append(CellError(row, columns.get(exc.field, exc.field), exc.message))
+    if errors:
+        raise ImportFailed(source, errors)
+    record(session, actor, "import", kind, None, detail={"rows": len(rows),
+                                                         "created": len(refs)})
+    return ImportReport(kind=kind, rows=len(rows), refs=refs)
+
+
+def _without_echoes(errors: list[CellError]) -> list[CellError]:
+    """Drop the schema's "missing" error for a cell whose own value was already refused."""
+    refused = {(e.row, e.column) for e in errors if e.message != "Field required"}
+    return [e for e in errors if e.message != "Field required" or (e.row, e.column) not in refused]
+
+
+_CREATE: dict[Kind, Callable[..., Any]] = {
+    "beneficiaries": records.create_beneficiary, "dwellings": records.create_dwelling,
+    "flats": records.create_shared_flat}
+
+
+def _landlord(session: Session, actor: Actor, office_id: int, name: str,
+              cache: dict[tuple[int, str], str]) -> str:
+    key = (office_id, name.strip().casefold())
+    if key not in cache:
+        found = next((x for x in session.exec(select(Landlord).where(
+            Landlord.office_id == office_id)) if x.name.strip().casefold() == key[1]), None)
+        if found is None:
+            found = records.create_landlord(session, actor, office_id,
+                                            LandlordCreate(name=name))
+        cache[key] = found.ref
+    return cache[key]
+
+
+def _group_flats(parsed: list[tuple[int, dict[str, Any], dict[str, Any]]],
+                 columns: Mapping[str, str], errors: list[CellError]
+                 ) -> list[tuple[int, Any, dict[str, Any]]]:
+    """One flat per ``flat`` key, one room per row; flat columns must agree across rows."""
+    groups: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {}
+    for row, data, extra in parsed:
+        groups.setdefault(str(extra.get("flat", f"row {row}")), []).append((row, data, extra))
+    out: list[tuple[int, Any, dict[str, Any]]] = []
+    for rows in groups.values():
+        first_row, first, first_extra = rows[0]
+        for row, data, extra in rows[1:]:
+            for name in _FLAT_FIELDS:
+                key = next((f for f, c in columns.items() if c == name), name)
+                a = first.get(key, first_extra.get(name))
+                b = data.get(key, extra.get(name))
+                if b is not None and a != b:
+                    errors.append(CellError(row, name, f"differs from row {first_row} of the "
+                                                       f"same flat ({a!r})"))
+        data = dict(first)
+        data["rooms"] = [{"name": str(extra.get("room") or ""), "beds": extra.get("beds")}
+                         for _, _, extra in rows]
+        if first_extra.get("landlord"):
+            data["landlord_ref"] = "pending"
+        obj, errs = _schema_errors(SharedFlatCreate, data, first_row,
+                                   {**columns, "rooms": "beds"})
+        errors += errs
+        out.append((first_row, obj, first_extra))
+    return out
+
+
+def _duplicates(session: Session, rows: list[tuple[int, BeneficiaryCreate]]) -> list[CellError]:
+    """The same person twice in the file, or already registered (same names and birth date)."""
+    errors = []
+    seen: dict[tuple[str, str, date], int] = {}
+    for row, b in rows:
+        if b.birth_date is None:
+            continue
+        key = (b.given_name.casefold(), b.family_name.casefold(), b.birth_date)
+        if key in seen:
+            errors.append(CellError(row, "given_name", f"the same person as row {seen[key]}"))
+        seen.setdefault(key, row)
+    if seen:
+        births = sorted({k[2] for k in seen})
+        for known in session.exec(select(Beneficiary).where(
+                col(Beneficiary.birth_date).in_(births))):
+            assert known.birth_date is not None
+            key = (known.given_name.casefold(), known.family_name.casefold(), known.birth_date)
+            if key in seen:
+                ref = known.ref
+                errors.append(CellError(seen[key], "given_name",
+                                        f"already registered as {ref}"))
+    return errors
+
+
+def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
+                office: str | None = None) -> ImportReport:
+    """Import a CSV or XLSX file in one transaction: all its rows, or none."""
+    header, body = read_table(path)
+    with Session(engine) as session:
+        try:
+            report = import_rows(session, actor, kind, header, body, office=office,
+                                 source=Path(path).name)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return report
+
+
+# --------------------------------------------------------------------------- exporting
+
+EXPORT_COLUMNS = ("round", "beneficiary", "given_name", "family_name", "persons", "unit_kind",
+                  "unit", "room", "address", "municipality", "fund", "contribution_eur",
+                  "contribution_cents", "commute_km", "offer")
+
+
+def placements(session: Session, round_id: int) -> list[dict[str, Any]]:
+    """A round's current proposals with their offers, one dict per placement."""
+    r = session.get(Round, round_id)
+    if r is None:
+        raise LookupError(f"round {round_id}: no such round")
+    offers: dict[int | None, Offer] = {o.proposal_id: o for o in session.exec(select(Offer).where(
+        Offer.round_id == round_id))}
+    funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    out = []
+    for p in session.exec(select(Proposal).where(Proposal.round_id == round_id,
+                                                 col(Proposal.current).is_(True))
+                          .order_by(col(Proposal.id))):
+        b = session.get(Beneficiary, p.beneficiary_id)
+        assert b is not None
+        unit: Dwelling | SharedFlat | None = (session.get(Dwelling, p.dwelling_id)
+                                              if p.dwelling_id else
+                                              session.get(SharedFlat, p.flat_id))
+        assert unit is not None
+        room = session.get(Room, p.room_id) if p.room_id else None
+        offer = offers.get(p.id)
+        out.append({
+            "round": r.ref, "beneficiary": b.ref, "given_name": b.given_name,
+            "family_name": b.family_name, "persons": b.persons,
+            "unit_kind": "dwelling" if p.dwelling_id else "bed", "unit": unit.ref,
+            "room": room.name or room.ref if room else "", "address": unit.address,
+            "municipality": records.municipality_name(unit.municipality),
+            "fund": funds.get(p.fund_id, "") if p.fund_id is not None else "",
+            "contribution_eur": f"{Decimal(p.contribution_cents) / 100:.2f}",
+            "contribution_cents": p.contribution_cents, "commute_km": round(p.commute_km, 1),
+            "offer": str(offer.status) if offer else ""})
+    return out
+
+
+def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"]) -> bytes:
+    """A round's placements as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
+    rows = placements(session, round_id)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("placements")
+        ws.append(list(EXPORT_COLUMNS))
+        for row in rows:
+            ws.append([row[c] for c in EXPORT_COLUMNS])
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    raise ValueError(f"fmt: must be 'csv' or 'xlsx', got {fmt!r}")

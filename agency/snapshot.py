@@ -1,0 +1,86 @@
+"""The agency's current data as a pseudonymised instance, for planners' what-if scenarios.
+
+Planners must never see a name or an identity: the instance carries no personal data by
+construction (the mapping keeps only what the rules need), and with ``pseudonymise`` even
+the records' opaque refs are replaced by sequence numbers, so a scenario report cannot be
+joined back to the agency's records.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from agency.db import get_engine
+from agency.ledger import balances
+from agency.mapping import is_occupant, snapshot
+from agency.models import Office
+from agency.schemas import RoundPolicy
+from matching.instance import Instance, instance_from_dict
+
+
+def snapshot_instance(database_url: str | None = None, *, pseudonymise: bool = True,
+                      office_code: str | None = None, on: date | None = None,
+                      policy: RoundPolicy | None = None) -> Instance:
+    """Waiting households, free units and fund balances now, as an instance.
+
+    Parameters
+    ----------
+    database_url
+        The agency's database (default: ``DATABASE_URL`` or the embedded file).
+    pseudonymise
+        Replace refs by sequence numbers (``H0001``, ``D0001``, ``F0001``, ``F0001-R1``).
+    office_code
+        Only this office's households and units (default: the whole agency).
+    on
+        The day whose availability counts (default: today).
+    policy
+        The round policy (default: the agency's defaults).
+    """
+    from agency.models import utcnow
+
+    engine = get_engine(database_url)
+    with Session(engine) as session:
+        office_id = None
+        if office_code is not None:
+            office = session.exec(select(Office).where(Office.code == office_code)).first()
+            if office is None:
+                raise KeyError(f"office {office_code!r}: no such office")
+            office_id = office.id
+        snap = snapshot(session, name="agency-snapshot", office_id=office_id,
+                        policy=policy or RoundPolicy(), on=on or utcnow().date(),
+                        fund_balances=balances(session))
+    data = snap.instance
+    if pseudonymise:
+        data = _pseudonymise(data)
+    return instance_from_dict(data, source="agency snapshot")
+
+
+def _pseudonymise(data: dict[str, Any]) -> dict[str, Any]:
+    names: dict[str, str] = {}
+    people = [b for b in data["beneficiaries"] if not is_occupant(b["id"])]
+    occupants = [b for b in data["beneficiaries"] if is_occupant(b["id"])]
+    for k, b in enumerate(people, 1):
+        names[b["id"]] = f"H{k:04d}"
+    for k, b in enumerate(occupants, 1):
+        names[b["id"]] = f"OCC-{k:04d}"
+    for k, d in enumerate(data["dwellings"], 1):
+        names[d["id"]] = f"D{k:04d}"
+    for k, f in enumerate(data["shared_flats"], 1):
+        names[f["id"]] = f"F{k:04d}"
+        for j, room in enumerate(f["rooms"], 1):
+            names[room["id"]] = f"F{k:04d}-R{j}"
+    rename = names.__getitem__
+    out = dict(data)
+    out["beneficiaries"] = [{**b, "id": rename(b["id"])} for b in people + occupants]
+    out["dwellings"] = [{**d, "id": rename(d["id"])} for d in data["dwellings"]]
+    out["shared_flats"] = [{**f, "id": rename(f["id"]),
+                            "rooms": [{**r, "id": rename(r["id"])} for r in f["rooms"]]}
+                           for f in data["shared_flats"]]
+    out["pinned"] = [{**p, "beneficiary": rename(p["beneficiary"]), "unit": rename(p["unit"]),
+                      **({"room": rename(p["room"])} if p.get("room") else {})}
+                     for p in data["pinned"]]
+    out["forbidden"] = []
+    return out

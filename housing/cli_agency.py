@@ -1,0 +1,435 @@
+"""``housing db``, ``housing import``, ``housing round`` and ``housing demo``: the agency's
+records and rounds from the command line, on ``DATABASE_URL`` or the embedded SQLite file."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from agency import db
+from agency.audit import Actor
+from agency.demo import seed
+from agency.imports import ImportFailed, export_placements, import_file
+from agency.ledger import balances
+from agency.models import DecisionKind, Fund, OfferStatus, Office, Round
+from agency.rounds import (
+    RoundError,
+    RoundView,
+    close_round,
+    decide,
+    open_round,
+    record_answer,
+    round_view,
+    send_offers,
+    solve_round,
+)
+from agency.schemas import RoundPolicy
+from housing.ui import console, err, euro, live_progress
+from matching.solve import ProgressEvent
+
+db_app = typer.Typer(no_args_is_help=True, help="The agency's database: schema and status.")
+import_app = typer.Typer(no_args_is_help=True,
+                         help="Import records from a spreadsheet (CSV or XLSX template).")
+round_app = typer.Typer(no_args_is_help=True, help="Allocation rounds: open, solve, review, "
+                                                   "offers, answers, close.")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
+                                              "DATABASE_URL, else var/housing.sqlite3).")]
+
+
+def _actor() -> Actor:
+    return Actor(username=f"cli:{os.environ.get('HOUSING_OPERATOR') or getpass.getuser()}")
+
+
+def _engine(url: str | None) -> Engine:
+    try:
+        return db.get_engine(url)
+    except db.SchemaError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[red]{escape(str(exc))}[/red]")
+    return typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: DbOption = None) -> None:
+    """Create or migrate the schema to this version (Alembic ``upgrade head``)."""
+    engine = db.make_engine(url)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    console.print(f"schema at {db.current_revision(engine)} (was {before or 'empty'}) on "
+                  f"{engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("status")
+def db_status(url: DbOption = None) -> None:
+    """The schema's revision, and what the database holds."""
+    engine = db.make_engine(url)
+    console.print(f"schema {db.current_revision(engine) or 'empty'} "
+                  f"(code needs {db.head_revision(engine)})")
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _import(kind: str, path: Path, office: str | None, url: str | None) -> None:
+    engine = _engine(url)
+    try:
+        report = import_file(engine, _actor(), kind, path, office=office)  # type: ignore[arg-type]
+    except ImportFailed as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        raise _fail(exc, 2) from exc
+    console.print(f"{len(report.refs)} {kind} imported from {report.rows} rows of {path.name}")
+
+
+FileArg = Annotated[Path, typer.Argument(help="The spreadsheet (.csv or .xlsx).")]
+OfficeOption = Annotated[str | None, typer.Option(
+    help="Office code for rows whose 'office' cell is empty.")]
+
+
+@import_app.command("beneficiaries")
+def import_beneficiaries(path: FileArg, office: OfficeOption = None, url: DbOption = None) -> None:
+    """Import households (template: agency/data/templates/beneficiaries.csv): all rows, or
+    none with every error listed by row and column."""
+    _import("beneficiaries", path, office, url)
+
+
+@import_app.command("dwellings")
+def import_dwellings(path: FileArg, office: OfficeOption = None, url: DbOption = None) -> None:
+    """Import dwellings (template: agency/data/templates/dwellings.csv), all rows or none."""
+    _import("dwellings", path, office, url)
+
+
+@import_app.command("flats")
+def import_flats(path: FileArg, office: OfficeOption = None, url: DbOption = None) -> None:
+    """Import shared flats, one row per room (template: agency/data/templates/flats.csv),
+    all rows or none."""
+    _import("flats", path, office, url)
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+def _round_id(session: Session, ref: str) -> int:
+    q = select(Round).where(Round.ref == ref) if not ref.isdigit() else \
+        select(Round).where(Round.id == int(ref))
+    r = session.exec(q).first()
+    if r is None or r.id is None:
+        raise _fail(RoundError(f"round {ref}: no such round"), 2)
+    return r.id
+
+
+def _office_id(session: Session, code: str | None) -> int | None:
+    if code is None:
+        return None
+    o = session.exec(select(Office).where(Office.code == code)).first()
+    if o is None:
+        raise _fail(ValueError(f"office {code!r}: no such office"), 2)
+    return o.id
+
+
+def round_tables(view: RoundView) -> list[Table]:
+    """The proposals, and the households left out with their reasons."""
+    r = view.round
+    head = Table(title=f"Round {r.ref} “{r.name}” — {r.status}", show_header=False,
+                 title_justify="left")
+    head.add_column("what", style="bold")
+    head.add_column("value")
+    if view.result_status:
+        gap = f" (gap {100 * view.gap:.2f}%)" if view.gap else ""
+        head.add_row("solve", f"{view.result_status}, weight {view.weight} / bound "
+                              f"{view.bound}{gap}, solved {r.solve_count}×")
+        head.add_row("placed", f"{len(view.proposals)} households, "
+                               f"{sum(p.persons for p in view.proposals)} persons; "
+                               f"{len(view.unplaced)} households left out")
+        head.add_row("contribution", f"{euro(view.contribution_cents or 0)} a month")
+    props = Table(title="Proposals", title_justify="left")
+    for col_name in ("#", "household", "pers.", "home", "room", "town", "fund", "a month",
+                     "km", "offer"):
+        props.add_column(col_name, justify="right" if col_name in (
+            "#", "pers.", "a month", "km") else "left",
+            no_wrap=col_name in ("household", "home", "room", "a month"))
+    from agency.records import municipality_name
+
+    for p in view.proposals:
+        props.add_row(str(p.id), p.beneficiary_ref, str(p.persons),
+                      f"{p.unit_ref}{' 🔒' if p.locked else ''}", p.room_ref or "",
+                      municipality_name(p.municipality), p.fund_code or "",
+                      euro(p.contribution_cents), f"{p.commute_km:.1f}",
+                      f"{p.offer_status or ''}{f' (#{p.offer_id})' if p.offer_id else ''}")
+    out = Table(title="Left out, and why", title_justify="left")
+    out.add_column("household", no_wrap=True)
+    out.add_column("persons", justify="right")
+    out.add_column("reasons")
+    for u in view.unplaced:
+        out.add_row(u.beneficiary_ref, str(u.persons), "; ".join(u.texts))
+    return [head, props, out]
+
+
+def _show(engine: Engine, round_id: int) -> None:
+    with Session(engine) as s:
+        for t in round_tables(round_view(s, round_id)):
+            console.print(t)
+
+
+@round_app.command("open")
+def round_open(
+    name: Annotated[str, typer.Argument(help="A name staff recognise, e.g. 'Foggia July'.")],
+    office: Annotated[str | None, typer.Option(help="Office code (default: all).")] = None,
+    on: Annotated[str | None, typer.Option(help="Day of the snapshot, YYYY-MM-DD.")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 30.0,
+    seed_: Annotated[int, typer.Option("--seed", help="Solver seed.")] = 0,
+    affordability: Annotated[str, typer.Option(help="Share of income a household pays.")]
+    = "0.30",
+    url: DbOption = None,
+) -> None:
+    """Open a round: snapshot the waiting households, the free homes and the funds."""
+    engine = _engine(url)
+    try:
+        policy = RoundPolicy(affordability_ratio=affordability)
+        day = date.fromisoformat(on) if on else None
+        with Session(engine) as s:
+            r = open_round(s, _actor(), name=name, office_id=_office_id(s, office),
+                           policy=policy, on=day, time_limit_s=time_limit, seed=seed_)
+            s.commit()
+            snap = r.snapshot
+            console.print(f"round {r.ref} opened: {len(snap['beneficiaries'])} households, "
+                          f"{len(snap['dwellings'])} dwellings, "
+                          f"{len(snap['shared_flats'])} shared flats")
+    except (RoundError, ValueError) as exc:
+        raise _fail(exc, 2) from exc
+
+
+def _solve(engine: Engine, round_id: int) -> None:
+    with live_progress() as show:
+        def relay(d: dict[str, Any]) -> None:
+            show(ProgressEvent(stage=d["stage"], incumbent=d["incumbent"], bound=d["bound"],
+                               elapsed=d["elapsed"]))
+
+        solve_round(engine, _actor(), round_id, progress=relay)
+
+
+@round_app.command("solve")
+def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")],
+                url: DbOption = None) -> None:
+    """Solve or re-solve: accepted and pending offers and locks pinned, refusals forbidden."""
+    engine = _engine(url)
+    with Session(engine) as s:
+        rid = _round_id(s, ref)
+    try:
+        _solve(engine, rid)
+    except RoundError as exc:
+        raise _fail(exc) from exc
+    _show(engine, rid)
+
+
+@round_app.command("show")
+def round_show(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
+               url: DbOption = None) -> None:
+    """The round's proposals and the households left out, with their reasons."""
+    engine = _engine(url)
+    with Session(engine) as s:
+        rid = _round_id(s, ref)
+    _show(engine, rid)
+
+
+def _decide(ref: str, beneficiary: str, unit: str, room: str | None, kind: DecisionKind,
+            note: str | None, url: str | None) -> None:
+    engine = _engine(url)
+    try:
+        with Session(engine) as s:
+            decide(s, _actor(), _round_id(s, ref), beneficiary, unit, kind, room, note)
+            s.commit()
+    except RoundError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{kind}: {beneficiary} – {unit}{f' ({room})' if room else ''}; "
+                  "solve again to apply it")
+
+
+@round_app.command("lock")
+def round_lock(ref: str, beneficiary: str, unit: str,
+               room: Annotated[str | None, typer.Option(help="Room of a shared flat.")] = None,
+               note: Annotated[str | None, typer.Option(help="Why.")] = None,
+               url: DbOption = None) -> None:
+    """Keep a (household, home) pair in every later solve of the round."""
+    _decide(ref, beneficiary, unit, room, DecisionKind.lock, note, url)
+
+
+@round_app.command("forbid")
+def round_forbid(ref: str, beneficiary: str, unit: str,
+                 note: Annotated[str | None, typer.Option(help="Why.")] = None,
+                 url: DbOption = None) -> None:
+    """Exclude a (household, home) pair from the round."""
+    _decide(ref, beneficiary, unit, None, DecisionKind.forbid, note, url)
+
+
+@round_app.command("offers")
+def round_offers(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
+                 url: DbOption = None) -> None:
+    """Send offers for the current proposals (households without an offer out)."""
+    engine = _engine(url)
+    try:
+        with Session(engine) as s:
+            sent = send_offers(s, _actor(), _round_id(s, ref))
+            s.commit()
+            console.print(f"{len(sent)} offers sent: "
+                          + ", ".join(f"#{o.id}" for o in sent))
+    except RoundError as exc:
+        raise _fail(exc) from exc
+
+
+@round_app.command("record")
+def round_record(
+    offer: Annotated[int, typer.Argument(help="Offer number (#).")],
+    answer: Annotated[OfferStatus, typer.Argument(help="accepted, refused_household, "
+                                                  "refused_landlord, unreachable, withdrawn")],
+    reason: Annotated[str | None, typer.Option(help="Why (needed unless accepted).")] = None,
+    url: DbOption = None,
+) -> None:
+    """Record the answer to an offer."""
+    engine = _engine(url)
+    try:
+        with Session(engine) as s:
+            record_answer(s, _actor(), offer, answer, reason)
+            s.commit()
+    except RoundError as exc:
+        raise _fail(exc) from exc
+    console.print(f"offer #{offer}: {answer.value}")
+
+
+@round_app.command("close")
+def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
+                url: DbOption = None) -> None:
+    """Close: accepted offers become leases, contributions commitments in the ledger."""
+    engine = _engine(url)
+    with Session(engine) as s:
+        rid = _round_id(s, ref)
+    try:
+        report = close_round(engine, _actor(), rid)
+    except RoundError as exc:
+        raise _fail(exc) from exc
+    committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
+    console.print(f"round {report.round_ref} closed: {report.leases} leases"
+                  + (f"; committed {committed}" if committed else ""))
+
+
+@round_app.command("export")
+def round_export(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
+                 output: Annotated[Path, typer.Option("-o", "--output",
+                                                      help="A .csv or .xlsx file.")],
+                 url: DbOption = None) -> None:
+    """Export the round's placements (with names: handle the file as personal data)."""
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise _fail(ValueError("--output: must end in .csv or .xlsx"), 2)
+    engine = _engine(url)
+    with Session(engine) as s:
+        data = export_placements(s, _round_id(s, ref), fmt)  # type: ignore[arg-type]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    console.print(f"placements written to {output}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _funds_table(engine: Engine, title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("fund")
+    t.add_column("balance", justify="right")
+    with Session(engine) as s:
+        bal = balances(s)
+        for f in s.exec(select(Fund).order_by(col(Fund.code))):
+            t.add_row(f"{f.code} — {f.name}", euro(bal.get(f.id or 0, 0)))
+    return t
+
+
+DEMO_ANSWERS = (
+    (OfferStatus.refused_household, "the children's school is in another town"),
+    (OfferStatus.refused_landlord, "the landlord asked for a guarantor we cannot give"),
+    (OfferStatus.unreachable, "phone switched off all week; the tutor will try again"),
+)
+
+
+def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> None:
+    """Seed the Foggia data set into a fresh embedded database and run a round end to end."""
+    if not console.is_terminal:  # a log or a pipe: room for the proposals' columns
+        console.width = max(console.width, 120)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = db.get_engine(f"sqlite:///{path}")
+    seed(engine)
+    actor = Actor(username="demo")
+    console.rule("[bold]1. The agency's records")
+    with Session(engine) as s:
+        r = open_round(s, actor, name="Foggia, July 2026", on=date(2026, 7, 1),
+                       time_limit_s=time_limit)
+        s.commit()
+        assert r.id is not None
+        rid, snap = r.id, r.snapshot
+    console.print(f"{len(snap['beneficiaries'])} households waiting, "
+                  f"{len(snap['dwellings'])} dwellings and "
+                  f"{sum(len(f['rooms']) for f in snap['shared_flats'])} shared-flat rooms free "
+                  f"(database {path})")
+    console.print(_funds_table(engine, "Funds before the round"))
+    console.rule("[bold]2. Solve")
+    _solve(engine, rid)
+    _show(engine, rid)
+    console.rule("[bold]3. Offers and answers")
+    with Session(engine) as s:
+        offers = send_offers(s, actor, rid)
+        for o, (answer, why) in zip(offers, DEMO_ANSWERS, strict=False):
+            record_answer(s, actor, o.id or 0, answer, why)
+            console.print(f"offer #{o.id}: [yellow]{answer.value}[/yellow] — {why}")
+        for o in offers[len(DEMO_ANSWERS):]:
+            record_answer(s, actor, o.id or 0, OfferStatus.accepted)
+        s.commit()
+        console.print(f"{len(offers) - len(DEMO_ANSWERS)} offers accepted")
+    console.rule("[bold]4. Re-solve the refused, accepted offers pinned")
+    _solve(engine, rid)
+    _show(engine, rid)
+    with Session(engine) as s:
+        again = send_offers(s, actor, rid)
+        for o in again:
+            record_answer(s, actor, o.id or 0, OfferStatus.accepted)
+        s.commit()
+        console.print(f"{len(again)} new offers sent and accepted")
+    console.rule("[bold]5. Close: leases and commitments")
+    report = close_round(engine, actor, rid)
+    console.print(f"round {report.round_ref} closed: {report.leases} leases; committed "
+                  + ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items()))
+    console.print(_funds_table(engine, "Funds after the round"))
+
+
+def demo_command(
+    db_path: Annotated[Path, typer.Option("--db", help="SQLite file, recreated.")]
+    = Path("out/demo.sqlite3"),
+    time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 20.0,
+) -> None:
+    """Seed the Foggia-area data set into a fresh embedded database and run a round end
+    to end: open, solve, offers, answers, re-solve, close."""
+    demo(db_path, time_limit)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    app.add_typer(round_app, name="round")
+    app.command("demo")(demo_command)
