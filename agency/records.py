@@ -913,3 +913,29 @@ def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
     page = _paged(session, query, count, limit, offset)
     record(session, actor, "audit.read", "audit", entity_ref)
     return page
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+def round_by_ref(session: Session, ref: str, *, scope: int | None = None) -> Any:
+    """The round with ``ref``; a caseworker reaches only their office's rounds."""
+    from agency.models import Round
+
+    r = session.exec(select(Round).where(Round.ref == ref)).first()
+    if r is None:
+        raise NotFoundError("round", ref)
+    if scope is not None and r.office_id != scope:
+        raise NotFoundError("round", ref, denied=True)
+    return r
+
+
+def list_rounds(session: Session, *, scope: int | None = None, limit: int = 50,
+                offset: int = 0) -> Page[Any]:
+    """Rounds, newest first."""
+    from agency.models import Round
+
+    conds: list[Any] = [] if scope is None else [Round.office_id == scope]
+    query = select(Round).where(*conds).order_by(col(Round.id).desc())
+    count = select(func.count()).select_from(Round).where(*conds)
+    return _paged(session, query, count, limit, offset)

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agency.records import DuplicateError, NotFoundError, RecordError
+from agency.rounds import RoundConflict, RoundError
 
 log = logging.getLogger("api")
 
@@ -130,6 +131,20 @@ def install(app: FastAPI, page: PageRenderer,
     async def _record(request: Request, exc: RecordError) -> Response:
         return respond(request, 422, "invalid", str(exc),
                        [{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(RoundConflict)
+    async def _round_conflict(request: Request, exc: RoundConflict) -> Response:
+        return respond(request, 409, "conflict", str(exc),
+                       [{"field": "conflict", "message": c} for c in exc.conflicts])
+
+    @app.exception_handler(RoundError)
+    async def _round_error(request: Request, exc: RoundError) -> Response:
+        message = str(exc)
+        named = field_of(message)
+        if named:
+            return respond(request, 422, "invalid", message,
+                           [{"field": named[0], "message": named[1]}])
+        return respond(request, 409, "conflict", message)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

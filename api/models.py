@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from agency.models import BeneficiaryStatus, Gender, OfferStatus, Role, UnitStatus
-from agency.schemas import Cents, Lat, Lon, Name, Tag, Text
+from agency.models import BeneficiaryStatus, DecisionKind, Gender, OfferStatus, Role, UnitStatus
+from agency.schemas import Cents, Lat, Lon, Name, RoundPolicy, Tag, Text
 
 
 class _Body(BaseModel):
@@ -303,3 +303,111 @@ class AuditPublic(_Out):
     entity_ref: str | None
     outcome: str
     detail: dict[str, Any]
+
+
+class RoundOpen(_Body):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    policy: RoundPolicy | None = None
+    on: date | None = None
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+
+class RoundSummary(_Out):
+    ref: str
+    name: str
+    office_id: int | None
+    status: str
+    solve_count: int
+    time_limit_s: float
+    opened_at: datetime
+    solved_at: datetime | None
+    closed_at: datetime | None
+
+
+class ProposalPublic(_Out):
+    id: int
+    beneficiary_ref: str
+    persons: int
+    unit_kind: str
+    unit_ref: str
+    room_ref: str | None
+    municipality: str
+    fund_code: str | None
+    contribution_cents: int
+    commute_km: float
+    locked: bool
+    offer_id: int | None
+    offer_status: str | None
+
+
+class UnplacedPublic(BaseModel):
+    beneficiary_ref: str
+    persons: int
+    reasons: list[str]
+    texts: list[str]
+
+
+class DecisionPublic(BaseModel):
+    id: int
+    beneficiary_ref: str
+    unit_ref: str
+    room_ref: str | None
+    kind: str
+    note: str | None
+
+
+class OfferPublic(BaseModel):
+    id: int
+    proposal_id: int
+    beneficiary_ref: str
+    status: str
+    reason: str | None
+    contribution_cents: int
+    commute_km: float
+
+
+class RoundPublic(BaseModel):
+    round: RoundSummary
+    result_status: str | None
+    weight: int | None
+    bound: int | None
+    contribution_cents: int | None
+    commute_km: float | None
+    proposals: list[ProposalPublic]
+    unplaced: list[UnplacedPublic]
+    decisions: list[DecisionPublic]
+    offers: list[OfferPublic]
+
+
+class DecisionBody(_Body):
+    beneficiary_ref: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    unit_ref: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    kind: DecisionKind
+    room_ref: Annotated[str, StringConstraints(max_length=16)] | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class OffersBody(_Body):
+    proposal_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=5000)
+
+
+class CloseBody(_Body):
+    on: date | None = None
+
+
+class CloseReportPublic(BaseModel):
+    round_ref: str
+    leases: int
+    committed_cents: dict[str, int]
+
+
+class JobPublic(BaseModel):
+    job: str
+    kind: str
+    subject: str
+    status: str
+    progress: dict[str, Any]
+    events: int
+    error: str | None
+    elapsed: float

@@ -12,10 +12,12 @@ from api.routes import (
     flats,
     funds,
     landlords,
+    rounds,
     stats,
     users,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, beneficiaries, landlords, dwellings, flats, funds, users, stats, audit):
+for module in (auth, beneficiaries, landlords, dwellings, flats, funds, rounds, users, stats,
+               audit):
     router.include_router(module.router)

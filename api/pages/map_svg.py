@@ -1,0 +1,77 @@
+"""An offline map of Puglia: the gazetteer's municipalities projected equirectangularly,
+with workplaces, units and a round's placements (lines from workplace to home).
+
+No tiles, no network, no names of people: points are municipalities' centres, workplaces
+and units, labelled by refs at most.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from agency.models import Beneficiary, BeneficiaryStatus, Dwelling, Round, SharedFlat, UnitStatus
+from scenarios.gazetteer import load
+
+LAT_MIN, LAT_MAX = 39.75, 42.25
+LON_MIN, LON_MAX = 14.85, 18.60
+WIDTH = 900.0
+K = math.cos(math.radians((LAT_MIN + LAT_MAX) / 2))
+SCALE = WIDTH / ((LON_MAX - LON_MIN) * K)
+HEIGHT = (LAT_MAX - LAT_MIN) * SCALE
+LABELLED = {"071024", "072006", "073027", "074001", "075035", "110001", "110002", "110009",
+            "071051", "075052", "071028", "071033"}
+
+
+def project(lat: float, lon: float) -> tuple[float, float]:
+    """Equirectangular projection (longitudes shrunk by the cosine of the mid latitude)."""
+    return (round((lon - LON_MIN) * K * SCALE, 1), round((LAT_MAX - lat) * SCALE, 1))
+
+
+@dataclass
+class MapData:
+    width: float = WIDTH
+    height: float = HEIGHT
+    towns: list[dict[str, Any]] = field(default_factory=list)
+    work: list[tuple[float, float]] = field(default_factory=list)
+    units: list[tuple[float, float, str]] = field(default_factory=list)
+    lines: list[tuple[float, float, float, float, str]] = field(default_factory=list)
+
+
+def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date) -> MapData:
+    m = MapData()
+    for town in load():
+        x, y = project(town.lat, town.lon)
+        m.towns.append({"x": x, "y": y, "name": town.name,
+                        "big": town.istat_code in LABELLED})
+    if r is not None:
+        snap = r.snapshot
+        work = {b["id"]: project(b["work"]["lat"], b["work"]["lon"])
+                for b in snap.get("beneficiaries", []) if "work" in b}
+        units = {u["id"]: project(u["lat"], u["lon"])
+                 for u in [*snap.get("dwellings", []), *snap.get("shared_flats", [])]}
+        m.work = sorted(set(work.values()))
+        m.units = [(x, y, ref) for ref, (x, y) in units.items()]
+        for a in (r.result or {}).get("assignments", []):
+            if a["beneficiary"] in work and a["unit"] in units:
+                (x1, y1), (x2, y2) = work[a["beneficiary"]], units[a["unit"]]
+                m.lines.append((x1, y1, x2, y2, a["unit"]))
+        return m
+    bq = select(Beneficiary.work_lat, Beneficiary.work_lon).where(
+        Beneficiary.status == BeneficiaryStatus.waiting.value)
+    dq = select(Dwelling.lat, Dwelling.lon, Dwelling.ref).where(
+        Dwelling.status == UnitStatus.available.value)
+    fq = select(SharedFlat.lat, SharedFlat.lon, SharedFlat.ref).where(
+        SharedFlat.status == UnitStatus.available.value)
+    if scope is not None:
+        bq = bq.where(Beneficiary.office_id == scope)
+        dq = dq.where(Dwelling.office_id == scope)
+        fq = fq.where(SharedFlat.office_id == scope)
+    m.work = sorted({project(lat, lon) for lat, lon in session.exec(bq).all()})
+    m.units = [(*project(lat, lon), ref) for lat, lon, ref in
+               [*session.exec(dq).all(), *session.exec(fq).all()]]
+    return m
