@@ -168,3 +168,25 @@ def declared_permission(route: Any) -> str | None:
             return dep.call.permission
         stack.extend(dep.dependencies)
     return None
+
+
+def walk_routes(routes: list[Any], prefix: str = "",
+                inherited: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any, tuple[Any, ...]]]:
+    """Every route of an application, with its full path and the dependencies its routers
+    add (FastAPI keeps included routers nested)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            ctx = route.include_context
+            yield from walk_routes(list(included.routes), prefix + ctx.prefix,
+                                   inherited + tuple(ctx.dependencies))
+        else:
+            yield prefix + getattr(route, "path", ""), route, inherited
+
+
+def route_permission(route: Any, inherited: tuple[Any, ...] = ()) -> str | None:
+    """The permission a route declared, on itself or through its routers."""
+    for dep in inherited:
+        if isinstance(getattr(dep, "dependency", None), Require):
+            return str(dep.dependency.permission)
+    return declared_permission(route)

@@ -148,10 +148,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        route = request.scope.get("route")
-        # the route's template, never the query string (a search may hold a name)
-        access.info("%s %s %d %.1fms", request.method, getattr(route, "path", "-"),
-                    response.status_code, 1000 * (time.perf_counter() - start))
+        # the path with its parameters named, never the query string (a search may hold
+        # a name); path parameters are refs and ids, never personal data
+        path = request.url.path
+        for name, value in request.path_params.items():
+            path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+        access.info("%s %s %d %.1fms", request.method, path, response.status_code,
+                    1000 * (time.perf_counter() - start))
         return response
 
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,

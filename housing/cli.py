@@ -219,3 +219,6 @@ def bench_cmd(
 from housing import cli_agency  # noqa: E402  (registers on `app`, defined above)
 
 cli_agency.register(app)
+from housing import cli_service  # noqa: E402  (serve, user add, office add)
+
+cli_service.register(app)

@@ -1,0 +1,122 @@
+"""``housing serve``, ``housing user add`` and ``housing office add``: the web service and
+its staff, on ``DATABASE_URL`` or the embedded SQLite file."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlmodel import Session
+
+from agency import db, records
+from agency.audit import Actor
+from agency.models import Role
+from housing.ui import console, err
+
+user_app = typer.Typer(no_args_is_help=True, help="Staff users of the service.")
+office_app = typer.Typer(no_args_is_help=True, help="The agency's offices.")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
+                                              "DATABASE_URL, else var/housing.sqlite3).")]
+
+
+def _actor() -> Actor:
+    return Actor(username=f"cli:{os.environ.get('HOUSING_OPERATOR') or getpass.getuser()}")
+
+
+def _session(url: str | None) -> Session:
+    try:
+        return Session(db.get_engine(url))
+    except db.SchemaError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    url: DbOption = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the API (/api/v1, OpenAPI at /openapi.json) and the staff's pages.
+
+    One process: solves run in its background threads and their progress is kept in
+    memory. The access log names routes, never query strings (a search may hold a name).
+    """
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = Settings() if url is None else Settings(database_url=url)
+    try:
+        app = create_app(settings)
+    except db.SchemaError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"housing-match on http://{host}:{port}/ (database "
+                  f"{escape(db.database_url(settings.database_url).split('@')[-1])})")
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
+                server_header=False)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name: lowercase, e.g. anna.rossi.")],
+    role: Annotated[Role, typer.Option(help="admin, caseworker, planner or auditor.")],
+    office: Annotated[str | None, typer.Option(help="Office code (a caseworker's office).")]
+    = None,
+    full_name: Annotated[str | None, typer.Option(help="Full name (default: the username).")]
+    = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (one line).")] = False,
+    url: DbOption = None,
+) -> None:
+    """Add a staff user; the password is prompted for (or read from stdin), argon2-hashed."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _session(url) as s:
+        try:
+            office_id = records.office_by_code(s, office).id if office else None
+            user = records.create_user(s, _actor(), username, full_name or username, password,
+                                       role, office_id)
+            s.commit()
+        except (records.RecordError, records.NotFoundError) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from exc
+        console.print(f"user {user.username} ({user.role}) added"
+                      + (f" to office {office}" if office else ""))
+
+
+@office_app.command("add")
+def office_add(
+    code: Annotated[str, typer.Argument(help="Short code, e.g. FG.")],
+    name: Annotated[str, typer.Argument(help="Name, e.g. 'Foggia'.")],
+    province: Annotated[str | None, typer.Option(help="Province code, e.g. FG.")] = None,
+    url: DbOption = None,
+) -> None:
+    """Add an office (caseworkers see the cases of their own office only)."""
+    with _session(url) as s:
+        try:
+            records.create_office(s, _actor(), code, name, province)
+            s.commit()
+        except records.RecordError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from exc
+    console.print(f"office {code} added")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")
+    app.add_typer(office_app, name="office")
