@@ -39,7 +39,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(get_engine(request), expire_on_commit=False) as session:
+    # On SQLite every request may write (an audited read writes its audit entry), so its
+    # transaction takes the write lock at BEGIN and waits for it there (BEGIN IMMEDIATE):
+    # a read transaction that tries to write after another commit would fail at once.
+    # On PostgreSQL the option does nothing.
+    bind = get_engine(request).execution_options(housing_write=True)
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -135,11 +140,13 @@ class Require:
         unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
         if (self.via == "cookie" and unsafe
                 and not csrf_ok(auth.token_hash, await self._form_csrf(request))):
+            session.rollback()  # frees the write lock for the denial's own transaction
             audit_denied(request.app.state.engine, who.actor, "csrf", "request", None,
                          {"permission": self.permission})
             raise ApiError(403, "the form has expired: reload the page and try again",
                            code="csrf")
         if not who.can(self.permission):
+            session.rollback()
             audit_denied(request.app.state.engine, who.actor, "denied", "route", None,
                          {"permission": self.permission,
                           "route": getattr(request.scope.get("route"), "path", "?")})

@@ -41,11 +41,6 @@ STATIC = {"style.css": "text/css; charset=utf-8", "poll.js": "text/javascript; c
           "favicon.svg": "image/svg+xml"}
 
 
-class TooLargeError(ApiError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than {limit} bytes")
-
-
 class BodyLimit:
     """Refuse request bodies over the limit (larger for file uploads) with a 413."""
 
@@ -70,18 +65,41 @@ class BodyLimit:
                                                  f"the request body is larger than {limit} "
                                                  "bytes"))
                 return
+        # read the body here, up to the limit, then hand it on: an error raised while the
+        # application reads would become its own 400
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise TooLargeError(limit)
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await _send_json(send, 413, body("too_large", f"the request body is larger "
+                                                              f"than {limit} bytes"))
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        await self.app(scope, _replay(chunks, None), send)
 
-        await self.app(scope, limited, send)
+
+def _replay(chunks: list[bytes], last: Message | None) -> Receive:
+    """A ``receive`` that gives the buffered body once, then waits for the disconnect."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            if last is not None:
+                return last
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
@@ -189,9 +207,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
                                  description=app.description,
-                                 routes=[r for r in app.routes
-                                         if getattr(r, "path", "").startswith(("/api/",
-                                                                               "/health"))])
+                                 routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]

@@ -216,9 +216,12 @@ def close(me: Writer, session: SessionDep, engine: EngineDep, ref: str,
     """Accepted offers become leases and their contributions commitments: all or nothing
     (409 with the conflicts if a unit was taken or a fund ran short meanwhile)."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    assert r.id is not None
-    session.rollback()  # closing takes the write lock in its own transaction
-    report = rounds.close_round(engine, me.actor, r.id, body.on if body else None)
+    round_id = r.id
+    assert round_id is not None
+    # closing takes the write lock in its own transaction: end ours (and touch no row of
+    # this session again, or it would begin anew)
+    session.rollback()
+    report = rounds.close_round(engine, me.actor, round_id, body.on if body else None)
     return CloseReportPublic(round_ref=report.round_ref, leases=report.leases,
                              committed_cents=dict(report.committed_cents))
 
