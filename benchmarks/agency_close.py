@@ -33,7 +33,7 @@ from sqlmodel import Session
 from agency.audit import Actor
 from agency.db import database_url, make_engine, upgrade
 from agency.ledger import grant
-from agency.models import Beneficiary, Dwelling, Fund, OfferStatus, Office
+from agency.models import Beneficiary, Dwelling, Fund, Gender, OfferStatus, Office
 from agency.rounds import close_round, open_round, record_answer, send_offers, solve_round
 
 ACTOR = Actor(username="bench")
