@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from housing.cli_scenario import scenario_app
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, load_instance, save_instance
 from matching.params import SolveParams
@@ -24,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Housing-match: allocation rounds of the housing agency.")
 console = Console()
 err = Console(stderr=True)
+app.add_typer(scenario_app, name="scenario")
 
 
 def _euro(cents: int) -> str:
