@@ -90,7 +90,8 @@ def plot_budget_vs_persons(report: Mapping[str, Any]) -> bytes:
     ax.set_ylabel("persons housed")
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    if runs:
+        ax.legend(fontsize=8, loc="best")
     ax.set_title(f"{report['scenario']['name']}: budget against persons housed", fontsize=10)
     return _png(fig)
 
@@ -110,7 +111,8 @@ def plot_commute(report: Mapping[str, Any]) -> bytes:
     ax.set_xlabel("commute (km)")
     ax.set_ylabel("households placed")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if any(v["commute"]["histogram"]["households"] for v in runs):
+        ax.legend(fontsize=8)
     shown = "" if len(_ok(report)) <= MAX_LINES else f" (first {MAX_LINES} runs)"
     ax.set_title(f"Commute distribution{shown}", fontsize=10)
     return _png(fig)
