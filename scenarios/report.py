@@ -31,6 +31,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from scenarios.summary import HOUSEHOLD_TYPES, flatten
 
@@ -82,10 +83,11 @@ def plot_budget_vs_persons(report: Mapping[str, Any]) -> bytes:
         else:
             style = "o-" if len(vs) > 1 else "o"
             ax.plot(x, y, style, markersize=6, label=g)
-        for v, xi, yi in zip(vs, x, y, strict=True):
+        for k, (v, xi, yi) in enumerate(zip(vs, x, y, strict=True)):
             label = v["sweep"]["value"] if v.get("sweep") else v["name"]
-            ax.annotate(str(label), (xi, yi), textcoords="offset points", xytext=(5, 5),
-                        fontsize=8)
+            ax.annotate(str(label), (xi, yi), textcoords="offset points",
+                        xytext=(5, 5 if k % 2 == 0 or g == "base" else -12), fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("budget of the funds for the round (€)")
     ax.set_ylabel("persons housed")
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
