@@ -103,13 +103,13 @@ def plot_commute(report: Mapping[str, Any]) -> bytes:
     fig = Figure(figsize=(7.5, 4.2))
     ax = fig.add_subplot()
     runs = _ok(report)[:MAX_LINES]
-    for v in runs:
+    for k, v in enumerate(runs):
         h = v["commute"]["histogram"]
         if not h["households"]:
             continue
-        ax.stairs(h["households"], h["edges_km"], label=v["name"],
-                  linewidth=2.2 if v["group"] == "base" else 1.4,
-                  color="black" if v["group"] == "base" else None)
+        style: dict[str, Any] = ({"color": "black", "linewidth": 2.4} if v["group"] == "base"
+                                 else {"color": f"C{k % 10}", "linewidth": 1.4})
+        ax.stairs(h["households"], h["edges_km"], label=v["name"], **style)
     ax.set_xlabel("commute (km)")
     ax.set_ylabel("households placed")
     ax.grid(alpha=0.3)

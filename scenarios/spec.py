@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -176,8 +177,6 @@ class ScenarioSpec:
     seed: int = 0
     source_sha256: str = ""
     source: str | None = None
-    defaults: Mapping[str, bool] = field(default_factory=dict)
-    """Which of ``time_limit`` and ``seed`` the file left to their defaults."""
 
     def load_base(self, database_url: str | None = None) -> Instance:
         """Build the base instance.
@@ -210,11 +209,13 @@ class ScenarioSpec:
                                                 f"{base.written!r}: {e}") for e in exc.errors],
                                     self.source) from exc
         try:
-            from agency.snapshot import snapshot_instance  # type: ignore[import-not-found]
-        except ImportError as exc:
+            snapshot = importlib.import_module("agency.snapshot")
+            snapshot_instance = snapshot.snapshot_instance
+        except (ImportError, AttributeError) as exc:
             raise ScenarioError([FieldError(
                 "base", "agency", "the agency's data is not available in this installation "
-                f"(agency.snapshot cannot be imported: {exc})")], self.source) from exc
+                f"(agency.snapshot.snapshot_instance cannot be imported: {exc})")],
+                self.source) from exc
         url = database_url if database_url is not None else base.database_url
         inst = snapshot_instance(database_url=url, pseudonymise=True)
         if not isinstance(inst, Instance):
@@ -837,8 +838,7 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
     return ScenarioSpec(
         name=name, base=base, variants=tuple(variants), description=description,
         time_limit=float(tl) if tl is not None else DEFAULT_TIME_LIMIT,
-        seed=seed if seed is not None else 0, source_sha256=sha, source=source,
-        defaults={"time_limit": tl is None, "seed": "seed" not in sc.data})
+        seed=seed if seed is not None else 0, source_sha256=sha, source=source)
 
 
 def load_spec(path: str | Path) -> ScenarioSpec:
