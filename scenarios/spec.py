@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -208,21 +207,14 @@ class ScenarioSpec:
                 raise ScenarioError([FieldError("base", "instance",
                                                 f"{base.written!r}: {e}") for e in exc.errors],
                                     self.source) from exc
-        try:
-            snapshot = importlib.import_module("agency.snapshot")
-            snapshot_instance = snapshot.snapshot_instance
-        except (ImportError, AttributeError) as exc:
-            raise ScenarioError([FieldError(
-                "base", "agency", "the agency's data is not available in this installation "
-                f"(agency.snapshot.snapshot_instance cannot be imported: {exc})")],
-                self.source) from exc
+        from agency.db import SchemaError
+        from agency.snapshot import snapshot_instance
+
         url = database_url if database_url is not None else base.database_url
-        inst = snapshot_instance(database_url=url, pseudonymise=True)
-        if not isinstance(inst, Instance):
-            raise ScenarioError([FieldError("base", "agency",
-                                            "agency.snapshot did not return an Instance")],
-                                self.source)
-        return inst
+        try:
+            return snapshot_instance(database_url=url, pseudonymise=True)
+        except (InstanceError, SchemaError, KeyError) as exc:
+            raise ScenarioError([FieldError("base", "agency", str(exc))], self.source) from exc
 
     def check_against(self, base: Instance) -> list[FieldError]:
         """Every variant's overrides applied to ``base``: the errors only a base shows.
