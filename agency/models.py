@@ -344,7 +344,7 @@ class LedgerEntry(SQLModel, table=True):
     fund_id: int = Field(foreign_key="fund.id", index=True)
     at: datetime = _stamp()
     kind: LedgerKind = Field(sa_type=sa.String(16))
-    amount_cents: int  # signed: grants and releases +, commitments -
+    amount_cents: int = Field(sa_type=sa.BigInteger)  # signed: grants, releases +; commitments -
     round_id: int | None = Field(default=None, foreign_key="allocation_round.id", index=True)
     lease_id: int | None = Field(default=None, foreign_key="lease.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id")

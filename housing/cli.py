@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from housing.cli_scenario import scenario_app
 from housing.ui import console, err, euro, live_progress
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, load_instance, save_instance
@@ -20,6 +21,7 @@ from matching.validate import validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Housing-match: allocation rounds of the housing agency.")
+app.add_typer(scenario_app, name="scenario")
 
 
 def _load_instance(path: Path) -> Instance:

@@ -424,7 +424,7 @@ def upgrade() -> None:
     sa.Column('fund_id', sa.Integer(), nullable=False),
     sa.Column('at', agency.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('amount_cents', sa.BigInteger(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=True),
     sa.Column('lease_id', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
