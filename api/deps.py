@@ -9,13 +9,16 @@ the audit log with ``outcome="denied"``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from agency.audit import Actor, record
 from agency.models import Role
@@ -38,13 +41,40 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+class TransactionQueue:
+    """On SQLite, the requests' transactions of this process one at a time, each waiting
+    on a lock that wakes it as soon as the previous one ends (SQLite's own busy handler
+    polls with growing sleeps, which made the slowest requests wait most of a second
+    under load). Other processes, and this process's solve and close jobs, still meet on
+    SQLite's lock itself."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def attach(self, session: Session) -> None:
+        @event.listens_for(session, "after_transaction_create")
+        def _begin(sess: Session, trans: Any) -> None:
+            if trans.parent is None and not sess.info.get("queued"):
+                self._lock.acquire()
+                sess.info["queued"] = True
+
+        @event.listens_for(session, "after_transaction_end")
+        def _end(sess: Session, trans: Any) -> None:
+            if trans.parent is None and sess.info.pop("queued", False):
+                self._lock.release()
+
+
 def get_session(request: Request) -> Iterator[Session]:
     # On SQLite every request may write (an audited read writes its audit entry), so its
     # transaction takes the write lock at BEGIN and waits for it there (BEGIN IMMEDIATE):
     # a read transaction that tries to write after another commit would fail at once.
-    # On PostgreSQL the option does nothing.
-    bind = get_engine(request).execution_options(housing_write=True)
+    # On PostgreSQL the option does nothing, and there is no queue.
+    engine = get_engine(request)
+    bind = engine.execution_options(housing_write=True)
     with Session(bind, expire_on_commit=False) as session:
+        queue: TransactionQueue | None = getattr(request.app.state, "transactions", None)
+        if queue is not None:
+            queue.attach(session)
         try:
             yield session
             session.commit()
@@ -112,6 +142,12 @@ class Require:
     def __repr__(self) -> str:
         return f"Require({self.permission!r}, via={self.via!r})"
 
+    @staticmethod
+    def _deny(session: Session, request: Request, who: Principal, action: str,
+              detail: dict[str, Any]) -> None:
+        session.rollback()  # frees the write lock for the denial's own transaction
+        audit_denied(request.app.state.engine, who.actor, action, "request", None, detail)
+
     async def _form_csrf(self, request: Request) -> str | None:
         ctype = request.headers.get("content-type", "")
         if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -122,10 +158,12 @@ class Require:
 
     async def __call__(self, request: Request, session: SessionDep,
                        settings: SettingsDep) -> Principal | None:
+        # async to read a posted form's CSRF token; every database call goes to the thread
+        # pool (blocking the event loop on SQLite's write lock would stall every request)
         if self.permission == perms.PUBLIC:
             return None
         token = _bearer(request) if self.via == "bearer" else request.cookies.get(COOKIE)
-        found = resolve(session, token, settings) if token else None
+        found = await run_in_threadpool(resolve, session, token, settings) if token else None
         if found is None:
             if self.via == "cookie":
                 raise LoginRequiredError()
@@ -140,16 +178,14 @@ class Require:
         unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
         if (self.via == "cookie" and unsafe
                 and not csrf_ok(auth.token_hash, await self._form_csrf(request))):
-            session.rollback()  # frees the write lock for the denial's own transaction
-            audit_denied(request.app.state.engine, who.actor, "csrf", "request", None,
-                         {"permission": self.permission})
+            await run_in_threadpool(self._deny, session, request, who, "csrf",
+                                    {"permission": self.permission})
             raise ApiError(403, "the form has expired: reload the page and try again",
                            code="csrf")
         if not who.can(self.permission):
-            session.rollback()
-            audit_denied(request.app.state.engine, who.actor, "denied", "route", None,
-                         {"permission": self.permission,
-                          "route": getattr(request.scope.get("route"), "path", "?")})
+            await run_in_threadpool(self._deny, session, request, who, "denied",
+                                    {"permission": self.permission,
+                                     "route": getattr(request.scope.get("route"), "path", "?")})
             raise ApiError(403, f"your role ({who.role.value}) may not do this "
                                 f"({self.permission})")
         return who

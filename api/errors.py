@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agency.records import DuplicateError, NotFoundError, RecordError
@@ -119,7 +120,7 @@ def install(app: FastAPI, page: PageRenderer,
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
         if exc.denied:
-            on_denied(request, exc)
+            await run_in_threadpool(on_denied, request, exc)
         return respond(request, 404, "not_found", f"no {exc.entity} {exc.ref}")
 
     @app.exception_handler(DuplicateError)

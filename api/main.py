@@ -19,10 +19,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 
-from agency.db import get_engine
+from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
 from api import permissions as perms
-from api.deps import Principal, audit_denied, require
+from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
 from api.jobs import Jobs
 from api.security import Throttle
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.jobs = Jobs(settings.solve_workers)
+    app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
 
     from api.pages.common import render_error
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
@@ -19,6 +19,15 @@ from api.i18n import Translator, pick
 templates = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).resolve()
                                           .parents[1] / "templates"))
 templates.env.autoescape = True
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
+"""The posted form, read by an async dependency so that handlers can be plain functions
+(run in the thread pool: the database is never used on the event loop)."""
 
 
 def language(request: Request) -> str:

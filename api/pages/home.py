@@ -13,7 +13,7 @@ from agency.models import AuthSession, Role, Round
 from api import permissions as perms
 from api.deps import COOKIE, Principal, SessionDep, SettingsDep, page
 from api.errors import ApiError
-from api.pages.common import redirect, render, text
+from api.pages.common import FormDep, redirect, render, text
 from api.routes.auth import login_user
 from api.security import issue, resolve, revoke
 
@@ -38,8 +38,7 @@ def login_form(request: Request, session: SessionDep, settings: SettingsDep,
 
 
 @router.post("/login", dependencies=[Public])
-async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    form = await request.form()
+def login(request: Request, form: FormDep, session: SessionDep, settings: SettingsDep) -> Response:
     username, password = text(form, "username") or "", text(form, "password") or ""
     nxt = _safe_next(text(form, "next"))
     try:

@@ -17,6 +17,7 @@ from agency.schemas import BeneficiaryCreate, DwellingCreate, FundCreate, Shared
 from api import permissions as perms
 from api.deps import Principal, SessionDep, page
 from api.pages.common import (
+    FormDep,
     FormError,
     cents,
     errors_of,
@@ -119,8 +120,8 @@ def new_beneficiary(request: Request, me: BWriter, session: SessionDep) -> Respo
 
 
 @router.post("/beneficiaries/new")
-async def create_beneficiary(request: Request, me: BWriter, session: SessionDep) -> Response:
-    form = await request.form()
+def create_beneficiary(request: Request, form: FormDep,
+                       me: BWriter, session: SessionDep) -> Response:
     try:
         data = validate(BeneficiaryCreate, _beneficiary_data(form))
         b = records.create_beneficiary(session, me.actor, _office(me, session, form), data)
@@ -149,9 +150,8 @@ def edit_beneficiary(request: Request, me: BWriter, session: SessionDep, ref: st
 
 
 @router.post("/beneficiaries/{ref}/edit")
-async def update_beneficiary(request: Request, me: BWriter, session: SessionDep,
+def update_beneficiary(request: Request, form: FormDep, me: BWriter, session: SessionDep,
                              ref: str) -> Response:
-    form = await request.form()
     try:
         data = _beneficiary_data(form)
         b = records.update_beneficiary(session, me.actor, ref,
@@ -167,9 +167,8 @@ async def update_beneficiary(request: Request, me: BWriter, session: SessionDep,
 
 
 @router.post("/beneficiaries/{ref}/status")
-async def beneficiary_status(request: Request, me: BWriter, session: SessionDep,
+def beneficiary_status(request: Request, form: FormDep, me: BWriter, session: SessionDep,
                              ref: str) -> Response:
-    form = await request.form()
     records.change_beneficiary_status(session, me.actor, ref, text(form, "status") or "",
                                       text(form, "note"), scope=me.scope)
     return redirect(f"/beneficiaries/{ref}")
@@ -225,8 +224,7 @@ def new_dwelling(request: Request, me: UWriter, session: SessionDep) -> Response
 
 
 @router.post("/dwellings/new")
-async def create_dwelling(request: Request, me: UWriter, session: SessionDep) -> Response:
-    form = await request.form()
+def create_dwelling(request: Request, form: FormDep, me: UWriter, session: SessionDep) -> Response:
     try:
         data = validate(DwellingCreate, _dwelling_data(form))
         records.create_dwelling(session, me.actor, _office(me, session, form), data)
@@ -245,9 +243,8 @@ def edit_dwelling(request: Request, me: UWriter, session: SessionDep, ref: str) 
 
 
 @router.post("/dwellings/{ref}/edit")
-async def update_dwelling(request: Request, me: UWriter, session: SessionDep,
+def update_dwelling(request: Request, form: FormDep, me: UWriter, session: SessionDep,
                           ref: str) -> Response:
-    form = await request.form()
     try:
         data = _dwelling_data(form)
         records.update_dwelling(session, me.actor, ref,
@@ -264,9 +261,8 @@ async def update_dwelling(request: Request, me: UWriter, session: SessionDep,
 
 
 @router.post("/dwellings/{ref}/status")
-async def dwelling_status(request: Request, me: UWriter, session: SessionDep,
+def dwelling_status(request: Request, form: FormDep, me: UWriter, session: SessionDep,
                           ref: str) -> Response:
-    form = await request.form()
     records.set_dwelling_status(session, me.actor, ref, text(form, "status") or "",
                                 scope=me.scope)
     return redirect("/dwellings")
@@ -320,8 +316,7 @@ def new_flat(request: Request, me: UWriter, session: SessionDep) -> Response:
 
 
 @router.post("/flats/new")
-async def create_flat(request: Request, me: UWriter, session: SessionDep) -> Response:
-    form = await request.form()
+def create_flat(request: Request, form: FormDep, me: UWriter, session: SessionDep) -> Response:
     try:
         data = validate(SharedFlatCreate, _flat_data(form))
         records.create_shared_flat(session, me.actor, _office(me, session, form), data)
@@ -340,9 +335,8 @@ def edit_flat(request: Request, me: UWriter, session: SessionDep, ref: str) -> R
 
 
 @router.post("/flats/{ref}/edit")
-async def update_flat(request: Request, me: UWriter, session: SessionDep,
+def update_flat(request: Request, form: FormDep, me: UWriter, session: SessionDep,
                       ref: str) -> Response:
-    form = await request.form()
     try:
         data = _flat_data(form)
         data.pop("rooms", None)
@@ -360,9 +354,8 @@ async def update_flat(request: Request, me: UWriter, session: SessionDep,
 
 
 @router.post("/flats/{ref}/status")
-async def flat_status(request: Request, me: UWriter, session: SessionDep,
+def flat_status(request: Request, form: FormDep, me: UWriter, session: SessionDep,
                       ref: str) -> Response:
-    form = await request.form()
     records.set_shared_flat_status(session, me.actor, ref, text(form, "status") or "",
                                    scope=me.scope)
     return redirect("/flats")
@@ -381,8 +374,7 @@ def funds(request: Request, me: FReader, session: SessionDep, q: Q = None,
 
 
 @router.post("/funds/new")
-async def create_fund(request: Request, me: FWriter, session: SessionDep) -> Response:
-    form = await request.form()
+def create_fund(request: Request, form: FormDep, me: FWriter, session: SessionDep) -> Response:
     try:
         tags = [x.strip() for x in (text(form, "eligible_tags") or "").split(",") if x.strip()]
         data = validate(FundCreate, {"code": text(form, "code"), "name": text(form, "name"),
@@ -399,8 +391,8 @@ async def create_fund(request: Request, me: FWriter, session: SessionDep) -> Res
 
 
 @router.post("/funds/{code}/grant")
-async def grant_fund(request: Request, me: FWriter, session: SessionDep, code: str) -> Response:
-    form = await request.form()
+def grant_fund(request: Request, form: FormDep,
+               me: FWriter, session: SessionDep, code: str) -> Response:
     try:
         amount = cents(form, "amount_euros")
     except FormError as exc:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from agency import imports, records, rounds
 from agency.audit import record
@@ -20,7 +21,7 @@ from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
 from api.models import JobPublic
-from api.pages.common import FormError, errors_of, number, redirect, render, text
+from api.pages.common import FormDep, FormError, errors_of, number, redirect, render, text
 from api.pages.map_svg import puglia_map
 from api.routes.rounds import (
     decision_of,
@@ -58,8 +59,7 @@ def new_round(request: Request, me: Writer, session: SessionDep) -> Response:
 
 
 @router.post("/rounds/new")
-async def open_round(request: Request, me: Writer, session: SessionDep) -> Response:
-    form = await request.form()
+def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep) -> Response:
     from api.pages.common import cents
 
     try:
@@ -134,11 +134,10 @@ def solve_progress(request: Request, me: Reader, session: SessionDep, ref: str,
     return JobPublic(**solve_job(request, me, r, job).public())
 
 
-async def _act(request: Request, session: Session, me: Principal, ref: str,
-               action: Any) -> Response:
+def _act(request: Request, form: FormData, session: Session, me: Principal, ref: str,
+         action: Any) -> Response:
     """Run a round action from a form; on a refusal show the round with the reason."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    form = await request.form()
     try:
         action(r, form)
     except (rounds.RoundError, RecordError, NotFoundError) as exc:
@@ -149,7 +148,7 @@ async def _act(request: Request, session: Session, me: Principal, ref: str,
 
 
 @router.post("/rounds/{ref}/decide")
-async def decide(request: Request, me: Writer, session: SessionDep, ref: str) -> Response:
+def decide(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str) -> Response:
     def act(r: Round, form: Any) -> None:
         assert r.id is not None
         try:
@@ -160,39 +159,40 @@ async def decide(request: Request, me: Writer, session: SessionDep, ref: str) ->
                       text(form, "unit_ref") or "", kind,
                       room_ref=text(form, "room_ref"), note=text(form, "note"))
 
-    return await _act(request, session, me, ref, act)
+    return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/decisions/{decision_id}/undo")
-async def undo(request: Request, me: Writer, session: SessionDep, ref: str,
+def undo(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
                decision_id: int) -> Response:
     def act(r: Round, form: Any) -> None:
         rounds.undo_decision(session, me.actor, decision_of(session, r, decision_id).id or 0)
 
-    return await _act(request, session, me, ref, act)
+    return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/offers")
-async def send_offers(request: Request, me: Writer, session: SessionDep, ref: str) -> Response:
+def send_offers(request: Request, form: FormDep,
+                me: Writer, session: SessionDep, ref: str) -> Response:
     def act(r: Round, form: Any) -> None:
         assert r.id is not None
         rounds.send_offers(session, me.actor, r.id)
 
-    return await _act(request, session, me, ref, act)
+    return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/offers/{offer_id}/answer")
-async def answer(request: Request, me: Writer, session: SessionDep, ref: str,
+def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
                  offer_id: int) -> Response:
     def act(r: Round, form: Any) -> None:
         rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
                              text(form, "status") or "", text(form, "reason"))
 
-    return await _act(request, session, me, ref, act)
+    return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/close")
-async def close(request: Request, me: Writer, session: SessionDep, engine: EngineDep,
+def close(request: Request, form: FormDep, me: Writer, session: SessionDep, engine: EngineDep,
                 ref: str) -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
     assert r.id is not None
