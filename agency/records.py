@@ -939,3 +939,60 @@ def list_rounds(session: Session, *, scope: int | None = None, limit: int = 50,
     query = select(Round).where(*conds).order_by(col(Round.id).desc())
     count = select(func.count()).select_from(Round).where(*conds)
     return _paged(session, query, count, limit, offset)
+
+
+# --------------------------------------------------------------------------- scenario runs
+
+
+def create_scenario_run(session: Session, actor: Actor, spec_text: str) -> Any:
+    """A planner's what-if run, queued: the file's text and its SHA-256."""
+    import hashlib
+
+    from agency.models import ScenarioRun
+
+    run = ScenarioRun(user_id=actor.user_id, status="queued", spec_text=spec_text,
+                      spec_sha256=hashlib.sha256(spec_text.encode()).hexdigest())
+    session.add(run)
+    session.flush()
+    record(session, actor, "scenario.run", "scenario", run.ref,
+           detail={"sha256": run.spec_sha256[:16]})
+    return run
+
+
+def finish_scenario_run(session: Session, ref: str, *, status: str,
+                        report: dict[str, Any] | None = None,
+                        error: str | None = None) -> Any:
+    """Record how a run ended: ``running``, ``done`` with its report (aggregates only), or
+    ``failed`` with the reason."""
+    from agency.models import ScenarioRun
+
+    run = session.exec(select(ScenarioRun).where(ScenarioRun.ref == ref)).one()
+    run.status = status
+    if status in ("done", "failed"):
+        run.finished_at = _now()
+    run.report, run.error = report, error
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_scenario_run(session: Session, ref: str, *, user_id: int | None = None) -> Any:
+    """A run; with ``user_id``, only that user's own (another's is not found)."""
+    from agency.models import ScenarioRun
+
+    run = session.exec(select(ScenarioRun).where(ScenarioRun.ref == ref)).first()
+    if run is None:
+        raise NotFoundError("scenario run", ref)
+    if user_id is not None and run.user_id != user_id:
+        raise NotFoundError("scenario run", ref, denied=True)
+    return run
+
+
+def list_scenario_runs(session: Session, *, user_id: int | None = None, limit: int = 50,
+                       offset: int = 0) -> Page[Any]:
+    from agency.models import ScenarioRun
+
+    conds: list[Any] = [] if user_id is None else [ScenarioRun.user_id == user_id]
+    query = select(ScenarioRun).where(*conds).order_by(col(ScenarioRun.id).desc())
+    count = select(func.count()).select_from(ScenarioRun).where(*conds)
+    return _paged(session, query, count, limit, offset)

@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.jobs.shutdown()
+        app.state.scenario_jobs.shutdown()
 
     app = FastAPI(
         title="housing-match",
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.jobs = Jobs(settings.solve_workers)
+    app.state.scenario_jobs = Jobs(1)  # scenarios never hold up a round's solve
     app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
 
     from api.pages.common import render_error

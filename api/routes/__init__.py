@@ -13,11 +13,12 @@ from api.routes import (
     funds,
     landlords,
     rounds,
+    scenarios,
     stats,
     users,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, beneficiaries, landlords, dwellings, flats, funds, rounds, users, stats,
-               audit):
+for module in (auth, beneficiaries, landlords, dwellings, flats, funds, rounds, scenarios,
+               users, stats, audit):
     router.include_router(module.router)
