@@ -11,6 +11,7 @@ from api.routes import (
     dwellings,
     flats,
     funds,
+    imports,
     landlords,
     rounds,
     scenarios,
@@ -19,6 +20,6 @@ from api.routes import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, beneficiaries, landlords, dwellings, flats, funds, rounds, scenarios,
-               users, stats, audit):
+for module in (auth, beneficiaries, landlords, dwellings, flats, funds, imports, rounds,
+               scenarios, users, stats, audit):
     router.include_router(module.router)
