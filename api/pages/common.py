@@ -45,6 +45,15 @@ def money(cents: int | None, lang: str) -> str:
     return f"€ {euros}"
 
 
+def km(value: float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:,.1f}"
+    if lang == "it":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"{text} km"
+
+
 def lang_url(request: Request, lang: str) -> str:
     params = dict(request.query_params)
     params["lang"] = lang
@@ -59,6 +68,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     ctx: dict[str, Any] = {
         "t": t, "lang": lang, "me": who, "csrf": who.csrf if who else "",
         "csrf_field": CSRF_FIELD, "money": lambda c: money(c, lang),
+        "km": lambda x: km(x, lang),
         "place": municipality_name, "lang_url": lambda x: lang_url(request, x),
         "path": request.url.path,
     }
