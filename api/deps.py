@@ -21,6 +21,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from agency.audit import Actor, record
+from agency.db import write_session
 from agency.models import Role
 from api import permissions as perms
 from api.errors import ApiError, LoginRequiredError
@@ -119,9 +120,8 @@ class Principal:
 def audit_denied(engine: Engine, actor: Actor, action: str, entity: str,
                  entity_ref: str | None, detail: dict[str, Any] | None = None) -> None:
     """A refusal, in the log at once (the request's own transaction is rolled back)."""
-    with Session(engine) as s:
+    with write_session(engine) as s:
         record(s, actor, action, entity, entity_ref, outcome="denied", detail=detail)
-        s.commit()
 
 
 def _bearer(request: Request) -> str | None:

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from agency import records
+from agency.db import write_session
 from agency.models import Role
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
@@ -62,29 +62,27 @@ def _check(text: str, source: str) -> None:
 
 
 def _run(engine: Engine, ref: str, text: str, source: str) -> None:
+    # each update takes SQLite's write lock at BEGIN: a read-then-write transaction would
+    # fail at once if a request committed in between
     from scenarios.runner import run_scenario_text
     from scenarios.spec import ScenarioError
 
-    with Session(engine) as s:
+    with write_session(engine) as s:
         records.finish_scenario_run(s, ref, status="running")
-        s.commit()
     try:
         report = run_scenario_text(text, examples_dir(), workers=1, time_limit=None,
                                    database_url=engine.url.render_as_string(
                                        hide_password=False), source=source)
     except ScenarioError as exc:
-        with Session(engine) as s:
+        with write_session(engine) as s:
             records.finish_scenario_run(s, ref, status="failed", error=str(exc)[:4000])
-            s.commit()
         raise
     except Exception:
-        with Session(engine) as s:
+        with write_session(engine) as s:
             records.finish_scenario_run(s, ref, status="failed", error="internal error")
-            s.commit()
         raise
-    with Session(engine) as s:
+    with write_session(engine) as s:
         records.finish_scenario_run(s, ref, status="done", report=report)
-        s.commit()
 
 
 @router.post("", status_code=202, responses={422: {"description": "the file's problems"}})
