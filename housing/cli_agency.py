@@ -136,6 +136,13 @@ def _round_id(session: Session, ref: str) -> int:
     return r.id
 
 
+def _located(ref: str, url: str | None) -> tuple[Engine, int]:
+    """The engine, and the id of the round named by ref (or id)."""
+    engine = _engine(url)
+    with Session(engine) as s:
+        return engine, _round_id(s, ref)
+
+
 def _office_id(session: Session, code: str | None) -> int | None:
     if code is None:
         return None
@@ -230,9 +237,7 @@ def _solve(engine: Engine, round_id: int) -> None:
 def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")],
                 url: DbOption = None) -> None:
     """Solve or re-solve: accepted and pending offers and locks pinned, refusals forbidden."""
-    engine = _engine(url)
-    with Session(engine) as s:
-        rid = _round_id(s, ref)
+    engine, rid = _located(ref, url)
     try:
         _solve(engine, rid)
     except RoundError as exc:
@@ -244,9 +249,7 @@ def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or 
 def round_show(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
                url: DbOption = None) -> None:
     """The round's proposals and the households left out, with their reasons."""
-    engine = _engine(url)
-    with Session(engine) as s:
-        rid = _round_id(s, ref)
+    engine, rid = _located(ref, url)
     _show(engine, rid)
 
 
@@ -318,9 +321,7 @@ def round_record(
 def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
                 url: DbOption = None) -> None:
     """Close: accepted offers become leases, contributions commitments in the ledger."""
-    engine = _engine(url)
-    with Session(engine) as s:
-        rid = _round_id(s, ref)
+    engine, rid = _located(ref, url)
     try:
         report = close_round(engine, _actor(), rid)
     except RoundError as exc:
