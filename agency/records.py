@@ -407,6 +407,11 @@ _STATUS_MOVES: dict[BeneficiaryStatus, set[BeneficiaryStatus]] = {
 """The moves staff may make by hand; ``offered`` and ``housed`` come from the rounds."""
 
 
+def status_moves(status: BeneficiaryStatus | str) -> list[str]:
+    """The statuses staff may move a case to by hand from ``status``."""
+    return sorted(s.value for s in _STATUS_MOVES.get(BeneficiaryStatus(status), set()))
+
+
 def change_beneficiary_status(session: Session, actor: Actor, ref: str,
                               to_status: BeneficiaryStatus | str, note: str | None = None,
                               *, scope: int | None = None) -> Beneficiary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,8 +17,7 @@ from agency.records import RecordError, municipality_name
 from api.deps import CSRF_FIELD, Principal
 from api.i18n import Translator, pick
 
-templates = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).resolve()
-                                          .parents[1] / "templates"))
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 templates.env.autoescape = True
 
 

@@ -138,8 +138,7 @@ def beneficiary(request: Request, me: BReader, session: SessionDep, ref: str) ->
     return render(request, "beneficiary.html", {
         "b": b, "members": records.household_members(session, b),
         "events": records.beneficiary_events(session, b),
-        "moves": sorted(s.value for s in records._STATUS_MOVES.get(
-            BeneficiaryStatus(b.status), set()))})
+        "moves": records.status_moves(b.status)})
 
 
 @router.get("/beneficiaries/{ref}/edit")
