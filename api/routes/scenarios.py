@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from agency import records
 from agency.db import write_session
@@ -85,34 +86,44 @@ def _run(engine: Engine, ref: str, text: str, source: str) -> None:
         records.finish_scenario_run(s, ref, status="done", report=report)
 
 
+def read_spec(raw: bytes) -> str:
+    if len(raw) > MAX_SPEC_BYTES:
+        raise ApiError(413, f"a scenario file is at most {MAX_SPEC_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(422, "the scenario file is not UTF-8 text",
+                       fields=[{"field": "file", "message": "not UTF-8"}]) from None
+
+
+def submit(request: Request, session: Session, engine: Engine, me: Principal, text: str,
+           source: str) -> tuple[Any, str]:
+    """Check the file (422 naming each problem), store the run, start it: (run, job id)."""
+    from scenarios.spec import ScenarioError
+
+    _check(text, source)
+    text = _cap_time_limit(text)
+    run = records.create_scenario_run(session, me.actor, text)
+    ref = run.ref
+    session.commit()
+    job = request.app.state.scenario_jobs.submit(
+        "scenario", ref, None, lambda _progress: _run(engine, ref, text, source),
+        expected=(ScenarioError,))
+    return run, job.id
+
+
 @router.post("", status_code=202, responses={422: {"description": "the file's problems"}})
 async def run_scenario(me: Planner, session: SessionDep, engine: EngineDep, request: Request,
                        file: Annotated[UploadFile, File(description="scenario file (TOML)")]
                        ) -> ScenarioRunPublic:
     """Run a scenario file in the background; poll ``GET /scenarios/{ref}``. The file's
-    time limit is capped at 60 s per variant."""
+    time limit may be at most 60 s."""
     from starlette.concurrency import run_in_threadpool
 
-    raw = await file.read(MAX_SPEC_BYTES + 1)
-    if len(raw) > MAX_SPEC_BYTES:
-        raise ApiError(413, f"a scenario file is at most {MAX_SPEC_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(422, "the scenario file is not UTF-8 text",
-                       fields=[{"field": "file", "message": "not UTF-8"}]) from None
+    text = read_spec(await file.read(MAX_SPEC_BYTES + 1))
     source = (file.filename or "scenario.toml")[:100]
-    await run_in_threadpool(_check, text, source)
-    text = _cap_time_limit(text)
-    run = await run_in_threadpool(records.create_scenario_run, session, me.actor, text)
-    ref = run.ref
-    await run_in_threadpool(session.commit)
-    from scenarios.spec import ScenarioError
-
-    job = request.app.state.scenario_jobs.submit(
-        "scenario", ref, None, lambda _progress: _run(engine, ref, text, source),
-        expected=(ScenarioError,))
-    return _public(run, job.id)
+    run, job = await run_in_threadpool(submit, request, session, engine, me, text, source)
+    return _public(run, job)
 
 
 def _cap_time_limit(text: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from agency.models import ScenarioRun
-from tests.api.conftest import World
+from tests.api.conftest import World, page_client
 
 SCENARIO = b"""
 [scenario]
@@ -71,3 +72,23 @@ def test_a_bad_scenario_file_is_refused_with_its_errors(client: TestClient,
     res = client.post("/api/v1/scenarios", headers=h,
                       files={"file": ("bin.toml", b"\xff\xfe")})
     assert res.status_code == 422
+
+
+def test_the_scenario_pages(app: FastAPI, world: World) -> None:
+    c = page_client(app, world, "pia")
+    assert "scenario-file" in c.get("/scenarios?lang=en").text
+    res = c.post("/scenarios", data={"csrf_token": world.csrf("pia")},
+                 files={"file": ("more-budget.toml", SCENARIO, "application/toml")})
+    assert res.status_code == 303, res.text
+    url = res.headers["location"]
+    deadline = time.monotonic() + 120
+    while "badge\">done" not in (html := c.get(url + "?lang=en").text):
+        assert time.monotonic() < deadline and "failed" not in html
+        time.sleep(0.3)
+    assert "double" in html and "⟦" not in html
+    for secret in world.secrets:
+        assert secret not in html
+    bad = c.post("/scenarios", data={"csrf_token": world.csrf("pia")},
+                 files={"file": ("bad.toml", b"[scenario]\nname = 3\n")})
+    assert bad.status_code == 422 and "alert" in bad.text
+    assert page_client(app, world, "anna").get("/scenarios").status_code == 403
