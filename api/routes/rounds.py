@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agency import imports, records, rounds
 from agency.audit import record
@@ -53,7 +53,7 @@ def round_public(session: Session, r: Round) -> RoundPublic:
     view = rounds.round_view(session, r.id)
     ids = {d.beneficiary_id for d in view.decisions} | {o.beneficiary_id for o in view.offers}
     refs = {b.id: b.ref for b in session.exec(select(Beneficiary).where(
-        Beneficiary.id.in_(ids)))} if ids else {}  # type: ignore[union-attr]
+        col(Beneficiary.id).in_(ids)))} if ids else {}
     return RoundPublic(
         round=RoundSummary.model_validate(r), result_status=view.result_status,
         weight=view.weight, bound=view.bound, contribution_cents=view.contribution_cents,
@@ -91,10 +91,11 @@ def start_solve(request: Request, engine: Engine, session: Session, me: Principa
 
 
 def solve_job(request: Request, me: Principal, r: Round, job_id: str) -> Job:
-    job = request.app.state.jobs.get(job_id)
+    jobs: Jobs = request.app.state.jobs
+    job = jobs.get(job_id)
     if job is None or job.kind != SOLVE or job.subject != r.ref:
         raise ApiError(404, f"no solve job {job_id} for round {r.ref}")
-    return job  # type: ignore[no-any-return]
+    return job
 
 
 def offer_of(session: Session, r: Round, offer_id: int) -> Offer:
@@ -189,7 +190,7 @@ def send_offers(me: Writer, session: SessionDep, ref: str,
     assert r.id is not None
     sent = rounds.send_offers(session, me.actor, r.id, body.proposal_ids if body else None)
     refs = {b.id: b.ref for b in session.exec(select(Beneficiary).where(
-        Beneficiary.id.in_([o.beneficiary_id for o in sent])))}  # type: ignore[union-attr]
+        col(Beneficiary.id).in_([o.beneficiary_id for o in sent])))}
     return [OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
                         beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
                         reason=o.reason, contribution_cents=o.contribution_cents,
