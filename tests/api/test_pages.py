@@ -61,7 +61,8 @@ def _pages(w: World, round_ref: str) -> dict[str, list[str]]:
                   f"/rounds/{round_ref}", "/map", f"/map?round={round_ref}",
                   "/beneficiaries/B-NOPE"]
     return {"anna": caseworker, "root": [*caseworker, "/stats", "/audit"],
-            "pia": ["/stats", "/beneficiaries", "/scenarios"], "aldo": ["/audit", "/audit?entity_ref=" + b]}
+            "pia": ["/stats", "/beneficiaries", "/scenarios"],
+            "aldo": ["/audit", "/audit?entity_ref=" + b]}
 
 
 @pytest.mark.parametrize("lang", LANGS)
