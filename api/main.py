@@ -83,7 +83,26 @@ class BodyLimit:
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
+        content = b"".join(chunks)
+        if _has_nul(scope, content, ctype):
+            await _send_json(send, 422, body("invalid", "NUL characters are not allowed in "
+                                                        "a request", [{"field": "request",
+                                                                       "message": "NUL"}]))
+            return
         await self.app(scope, _replay(chunks, None), send)
+
+
+def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
+    """A NUL character anywhere in the path, the query or a text body (PostgreSQL refuses
+    it in text, and no field of ours may hold it)."""
+    raw = bytes(scope.get("raw_path") or b"") + b"?" + bytes(scope.get("query_string") or b"")
+    if b"\x00" in raw or b"%00" in raw or "\x00" in scope.get("path", ""):
+        return True
+    if ctype.startswith("multipart/form-data"):  # files may be binary (XLSX): each upload
+        return False                              # checks its own text
+    if ctype.startswith("application/x-www-form-urlencoded") and b"%00" in content:
+        return True
+    return b"\x00" in content or b"\\u0000" in content
 
 
 def _replay(chunks: list[bytes], last: Message | None) -> Receive:

@@ -72,6 +72,9 @@ async def _upload(session: Session, me: Principal, kind: imports.Kind, file: Upl
     if suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
         raise ApiError(422, "the file must be .csv or .xlsx",
                        fields=[{"field": "file", "message": "not a .csv or .xlsx file"}])
+    if suffix in (".csv", ".txt") and b"\x00" in raw:
+        raise ApiError(422, "the file holds a NUL character: is it really CSV?",
+                       fields=[{"field": "file", "message": "NUL character"}])
     with tempfile.TemporaryDirectory(prefix="housing-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(raw)

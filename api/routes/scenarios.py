@@ -90,10 +90,14 @@ def read_spec(raw: bytes) -> str:
     if len(raw) > MAX_SPEC_BYTES:
         raise ApiError(413, f"a scenario file is at most {MAX_SPEC_BYTES} bytes")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(422, "the scenario file is not UTF-8 text",
                        fields=[{"field": "file", "message": "not UTF-8"}]) from None
+    if "\x00" in text:
+        raise ApiError(422, "the scenario file holds a NUL character",
+                       fields=[{"field": "file", "message": "NUL character"}])
+    return text
 
 
 def submit(request: Request, session: Session, engine: Engine, me: Principal, text: str,

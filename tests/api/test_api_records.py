@@ -211,3 +211,20 @@ def test_health_and_security_headers(client: TestClient) -> None:
 def test_static_files(client: TestClient, name: str) -> None:
     assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/static/../main.py").status_code == 404
+
+
+def test_nul_characters_are_refused_everywhere(client: TestClient, world: World) -> None:
+    h = world.headers("anna")
+    for res in (
+        client.post("/api/v1/beneficiaries", json={**NEW, "family_name": "Ba\x00rry"},
+                    headers=h),
+        client.get("/api/v1/beneficiaries?q=a%00b", headers=h),
+        client.get("/api/v1/dwellings/D-%00", headers=h),
+        client.post("/api/v1/auth/login", json={"username": "a\x00", "password": "x"}),
+    ):
+        assert res.status_code == 422 and error(res)["fields"][0]["field"] == "request"
+    res = client.post("/api/v1/imports/beneficiaries", headers=h,
+                      files={"file": ("x.csv", b"office\x00,given_name\n")})
+    assert res.status_code == 422
+    page = client.post("/login", data={"username": "an\x00na", "password": "x"})
+    assert page.status_code == 422
