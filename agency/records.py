@@ -117,6 +117,16 @@ def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _int32(field: str, value: int) -> int:
+    """A 32-bit column's value (monthly amounts in cents: €21 million at most)."""
+    if value > INT32_MAX:
+        raise RecordError(field, f"at most {INT32_MAX}, got {value}")
+    return value
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -306,6 +316,7 @@ class HouseholdMemberCreate(BaseModel):
 
 
 def _beneficiary_fields(data: BeneficiaryCreate) -> dict[str, Any]:
+    _int32("income_cents", data.income_cents)
     code, lat, lon = resolve_municipality("work_municipality", data.work_municipality)
     values = data.model_dump()
     values["work_municipality"] = code
@@ -568,6 +579,10 @@ def _landlord_id(session: Session, ref: str | None, office_id: int) -> int | Non
 
 
 def _unit_place(data: DwellingCreate | SharedFlatCreate) -> tuple[str, float, float]:
+    if isinstance(data, DwellingCreate):
+        _int32("rent_cents", data.rent_cents)
+    else:
+        _int32("rent_per_bed_cents", data.rent_per_bed_cents)
     code, lat, lon = resolve_municipality("municipality", data.municipality)
     if data.lat is not None and data.lon is not None:
         lat, lon = data.lat, data.lon

@@ -389,7 +389,8 @@ class DecisionBody(_Body):
 
 
 class OffersBody(_Body):
-    proposal_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=5000)
+    proposal_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(default=None,
+                                                                      max_length=5000)
 
 
 class CloseBody(_Body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel
 
 from agency.records import MAX_PAGE
@@ -34,3 +34,7 @@ class Paged(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record's number")]
+"""A numeric id in a path (32-bit, as the tables' keys)."""

@@ -23,6 +23,7 @@ from api.errors import ApiError
 from api.models import JobPublic
 from api.pages.common import FormDep, FormError, errors_of, number, redirect, render, text
 from api.pages.map_svg import puglia_map
+from api.pagination import Id
 from api.routes.rounds import (
     decision_of,
     offer_of,
@@ -164,7 +165,7 @@ def decide(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
 
 @router.post("/rounds/{ref}/decisions/{decision_id}/undo")
 def undo(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
-               decision_id: int) -> Response:
+               decision_id: Id) -> Response:
     def act(r: Round, form: Any) -> None:
         rounds.undo_decision(session, me.actor, decision_of(session, r, decision_id).id or 0)
 
@@ -183,7 +184,7 @@ def send_offers(request: Request, form: FormDep,
 
 @router.post("/rounds/{ref}/offers/{offer_id}/answer")
 def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
-                 offer_id: int) -> Response:
+                 offer_id: Id) -> Response:
     def act(r: Round, form: Any) -> None:
         rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
                              text(form, "status") or "", text(form, "reason"))

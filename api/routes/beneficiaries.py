@@ -21,7 +21,7 @@ from api.models import (
     NoteBody,
     StatusChange,
 )
-from api.pagination import Paged, PageDep
+from api.pagination import Id, Paged, PageDep
 from api.routes.common import ERRORS, target_office
 
 router = APIRouter(prefix="/beneficiaries", tags=["beneficiaries"], responses=ERRORS)
@@ -99,7 +99,7 @@ def add_member(me: Writer, session: SessionDep, ref: str,
 
 
 @router.delete("/{ref}/members/{member_id}", status_code=204)
-def remove_member(me: Writer, session: SessionDep, ref: str, member_id: int) -> None:
+def remove_member(me: Writer, session: SessionDep, ref: str, member_id: Id) -> None:
     records.remove_household_member(session, me.actor, ref, member_id, scope=me.scope)
 
 

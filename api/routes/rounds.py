@@ -33,7 +33,7 @@ from api.models import (
     RoundSummary,
     UnplacedPublic,
 )
-from api.pagination import Paged, PageDep
+from api.pagination import Id, Paged, PageDep
 from api.routes.common import ERRORS, target_office
 
 router = APIRouter(prefix="/rounds", tags=["rounds"], responses=ERRORS)
@@ -177,7 +177,7 @@ def decide(me: Writer, session: SessionDep, ref: str, body: DecisionBody) -> Dec
 
 
 @router.delete("/{ref}/decisions/{decision_id}", status_code=204)
-def undo(me: Writer, session: SessionDep, ref: str, decision_id: int) -> None:
+def undo(me: Writer, session: SessionDep, ref: str, decision_id: Id) -> None:
     r = records.round_by_ref(session, ref, scope=me.scope)
     rounds.undo_decision(session, me.actor, decision_of(session, r, decision_id).id or 0)
 
@@ -198,7 +198,7 @@ def send_offers(me: Writer, session: SessionDep, ref: str,
 
 
 @router.post("/{ref}/offers/{offer_id}/answer")
-def answer(me: Writer, session: SessionDep, ref: str, offer_id: int,
+def answer(me: Writer, session: SessionDep, ref: str, offer_id: Id,
            body: AnswerBody) -> OfferPublic:
     """Record the household's (or landlord's) answer; refusals need a reason."""
     r = records.round_by_ref(session, ref, scope=me.scope)

@@ -228,3 +228,12 @@ def test_nul_characters_are_refused_everywhere(client: TestClient, world: World)
     assert res.status_code == 422
     page = client.post("/login", data={"username": "an\x00na", "password": "x"})
     assert page.status_code == 422
+
+
+def test_numbers_beyond_the_columns_are_refused(client: TestClient, world: World) -> None:
+    h = world.headers("anna")
+    rich = client.post("/api/v1/beneficiaries", json={**NEW, "income_cents": 2**31}, headers=h)
+    assert rich.status_code == 422 and error(rich)["fields"][0]["field"] == "income_cents"
+    huge = client.delete(f"/api/v1/beneficiaries/{world.beneficiaries[0]}/members/{2**40}",
+                         headers=h)
+    assert huge.status_code == 422 and error(huge)["fields"][0]["field"] == "member_id"
