@@ -127,6 +127,12 @@ def _int32(field: str, value: int) -> int:
     return value
 
 
+def _fits(field: str, value: str | None, limit: int) -> None:
+    """A text within its column's length (the checked models may allow more)."""
+    if value is not None and len(value) > limit:
+        raise RecordError(field, f"at most {limit} characters, got {len(value)}")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -203,6 +209,7 @@ def create_office(session: Session, actor: Actor, code: str, name: str,
         raise RecordError("code", "1 to 32 letters, digits, '-' or '_'")
     if not name.strip():
         raise RecordError("name", "must not be empty")
+    _fits("name", name.strip(), 200)
     if session.exec(select(Office).where(Office.code == code)).first() is not None:
         raise DuplicateError("code", f"an office with code {code!r} exists")
     office = Office(code=code, name=name.strip(), province=province)
@@ -254,6 +261,7 @@ def create_user(session: Session, actor: Actor, username: str, full_name: str,
                                       "starting with a letter")
     if not full_name.strip():
         raise RecordError("full_name", "must not be empty")
+    _fits("full_name", full_name.strip(), 200)
     if len(password) < MIN_PASSWORD:
         raise RecordError("password", f"must be at least {MIN_PASSWORD} characters")
     try:
@@ -513,6 +521,7 @@ def household_members(session: Session, beneficiary: Beneficiary) -> list[Househ
 def create_landlord(session: Session, actor: Actor, office_id: int,
                     data: LandlordCreate) -> Landlord:
     _office(session, office_id)
+    _fits("name", data.name, 200)
     landlord = Landlord(office_id=office_id, **data.model_dump())
     session.add(landlord)
     session.flush()
@@ -557,6 +566,7 @@ def update_landlord(session: Session, actor: Actor, ref: str, changes: Mapping[s
     landlord = _landlord(session, ref, scope)
     base = {k: getattr(landlord, k) for k in LandlordCreate.model_fields}
     data = _validate(LandlordCreate, {**base, **changes})
+    _fits("name", data.name, 200)
     for k, v in data.model_dump().items():
         setattr(landlord, k, v)
     session.add(landlord)
@@ -805,6 +815,7 @@ def deactivate_shared_flat(session: Session, actor: Actor, ref: str, *,
 
 def create_fund(session: Session, actor: Actor, data: FundCreate) -> Fund:
     """A budget line; a positive ``budget_cents`` is granted to it in the ledger."""
+    _fits("name", data.name, 200)
     if session.exec(select(Fund).where(Fund.code == data.code)).first() is not None:
         raise DuplicateError("code", f"a fund with code {data.code!r} exists")
     fund = Fund(code=data.code, name=data.name, eligible_tags=sorted(set(data.eligible_tags)))
@@ -849,6 +860,7 @@ def update_fund(session: Session, actor: Actor, code: str, *, name: str | None =
     if eligible_tags is not None:
         base["eligible_tags"] = list(eligible_tags)
     data: FundCreate = _validate(FundCreate, base)
+    _fits("name", data.name, 200)
     fund.name, fund.eligible_tags = data.name, sorted(set(data.eligible_tags))
     if active is not None:
         fund.active = active

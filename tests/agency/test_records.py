@@ -163,3 +163,14 @@ def test_users_hash_and_office(session: Session, offices: tuple[int, int]) -> No
     with pytest.raises(records.DuplicateError):
         records.create_user(session, ACTOR, "anna", "A", "long enough pw", "admin", None)
     assert records.deactivate_user(session, ACTOR, "anna").active is False
+
+
+def test_texts_longer_than_their_columns(session: Session, offices: tuple[int, int]) -> None:
+    with pytest.raises(RecordError) as err:
+        records.create_landlord(session, ACTOR, offices[0], LandlordCreate(name="x" * 250))
+    assert err.value.field == "name"
+    with pytest.raises(RecordError):
+        records.create_fund(session, ACTOR, FundCreate(code="long", name="y" * 250))
+    with pytest.raises(RecordError) as err:
+        records.create_beneficiary(session, ACTOR, offices[0], _bene(income_cents=2**31))
+    assert err.value.field == "income_cents"
