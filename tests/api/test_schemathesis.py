@@ -4,6 +4,7 @@ comes in the one error body. Run by ``.ci/run`` (marker ``schemathesis``)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -17,7 +18,7 @@ from tests.api.conftest import World
 
 pytestmark = pytest.mark.schemathesis
 
-EXAMPLES = 30
+EXAMPLES = int(os.environ.get("HOUSING_SCHEMATHESIS_EXAMPLES", "30"))
 SKIP = {"/api/v1/auth/logout"}  # would end the session every other request uses
 
 
