@@ -25,7 +25,9 @@ from agency.models import Gender
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Cents = Annotated[int, Field(ge=0, le=100_000_000_00)]
+Cents = Annotated[int, Field(ge=0, le=100_000_000_00)]       # budgets: up to €100 M (64-bit)
+MonthlyCents = Annotated[int, Field(ge=0, le=10_000_000)]   # incomes, rents: up to €100,000
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Lat = Annotated[float, Field(ge=39.7, le=42.3)]   # Puglia and a margin
 Lon = Annotated[float, Field(ge=14.8, le=18.7)]
 
@@ -57,7 +59,7 @@ class BeneficiaryCreate(_Located):
     gender: Gender
     adults: Annotated[int, Field(ge=1, le=12)]
     minors: Annotated[int, Field(ge=0, le=12)] = 0
-    income_cents: Cents
+    income_cents: MonthlyCents
     workplace: Annotated[str, StringConstraints(max_length=200)] | None = None
     work_municipality: Text
     work_lat: Lat | None = None
@@ -94,7 +96,7 @@ class BeneficiaryCreate(_Located):
 
 
 class LandlordCreate(_Strict):
-    name: Text
+    name: Title
     tax_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{11,16}$")] | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     email: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] \
@@ -109,7 +111,7 @@ class DwellingCreate(_Located):
     lon: Lon | None = None
     area_m2: Annotated[float, Field(gt=0, le=1000)]
     bedrooms: Annotated[int, Field(ge=0, le=20)]
-    rent_cents: Cents
+    rent_cents: MonthlyCents
     step_free: bool = False
     children_ok: bool = True
     max_occupants: Annotated[int, Field(ge=1, le=30)] | None = None
@@ -130,7 +132,7 @@ class SharedFlatCreate(_Located):
     municipality: Text
     lat: Lat | None = None
     lon: Lon | None = None
-    rent_per_bed_cents: Cents
+    rent_per_bed_cents: MonthlyCents
     step_free: bool = False
     available_from: date | None = None
     rooms: list[RoomCreate] = Field(min_length=1, max_length=20)
@@ -141,7 +143,7 @@ class SharedFlatCreate(_Located):
 
 class FundCreate(_Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-    name: Text
+    name: Title
     eligible_tags: list[Tag] = Field(default_factory=list, max_length=20)
     budget_cents: Cents = 0
 
@@ -151,7 +153,7 @@ class RoundPolicy(_Strict):
 
     affordability_ratio: Annotated[str, StringConstraints(pattern=r"^0?\.\d{1,4}$|^1(\.0+)?$")] \
         = "0.30"
-    max_contribution_cents: Cents = 30000
+    max_contribution_cents: MonthlyCents = 30000
     contribution_months: Annotated[int, Field(ge=1, le=60)] = 12
     circuity: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
     objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] \
