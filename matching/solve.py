@@ -44,6 +44,7 @@ from matching.model.build import (
     to_cpsat,
 )
 from matching.params import SolveParams
+from matching.pricing import price_pairs, subset_pairs
 from matching.result import Assignment, Objective, Result, objective_of
 
 ENGINE = "cp-sat"
@@ -69,6 +70,11 @@ CPSAT_FIRST_DTIME = 3.0
 """...and at most this much of CP-SAT's deterministic time (machine-independent, so the
 hand-over happens at the same point of the search on every machine). On S rounds CP-SAT
 proves a stage within about 1 unit when it can at all."""
+PRICING_SHARE = 0.4
+"""On rounds solved by price-and-branch, the share of the time column generation and
+the matching bounds get; the staged engine has the rest, on the pairs found."""
+PRICED_RESERVE_SHARE = 0.06
+"""...and the share kept for explaining the unplaced over every pair."""
 RINS_MIN_COLUMNS = 20_000
 """Below this many columns CP-SAT's own LP copes, and the neighbourhood search only
 costs time; above it (M: 370k columns) CP-SAT's root LP alone does not finish."""
@@ -326,6 +332,17 @@ def solve(inst: Instance, params: SolveParams | None = None,
                        engine={**engine, **res.engine, "name": ENGINE},
                        timings=dict(timings), stages=tuple(s.report() for s in stages))
 
+    if len(pairs) >= params.pricing_min_pairs and len(pairs) > 0:
+        conflicts = pin_conflicts(inst, pairs) if inst.pinned else []
+        if conflicts:
+            return finish(infeasible_result(inst, pairs, 0.0, ENGINE, conflicts))
+        res = _solve_priced(inst, params, progress, pairs, t0, timings)
+        timings["total"] = time.perf_counter() - t0
+        return replace(res, solve_seconds=timings["total"],
+                       engine={**res.engine, **engine, "pricing": res.engine["pricing"],
+                               "priced_pairs": res.engine["priced_pairs"]},
+                       timings=dict(timings))
+
     ready = prepare(inst, pairs)
     if ready.form is None:
         return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts))
@@ -470,6 +487,67 @@ def solve(inst: Instance, params: SolveParams | None = None,
         objective=objective, bound_weight=bound, assignments=tuple(assignments),
         unassigned=tuple(unassigned), solve_seconds=0.0,
     ), stages)
+
+
+def _solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
+                  pairs: Pairs, t0: float, timings: dict[str, float]) -> Result:
+    """Price-and-branch, for rounds too large to formulate whole.
+
+    Column generation over every pair (:func:`matching.pricing.price_pairs`) bounds
+    the weight of every allocation and finds the pairs the LP wants; the staged engine
+    then solves the round on those pairs only. Its allocation is valid for the whole
+    round (a subset of pairs only removes options), but its proofs hold on those pairs
+    only: the result is ``FEASIBLE``, with the column-generation bound on the weight.
+    """
+    deadline = t0 + params.time_limit * (1 - PRICED_RESERVE_SHARE)
+    left = deadline - time.perf_counter()
+    priced = price_pairs(inst, pairs, PRICING_SHARE * left)
+    timings["pricing"] = priced.seconds
+    weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
+    trivial = int(weights[np.unique(pairs.beneficiary)].sum())
+    bound = trivial
+    if math.isfinite(priced.bound):
+        bound = min(trivial, math.floor(priced.bound + 1e-6 * max(1.0, abs(priced.bound))))
+        if progress is not None:
+            progress(ProgressEvent("weight", None, float(bound), time.perf_counter() - t0))
+    restricted = subset_pairs(pairs, priced.keep)
+    inner_t0 = time.perf_counter()
+
+    def relay(ev: ProgressEvent) -> None:
+        # the inner bounds hold on the priced pairs only: not relayed
+        if progress is not None and ev.incumbent is not None:
+            progress(ProgressEvent(ev.stage, ev.incumbent, None,
+                                   ev.elapsed + inner_t0 - t0))
+
+    inner = solve(inst, replace(params, time_limit=max(0.1, deadline - time.perf_counter()),
+                                pricing_min_pairs=len(restricted) + 1),
+                  progress=relay, pairs=restricted)
+    for key, value in inner.timings.items():
+        if key not in ("eligibility", "total"):
+            timings[key] = value
+    info: dict[str, Any] = {
+        "pricing": {"bound": round(priced.bound, 3), "lp_value": round(priced.lp_value, 3),
+                    "converged": priced.converged, "iterations": priced.iterations,
+                    "columns": priced.columns, "seconds": round(priced.seconds, 3)},
+        "priced_pairs": len(restricted)}
+    if inner.status == "INFEASIBLE":
+        # only the pinned placements can make a round infeasible, and their pairs are
+        # all priced in: the inner proof holds for the round
+        return replace(inner, engine={**inner.engine, **info})
+    if inner.status == "UNKNOWN":
+        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
+                           {"time_limit": params.time_limit}, ENGINE, bound)
+        return replace(res, engine={**res.engine, **info}, stages=inner.stages)
+    weight = inner.objective.weight
+    if bound < weight:  # only floating point could do this: keep what is sure
+        logger.warning("pricing bound %s below an allocation's weight %s; trivial bound kept",
+                       bound, weight)
+        bound = trivial
+    t = time.perf_counter()
+    unassigned = explain_unassigned(inst, pairs, inner.assignments, proven=weight >= bound)
+    timings["explain"] = time.perf_counter() - t
+    return replace(inner, status="FEASIBLE", bound_weight=bound,
+                   unassigned=tuple(unassigned), engine={**inner.engine, **info})
 
 
 def _lp_limit(sense: str, lp_value: float) -> int:
