@@ -490,7 +490,13 @@ class PricingResult:
     columns: int
     """Columns in the last master."""
     keep: IntArray
-    """Pairs worth giving to the integer search (sorted indices into the round's pairs)."""
+    """Pairs worth giving to the integer search (sorted indices into the round's pairs):
+    the last master's columns in its solution or within ``keep_rc`` of entering, the
+    matching's pairs and the seed pairs."""
+    x_pair: IntArray
+    x_fund: IntArray
+    x: FloatArray
+    """The last master's solution: its columns with a positive value, largest first."""
     seconds: float
     history: tuple[tuple[float, float, float], ...]
     """Per pass: (seconds, master value, bound)."""
@@ -499,8 +505,8 @@ class PricingResult:
 def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
                 seed_pairs: IntArray | None = None, per_household: int = 8, per_unit: int = 4,
                 add_per_household: int = 4, drop_below: float = 1.0,
-                max_columns: int = 250_000, max_iterations: int = 500,
-                flows: bool = True) -> PricingResult:
+                max_columns: int = 400_000, max_iterations: int = 500,
+                flows: bool = True, keep_rc: float = 0.5) -> PricingResult:
     """Column generation for the weight's LP over all of ``pairs``, and its bound.
 
     First the budgets are priced at zero and the round solved as a matching
@@ -529,6 +535,9 @@ def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
     flows:
         Whether to compute the matching bounds (the pricing bound alone is weaker until
         the loop converges).
+    keep_rc:
+        The last master's columns whose reduced cost is at least ``-keep_rc`` are kept
+        for the integer search, with those in its solution.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -552,7 +561,9 @@ def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
     master.add(*columns_of_pairs(lay, pairs, np.concatenate(first)))
     lp_value = float("nan")
     converged = False
-    used = np.zeros(0, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    near_pairs, x_pair, x_fund, x_val = empty, empty, empty, np.zeros(0)
+    first_pairs = np.unique(np.concatenate(first[1:])) if len(first) > 1 else empty
     last_added = 0
     loop_end = deadline
     it = 0
@@ -561,13 +572,20 @@ def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
         lp = master.solve(max(0.5, loop_end - time.perf_counter()))
         if not lp.optimal:
             if lp.infeasible:
+                empty = np.zeros(0, dtype=np.int64)
                 return PricingResult(float("inf"), float("nan"), False, True, it,
                                      master.col_pair.size, np.unique(master.col_pair),
-                                     time.perf_counter() - t0, tuple(history))
+                                     empty, empty, np.zeros(0), time.perf_counter() - t0,
+                                     tuple(history))
             break
         lp_value = lp.value
-        used = np.union1d(used, master.col_pair[lp.x > 1e-9])
         y = valid_duals(lay, lp.y)
+        on = lp.x > 1e-9
+        order = np.argsort(-lp.x[on], kind="stable")
+        x_pair, x_fund, x_val = (master.col_pair[on][order], master.col_fund[on][order],
+                                 lp.x[on][order])
+        near = on | (master.reduced_costs(y) >= -keep_rc)
+        near_pairs = np.unique(master.col_pair[near])
         priced = price(lay, pairs, y, master.codes(), add_per_household)
         bound = min(bound, priced.bound)
         history.append((time.perf_counter() - t0, lp_value, priced.bound))
@@ -587,12 +605,13 @@ def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
             master.keep((lp.x > 1e-9) | (rc > -drop_below) | fresh)
         master.add(priced.new_pair, priced.new_fund)
         last_added = priced.new_pair.size
-    keep = np.union1d(used, master.col_pair)
+    keep = np.union1d(near_pairs, first_pairs)
     if matched:
         keep = np.union1d(keep, np.concatenate(matched))
     return PricingResult(bound=bound, lp_value=lp_value, converged=converged, infeasible=False,
                          iterations=it, columns=int(master.col_pair.size),
-                         keep=keep, seconds=time.perf_counter() - t0,
+                         keep=keep, x_pair=x_pair, x_fund=x_fund, x=x_val,
+                         seconds=time.perf_counter() - t0,
                          history=tuple(history))
 
 

@@ -27,7 +27,7 @@ from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
 
-SETTINGS = settings(max_examples=80, deadline=None,
+SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-6
 
