@@ -31,6 +31,12 @@ class SolveParams:
         Stop stage 1 once ``(bound - weight) / bound`` is at most this (0: prove it).
     log:
         Send CP-SAT's search log to the ``matching.solver`` logger (level DEBUG).
+    pricing_min_pairs:
+        Rounds with at least this many eligible pairs are solved by price-and-branch
+        (:mod:`matching.pricing`): column generation bounds the weight over all pairs,
+        and the staged engine searches the pairs it found worth pricing in. Smaller
+        rounds are formulated whole. The default sits between M (0.23 million pairs)
+        and L (24 million).
     """
 
     time_limit: float = 30.0
@@ -40,6 +46,7 @@ class SolveParams:
     hint_greedy: bool = True
     relative_gap: float = 0.0
     log: bool = False
+    pricing_min_pairs: int = 2_000_000
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -50,5 +57,8 @@ class SolveParams:
             raise ValueError(f"stages: must be 1, 2 or 3, got {self.stages}")
         if not 0.0 <= self.relative_gap < 1.0:
             raise ValueError(f"relative_gap: must be in [0, 1), got {self.relative_gap}")
+        if self.pricing_min_pairs < 0:
+            raise ValueError("pricing_min_pairs: must be a non-negative number of pairs, "
+                             f"got {self.pricing_min_pairs}")
         if self.seed < 0:
             raise ValueError(f"seed: must be a non-negative integer, got {self.seed}")

@@ -13,6 +13,12 @@ use. If the incumbent already meets the LP bound the stage is proven; otherwise 
 searches the reduced model, hinted with the incumbent, within its share of the time
 limit. A stage that stops early leaves the result ``FEASIBLE`` with the best allocation
 found and the proven bound on the weight.
+
+Rounds with more eligible pairs than ``SolveParams.pricing_min_pairs`` (L: 24 million)
+cannot be formulated whole. They are solved by price-and-branch: column generation
+over every pair (:mod:`matching.pricing`) bounds the weight and finds the pairs worth
+having, and the stages above run on those pairs only; the result is ``FEASIBLE`` with
+the column-generation bound.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from matching.model.build import (
     to_cpsat,
 )
 from matching.params import SolveParams
+from matching.pricing import price_pairs, subset_pairs
 from matching.result import Assignment, Objective, Result, objective_of
 
 ENGINE = "cp-sat"
@@ -69,6 +76,11 @@ CPSAT_FIRST_DTIME = 3.0
 """...and at most this much of CP-SAT's deterministic time (machine-independent, so the
 hand-over happens at the same point of the search on every machine). On S rounds CP-SAT
 proves a stage within about 1 unit when it can at all."""
+PRICING_SHARE = 0.4
+"""On rounds solved by price-and-branch, the share of the time column generation and
+the matching bounds get; the staged engine has the rest, on the pairs found."""
+PRICED_RESERVE_SHARE = 0.06
+"""...and the share kept for explaining the unplaced over every pair."""
 RINS_MIN_COLUMNS = 20_000
 """Below this many columns CP-SAT's own LP copes, and the neighbourhood search only
 costs time; above it (M: 370k columns) CP-SAT's root LP alone does not finish."""
@@ -287,7 +299,8 @@ def prepare(inst: Instance, pairs: Pairs | None = None) -> Prepared:
 
 
 def solve(inst: Instance, params: SolveParams | None = None,
-          progress: Progress | None = None, pairs: Pairs | None = None) -> Result:
+          progress: Progress | None = None, pairs: Pairs | None = None,
+          initial: Sequence[Assignment] | None = None) -> Result:
     """Solve an allocation round to the spec's lexicographic objective.
 
     Parameters
@@ -300,6 +313,9 @@ def solve(inst: Instance, params: SolveParams | None = None,
         Called with a :class:`ProgressEvent` at each new incumbent or bound.
     pairs:
         Precomputed eligible pairs of ``inst`` (computed when omitted).
+    initial:
+        A valid allocation to start from, when it places more weight than greedy's
+        (its placements on pairs absent from ``pairs`` are left out).
 
     Returns
     -------
@@ -326,6 +342,17 @@ def solve(inst: Instance, params: SolveParams | None = None,
                        engine={**engine, **res.engine, "name": ENGINE},
                        timings=dict(timings), stages=tuple(s.report() for s in stages))
 
+    if len(pairs) >= params.pricing_min_pairs and len(pairs) > 0:
+        conflicts = pin_conflicts(inst, pairs) if inst.pinned else []
+        if conflicts:
+            return finish(infeasible_result(inst, pairs, 0.0, ENGINE, conflicts))
+        res = _solve_priced(inst, params, progress, pairs, t0, timings)
+        timings["total"] = time.perf_counter() - t0
+        return replace(res, solve_seconds=timings["total"],
+                       engine={**res.engine, **engine, "pricing": res.engine["pricing"],
+                               "priced_pairs": res.engine["priced_pairs"]},
+                       timings=dict(timings))
+
     ready = prepare(inst, pairs)
     if ready.form is None:
         return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts))
@@ -340,6 +367,10 @@ def solve(inst: Instance, params: SolveParams | None = None,
     inc: _Incumbent | None = None
     if greedy is not None and params.hint_greedy:
         inc = _Incumbent(*columns_of(form, greedy))
+    if initial is not None:
+        given = _Incumbent(*columns_of(form, initial))
+        if inc is None or form.value(0, given.chosen) > form.value(0, inc.chosen):
+            inc = given
 
     stages: list[_Stage] = []
     holds: list[Hold] = []
@@ -470,6 +501,95 @@ def solve(inst: Instance, params: SolveParams | None = None,
         objective=objective, bound_weight=bound, assignments=tuple(assignments),
         unassigned=tuple(unassigned), solve_seconds=0.0,
     ), stages)
+
+
+def _pair_index(inst: Instance, pairs: Pairs, beneficiary: str, unit: str) -> int:
+    """Index of the (beneficiary, unit) pair in ``pairs``."""
+    sl = pairs.of_beneficiary(inst.beneficiary_index[beneficiary])
+    k = int(np.searchsorted(pairs.unit[sl], inst.unit_index[unit]))
+    return int(sl.start + k)
+
+
+def _solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
+                  pairs: Pairs, t0: float, timings: dict[str, float]) -> Result:
+    """Price-and-branch, for rounds too large to formulate whole.
+
+    Column generation over every pair (:func:`matching.pricing.price_pairs`) bounds
+    the weight of every allocation and finds the pairs the LP wants; the staged engine
+    then solves the round on those pairs only. Its allocation is valid for the whole
+    round (a subset of pairs only removes options), but its proofs hold on those pairs
+    only: the result is ``FEASIBLE``, with the column-generation bound on the weight.
+    """
+    deadline = t0 + params.time_limit * (1 - PRICED_RESERVE_SHARE)
+    left = deadline - time.perf_counter()
+    # the greedy allocation's pairs seed the master: later households in its order take
+    # units far down their list, which the cheapest pairs of each household miss (at L
+    # the first master is worth 121,270 with them, 118,141 without)
+    t = time.perf_counter()
+    greedy = greedy_assignments(inst, pairs) if params.hint_greedy else None
+    timings["greedy"] = time.perf_counter() - t
+    seed = np.zeros(0, dtype=np.int64)
+    if greedy is not None:
+        seed = np.array([_pair_index(inst, pairs, a.beneficiary, a.unit) for a in greedy],
+                        dtype=np.int64)
+    left = deadline - time.perf_counter()
+    priced = price_pairs(inst, pairs, PRICING_SHARE * left, seed_pairs=seed)
+    timings["pricing"] = priced.seconds
+    weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
+    trivial = int(weights[np.unique(pairs.beneficiary)].sum())
+    bound = trivial
+    if math.isfinite(priced.bound):
+        bound = min(trivial, math.floor(priced.bound + 1e-6 * max(1.0, abs(priced.bound))))
+        if progress is not None:
+            progress(ProgressEvent("weight", None, float(bound), time.perf_counter() - t0))
+    restricted = subset_pairs(pairs, priced.keep)
+    # the last master's solution, rounded and completed greedily, is the incumbent the
+    # stages start from: their own LP of the priced pairs may not finish at L
+    t = time.perf_counter()
+    first = list(zip(np.searchsorted(priced.keep, priced.x_pair).tolist(),
+                     priced.x_fund.tolist(), strict=True))
+    rounded = greedy_assignments(inst, restricted, first) if first else None
+    timings["rounding"] = time.perf_counter() - t
+    if rounded is not None and progress is not None:
+        progress(ProgressEvent("weight", sum(weights[inst.beneficiary_index[a.beneficiary]]
+                                             for a in rounded), None, time.perf_counter() - t0))
+    inner_t0 = time.perf_counter()
+
+    def relay(ev: ProgressEvent) -> None:
+        # the inner bounds hold on the priced pairs only: not relayed
+        if progress is not None and ev.incumbent is not None:
+            progress(ProgressEvent(ev.stage, ev.incumbent, None,
+                                   ev.elapsed + inner_t0 - t0))
+
+    inner = solve(inst, replace(params, time_limit=max(0.1, deadline - time.perf_counter()),
+                                pricing_min_pairs=len(restricted) + 1),
+                  progress=relay, pairs=restricted, initial=rounded)
+    for key, value in inner.timings.items():
+        if key not in ("eligibility", "total"):
+            timings[key] = value
+    info: dict[str, Any] = {
+        "pricing": {"bound": round(priced.bound, 3), "lp_value": round(priced.lp_value, 3),
+                    "converged": priced.converged, "iterations": priced.iterations,
+                    "columns": priced.columns, "seconds": round(priced.seconds, 3)},
+        "priced_pairs": len(restricted)}
+    if inner.status == "INFEASIBLE":
+        # only the pinned placements can make a round infeasible, and their pairs are
+        # all priced in: the inner proof holds for the round
+        return replace(inner, engine={**inner.engine, **info})
+    if inner.status == "UNKNOWN":
+        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
+                           {"time_limit": params.time_limit}, ENGINE, bound)
+        return replace(res, engine={**res.engine, **info}, stages=inner.stages)
+    weight = inner.objective.weight
+    if bound < weight:  # only floating point could do this: keep what is sure
+        logger.warning("pricing bound %s below an allocation's weight %s; trivial bound kept",
+                       bound, weight)
+        bound = trivial
+    t = time.perf_counter()
+    unassigned = explain_unassigned(inst, pairs, inner.assignments, proven=weight >= bound)
+    timings["explain"] = time.perf_counter() - t
+    return replace(inner, status="FEASIBLE", bound_weight=bound,
+                   unassigned=tuple(unassigned), engine={**inner.engine, **info})
 
 
 def _lp_limit(sense: str, lp_value: float) -> int:

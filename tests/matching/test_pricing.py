@@ -1,0 +1,131 @@
+"""Price-and-branch: the column-generation bound is the full LP's, and its solves are valid.
+
+The bound of :mod:`matching.pricing` is only worth anything if it holds for the *whole*
+round, though it never formulates the whole round: on instances small enough to
+formulate whole, it must equal the full LP's value once the pricing converges, never
+fall below it when the pricing is cut short, and never fall below the exhaustive
+optimum. ``SolveParams(pricing_min_pairs=0)`` forces the L path on small rounds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.eligibility import eligible_pairs
+from matching.instance import Instance
+from matching.lp import solve_lp
+from matching.model.build import build_formulation
+from matching.params import SolveParams
+from matching.pricing import flow_bound, layout, price_pairs
+from matching.solve import solve
+from matching.validate import validate
+from scenarios.synthetic import generate
+from tests.strategies import exhaustive, instances
+
+SETTINGS = settings(max_examples=50, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+TOL = 1e-6
+
+
+def _full_lp(inst: Instance) -> float | None:
+    """The full formulation's LP value of the weight (None when the LP is infeasible)."""
+    lp = solve_lp(build_formulation(inst, eligible_pairs(inst)), 0)
+    assert lp.optimal or lp.infeasible
+    return lp.value if lp.optimal else None
+
+
+@SETTINGS
+@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2),
+       st.booleans(), st.sampled_from([1, 8]))
+def test_converged_bound_is_the_full_lp(inst: Instance, flows: bool, per_household: int) -> None:
+    pairs = eligible_pairs(inst)
+    if len(pairs) == 0:
+        return
+    full = _full_lp(inst)
+    priced = price_pairs(inst, pairs, 30.0, per_household=per_household, per_unit=0,
+                         add_per_household=1, flows=flows)
+    if full is None:
+        assert priced.infeasible
+        return
+    assert not priced.infeasible
+    assert priced.converged
+    assert priced.bound == pytest.approx(full, abs=TOL * max(1.0, abs(full)))
+    assert priced.lp_value == pytest.approx(full, abs=TOL * max(1.0, abs(full)))
+
+
+@SETTINGS
+@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False))
+def test_bound_cut_short_still_bounds_the_lp_and_the_optimum(inst: Instance) -> None:
+    pairs = eligible_pairs(inst)
+    if len(pairs) == 0:
+        return
+    full = _full_lp(inst)
+    assert full is not None  # without pins, placing nobody is feasible
+    best = exhaustive(inst)
+    assert best is not None
+    for flows in (False, True):
+        priced = price_pairs(inst, pairs, 30.0, per_household=1, per_unit=0,
+                             add_per_household=1, max_iterations=1, flows=flows)
+        assert priced.bound >= full - TOL * max(1.0, abs(full))
+        assert math.floor(priced.bound + TOL) >= best.weight
+
+
+@SETTINGS
+@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False),
+       st.lists(st.floats(0.0, 1e-3), min_size=2, max_size=2))
+def test_matching_bound_holds_at_any_fund_prices(inst: Instance, prices: list[float]) -> None:
+    pairs = eligible_pairs(inst)
+    if len(pairs) == 0:
+        return
+    best = exhaustive(inst)
+    assert best is not None
+    lay = layout(inst, pairs)
+    fb = flow_bound(inst, lay, pairs, np.array(prices[:lay.n_funds]))
+    assert math.floor(fb.bound + TOL) >= best.weight
+    assert fb.bound >= (_full_lp(inst) or 0.0) - TOL * max(1.0, fb.bound)
+
+
+@pytest.mark.parametrize("scale", ["S", "M"])
+def test_bound_equals_the_full_lp_on_generated_rounds(scale: str) -> None:
+    inst = generate(scale, 1)
+    full = _full_lp(inst)
+    assert full is not None
+    priced = price_pairs(inst, eligible_pairs(inst), 120.0)
+    assert priced.converged
+    assert priced.bound == pytest.approx(full, abs=TOL * full)
+
+
+@SETTINGS
+@given(instances(max_beneficiaries=5, max_dwellings=3, max_flats=2))
+def test_priced_solve_is_valid_and_bounded(inst: Instance) -> None:
+    res = solve(inst, SolveParams(time_limit=10.0, pricing_min_pairs=0))
+    assert validate(inst, res) == []
+    best = exhaustive(inst)
+    if best is None:
+        assert res.status == "INFEASIBLE"
+        return
+    assert res.status in ("OPTIMAL", "FEASIBLE")
+    assert res.bound_weight is not None
+    assert res.objective.weight <= res.bound_weight
+    assert res.bound_weight >= best.weight
+
+
+@pytest.mark.parametrize("scale,seed", [("XS", 1), ("S", 1), ("S", 2)])
+def test_priced_path_on_generated_rounds(scale: str, seed: int) -> None:
+    inst = generate(scale, seed)
+    whole = solve(inst, SolveParams(time_limit=30.0, stages=1))
+    res = solve(inst, SolveParams(time_limit=30.0, pricing_min_pairs=0))
+    assert validate(inst, res) == []
+    assert res.status == "FEASIBLE"  # proofs on the priced pairs do not extend to all
+    assert "pricing" in res.engine
+    assert res.engine["pairs"] == len(eligible_pairs(inst))
+    assert res.engine["priced_pairs"] <= res.engine["pairs"]
+    # the column-generation bound is the whole round's LP, as tight as the engine's
+    assert whole.bound_weight is not None and res.bound_weight is not None
+    assert res.bound_weight >= whole.objective.weight
+    assert res.objective.weight <= res.bound_weight
