@@ -551,8 +551,8 @@ def _solve_priced(inst: Instance, params: SolveParams, progress: Progress | None
     rounded = greedy_assignments(inst, restricted, first) if first else None
     timings["rounding"] = time.perf_counter() - t
     if rounded is not None and progress is not None:
-        progress(ProgressEvent("weight", sum(weights[inst.beneficiary_index[a.beneficiary]]
-                                             for a in rounded), None, time.perf_counter() - t0))
+        placed = sum(int(weights[inst.beneficiary_index[a.beneficiary]]) for a in rounded)
+        progress(ProgressEvent("weight", placed, None, time.perf_counter() - t0))
     inner_t0 = time.perf_counter()
 
     def relay(ev: ProgressEvent) -> None:

@@ -9,6 +9,7 @@ optimum. ``SolveParams(pricing_min_pairs=0)`` forces the L path on small rounds.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -129,3 +130,15 @@ def test_priced_path_on_generated_rounds(scale: str, seed: int) -> None:
     assert whole.bound_weight is not None and res.bound_weight is not None
     assert res.bound_weight >= whole.objective.weight
     assert res.objective.weight <= res.bound_weight
+
+
+def test_priced_progress_reports_plain_numbers() -> None:
+    """Regression: the rounded master's weight went out as a NumPy integer, which the
+    benchmark's JSON writer refused after a 300 s L run."""
+    inst = generate("S", 1)
+    events: list[tuple[object, object]] = []
+    res = solve(inst, SolveParams(time_limit=20.0, pricing_min_pairs=0),
+                progress=lambda ev: events.append((ev.incumbent, ev.bound)))
+    assert validate(inst, res) == []
+    assert events
+    json.dumps(events)
