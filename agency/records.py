@@ -184,6 +184,14 @@ def _validate(model: type[BaseModel], data: Mapping[str, Any]) -> Any:
         raise RecordError(field, err["msg"]) from None
 
 
+def _page_of(session: Session, model: Any, conds: list[Any], order: tuple[Any, ...],
+             limit: int, offset: int) -> Page[Any]:
+    """One page of ``model``'s rows meeting ``conds`` in ``order``, with their total."""
+    query = select(model).where(*conds).order_by(*order)
+    count = select(func.count()).select_from(model).where(*conds)
+    return _paged(session, query, count, limit, offset)
+
+
 def _search(q: str | None, *columns: Any) -> Any:
     if not q or not q.strip():
         return None
@@ -388,10 +396,9 @@ def list_beneficiaries(session: Session, actor: Actor, *, scope: int | None = No
     match = _search(q, Beneficiary.ref, Beneficiary.given_name, Beneficiary.family_name)
     if match is not None:
         conds.append(match)
-    query = select(Beneficiary).where(*conds).order_by(
-        col(Beneficiary.priority).desc(), col(Beneficiary.registered_on), col(Beneficiary.id))
-    count = select(func.count()).select_from(Beneficiary).where(*conds)
-    page = _paged(session, query, count, limit, offset)
+    order = (col(Beneficiary.priority).desc(), col(Beneficiary.registered_on),
+             col(Beneficiary.id))
+    page = _page_of(session, Beneficiary, conds, order, limit, offset)
     record(session, actor, "beneficiary.list", "beneficiary", None,
            detail={"count": len(page.items), "searched": match is not None})
     return page
@@ -553,9 +560,8 @@ def list_landlords(session: Session, actor: Actor, *, scope: int | None = None,
     match = _search(q, Landlord.ref, Landlord.name)
     if match is not None:
         conds.append(match)
-    query = select(Landlord).where(*conds).order_by(col(Landlord.name), col(Landlord.id))
-    count = select(func.count()).select_from(Landlord).where(*conds)
-    page = _paged(session, query, count, limit, offset)
+    page = _page_of(session, Landlord, conds, (col(Landlord.name), col(Landlord.id)), limit,
+                    offset)
     record(session, actor, "landlord.list", "landlord", None,
            detail={"count": len(page.items), "searched": match is not None})
     return page
@@ -645,9 +651,7 @@ def list_dwellings(session: Session, actor: Actor, *, scope: int | None = None,
     match = _search(q, Dwelling.ref, Dwelling.address)
     if match is not None:
         conds.append(match)
-    query = select(Dwelling).where(*conds).order_by(col(Dwelling.id))
-    count = select(func.count()).select_from(Dwelling).where(*conds)
-    return _paged(session, query, count, limit, offset)
+    return _page_of(session, Dwelling, conds, (col(Dwelling.id),), limit, offset)
 
 
 def landlord_ref_of(session: Session, landlord_id: int | None) -> str | None:
@@ -756,9 +760,7 @@ def list_shared_flats(session: Session, actor: Actor, *, scope: int | None = Non
     match = _search(q, SharedFlat.ref, SharedFlat.address)
     if match is not None:
         conds.append(match)
-    query = select(SharedFlat).where(*conds).order_by(col(SharedFlat.id))
-    count = select(func.count()).select_from(SharedFlat).where(*conds)
-    return _paged(session, query, count, limit, offset)
+    return _page_of(session, SharedFlat, conds, (col(SharedFlat.id),), limit, offset)
 
 
 def update_shared_flat(session: Session, actor: Actor, ref: str, changes: Mapping[str, Any],
@@ -843,9 +845,7 @@ def list_funds(session: Session, *, q: str | None = None, active: bool | None = 
     match = _search(q, Fund.code, Fund.name)
     if match is not None:
         conds.append(match)
-    query = select(Fund).where(*conds).order_by(col(Fund.code))
-    count = select(func.count()).select_from(Fund).where(*conds)
-    return _paged(session, query, count, limit, offset)
+    return _page_of(session, Fund, conds, (col(Fund.code),), limit, offset)
 
 
 def update_fund(session: Session, actor: Actor, code: str, *, name: str | None = None,
@@ -940,9 +940,7 @@ def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
         conds.append(AuditEntry.action == action)
     if outcome:
         conds.append(AuditEntry.outcome == outcome)
-    query = select(AuditEntry).where(*conds).order_by(col(AuditEntry.id).desc())
-    count = select(func.count()).select_from(AuditEntry).where(*conds)
-    page = _paged(session, query, count, limit, offset)
+    page = _page_of(session, AuditEntry, conds, (col(AuditEntry.id).desc(),), limit, offset)
     record(session, actor, "audit.read", "audit", entity_ref)
     return page
 
@@ -968,9 +966,7 @@ def list_rounds(session: Session, *, scope: int | None = None, limit: int = 50,
     from agency.models import Round
 
     conds: list[Any] = [] if scope is None else [Round.office_id == scope]
-    query = select(Round).where(*conds).order_by(col(Round.id).desc())
-    count = select(func.count()).select_from(Round).where(*conds)
-    return _paged(session, query, count, limit, offset)
+    return _page_of(session, Round, conds, (col(Round.id).desc(),), limit, offset)
 
 
 # --------------------------------------------------------------------------- scenario runs
@@ -1025,6 +1021,4 @@ def list_scenario_runs(session: Session, *, user_id: int | None = None, limit: i
     from agency.models import ScenarioRun
 
     conds: list[Any] = [] if user_id is None else [ScenarioRun.user_id == user_id]
-    query = select(ScenarioRun).where(*conds).order_by(col(ScenarioRun.id).desc())
-    count = select(func.count()).select_from(ScenarioRun).where(*conds)
-    return _paged(session, query, count, limit, offset)
+    return _page_of(session, ScenarioRun, conds, (col(ScenarioRun.id).desc(),), limit, offset)
