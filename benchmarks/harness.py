@@ -27,7 +27,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matching.eligibility import Pairs
+    from matching.instance import Instance
+    from matching.result import Result
 
 SOLVERS = ("cp-sat", "greedy", "highs-direct", "lp")
 
@@ -72,17 +77,22 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
     import math
 
     from matching.eligibility import eligible_pairs
-    from matching.validate import validate
+    from matching.params import SolveParams
     from scenarios.synthetic import generate
 
     inst = generate(scale, seed)
     t0 = time.perf_counter()
-    pairs = eligible_pairs(inst)
     trace: Trace = []
+    if len(inst.beneficiaries) * inst.n_units >= SolveParams().decompose_min_cells:
+        # too large to list the pairs (XL): only the engine runs, in parts
+        if solver != "cp-sat":
+            return Run(scale, seed, solver, "TOO_LARGE", None, None, None, None, None, None,
+                       0.0, _peak_mib(), 0, 0.0, None, None)
+        return _engine_run(inst, scale, seed, time_limit, t0, None)
+    pairs = eligible_pairs(inst)
     if solver == "lp":
         from matching.lp import solve_lp
         from matching.model.build import build_formulation
-        from matching.params import SolveParams
 
         if len(pairs) >= SolveParams().pricing_min_pairs:
             # too large to formulate whole: the LP by column generation over every pair
@@ -104,15 +114,8 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
                    None, None, None, total, _peak_mib(), len(pairs), pairs.seconds,
                    form.seconds, None, [(total, None, lp.value)] if lp.optimal else [])
     if solver == "cp-sat":
-        from matching.params import SolveParams
-        from matching.solve import ProgressEvent, solve
-
-        def record(ev: ProgressEvent) -> None:
-            if ev.stage == "weight":
-                trace.append((ev.elapsed + pairs.seconds, ev.incumbent, ev.bound))
-
-        res = solve(inst, SolveParams(time_limit=time_limit), progress=record, pairs=pairs)
-    elif solver == "greedy":
+        return _engine_run(inst, scale, seed, time_limit, t0, pairs)
+    if solver == "greedy":
         from matching.greedy import solve_greedy
 
         res = solve_greedy(inst, pairs)
@@ -123,6 +126,31 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
         res = solve_highs_direct(inst, time_limit)
     else:
         raise ValueError(f"solver: unknown {solver!r}; one of {', '.join(SOLVERS)}")
+    return _run_of(inst, scale, seed, solver, res, t0, trace, pairs)
+
+
+def _engine_run(inst: Instance, scale: str, seed: int, time_limit: float, t0: float,
+                pairs: Pairs | None) -> Run:
+    """The engine on ``inst`` (on ``pairs``, or in parts when they are not listed)."""
+    from matching.params import SolveParams
+    from matching.solve import ProgressEvent, solve
+
+    trace: Trace = []
+    offset = 0.0 if pairs is None else pairs.seconds
+
+    def record(ev: ProgressEvent) -> None:
+        if ev.stage == "weight":
+            trace.append((ev.elapsed + offset, ev.incumbent, ev.bound))
+
+    res = solve(inst, SolveParams(time_limit=time_limit), progress=record, pairs=pairs)
+    return _run_of(inst, scale, seed, "cp-sat", res, t0, trace, pairs)
+
+
+def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0: float,
+            trace: Trace, pairs: Pairs | None) -> Run:
+    """A validated result as a benchmark run (pairs from the result when not listed)."""
+    from matching.validate import validate
+
     total = time.perf_counter() - t0
     incumbents = [(t, w) for t, w, _ in trace if w is not None]
     best_w = max((w for _, w in incumbents), default=None)
@@ -133,7 +161,10 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
         commute_km=round(res.objective.commute_km, 3),
         first_feasible_s=incumbents[0][0] if incumbents else None,
         best_s=next((t for t, w in incumbents if w == best_w), None),
-        total_s=total, peak_mib=_peak_mib(), pairs=len(pairs), eligibility_s=pairs.seconds,
+        total_s=total, peak_mib=_peak_mib(),
+        pairs=len(pairs) if pairs is not None else int(res.engine.get("pairs", 0)),
+        eligibility_s=pairs.seconds if pairs is not None
+        else float(res.timings.get("eligibility", 0.0)),
         build_s=res.timings.get("build"), valid=validate(inst, res) == [], trace=trace)
 
 

@@ -32,6 +32,10 @@ Some unit could take it, but this round's allocation did not place it there:
                                   so placing it adds nothing to objective 1
 ``not_reached_in_time``           a unit was free and fundable: the search stopped
                                   before it proved the allocation optimal
+``other_parts_not_searched``      the round was solved in parts (too large to solve
+                                  whole, :mod:`matching.decompose`): the household was
+                                  offered the units of its part only, and the reasons
+                                  before this one are about those
 ================================  ===================================================
 
 Rounds without an allocation: ``round_infeasible`` (the pinned placements themselves
@@ -54,7 +58,7 @@ from matching.result import Assignment, Objective, Result, Status, Unassigned
 PAIR_RULES = ("unit_type_not_accepted", "too_large", "children_not_allowed", "not_step_free",
               "unaffordable_at_cap", "no_fund_can_pay", "forbidden")
 ALLOCATION_REASONS = ("units_taken", "rooms_taken_by_other_gender", "funds_exhausted",
-                      "zero_priority", "not_reached_in_time")
+                      "zero_priority", "not_reached_in_time", "other_parts_not_searched")
 ROUND_REASONS = ("round_infeasible", "no_solution_in_time")
 REASONS = ("no_unit_within_commute", *PAIR_RULES, *ALLOCATION_REASONS, *ROUND_REASONS)
 MAX_DETAIL_UNITS = 5
@@ -79,6 +83,8 @@ REASON_TEXT = {
     "zero_priority": "the household has priority 0, so placing it adds nothing",
     "not_reached_in_time": "a unit was free and fundable: the search stopped before proving "
                            "optimality",
+    "other_parts_not_searched": "the round was solved in parts: only the units of the "
+                                "household's part were searched",
     "round_infeasible": "the pinned placements themselves break a rule",
     "no_solution_in_time": "no allocation was found within the time limit",
 }

@@ -37,6 +37,14 @@ class SolveParams:
         and the staged engine searches the pairs it found worth pricing in. Smaller
         rounds are formulated whole. The default sits between M (0.23 million pairs)
         and L (24 million).
+    decompose_min_cells:
+        Rounds with at least this many (household, unit) combinations are solved in
+        parts (:mod:`matching.decompose`) without ever listing all their pairs: by
+        commute-separated components, and replicas of a component too dense to solve
+        whole, with the funds shared out part by part. 0 turns decomposition off. The
+        default sits between L (200 million combinations) and XL (20 billion).
+    decompose_part_pairs:
+        About how many eligible pairs a part of a decomposed round may hold.
     """
 
     time_limit: float = 30.0
@@ -47,6 +55,8 @@ class SolveParams:
     relative_gap: float = 0.0
     log: bool = False
     pricing_min_pairs: int = 2_000_000
+    decompose_min_cells: int = 2_000_000_000
+    decompose_part_pairs: int = 1_000_000
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -60,5 +70,11 @@ class SolveParams:
         if self.pricing_min_pairs < 0:
             raise ValueError("pricing_min_pairs: must be a non-negative number of pairs, "
                              f"got {self.pricing_min_pairs}")
+        if self.decompose_min_cells < 0:
+            raise ValueError("decompose_min_cells: must be a non-negative number of "
+                             f"combinations, got {self.decompose_min_cells}")
+        if self.decompose_part_pairs < 1:
+            raise ValueError("decompose_part_pairs: must be a positive number of pairs, "
+                             f"got {self.decompose_part_pairs}")
         if self.seed < 0:
             raise ValueError(f"seed: must be a non-negative integer, got {self.seed}")

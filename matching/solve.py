@@ -19,6 +19,11 @@ cannot be formulated whole. They are solved by price-and-branch: column generati
 over every pair (:mod:`matching.pricing`) bounds the weight and finds the pairs worth
 having, and the stages above run on those pairs only; the result is ``FEASIBLE`` with
 the column-generation bound.
+
+Rounds too large even to list their pairs (more household x unit combinations than
+``SolveParams.decompose_min_cells``; XL) are solved in parts by
+:mod:`matching.decompose`: commute-separated components, replicas of the dense ones,
+and the funds shared out part by part.
 """
 
 from __future__ import annotations
@@ -331,6 +336,12 @@ def solve(inst: Instance, params: SolveParams | None = None,
     engine: dict[str, Any] = {"name": ENGINE, "ortools": _ortools_version(),
                               "seed": params.seed, "workers": params.workers,
                               "time_limit": params.time_limit}
+    if pairs is None and params.decompose_min_cells and \
+            len(inst.beneficiaries) * inst.n_units >= params.decompose_min_cells:
+        from matching.decompose import solve_decomposed
+
+        res = solve_decomposed(inst, params, solve, progress, ProgressEvent)
+        return replace(res, engine={**engine, **res.engine, "name": ENGINE})
     if pairs is None:
         pairs = eligible_pairs(inst)
     timings["eligibility"] = pairs.seconds
