@@ -57,7 +57,7 @@ from scipy.sparse import csgraph
 
 from matching import geo
 from matching.eligibility import eligible_pairs
-from matching.explain import empty_result
+from matching.explain import empty_result, pin_conflicts
 from matching.instance import Fund, Instance
 from matching.params import SolveParams
 from matching.result import Assignment, Result, Status, Unassigned, objective_of
@@ -325,6 +325,17 @@ def solve_decomposed(inst: Instance, params: SolveParams,
     """
     t0 = time.perf_counter()
     deadline = t0 + params.time_limit * (1 - BOUND_SHARE)
+    if inst.pinned:
+        # a pinned placement that breaks a rule makes the round infeasible; checked on
+        # the pinned households' own pairs, before any part could lose sight of it
+        who = np.unique([inst.beneficiary_index[p.beneficiary] for p in inst.pinned])
+        sub = _sub_instance(inst, "pins", who, np.arange(len(inst.dwellings)),
+                            np.arange(len(inst.shared_flats)))
+        conflicts = pin_conflicts(sub, eligible_pairs(sub))
+        if conflicts:
+            out = empty_result(inst, "INFEASIBLE", "round_infeasible",
+                               time.perf_counter() - t0, {"conflicts": conflicts}, "cp-sat")
+            return replace(out, engine={"decomposition": None})
     pl = plan(inst, params.decompose_part_pairs, params.seed)
     weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
     tags_ok = np.array([[f.eligible(b.tags) for b in inst.beneficiaries] for f in inst.funds],

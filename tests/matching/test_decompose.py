@@ -157,3 +157,22 @@ def test_decomposition_params_are_checked() -> None:
         SolveParams(decompose_part_pairs=0)
     with pytest.raises(ValueError, match="decompose_min_cells"):
         SolveParams(decompose_min_cells=-1)
+
+
+def test_a_pin_across_components_makes_the_round_infeasible() -> None:
+    """A pinned unit out of the household's reach lies in another component: no part
+    would hold both, so the pins are checked before the round is split."""
+    inst = generate("S", 1)
+    b_comp, u_comp, _ = components(inst)
+    ben = inst.beneficiaries[0]
+    far = next(d for i, d in enumerate(inst.dwellings)
+               if u_comp[i] >= 0 and u_comp[i] != b_comp[0])
+    pinned = Instance(name=inst.name, policy=inst.policy, funds=inst.funds,
+                      beneficiaries=inst.beneficiaries, dwellings=inst.dwellings,
+                      shared_flats=inst.shared_flats, pinned=(Pin(ben.id, far.id),))
+    res = solve(pinned, _decomposed(300))
+    assert validate(pinned, res) == []
+    assert res.status == "INFEASIBLE"
+    conflicts = res.unassigned[0].details["conflicts"]
+    assert any(ben.id in c and far.id in c and "no_unit_within_commute" in c
+               for c in conflicts)
