@@ -67,6 +67,8 @@ class Run:
     trace: Trace = field(default_factory=list)
     ratio: float | None = None
     """Weight over the best bound any solver proved on this instance (filled later)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+    """How the engine went about it: pricing passes, or the parts of a decomposed round."""
 
 
 def _peak_mib() -> float:
@@ -171,7 +173,9 @@ def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0:
         pairs=len(pairs) if pairs is not None else int(res.engine.get("pairs", 0)),
         eligibility_s=pairs.seconds if pairs is not None
         else float(res.timings.get("eligibility", 0.0)),
-        build_s=res.timings.get("build"), valid=validate(inst, res) == [], trace=trace)
+        build_s=res.timings.get("build"), valid=validate(inst, res) == [], trace=trace,
+        detail={k: res.engine[k] for k in ("pricing", "priced_pairs", "decomposition",
+                                           "part_statuses") if k in res.engine})
 
 
 def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,

@@ -108,6 +108,51 @@ def test_fund_price_search_keeps_a_valid_bound(inst: Instance) -> None:
     assert ps.best.bound <= ps.history[0][1]  # never worse than the prices at zero
 
 
+@SETTINGS
+@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False))
+def test_matching_at_zero_prices_is_exact_and_cheapest_first(inst: Instance) -> None:
+    pairs = eligible_pairs(inst)
+    if len(pairs) == 0:
+        return
+    lay = layout(inst, pairs)
+    fb = flow_bound(inst, lay, pairs, np.zeros(lay.n_funds))
+    m = fb.matched
+    b, u = pairs.beneficiary[m], pairs.unit[m]
+    assert len(set(b.tolist())) == m.size  # one unit per household
+    nd = len(inst.dwellings)
+    assert len(set(u[u < nd].tolist())) == int((u < nd).sum())  # one household per dwelling
+    for fi, flat in enumerate(inst.shared_flats):
+        assert int((u == nd + fi).sum()) <= flat.beds
+    # its weight is the bound, exactly; heaviest first, then cheapest
+    assert fb.bound == float(lay.weight[b].sum())
+    keys = list(zip((-lay.weight[b]).tolist(), lay.amount[m].tolist(), strict=True))
+    assert keys == sorted(keys)
+    best = exhaustive(inst)
+    assert best is not None and fb.bound >= best.weight
+
+
+def test_repaired_matching_starts_the_priced_stages() -> None:
+    """On M the free-budget matching, repaired, beats the greedy baseline by far; the
+    priced engine starts from the better of it and the master's rounding."""
+    inst = generate("M", 1)
+    pairs = eligible_pairs(inst)
+    lay = layout(inst, pairs)
+    fb = flow_bound(inst, lay, pairs, np.zeros(lay.n_funds))
+    from matching.greedy import greedy_assignments
+
+    repaired = greedy_assignments(inst, pairs, [(int(p), -1) for p in fb.matched])
+    greedy = greedy_assignments(inst, pairs)
+    assert repaired is not None and greedy is not None
+
+    def weight(alloc: list) -> int:  # type: ignore[type-arg]
+        return sum(inst.weight(inst.beneficiary(a.beneficiary)) for a in alloc)
+
+    assert weight(repaired) > weight(greedy)
+    res = solve(inst, SolveParams(time_limit=30.0, pricing_min_pairs=0))
+    assert validate(inst, res) == []
+    assert res.objective.weight >= weight(repaired)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fund_prices_bring_the_matching_bound_to_the_lp(seed: int) -> None:
     """Money binds in generated rounds: the matching with free budgets is loose (M seed
