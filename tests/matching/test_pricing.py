@@ -77,6 +77,12 @@ def test_bound_cut_short_still_bounds_the_lp_and_the_optimum(inst: Instance) -> 
         assert math.floor(priced.bound + TOL) >= best.weight
 
 
+def _assert_bounds(inst: Instance, bound: float, weight: int) -> None:
+    """``bound`` holds for the exhaustive optimum ``weight`` and the full LP."""
+    assert math.floor(bound + TOL) >= weight
+    assert bound >= (_full_lp(inst) or 0.0) - TOL * max(1.0, bound)
+
+
 @SETTINGS
 @given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False),
        st.lists(st.floats(0.0, 1e-3), min_size=2, max_size=2))
@@ -88,8 +94,7 @@ def test_matching_bound_holds_at_any_fund_prices(inst: Instance, prices: list[fl
     assert best is not None
     lay = layout(inst, pairs)
     fb = flow_bound(inst, lay, pairs, np.array(prices[:lay.n_funds]))
-    assert math.floor(fb.bound + TOL) >= best.weight
-    assert fb.bound >= (_full_lp(inst) or 0.0) - TOL * max(1.0, fb.bound)
+    _assert_bounds(inst, fb.bound, best.weight)
 
 
 @SETTINGS
@@ -103,8 +108,7 @@ def test_fund_price_search_keeps_a_valid_bound(inst: Instance) -> None:
     lay = layout(inst, pairs)
     ps = search_fund_prices(inst, lay, pairs, target=float(best.weight),
                             deadline=time.perf_counter() + 10.0)
-    assert math.floor(ps.best.bound + TOL) >= best.weight
-    assert ps.best.bound >= (_full_lp(inst) or 0.0) - TOL * max(1.0, ps.best.bound)
+    _assert_bounds(inst, ps.best.bound, best.weight)
     assert ps.best.bound <= ps.history[0][1]  # never worse than the prices at zero
 
 
