@@ -119,8 +119,9 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
     """Reasons for a beneficiary none of whose pairs passes the rules."""
     ben = inst.beneficiaries[b]
     hav = geo.haversine_km(arr.b_lat[b], arr.b_lon[b], arr.u_lat, arr.u_lon)
-    reach = inst.policy.circuity * hav <= arr.b_max_km[b] * geo.SPHERE_MARGIN + 1e-9
-    cand = np.flatnonzero(reach)
+    # the units the eligibility's pre-filter looks at, by the same test
+    reach = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km[b:b + 1], inst.policy.circuity))
+    cand = np.flatnonzero(arr.u_vec @ arr.b_vec[b] >= reach[0])
     failures = pair_failures(inst, b, cand.tolist(), arr) if cand.size else []
     within = [(int(u), codes) for u, codes in zip(cand.tolist(), failures, strict=True)
               if "no_unit_within_commute" not in codes]
@@ -270,7 +271,7 @@ def empty_result(inst: Instance, status: Status, reason: str, seconds: float,
                  details: dict[str, Any], engine: str, bound: int | None = None) -> Result:
     """A result with no allocation: everybody unassigned with the same reason."""
     return Result(
-        instance=inst.name, status=status, objective=Objective(0, 0, 0.0), bound_weight=bound,
+        instance=inst.name, status=status, objective=Objective(0, 0, 0.0, 0), bound_weight=bound,
         assignments=(), solve_seconds=seconds, engine={"name": engine},
         unassigned=tuple(Unassigned(b.id, (reason,), details) for b in inst.beneficiaries),
     )

@@ -99,7 +99,8 @@ def greedy_assignments(inst: Instance, pairs: Pairs,
             st.fund_left[fund] -= c * months
         out.append(Assignment(beneficiary=b.id, unit=inst.unit_id(ui), room=room,
                               fund=inst.funds[fund].id if fund is not None else None,
-                              contribution_cents=c, commute_km=float(pairs.commute_km[p])))
+                              contribution_cents=c, commute_km=float(pairs.commute_km[p]),
+                              commute_m=int(pairs.commute_m[p])))
         return True
 
     pinned: set[int] = set()

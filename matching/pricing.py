@@ -752,10 +752,3 @@ def price_pairs(inst: Instance, pairs: Pairs, time_limit: float,
                          keep=keep, x_pair=x_pair, x_fund=x_fund, x=x_val,
                          seconds=time.perf_counter() - t0,
                          history=tuple(history), matching=matched[0] if matched else empty)
-
-
-def subset_pairs(pairs: Pairs, keep: IntArray) -> Pairs:
-    """The pairs ``keep`` (sorted indices), still sorted by beneficiary then unit."""
-    return Pairs(beneficiary=pairs.beneficiary[keep], unit=pairs.unit[keep],
-                 contribution_cents=pairs.contribution_cents[keep],
-                 commute_km=pairs.commute_km[keep], seconds=pairs.seconds, cells=pairs.cells)

@@ -55,7 +55,7 @@ from matching.model.build import (
     to_cpsat,
 )
 from matching.params import SolveParams
-from matching.pricing import price_pairs, subset_pairs
+from matching.pricing import price_pairs
 from matching.result import Assignment, Objective, Result, objective_of
 
 ENGINE = "cp-sat"
@@ -563,7 +563,7 @@ def _solve_priced(inst: Instance, params: SolveParams, progress: Progress | None
         keep = np.union1d(keep, np.array(
             [_pair_index(inst, pairs, a.beneficiary, a.unit) for a in repaired],
             dtype=np.int64))
-    restricted = subset_pairs(pairs, keep)
+    restricted = pairs.subset(keep)
     # the last master's solution, rounded and completed greedily, is the other incumbent
     # the stages may start from: their own LP of the priced pairs may not finish at L
     first = list(zip(np.searchsorted(keep, priced.x_pair).tolist(),

@@ -252,6 +252,7 @@ def allocation(form: Formulation, pairs: Pairs, chosen: Sequence[int],
             fund=inst.funds[fk].id if fk >= 0 else None,
             contribution_cents=int(pairs.contribution_cents[p]),
             commute_km=float(pairs.commute_km[p]),
+            commute_m=int(pairs.commute_m[p]),
         ))
     return out
 

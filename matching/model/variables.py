@@ -81,7 +81,7 @@ class Columns:
         pair, fund_idx = pair[order], fund_idx[order]
         return Columns(pair=pair, beneficiary=b[pair], unit=u[pair], fund=fund_idx,
                        contribution_cents=c[pair],
-                       commute_m=np.rint(pairs.commute_km[pair] * 1000).astype(np.int64))
+                       commute_m=pairs.commute_m[pair])
 
 
 @dataclass
