@@ -62,17 +62,22 @@ class _Household:
 
 
 def greedy(space: RowSpace, first: Sequence[tuple[int, int]] = (),
-           deadline: float | None = None) -> Greedy | None:
+           deadline: float | None = None,
+           aux: npt.NDArray[np.float64] | None = None) -> Greedy | None:
     """The greedy allocation, or None when the pinned placements cannot all be made.
 
     ``first`` lists (pair index, fund index or -1) placements to make right after the
     pinned ones, each kept if it still fits (with the fund given, or another that can
     pay): the solver completes a rounded LP solution this way. A ``deadline``
     (``time.perf_counter()`` seconds) ends the pass early: the allocation so far is
-    valid, households not reached stay unplaced.
+    valid, households not reached stay unplaced. ``aux`` gives the rules' auxiliary
+    variables a start (the LP's room counts, for its rounding; see
+    :meth:`Packing.round_aux`), raised further as placements need.
     """
     inst, pairs, funds = space.inst, space.universe.pairs, space.universe.funds
     pack = Packing(space)
+    if aux is not None:
+        pack.round_aux(aux)
     _, fund_row = space.block("fund_budgets")
     chosen: list[Columns] = []
     done: set[int] = set()

@@ -101,9 +101,16 @@ class Packing:
         for r, c in self._aux_rows[a]:
             self.act[r] += c * by
 
-    def max_capacity(self) -> npt.NDArray[np.float64]:
-        """Each row's upper limit plus all the relief its auxiliary variables could bring."""
-        cap = self.hi.astype(np.float64).copy()
-        for row, options in self._relief.items():
-            cap[row] += sum(amount * int(self.space.aux_upper[a]) for amount, a in options)
-        return cap
+    def round_aux(self, x: npt.NDArray[np.float64]) -> None:
+        """Start the auxiliary variables from a relaxation's values ``x``: each rounded
+        down, then up, largest fraction first, wherever its own rows still allow (a room
+        the LP shares between genders goes to the one it gives the most of)."""
+        base = np.floor(x + 1e-6).astype(np.int64)
+        for a in np.flatnonzero(base > 0).tolist():
+            self.raise_aux(a, int(base[a]))
+        frac = x - base
+        for a in np.argsort(-frac, kind="stable").tolist():
+            if frac[a] <= 1e-6:
+                break
+            if self._can_raise(a, {}, []):
+                self.raise_aux(a, 1)

@@ -69,7 +69,7 @@ class StageParams:
         the hand-over happens at the same point of the search on every machine).
     """
 
-    shares: tuple[tuple[float, ...], ...] = ((1.0,), (0.75, 1.0), (0.70, 0.60, 1.0))
+    shares: tuple[tuple[float, ...], ...] = ((1.0,), (0.80, 1.0), (0.80, 0.60, 1.0))
     lp_share: float = 0.3
     reserve_share: float = 0.03
     rins_share: float = 0.3

@@ -36,7 +36,7 @@ from matching.budget import Budget
 from matching.greedy import greedy
 from matching.model.formulation import Formulation, Hold, Solution
 from matching.params import SolveParams
-from matching.solvers.cpsat import solve_cpsat
+from matching.solvers.cpsat import CpSatModel, solve_cpsat
 from matching.solvers.lp import LPSolution, prunable, solve_lp
 from matching.solvers.mip import solve_mip
 
@@ -103,6 +103,10 @@ class StageState:
     """The stage's own search budget, set once the LP is solved."""
     claimed: list[tuple[str, int]] = field(default_factory=list)
     """(solver, value) of each search that claimed optimality."""
+    cpsat: CpSatModel | None = None
+    """The stage's CP-SAT model, built once for its searches."""
+    build_estimate: float = 0.0
+    """Seconds the previous stage took to build its CP-SAT model (a guide to this one's)."""
 
     @property
     def sense(self) -> str:
@@ -159,8 +163,10 @@ def round_relaxation(s: StageState) -> None:
     order = np.argsort(-s.lp.x[:n], kind="stable")
     order = order[s.lp.x[:n][order] > 1e-6]
     cols = s.form.columns
+    # the LP's room counts start the rooms (rounded): they fit its integral columns
+    rooms = s.lp.x[n:]
     out = greedy(s.form.space, list(zip(cols.pair[order].tolist(), cols.fund[order].tolist(),
-                                         strict=True)))
+                                         strict=True)), aux=rooms)
     if out is None:
         return
     found = s.form.lookup(out.columns.pair, out.columns.fund)
@@ -209,6 +215,13 @@ def _search_budget(s: StageState) -> Budget:
 def _cpsat(s: StageState, limit: float, *, fixed: Sequence[int] = (),
            dtime: float | None = None) -> Solution | None:
     p = s.params
+    built = s.cpsat is not None and s.cpsat.form is s.form
+    build = s.cpsat.seconds if built and s.cpsat is not None else s.build_estimate
+    if min(limit, s.budget.left()) < build:
+        return None  # less time left than building the model takes: no search would help
+    if not built:
+        s.cpsat = CpSatModel(s.form, s.holds, s.term)
+    assert s.cpsat is not None
 
     def on_solution(value: float, bound: float | None) -> None:
         s.tell(value, bound)
@@ -216,8 +229,9 @@ def _cpsat(s: StageState, limit: float, *, fixed: Sequence[int] = (),
     def on_bound(bound: float) -> None:
         s.tell(None, bound)
 
-    out = solve_cpsat(s.form, s.term, s.holds, min(limit, s.budget.seconds()), p.seed,
-                      p.workers, hint=s.incumbent, fixed=fixed, target=s.lp_limit,
+    out = solve_cpsat(s.cpsat, limit, p.seed, p.workers,
+                      deadline=min(time.perf_counter() + limit, s.budget.deadline),
+                      hint=s.incumbent, fixed=fixed, target=s.lp_limit,
                       dtime=dtime, relative_gap=p.relative_gap if s.term == 0 else 0.0,
                       log=p.log, on_solution=on_solution,
                       on_bound=on_bound if s.progress is not None else None)

@@ -38,10 +38,12 @@ class CpSatOutcome:
 
 
 class CpSatModel:
-    """A CP-SAT model of a formulation: ``var[i]`` is variable ``i`` of its index space."""
+    """A CP-SAT model of a formulation and one objective term, built once per stage:
+    ``var[i]`` is variable ``i`` of the formulation's index space."""
 
-    def __init__(self, form: Formulation, holds: Sequence[Hold] = ()) -> None:
-        self.form = form
+    def __init__(self, form: Formulation, holds: Sequence[Hold] = (), term: int = 0) -> None:
+        t0 = time.perf_counter()
+        self.form, self.term = form, term
         model = cp_model.CpModel()
         model.name = form.space.inst.name
         n = form.n
@@ -73,6 +75,12 @@ class CpSatModel:
                 model.add(expr >= h.value)
             else:
                 model.add(expr <= h.value)
+        if form.objectives[term].sense == "max":
+            model.maximize(self.objective(term))
+        else:
+            model.minimize(self.objective(term))
+        self.seconds = time.perf_counter() - t0
+        """How long building the model took (a later call may not have that long)."""
 
     def objective(self, term: int) -> cp_model.LinearExprT:
         c = self.form.coefficients[term]
@@ -80,17 +88,20 @@ class CpSatModel:
         return cp_model.LinearExpr.weighted_sum([self.var[i] for i in nz.tolist()],
                                                 c[nz].tolist())
 
-    def set_objective(self, term: int) -> None:
-        if self.form.objectives[term].sense == "max":
-            self.model.maximize(self.objective(term))
-        else:
-            self.model.minimize(self.objective(term))
-
-    def hint(self, sol: Solution) -> None:
-        self.model.clear_hints()  # type: ignore[no-untyped-call]
-        x = self.form.x(sol)
-        for var, val in zip(self.var, x.tolist(), strict=True):
-            self.model.add_hint(var, val)
+    def instance(self, fixed: Sequence[int] = (), hint: Solution | None = None
+                 ) -> cp_model.CpModel:
+        """The model to solve: a copy with the ``fixed`` columns set to 1 (or the model
+        itself), hinted with ``hint``."""
+        model = self.model
+        if fixed:
+            model = self.model.clone()
+            for j in fixed:
+                model.proto.variables[j].domain[0] = 1  # a boolean's domain [0, 1] -> [1, 1]
+        model.proto.clear_solution_hint()
+        if hint is not None:
+            model.proto.solution_hint.vars.extend(range(self.form.size))
+            model.proto.solution_hint.values.extend(self.form.x(hint).tolist())
+        return model
 
 
 class _Watch(cp_model.CpSolverSolutionCallback):
@@ -116,24 +127,23 @@ class _Watch(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def solve_cpsat(form: Formulation, term: int, holds: Sequence[Hold], time_limit: float,
-                seed: int, workers: int, *, hint: Solution | None = None,
+def solve_cpsat(cm: CpSatModel, time_limit: float, seed: int, workers: int, *,
+                deadline: float | None = None, hint: Solution | None = None,
                 fixed: Sequence[int] = (), target: int | None = None,
                 dtime: float | None = None, relative_gap: float = 0.0, log: bool = False,
                 on_solution: OnSolution | None = None,
                 on_bound: Callable[[float], None] | None = None) -> CpSatOutcome:
-    """Optimise objective term ``term`` with CP-SAT within ``time_limit`` seconds.
+    """Optimise the model's objective term with CP-SAT within ``time_limit`` seconds.
 
     ``fixed`` columns are forced to 1 (a neighbourhood search: its status and bound say
     nothing about the whole stage). ``target`` is a value no allocation can beat (the
-    LP's bound): the search stops as soon as it is met.
+    LP's bound): the search stops as soon as it is met. ``deadline``
+    (``time.perf_counter()`` seconds) caps the search too.
     """
-    cm = CpSatModel(form, holds)
-    cm.set_objective(term)
-    for j in fixed:
-        cm.model.add(cm.var[j] == 1)
-    if hint is not None:
-        cm.hint(hint)
+    form = cm.form
+    model = cm.instance(fixed, hint)
+    if deadline is not None:
+        time_limit = min(time_limit, deadline - time.perf_counter())
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, time_limit)
@@ -157,8 +167,8 @@ def solve_cpsat(form: Formulation, term: int, holds: Sequence[Hold], time_limit:
         solver.log_callback = logger.debug
     if on_bound is not None and not fixed:
         solver.best_bound_callback = on_bound
-    watch = _Watch(form.objectives[term].sense, target, on_solution, bounds=not fixed)
-    code = solver.solve(cm.model, watch)
+    watch = _Watch(form.objectives[cm.term].sense, target, on_solution, bounds=not fixed)
+    code = solver.solve(model, watch)
     status = solver.status_name(code)
     sol = None
     if status in ("OPTIMAL", "FEASIBLE"):

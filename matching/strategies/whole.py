@@ -70,13 +70,16 @@ def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
     stages: list[StageReport] = []
     holds: list[Hold] = []
     run = budget.keep(params.stage.reserve_share)
+    build = 0.0
     for term in range(params.stages):
         if term > 0 and run.left() <= 0.05:
             break
         state = run_stage(StageState(
             form=form, term=term, holds=tuple(holds), incumbent=inc, budget=run,
-            params=params, progress=progress,
+            params=params, progress=progress, build_estimate=build,
             report=StageReport(name=form.objectives[term].name)))
+        if state.cpsat is not None:
+            build = state.cpsat.seconds
         form, inc = state.form, state.incumbent
         st = state.report
         timings[f"stage_{st.name}"] = st.seconds

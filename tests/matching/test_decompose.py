@@ -8,6 +8,7 @@ the whole round though its pairs are never listed.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
 import numpy as np
@@ -176,3 +177,20 @@ def test_a_pin_across_components_makes_the_round_infeasible() -> None:
     conflicts = res.unassigned[0].details["conflicts"]
     assert any(ben.id in c and far.id in c and "no_unit_within_commute" in c
                for c in conflicts)
+
+
+def test_parts_left_when_the_time_is_spent_are_not_searched_and_say_so() -> None:
+    """Regression: a round in parts overran its limit by parts' minimum times; now a
+    part reached after the deadline is not searched, and its households say why."""
+    from matching.budget import Budget
+
+    inst = generate("S", 1)
+    params = _decomposed(part_pairs=300, time_limit=1.0)
+    spent = Budget.start(1.0, started=time.perf_counter() - 5.0)  # reading took it all
+    res = solve(inst, params, budget=spent)
+    assert validate(inst, res) == []
+    assert res.engine["part_statuses"].get("NOT_SEARCHED", 0) >= 1
+    waiting = [u for u in res.unassigned if u.reasons == ("part_not_searched_in_time",)]
+    assert waiting
+    assert res.bound_weight is not None and res.bound_weight >= res.objective.weight
+    assert res.solve_seconds >= 5.0  # the time actually used, from the budget's start

@@ -197,11 +197,11 @@ def test_a_proof_that_contradicts_the_incumbent_is_discarded(
 
     real_meets, real_cpsat = stage._meets, stage.solve_cpsat
 
-    def lying(form, term, *args, **kwargs):  # type: ignore[no-untyped-def]
-        out = real_cpsat(form, term, *args, **kwargs)
-        if term != 0 or kwargs.get("fixed"):
+    def lying(cm, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real_cpsat(cm, *args, **kwargs)
+        if cm.term != 0 or kwargs.get("fixed"):
             return out
-        nothing = Solution.of([], np.zeros(form.space.n_aux, dtype=np.int64))
+        nothing = Solution.of([], np.zeros(cm.form.space.n_aux, dtype=np.int64))
         return CpSatOutcome(claim, nothing if claim == "OPTIMAL" else None,
                             0.0 if claim == "OPTIMAL" else None, False, None)
 
@@ -230,3 +230,19 @@ def test_same_seed_same_result_through_the_lp_and_scip_paths() -> None:
     strip = {"solve_seconds", "timings", "stages"}
     assert {k: v for k, v in a.to_dict().items() if k not in strip} == \
         {k: v for k, v in b.to_dict().items() if k not in strip}
+
+
+def test_a_budget_spent_before_the_solve_still_gives_a_valid_result() -> None:
+    """Regression: reading and eligibility count against the limit; with nothing left,
+    the engine still answers (valid, every household explained) and records its time."""
+    import time
+
+    from matching.budget import Budget
+
+    inst = generate("S", 2)
+    spent = Budget.start(2.0, started=time.perf_counter() - 10.0)
+    res = solve(inst, SolveParams(time_limit=2.0), budget=spent)
+    assert validate(inst, res) == []
+    assert res.status in ("FEASIBLE", "UNKNOWN")
+    assert all(u.reasons for u in res.unassigned)
+    assert res.solve_seconds >= 10.0
