@@ -60,6 +60,7 @@ from agency.schemas import (
     LandlordCreate,
     SharedFlatCreate,
 )
+from places import gazetteer
 
 T = TypeVar("T")
 
@@ -151,12 +152,8 @@ def _office(session: Session, office_id: int) -> Office:
 
 def resolve_municipality(field: str, value: str) -> tuple[str, float, float]:
     """``(ISTAT code, lat, lon)`` of a municipality of Puglia given by name or code."""
-    from scenarios.gazetteer import load
-
-    text = value.strip()
-    g = load()
     try:
-        m = g.by_code(text) if text.isdigit() else g.by_name(text)
+        m = gazetteer.find(value)
     except KeyError as exc:
         raise RecordError(field, str(exc.args[0])) from None
     return m.istat_code, m.lat, m.lon
@@ -164,12 +161,10 @@ def resolve_municipality(field: str, value: str) -> tuple[str, float, float]:
 
 def municipality_name(code: str | None) -> str:
     """The municipality's official name for an ISTAT code (the code itself if unknown)."""
-    from scenarios.gazetteer import load
-
     if not code:
         return ""
     try:
-        return load().by_code(code).name
+        return gazetteer.load().by_code(code).name
     except KeyError:
         return code
 

@@ -53,9 +53,10 @@ def _seed(url: str) -> None:
     from agency.db import get_engine
     from agency.demo import seed
     from agency.models import Office
+    from scenarios.bundled import example_round
 
     engine = get_engine(url)
-    seed(engine)
+    seed(engine, example_round())
     with Session(engine) as s:
         office = s.exec(select(Office).where(Office.code == "FG")).one()
         records.create_user(s, Actor("bench"), "bench", "Bench", PASSWORD, "caseworker",

@@ -35,6 +35,7 @@ from agency.rounds import (
 from agency.schemas import RoundPolicy
 from housing.ui import console, err, euro, live_progress
 from matching.solve import ProgressEvent
+from scenarios.bundled import example_round
 
 db_app = typer.Typer(no_args_is_help=True, help="The agency's database: schema and status.")
 import_app = typer.Typer(no_args_is_help=True,
@@ -376,7 +377,7 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = db.get_engine(f"sqlite:///{path}")
-    seed(engine)
+    seed(engine, example_round())
     actor = Actor(username="demo")
     console.rule("[bold]1. The agency's records")
     with Session(engine) as s:

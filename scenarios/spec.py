@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from matching.instance import FieldError, Instance, InstanceError, load_instance
-from scenarios import gazetteer
+from places import gazetteer
+from places.sites import PLACE_BY_NAME
 from scenarios.overrides import (
     AddDwellings,
     AddSharedFlats,
@@ -55,7 +56,6 @@ from scenarios.overrides import (
     Zone,
     apply_all,
 )
-from scenarios.places import PLACE_BY_NAME
 
 __all__ = [
     "AgencyBase",
@@ -392,16 +392,12 @@ def _show(v: Any) -> str:
 
 
 def _locate(name: str) -> tuple[str, float, float]:
-    """A place of ``scenarios.places`` (camps included) or a municipality of Puglia."""
+    """A place of ``places.sites`` (camps included) or a municipality of Puglia."""
     for known, p in PLACE_BY_NAME.items():
         if gazetteer.normalize_name(known) == gazetteer.normalize_name(name):
             return known, p.lat, p.lon
-    lat, lon = gazetteer.geocode(name)
-    try:
-        official = gazetteer.load().by_name(name).name
-    except KeyError:
-        official = name
-    return official, lat, lon
+    m = gazetteer.find(name)
+    return m.name, m.lat, m.lon
 
 
 def _municipality(t: _Table, key: str = "municipality") -> tuple[str, float, float] | None:
@@ -409,15 +405,11 @@ def _municipality(t: _Table, key: str = "municipality") -> tuple[str, float, flo
     if not name:
         return None
     try:
-        lat, lon = gazetteer.geocode(name)
+        m = gazetteer.find(name)
     except KeyError as exc:
         t.fail(key, str(exc.args[0]))
         return None
-    try:
-        official = gazetteer.load().by_name(name).name
-    except KeyError:
-        official = name
-    return official, lat, lon
+    return m.name, m.lat, m.lon
 
 
 # --------------------------------------------------------------------------- overrides

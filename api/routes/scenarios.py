@@ -4,8 +4,6 @@ read its report (aggregates only: no name, no ref, no per-person row)."""
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -20,6 +18,7 @@ from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
 from api.errors import ApiError
 from api.pagination import Paged, PageDep
+from scenarios.bundled import examples_dir
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -44,11 +43,6 @@ def _public(run: Any, job: str | None = None) -> ScenarioRunPublic:
     return ScenarioRunPublic(ref=run.ref, status=run.status, spec_sha256=run.spec_sha256,
                              created_at=run.created_at, finished_at=run.finished_at, job=job,
                              report=run.report, error=run.error)
-
-
-def examples_dir() -> Path:
-    """Where a scenario's ``instance`` base may point: the shipped examples."""
-    return Path(str(resources.files("scenarios").joinpath("examples")))
 
 
 def _check(text: str, source: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from matching.instance import save_instance
+from places.sites import place
 from scenarios.overrides import (
     AddDwellings,
     AddSharedFlats,
@@ -17,7 +18,6 @@ from scenarios.overrides import (
     PriorityChange,
     RemoveUnits,
 )
-from scenarios.places import place
 from scenarios.spec import (
     AgencyBase,
     GenerateBase,
