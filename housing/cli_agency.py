@@ -21,6 +21,7 @@ from agency.demo import seed
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
 from agency.models import DecisionKind, Fund, OfferStatus, Office, Round
+from agency.records import municipality_name
 from agency.rounds import (
     RoundError,
     RoundView,
@@ -174,8 +175,6 @@ def round_tables(view: RoundView) -> list[Table]:
         props.add_column(col_name, justify="right" if col_name in (
             "#", "pers.", "a month", "km") else "left",
             no_wrap=col_name in ("household", "home", "room", "a month"))
-    from agency.records import municipality_name
-
     for p in view.proposals:
         props.add_row(str(p.id), p.beneficiary_ref, str(p.persons),
                       f"{p.unit_ref}{' 🔒' if p.locked else ''}", p.room_ref or "",

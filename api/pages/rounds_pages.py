@@ -21,7 +21,16 @@ from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
 from api.models import JobPublic
-from api.pages.common import FormDep, FormError, errors_of, number, redirect, render, text
+from api.pages.common import (
+    FormDep,
+    FormError,
+    cents,
+    errors_of,
+    number,
+    redirect,
+    render,
+    text,
+)
 from api.pages.map_svg import puglia_map
 from api.pagination import Id
 from api.routes.rounds import (
@@ -61,8 +70,6 @@ def new_round(request: Request, me: Writer, session: SessionDep) -> Response:
 
 @router.post("/rounds/new")
 def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep) -> Response:
-    from api.pages.common import cents
-
     try:
         policy = RoundPolicy.model_validate({k: v for k, v in {
             "affordability_ratio": text(form, "affordability_ratio"),
