@@ -35,6 +35,9 @@ from sqlmodel import Session, col, select
 
 from agency import ledger
 from agency.audit import Actor, record
+from agency.errors import DuplicateError as DuplicateError  # re-exported: callers catch them
+from agency.errors import NotFoundError as NotFoundError
+from agency.errors import RecordError as RecordError
 from agency.models import (
     AuthSession,
     Beneficiary,
@@ -66,36 +69,6 @@ T = TypeVar("T")
 
 MAX_PAGE = 200
 """The largest page a list returns."""
-
-# --------------------------------------------------------------------------- errors
-
-
-class RecordError(ValueError):
-    """Input the records refuse; ``field`` names what to fix (the message starts with it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class DuplicateError(RecordError):
-    """A record with the same unique key (a fund code, a username) already exists."""
-
-
-class NotFoundError(LookupError):
-    """No such record within the caller's scope.
-
-    ``denied`` is true when the record exists but belongs to another office: the caller
-    must answer exactly as for a missing record, and may log the denied attempt.
-    """
-
-    def __init__(self, entity: str, ref: str, *, denied: bool = False) -> None:
-        super().__init__(f"no {entity} {ref!r}")
-        self.entity = entity
-        self.ref = ref
-        self.denied = denied
-
 
 # --------------------------------------------------------------------------- helpers
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from agency import db
 from agency.audit import Actor
 from agency.demo import seed
+from agency.errors import NotFoundError
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
 from agency.models import DecisionKind, Fund, OfferStatus, Office, Round
@@ -134,7 +135,7 @@ def _round_id(session: Session, ref: str) -> int:
         select(Round).where(Round.id == int(ref))
     r = session.exec(q).first()
     if r is None or r.id is None:
-        raise _fail(RoundError(f"round {ref}: no such round"), 2)
+        raise _fail(ValueError(f"round {ref}: no such round"), 2)
     return r.id
 
 
@@ -240,7 +241,7 @@ def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or 
     engine, rid = _located(ref, url)
     try:
         _solve(engine, rid)
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     _show(engine, rid)
 
@@ -260,7 +261,7 @@ def _decide(ref: str, beneficiary: str, unit: str, room: str | None, kind: Decis
         with Session(engine) as s:
             decide(s, _actor(), _round_id(s, ref), beneficiary, unit, kind, room, note)
             s.commit()
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     console.print(f"{kind}: {beneficiary} – {unit}{f' ({room})' if room else ''}; "
                   "solve again to apply it")
@@ -294,7 +295,7 @@ def round_offers(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
             s.commit()
             console.print(f"{len(sent)} offers sent: "
                           + ", ".join(f"#{o.id}" for o in sent))
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
 
 
@@ -312,7 +313,7 @@ def round_record(
         with Session(engine) as s:
             record_answer(s, _actor(), offer, answer, reason)
             s.commit()
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     console.print(f"offer #{offer}: {answer.value}")
 
@@ -324,7 +325,7 @@ def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
     engine, rid = _located(ref, url)
     try:
         report = close_round(engine, _actor(), rid)
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
     console.print(f"round {report.round_ref} closed: {report.leases} leases"

@@ -13,7 +13,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from agency.records import RecordError, municipality_name
+from agency.errors import RecordError, RoundInputError
+from agency.records import municipality_name
 from api.deps import CSRF_FIELD, Principal
 from api.i18n import Translator, pick
 
@@ -144,7 +145,7 @@ def errors_of(exc: Exception) -> dict[str, str]:
             loc = [str(p) for p in err.get("loc", ())]
             out.setdefault(loc[0] if loc else "_", str(err.get("msg", "")))
         return out
-    if isinstance(exc, (RecordError, FormError)):
+    if isinstance(exc, RecordError | RoundInputError | FormError):
         return {exc.field: exc.message}
     return {"_": str(exc)}
 
