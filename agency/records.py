@@ -25,11 +25,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -45,7 +45,6 @@ from agency.models import (
     BeneficiaryStatus,
     Dwelling,
     Fund,
-    Gender,
     HouseholdMember,
     Landlord,
     Office,
@@ -60,6 +59,7 @@ from agency.schemas import (
     BeneficiaryCreate,
     DwellingCreate,
     FundCreate,
+    HouseholdMemberCreate,
     LandlordCreate,
     SharedFlatCreate,
 )
@@ -89,16 +89,6 @@ def _page_bounds(limit: int, offset: int) -> tuple[int, int]:
     if offset < 0:
         raise RecordError("offset", f"must be 0 or more, got {offset}")
     return limit, offset
-
-
-INT32_MAX = 2**31 - 1
-
-
-def _int32(field: str, value: int) -> int:
-    """A 32-bit column's value (monthly amounts in cents: €21 million at most)."""
-    if value > INT32_MAX:
-        raise RecordError(field, f"at most {INT32_MAX}, got {value}")
-    return value
 
 
 def _fits(field: str, value: str | None, limit: int) -> None:
@@ -287,20 +277,7 @@ def deactivate_user(session: Session, actor: Actor, username: str) -> User:
 # --------------------------------------------------------------------------- beneficiaries
 
 
-class HouseholdMemberCreate(BaseModel):
-    """Another member of a household (the head is the beneficiary itself)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    given_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    family_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    relation: Literal["partner", "child", "parent", "other"]
-    birth_date: date | None = None
-    gender: Gender
-
-
 def _beneficiary_fields(data: BeneficiaryCreate) -> dict[str, Any]:
-    _int32("income_cents", data.income_cents)
     code, lat, lon = resolve_municipality("work_municipality", data.work_municipality)
     values = data.model_dump()
     values["work_municipality"] = code
@@ -496,7 +473,6 @@ def household_members(session: Session, beneficiary: Beneficiary) -> list[Househ
 def create_landlord(session: Session, actor: Actor, office_id: int,
                     data: LandlordCreate) -> Landlord:
     _office(session, office_id)
-    _fits("name", data.name, 200)
     landlord = Landlord(office_id=office_id, **data.model_dump())
     session.add(landlord)
     session.flush()
@@ -540,7 +516,6 @@ def update_landlord(session: Session, actor: Actor, ref: str, changes: Mapping[s
     landlord = _landlord(session, ref, scope)
     base = {k: getattr(landlord, k) for k in LandlordCreate.model_fields}
     data = _validate(LandlordCreate, {**base, **changes})
-    _fits("name", data.name, 200)
     for k, v in data.model_dump().items():
         setattr(landlord, k, v)
     session.add(landlord)
@@ -563,10 +538,6 @@ def _landlord_id(session: Session, ref: str | None, office_id: int) -> int | Non
 
 
 def _unit_place(data: DwellingCreate | SharedFlatCreate) -> tuple[str, float, float]:
-    if isinstance(data, DwellingCreate):
-        _int32("rent_cents", data.rent_cents)
-    else:
-        _int32("rent_per_bed_cents", data.rent_per_bed_cents)
     code, lat, lon = resolve_municipality("municipality", data.municipality)
     if data.lat is not None and data.lon is not None:
         lat, lon = data.lat, data.lon
@@ -785,7 +756,6 @@ def deactivate_shared_flat(session: Session, actor: Actor, ref: str, *,
 
 def create_fund(session: Session, actor: Actor, data: FundCreate) -> Fund:
     """A budget line; a positive ``budget_cents`` is granted to it in the ledger."""
-    _fits("name", data.name, 200)
     if session.exec(select(Fund).where(Fund.code == data.code)).first() is not None:
         raise DuplicateError("code", f"a fund with code {data.code!r} exists")
     fund = Fund(code=data.code, name=data.name, eligible_tags=sorted(set(data.eligible_tags)))
@@ -828,7 +798,6 @@ def update_fund(session: Session, actor: Actor, code: str, *, name: str | None =
     if eligible_tags is not None:
         base["eligible_tags"] = list(eligible_tags)
     data: FundCreate = _validate(FundCreate, base)
-    _fits("name", data.name, 200)
     fund.name, fund.eligible_tags = data.name, sorted(set(data.eligible_tags))
     if active is not None:
         fund.active = active

@@ -9,10 +9,9 @@ from sqlmodel import Session
 
 from agency import records
 from agency.models import Dwelling, UnitStatus
-from agency.schemas import DwellingCreate
+from agency.schemas import DwellingCreate, DwellingPublic, DwellingUpdate, UnitStatusBody
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
-from api.models import DwellingPublic, DwellingUpdate, UnitStatusBody
 from api.pagination import Paged, PageDep
 from api.routes.common import ERRORS, target_office
 

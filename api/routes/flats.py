@@ -9,10 +9,15 @@ from sqlmodel import Session
 
 from agency import records
 from agency.models import SharedFlat, UnitStatus
-from agency.schemas import SharedFlatCreate
+from agency.schemas import (
+    RoomPublic,
+    SharedFlatCreate,
+    SharedFlatPublic,
+    SharedFlatUpdate,
+    UnitStatusBody,
+)
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
-from api.models import RoomPublic, SharedFlatPublic, SharedFlatUpdate, UnitStatusBody
 from api.pagination import Paged, PageDep
 from api.routes.common import ERRORS, target_office
 
