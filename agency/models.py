@@ -151,8 +151,12 @@ class LedgerKind(StrEnum):
 # --------------------------------------------------------------------------- staff
 
 
-OfficeCode = Annotated[str, PydanticField(pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32)]
-Username = Annotated[str, PydanticField(pattern=r"^[a-z][a-z0-9._-]{1,63}$", max_length=64)]
+OfficeCode = Annotated[str, PydanticField(
+    pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32,
+    description="1 to 32 letters, digits, '-' or '_'")]
+Username = Annotated[str, PydanticField(
+    pattern=r"^[a-z][a-z0-9._-]{1,63}$", max_length=64,
+    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter")]
 
 
 class OfficeBase(SQLModel):
@@ -382,7 +386,9 @@ class Room(RoomBase, table=True):
 # --------------------------------------------------------------------------- money
 
 
-FundCode = Annotated[str, PydanticField(pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32)]
+FundCode = Annotated[str, PydanticField(
+    pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32,
+    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter")]
 
 
 class FundBase(SQLModel):
