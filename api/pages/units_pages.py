@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -18,7 +18,8 @@ from starlette.datastructures import FormData
 from agency import records
 from agency.models import Dwelling, SharedFlat, UnitStatus
 from agency.records import DWELLINGS, FLATS, Page, RecordError, Units
-from agency.schemas import DwellingCreate, SharedFlatCreate, UnitPlace
+from agency.records.units import C, U
+from agency.schemas import DwellingCreate, SharedFlatCreate
 from api import permissions as perms
 from api.deps import Principal, SessionDep, page
 from api.pages.common import (
@@ -34,9 +35,6 @@ from api.pages.common import (
     text,
     validate,
 )
-
-U = TypeVar("U", bound=Dwelling | SharedFlat)
-C = TypeVar("C", bound=UnitPlace)
 
 PAGE = 25
 Q = Annotated[str | None, Query(max_length=100)]

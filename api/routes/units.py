@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from agency import records
-from agency.models import Dwelling, SharedFlat, UnitStatus
+from agency.models import UnitStatus
 from agency.records import DWELLINGS, FLATS, Units
+from agency.records.units import C, U
 from agency.schemas import (
     DwellingCreate,
     DwellingPublic,
@@ -22,7 +23,6 @@ from agency.schemas import (
     SharedFlatCreate,
     SharedFlatPublic,
     SharedFlatUpdate,
-    UnitPlace,
     UnitPublic,
     UnitStatusBody,
 )
@@ -31,8 +31,6 @@ from api.deps import Principal, SessionDep, require
 from api.pagination import Paged, PageDep
 from api.routes.common import ERRORS, target_office
 
-U = TypeVar("U", bound=Dwelling | SharedFlat)
-C = TypeVar("C", bound=UnitPlace)
 P = TypeVar("P", bound=UnitPublic)
 F = TypeVar("F", bound=Callable[..., Any])
 
