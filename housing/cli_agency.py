@@ -39,11 +39,13 @@ from housing.ui import console, err, euro, live_progress
 from matching.solve import ProgressEvent
 from scenarios.bundled import example_round
 
-db_app = typer.Typer(no_args_is_help=True, help="The agency's database: schema and status.")
-import_app = typer.Typer(no_args_is_help=True,
+db_app = typer.Typer(name="db", no_args_is_help=True,
+                     help="The agency's database: schema and status.")
+import_app = typer.Typer(name="import", no_args_is_help=True,
                          help="Import records from a spreadsheet (CSV or XLSX template).")
-round_app = typer.Typer(no_args_is_help=True, help="Allocation rounds: open, solve, review, "
-                                                   "offers, answers, close.")
+round_app = typer.Typer(name="round", no_args_is_help=True,
+                        help="Allocation rounds: open, solve, review, offers, answers, close.")
+demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
                                               "DATABASE_URL, else var/housing.sqlite3).")]
@@ -420,18 +422,14 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     console.print(_funds_table(engine, "Funds after the round"))
 
 
+@demo_app.command("demo")
 def demo_command(
     db_path: Annotated[Path, typer.Option("--db", help="SQLite file, recreated.")]
     = Path("out/demo.sqlite3"),
     time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 20.0,
 ) -> None:
-    """Seed the Foggia-area data set into a fresh embedded database and run a round end
-    to end: open, solve, offers, answers, re-solve, close."""
+    """Seed the Foggia-area data set and run a round end to end.
+
+    Into a fresh embedded database: open, solve, offers, answers, re-solve, close."""
     demo(db_path, time_limit)
 
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(db_app, name="db")
-    app.add_typer(import_app, name="import")
-    app.add_typer(round_app, name="round")
-    app.command("demo")(demo_command)

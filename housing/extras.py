@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 
 import typer
 from rich.markup import escape
@@ -46,3 +47,16 @@ def needs(extra: str, what: str) -> Iterator[None]:
         err.print(f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
                   f"{escape(top)!r} is not installed): {escape(install_hint(extra))}")
         raise typer.Exit(2) from exc
+
+
+def require(extra: str, what: str, *packages: str) -> None:
+    """Exit with code 2, saying which extra to install, unless ``packages`` are installed.
+
+    For packages that must not be imported here (``highspy`` runs in a child process of
+    its own: it and OR-Tools cannot share one).
+    """
+    for package in packages:
+        if find_spec(package) is None:
+            err.print(f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
+                      f"{escape(package)!r} is not installed): {escape(install_hint(extra))}")
+            raise typer.Exit(2)
