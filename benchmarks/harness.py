@@ -80,6 +80,8 @@ def _peak_mib() -> float:
 
 def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
     """Generate the instance and run one solver on it (call in a fresh process)."""
+    # Each worker imports the modules of its own solver only, here: a run's peak memory is
+    # its solver's, not every solver's.
     import math
 
     from matching.eligibility import eligible_pairs
