@@ -151,16 +151,20 @@ class LedgerKind(StrEnum):
 # --------------------------------------------------------------------------- staff
 
 
-OfficeCode = Annotated[str, PydanticField(
-    pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32,
-    description="1 to 32 letters, digits, '-' or '_'")]
-Username = Annotated[str, PydanticField(
+OFFICE_CODE = PydanticField(pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32,
+                            description="1 to 32 letters, digits, '-' or '_'")
+USERNAME = PydanticField(
     pattern=r"^[a-z][a-z0-9._-]{1,63}$", max_length=64,
-    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter")]
+    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter")
+FUND_CODE = PydanticField(
+    pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32,
+    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter")
+UNIQUE = Field(unique=True, index=True)
+"""A unique, indexed column (given before a code's limits, which keep their description)."""
 
 
 class OfficeBase(SQLModel):
-    code: OfficeCode = Field(unique=True, index=True)
+    code: Annotated[str, UNIQUE, OFFICE_CODE]
     name: Title
     province: Annotated[str | None, PydanticField(max_length=2)] = None
 
@@ -170,7 +174,7 @@ class Office(OfficeBase, table=True):
 
 
 class UserBase(SQLModel):
-    username: Username = Field(unique=True, index=True)
+    username: Annotated[str, UNIQUE, USERNAME]
     full_name: Title
 
 
@@ -386,11 +390,6 @@ class Room(RoomBase, table=True):
 # --------------------------------------------------------------------------- money
 
 
-FundCode = Annotated[str, PydanticField(
-    pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32,
-    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter")]
-
-
 class FundBase(SQLModel):
     name: Title
     eligible_tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
@@ -402,7 +401,7 @@ class Fund(FundBase, table=True):
     """A budget line. Its balance is the sum of its ledger entries, nothing else."""
 
     id: int | None = Field(default=None, primary_key=True)
-    code: FundCode = Field(unique=True, index=True)
+    code: Annotated[str, UNIQUE, FUND_CODE]
     active: bool = True
     created_at: datetime = _stamp()
 

@@ -38,11 +38,11 @@ from sqlmodel import SQLModel
 
 from agency.fields import Cents, Lat, Lon, MonthlyCents, Place, Ref
 from agency.models import (
+    FUND_CODE,
     BeneficiaryBase,
     BeneficiaryStatus,
     DwellingBase,
     FundBase,
-    FundCode,
     HouseholdMemberBase,
     LandlordBase,
     OfficeBase,
@@ -314,7 +314,7 @@ class UnitStatusBody(_Input):
 class FundCreate(FundBase):
     model_config = INPUT
 
-    code: FundCode
+    code: Annotated[str, FUND_CODE]
     budget_cents: Cents = 0
 
 

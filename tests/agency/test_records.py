@@ -211,6 +211,26 @@ def test_users_hash_and_office(session: Session, offices: tuple[int, int]) -> No
     assert records.deactivate_user(session, ACTOR, "anna").active is False
 
 
+def test_staff_and_offices_are_checked_by_their_schemas(session: Session,
+                                                       offices: tuple[int, int]) -> None:
+    with pytest.raises(RecordError) as bad_name:
+        records.create_user(session, ACTOR, "Anna Rossi", "Anna", "long enough pw", "admin",
+                            None)
+    assert bad_name.value.field == "username"
+    assert "lowercase letters" in bad_name.value.message
+    with pytest.raises(RecordError) as role:
+        records.create_user(session, ACTOR, "anna", "Anna", "long enough pw", "boss", None)
+    assert role.value.field == "role"
+    with pytest.raises(RecordError) as code:
+        records.create_office(session, ACTOR, "F G", "Foggia")
+    assert (code.value.field, code.value.message) == ("code",
+                                                      "1 to 32 letters, digits, '-' or '_'")
+    with pytest.raises(RecordError) as name:
+        records.create_office(session, ACTOR, "BA", "x" * 201)
+    assert name.value.field == "name"
+    assert records.create_office(session, ACTOR, "BA", "  Bari ").name == "Bari"
+
+
 def test_texts_and_amounts_beyond_their_columns_are_refused_by_field() -> None:
     """The checked models keep within the tables' columns (200 characters; 32-bit cents)."""
     for build, field in ((lambda: LandlordCreate(name="x" * 250), "name"),
