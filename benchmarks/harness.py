@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matching.eligibility import Pairs
     from matching.instance import Instance
+    from matching.params import SolveParams
     from matching.result import Result
 
 SOLVERS = ("cp-sat", "greedy", "highs-direct", "lp")
@@ -78,45 +79,57 @@ def _peak_mib() -> float:
     return max(own, kids) / 1024
 
 
-def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
-    """Generate the instance and run one solver on it (call in a fresh process)."""
+def run_one(scale: str, seed: int, solver: str, time_limit: float,
+            params: dict[str, Any] | None = None) -> Run:
+    """Generate the instance and run one solver on it (call in a fresh process).
+
+    ``params`` are the engine's parameters as dotted keys (``{"pricing.share": 0.5}``).
+    """
     # Each worker imports the modules of its own solver only, here: a run's peak memory is
     # its solver's, not every solver's.
     import math
 
     from matching.eligibility import eligible_pairs
     from matching.params import SolveParams
+    from matching.solve import in_parts, priced
     from scenarios.synthetic import generate
 
     inst = generate(scale, seed)
+    engine = SolveParams(time_limit=time_limit).with_values(params or {})
     t0 = time.perf_counter()
     trace: Trace = []
-    if len(inst.beneficiaries) * inst.n_units >= SolveParams().decompose_min_cells:
+    if in_parts(inst, engine):
         # too large to list the pairs (XL): only the engine runs, in parts
         if solver != "cp-sat":
             return Run(scale, seed, solver, "TOO_LARGE", None, None, None, None, None, None,
                        0.0, _peak_mib(), 0, 0.0, None, None)
-        return _engine_run(inst, scale, seed, time_limit, t0, None)
+        return _engine_run(inst, scale, seed, engine, t0, None)
     pairs = eligible_pairs(inst)
     if solver == "lp":
-        from matching.lp import solve_lp
-        from matching.model.build import build_formulation
+        from dataclasses import replace
 
-        if len(pairs) >= SolveParams().pricing_min_pairs:
+        from matching.solvers.lp import solve_lp
+        from matching.strategies.common import prepare
+
+        if priced(pairs, engine):
             # too large to formulate whole: the LP by column generation over every pair
+            from matching.budget import Budget
+            from matching.model.rules import declare
+            from matching.model.space import Universe
             from matching.pricing import price_pairs
 
             # half the time for the pricing passes, half for the fund prices that
             # tighten the matching bound (much the tighter of the two before convergence)
-            priced = price_pairs(inst, pairs, time_limit, search_share=0.5)
+            out = price_pairs(declare(Universe.of(inst, pairs)), Budget.start(time_limit),
+                              replace(engine.pricing, search_share=0.5))
             total = time.perf_counter() - t0
-            ok = math.isfinite(priced.bound)
-            bound = math.floor(priced.bound + 1e-6 * max(1.0, abs(priced.bound))) if ok \
-                else None
+            ok = math.isfinite(out.bound)
+            bound = math.floor(out.bound + 1e-6 * max(1.0, abs(out.bound))) if ok else None
             return Run(scale, seed, solver, "BOUND" if ok else "UNKNOWN", None, bound, None,
                        None, None, None, total, _peak_mib(), len(pairs), pairs.seconds,
-                       None, None, [(total, None, priced.bound)] if ok else [])
-        form = build_formulation(inst, pairs)
+                       None, None, [(total, None, out.bound)] if ok else [])
+        form = prepare(inst, pairs).form
+        assert form is not None  # generated rounds pin nothing
         lp = solve_lp(form, 0, time_limit=time_limit)
         total = time.perf_counter() - t0
         bound = math.floor(lp.value + 1e-6 * max(1.0, abs(lp.value))) if lp.optimal else None
@@ -124,7 +137,7 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
                    None, None, None, total, _peak_mib(), len(pairs), pairs.seconds,
                    form.seconds, None, [(total, None, lp.value)] if lp.optimal else [])
     if solver == "cp-sat":
-        return _engine_run(inst, scale, seed, time_limit, t0, pairs)
+        return _engine_run(inst, scale, seed, engine, t0, pairs)
     if solver == "greedy":
         from matching.greedy import solve_greedy
 
@@ -139,10 +152,9 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float) -> Run:
     return _run_of(inst, scale, seed, solver, res, t0, trace, pairs)
 
 
-def _engine_run(inst: Instance, scale: str, seed: int, time_limit: float, t0: float,
+def _engine_run(inst: Instance, scale: str, seed: int, params: SolveParams, t0: float,
                 pairs: Pairs | None) -> Run:
     """The engine on ``inst`` (on ``pairs``, or in parts when they are not listed)."""
-    from matching.params import SolveParams
     from matching.solve import ProgressEvent, solve
 
     trace: Trace = []
@@ -152,7 +164,7 @@ def _engine_run(inst: Instance, scale: str, seed: int, time_limit: float, t0: fl
         if ev.stage == "weight":
             trace.append((ev.elapsed + offset, ev.incumbent, ev.bound))
 
-    res = solve(inst, SolveParams(time_limit=time_limit), progress=record, pairs=pairs)
+    res = solve(inst, params, progress=record, pairs=pairs)
     return _run_of(inst, scale, seed, "cp-sat", res, t0, trace, pairs)
 
 
@@ -176,13 +188,15 @@ def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0:
         eligibility_s=pairs.seconds if pairs is not None
         else float(res.timings.get("eligibility", 0.0)),
         build_s=res.timings.get("build"), valid=validate(inst, res) == [], trace=trace,
-        detail={k: res.engine[k] for k in ("pricing", "priced_pairs", "decomposition",
-                                           "part_statuses") if k in res.engine})
+        detail={k: res.engine[k] for k in ("strategy", "pricing", "priced_pairs",
+                                           "decomposition", "part_statuses", "params")
+                if k in res.engine})
 
 
 def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,
-          solvers: Sequence[str] = SOLVERS) -> list[Run]:
-    """Every solver on every (scale, seed), one fresh process per run."""
+          solvers: Sequence[str] = SOLVERS, params: dict[str, Any] | None = None) -> list[Run]:
+    """Every solver on every (scale, seed), one fresh process per run; ``params`` set the
+    engine's parameters (dotted keys, see :meth:`matching.params.SolveParams.with_values`)."""
     runs: list[Run] = []
     ctx = multiprocessing.get_context("spawn")
     for scale in scales:
@@ -190,7 +204,8 @@ def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,
             batch = []
             for solver in solvers:
                 with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                    batch.append(pool.submit(run_one, scale, seed, solver, time_limit).result())
+                    batch.append(pool.submit(run_one, scale, seed, solver, time_limit,
+                                             params).result())
             bounds = [r.bound for r in batch if r.bound is not None]
             best = min(bounds) if bounds else None
             for r in batch:

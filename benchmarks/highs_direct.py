@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from matching.explain import empty_result, explain_unassigned, infeasible_result
-from matching.instance import Gender, Instance
-from matching.model.build import Formulation, Hold, allocation, satisfies
+from matching.instance import Instance
+from matching.model.formulation import Formulation, Hold, Solution
 from matching.result import Objective, Result, objective_of
-from matching.solve import prepare, usable_bound
+from matching.strategies.common import prepare, usable_bound
 
 ENGINE = "highs-direct"
 WORKER = Path(__file__).with_name("_highs_worker.py")
@@ -55,21 +55,21 @@ def export_problem(form: Formulation, stages: int, deadline: float,
     """The stage MIP of ``form`` as plain numpy arrays (see ``_highs_worker.solve_stages``).
 
     Columns are the formulation's variables: first the ``n`` binary placement columns,
-    then the integer room counts; every row of every rule, row-wise; per objective term
-    its integer coefficients and sense.
+    then the rules' integer auxiliary variables (room counts); every row that can bind,
+    row-wise; per objective term its integer coefficients and sense.
     """
-    v, rows = form.vars, form.rows
-    start, index, value = rows.csr()
+    rows = form.binding_rows()
+    m = form.matrix[rows].tocsr()
     return {
-        "n": v.n,
-        "start": start,
-        "index": index,
-        "value": value,
-        "row_lo": np.asarray(rows.lo, dtype=np.float64),
-        "row_hi": np.asarray(rows.hi, dtype=np.float64),
-        "col_upper": np.concatenate([np.ones(v.n),
-                                     np.asarray(v.room_upper, dtype=np.float64)]),
-        "costs": [np.asarray(c, dtype=np.int64) for c in form.coefficients[:stages]],
+        "n": form.n,
+        "start": m.indptr.astype(np.int32),
+        "index": m.indices.astype(np.int32),
+        "value": m.data.astype(np.float64),
+        "row_lo": form.space.lo[rows].astype(np.float64),
+        "row_hi": form.space.hi[rows].astype(np.float64),
+        "col_upper": form.upper.astype(np.float64),
+        # the objective terms count columns only (no rule's auxiliary variable has a cost)
+        "costs": [np.asarray(c[:form.n], dtype=np.int64) for c in form.coefficients[:stages]],
         "senses": [o.sense for o in form.objectives[:stages]],
         "deadline": deadline,
         "threads": threads,
@@ -92,13 +92,9 @@ def _run_worker(problem: dict[str, Any], timeout: float) -> dict[str, Any]:
         return out
 
 
-def _split(form: Formulation, x: list[int]
-           ) -> tuple[list[int], dict[tuple[int, int, Gender], int]]:
-    v = form.vars
+def _split(form: Formulation, x: list[int]) -> Solution:
     arr = np.asarray(x, dtype=np.int64)
-    chosen = np.flatnonzero(arr[:v.n] > 0).tolist()
-    rooms = {k: int(arr[i]) for k, i in v.rooms.items()}
-    return chosen, rooms
+    return Solution.of(np.flatnonzero(arr[:form.n] > 0), arr[form.n:])
 
 
 def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Result:
@@ -116,7 +112,7 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     timings: dict[str, float] = {}
     engine: dict[str, Any] = {"name": ENGINE, "highspy": highspy_version(),
                               "time_limit": time_limit, "threads": 1}
-    names = ("weight", "contribution_cents", "commute_km")[:stages]
+    names = ("weight", "contribution_cents", "commute_m")[:stages]
 
     def finish(res: Result, reports: tuple[dict[str, Any], ...] = ()) -> Result:
         timings["total"] = time.perf_counter() - t0
@@ -131,12 +127,13 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     timings["eligibility"] = pairs.seconds
     engine["pairs"] = len(pairs)
     if ready.form is None:
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts))
+        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts,
+                                        ready.space))
     form = ready.form
     timings["build"] = form.seconds
-    engine["columns"] = form.vars.n
-    engine["variables"] = form.vars.size
-    engine["rows"] = len(form.rows)
+    engine["columns"] = form.n
+    engine["variables"] = form.size
+    engine["rows"] = int(form.binding_rows().size)
     trivial = form.trivial_bound
 
     t = time.perf_counter()
@@ -165,23 +162,24 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
 
     # the last stage whose rounded solution meets every row and the earlier holds
     holds: list[Hold] = []
-    best: tuple[int, list[int], dict[tuple[int, int, Gender], int]] | None = None
+    best: tuple[int, Solution] | None = None
     for term, s in enumerate(raw):
         if s["x"] is None:
             break
-        chosen, rooms = _split(form, s["x"])
-        if not satisfies(form, chosen, rooms, holds):
+        sol = _split(form, s["x"])
+        if not form.satisfies(sol, holds):
             reports[term]["rejected"] = "rounded solution breaks a row"
             break
-        best = (term, chosen, rooms)
+        best = (term, sol)
         sense = form.objectives[term].sense
-        val = form.value(term, chosen)
+        val = form.value(term, sol)
         holds.append(Hold(term, "==" if s["proven"] else (">=" if sense == "max" else "<="),
                           val))
 
     first = raw[0] if raw else None
     if first is not None and first["status"] == "Infeasible":
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE), tuple(reports))
+        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space),
+                      tuple(reports))
     dual = None if first is None else first["mip_dual_bound"]
     solver_bound = math.floor(dual + 1e-6) if dual is not None and math.isfinite(dual) \
         else None
@@ -191,8 +189,8 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
                            usable_bound(solver_bound, 0, trivial))
         return finish(res, tuple(reports))
 
-    last, chosen, rooms = best
-    assignments = allocation(form, pairs, chosen, rooms)
+    last, sol = best
+    assignments = form.assignments(sol)
     weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     objective: Objective = objective_of(assignments, weights)
     proven = first is not None and bool(first["proven"])
@@ -201,7 +199,8 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     all_proven = (stages == 3 and last == 2 and len(raw) == 3
                   and all(s["proven"] for s in raw))
     t = time.perf_counter()
-    unassigned = explain_unassigned(inst, pairs, assignments, proven=proven)
+    unassigned = explain_unassigned(inst, pairs, assignments, proven=proven,
+                                    space=ready.space)
     timings["explain"] = time.perf_counter() - t
     return finish(Result(
         instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",

@@ -9,6 +9,7 @@ them is called, and, when a package is missing, the command says which extra to 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,9 +22,11 @@ from typer.core import TyperCommand, TyperGroup
 from housing.cli_scenario import scenario_app
 from housing.extras import OWN_PACKAGES, install_hint, needs, require
 from housing.ui import console, err, euro, live_progress
+from matching.budget import Budget
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, load_instance, save_instance
-from matching.params import SolveParams
+from matching.limits import EngineLimitError
+from matching.params import ParamsError, SolveParams
 from matching.result import Result, ResultFormatError, load_result, save_result
 from matching.solve import solve
 from matching.validate import validate
@@ -131,7 +134,8 @@ def summary_table(inst: Instance, res: Result) -> Table:
         t.add_row(f"fund {f.id}", f"{euro(used)} of {euro(f.budget_cents)}")
     reasons: dict[str, int] = {}
     for u in res.unassigned:
-        reasons[u.reasons[0]] = reasons.get(u.reasons[0], 0) + 1
+        first = u.reasons[0] if u.reasons else "(no reason given)"
+        reasons[first] = reasons.get(first, 0) + 1
     for code, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
         t.add_row(f"unplaced: {code}", str(count))
     t.add_row("time", f"{res.solve_seconds:.2f} s "
@@ -140,27 +144,74 @@ def summary_table(inst: Instance, res: Result) -> Table:
     return t
 
 
+def _engine_values(param: list[str], params_file: Path | None) -> dict[str, Any]:
+    """Engine parameters from ``--params FILE`` and ``--param KEY=VALUE``, checked."""
+    values: dict[str, Any] = {}
+    try:
+        if params_file is not None:
+            values = _flatten(SolveParams.from_toml(params_file).to_dict())
+        for item in param:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ParamsError(f"{item}: must be KEY=VALUE")
+            values[key.strip()] = value.strip()
+        SolveParams().with_values(values)
+    except (ParamsError, OSError) as exc:
+        err.print(f"[red]Bad option[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    return values
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 @app.command("solve")
 def solve_cmd(
     instance: Annotated[Path, typer.Argument(help="Instance file (housing-match/instance@1).")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Result file.")] = None,
-    time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve.")] = 30.0,
+    time_limit: Annotated[float, typer.Option(
+        help="Seconds for the whole run: reading, eligibility, search and explanations.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
     workers: Annotated[int, typer.Option(help="CP-SAT search workers.")] = 1,
     log: Annotated[bool, typer.Option(help="Write CP-SAT's search log to stderr.")] = False,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params", help="A TOML file of engine parameters (see matching/params.py).")] = None,
 ) -> None:
-    """Solve a round: place households to the spec's lexicographic objective."""
-    inst = _load_instance(instance)
+    """Solve a round: place households to the contract's lexicographic objective."""
+    budget = Budget.start(time_limit)  # the limit counts from here, reading included
+    values = _engine_values([], params_file)
     try:
-        params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, log=log)
-    except ValueError as exc:
+        params = SolveParams().with_values({**values, "time_limit": time_limit, "seed": seed,
+                                            "workers": workers, "log": log})
+    except ParamsError as exc:
         err.print(f"[red]Bad option[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    inst = _load_instance(instance)
+    read = budget.elapsed()
     if log:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
-    with live_progress() as show:
-        res = solve(inst, params, progress=show)
+    try:
+        with live_progress() as show:
+            res = solve(inst, params, progress=show, budget=budget)
+    except EngineLimitError as exc:
+        err.print(f"[red]Beyond the engine's limits[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    res = replace(res, timings={"read": read, **res.timings})
     console.print(summary_table(inst, res))
+    if res.solve_seconds > time_limit:
+        spent = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items()
+                          if k in ("read", "eligibility", "greedy", "explain"))
+        err.print(f"[yellow]The time limit of {time_limit:g} s could not be kept:[/yellow] "
+                  f"the run took {res.solve_seconds:.1f} s ({spent}); reading the file and "
+                  f"the eligibility of every pair must finish before any allocation, and "
+                  f"every household left out is explained")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         save_result(res, output)
@@ -256,11 +307,18 @@ def bench_cmd(
         "cp-sat,greedy,highs-direct,lp"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = (
         Path("out/bench")),
+    param: Annotated[list[str], typer.Option(
+        "--param", help="An engine parameter, KEY=VALUE (repeatable), e.g. "
+                        "pricing.share=0.5 or stage.lp_share=0.2.")] = [],  # noqa: B006
+    params_file: Annotated[Path | None, typer.Option(
+        "--params", help="A TOML file of engine parameters (the --param values win).")] = None,
 ) -> None:
     """Run every solver on generated rounds; write JSON, a Markdown table and a PNG."""
     require("benchmarks", "housing bench", "highspy", "matplotlib")
     with needs("benchmarks", "housing bench"):
         from benchmarks.harness import SOLVERS, bench, markdown, write
+
+    values = _engine_values(param, params_file)
 
     chosen = [s.strip() for s in solvers.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SOLVERS]
@@ -271,7 +329,7 @@ def bench_cmd(
     scales = [s.upper() for s in scale]
     with err.status(f"benchmarking {', '.join(scales)} x {seeds} seed(s) x "
                     f"{len(chosen)} solver(s)…"):
-        runs = bench(scales, list(range(1, seeds + 1)), time_limit, chosen)
+        runs = bench(scales, list(range(1, seeds + 1)), time_limit, chosen, values)
     paths = write(runs, time_limit, output)
     console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)
     console.print(f"written: {', '.join(str(p) for p in paths.values())}")

@@ -16,7 +16,7 @@ tractable:
    dwellings and shared flats likewise by their location cell: each part is a sample of
    the whole component with the same geography at ``1/k`` of its density, holding about
    ``1/k²`` of its pairs. ``k`` is the smallest that brings a part under
-   ``SolveParams.decompose_part_pairs`` (estimated by exact eligibility on a sample of
+   ``DecomposeParams.part_pairs`` (estimated by exact eligibility on a sample of
    households). Pairs across parts are given up: each household is offered ``1/k`` of
    the units it could take, still hundreds in a dense component.
 
@@ -48,7 +48,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,26 +58,26 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from matching import geo
-from matching.eligibility import eligible_pairs
+from matching.budget import Budget
+from matching.eligibility import Pairs, eligible_pairs
 from matching.explain import empty_result, pin_conflicts
 from matching.instance import Fund, Instance
-from matching.params import SolveParams
+from matching.model.formulation import pair_index
+from matching.model.payers import FundTable, cost_cents
+from matching.params import DecomposeParams, SolveParams
 from matching.result import Assignment, Result, Status, Unassigned, objective_of
+from matching.stage import Progress, ProgressEvent
+from matching.strategies.priced import solve_priced
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 logger = logging.getLogger("matching.decompose")
 
-CELL_DEG = 0.1
-"""Side of a grid cell, in degrees of latitude and of longitude."""
-_CELL_HALF_DIAGONAL_KM = 0.5 * CELL_DEG * 112.0 * math.sqrt(2.0)
-"""At most half a cell's diagonal (a degree is at most 112 km on either axis)."""
-SAMPLE_HOUSEHOLDS = 300
-"""Households per component whose pairs are listed to estimate the component's pairs."""
-BOUND_SHARE = 0.08
-"""Share of the time limit kept for the bound's check of households without a pair."""
+KM_PER_DEGREE_MAX = 112.0
+"""A degree of latitude or longitude is never longer than this."""
 OTHER_PARTS = "other_parts_not_searched"
+NOT_SEARCHED = "part_not_searched_in_time"
 
 
 @dataclass
@@ -109,19 +109,20 @@ class Plan:
 # --------------------------------------------------------------------------- components
 
 
-def _cell_keys(lat: FloatArray, lon: FloatArray) -> IntArray:
-    i = np.floor(lat / CELL_DEG).astype(np.int64)
-    j = np.floor(lon / CELL_DEG).astype(np.int64)
-    return (i + 10_000) * 100_000 + (j + 10_000)
+def _cell_keys(lat: FloatArray, lon: FloatArray, cell_deg: float) -> IntArray:
+    i = np.floor(lat / cell_deg).astype(np.int64)
+    j = np.floor(lon / cell_deg).astype(np.int64)
+    return (i + 1_000_000) * 10_000_000 + (j + 1_000_000)
 
 
-def _cell_centres(keys: IntArray) -> tuple[FloatArray, FloatArray]:
-    i = keys // 100_000 - 10_000
-    j = keys % 100_000 - 10_000
-    return (i + 0.5).astype(np.float64) * CELL_DEG, (j + 0.5).astype(np.float64) * CELL_DEG
+def _cell_centres(keys: IntArray, cell_deg: float) -> tuple[FloatArray, FloatArray]:
+    i = keys // 10_000_000 - 1_000_000
+    j = keys % 10_000_000 - 1_000_000
+    return (i + 0.5).astype(np.float64) * cell_deg, (j + 0.5).astype(np.float64) * cell_deg
 
 
-def components(inst: Instance) -> tuple[IntArray, IntArray, int]:
+def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
+               ) -> tuple[IntArray, IntArray, int]:
     """Component label of every household and unit, and how many components.
 
     Two households in different components have no unit they could both take, and a
@@ -137,15 +138,17 @@ def components(inst: Instance) -> tuple[IntArray, IntArray, int]:
                      dtype=np.float64)
     u_lon = np.array([d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats],
                      dtype=np.float64)
-    hk, h_of = np.unique(_cell_keys(b_lat, b_lon), return_inverse=True)
-    uk, u_of = np.unique(_cell_keys(u_lat, u_lon), return_inverse=True)
+    hk, h_of = np.unique(_cell_keys(b_lat, b_lon, cell_deg), return_inverse=True)
+    uk, u_of = np.unique(_cell_keys(u_lat, u_lon, cell_deg), return_inverse=True)
     h_reach = np.zeros(hk.size)
     np.maximum.at(h_reach, h_of, reach)
-    hla, hlo = _cell_centres(hk)
-    ula, ulo = _cell_centres(uk)
+    hla, hlo = _cell_centres(hk, cell_deg)
+    ula, ulo = _cell_centres(uk, cell_deg)
     dist = geo.haversine_km(hla[:, None], hlo[:, None], ula[None, :], ulo[None, :])
+    # at most half a cell's diagonal between a point and its cell's centre
+    half_diagonal = 0.5 * cell_deg * KM_PER_DEGREE_MAX * math.sqrt(2.0)
     # the haversine on the mean sphere is within 0.5% of the geodesic: a wide margin
-    linked = np.asarray(dist * 0.99 - 2 * _CELL_HALF_DIAGONAL_KM <= h_reach[:, None])
+    linked = np.asarray(dist * 0.99 - 2 * half_diagonal <= h_reach[:, None])
     ri, ci = np.nonzero(linked)
     n = hk.size + uk.size
     graph = sparse.coo_matrix((np.ones(ri.size), (ri, hk.size + ci)), shape=(n, n))
@@ -180,12 +183,12 @@ def _split_units(nd: int, units: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _estimate_pairs(inst: Instance, households: IntArray, units: IntArray,
-                    rng: np.random.Generator) -> float:
+                    rng: np.random.Generator, sample_households: int) -> float:
     """The pairs of ``households`` x ``units``, from exact eligibility on a sample."""
     if households.size == 0 or units.size == 0:
         return 0.0
-    take = households if households.size <= SAMPLE_HOUSEHOLDS else np.sort(
-        rng.choice(households, SAMPLE_HOUSEHOLDS, replace=False))
+    take = households if households.size <= sample_households else np.sort(
+        rng.choice(households, sample_households, replace=False))
     d, f = _split_units(len(inst.dwellings), units)
     sample = _sub_instance(inst, "sample", take, d, f)
     return len(eligible_pairs(sample)) * households.size / take.size
@@ -201,17 +204,19 @@ def _deal(order_keys: IntArray, k: int, rng: np.random.Generator) -> IntArray:
     return part
 
 
-def plan(inst: Instance, part_pairs: int, seed: int = 0) -> Plan:
+def plan(inst: Instance, params: DecomposeParams, seed: int = 0) -> Plan:
     """Components, their pair estimates, and the parts (see the module docstring)."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     nd = len(inst.dwellings)
-    b_comp, u_comp, n_comp = components(inst)
+    part_pairs = params.part_pairs
+    b_comp, u_comp, n_comp = components(inst, params.cell_deg)
     b_keys = _cell_keys(np.array([b.work.lat for b in inst.beneficiaries]),
-                        np.array([b.work.lon for b in inst.beneficiaries]))
+                        np.array([b.work.lon for b in inst.beneficiaries]), params.cell_deg)
     u_keys = _cell_keys(
         np.array([d.lat for d in inst.dwellings] + [f.lat for f in inst.shared_flats]),
-        np.array([d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats]))
+        np.array([d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats]),
+        params.cell_deg)
     b_order, u_order = np.argsort(b_comp, kind="stable"), np.argsort(u_comp, kind="stable")
     b_bounds = np.searchsorted(b_comp[b_order], np.arange(n_comp + 1))
     u_bounds = np.searchsorted(u_comp[u_order], np.arange(n_comp + 1))
@@ -225,7 +230,7 @@ def plan(inst: Instance, part_pairs: int, seed: int = 0) -> Plan:
         uu = np.sort(u_order[u_bounds[c]:u_bounds[c + 1]])
         if hh.size == 0:
             continue
-        est = _estimate_pairs(inst, hh, uu, rng)
+        est = _estimate_pairs(inst, hh, uu, rng, params.sample_households)
         total += est
         k = max(1, math.ceil(math.sqrt(est / max(1, part_pairs))))
         k = min(k, hh.size, max(1, uu.size))
@@ -266,12 +271,14 @@ def plan(inst: Instance, part_pairs: int, seed: int = 0) -> Plan:
 # --------------------------------------------------------------------------- solving
 
 
-def _pin_reserves(inst: Instance, parts: Sequence[Part]) -> IntArray:
+def _pin_reserves(inst: Instance, parts: Sequence[Part], pins: Pairs,
+                  pins_inst: Instance) -> IntArray:
     """Money set aside, per (part, fund), for the contributions of pinned placements.
 
     Each pinned placement with a contribution is charged to the eligible fund with the
     most money not yet set aside, so that the parts after the first cannot find their
-    pinned placements unfunded because an earlier part spent the money.
+    pinned placements unfunded because an earlier part spent the money. ``pins`` are
+    the eligible pairs of ``pins_inst``, the round restricted to its pinned households.
     """
     reserve = np.zeros((len(parts), len(inst.funds)), dtype=np.int64)
     if not inst.pinned:
@@ -279,18 +286,18 @@ def _pin_reserves(inst: Instance, parts: Sequence[Part]) -> IntArray:
     part_of = np.full(len(inst.beneficiaries), -1, dtype=np.int64)
     for p, part in enumerate(parts):
         part_of[part.households] = p
-    free = np.array([f.budget_cents for f in inst.funds], dtype=np.int64)
+    table = FundTable.of(inst)
+    free = table.budget.copy()
     months = inst.policy.contribution_months
     for pin in inst.pinned:
         bi = inst.beneficiary_index[pin.beneficiary]
-        ui = inst.unit_index[pin.unit]
-        ben = inst.beneficiaries[bi]
-        nd = len(inst.dwellings)
-        rent = inst.dwellings[ui].rent_cents if ui < nd \
-            else inst.shared_flats[ui - nd].rent_per_bed_cents
-        need = max(0, rent - inst.policy.pay(ben.income_cents)) * months
-        ok = [k for k, f in enumerate(inst.funds) if f.eligible(ben.tags) and free[k] >= need]
-        if need == 0 or not ok or part_of[bi] < 0:
+        k_pair = pair_index(pins, pins_inst.beneficiary_index[pin.beneficiary],
+                            pins_inst.unit_index[pin.unit])
+        if k_pair < 0 or part_of[bi] < 0:
+            continue
+        need = int(cost_cents(pins.contribution_cents[k_pair:k_pair + 1], months)[0])
+        ok = [k for k in range(table.n) if table.ok[k, bi] and free[k] >= need]
+        if need == 0 or not ok:
             continue
         k = max(ok, key=lambda k: int(free[k]))
         free[k] -= need
@@ -317,31 +324,32 @@ def _fund_shares(parts: Sequence[Part], left: Sequence[int], p: int, reserve: In
     return shares
 
 
-def solve_decomposed(inst: Instance, params: SolveParams,
-                     solve_part: Callable[..., Result], progress: Any = None,
-                     event: Callable[..., Any] | None = None) -> Result:
+def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | None,
+                     budget: Budget) -> Result:
     """Solve ``inst`` in parts (see the module docstring); a ``FEASIBLE`` result.
 
-    ``solve_part(sub_instance, params, progress=..., pairs=...)`` solves one part (the
-    staged engine); ``event(stage, incumbent, bound, elapsed)`` builds a progress event.
+    Each part is solved by price-and-branch (:mod:`matching.strategies.priced`) within
+    its share of ``budget``, the share of its estimated pairs among those left.
     """
     t0 = time.perf_counter()
-    deadline = t0 + params.time_limit * (1 - BOUND_SHARE)
+    run = budget.keep(params.decompose.bound_share)
+    pins_inst: Instance | None = None
+    pins = None
     if inst.pinned:
         # a pinned placement that breaks a rule makes the round infeasible; checked on
         # the pinned households' own pairs, before any part could lose sight of it
         who = np.unique([inst.beneficiary_index[p.beneficiary] for p in inst.pinned])
-        sub = _sub_instance(inst, "pins", who, np.arange(len(inst.dwellings)),
-                            np.arange(len(inst.shared_flats)))
-        conflicts = pin_conflicts(sub, eligible_pairs(sub))
+        pins_inst = _sub_instance(inst, "pins", who, np.arange(len(inst.dwellings)),
+                                  np.arange(len(inst.shared_flats)))
+        pins = eligible_pairs(pins_inst)
+        conflicts = pin_conflicts(pins_inst, pins)
         if conflicts:
             out = empty_result(inst, "INFEASIBLE", "round_infeasible",
                                time.perf_counter() - t0, {"conflicts": conflicts}, "cp-sat")
-            return replace(out, engine={"decomposition": None})
-    pl = plan(inst, params.decompose_part_pairs, params.seed)
+            return replace(out, engine={"strategy": "parts", "decomposition": None})
+    pl = plan(inst, params.decompose, params.seed)
     weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
-    tags_ok = np.array([[f.eligible(b.tags) for b in inst.beneficiaries] for f in inst.funds],
-                       dtype=bool).reshape(len(inst.funds), len(inst.beneficiaries))
+    table = FundTable.of(inst)
     left = [f.budget_cents for f in inst.funds]
     months = inst.policy.contribution_months
     fund_pos = {f.id: k for k, f in enumerate(inst.funds)}
@@ -352,9 +360,21 @@ def solve_decomposed(inst: Instance, params: SolveParams,
     done_weight = 0
     n_pairs = 0
     statuses: dict[str, int] = {}
-    reserve = _pin_reserves(inst, pl.parts)
+    reserve = np.zeros((len(pl.parts), len(inst.funds)), dtype=np.int64)
+    if pins is not None and pins_inst is not None:
+        reserve = _pin_reserves(inst, pl.parts, pins, pins_inst)
     for p, part in enumerate(pl.parts):
-        shares = _fund_shares(pl.parts, left, p, reserve, weights, tags_ok)
+        if run.expired() and not any(pin.beneficiary in part_ids(inst, part)
+                                     for pin in inst.pinned):
+            # the time is spent: the part is not searched (its pinned placements, if
+            # any, still are, so that they stay)
+            statuses["NOT_SEARCHED"] = statuses.get("NOT_SEARCHED", 0) + 1
+            part.report = {"households": int(part.households.size), "status": "NOT_SEARCHED"}
+            unassigned.extend(Unassigned(inst.beneficiaries[b].id, (NOT_SEARCHED,),
+                                         {"search": "the time limit ran out first"})
+                              for b in part.households.tolist())
+            continue
+        shares = _fund_shares(pl.parts, left, p, reserve, weights, table.ok)
         funds = [replace(f, budget_cents=s) for f, s in zip(inst.funds, shares, strict=True)]
         sub = _sub_instance(inst, f"{inst.name}#part{p + 1}", part.households, part.dwellings,
                             part.flats, funds)
@@ -363,29 +383,33 @@ def solve_decomposed(inst: Instance, params: SolveParams,
         n_pairs += len(pairs)
         has_pair[part.households[np.unique(pairs.beneficiary)]] = True
         est_left = sum(q.est_pairs for q in pl.parts[p:]) or 1.0
-        share_t = (deadline - time.perf_counter()) * max(part.est_pairs, 1.0) / est_left
+        share = max(part.est_pairs, 1.0) / est_left
+        part_budget = run.share(share)
+        if part_budget.left() < 0.5:  # a part always gets a moment to place someone
+            part_budget = Budget(run.started, time.perf_counter() + 0.5)
         base = done_weight
 
-        def relay(ev: Any, base: int = base) -> None:
-            if progress is not None and event is not None and ev.stage == "weight" \
-                    and ev.incumbent is not None:
-                progress(event("weight", base + ev.incumbent, None, time.perf_counter() - t0))
+        def relay(ev: ProgressEvent, base: int = base) -> None:
+            if progress is not None and ev.stage == "weight" and ev.incumbent is not None:
+                progress(ProgressEvent("weight", base + ev.incumbent, None,
+                                       time.perf_counter() - t0))
 
         # price-and-branch on every part (see the module docstring)
-        res = solve_part(sub, replace(params, time_limit=max(0.5, share_t),
-                                      pricing_min_pairs=0), progress=relay, pairs=pairs)
+        t_part = time.perf_counter()
+        res = solve_priced(sub, params, relay, part_budget, pairs)
         statuses[res.status] = statuses.get(res.status, 0) + 1
         part.report = {"households": int(part.households.size),
                        "units": int(part.dwellings.size + part.flats.size),
                        "replica": part.replica, "pairs": len(pairs), "status": res.status,
                        "weight": res.objective.weight, "bound": res.bound_weight,
-                       "seconds": round(res.solve_seconds, 2)}
+                       "seconds": round(time.perf_counter() - t_part, 2)}
         logger.info("part %d/%d: %s", p + 1, len(pl.parts), part.report)
         if res.status == "INFEASIBLE":
             details = dict(res.unassigned[0].details) if res.unassigned else {}
             out = empty_result(inst, "INFEASIBLE", "round_infeasible",
                                time.perf_counter() - t0, details, "cp-sat")
-            return replace(out, engine={"decomposition": _report(pl, n_pairs)})
+            return replace(out, engine={"strategy": "parts",
+                                        "decomposition": _report(pl, n_pairs)})
         for a in res.assignments:
             if a.fund is not None:
                 left[fund_pos[a.fund]] -= a.contribution_cents * months
@@ -395,31 +419,35 @@ def solve_decomposed(inst: Instance, params: SolveParams,
                 u = replace(u, reasons=(*u.reasons, OTHER_PARTS))
             unassigned.append(u)
         done_weight += res.objective.weight
-        if progress is not None and event is not None:
-            progress(event("weight", done_weight, None, time.perf_counter() - t0))
+        if progress is not None:
+            progress(ProgressEvent("weight", done_weight, None, time.perf_counter() - t0))
 
     t = time.perf_counter()
-    checked = _check_pairless(inst, pl, has_pair, t0 + params.time_limit * 0.995)
+    checked = _check_pairless(inst, pl, has_pair, budget.deadline - 0.005 * budget.limit)
     timings["bound"] = time.perf_counter() - t
     bound = int(weights[has_pair | ~checked].sum())
     objective = objective_of(assignments, {b.id: int(w) for b, w in
                                            zip(inst.beneficiaries, weights.tolist(),
                                                strict=True)})
     bound = max(bound, objective.weight)
-    if progress is not None and event is not None:
-        progress(event("weight", None, float(bound), time.perf_counter() - t0))
-    status: Status = "FEASIBLE" if assignments or statuses.get("UNKNOWN", 0) < len(pl.parts) \
-        else "UNKNOWN"
+    if progress is not None:
+        progress(ProgressEvent("weight", None, float(bound), time.perf_counter() - t0))
+    status: Status = "FEASIBLE" if assignments or statuses.get("UNKNOWN", 0) \
+        + statuses.get("NOT_SEARCHED", 0) < len(pl.parts) else "UNKNOWN"
     order = inst.beneficiary_index
     unassigned.sort(key=lambda u: order[u.beneficiary])
     assignments.sort(key=lambda a: order[a.beneficiary])
-    timings["total"] = time.perf_counter() - t0
     return Result(instance=inst.name, status=status, objective=objective, bound_weight=bound,
                   assignments=tuple(assignments), unassigned=tuple(unassigned),
-                  solve_seconds=timings["total"],
-                  engine={"pairs": n_pairs, "decomposition": _report(pl, n_pairs),
-                          "part_statuses": statuses},
+                  solve_seconds=0.0,
+                  engine={"strategy": "parts", "pairs": n_pairs,
+                          "decomposition": _report(pl, n_pairs), "part_statuses": statuses},
                   timings=timings)
+
+
+def part_ids(inst: Instance, part: Part) -> set[str]:
+    """The ids of a part's households."""
+    return {inst.beneficiaries[b].id for b in part.households.tolist()}
 
 
 def _report(pl: Plan, n_pairs: int) -> dict[str, Any]:

@@ -46,12 +46,21 @@ class Pairs:
     unit: IntArray
     contribution_cents: IntArray
     commute_km: FloatArray
+    commute_m: IntArray
+    """The spec's whole metres of each commute, ``floor(1000 * commute_km + 0.5)``."""
     seconds: float = 0.0
     cells: int = 0
     """How many (beneficiary, unit) cells were considered before filtering."""
 
     def __len__(self) -> int:
         return int(self.beneficiary.shape[0])
+
+    def subset(self, keep: IntArray) -> Pairs:
+        """The pairs ``keep`` (sorted indices), still sorted by beneficiary then unit."""
+        return Pairs(beneficiary=self.beneficiary[keep], unit=self.unit[keep],
+                     contribution_cents=self.contribution_cents[keep],
+                     commute_km=self.commute_km[keep], commute_m=self.commute_m[keep],
+                     seconds=self.seconds, cells=self.cells)
 
     def of_beneficiary(self, b: int) -> slice:
         """The slice of pairs belonging to beneficiary index ``b``."""
@@ -176,7 +185,24 @@ def within_commute(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
     return ok
 
 
-_Block = tuple[IntArray, IntArray, IntArray, FloatArray, int]
+def whole_metres(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
+                 km: FloatArray) -> IntArray:
+    """``floor(1000 * commute_km + 0.5)`` per pair, as the spec's geodesic gives it.
+
+    Vincenty agrees with geopy to far less than :data:`geo.METRE_BAND_M`; a pair whose
+    commute lies that close to a half metre is settled by geopy itself (``km`` is
+    updated in place), so that every metre agrees with the spec's.
+    """
+    scaled = 1000.0 * km + 0.5
+    frac = scaled - np.floor(scaled)
+    for k in np.flatnonzero((frac < geo.METRE_BAND_M) | (frac > 1 - geo.METRE_BAND_M)):
+        km[k] = inst.policy.circuity * geo.geodesic_km(
+            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]])
+        scaled[k] = 1000.0 * km[k] + 0.5
+    return np.floor(scaled).astype(np.int64)
+
+
+_Block = tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, int]
 
 
 def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
@@ -193,7 +219,9 @@ def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
     bi, ui, contribution = bi[keep], ui[keep], contribution[keep]
     km = commute_km(inst, arr, bi, ui)
     ok = within_commute(inst, arr, bi, ui, km)
-    return bi[ok], ui[ok], contribution[ok], km[ok], int(bsel.size * usel.size)
+    bi, ui, contribution, km = bi[ok], ui[ok], contribution[ok], km[ok]
+    metres = whole_metres(inst, arr, bi, ui, km)
+    return bi, ui, contribution, km, metres, int(bsel.size * usel.size)
 
 
 def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
@@ -210,6 +238,7 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
     out_u: list[IntArray] = []
     out_c: list[IntArray] = []
     out_k: list[FloatArray] = []
+    out_m: list[IntArray] = []
     cells = 0
     if nb and nu:
         circ = inst.policy.circuity
@@ -218,31 +247,34 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
         u_lat_sorted = arr.u_lat[u_order]
         reach_deg = arr.b_max_km / circ / geo.KM_PER_DEGREE_LAT_MIN
         # exact on the sphere, with the margin that covers the ellipsoid
-        reach_cos = geo.cos_reach(arr.b_max_km / circ * geo.SPHERE_MARGIN + 1e-6)
+        reach_cos = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km, circ))
         block = max(16, min(nb, BLOCK_ELEMENTS // max(1, min(nu, 4096))))
         blocks = [np.sort(b_order[s:s + block]) for s in range(0, nb, block)]
         workers = threads or os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
-            for bi, ui, ci, ki, n in pool.map(
+            for bi, ui, ci, ki, mi, n in pool.map(
                     lambda bsel: _block(inst, arr, bsel, u_order, u_lat_sorted, reach_deg,
                                         reach_cos), blocks):
                 out_b.append(bi)
                 out_u.append(ui)
                 out_c.append(ci)
                 out_k.append(ki)
+                out_m.append(mi)
                 cells += n
     b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
     u = np.concatenate(out_u) if out_u else np.zeros(0, np.int64)
     c = np.concatenate(out_c) if out_c else np.zeros(0, np.int64)
     k = np.concatenate(out_k) if out_k else np.zeros(0, np.float64)
+    m = np.concatenate(out_m) if out_m else np.zeros(0, np.int64)
     if inst.forbidden and b.size:
         codes = b * nu + u
         banned = np.array([inst.beneficiary_index[f.beneficiary] * nu + inst.unit_index[f.unit]
                            for f in inst.forbidden], dtype=np.int64)
         allowed = ~np.isin(codes, banned)
-        b, u, c, k = b[allowed], u[allowed], c[allowed], k[allowed]
+        b, u, c, k, m = b[allowed], u[allowed], c[allowed], k[allowed], m[allowed]
     # each block is sorted by (beneficiary, unit) already: a stable sort on the
     # beneficiary merges the blocks' runs
     order = np.argsort(b, kind="stable")
     return Pairs(beneficiary=b[order], unit=u[order], contribution_cents=c[order],
-                 commute_km=k[order], seconds=time.perf_counter() - t0, cells=cells)
+                 commute_km=k[order], commute_m=m[order], seconds=time.perf_counter() - t0,
+                 cells=cells)

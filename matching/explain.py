@@ -36,6 +36,8 @@ Some unit could take it, but this round's allocation did not place it there:
                                   whole, :mod:`matching.decompose`): the household was
                                   offered the units of its part only, and the reasons
                                   before this one are about those
+``part_not_searched_in_time``     the round was solved in parts and the time limit
+                                  ran out before the household's part was searched
 ================================  ===================================================
 
 Rounds without an allocation: ``round_infeasible`` (the pinned placements themselves
@@ -53,12 +55,17 @@ import numpy as np
 from matching import geo
 from matching.eligibility import Arrays, Pairs, commute_km, rule_masks, within_commute
 from matching.instance import Instance
+from matching.model.formulation import pair_index
+from matching.model.rules import declare
+from matching.model.space import RowSpace, Universe
+from matching.packing import Fit, Packing
 from matching.result import Assignment, Objective, Result, Status, Unassigned
 
 PAIR_RULES = ("unit_type_not_accepted", "too_large", "children_not_allowed", "not_step_free",
               "unaffordable_at_cap", "no_fund_can_pay", "forbidden")
 ALLOCATION_REASONS = ("units_taken", "rooms_taken_by_other_gender", "funds_exhausted",
-                      "zero_priority", "not_reached_in_time", "other_parts_not_searched")
+                      "zero_priority", "not_reached_in_time", "other_parts_not_searched",
+                      "part_not_searched_in_time")
 ROUND_REASONS = ("round_infeasible", "no_solution_in_time")
 REASONS = ("no_unit_within_commute", *PAIR_RULES, *ALLOCATION_REASONS, *ROUND_REASONS)
 MAX_DETAIL_UNITS = 5
@@ -85,6 +92,8 @@ REASON_TEXT = {
                            "optimality",
     "other_parts_not_searched": "the round was solved in parts: only the units of the "
                                 "household's part were searched",
+    "part_not_searched_in_time": "the round was solved in parts and the time limit ran out "
+                                 "before the household's part was searched",
     "round_infeasible": "the pinned placements themselves break a rule",
     "no_solution_in_time": "no allocation was found within the time limit",
 }
@@ -119,8 +128,9 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
     """Reasons for a beneficiary none of whose pairs passes the rules."""
     ben = inst.beneficiaries[b]
     hav = geo.haversine_km(arr.b_lat[b], arr.b_lon[b], arr.u_lat, arr.u_lon)
-    reach = inst.policy.circuity * hav <= arr.b_max_km[b] * geo.SPHERE_MARGIN + 1e-9
-    cand = np.flatnonzero(reach)
+    # the units the eligibility's pre-filter looks at, by the same test
+    reach = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km[b:b + 1], inst.policy.circuity))
+    cand = np.flatnonzero(arr.u_vec @ arr.b_vec[b] >= reach[0])
     failures = pair_failures(inst, b, cand.tolist(), arr) if cand.size else []
     within = [(int(u), codes) for u, codes in zip(cand.tolist(), failures, strict=True)
               if "no_unit_within_commute" not in codes]
@@ -143,84 +153,107 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
     return [code for code, _ in counts.most_common()], details
 
 
+def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> Packing:
+    """The rows' activities of an allocation, placement by placement.
+
+    The rules' auxiliary values come from the named placements (a rule's ``encode``:
+    which rooms each gender holds), so that a valid allocation always fits.
+    """
+    inst = space.inst
+    pack = Packing(space)
+    for i, b in enumerate(space.blocks):
+        if b.encode is not None and b.n_aux:
+            values = b.encode(assignments)
+            for k in np.flatnonzero(values).tolist():
+                pack.raise_aux(int(space.aux_start[i]) + k, int(values[k]))
+    fund_index = {f.id: k for k, f in enumerate(inst.funds)}
+    for a in assignments:
+        p = pair_index(pairs, inst.beneficiary_index[a.beneficiary], inst.unit_index[a.unit])
+        if p < 0:
+            continue
+        cols = space.universe.columns(np.array([p], dtype=np.int64))
+        want = fund_index[a.fund] if a.fund is not None else -1
+        js = np.flatnonzero(cols.fund == want)
+        if js.size == 0:
+            continue
+        t = space.touch(cols.subset(js[:1]))
+        pack.place(t.row.tolist(), t.coef.tolist(), Fit(True))
+    return pack
+
+
 def explain_unassigned(inst: Instance, pairs: Pairs, assignments: Sequence[Assignment],
-                       proven: bool) -> list[Unassigned]:
+                       proven: bool, space: RowSpace | None = None) -> list[Unassigned]:
     """Reasons for every beneficiary without a placement in ``assignments``.
 
-    ``proven`` says whether objective 1 was proven optimal; it only changes the
-    wording of ``not_reached_in_time`` in the details.
+    Each of the household's eligible pairs is tried against the allocation's rows
+    (:class:`~matching.packing.Packing`): the rule whose row stops it gives the reason
+    (its ``blocker``); a pair that would fit is ``zero_priority`` or
+    ``not_reached_in_time``. ``proven`` says whether objective 1 was proven optimal; it
+    only changes the wording of ``not_reached_in_time`` in the details.
     """
-    placed = {a.beneficiary: a for a in assignments}
+    space = declare(Universe.of(inst, pairs)) if space is None else space
+    placed = {a.beneficiary for a in assignments}
     weight = {b.id: inst.weight(b) for b in inst.beneficiaries}
-    nd = len(inst.dwellings)
-    months = inst.policy.contribution_months
-    dwelling_holder: dict[str, str] = {}
-    room_people: dict[tuple[str, str], list[str]] = defaultdict(list)
-    fund_left = {f.id: f.budget_cents for f in inst.funds}
+    holders: dict[str, list[str]] = defaultdict(list)
     for a in assignments:
-        if a.room is None:
-            dwelling_holder[a.unit] = a.beneficiary
-        else:
-            room_people[a.unit, a.room].append(a.beneficiary)
-        if a.fund is not None:
-            fund_left[a.fund] -= a.contribution_cents * months
+        holders[a.unit].append(a.beneficiary)
+    pack = replay(space, pairs, assignments)
+    funds = space.universe.funds
+    _, fund_row = space.block("fund_budgets")
     arr: Arrays | None = None
     out: list[Unassigned] = []
     for bi, ben in enumerate(inst.beneficiaries):
         if ben.id in placed:
             continue
         sl = pairs.of_beneficiary(bi)
-        if sl.start == sl.stop:
+        cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
+        if len(cols) == 0:
             arr = Arrays.of(inst) if arr is None else arr
             reasons, why = _no_pair_reasons(inst, arr, bi)
-            out.append(Unassigned(ben.id, tuple(reasons), why))
+            if sl.start < sl.stop:  # pairs, but none this household may take (a pin)
+                reasons, why = ["round_infeasible"], {"eligible_units": sl.stop - sl.start}
+            out.append(Unassigned(ben.id, tuple(reasons) or ("not_reached_in_time",), why))
             continue
+        t = space.touch(cols)
+        order = np.argsort(t.col, kind="stable")
+        starts = np.searchsorted(t.col[order], np.arange(len(cols) + 1))
         counts: Counter[str] = Counter()
         taken: list[dict[str, Any]] = []
         short: dict[str, int] = {}
-        order = np.lexsort((pairs.commute_km[sl], pairs.contribution_cents[sl]))
-        for k in order.tolist():
-            p = sl.start + k
-            ui = int(pairs.unit[p])
-            uid = inst.unit_id(ui)
-            if ui < nd:
-                holder = dwelling_holder.get(uid)
-                if holder is not None:
-                    counts["units_taken"] += 1
-                    taken.append({"unit": uid, "by": [holder], "weights": [weight[holder]]})
-                    continue
-            else:
-                flat = inst.shared_flats[ui - nd]
-                free_same = free_other = 0
-                for r in flat.rooms:
-                    people = room_people.get((uid, r.id), [])
-                    spare = r.beds - len(people)
-                    if spare <= 0:
-                        continue
-                    if not people or inst.beneficiary(people[0]).gender == ben.gender:
-                        free_same += spare
-                    else:
-                        free_other += spare
-                if free_same == 0:
-                    holders = [x for r in flat.rooms for x in room_people.get((uid, r.id), [])]
-                    code = "rooms_taken_by_other_gender" if free_other else "units_taken"
-                    counts[code] += 1
-                    taken.append({"unit": uid, "by": holders[:MAX_DETAIL_UNITS],
-                                  "weights": [weight[x] for x in holders[:MAX_DETAIL_UNITS]]})
-                    continue
-            c = int(pairs.contribution_cents[p])
-            if c > 0 and not any(f.eligible(ben.tags) and fund_left[f.id] >= c * months
-                                 for f in inst.funds):
-                counts["funds_exhausted"] += 1
-                short[uid] = c * months
+        by_pair = np.lexsort((pairs.commute_km[cols.pair], cols.contribution_cents))
+        seen: set[int] = set()
+        for j0 in by_pair.tolist():
+            p = int(cols.pair[j0])
+            if p in seen:
                 continue
-            counts["zero_priority" if weight[ben.id] == 0 else "not_reached_in_time"] += 1
-        details = {"eligible_units": sl.stop - sl.start, "weight": weight[ben.id]}
+            seen.add(p)
+            code = ""
+            for j in np.flatnonzero(cols.pair == p).tolist():
+                rows = t.row[order[starts[j]:starts[j + 1]]].tolist()
+                coefs = t.coef[order[starts[j]:starts[j + 1]]].tolist()
+                fit = pack.fits(rows, coefs)
+                if fit.ok:
+                    code = "free"
+                    break
+                this = space.reason(fit.blocking, pack.activity)
+                code = this if not code or code == "funds_exhausted" else code
+            uid = inst.unit_id(int(cols.unit[j0]))
+            if code == "free":
+                counts["zero_priority" if weight[ben.id] == 0 else "not_reached_in_time"] += 1
+            elif code == "funds_exhausted":
+                counts[code] += 1
+                short[uid] = int(cols.cost_cents[j0])
+            else:
+                counts[code] += 1
+                who = holders.get(uid, [])[:MAX_DETAIL_UNITS]
+                taken.append({"unit": uid, "by": who, "weights": [weight[x] for x in who]})
+        details: dict[str, Any] = {"eligible_units": len(seen), "weight": weight[ben.id]}
         if taken:
             details["taken"] = taken[:MAX_DETAIL_UNITS]
         if short:
-            details["funds_left_cents"] = {f.id: fund_left[f.id] for f in inst.funds
-                                           if f.eligible(ben.tags)}
+            details["funds_left_cents"] = {
+                f.id: int(space.hi[fund_row + k] - pack.act[fund_row + k])
+                for k, f in enumerate(inst.funds) if funds.ok[k, bi]}
             details["needed_cents"] = min(short.values())
         if counts["not_reached_in_time"]:
             details["search"] = "objective 1 proven optimal" if proven else "stopped early"
@@ -228,41 +261,47 @@ def explain_unassigned(inst: Instance, pairs: Pairs, assignments: Sequence[Assig
     return out
 
 
-def pin_conflicts(inst: Instance, pairs: Pairs) -> list[str]:
+def pin_conflicts(inst: Instance, pairs: Pairs, space: RowSpace | None = None) -> list[str]:
     """What makes the pinned placements themselves break a rule (empty if nothing found).
 
-    Fund budgets are left to the solver: whether pinned contributions fit the funds
-    is a packing question it answers.
+    A pinned pair that breaks a pair rule is named with the rules it breaks; then each
+    rule's own conflicts (declared with its rows), and every row that the pinned
+    placements load beyond what it can ever hold, whichever way they are paid. Whether
+    the pinned contributions fit in the funds together is a packing question the solver
+    answers.
     """
+    space = declare(Universe.of(inst, pairs)) if space is None else space
     conflicts: list[str] = []
     arr = Arrays.of(inst)
-    nd = len(inst.dwellings)
-    on_unit: dict[str, list[str]] = defaultdict(list)
-    in_room: dict[tuple[str, str], list[str]] = defaultdict(list)
+    load = np.zeros(space.n_rows, dtype=np.float64)
+    who: dict[int, list[str]] = defaultdict(list)
     for pin in inst.pinned:
         bi, ui = inst.beneficiary_index[pin.beneficiary], inst.unit_index[pin.unit]
         sl = pairs.of_beneficiary(bi)
-        if not np.any(pairs.unit[sl] == ui):
+        cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
+        if len(cols) == 0:
             rules = pair_failures(inst, bi, [ui], arr)[0]
             conflicts.append(f"pinned {pin.beneficiary} -> {pin.unit} breaks: "
                              f"{', '.join(rules) or 'a rule'}")
-        on_unit[pin.unit].append(pin.beneficiary)
-        if pin.room is not None:
-            in_room[pin.unit, pin.room].append(pin.beneficiary)
-    for unit, who in on_unit.items():
-        ui = inst.unit_index[unit]
-        if ui < nd and len(who) > 1:
-            conflicts.append(f"dwelling {unit} is pinned to {len(who)} households: "
-                             f"{', '.join(who)}")
-        if ui >= nd and len(who) > inst.shared_flats[ui - nd].beds:
-            conflicts.append(f"shared flat {unit} has {inst.shared_flats[ui - nd].beds} beds "
-                             f"but {len(who)} pinned beneficiaries")
-    for (unit, room), who in in_room.items():
-        beds = next(r.beds for r in inst.shared_flat(unit).rooms if r.id == room)
-        if len(who) > beds:
-            conflicts.append(f"room {room} of {unit} has {beds} beds but {len(who)} pinned")
-        if len({inst.beneficiary(x).gender for x in who}) > 1:
-            conflicts.append(f"room {room} of {unit} is pinned to mixed genders")
+            continue
+        t = space.touch(cols)
+        # the load every way of paying for the pin puts on a row
+        least = np.full(space.n_rows, np.inf)
+        for j in range(len(cols)):
+            row = np.zeros(space.n_rows)
+            sel = t.col == j
+            row[t.row[sel]] = t.coef[sel]
+            least = np.minimum(least, row)
+        for r in np.flatnonzero(least > 0).tolist():
+            load[r] += least[r]
+            who[r].append(pin.beneficiary)
+    conflicts += space.conflicts
+    relieved = set(space.aux.row[space.aux.coef < 0].tolist())
+    for r in np.flatnonzero(load > space.hi).tolist():
+        if r in relieved:
+            continue  # a capacity the rule shares out itself (its declared conflicts)
+        conflicts.append(f"{space.name(r)}: the pinned {', '.join(who[r])} need "
+                         f"{load[r]:g}, at most {space.hi[r]:g} fit")
     return conflicts
 
 
@@ -270,16 +309,17 @@ def empty_result(inst: Instance, status: Status, reason: str, seconds: float,
                  details: dict[str, Any], engine: str, bound: int | None = None) -> Result:
     """A result with no allocation: everybody unassigned with the same reason."""
     return Result(
-        instance=inst.name, status=status, objective=Objective(0, 0, 0.0), bound_weight=bound,
+        instance=inst.name, status=status, objective=Objective(0, 0, 0.0, 0), bound_weight=bound,
         assignments=(), solve_seconds=seconds, engine={"name": engine},
         unassigned=tuple(Unassigned(b.id, (reason,), details) for b in inst.beneficiaries),
     )
 
 
 def infeasible_result(inst: Instance, pairs: Pairs, seconds: float, engine: str,
-                      conflicts: list[str] | None = None) -> Result:
+                      conflicts: list[str] | None = None,
+                      space: RowSpace | None = None) -> Result:
     """The ``INFEASIBLE`` result of a round whose pinned placements break a rule."""
-    conflicts = pin_conflicts(inst, pairs) if conflicts is None else conflicts
+    conflicts = pin_conflicts(inst, pairs, space) if conflicts is None else conflicts
     if not conflicts:
         conflicts = ["the pinned placements' contributions do not fit in the funds"]
     return empty_result(inst, "INFEASIBLE", "round_infeasible", seconds,

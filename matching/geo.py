@@ -32,8 +32,16 @@ SPHERE_MARGIN = 1.01
 """A spherical distance times this is never shorter than the ellipsoidal one."""
 DECISION_BAND_KM = 1e-4
 """Pairs whose commute lies this close to a limit are decided by geopy itself."""
+METRE_BAND_M = 1e-3
+"""Commutes this close to a half metre are measured by geopy itself (objective 3 counts
+whole metres, ``floor(1000 * km + 0.5)``)."""
 KM_PER_DEGREE_LAT_MIN = 110.5
 """A degree of latitude is never shorter than this (110.574 km at the equator)."""
+DOT_SLACK = 1e-12
+"""The dot product of two unit vectors comes out within a few parts in 1e16 of its true
+value (that of a point with itself may be 0.9999999999999996): the pre-filter lowers its
+threshold by this much, so that it never drops a pair the ellipsoid keeps, at the cost of
+letting through pairs up to about 9 m beyond a zero reach."""
 
 
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -58,9 +66,17 @@ def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
     return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
 
 
+def sphere_reach_km(max_commute_km: FloatArray, circuity: float) -> FloatArray:
+    """The distance on the mean sphere beyond which no ellipsoidal commute is within
+    ``max_commute_km``: the limit without circuity, widened by :data:`SPHERE_MARGIN`."""
+    return np.asarray(max_commute_km / circuity * SPHERE_MARGIN + 1e-6, dtype=np.float64)
+
+
 def cos_reach(km: FloatArray) -> FloatArray:
-    """``cos`` of the central angle that a spherical distance of ``km`` spans (capped at pi)."""
-    return np.asarray(np.cos(np.minimum(km / EARTH_MEAN_RADIUS_KM, np.pi)), dtype=np.float64)
+    """The pre-filter's threshold on ``p_b . p_u`` for a spherical reach of ``km``: the
+    cosine of the central angle it spans (capped at pi), less :data:`DOT_SLACK`."""
+    return np.asarray(np.cos(np.minimum(km / EARTH_MEAN_RADIUS_KM, np.pi)) - DOT_SLACK,
+                      dtype=np.float64)
 
 
 def reduced_latitude(lat: FloatArray) -> tuple[FloatArray, FloatArray]:

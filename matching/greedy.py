@@ -1,9 +1,11 @@
 """The greedy baseline: what an agency does by hand.
 
 Pinned placements first; then households in order of priority (highest first, then
-larger weight, then id), each taking its cheapest eligible unit still free (least
-contribution, then shortest commute), a bed in a room it may share, and a fund that
-can still pay: funds reserved to a tag before general ones, then the one with most left.
+larger weight, then id), each taking its cheapest eligible unit where it still fits
+(least contribution, then shortest commute), paid by a fund that can still pay: funds
+reserved to a tag before general ones, then the one with most left. Whether a placement
+fits is asked of the rules' rows (:class:`~matching.packing.Packing`), so greedy knows
+every rule the solvers know.
 
 It is the comparison point of the benchmarks and the first hint of the solver.
 """
@@ -12,143 +14,160 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.eligibility import Pairs, eligible_pairs
-from matching.instance import Gender, Instance
+from matching.explain import explain_unassigned, infeasible_result
+from matching.instance import Instance
+from matching.model.columns import Columns
+from matching.model.formulation import assignments
+from matching.model.rules import declare
+from matching.model.space import RowSpace, Universe
+from matching.packing import Packing
 from matching.result import Assignment, Result, objective_of
 
 ENGINE = "greedy"
 
-
-@dataclass
-class _State:
-    """Who holds what while the greedy allocation is built."""
-
-    inst: Instance
-    dwelling_taken: set[int] = field(default_factory=set)
-    room_gender: dict[tuple[int, str], Gender] = field(default_factory=dict)
-    room_used: dict[tuple[int, str], int] = field(default_factory=dict)
-    fund_left: list[int] = field(default_factory=list)
-
-    def room_for(self, fi: int, gender: Gender, room_id: str | None = None) -> str | None:
-        """A room of flat ``fi`` with a free bed for ``gender`` (the named one if given)."""
-        flat = self.inst.shared_flats[fi]
-        rooms = [r for r in flat.rooms if room_id is None or r.id == room_id]
-        # rooms already shared with the same gender first, so empty rooms stay open
-        for want_occupied in (True, False):
-            for r in rooms:
-                used = self.room_used.get((fi, r.id), 0)
-                g = self.room_gender.get((fi, r.id))
-                if used >= r.beds or (want_occupied and used == 0):
-                    continue
-                if used == 0 or g == gender:
-                    return r.id
-        return None
-
-    def fund_for(self, b_tags: tuple[str, ...], amount: int) -> int | None:
-        """Index of the fund to charge ``amount`` to, or None if none can."""
-        best: tuple[int, int, int] | None = None
-        for k, f in enumerate(self.inst.funds):
-            if f.eligible(b_tags) and self.fund_left[k] >= amount:
-                key = (0 if f.eligible_tags else 1, -self.fund_left[k], k)
-                if best is None or key < best:
-                    best = key
-        return None if best is None else best[2]
+IntArray = npt.NDArray[np.int64]
 
 
-def greedy_assignments(inst: Instance, pairs: Pairs,
-                       first: Sequence[tuple[int, int]] = ()) -> list[Assignment] | None:
-    """The greedy allocation, or None when the pinned placements cannot all be kept.
+@dataclass(frozen=True)
+class Greedy:
+    """A greedy allocation: its columns and the rules' auxiliary values."""
+
+    columns: Columns
+    aux: IntArray
+    packing: Packing
+
+    def assignments(self) -> list[Assignment]:
+        return assignments(self.packing.space, self.columns, self.aux)
+
+
+class _Household:
+    """One household's columns and how they touch the rows, for trying them in turn."""
+
+    def __init__(self, space: RowSpace, sl: slice) -> None:
+        self.cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
+        t = space.touch(self.cols)
+        order = np.argsort(t.col, kind="stable")
+        col, self.row, self.coef = t.col[order], t.row[order], t.coef[order]
+        self.start = np.searchsorted(col, np.arange(len(self.cols) + 1))
+
+    def touch(self, j: int) -> tuple[list[int], list[int]]:
+        a, b = int(self.start[j]), int(self.start[j + 1])
+        return self.row[a:b].tolist(), self.coef[a:b].tolist()
+
+
+def greedy(space: RowSpace, first: Sequence[tuple[int, int]] = (),
+           deadline: float | None = None) -> Greedy | None:
+    """The greedy allocation, or None when the pinned placements cannot all be made.
 
     ``first`` lists (pair index, fund index or -1) placements to make right after the
-    pinned ones, each kept if it still fits (the fund given, or another that can pay):
-    the solver completes a rounded LP solution this way.
+    pinned ones, each kept if it still fits (with the fund given, or another that can
+    pay): the solver completes a rounded LP solution this way. A ``deadline``
+    (``time.perf_counter()`` seconds) ends the pass early: the allocation so far is
+    valid, households not reached stay unplaced.
     """
-    st = _State(inst, fund_left=[f.budget_cents for f in inst.funds])
-    nd = len(inst.dwellings)
-    months = inst.policy.contribution_months
-    out: list[Assignment] = []
+    inst, pairs, funds = space.inst, space.universe.pairs, space.universe.funds
+    pack = Packing(space)
+    _, fund_row = space.block("fund_budgets")
+    chosen: list[Columns] = []
+    done: set[int] = set()
 
-    def take(bi: int, p: int, room: str | None = None, want_fund: int = -1) -> bool:
-        b = inst.beneficiaries[bi]
-        ui = int(pairs.unit[p])
-        c = int(pairs.contribution_cents[p])
-        fund = None
-        if c > 0:
-            if want_fund >= 0 and st.fund_left[want_fund] >= c * months:
-                fund = want_fund
-            else:
-                fund = st.fund_for(b.tags, c * months)
-            if fund is None:
-                return False
-        if ui < nd:
-            if ui in st.dwelling_taken:
-                return False
-            st.dwelling_taken.add(ui)
-        else:
-            room = st.room_for(ui - nd, b.gender, room)
-            if room is None:
-                return False
-            key = (ui - nd, room)
-            st.room_used[key] = st.room_used.get(key, 0) + 1
-            st.room_gender[key] = b.gender
-        if fund is not None:
-            st.fund_left[fund] -= c * months
-        out.append(Assignment(beneficiary=b.id, unit=inst.unit_id(ui), room=room,
-                              fund=inst.funds[fund].id if fund is not None else None,
-                              contribution_cents=c, commute_km=float(pairs.commute_km[p])))
-        return True
+    def fund_order(cols: Columns, js: IntArray) -> list[int]:
+        """Columns of one pair, reserved funds first, then the fund with most left."""
+        def key(j: int) -> tuple[int, float, int]:
+            k = int(cols.fund[j])
+            if k < 0:
+                return (0, 0.0, 0)
+            left = float(space.hi[fund_row + k] - pack.act[fund_row + k])
+            return (0 if funds.reserved[k] else 1, -left, k)
+        return sorted(js.tolist(), key=key)
 
-    pinned: set[int] = set()
+    def take(h: _Household, js: list[int]) -> bool:
+        for j in js:
+            rows, coefs = h.touch(j)
+            fit = pack.fits(rows, coefs)
+            if fit.ok:
+                pack.place(rows, coefs, fit)
+                chosen.append(h.cols.subset(np.array([j])))
+                done.add(int(h.cols.beneficiary[j]))
+                return True
+        return False
+
     for pin in inst.pinned:
-        bi, ui = inst.beneficiary_index[pin.beneficiary], inst.unit_index[pin.unit]
-        pinned.add(bi)
-        sl = pairs.of_beneficiary(bi)
-        hit = np.flatnonzero(pairs.unit[sl] == ui)
-        if hit.size == 0 or not take(bi, sl.start + int(hit[0]), pin.room):
+        bi = inst.beneficiary_index[pin.beneficiary]
+        h = _Household(space, pairs.of_beneficiary(bi))
+        if not take(h, fund_order(h.cols, np.arange(len(h.cols)))):
             return None
-    done = set(pinned)
     for p, fk in first:
         bi = int(pairs.beneficiary[p])
-        if bi not in done and take(bi, p, want_fund=fk):
-            done.add(bi)
+        if bi in done:
+            continue
+        h = _Household(space, slice(p, p + 1))
+        js = np.arange(len(h.cols))
+        ordered = fund_order(h.cols, js)
+        ordered.sort(key=lambda j: int(h.cols.fund[j]) != fk)  # the fund given first
+        take(h, ordered)
     order = sorted((bi for bi in range(len(inst.beneficiaries)) if bi not in done),
                    key=lambda bi: (-inst.beneficiaries[bi].priority,
                                    -inst.weight(inst.beneficiaries[bi]),
                                    inst.beneficiaries[bi].id))
     for bi in order:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         sl = pairs.of_beneficiary(bi)
         if sl.start == sl.stop:
             continue
-        cand = np.lexsort((pairs.unit[sl], pairs.commute_km[sl], pairs.contribution_cents[sl]))
-        for k in cand.tolist():
-            if take(bi, sl.start + k):
+        h = _Household(space, sl)
+        if len(h.cols) == 0:
+            continue
+        cols = h.cols
+        by_pair = np.lexsort((pairs.unit[cols.pair], pairs.commute_km[cols.pair],
+                              cols.contribution_cents))
+        starts = np.flatnonzero(np.r_[True, cols.pair[by_pair][1:] != cols.pair[by_pair][:-1]])
+        groups = np.split(by_pair, starts[1:])
+        for g in groups:
+            if take(h, fund_order(cols, np.sort(g))):
                 break
-    out.sort(key=lambda a: inst.beneficiary_index[a.beneficiary])
-    return out
+    if chosen:
+        allc = Columns(*(np.concatenate([getattr(c, f) for c in chosen])
+                         for f in Columns.__dataclass_fields__))
+    else:
+        allc = space.universe.columns(np.zeros(0, dtype=np.int64))
+    return Greedy(columns=allc, aux=pack.aux.copy(), packing=pack)
+
+
+def greedy_assignments(inst: Instance, pairs: Pairs, first: Sequence[tuple[int, int]] = (),
+                       space: RowSpace | None = None) -> list[Assignment] | None:
+    """The greedy allocation's placements (None when the pins cannot all be made)."""
+    space = declare(Universe.of(inst, pairs)) if space is None else space
+    out = greedy(space, first)
+    return None if out is None else out.assignments()
 
 
 def solve_greedy(inst: Instance, pairs: Pairs | None = None) -> Result:
     """The greedy baseline as a full :class:`~matching.result.Result` (with reasons)."""
-    from matching.explain import explain_unassigned, infeasible_result
-
     t0 = time.perf_counter()
     pairs = eligible_pairs(inst) if pairs is None else pairs
-    assignments = greedy_assignments(inst, pairs)
-    if assignments is None:
-        return infeasible_result(inst, pairs, time.perf_counter() - t0, engine=ENGINE)
+    space = declare(Universe.of(inst, pairs))
+    out = greedy(space)
+    if out is None:
+        return infeasible_result(inst, pairs, time.perf_counter() - t0, engine=ENGINE,
+                                 space=space)
+    placed = out.assignments()
     weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     elapsed = time.perf_counter() - t0
     return Result(
-        instance=inst.name, status="FEASIBLE", objective=objective_of(assignments, weights),
-        bound_weight=None, assignments=tuple(assignments),
-        unassigned=tuple(explain_unassigned(inst, pairs, assignments, proven=False)),
+        instance=inst.name, status="FEASIBLE", objective=objective_of(placed, weights),
+        bound_weight=None, assignments=tuple(placed),
+        unassigned=tuple(explain_unassigned(inst, pairs, placed, proven=False, space=space)),
         solve_seconds=elapsed, engine={"name": ENGINE},
         timings={"eligibility": pairs.seconds, "total": elapsed},
     )
 
 
-__all__ = ["greedy_assignments", "solve_greedy"]
+__all__ = ["Greedy", "greedy", "greedy_assignments", "solve_greedy"]

@@ -126,14 +126,24 @@ def legal_max_occupants(area_m2: float, bedrooms: int) -> int:
 
     14 m² for each of the first four persons and 10 m² for each further one; a studio
     (``bedrooms == 0``) needs 28 m² for one person and 38 m² for two, and holds at most two.
+    The area is compared with each threshold exactly, as the law does: 41.99999999995 m²
+    is less than 42 and holds 2 persons, not 3 (no tolerance in the household's favour).
     """
     if bedrooms == 0:
         if area_m2 >= 38:
             return 2
         return 1 if area_m2 >= 28 else 0
-    if area_m2 < 14 * 4:
-        return math.floor(area_m2 / 14 + 1e-9)
-    return 4 + math.floor((area_m2 - 56) / 10 + 1e-9)
+    # the n-th person needs area_m2 >= needed(n); start from the quotient and settle on
+    # the exact thresholds (integer surfaces, so each comparison is exact)
+    def needed(n: int) -> int:
+        return 14 * n if n <= 4 else 56 + 10 * (n - 4)
+
+    n = math.floor(area_m2 / 14) if area_m2 < 56 else 4 + math.floor((area_m2 - 56) / 10)
+    while n > 0 and area_m2 < needed(n):
+        n -= 1
+    while area_m2 >= needed(n + 1):
+        n += 1
+    return n
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,8 +344,32 @@ def check_references(
     return errors
 
 
+MAX_INT = 2**53 - 1
+"""The largest integer the format allows: any JSON reader keeps it exact."""
+MAX_MONTHLY_CENTS = 2**31 - 1
+"""The largest monthly amount of money (income, rent, the contribution cap), in cents."""
+MAX_PERSONS = 100
+"""The most adults, minors or beds a record may declare."""
+MAX_AREA_M2 = 100_000
+
+
+class _NonFinite:
+    """``NaN``, ``Infinity`` or ``-Infinity`` read from a file: refused by field."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class _Reader:
-    """Reads one JSON record, collecting every field error instead of stopping."""
+    """Reads one JSON record, collecting every field error instead of stopping.
+
+    Every field is required unless read with ``optional=True`` (it may be absent);
+    ``nullable=True`` allows ``null``. There are no silent defaults: a missing field or
+    a ``null`` where a value is due is an error naming the record and the field.
+    """
 
     def __init__(self, errors: list[FieldError], record: str, data: Any,
                  prefix: str = "") -> None:
@@ -345,104 +379,126 @@ class _Reader:
         self.ok = isinstance(data, Mapping)
         self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
         if not self.ok:
-            self.fail("", "must be an object")
+            self.fail("", "must be an object" if data is not None else "is required (an object)")
 
     def fail(self, name: str, message: str) -> None:
         where = f"{self.prefix}.{name}" if self.prefix and name else (self.prefix or name)
         self.errors.append(FieldError(self.record, where or "(record)", message))
 
-    def _get(self, name: str, default: Any, required: bool) -> tuple[bool, Any]:
-        if name not in self.data or (self.data[name] is None and default is not None):
-            if required:
+    def present(self, name: str, optional: bool = False, nullable: bool = False) -> bool:
+        """Whether the field holds a value to read; records the error if it must and does not."""
+        if name not in self.data:
+            if not optional:
                 self.fail(name, "is required")
-                return False, default
-            return False, default
-        return True, self.data[name]
+            return False
+        if self.data[name] is None:
+            if not nullable:
+                self.fail(name, "must not be null")
+            return False
+        return True
 
-    def string(self, name: str, default: str | None = None) -> str:
-        present, v = self._get(name, default, default is None)
-        if not present:
-            return default or ""
+    def child(self, name: str, prefix: str = "") -> _Reader | None:
+        """A reader of the object in field ``name`` (None, the error recorded, if absent)."""
+        if not self.present(name):
+            return None
+        return _Reader(self.errors, self.record if prefix else name, self.data[name], prefix)
+
+    def string(self, name: str) -> str:
+        if not self.present(name):
+            return ""
+        v = self.data[name]
         if not isinstance(v, str) or not v.strip():
-            self.fail(name, f"must be a non-empty string, got {v!r}")
-            return default or ""
+            self.fail(name, f"must be a non-empty string, got {_show(v)}")
+            return ""
         return v
 
-    def integer(self, name: str, default: int | None = None, minimum: int | None = None,
-                maximum: int | None = None) -> int:
-        present, v = self._get(name, default, default is None)
-        if not present:
-            return default if default is not None else 0
-        if isinstance(v, Decimal) and v == v.to_integral_value():
+    def integer(self, name: str, minimum: int, maximum: int = MAX_INT, *,
+                optional: bool = False, nullable: bool = False) -> int | None:
+        """An integer within ``[minimum, maximum]`` (None when absent or null and allowed)."""
+        if not self.present(name, optional, nullable):
+            return None
+        v = self.data[name]
+        if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
             v = int(v)
         if isinstance(v, bool) or not isinstance(v, int):
             self.fail(name, f"must be an integer, got {_show(v)}")
-            return default if default is not None else 0
-        if minimum is not None and v < minimum:
+            return None
+        if v < minimum:
             self.fail(name, f"must be at least {minimum}, got {v}")
-        if maximum is not None and v > maximum:
-            self.fail(name, f"must be at most {maximum}, got {v}")
+            return None
+        if v > maximum:
+            self.fail(name, f"must be at most {maximum}, got {_show(v)}")
+            return None
         return v
 
-    def optional_integer(self, name: str, minimum: int) -> int | None:
-        v = self.data.get(name)
-        if v is None:
+    def number(self, name: str, minimum: float, maximum: float | None = None,
+               exclusive_minimum: bool = False) -> float | None:
+        """A finite number within the bounds (None, with the error recorded, otherwise)."""
+        if not self.present(name):
             return None
-        return self.integer(name, minimum=minimum)
-
-    def number(self, name: str, default: float | None = None, minimum: float | None = None,
-               maximum: float | None = None, exclusive_minimum: bool = False) -> float:
-        present, v = self._get(name, default, default is None)
-        if not present:
-            return default if default is not None else 0.0
+        v = self.data[name]
+        if isinstance(v, _NonFinite):
+            self.fail(name, f"must be a finite number, got {v}")
+            return None
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
             self.fail(name, f"must be a number, got {_show(v)}")
-            return default if default is not None else 0.0
-        x = float(v)
-        if not math.isfinite(x):
-            self.fail(name, f"must be finite, got {v}")
-        elif minimum is not None and (x <= minimum if exclusive_minimum else x < minimum):
+            return None
+        try:
+            x = float(v)
+        except OverflowError:  # an integer beyond any float
+            x = math.inf if v > 0 else -math.inf
+        if isinstance(v, int) and abs(v) > MAX_INT and maximum is None:
+            self.fail(name, f"must be at most {MAX_INT}, got {_show(v)}")
+            return None
+        if not math.isfinite(x) and not isinstance(v, int):
+            self.fail(name, f"must be a finite number, got {_show(v)}")
+            return None
+        if x < minimum or (exclusive_minimum and x == minimum):
             self.fail(name, f"must be {'greater than' if exclusive_minimum else 'at least'} "
-                      f"{minimum}, got {v}")
-        elif maximum is not None and x > maximum:
-            self.fail(name, f"must be at most {maximum}, got {v}")
+                      f"{minimum:g}, got {_show(v)}")
+            return None
+        if maximum is not None and x > maximum:
+            self.fail(name, f"must be at most {maximum:g}, got {_show(v)}")
+            return None
         return x
 
-    def decimal(self, name: str, default: Decimal) -> Decimal:
-        present, v = self._get(name, default, False)
-        if not present:
-            return default
+    def ratio(self, name: str) -> Decimal | None:
+        """A decimal in [0, 1], kept exactly as written."""
+        if not self.present(name):
+            return None
+        v = self.data[name]
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
             self.fail(name, f"must be a number, got {_show(v)}")
-            return default
+            return None
         d = Decimal(str(v)) if isinstance(v, float) else Decimal(v)
         if not d.is_finite() or d < 0 or d > 1:
-            self.fail(name, f"must be between 0 and 1, got {v}")
-            return default
+            self.fail(name, f"must be between 0 and 1, got {_show(v)}")
+            return None
         return d
 
-    def boolean(self, name: str, default: bool) -> bool:
-        present, v = self._get(name, default, False)
-        if not present:
-            return default
+    def boolean(self, name: str) -> bool:
+        if not self.present(name):
+            return False
+        v = self.data[name]
         if not isinstance(v, bool):
             self.fail(name, f"must be true or false, got {_show(v)}")
-            return default
+            return False
         return v
 
-    def choice(self, name: str, options: Sequence[str], default: str | None = None) -> Any:
-        present, v = self._get(name, default, default is None)
-        if not present:
-            return default if default is not None else options[0]
+    def choice(self, name: str, options: Sequence[str]) -> Any:
+        if not self.present(name):
+            return options[0]
+        v = self.data[name]
         if v not in options:
             self.fail(name, f"must be one of {', '.join(options)}, got {_show(v)}")
-            return default if default is not None else options[0]
+            return options[0]
         return v
 
-    def string_list(self, name: str, options: Sequence[str] | None = None) -> tuple[str, ...]:
-        v = self.data.get(name)
-        if v is None:
+    def string_list(self, name: str, options: Sequence[str] | None = None,
+                    optional: bool = False) -> tuple[str, ...]:
+        if not self.present(name, optional):
             return ()
+        v = self.data[name]
         if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
             self.fail(name, f"must be a list of non-empty strings, got {_show(v)}")
             return ()
@@ -454,12 +510,10 @@ class _Reader:
                 return tuple(x for x in v if x in options)
         return tuple(dict.fromkeys(v))
 
-    def records(self, name: str, required: bool = True) -> list[Any]:
-        v = self.data.get(name)
-        if v is None:
-            if required:
-                self.fail(name, "is required (a list)")
+    def records(self, name: str, optional: bool = False) -> list[Any]:
+        if not self.present(name, optional):
             return []
+        v = self.data[name]
         if not isinstance(v, list):
             self.fail(name, f"must be a list, got {_show(v)}")
             return []
@@ -471,6 +525,8 @@ def _unit_kinds(values: tuple[str, ...]) -> tuple[UnitKind, ...]:
 
 
 def _show(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**15:
+        return f"a {v.bit_length()}-bit integer" if abs(v) > 10**40 else str(v)
     text = json.dumps(v, default=str)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -482,12 +538,15 @@ def _record_name(kind: str, k: int, data: Any) -> str:
 
 
 def _lat_lon(r: _Reader, lat: str = "lat", lon: str = "lon") -> tuple[float, float]:
-    return (r.number(lat, minimum=-90.0, maximum=90.0),
-            r.number(lon, minimum=-180.0, maximum=180.0))
+    return (r.number(lat, -90.0, 90.0) or 0.0, r.number(lon, -180.0, 180.0) or 0.0)
 
 
 def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     """Build an :class:`Instance` from the parsed JSON, listing every error at once.
+
+    Every field of the format is required except those the contract lets be absent
+    (a beneficiary's ``tags``, ``pinned``, ``forbidden``, a pin's ``room``); numbers are
+    finite and within the contract's limits (see ``docs/problem.md``).
 
     Raises
     ------
@@ -501,22 +560,27 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     fmt = top.data.get("format")
     if fmt != INSTANCE_FORMAT:
         top.fail("format", f"must be {INSTANCE_FORMAT!r}, got {_show(fmt)}")
-    name = top.string("name", default="unnamed")
+    name = top.string("name")
 
-    pr = _Reader(errors, "policy", top.data.get("policy", {}))
-    policy = Policy(
-        affordability_ratio=pr.decimal("affordability_ratio", Decimal("0.30")),
-        max_contribution_cents=pr.integer("max_contribution_cents", 30000, minimum=0),
-        contribution_months=pr.integer("contribution_months", 12, minimum=1),
-        circuity=pr.number("circuity", 1.3, minimum=1.0),
-        objective_unit=pr.choice("objective_unit", ("persons", "households"), "persons"),
-    )
+    policy = Policy()
+    pr = top.child("policy")
+    if pr is not None and pr.ok:
+        ratio = pr.ratio("affordability_ratio")
+        cap = pr.integer("max_contribution_cents", 0, MAX_MONTHLY_CENTS)
+        months = pr.integer("contribution_months", 1)
+        circuity = pr.number("circuity", 1.0)
+        policy = Policy(
+            affordability_ratio=Decimal("0") if ratio is None else ratio,
+            max_contribution_cents=cap or 0, contribution_months=months or 1,
+            circuity=circuity or 1.0, objective_unit=pr.choice("objective_unit",
+                                                                ("persons", "households")),
+        )
 
     funds = []
     for k, fd in enumerate(top.records("funds")):
         r = _Reader(errors, _record_name("fund", k, fd), fd)
         if r.ok:
-            funds.append(Fund(id=r.string("id"), budget_cents=r.integer("budget_cents", minimum=0),
+            funds.append(Fund(id=r.string("id"), budget_cents=r.integer("budget_cents", 0) or 0,
                               eligible_tags=r.string_list("eligible_tags")))
 
     beneficiaries = []
@@ -524,26 +588,24 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         r = _Reader(errors, _record_name("beneficiary", k, bd), bd)
         if not r.ok:
             continue
-        n_errors = len(errors)
-        adults = r.integer("adults", minimum=0)
-        minors = r.integer("minors", minimum=0)
-        if len(errors) == n_errors and adults + minors <= 0:  # both read cleanly
+        adults = r.integer("adults", 0, MAX_PERSONS)
+        minors = r.integer("minors", 0, MAX_PERSONS)
+        if adults is not None and minors is not None and adults + minors <= 0:
             r.fail("adults", "the household has zero persons (adults + minors must be at least 1)")
-        wr = _Reader(errors, r.record, r.data.get("work"), prefix="work")
-        wr_lat, wr_lon = _lat_lon(wr) if wr.ok else (0.0, 0.0)
+        wr = r.child("work", prefix="work")
+        wr_lat, wr_lon = _lat_lon(wr) if wr is not None and wr.ok else (0.0, 0.0)
         beneficiaries.append(Beneficiary(
             id=r.string("id"),
-            adults=adults,
-            minors=minors,
+            adults=adults or 0,
+            minors=minors or 0,
             gender=r.choice("gender", GENDERS),
-            income_cents=r.integer("income_cents", minimum=0),
+            income_cents=r.integer("income_cents", 0, MAX_MONTHLY_CENTS) or 0,
             work=Point(wr_lat, wr_lon),
-            max_commute_km=r.number("max_commute_km", minimum=0.0),
-            needs_step_free=r.boolean("needs_step_free", False),
-            priority=r.integer("priority", 1, minimum=0),
-            accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)) if "accepts" in r.data
-            else ("dwelling", "bed"),
-            tags=r.string_list("tags"),
+            max_commute_km=r.number("max_commute_km", 0.0) or 0.0,
+            needs_step_free=r.boolean("needs_step_free"),
+            priority=r.integer("priority", 0) or 0,
+            accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)),
+            tags=r.string_list("tags", optional=True),
         ))
 
     dwellings = []
@@ -554,16 +616,16 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         lat, lon = _lat_lon(r)
         dwellings.append(Dwelling(
             id=r.string("id"), lat=lat, lon=lon,
-            area_m2=r.number("area_m2", minimum=0.0, exclusive_minimum=True),
-            bedrooms=r.integer("bedrooms", minimum=0),
-            rent_cents=r.integer("rent_cents", minimum=0),
-            step_free=r.boolean("step_free", False),
-            max_occupants=r.optional_integer("max_occupants", minimum=0),
-            children_ok=r.boolean("children_ok", True),
+            area_m2=r.number("area_m2", 0.0, MAX_AREA_M2, exclusive_minimum=True) or 1.0,
+            bedrooms=r.integer("bedrooms", 0) or 0,
+            rent_cents=r.integer("rent_cents", 0, MAX_MONTHLY_CENTS) or 0,
+            step_free=r.boolean("step_free"),
+            max_occupants=r.integer("max_occupants", 0, nullable=True),
+            children_ok=r.boolean("children_ok"),
         ))
 
     flats = []
-    for k, fd in enumerate(top.records("shared_flats", required=False)):
+    for k, fd in enumerate(top.records("shared_flats")):
         r = _Reader(errors, _record_name("shared_flat", k, fd), fd)
         if not r.ok:
             continue
@@ -576,15 +638,16 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             label = rd.get("id") if isinstance(rd, Mapping) and isinstance(rd.get("id"), str) else j
             rr = _Reader(errors, r.record, rd, prefix=f"rooms[{label}]")
             if rr.ok:
-                rooms.append(Room(id=rr.string("id"), beds=rr.integer("beds", minimum=1)))
+                rooms.append(Room(id=rr.string("id"),
+                                  beds=rr.integer("beds", 1, MAX_PERSONS) or 1))
         flats.append(SharedFlat(
             id=r.string("id"), lat=lat, lon=lon,
-            rent_per_bed_cents=r.integer("rent_per_bed_cents", minimum=0),
-            step_free=r.boolean("step_free", False), rooms=tuple(rooms),
+            rent_per_bed_cents=r.integer("rent_per_bed_cents", 0, MAX_MONTHLY_CENTS) or 0,
+            step_free=r.boolean("step_free"), rooms=tuple(rooms),
         ))
 
     pinned = []
-    for k, pd in enumerate(top.records("pinned", required=False)):
+    for k, pd in enumerate(top.records("pinned", optional=True)):
         r = _Reader(errors, f"pinned[{k}]", pd)
         if r.ok:
             room = r.data.get("room")
@@ -594,7 +657,7 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             pinned.append(Pin(beneficiary=r.string("beneficiary"), unit=r.string("unit"),
                               room=room))
     forbidden = []
-    for k, fd in enumerate(top.records("forbidden", required=False)):
+    for k, fd in enumerate(top.records("forbidden", optional=True)):
         r = _Reader(errors, f"forbidden[{k}]", fd)
         if r.ok:
             forbidden.append(Forbidden(beneficiary=r.string("beneficiary"), unit=r.string("unit")))
@@ -608,18 +671,37 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
 
 
 def parse_json(text: str) -> Any:
-    """Parse JSON keeping decimals exact (so ``0.29`` stays ``Decimal('0.29')``)."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON keeping decimals exact (so ``0.29`` stays ``Decimal('0.29')``).
+
+    ``NaN`` and ``Infinity`` are read as markers that the record readers refuse by field.
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=_NonFinite)
+
+
+def read_json_file(path: Path, record: str) -> Any:
+    """A JSON file's content; :class:`InstanceError` if it is not UTF-8 JSON."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InstanceError([FieldError(record, "(file)",
+                                        f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                                        f"offset {exc.start}); save it as UTF-8")],
+                            str(path)) from None
+    try:
+        return parse_json(text)
+    except json.JSONDecodeError as exc:
+        raise InstanceError([FieldError(record, f"line {exc.lineno}",
+                                        f"invalid JSON: {exc.msg}")], str(path)) from None
+    except RecursionError:
+        raise InstanceError([FieldError(record, "(file)", "invalid JSON: nested too deeply")],
+                            str(path)) from None
 
 
 def load_instance(path: str | Path) -> Instance:
     """Read an instance file; raises :class:`InstanceError` listing every problem."""
     p = Path(path)
-    try:
-        data = parse_json(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InstanceError([FieldError(p.name, f"line {exc.lineno}", f"invalid JSON: {exc.msg}")],
-                            str(p)) from exc
+    data = read_json_file(p, p.name)
     try:
         return instance_from_dict(data, source=str(p))
     except InstanceError as exc:

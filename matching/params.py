@@ -1,8 +1,204 @@
-"""Solver parameters: a dataclass that checks itself."""
+"""Solver parameters: dataclasses nested by component, each checking itself when made.
+
+Every tuning constant of the engine lives here, so that a run's result records all of
+them (``Result.engine["params"]``) and a benchmark can sweep any of them
+(``housing bench --param pricing.share=0.5``). They load from a TOML file::
+
+    time_limit = 60
+    seed = 1
+
+    [stage]
+    lp_share = 0.3
+
+    [pricing]
+    min_pairs = 2_000_000
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ParamsError(ValueError):
+    """A parameter out of its range, or unknown; the message names it."""
+
+
+def _check(ok: bool, name: str, message: str, value: object) -> None:
+    if not ok:
+        raise ParamsError(f"{name}: {message}, got {value!r}")
+
+
+def _share(name: str, value: float) -> None:
+    _check(0.0 < value <= 1.0, name, "must be a share in (0, 1]", value)
+
+
+@dataclass(frozen=True)
+class StageParams:
+    """How a lexicographic stage shares its time between its steps.
+
+    Parameters
+    ----------
+    shares:
+        Per number of stages run (1, 2 or 3), the share of the time still left that
+        each stage may use.
+    lp_share:
+        At most this share of the time left goes to a stage's LP relaxation.
+    reserve_share:
+        Share of the time limit kept for explaining the unplaced and writing the result.
+    rins_share:
+        Share of a stage's CP-SAT time for the search around the incumbent and the LP.
+    rins_min_columns:
+        Below this many columns CP-SAT's own LP copes, and the neighbourhood search only
+        costs time; above it (M: 370k columns) CP-SAT's root LP alone does not finish.
+    mip_max_columns:
+        Stages on at most this many columns that CP-SAT leaves open go on to SCIP.
+    mip_first_terms:
+        Stages (by objective term) on which SCIP goes first, before CP-SAT: the commute
+        stage, whose held contribution is a knapsack equality (S seeds 1-5, two runs
+        each: median total 4.1-4.5 s with SCIP first there, 5.4-6.0 s without).
+    mip_first_share:
+        Share of such a stage's time SCIP gets first.
+    cpsat_first_share:
+        When SCIP may follow, the share of the stage's time CP-SAT gets first...
+    cpsat_first_dtime:
+        ...and at most this much of CP-SAT's deterministic time (machine-independent, so
+        the hand-over happens at the same point of the search on every machine).
+    """
+
+    shares: tuple[tuple[float, ...], ...] = ((1.0,), (0.75, 1.0), (0.70, 0.60, 1.0))
+    lp_share: float = 0.3
+    reserve_share: float = 0.03
+    rins_share: float = 0.3
+    rins_min_columns: int = 20_000
+    mip_max_columns: int = 50_000
+    mip_first_terms: tuple[int, ...] = (2,)
+    mip_first_share: float = 0.5
+    cpsat_first_share: float = 0.35
+    cpsat_first_dtime: float = 3.0
+
+    def __post_init__(self) -> None:
+        _check(len(self.shares) == 3 and all(len(s) == k + 1 for k, s in enumerate(self.shares)),
+               "stage.shares", "must give 1, 2 and 3 shares for 1, 2 and 3 stages", self.shares)
+        for k, per in enumerate(self.shares):
+            for i, s in enumerate(per):
+                _share(f"stage.shares[{k}][{i}]", s)
+        for name in ("lp_share", "rins_share", "mip_first_share", "cpsat_first_share"):
+            _share(f"stage.{name}", getattr(self, name))
+        _check(0.0 <= self.reserve_share < 0.5, "stage.reserve_share", "must be in [0, 0.5)",
+               self.reserve_share)
+        _check(self.rins_min_columns >= 0, "stage.rins_min_columns", "must be >= 0",
+               self.rins_min_columns)
+        _check(self.mip_max_columns >= 0, "stage.mip_max_columns", "must be >= 0",
+               self.mip_max_columns)
+        _check(all(t in (0, 1, 2) for t in self.mip_first_terms), "stage.mip_first_terms",
+               "must list objective terms 0, 1 or 2", self.mip_first_terms)
+        _check(self.cpsat_first_dtime > 0, "stage.cpsat_first_dtime", "must be positive",
+               self.cpsat_first_dtime)
+
+
+@dataclass(frozen=True)
+class PricingParams:
+    """Price-and-branch (:mod:`matching.pricing`), for rounds too large to formulate whole.
+
+    Parameters
+    ----------
+    min_pairs:
+        Rounds with at least this many eligible pairs are priced; smaller ones are
+        formulated whole. The default sits between M (0.23 million pairs) and L (24 M).
+    share:
+        The share of the time column generation and the matching bounds get; the staged
+        engine has the rest, on the pairs found.
+    reserve_share:
+        The share kept for explaining the unplaced over every pair.
+    per_household, per_unit:
+        Each household's cheapest pairs, and each unit's heaviest households, in the
+        first master.
+    add_per_household:
+        Most new columns per household and pricing pass.
+    drop_below, max_columns:
+        Once the master holds more than ``max_columns`` columns, those at zero whose
+        reduced cost is below ``-drop_below`` leave it.
+    max_iterations:
+        Most pricing passes.
+    keep_rc:
+        The last master's columns whose reduced cost is at least ``-keep_rc`` are kept
+        for the integer search, with those in its solution.
+    search_share:
+        Share of the pricing time kept for the search of fund prices that tighten the
+        matching bound (M seed 1: from 11,635 to 11,561, the LP's value being 11,560).
+    block_pairs:
+        About how many pairs one pricing block holds.
+    """
+
+    min_pairs: int = 2_000_000
+    share: float = 0.4
+    reserve_share: float = 0.06
+    per_household: int = 8
+    per_unit: int = 4
+    add_per_household: int = 4
+    drop_below: float = 1.0
+    max_columns: int = 400_000
+    max_iterations: int = 500
+    keep_rc: float = 0.5
+    search_share: float = 0.0
+    block_pairs: int = 1 << 21
+
+    def __post_init__(self) -> None:
+        _check(self.min_pairs >= 0, "pricing.min_pairs", "must be >= 0", self.min_pairs)
+        _share("pricing.share", self.share)
+        _check(0.0 <= self.reserve_share < 0.5, "pricing.reserve_share", "must be in [0, 0.5)",
+               self.reserve_share)
+        _check(0.0 <= self.search_share < 1.0, "pricing.search_share", "must be in [0, 1)",
+               self.search_share)
+        for name in ("per_household", "per_unit", "add_per_household", "max_columns",
+                     "max_iterations", "block_pairs"):
+            _check(getattr(self, name) >= (0 if name == "per_unit" else 1),
+                   f"pricing.{name}", "must be a positive number", getattr(self, name))
+        _check(self.drop_below >= 0 and self.keep_rc >= 0, "pricing.drop_below/keep_rc",
+               "must be >= 0", (self.drop_below, self.keep_rc))
+
+
+@dataclass(frozen=True)
+class DecomposeParams:
+    """Rounds too large even to list their pairs, solved in parts (:mod:`matching.decompose`).
+
+    Parameters
+    ----------
+    min_cells:
+        Rounds with at least this many (household, unit) combinations are solved in
+        parts; 0 turns decomposition off. The default sits between L (200 million
+        combinations) and XL (20 billion).
+    part_pairs:
+        About how many eligible pairs a part may hold.
+    cell_deg:
+        Side of the grid cells that find the commute-separated components, in degrees.
+    sample_households:
+        Households per component whose pairs are listed to estimate its pairs.
+    bound_share:
+        Share of the time kept for the bound's check of households without a pair.
+    """
+
+    min_cells: int = 2_000_000_000
+    part_pairs: int = 1_000_000
+    cell_deg: float = 0.1
+    sample_households: int = 300
+    bound_share: float = 0.08
+
+    def __post_init__(self) -> None:
+        _check(self.min_cells >= 0, "decompose.min_cells",
+               "must be a non-negative number of combinations", self.min_cells)
+        _check(self.part_pairs >= 1, "decompose.part_pairs",
+               "must be a positive number of pairs", self.part_pairs)
+        _check(0.001 <= self.cell_deg <= 5.0, "decompose.cell_deg", "must be in [0.001, 5]",
+               self.cell_deg)
+        _check(self.sample_households >= 1, "decompose.sample_households", "must be >= 1",
+               self.sample_households)
+        _check(0.0 <= self.bound_share < 0.5, "decompose.bound_share", "must be in [0, 0.5)",
+               self.bound_share)
 
 
 @dataclass(frozen=True)
@@ -12,39 +208,26 @@ class SolveParams:
     Parameters
     ----------
     time_limit:
-        Wall-clock seconds for the whole solve (all three stages), > 0.
+        Wall-clock seconds for the whole run, > 0: eligibility, every stage and the
+        explanations count against it.
     seed:
         CP-SAT's random seed. The same seed and worker count give the same result
-        whenever no stage is cut by ``time_limit`` (the search is interleaved
-        deterministically; only a wall-clock cut depends on the machine's speed).
+        whenever no stage is cut by ``time_limit``.
     workers:
-        CP-SAT search workers (>= 1). One by default: with the LP doing the bounding,
-        a single CP-SAT worker proved S rounds 2-2.5x faster than two interleaved ones
-        on this project's 2-core machines, and it is deterministic at no cost. With
-        more, the subsolvers run interleaved (deterministic) with ``max_lp`` in them.
+        CP-SAT search workers (>= 1). One by default: with the LP doing the bounding, a
+        single CP-SAT worker proved S rounds 2-2.5x faster than two interleaved ones on
+        this project's 2-core machines, and it is deterministic at no cost.
     stages:
         How many lexicographic stages to run (1: weight only; 2: then contribution;
-        3: then commute, the full objective of the spec).
+        3: then commute, the full objective of the contract).
     hint_greedy:
         Warm-start stage 1 with the greedy baseline's allocation.
     relative_gap:
         Stop stage 1 once ``(bound - weight) / bound`` is at most this (0: prove it).
     log:
         Send CP-SAT's search log to the ``matching.solver`` logger (level DEBUG).
-    pricing_min_pairs:
-        Rounds with at least this many eligible pairs are solved by price-and-branch
-        (:mod:`matching.pricing`): column generation bounds the weight over all pairs,
-        and the staged engine searches the pairs it found worth pricing in. Smaller
-        rounds are formulated whole. The default sits between M (0.23 million pairs)
-        and L (24 million).
-    decompose_min_cells:
-        Rounds with at least this many (household, unit) combinations are solved in
-        parts (:mod:`matching.decompose`) without ever listing all their pairs: by
-        commute-separated components, and replicas of a component too dense to solve
-        whole, with the funds shared out part by part. 0 turns decomposition off. The
-        default sits between L (200 million combinations) and XL (20 billion).
-    decompose_part_pairs:
-        About how many eligible pairs a part of a decomposed round may hold.
+    stage, pricing, decompose:
+        Each component's own parameters.
     """
 
     time_limit: float = 30.0
@@ -54,27 +237,111 @@ class SolveParams:
     hint_greedy: bool = True
     relative_gap: float = 0.0
     log: bool = False
-    pricing_min_pairs: int = 2_000_000
-    decompose_min_cells: int = 2_000_000_000
-    decompose_part_pairs: int = 1_000_000
+    stage: StageParams = field(default_factory=StageParams)
+    pricing: PricingParams = field(default_factory=PricingParams)
+    decompose: DecomposeParams = field(default_factory=DecomposeParams)
 
     def __post_init__(self) -> None:
-        if not self.time_limit > 0:
-            raise ValueError(f"time_limit: must be positive seconds, got {self.time_limit}")
-        if not 1 <= self.workers <= 64:
-            raise ValueError(f"workers: must be between 1 and 64, got {self.workers}")
-        if self.stages not in (1, 2, 3):
-            raise ValueError(f"stages: must be 1, 2 or 3, got {self.stages}")
-        if not 0.0 <= self.relative_gap < 1.0:
-            raise ValueError(f"relative_gap: must be in [0, 1), got {self.relative_gap}")
-        if self.pricing_min_pairs < 0:
-            raise ValueError("pricing_min_pairs: must be a non-negative number of pairs, "
-                             f"got {self.pricing_min_pairs}")
-        if self.decompose_min_cells < 0:
-            raise ValueError("decompose_min_cells: must be a non-negative number of "
-                             f"combinations, got {self.decompose_min_cells}")
-        if self.decompose_part_pairs < 1:
-            raise ValueError("decompose_part_pairs: must be a positive number of pairs, "
-                             f"got {self.decompose_part_pairs}")
-        if self.seed < 0:
-            raise ValueError(f"seed: must be a non-negative integer, got {self.seed}")
+        _check(self.time_limit > 0, "time_limit", "must be positive seconds", self.time_limit)
+        _check(1 <= self.workers <= 64, "workers", "must be between 1 and 64", self.workers)
+        _check(self.stages in (1, 2, 3), "stages", "must be 1, 2 or 3", self.stages)
+        _check(0.0 <= self.relative_gap < 1.0, "relative_gap", "must be in [0, 1)",
+               self.relative_gap)
+        _check(self.seed >= 0, "seed", "must be a non-negative integer", self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter, nested as in a TOML file (for the result's engine record)."""
+        out: dict[str, Any] = _plain(dataclasses.asdict(self))
+        return out
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> SolveParams:
+        """Parameters from a (TOML-shaped) mapping; unknown keys are an error."""
+        out: SolveParams = _build(SolveParams, data, "")
+        return out
+
+    @staticmethod
+    def from_toml(path: str | Path) -> SolveParams:
+        """Parameters from a TOML file (see the module docstring)."""
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ParamsError(f"{path}: not valid TOML: {exc}") from None
+        return SolveParams.from_dict(data)
+
+    def with_values(self, assignments: dict[str, Any]) -> SolveParams:
+        """A copy with dotted keys set, e.g. ``{"pricing.share": 0.5, "seed": 2}``."""
+        data = self.to_dict()
+        for key, value in assignments.items():
+            *path, last = key.split(".")
+            node = data
+            for part in path:
+                if not isinstance(node.get(part), dict):
+                    raise ParamsError(f"{key}: unknown parameter")
+                node = node[part]
+            if last not in node or isinstance(node[last], dict):
+                raise ParamsError(f"{key}: unknown parameter")
+            node[last] = value
+        return SolveParams.from_dict(data)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+_NESTED = {"stage": StageParams, "pricing": PricingParams, "decompose": DecomposeParams}
+
+
+def _build(cls: type[Any], data: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ParamsError(f"{prefix.rstrip('.') or 'parameters'}: must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ParamsError(f"{prefix}{unknown[0]}: unknown parameter")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if prefix == "" and name in _NESTED:
+            kwargs[name] = _build(_NESTED[name], value, f"{name}.")
+            continue
+        default = getattr(cls(), name) if prefix else getattr(SolveParams(), name)
+        kwargs[name] = _coerce(f"{prefix}{name}", default, value)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ParamsError(f"{prefix or 'parameters'}: {exc}") from None
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    """``value`` in the type of the default (TOML and command lines give ints, lists...)."""
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        _check(isinstance(value, bool), name, "must be true or false", value)
+        return value
+    if isinstance(default, int):
+        if isinstance(value, str):
+            try:
+                value = int(value.replace("_", ""))
+            except ValueError:
+                raise ParamsError(f"{name}: must be an integer, got {value!r}") from None
+        _check(isinstance(value, int) and not isinstance(value, bool), name,
+               "must be an integer", value)
+        return value
+    if isinstance(default, float):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ParamsError(f"{name}: must be a number, got {value!r}") from None
+        _check(isinstance(value, int | float) and not isinstance(value, bool), name,
+               "must be a number", value)
+        return float(value)
+    if isinstance(default, tuple):
+        _check(isinstance(value, list | tuple), name, "must be a list", value)
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value

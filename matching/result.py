@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from matching.instance import dumps, parse_json
+from matching.instance import InstanceError, dumps, read_json_file
 
 RESULT_FORMAT = "housing-match/result@1"
 
@@ -30,6 +30,13 @@ class Assignment:
     fund: str | None
     contribution_cents: int
     commute_km: float
+    commute_m: int
+    """Whole metres, ``floor(1000 * commute_km + 0.5)``: what objective 3 sums."""
+
+
+def whole_metres(km: float) -> int:
+    """The spec's whole metres of a commute: ``floor(1000 * km + 0.5)``."""
+    return math.floor(1000 * km + 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class Objective:
     weight: int
     contribution_cents: int
     commute_km: float
+    commute_m: int
+    """Objective 3: the placements' whole metres summed."""
 
 
 @dataclass(frozen=True)
@@ -94,12 +103,13 @@ class Result:
                 "weight": self.objective.weight,
                 "contribution_cents": self.objective.contribution_cents,
                 "commute_km": round(self.objective.commute_km, 6),
+                "commute_m": self.objective.commute_m,
             },
             "bound": {"weight": self.bound_weight},
             "assignments": [
                 {"beneficiary": a.beneficiary, "unit": a.unit, "room": a.room, "fund": a.fund,
                  "contribution_cents": a.contribution_cents,
-                 "commute_km": round(a.commute_km, 6)}
+                 "commute_km": round(a.commute_km, 6), "commute_m": a.commute_m}
                 for a in self.assignments],
             "unassigned": [
                 {"beneficiary": u.beneficiary, "reasons": list(u.reasons),
@@ -130,13 +140,8 @@ def result_from_dict(data: Any) -> Result:
     obj = _need(data, "objective", "result")
     bound = data.get("bound") or {}
     try:
-        assignments = tuple(
-            Assignment(beneficiary=str(_need(a, "beneficiary", f"assignments[{k}]")),
-                       unit=str(_need(a, "unit", f"assignments[{k}]")),
-                       room=a.get("room"), fund=a.get("fund"),
-                       contribution_cents=int(_need(a, "contribution_cents", f"assignments[{k}]")),
-                       commute_km=float(_need(a, "commute_km", f"assignments[{k}]")))
-            for k, a in enumerate(_need(data, "assignments", "result")))
+        assignments = tuple(_assignment(a, f"assignments[{k}]")
+                            for k, a in enumerate(_need(data, "assignments", "result")))
         unassigned = tuple(
             Unassigned(beneficiary=str(_need(u, "beneficiary", f"unassigned[{k}]")),
                        reasons=tuple(_need(u, "reasons", f"unassigned[{k}]")),
@@ -145,10 +150,13 @@ def result_from_dict(data: Any) -> Result:
         return Result(
             instance=str(data.get("instance", "")),
             status=status,
-            objective=Objective(weight=int(_need(obj, "weight", "objective")),
-                                contribution_cents=int(_need(obj, "contribution_cents",
-                                                             "objective")),
-                                commute_km=float(_need(obj, "commute_km", "objective"))),
+            objective=Objective(
+                weight=int(_need(obj, "weight", "objective")),
+                contribution_cents=int(_need(obj, "contribution_cents", "objective")),
+                commute_km=float(_need(obj, "commute_km", "objective")),
+                # a result written without metres: the sum of its placements' metres
+                commute_m=int(obj["commute_m"]) if obj.get("commute_m") is not None
+                else sum(a.commute_m for a in assignments)),
             bound_weight=None if bound.get("weight") is None else int(bound["weight"]),
             assignments=assignments,
             unassigned=unassigned,
@@ -163,12 +171,22 @@ def result_from_dict(data: Any) -> Result:
         raise ResultFormatError(f"result: malformed field: {exc}") from exc
 
 
+def _assignment(a: Mapping[str, Any], where: str) -> Assignment:
+    km = float(_need(a, "commute_km", where))
+    return Assignment(beneficiary=str(_need(a, "beneficiary", where)),
+                      unit=str(_need(a, "unit", where)), room=a.get("room"), fund=a.get("fund"),
+                      contribution_cents=int(_need(a, "contribution_cents", where)),
+                      commute_km=km,
+                      commute_m=int(a["commute_m"]) if a.get("commute_m") is not None
+                      else whole_metres(km))
+
+
 def load_result(path: str | Path) -> Result:
     p = Path(path)
     try:
-        data = parse_json(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultFormatError(f"{p}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        data = read_json_file(p, p.name)
+    except InstanceError as exc:
+        raise ResultFormatError("; ".join(str(e) for e in exc.errors)) from None
     return result_from_dict(data)
 
 
@@ -182,4 +200,5 @@ def objective_of(assignments: Sequence[Assignment], weights: Mapping[str, int]) 
         weight=sum(weights[a.beneficiary] for a in assignments),
         contribution_cents=sum(a.contribution_cents for a in assignments),
         commute_km=sum(a.commute_km for a in assignments),
+        commute_m=sum(a.commute_m for a in assignments),
     )

@@ -1,7 +1,7 @@
 """Independent checker of a result against its instance (the test oracle).
 
 :func:`validate` recomputes every derived quantity of the contract
-(``/work/shared/spec/matching-problem.md``) on its own: the household's pay with the
+(``docs/problem.md``) on its own: the household's pay with the
 exact decimal ratio, the contribution, the geodesic commute, the legal occupancy limit
 and the weights. It never calls the solver nor the eligibility code, so that a bug there
 cannot hide itself here. Only the frozen data layer (:mod:`matching.instance`,
@@ -35,14 +35,15 @@ __all__ = [
     "Violation",
     "check",
     "commute_km",
+    "commute_m",
     "contribution_cents",
     "legal_max_from_spec",
     "pay_cents",
     "validate",
 ]
 
-#: Slack allowed on rule 5 (``commute_km <= max_commute_km``).
-COMMUTE_RULE_TOLERANCE_KM = 1e-9
+#: Slack allowed on rule 5 (``commute_km <= max_commute_km``): none, the rule is exact.
+COMMUTE_RULE_TOLERANCE_KM = 0.0
 #: Slack allowed between a reported commute and the recomputed one (per placement).
 COMMUTE_TOLERANCE_KM = 1e-3
 
@@ -85,6 +86,8 @@ VIOLATION_CODES: Mapping[str, str] = {
     "contribution_mismatch": "reported contribution_cents differs from the recomputed one",
     "commute_mismatch": "reported commute_km differs from the recomputed one by more than "
                         "1e-3 km",
+    "commute_m_mismatch": "reported commute_m differs from floor(1000 * recomputed "
+                          "commute_km + 0.5)",
     # funds
     "fund_missing": "a placement with a positive contribution names no fund",
     "fund_not_null": "a placement with a zero contribution names a fund",
@@ -97,6 +100,8 @@ VIOLATION_CODES: Mapping[str, str] = {
                                        "recomputed sum",
     "objective_commute_mismatch": "objective commute_km differs from the recomputed sum by "
                                   "more than 1e-3 km per assignment",
+    "objective_commute_m_mismatch": "objective commute_m (objective 3) differs from the "
+                                    "recomputed sum of whole metres",
     "bound_below_objective": "bound.weight is below the objective weight",
     "invalid_status": "status is not OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN",
     "assignments_without_solution": "an INFEASIBLE or UNKNOWN result has assignments",
@@ -221,6 +226,22 @@ def commute_km(policy: Policy, b: Beneficiary, lat: float, lon: float) -> float:
     return float(policy.circuity) * float(km)
 
 
+def commute_m(km: float) -> int:
+    """Objective 3's whole metres of a commute: ``floor(1000 * commute_km + 0.5)``.
+
+    Parameters
+    ----------
+    km : float
+        The commute in km, as :func:`commute_km` computes it.
+
+    Returns
+    -------
+    int
+        The commute in whole metres, halves rounded up.
+    """
+    return math.floor(1000 * km + 0.5)
+
+
 def legal_max_from_spec(area_m2: float, bedrooms: int) -> int:
     """Most occupants allowed by the occupancy standard (DM 5 July 1975), per the spec.
 
@@ -305,7 +326,7 @@ class _Checker:
         per_room: dict[tuple[str, str], list[str]] = defaultdict(list)
         fund_spent: dict[str, int] = defaultdict(int)
         first_placement: dict[str, Assignment] = {}
-        weight = contribution = 0
+        weight = contribution = metres = 0
         commute = 0.0
         resolved = True
         for a in self.res.assignments:
@@ -317,13 +338,14 @@ class _Checker:
                 weight += figures[0]
                 contribution += figures[1]
                 commute += figures[2]
+                metres += figures[3]
         self.check_dwellings(per_dwelling)
         self.check_rooms(per_room)
         self.check_budgets(fund_spent)
         if self.res.status not in _NO_ALLOCATION:
             self.check_pins(first_placement)
         if resolved:
-            self.check_objective(weight, contribution, commute)
+            self.check_objective(weight, contribution, commute, metres)
         else:
             weight = self.res.objective.weight
         self.check_bound(weight)
@@ -374,8 +396,8 @@ class _Checker:
     def check_assignment(
         self, a: Assignment, per_dwelling: dict[str, list[str]],
         per_room: dict[tuple[str, str], list[str]], fund_spent: dict[str, int],
-    ) -> tuple[int, int, float] | None:
-        """Check one placement; return its recomputed (weight, contribution, commute).
+    ) -> tuple[int, int, float, int] | None:
+        """Check one placement; return its recomputed (weight, contribution, commute, metres).
 
         ``None`` when the beneficiary or the unit is unknown, so that nothing can be
         recomputed (the reference error is reported elsewhere or here).
@@ -432,6 +454,11 @@ class _Checker:
         if not abs(a.commute_km - km) <= COMMUTE_TOLERANCE_KM:
             self.add("commute_mismatch", bid, uid,
                      f"reported commute_km {a.commute_km}, recomputed {km:.6f}")
+        metres = commute_m(km)
+        if a.commute_m != metres:
+            self.add("commute_m_mismatch", bid, uid,
+                     f"reported commute_m {a.commute_m}, recomputed {metres} "
+                     f"(commute {km!r} km)")
         # fund of this placement
         if contrib > 0 and a.fund is None:
             self.add("fund_missing", bid, uid, f"contribution {contrib} > 0 but fund is null")
@@ -445,7 +472,7 @@ class _Checker:
                          f"fund {fund.id} requires one of {list(fund.eligible_tags)}, "
                          f"beneficiary has {list(b.tags)}")
             fund_spent[fund.id] += contrib * policy.contribution_months
-        return _weight(policy.objective_unit, b), contrib, km
+        return _weight(policy.objective_unit, b), contrib, km, metres
 
     def check_fund_reference(self, a: Assignment) -> Fund | None:
         if a.fund is None:
@@ -513,7 +540,8 @@ class _Checker:
                 self.add("pin_not_honoured", p.beneficiary, p.unit,
                          f"pinned to {want} but placed in {got}")
 
-    def check_objective(self, weight: int, contribution: int, commute: float) -> None:
+    def check_objective(self, weight: int, contribution: int, commute: float,
+                        metres: int) -> None:
         obj = self.res.objective
         if obj.weight != weight:
             self.add("objective_weight_mismatch", None, None,
@@ -527,6 +555,9 @@ class _Checker:
             self.add("objective_commute_mismatch", None, None,
                      f"reported commute_km {obj.commute_km}, recomputed {commute:.6f} "
                      f"(tolerance {tol:g})")
+        if obj.commute_m != metres:
+            self.add("objective_commute_m_mismatch", None, None,
+                     f"reported commute_m {obj.commute_m}, recomputed {metres}")
 
     def check_bound(self, weight: int) -> None:
         bound = self.res.bound_weight

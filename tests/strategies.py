@@ -25,7 +25,7 @@ from matching.instance import (
     Room,
     SharedFlat,
 )
-from matching.validate import commute_km, contribution_cents, legal_max_from_spec
+from matching.validate import commute_km, commute_m, contribution_cents, legal_max_from_spec
 
 # A box around Foggia, about 11 km by 12 km: commute limits both bind and don't.
 LAT = st.floats(41.42, 41.52, allow_nan=False)
@@ -103,7 +103,8 @@ class Best:
 
     weight: int
     contribution_cents: int
-    commute_km: float
+    commute_m: int
+    """Objective 3 in the contract's whole metres, ``floor(1000 * commute_km + 0.5)``."""
     placements: tuple[tuple[str, str, str | None, str | None], ...]
 
 
@@ -167,19 +168,19 @@ def exhaustive(inst: Instance) -> Best | None:
     budget = {f.id: f.budget_cents for f in inst.funds}
     chosen: list[Any] = []
 
-    def key(w: int, c: int, km: float) -> tuple[int, int, float]:
-        return (-w, c, km)
+    def key(w: int, c: int, m: int) -> tuple[int, int, int]:
+        return (-w, c, m)
 
-    def rec(i: int, w: int, c: int, km: float) -> None:
+    def rec(i: int, w: int, c: int, m: int) -> None:
         if i == len(inst.beneficiaries):
-            if best[0] is None or key(w, c, km) < key(*best[0][:3]):
-                best[0] = (w, c, km, tuple(chosen))
+            if best[0] is None or key(w, c, m) < key(*best[0][:3]):
+                best[0] = (w, c, m, tuple(chosen))
             return
         b = inst.beneficiaries[i]
         for o in choices[i]:
             if o is None:
                 chosen.append(None)
-                rec(i + 1, w, c, km)
+                rec(i + 1, w, c, m)
                 chosen.pop()
                 continue
             unit, room, fund, cc, kk = o
@@ -199,7 +200,7 @@ def exhaustive(inst: Instance) -> Best | None:
             if fund is not None:
                 spent[fund] += cc * pol.contribution_months
             chosen.append((b.id, unit, room, fund))
-            rec(i + 1, w + _weight(inst, b), c + cc, km + kk)
+            rec(i + 1, w + _weight(inst, b), c + cc, m + commute_m(kk))
             chosen.pop()
             if fund is not None:
                 spent[fund] -= cc * pol.contribution_months
@@ -208,8 +209,8 @@ def exhaustive(inst: Instance) -> Best | None:
             else:
                 room_people[unit, room].pop()
 
-    rec(0, 0, 0, 0.0)
+    rec(0, 0, 0, 0)
     if best[0] is None:
         return None
-    w, c, km, placements = best[0]
-    return Best(w, c, km, tuple(p for p in placements if p is not None))
+    w, c, m, placements = best[0]
+    return Best(w, c, m, tuple(p for p in placements if p is not None))

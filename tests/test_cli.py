@@ -273,3 +273,76 @@ def test_bench_refuses_an_unknown_solver(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "solvers: unknown magic" in flat_text(res)
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(("mutate", "record", "field"), [
+    (lambda d: d["beneficiaries"][0].update(adults=2**63), "beneficiary", "adults"),
+    (lambda d: d["beneficiaries"][0].update(income_cents=2**63), "beneficiary", "income_cents"),
+    (lambda d: d["dwellings"][0].update(area_m2=2**63), "dwelling", "area_m2"),
+    (lambda d: d.pop("policy"), "instance", "policy"),
+    (lambda d: d["policy"].update(affordability_ratio=None), "policy", "affordability_ratio"),
+], ids=["adults", "income", "area", "no-policy", "null-ratio"])
+def test_regression_out_of_range_numbers_exit_2_and_write_nothing(
+        solved: tuple[Path, Path], tmp_path: Path, mutate: Callable[[dict[str, Any]], object],
+        record: str, field: str) -> None:
+    data = json.loads(solved[0].read_text(encoding="utf-8"))
+    mutate(data)
+    bad, out = tmp_path / "bad.json", tmp_path / "r.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    res = invoke("solve", bad, "-o", out)
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert record in flat_text(res) and field in flat_text(res)
+    assert not out.exists()
+
+
+def test_regression_a_file_that_is_not_utf8_exits_2(solved: tuple[Path, Path],
+                                                    tmp_path: Path) -> None:
+    bad, out = tmp_path / "latin1.json", tmp_path / "r.json"
+    bad.write_bytes(solved[0].read_text(encoding="utf-8")
+                    .replace('"name": "synthetic', '"name": "Cerignola è synthetic')
+                    .encode("latin-1"))
+    res = invoke("solve", bad, "-o", out)
+    assert res.exit_code == 2, res.output
+    assert "not UTF-8" in flat_text(res)
+    assert not out.exists()
+
+
+def test_a_limit_too_short_for_the_whole_run_is_said_and_timed(solved: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    res = invoke("solve", solved[0], "-o", out, "--time-limit", "0.001")
+    assert res.exit_code == 0, res.output
+    assert "could not be kept" in flat_text(res)
+    result = load_result(out)
+    assert validate(load_instance(solved[0]), result) == []
+    # the time actually used is recorded, reading included
+    assert result.solve_seconds > 0.001
+    assert result.timings["read"] > 0 and result.timings["total"] >= result.timings["read"]
+
+
+def test_summary_never_indexes_an_empty_list_of_reasons() -> None:
+    from housing.cli import summary_table
+    from matching.instance import Beneficiary, Instance, Point, Policy
+    from matching.result import Objective, Result, Unassigned
+
+    b = Beneficiary("B1", 1, 0, "M", 0, Point(41.4, 15.5), 1.0, False, 1, ("bed",), ())
+    inst = Instance("r", Policy(), (), (b,), (), ())
+    res = Result("r", "FEASIBLE", Objective(0, 0, 0.0, 0), 1, (), (Unassigned("B1", ()),), 0.1)
+    table = summary_table(inst, res)
+    assert table.row_count > 0
+
+
+def test_solve_takes_engine_parameters_from_a_file_and_records_them(
+        solved: tuple[Path, Path], tmp_path: Path) -> None:
+    params, out = tmp_path / "p.toml", tmp_path / "r.json"
+    params.write_text("[stage]\nlp_share = 0.2\n[pricing]\nmin_pairs = 0\n", encoding="utf-8")
+    res = invoke("solve", solved[0], "-o", out, "--params", params, "--time-limit", "10")
+    assert res.exit_code == 0, res.output
+    record = json.loads(out.read_text(encoding="utf-8"))["engine"]
+    assert record["params"]["stage"]["lp_share"] == 0.2
+    assert record["strategy"] == "priced"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[stage]\nlp_share = 2\n", encoding="utf-8")
+    res = invoke("solve", solved[0], "--params", bad)
+    assert res.exit_code == 2 and "stage.lp_share" in flat_text(res)

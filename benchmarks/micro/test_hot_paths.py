@@ -10,8 +10,16 @@ from typing import Any
 
 from matching.eligibility import eligible_pairs
 from matching.instance import Instance
-from matching.lp import solve_lp
-from matching.model.build import build_formulation, to_cpsat
+from matching.model.formulation import Formulation
+from matching.solvers.cpsat import CpSatModel
+from matching.solvers.lp import solve_lp
+from matching.strategies.common import prepare
+
+
+def _form(instance: Instance) -> Formulation:
+    form = prepare(instance).form
+    assert form is not None  # generated rounds pin nothing
+    return form
 
 
 def test_eligibility(benchmark: Any, instance: Instance) -> None:
@@ -22,18 +30,19 @@ def test_eligibility(benchmark: Any, instance: Instance) -> None:
 
 def test_formulation(benchmark: Any, instance: Instance) -> None:
     pairs = eligible_pairs(instance)
-    form = benchmark(build_formulation, instance, pairs)
-    benchmark.extra_info["columns"] = form.vars.n
-    assert form.vars.n >= len(pairs) // 2
+    form = benchmark(lambda: prepare(instance, pairs).form)
+    assert form is not None
+    benchmark.extra_info["columns"] = form.n
+    assert form.n >= len(pairs) // 2
 
 
 def test_cpsat_model(benchmark: Any, instance: Instance) -> None:
-    form = build_formulation(instance, eligible_pairs(instance))
-    cm = benchmark.pedantic(to_cpsat, args=(form,), rounds=3, iterations=1)
-    assert len(cm.var) == form.vars.size
+    form = _form(instance)
+    cm = benchmark.pedantic(CpSatModel, args=(form,), rounds=3, iterations=1)
+    assert len(cm.var) == form.size
 
 
 def test_lp_relaxation(benchmark: Any, instance: Instance) -> None:
-    form = build_formulation(instance, eligible_pairs(instance))
+    form = _form(instance)
     lp = benchmark.pedantic(solve_lp, args=(form, 0), rounds=3, iterations=1)
     assert lp.optimal

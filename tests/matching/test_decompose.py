@@ -1,8 +1,8 @@
 """Decomposition: parts never lose a valid allocation's rules, and the bound holds for
 the whole round though its pairs are never listed.
 
-``SolveParams(decompose_min_cells=1)`` forces the XL path on small rounds, and a small
-``decompose_part_pairs`` forces components to be split into replicas.
+``DecomposeParams(min_cells=1)`` forces the XL path on small rounds, and a small
+``part_pairs`` forces components to be split into replicas.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from matching.decompose import OTHER_PARTS, components, plan
 from matching.eligibility import eligible_pairs
 from matching.explain import REASON_TEXT, REASONS
 from matching.instance import Instance, Pin
-from matching.params import SolveParams
+from matching.params import DecomposeParams, ParamsError, SolveParams
 from matching.solve import solve
 from matching.validate import validate
 from scenarios.synthetic import generate
@@ -30,8 +30,8 @@ SETTINGS = settings(max_examples=40, deadline=None,
 
 
 def _decomposed(part_pairs: int, time_limit: float = 20.0) -> SolveParams:
-    return SolveParams(time_limit=time_limit, decompose_min_cells=1,
-                       decompose_part_pairs=part_pairs)
+    return SolveParams(time_limit=time_limit,
+                       decompose=DecomposeParams(min_cells=1, part_pairs=part_pairs))
 
 
 def _weight_with_a_pair(inst: Instance) -> int:
@@ -52,7 +52,7 @@ def test_components_never_separate_an_eligible_pair(scale: str, seed: int) -> No
 
 def test_plan_covers_every_household_and_unit_once() -> None:
     inst = generate("M", 1)
-    pl = plan(inst, part_pairs=20_000)
+    pl = plan(inst, DecomposeParams(part_pairs=20_000))
     hh = np.concatenate([p.households for p in pl.parts])
     assert np.array_equal(np.sort(hh), np.arange(len(inst.beneficiaries)))
     dw = np.concatenate([p.dwellings for p in pl.parts])
@@ -153,10 +153,10 @@ def test_bench_at_xl_runs_only_the_engine() -> None:
 
 
 def test_decomposition_params_are_checked() -> None:
-    with pytest.raises(ValueError, match="decompose_part_pairs"):
-        SolveParams(decompose_part_pairs=0)
-    with pytest.raises(ValueError, match="decompose_min_cells"):
-        SolveParams(decompose_min_cells=-1)
+    with pytest.raises(ParamsError, match=r"decompose\.part_pairs"):
+        DecomposeParams(part_pairs=0)
+    with pytest.raises(ParamsError, match=r"decompose\.min_cells"):
+        DecomposeParams(min_cells=-1)
 
 
 def test_a_pin_across_components_makes_the_round_infeasible() -> None:

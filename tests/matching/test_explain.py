@@ -392,6 +392,22 @@ def test_round_infeasible_pins_over_the_funds() -> None:
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert all(u.reasons == ("round_infeasible",) for u in res.unassigned)
+    # one fund may pay them: the pins certainly overspend it
+    assert res.unassigned[0].details["conflicts"] == [
+        "budget of fund regional: the pinned B1, B2 need 480000, at most 300000 fit"]
+
+
+def test_round_infeasible_pins_over_two_funds_together() -> None:
+    # either fund pays any one pin, neither pays two, and there are three pins: no single
+    # fund is certainly overspent, only the solver can tell, and says they do not fit
+    bens = [ben(f"B{i}", income_cents=0) for i in (1, 2, 3)]
+    inst = instance(bens, [dwelling("D1", rent_cents=20_000),
+                           dwelling("D2", FOGGIA_STATION, rent_cents=20_000),
+                           dwelling("D3", FOGGIA, rent_cents=20_000)],
+                    funds=[Fund("regional", 300_000), Fund("municipal", 250_000)],
+                    pinned=[Pin("B1", "D1"), Pin("B2", "D2"), Pin("B3", "D3")])
+    res = run(inst)
+    assert res.status == "INFEASIBLE"
     assert res.unassigned[0].details["conflicts"] == [
         "the pinned placements' contributions do not fit in the funds"]
 

@@ -30,7 +30,7 @@ from matching.instance import (
     save_instance,
 )
 
-# The example instance of /work/shared/spec/matching-problem.md, copied verbatim, plus one
+# The example instance of the contract (docs/problem.md), copied verbatim, plus one
 # beneficiary B002: the spec's example names B002 in ``forbidden`` without defining it, and a
 # forbidden pair naming an unknown beneficiary is an error (tested below).
 SPEC_EXAMPLE: dict[str, Any] = {
@@ -124,16 +124,142 @@ def test_spec_example_loads_every_field(spec_instance: Instance) -> None:
     assert not inst.fund("victims").eligible(["other"])
 
 
-def test_spec_example_defaults_when_optional_fields_absent(spec_dict: dict[str, Any]) -> None:
-    del spec_dict["pinned"], spec_dict["forbidden"], spec_dict["shared_flats"]
-    b = spec_dict["beneficiaries"][0]
-    for key in ("tags", "accepts", "needs_step_free", "priority"):
-        del b[key]
+def test_only_the_fields_the_contract_lets_be_absent_may_be(spec_dict: dict[str, Any]) -> None:
+    del spec_dict["pinned"], spec_dict["forbidden"], spec_dict["beneficiaries"][0]["tags"]
     inst = instance_from_dict(spec_dict)
-    assert inst.pinned == () and inst.forbidden == () and inst.shared_flats == ()
-    b0 = inst.beneficiaries[0]
-    assert (b0.tags, b0.accepts, b0.needs_step_free, b0.priority) == ((), ("dwelling", "bed"),
-                                                                      False, 1)
+    assert inst.pinned == () and inst.forbidden == () and inst.beneficiaries[0].tags == ()
+
+
+REQUIRED = [
+    (("policy",), "instance", "policy"),
+    (("name",), "instance", "name"),
+    (("shared_flats",), "instance", "shared_flats"),
+    (("policy", "affordability_ratio"), "policy", "affordability_ratio"),
+    (("policy", "max_contribution_cents"), "policy", "max_contribution_cents"),
+    (("policy", "contribution_months"), "policy", "contribution_months"),
+    (("policy", "circuity"), "policy", "circuity"),
+    (("policy", "objective_unit"), "policy", "objective_unit"),
+    (("funds", 0, "eligible_tags"), "fund regional", "eligible_tags"),
+    (("beneficiaries", 0, "needs_step_free"), "beneficiary B001", "needs_step_free"),
+    (("beneficiaries", 0, "priority"), "beneficiary B001", "priority"),
+    (("beneficiaries", 0, "accepts"), "beneficiary B001", "accepts"),
+    (("dwellings", 0, "max_occupants"), "dwelling D001", "max_occupants"),
+    (("dwellings", 0, "children_ok"), "dwelling D001", "children_ok"),
+    (("shared_flats", 0, "step_free"), "shared_flat F001", "step_free"),
+]
+
+
+@pytest.mark.parametrize(("path", "record", "field"), REQUIRED,
+                         ids=[".".join(map(str, p)) for p, _, _ in REQUIRED])
+def test_a_missing_field_is_an_error_never_a_default(spec_dict: dict[str, Any],
+                                                     path: tuple[Any, ...], record: str,
+                                                     field: str) -> None:
+    parent: Any = spec_dict
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(spec_dict)
+    assert any(e.record == record and e.field == field and "required" in e.message
+               for e in info.value.errors), info.value.errors
+
+
+NULLS = [
+    (("policy", "affordability_ratio"), "policy", "affordability_ratio"),
+    (("policy", "max_contribution_cents"), "policy", "max_contribution_cents"),
+    (("policy", "circuity"), "policy", "circuity"),
+    (("beneficiaries", 0, "priority"), "beneficiary B001", "priority"),
+    (("dwellings", 0, "rent_cents"), "dwelling D001", "rent_cents"),
+]
+
+
+@pytest.mark.parametrize(("path", "record", "field"), NULLS,
+                         ids=[".".join(map(str, p)) for p, _, _ in NULLS])
+def test_null_where_a_number_is_due_is_an_error(spec_dict: dict[str, Any],
+                                                path: tuple[Any, ...], record: str,
+                                                field: str) -> None:
+    parent: Any = spec_dict
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = None
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(spec_dict)
+    assert [(e.record, e.field) for e in info.value.errors] == [(record, field)]
+
+
+TOO_LARGE = [
+    (("beneficiaries", 0, "adults"), 2**63, "beneficiary B001", "adults"),
+    (("beneficiaries", 0, "adults"), 101, "beneficiary B001", "adults"),
+    (("beneficiaries", 0, "minors"), 101, "beneficiary B001", "minors"),
+    (("beneficiaries", 0, "priority"), 2**63, "beneficiary B001", "priority"),
+    (("beneficiaries", 0, "priority"), 2**53, "beneficiary B001", "priority"),
+    (("beneficiaries", 0, "income_cents"), 2**63, "beneficiary B001", "income_cents"),
+    (("beneficiaries", 0, "income_cents"), 2**31, "beneficiary B001", "income_cents"),
+    (("dwellings", 0, "rent_cents"), 2**63, "dwelling D001", "rent_cents"),
+    (("dwellings", 0, "area_m2"), 2**63, "dwelling D001", "area_m2"),
+    (("dwellings", 0, "area_m2"), 100_000.5, "dwelling D001", "area_m2"),
+    (("dwellings", 0, "bedrooms"), 2**53, "dwelling D001", "bedrooms"),
+    (("shared_flats", 0, "rent_per_bed_cents"), 2**31, "shared_flat F001", "rent_per_bed_cents"),
+    (("shared_flats", 0, "rooms", 0, "beds"), 2**63, "shared_flat F001", "rooms[F001-R1].beds"),
+    (("shared_flats", 0, "rooms", 0, "beds"), 101, "shared_flat F001", "rooms[F001-R1].beds"),
+    (("policy", "max_contribution_cents"), 2**63, "policy", "max_contribution_cents"),
+    (("policy", "contribution_months"), 2**53, "policy", "contribution_months"),
+    (("funds", 0, "budget_cents"), 2**53, "fund regional", "budget_cents"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "record", "field"), TOO_LARGE,
+                         ids=[f"{'.'.join(map(str, p))}={v}" for p, v, _, _ in TOO_LARGE])
+def test_numbers_beyond_the_contracts_limits_are_refused_by_field(
+        spec_dict: dict[str, Any], path: tuple[Any, ...], value: Any, record: str,
+        field: str) -> None:
+    parent: Any = spec_dict
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(spec_dict)
+    assert [(e.record, e.field) for e in info.value.errors] == [(record, field)]
+    assert "at most" in info.value.errors[0].message
+
+
+def test_numbers_at_the_contracts_limits_are_accepted(spec_dict: dict[str, Any]) -> None:
+    b = spec_dict["beneficiaries"][0]
+    b["adults"], b["priority"], b["income_cents"] = 100, 2**53 - 1, 2**31 - 1
+    spec_dict["dwellings"][0]["area_m2"] = 100_000
+    spec_dict["shared_flats"][0]["rooms"][0]["beds"] = 100
+    spec_dict["funds"][0]["budget_cents"] = 2**53 - 1
+    inst = instance_from_dict(spec_dict)
+    assert inst.beneficiaries[0].priority == 2**53 - 1
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused_by_field(spec_dict: dict[str, Any], tmp_path: Path,
+                                                 constant: str) -> None:
+    spec_dict["dwellings"][0]["area_m2"] = "@X@"
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(spec_dict).replace('"@X@"', constant), encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert [(e.record, e.field) for e in info.value.errors] == [("dwelling D001", "area_m2")]
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(spec_dict: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    spec_dict["name"] = "Cerignola è"
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(spec_dict, ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert "not UTF-8" in str(info.value)
+
+
+def test_json_nested_too_deeply_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert "nested too deeply" in str(info.value)
 
 
 def test_save_load_round_trip(spec_instance: Instance, tmp_path: Path) -> None:

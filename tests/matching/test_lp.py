@@ -8,10 +8,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from matching.eligibility import eligible_pairs
-from matching.greedy import greedy_assignments
+from matching.greedy import greedy
 from matching.instance import Instance
-from matching.lp import prunable, solve_lp
-from matching.model.build import build_formulation, columns_of
+from matching.model.formulation import Formulation, Solution
+from matching.solvers.lp import prunable, solve_lp
+from matching.strategies.common import prepare
 from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
@@ -20,12 +21,18 @@ SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
+def build_formulation(inst: Instance) -> Formulation:
+    form = prepare(inst).form
+    assert form is not None
+    return form
+
+
 def _optimal_columns(inst: Instance) -> tuple[list[int], int] | None:
     """The columns of the exhaustive optimum in the full formulation, and its weight."""
     best = exhaustive(inst)
     if best is None:
         return None
-    form = build_formulation(inst, eligible_pairs(inst))
+    form = build_formulation(inst)
     index = {(int(b), int(u), int(f)): j for j, (b, u, f) in enumerate(zip(
         form.columns.beneficiary, form.columns.unit, form.columns.fund, strict=True))}
     fund = {f.id: k for k, f in enumerate(inst.funds)}
@@ -40,33 +47,30 @@ def test_lp_bounds_the_weight_and_pruning_keeps_the_optimum(inst: Instance) -> N
     found = _optimal_columns(inst)
     assert found is not None  # without pins, placing nobody is always feasible
     opt_cols, opt_weight = found
-    pairs = eligible_pairs(inst)
-    form = build_formulation(inst, pairs)
+    form = build_formulation(inst)
     lp = solve_lp(form, 0)
     assert lp.optimal
     assert math.floor(lp.value + 1e-6) >= opt_weight
-    greedy = greedy_assignments(inst, pairs)
-    assert greedy is not None
-    chosen, _ = columns_of(form, greedy)
-    incumbent = form.value(0, chosen)
+    start = greedy(form.space)
+    assert start is not None
+    chosen = form.lookup(start.columns.pair, start.columns.fund)
+    incumbent = form.value(0, Solution.of(chosen, start.aux))
     drop = prunable(form, 0, lp, incumbent)
     assert not drop[opt_cols].any()
 
 
 def test_rounding_the_lp_down_is_feasible() -> None:
     inst = generate("S", 2)
-    pairs = eligible_pairs(inst)
-    form = build_formulation(inst, pairs)
+    form = build_formulation(inst)
     lp = solve_lp(form, 0)
-    chosen = np.asarray(lp.integral_columns(form.vars.n), dtype=np.int64)
-    v, rows = form.vars, form.rows
-    x = np.zeros(v.size)
+    chosen = np.flatnonzero(lp.x[:form.n] > 1 - 1e-6)
+    x = np.zeros(form.size)
     x[chosen] = 1.0
-    x[v.n:] = lp.x[v.n:]  # room counts as the LP set them (continuous)
-    start, index, value = rows.csr()
-    activity = np.add.reduceat(value * x[index], start[:-1]) if len(rows) else np.zeros(0)
-    assert np.all(activity <= np.asarray(rows.hi) + 1e-6)
-    assert lp.value >= form.value(0, chosen.tolist())
+    x[form.n:] = lp.x[form.n:]  # room counts as the LP set them (continuous)
+    activity = form.matrix @ x
+    assert np.all(activity <= form.space.hi + 1e-6)
+    assert lp.value >= form.value(0, Solution.of(chosen, np.zeros(form.space.n_aux,
+                                                                     dtype=np.int64)))
 
 
 def test_infeasible_pins_make_the_lp_infeasible() -> None:
@@ -82,7 +86,14 @@ def test_infeasible_pins_make_the_lp_infeasible() -> None:
             Pin(inst.beneficiaries[b1].id, inst.unit_id(int(pairs.unit[paid[-1]]))))
     emptied = tuple(replace(f, budget_cents=0) for f in inst.funds)
     broke = inst.replace(pinned=pins, funds=(*emptied, Fund("tiny", 1)))
-    lp = solve_lp(build_formulation(broke, eligible_pairs(broke)), 0)
+    assert prepare(broke).conflicts  # the pin checks say so before any solver...
+    # ...and the formulation itself, built without them, has no solution either
+    from matching.model.formulation import formulate
+    from matching.model.rules import declare
+    from matching.model.space import Universe
+
+    universe = Universe.of(broke, eligible_pairs(broke))
+    lp = solve_lp(formulate(declare(universe), universe.columns()), 0)
     assert lp.infeasible and not lp.optimal
 
 

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from matching.eligibility import eligible_pairs
 from matching.instance import Instance
-from matching.mip import solve_mip
-from matching.model.build import Hold, build_formulation, satisfies
+from matching.model.formulation import Formulation, Hold, Solution
+from matching.solvers.mip import solve_mip
+from matching.strategies.common import prepare
 from tests.strategies import exhaustive, instances
+
+
+def build_formulation(inst: Instance) -> Formulation | None:
+    return prepare(inst).form
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_beneficiaries=5))
 def test_scip_stage_one_equals_enumeration(inst: Instance) -> None:
-    form = build_formulation(inst, eligible_pairs(inst))
-    out = solve_mip(form, 0, (), time_limit=20)
+    form = build_formulation(inst)
     best = exhaustive(inst)
+    if form is None:  # the pins break a rule
+        assert best is None
+        return
+    out = solve_mip(form, 0, (), time_limit=20)
     if best is None:
         assert out.status == "INFEASIBLE"
         return
-    assert out.status == "OPTIMAL"
-    assert satisfies(form, out.chosen, out.rooms)
-    assert form.value(0, out.chosen) == best.weight
+    assert out.status == "OPTIMAL" and out.solution is not None
+    assert form.satisfies(out.solution)
+    assert form.value(0, out.solution) == best.weight
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -30,25 +37,31 @@ def test_scip_stage_one_equals_enumeration(inst: Instance) -> None:
 def test_scip_respects_holds_and_satisfies_rejects_what_breaks_them(inst: Instance) -> None:
     best = exhaustive(inst)
     assert best is not None
-    form = build_formulation(inst, eligible_pairs(inst))
+    form = build_formulation(inst)
+    assert form is not None
     holds = [Hold(0, "==", best.weight)]
     out = solve_mip(form, 1, holds, time_limit=20)
-    assert out.status == "OPTIMAL"
-    assert satisfies(form, out.chosen, out.rooms, holds)
-    assert form.value(1, out.chosen) == best.contribution_cents
+    assert out.status == "OPTIMAL" and out.solution is not None
+    assert form.satisfies(out.solution, holds)
+    assert form.value(1, out.solution) == best.contribution_cents
     if best.weight > 0:
-        assert not satisfies(form, out.chosen, out.rooms, [Hold(0, "==", best.weight + 1)])
+        assert not form.satisfies(out.solution, [Hold(0, "==", best.weight + 1)])
 
 
 def test_satisfies_rejects_a_dwelling_given_twice() -> None:
+    import numpy as np
+
     from scenarios.synthetic import generate
 
     inst = generate("XS", 1)
-    form = build_formulation(inst, eligible_pairs(inst))
+    form = build_formulation(inst)
+    assert form is not None
     nd = len(inst.dwellings)
-    cols = max((c for u, c in form.vars.by_unit.items() if u < nd), key=len)
+    units, counts = np.unique(form.columns.unit[form.columns.unit < nd], return_counts=True)
+    cols = np.flatnonzero(form.columns.unit == units[np.argmax(counts)]).tolist()
     assert len({int(form.columns.beneficiary[j]) for j in cols}) >= 2
     two = [cols[0], next(j for j in cols
                          if form.columns.beneficiary[j] != form.columns.beneficiary[cols[0]])]
-    assert satisfies(form, two[:1], {})
-    assert not satisfies(form, two, {})
+    no_rooms = np.zeros(form.space.n_aux, dtype=np.int64)
+    assert form.satisfies(Solution.of(two[:1], no_rooms))
+    assert not form.satisfies(Solution.of(two, no_rooms))

@@ -4,7 +4,7 @@ The bound of :mod:`matching.pricing` is only worth anything if it holds for the 
 round, though it never formulates the whole round: on instances small enough to
 formulate whole, it must equal the full LP's value once the pricing converges, never
 fall below it when the pricing is cut short, and never fall below the exhaustive
-optimum. ``SolveParams(pricing_min_pairs=0)`` forces the L path on small rounds.
+optimum. ``PricingParams(min_pairs=0)`` forces the L path on small rounds.
 """
 
 from __future__ import annotations
@@ -12,19 +12,23 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching.budget import Budget
 from matching.eligibility import eligible_pairs
 from matching.instance import Instance
-from matching.lp import solve_lp
-from matching.model.build import build_formulation
-from matching.params import SolveParams
-from matching.pricing import flow_bound, layout, price_pairs, search_fund_prices
+from matching.model.rules import declare
+from matching.model.space import RowSpace, Universe
+from matching.params import PricingParams, SolveParams
+from matching.pricing import PricingResult, Round, flow_bound, price_pairs, search_fund_prices
 from matching.solve import solve
+from matching.solvers.lp import solve_lp
+from matching.strategies.common import prepare
 from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
@@ -32,11 +36,27 @@ from tests.strategies import exhaustive, instances
 SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-6
+PRICED = SolveParams(pricing=PricingParams(min_pairs=0))
+"""Every round priced, however small."""
+
+
+def _space(inst: Instance) -> RowSpace:
+    return declare(Universe.of(inst, eligible_pairs(inst)))
+
+
+def _price(inst: Instance, seconds: float = 30.0, flows: bool = True,
+           **params: object) -> PricingResult:
+    return price_pairs(_space(inst), Budget.start(seconds),
+                       PricingParams(**params),  # type: ignore[arg-type]
+                       flows=flows)
 
 
 def _full_lp(inst: Instance) -> float | None:
     """The full formulation's LP value of the weight (None when the LP is infeasible)."""
-    lp = solve_lp(build_formulation(inst, eligible_pairs(inst)), 0)
+    ready = prepare(inst)
+    if ready.form is None:  # the pins break a rule: no allocation at all
+        return None
+    lp = solve_lp(ready.form, 0)
     assert lp.optimal or lp.infeasible
     return lp.value if lp.optimal else None
 
@@ -49,8 +69,8 @@ def test_converged_bound_is_the_full_lp(inst: Instance, flows: bool, per_househo
     if len(pairs) == 0:
         return
     full = _full_lp(inst)
-    priced = price_pairs(inst, pairs, 30.0, per_household=per_household, per_unit=0,
-                         add_per_household=1, flows=flows)
+    priced = _price(inst, flows=flows, per_household=per_household, per_unit=0,
+                    add_per_household=1)
     if full is None:
         assert priced.infeasible
         return
@@ -71,8 +91,8 @@ def test_bound_cut_short_still_bounds_the_lp_and_the_optimum(inst: Instance) -> 
     best = exhaustive(inst)
     assert best is not None
     for flows in (False, True):
-        priced = price_pairs(inst, pairs, 30.0, per_household=1, per_unit=0,
-                             add_per_household=1, max_iterations=1, flows=flows)
+        priced = _price(inst, flows=flows, per_household=1, per_unit=0,
+                        add_per_household=1, max_iterations=1)
         assert priced.bound >= full - TOL * max(1.0, abs(full))
         assert math.floor(priced.bound + TOL) >= best.weight
 
@@ -92,8 +112,8 @@ def test_matching_bound_holds_at_any_fund_prices(inst: Instance, prices: list[fl
         return
     best = exhaustive(inst)
     assert best is not None
-    lay = layout(inst, pairs)
-    fb = flow_bound(inst, lay, pairs, np.array(prices[:lay.n_funds]))
+    rnd = Round.of(_space(inst))
+    fb = flow_bound(rnd, np.array(prices[:rnd.n_funds]))
     _assert_bounds(inst, fb.bound, best.weight)
 
 
@@ -105,8 +125,7 @@ def test_fund_price_search_keeps_a_valid_bound(inst: Instance) -> None:
         return
     best = exhaustive(inst)
     assert best is not None
-    lay = layout(inst, pairs)
-    ps = search_fund_prices(inst, lay, pairs, target=float(best.weight),
+    ps = search_fund_prices(Round.of(_space(inst)), target=float(best.weight),
                             deadline=time.perf_counter() + 10.0)
     _assert_bounds(inst, ps.best.bound, best.weight)
     assert ps.best.bound <= ps.history[0][1]  # never worse than the prices at zero
@@ -118,8 +137,8 @@ def test_matching_at_zero_prices_is_exact_and_cheapest_first(inst: Instance) -> 
     pairs = eligible_pairs(inst)
     if len(pairs) == 0:
         return
-    lay = layout(inst, pairs)
-    fb = flow_bound(inst, lay, pairs, np.zeros(lay.n_funds))
+    rnd = Round.of(_space(inst))
+    fb = flow_bound(rnd, np.zeros(rnd.n_funds))
     m = fb.matched
     b, u = pairs.beneficiary[m], pairs.unit[m]
     assert len(set(b.tolist())) == m.size  # one unit per household
@@ -128,8 +147,8 @@ def test_matching_at_zero_prices_is_exact_and_cheapest_first(inst: Instance) -> 
     for fi, flat in enumerate(inst.shared_flats):
         assert int((u == nd + fi).sum()) <= flat.beds
     # its weight is the bound, exactly; heaviest first, then cheapest
-    assert fb.bound == pytest.approx(float(lay.weight[b].sum()), abs=1e-6)
-    keys = list(zip((-lay.weight[b]).tolist(), lay.amount[m].tolist(), strict=True))
+    assert fb.bound == pytest.approx(float(rnd.weight[b].sum()), abs=1e-6)
+    keys = list(zip((-rnd.weight[b]).tolist(), fb.cost.tolist(), strict=True))
     assert keys == sorted(keys)
     best = exhaustive(inst)
     assert best is not None and fb.bound >= best.weight
@@ -138,21 +157,21 @@ def test_matching_at_zero_prices_is_exact_and_cheapest_first(inst: Instance) -> 
 def test_repaired_matching_starts_the_priced_stages() -> None:
     """On M the free-budget matching, repaired, beats the greedy baseline by far; the
     priced engine starts from the better of it and the master's rounding."""
-    inst = generate("M", 1)
-    pairs = eligible_pairs(inst)
-    lay = layout(inst, pairs)
-    fb = flow_bound(inst, lay, pairs, np.zeros(lay.n_funds))
     from matching.greedy import greedy_assignments
 
-    repaired = greedy_assignments(inst, pairs, [(int(p), -1) for p in fb.matched])
-    greedy = greedy_assignments(inst, pairs)
+    inst = generate("M", 1)
+    pairs = eligible_pairs(inst)
+    space = declare(Universe.of(inst, pairs))
+    fb = flow_bound(Round.of(space), np.zeros(space.universe.funds.n))
+    repaired = greedy_assignments(inst, pairs, [(int(p), -1) for p in fb.matched], space)
+    greedy = greedy_assignments(inst, pairs, space=space)
     assert repaired is not None and greedy is not None
 
     def weight(alloc: list) -> int:  # type: ignore[type-arg]
         return sum(inst.weight(inst.beneficiary(a.beneficiary)) for a in alloc)
 
     assert weight(repaired) > weight(greedy)
-    res = solve(inst, SolveParams(time_limit=30.0, pricing_min_pairs=0))
+    res = solve(inst, replace(PRICED, time_limit=30.0))
     assert validate(inst, res) == []
     assert res.objective.weight >= weight(repaired)
 
@@ -162,13 +181,12 @@ def test_fund_prices_bring_the_matching_bound_to_the_lp(seed: int) -> None:
     """Money binds in generated rounds: the matching with free budgets is loose (M seed
     1: 11,635 against the LP's 11,560); priced, it nearly meets the LP."""
     inst = generate("M", seed)
-    pairs = eligible_pairs(inst)
     full = _full_lp(inst)
     assert full is not None
-    lay = layout(inst, pairs)
-    free = flow_bound(inst, lay, pairs, np.zeros(lay.n_funds))
-    ps = search_fund_prices(inst, lay, pairs, target=0.99 * full,
-                            deadline=time.perf_counter() + 60.0, first=free)
+    rnd = Round.of(_space(inst))
+    free = flow_bound(rnd, np.zeros(rnd.n_funds))
+    ps = search_fund_prices(rnd, target=0.99 * full, deadline=time.perf_counter() + 60.0,
+                            first=free)
     assert ps.best.bound >= full - TOL * full
     assert ps.best.bound - full < 0.001 * full
     assert ps.best.bound - full <= 0.5 * (free.bound - full)  # at least half the gap closed
@@ -179,7 +197,7 @@ def test_bound_equals_the_full_lp_on_generated_rounds(scale: str) -> None:
     inst = generate(scale, 1)
     full = _full_lp(inst)
     assert full is not None
-    priced = price_pairs(inst, eligible_pairs(inst), 120.0)
+    priced = _price(inst, 120.0)
     assert priced.converged
     assert priced.bound == pytest.approx(full, abs=TOL * full)
 
@@ -187,7 +205,7 @@ def test_bound_equals_the_full_lp_on_generated_rounds(scale: str) -> None:
 @SETTINGS
 @given(instances(max_beneficiaries=5, max_dwellings=3, max_flats=2))
 def test_priced_solve_is_valid_and_bounded(inst: Instance) -> None:
-    res = solve(inst, SolveParams(time_limit=10.0, pricing_min_pairs=0))
+    res = solve(inst, replace(PRICED, time_limit=10.0))
     assert validate(inst, res) == []
     best = exhaustive(inst)
     if best is None:
@@ -203,7 +221,7 @@ def test_priced_solve_is_valid_and_bounded(inst: Instance) -> None:
 def test_priced_path_on_generated_rounds(scale: str, seed: int) -> None:
     inst = generate(scale, seed)
     whole = solve(inst, SolveParams(time_limit=30.0, stages=1))
-    res = solve(inst, SolveParams(time_limit=30.0, pricing_min_pairs=0))
+    res = solve(inst, replace(PRICED, time_limit=30.0))
     assert validate(inst, res) == []
     assert res.status == "FEASIBLE"  # proofs on the priced pairs do not extend to all
     assert "pricing" in res.engine
@@ -220,7 +238,7 @@ def test_priced_progress_reports_plain_numbers() -> None:
     benchmark's JSON writer refused after a 300 s L run."""
     inst = generate("S", 1)
     events: list[tuple[object, object]] = []
-    res = solve(inst, SolveParams(time_limit=20.0, pricing_min_pairs=0),
+    res = solve(inst, replace(PRICED, time_limit=20.0),
                 progress=lambda ev: events.append((ev.incumbent, ev.bound)))
     assert validate(inst, res) == []
     assert events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from matching.instance import (
@@ -94,7 +95,7 @@ def test_pinned_room_is_kept() -> None:
 
 
 @pytest.mark.parametrize(("pins", "conflict"), [
-    ((Pin("B1", "D1"), Pin("B2", "D1")), "pinned to 2 households"),
+    ((Pin("B1", "D1"), Pin("B2", "D1")), "dwelling D1: the pinned B1, B2 need 2, at most 1"),
     ((Pin("B3", "D1"),), "too_large"),
     ((Pin("B1", "F1", "F1-R0"), Pin("B2", "F1", "F1-R0")), "1 beds but 2 pinned"),
 ])
@@ -116,7 +117,8 @@ def test_pinned_contributions_over_the_funds_are_infeasible() -> None:
     inst = inst.replace(policy=replace(inst.policy, max_contribution_cents=40000))
     res = run(inst)
     assert res.status == "INFEASIBLE"
-    assert "do not fit in the funds" in res.unassigned[0].details["conflicts"][0]
+    assert res.unassigned[0].details["conflicts"] == [
+        "budget of fund f: the pinned B1, B2 need 960000, at most 480000 fit"]
 
 
 def test_funds_are_a_multiple_knapsack() -> None:
@@ -181,20 +183,36 @@ def test_params_check_themselves(field: str, value: float) -> None:
         SolveParams(**{field: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("claim", ["OPTIMAL", "INFEASIBLE"])
 def test_a_proof_that_contradicts_the_incumbent_is_discarded(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # Regression: a solver's OPTIMAL under a wrongly rounded LP cut (here: weight <= 0)
-    # was taken as a proof although the incumbent already placed people. Simulate that
-    # rounding error on the weight stage only.
-    import matching.solve as solve_module
+        monkeypatch: pytest.MonkeyPatch, claim: str) -> None:
+    # Regression: a search's proof that excludes the incumbent (an optimum worse than
+    # it, or nothing feasible) was once taken although the incumbent already placed
+    # people. Simulate such a claim on the weight stage, with the LP and SCIP unable to
+    # prove anything themselves.
+    import matching.stage as stage
+    from matching.model.formulation import Solution
+    from matching.solvers.cpsat import CpSatOutcome
+    from matching.solvers.mip import MipOutcome
 
-    real_limit, real_meets = solve_module._lp_limit, solve_module._meets
-    monkeypatch.setattr(solve_module, "_lp_limit",
-                        lambda sense, value: 0 if sense == "max" else real_limit(sense, value))
-    monkeypatch.setattr(solve_module, "_meets", lambda sense, value, lp_value: False
-                        if sense == "max" else real_meets(sense, value, lp_value))
+    real_meets, real_cpsat = stage._meets, stage.solve_cpsat
+
+    def lying(form, term, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real_cpsat(form, term, *args, **kwargs)
+        if term != 0 or kwargs.get("fixed"):
+            return out
+        nothing = Solution.of([], np.zeros(form.space.n_aux, dtype=np.int64))
+        return CpSatOutcome(claim, nothing if claim == "OPTIMAL" else None,
+                            0.0 if claim == "OPTIMAL" else None, False, None)
+
+    monkeypatch.setattr(stage, "_meets", lambda sense, value, limit: False
+                        if sense == "max" else real_meets(sense, value, limit))
+    monkeypatch.setattr(stage, "solve_cpsat", lying)
+    monkeypatch.setattr(stage, "solve_mip", lambda *a, **k: MipOutcome("UNKNOWN", None, None,
+                                                                       0.0))
     inst = generate("XS", 2)
     res = run(inst, time_limit=10)
+    assert validate(inst, res) == []
     assert res.stages[0]["status"] == "FEASIBLE"  # unproven, not OPTIMAL nor INFEASIBLE
     assert res.status == "FEASIBLE"
     assert res.objective.weight > 0

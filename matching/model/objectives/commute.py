@@ -1,21 +1,17 @@
-"""Objective 3: minimise the total commute."""
+"""Objective 3: minimise the total commute, in the contract's whole metres."""
 
 from __future__ import annotations
 
 from matching.instance import Instance
-from matching.model.objectives.base import ObjectiveTerm
-from matching.model.variables import Variables
+from matching.model.columns import Columns
+from matching.model.objectives.base import IntArray, ObjectiveTerm
 
 
 class TotalCommute(ObjectiveTerm):
-    """``sum(commute_km)`` over placements, minimised in whole metres.
+    """``sum(commute_m)`` over placements, ``commute_m = floor(1000 * commute_km + 0.5)``."""
 
-    Rounding each commute to the metre can only confuse allocations whose totals differ
-    by less than half a metre per placement.
-    """
-
-    name = "commute_km"
+    name = "commute_m"
     sense = "min"
 
-    def coefficients(self, v: Variables, inst: Instance) -> list[int]:
-        return [int(m) for m in v.columns.commute_m.tolist()]
+    def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
+        return cols.commute_m

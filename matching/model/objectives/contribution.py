@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from matching.instance import Instance
-from matching.model.objectives.base import ObjectiveTerm
-from matching.model.variables import Variables
+from matching.model.columns import Columns
+from matching.model.objectives.base import IntArray, ObjectiveTerm
 
 
 class MonthlyContribution(ObjectiveTerm):
@@ -13,5 +13,5 @@ class MonthlyContribution(ObjectiveTerm):
     name = "contribution_cents"
     sense = "min"
 
-    def coefficients(self, v: Variables, inst: Instance) -> list[int]:
-        return [int(c) for c in v.columns.contribution_cents.tolist()]
+    def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
+        return cols.contribution_cents

@@ -1,18 +1,24 @@
-"""Objective 1: maximise the weight of the placed beneficiaries."""
+"""Objective 1: maximise the weight of the placed households."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from matching.instance import Instance
-from matching.model.objectives.base import ObjectiveTerm
-from matching.model.variables import Variables
+from matching.model.columns import Columns
+from matching.model.objectives.base import IntArray, ObjectiveTerm
 
 
 class PlacedWeight(ObjectiveTerm):
-    """``sum(weight(b))`` over placed beneficiaries (``priority * persons`` or ``priority``)."""
+    """``sum(weight(b))`` over placed households (``priority * persons`` or ``priority``)."""
 
     name = "weight"
     sense = "max"
 
-    def coefficients(self, v: Variables, inst: Instance) -> list[int]:
-        w = [inst.weight(b) for b in inst.beneficiaries]
-        return [w[bi] for bi in v.columns.beneficiary.tolist()]
+    def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
+        return weights(inst)[cols.beneficiary]
+
+
+def weights(inst: Instance) -> IntArray:
+    """Every household's weight, by index."""
+    return np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from matching.instance import Instance
-from matching.model.rows import Rows
-from matching.model.variables import Variables
+import numpy as np
+
+from matching.model.columns import Columns
+from matching.model.space import Activity, RowBlock, Touch, Universe
 
 
 class OneHouseholdPerDwelling:
-    """``sum(x) <= 1`` over the columns of each dwelling."""
+    """A row per dwelling: ``sum(x) <= 1`` over its columns."""
 
     name = "one_household_per_dwelling"
 
-    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
-        for ui in range(len(inst.dwellings)):
-            cols = v.by_unit.get(ui, [])
-            if len(cols) > 1:
-                rows.at_most_one(cols, f"one household u{ui}")
+    def declare(self, u: Universe) -> RowBlock:
+        inst = u.inst
+        nd = len(inst.dwellings)
+        ids = [d.id for d in inst.dwellings]
+        capacity = np.full(inst.n_units, len(inst.beneficiaries), dtype=np.int64)
+        capacity[:nd] = 1
+
+        def touch(cols: Columns) -> Touch:
+            j = np.flatnonzero(cols.unit < nd)
+            return Touch(j, cols.unit[j], np.ones(j.size, dtype=np.int64))
+
+        def blocker(row: int, act: Activity) -> str:
+            return "units_taken"
+
+        return RowBlock(rule=self.name, lo=np.full(nd, -np.inf), hi=np.ones(nd), touch=touch,
+                        names=lambda r: f"one household in dwelling {ids[r]}",
+                        unit_capacity=capacity, blocker=blocker)

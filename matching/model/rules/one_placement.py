@@ -1,26 +1,35 @@
-"""Each beneficiary gets at most one placement; a pinned one gets exactly its pinned one."""
+"""Each household gets at most one placement; a pinned one gets exactly its pinned one."""
 
 from __future__ import annotations
 
-from matching.instance import Instance
-from matching.model.rows import Rows
-from matching.model.variables import Variables
+import numpy as np
+
+from matching.model.columns import Columns
+from matching.model.space import RowBlock, Touch, Universe
 
 
-class OnePlacementPerBeneficiary:
-    """``sum(x) <= 1`` over a beneficiary's columns; ``== 1`` when pinned.
+class OnePlacementPerHousehold:
+    """A row per household: ``sum(x) <= 1`` over its columns, ``== 1`` when pinned.
 
-    A pinned beneficiary's columns are already restricted to the pinned unit
-    (:meth:`matching.model.variables.Columns.of`); if none is left the pin breaks a
-    pair rule and the model is infeasible, as the spec requires.
+    A pinned household's columns are its pinned unit's only
+    (:func:`~matching.model.columns.allowed_pairs`); if it has none, the pin breaks a
+    pair rule and the round is infeasible, as the contract requires.
     """
 
     name = "one_placement"
 
-    def build(self, rows: Rows, v: Variables, inst: Instance) -> None:
-        pinned = {inst.beneficiary_index[p.beneficiary] for p in inst.pinned}
-        for bi in sorted(pinned):
-            rows.exactly_one(v.by_beneficiary.get(bi, []), f"pinned b{bi}")
-        for bi, cols in v.by_beneficiary.items():
-            if bi not in pinned and len(cols) > 1:
-                rows.at_most_one(cols, f"one placement b{bi}")
+    def declare(self, u: Universe) -> RowBlock:
+        inst = u.inst
+        nb = len(inst.beneficiaries)
+        lo = np.full(nb, -np.inf)
+        for p in inst.pinned:
+            lo[inst.beneficiary_index[p.beneficiary]] = 1.0
+        ids = [b.id for b in inst.beneficiaries]
+
+        def touch(cols: Columns) -> Touch:
+            n = len(cols)
+            return Touch(np.arange(n, dtype=np.int64), cols.beneficiary,
+                         np.ones(n, dtype=np.int64))
+
+        return RowBlock(rule=self.name, lo=lo, hi=np.ones(nb), touch=touch,
+                        names=lambda r: f"one placement for {ids[r]}", convexity=True)

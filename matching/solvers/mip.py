@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from matching.instance import Gender
-from matching.lp import stage_model
-from matching.model.build import Formulation, Hold
+from matching.model.formulation import Formulation, Hold, Solution
+from matching.solvers.lp import stage_model
 
 
 @dataclass(frozen=True)
@@ -28,24 +27,21 @@ class MipOutcome:
 
     status: str
     """``OPTIMAL``, ``FEASIBLE``, ``INFEASIBLE`` or ``UNKNOWN``."""
-    chosen: list[int]
-    rooms: dict[tuple[int, int, Gender], int]
+    solution: Solution | None
     bound: float | None
     seconds: float
 
 
 def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: float,
-              hint: Sequence[int] = ()) -> MipOutcome:
+              hint: Solution | None = None) -> MipOutcome:
     """Optimise objective term ``term`` over the formulation's rows with SCIP."""
     t0 = time.perf_counter()
-    v = form.vars
-    n, size = v.n, v.size
     model = stage_model(form, term, holds)
-    for i in range(size):
+    for i in range(form.size):
         model.set_var_integrality(i, True)
-    on = set(hint)
-    for j in range(n):
-        model.add_hint(j, 1.0 if j in on else 0.0)
+    if hint is not None:
+        for i, v in enumerate(form.x(hint).tolist()):
+            model.add_hint(i, float(v))
     solver = mbh.ModelSolverHelper("scip")
     solver.set_time_limit_in_seconds(max(0.1, time_limit))
     solver.solve(model)
@@ -54,10 +50,10 @@ def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: f
              mbh.SolveStatus.INFEASIBLE: "INFEASIBLE"}
     name = names.get(status, "UNKNOWN")
     if name not in ("OPTIMAL", "FEASIBLE") or not solver.has_solution():
-        return MipOutcome(name if name == "INFEASIBLE" else "UNKNOWN", [], {}, None,
+        return MipOutcome(name if name == "INFEASIBLE" else "UNKNOWN", None, None,
                           time.perf_counter() - t0)
     x = np.rint(np.asarray(solver.variable_values(), dtype=np.float64)).astype(np.int64)
-    return MipOutcome(
-        status=name, chosen=np.flatnonzero(x[:n]).tolist(),
-        rooms={k: int(x[i]) for k, i in v.rooms.items()},
-        bound=float(solver.best_objective_bound()), seconds=time.perf_counter() - t0)
+    return MipOutcome(status=name, solution=Solution.of(np.flatnonzero(x[:form.n]),
+                                                        x[form.n:]),
+                      bound=float(solver.best_objective_bound()),
+                      seconds=time.perf_counter() - t0)

@@ -5,12 +5,13 @@ of hundreds of thousands of columns are fractional, and the bound on the weight 
 within a unit of the optimum. Each stage uses it three ways:
 
 - its value bounds the stage's objective (the weight's bound is reported);
-- its solution, rounded down, is feasible (every row is ``<=`` with non-negative
-  column coefficients) and, completed greedily, makes a near-optimal incumbent;
+- its solution, rounded down, is feasible (every row but a pin's is ``<=`` with
+  non-negative column coefficients) and, completed greedily, makes a near-optimal
+  incumbent;
 - its reduced costs fix columns: for a maximised term, any allocation using column
   ``j`` is worth at most ``z + rc_j``; if that is below the incumbent, column ``j`` is
-  in no optimal allocation, of this stage or of the later ones (which hold this
-  term at its optimum), and is dropped before CP-SAT sees it.
+  in no optimal allocation, of this stage or of the later ones (which hold this term at
+  its optimum), and is dropped before CP-SAT sees it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy.typing as npt
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy import sparse
 
-from matching.model.build import Formulation, Hold
+from matching.model.formulation import Formulation, Hold
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -41,33 +42,25 @@ class LPSolution:
     reduced_cost: FloatArray
     seconds: float
 
-    def integral_columns(self, n: int) -> list[int]:
-        """Columns at 1 in the LP solution (its rounding down)."""
-        return np.flatnonzero(self.x[:n] > 1 - 1e-6).tolist()
-
 
 def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
                 ) -> mbh.ModelBuilderHelper:
-    """Stage ``term`` as an OR-Tools linear model: every row, the holds, the objective.
-
-    Variables are continuous within their bounds; :mod:`matching.mip` marks them integral.
-    """
-    v, rows = form.vars, form.rows
-    n, size = v.n, v.size
-    start, index, value = rows.csr()
-    matrix = sparse.csr_matrix((value, index, start), shape=(len(rows), size))
-    lo = np.asarray(rows.lo, dtype=np.float64)
-    hi = np.asarray(rows.hi, dtype=np.float64)
+    """Stage ``term`` as an OR-Tools linear model: the binding rows, the holds, the
+    objective. Variables are continuous within their bounds; :mod:`.mip` marks them
+    integral."""
+    size = form.size
+    rows = form.binding_rows()
+    matrix = form.matrix[rows]
+    lo = form.space.lo[rows]
+    hi = form.space.hi[rows]
     if holds:
-        extra = [sparse.csr_matrix((form.coefficients[h.term].astype(np.float64),
-                                    np.arange(n), np.array([0, n])), shape=(1, size))
+        extra = [sparse.csr_matrix(form.coefficients[h.term].astype(np.float64)[None, :])
                  for h in holds]
         matrix = sparse.vstack([matrix, *extra], format="csr")
         lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
         hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
-    cost = np.zeros(size)
-    cost[:n] = form.coefficients[term]
-    upper = np.concatenate([np.ones(n), np.asarray(v.room_upper, dtype=np.float64)])
+    cost = form.coefficients[term].astype(np.float64)
+    upper = form.upper.astype(np.float64)
     model = mbh.ModelBuilderHelper()
     # (OR-Tools' stub types the arrays wrongly as ndarray[float64])
     model.fill_model_from_sparse_data(np.zeros(size), upper, cost, lo, hi,  # type: ignore[arg-type]
@@ -78,22 +71,17 @@ def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
 
 def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
              time_limit: float = 60.0) -> LPSolution:
-    """Optimise objective term ``term`` over the relaxation, with ``holds`` as rows.
-
-    Solved by GLOP (OR-Tools' simplex), fed as a sparse matrix in one call.
-    """
+    """Optimise objective term ``term`` over the relaxation, with ``holds`` as rows."""
     t0 = time.perf_counter()
-    size = form.vars.size
+    size = form.size
     model = stage_model(form, term, holds)
     solver = mbh.ModelSolverHelper("glop")
     solver.set_time_limit_in_seconds(max(0.1, time_limit))
     solver.solve(model)
     status = solver.status()
-    optimal = status == mbh.SolveStatus.OPTIMAL
-    infeasible = status == mbh.SolveStatus.INFEASIBLE
-    if not optimal:
-        return LPSolution(optimal=False, infeasible=infeasible, value=float("nan"),
-                          x=np.zeros(size), reduced_cost=np.zeros(size),
+    if status != mbh.SolveStatus.OPTIMAL:
+        return LPSolution(optimal=False, infeasible=status == mbh.SolveStatus.INFEASIBLE,
+                          value=float("nan"), x=np.zeros(size), reduced_cost=np.zeros(size),
                           seconds=time.perf_counter() - t0)
     return LPSolution(optimal=True, infeasible=False, value=float(solver.objective_value()),
                       x=np.asarray(solver.variable_values(), dtype=np.float64),
@@ -109,7 +97,7 @@ def prunable(form: Formulation, term: int, lp: LPSolution, incumbent: int) -> Bo
     integers, so a margin of half a unit, plus a relative one for the solver's
     tolerances, keeps the test safe.
     """
-    n = form.vars.n
+    n = form.n
     if not lp.optimal:
         return np.zeros(n, dtype=bool)
     z, rc = lp.value, lp.reduced_cost[:n]

@@ -1,0 +1,218 @@
+"""The round's rows, declared once by the rules and read by every solver.
+
+Each rule of the round (:mod:`matching.model.rules`) declares a :class:`RowBlock`: its rows
+``lo <= activity <= hi``, how any set of columns touches them (which row, with which
+integer coefficient), and the auxiliary variables it owns (e.g. how many rooms of a size
+each gender gets). :class:`RowSpace` stacks the blocks. From it:
+
+- the formulation (:mod:`matching.model.formulation`) builds the sparse matrix that
+  CP-SAT, the LP and SCIP are given;
+- the column generation (:mod:`matching.pricing`) prices millions of columns, block by
+  block, against the rows' duals, and bounds the round by Lagrangian duality;
+- greedy, the pin checks and the explanations (:mod:`matching.packing`) keep the rows'
+  activities as placements are made, and say which row stops a placement.
+
+The rows do not depend on which columns a solver is given: they are declared over the
+round's eligible pairs, so that any subset of columns (a pricing master, the columns
+left after reduced-cost fixing) meets the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.eligibility import Pairs
+from matching.instance import Instance
+from matching.model.columns import Columns, allowed_pairs, columns_of
+from matching.model.payers import FundTable
+from matching.result import Assignment
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Touch:
+    """Sparse entries ``(col, row, coef)``: column (or auxiliary variable) ``col`` adds
+    ``coef`` to the activity of row ``row``."""
+
+    col: IntArray
+    row: IntArray
+    coef: IntArray
+
+    @staticmethod
+    def empty() -> Touch:
+        z = np.zeros(0, dtype=np.int64)
+        return Touch(z, z, z)
+
+    def shifted(self, rows: int, cols: int = 0) -> Touch:
+        return Touch(self.col + cols, self.row + rows, self.coef)
+
+    @staticmethod
+    def concat(parts: Sequence[Touch]) -> Touch:
+        if not parts:
+            return Touch.empty()
+        return Touch(np.concatenate([p.col for p in parts]),
+                     np.concatenate([p.row for p in parts]),
+                     np.concatenate([p.coef for p in parts]))
+
+
+@dataclass(frozen=True)
+class Universe:
+    """What a rule declares its rows over: the round, its eligible pairs, its funds."""
+
+    inst: Instance
+    pairs: Pairs
+    allowed: BoolArray
+    """Pairs that may have columns (pinned households keep their pinned unit only)."""
+    funds: FundTable
+
+    @staticmethod
+    def of(inst: Instance, pairs: Pairs) -> Universe:
+        return Universe(inst=inst, pairs=pairs, allowed=allowed_pairs(inst, pairs),
+                        funds=FundTable.of(inst))
+
+    def columns(self, idx: IntArray | None = None, ordered: bool = True) -> Columns:
+        """The columns of the pairs ``idx`` (sorted indices; every pair when None)."""
+        return columns_of(self.inst, self.pairs, self.funds, self.allowed, idx, ordered)
+
+
+Blocker = Callable[[int, "Activity"], str]
+"""Given a row of the block (local index) that stops a placement and the rows' current
+activity, the reason code an explanation gives (:mod:`matching.explain`)."""
+
+
+@dataclass
+class Activity:
+    """The rows' activities and the auxiliary variables' values of an allocation."""
+
+    row: IntArray
+    aux: IntArray
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """The rows one rule declares (indices local to the block)."""
+
+    rule: str
+    lo: FloatArray
+    hi: FloatArray
+    names: Callable[[int], str]
+    """A readable name of each row, for pin conflicts and logs."""
+    touch: Callable[[Columns], Touch]
+    """Which rows a block of columns touches (``col`` indexes the block of columns)."""
+    aux_upper: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    aux_touch: Touch = field(default_factory=Touch.empty)
+    """How the block's auxiliary variables touch its rows (``col``: the variable)."""
+    convexity: bool = False
+    """Each column touches exactly one row of the block with coefficient 1 (one row per
+    household): the column generation keeps these rows and relaxes the others."""
+    unit_capacity: IntArray | None = None
+    """Per unit, the most households the rule lets it hold (a relaxation for the
+    matching bound of :mod:`matching.pricing`), or None if it does not limit units."""
+    conflicts: tuple[str, ...] = ()
+    """What the pinned placements break in this rule, found when declaring it."""
+    blocker: Blocker | None = None
+    """The reason code when a row of this block stops a placement."""
+    decode: Callable[[Columns, IntArray], dict[int, str]] | None = None
+    """Names what the model leaves anonymous (the rooms of bed placements): given the
+    chosen columns and the block's auxiliary values, column index -> room id."""
+    encode: Callable[[Sequence[Assignment]], IntArray] | None = None
+    """The inverse: the block's auxiliary values that an allocation's named placements
+    take (how many free rooms of each size each gender holds)."""
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.lo.shape[0])
+
+    @property
+    def n_aux(self) -> int:
+        return int(self.aux_upper.shape[0])
+
+
+class RowSpace:
+    """Every rule's rows stacked, with global row and auxiliary-variable indices."""
+
+    def __init__(self, universe: Universe, blocks: Sequence[RowBlock]) -> None:
+        self.universe = universe
+        self.blocks = tuple(blocks)
+        self.row_start = np.cumsum([0] + [b.n_rows for b in self.blocks])
+        self.aux_start = np.cumsum([0] + [b.n_aux for b in self.blocks])
+        self.lo = np.concatenate([b.lo for b in self.blocks]) if self.blocks else np.zeros(0)
+        self.hi = np.concatenate([b.hi for b in self.blocks]) if self.blocks else np.zeros(0)
+        self.aux_upper = np.concatenate([b.aux_upper for b in self.blocks]) \
+            if self.blocks else np.zeros(0, dtype=np.int64)
+        self.aux = Touch.concat([b.aux_touch.shifted(int(self.row_start[i]),
+                                                     int(self.aux_start[i]))
+                                 for i, b in enumerate(self.blocks)])
+        """How every auxiliary variable touches the rows (global indices)."""
+
+    @property
+    def inst(self) -> Instance:
+        return self.universe.inst
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_start[-1])
+
+    @property
+    def n_aux(self) -> int:
+        return int(self.aux_start[-1])
+
+    @property
+    def conflicts(self) -> list[str]:
+        return [c for b in self.blocks for c in b.conflicts]
+
+    def touch(self, cols: Columns) -> Touch:
+        """How ``cols`` touch the rows (global row indices; ``col`` indexes ``cols``)."""
+        return Touch.concat([b.touch(cols).shifted(int(self.row_start[i]))
+                             for i, b in enumerate(self.blocks)])
+
+    def block(self, name: str) -> tuple[RowBlock, int]:
+        """The block a rule declared, and its first global row."""
+        for i, b in enumerate(self.blocks):
+            if b.rule == name:
+                return b, int(self.row_start[i])
+        raise KeyError(name)
+
+    def locate(self, row: int) -> tuple[RowBlock, int]:
+        """The block holding global row ``row`` and the row's local index in it."""
+        i = int(np.searchsorted(self.row_start, row, side="right")) - 1
+        return self.blocks[i], row - int(self.row_start[i])
+
+    def reason(self, row: int, act: Activity) -> str:
+        """The reason code when global row ``row`` stops a placement, given the rows'
+        activities (the block's ``blocker`` sees its own rows only)."""
+        i = int(np.searchsorted(self.row_start, row, side="right")) - 1
+        b = self.blocks[i]
+        if b.blocker is None:
+            return "units_taken"
+        r0, a0 = int(self.row_start[i]), int(self.aux_start[i])
+        local = Activity(row=act.row[r0:r0 + b.n_rows], aux=act.aux[a0:a0 + b.n_aux])
+        return b.blocker(row - r0, local)
+
+    def name(self, row: int) -> str:
+        b, local = self.locate(row)
+        return b.names(local)
+
+    def convexity(self) -> tuple[RowBlock, int]:
+        """The block with one row per household, and its first global row."""
+        for i, b in enumerate(self.blocks):
+            if b.convexity:
+                return b, int(self.row_start[i])
+        raise LookupError("no rule declares one row per household")
+
+    def unit_capacity(self) -> IntArray:
+        """Per unit, the most households any rule lets it hold (a relaxation)."""
+        inst = self.inst
+        cap = np.full(inst.n_units, len(inst.beneficiaries), dtype=np.int64)
+        for b in self.blocks:
+            if b.unit_capacity is not None:
+                cap = np.minimum(cap, b.unit_capacity)
+        return cap
+

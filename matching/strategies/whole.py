@@ -1,0 +1,118 @@
+"""A round formulated whole: its lexicographic stages on every column."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from matching.budget import Budget
+from matching.eligibility import Pairs
+from matching.explain import empty_result, explain_unassigned, infeasible_result
+from matching.greedy import greedy
+from matching.instance import Instance
+from matching.model.formulation import Formulation, Hold, Solution
+from matching.params import SolveParams
+from matching.result import Result, objective_of
+from matching.stage import Progress, StageReport, StageState, run_stage
+from matching.strategies.common import ENGINE, prepare, usable_bound
+
+
+def _start(form: Formulation, params: SolveParams, budget: Budget,
+           initial: Sequence[tuple[int, int]]) -> tuple[Solution | None, float]:
+    """The incumbent the first stage starts from: greedy's, or ``initial`` completed
+    greedily when it places more weight."""
+    t = time.perf_counter()
+    best: Solution | None = None
+    tries: list[Sequence[tuple[int, int]]] = []
+    if params.hint_greedy:
+        tries.append(())
+    if initial:
+        tries.append(initial)
+    for first in tries:
+        out = greedy(form.space, first, deadline=budget.deadline)
+        if out is None:
+            continue
+        found = form.lookup(out.columns.pair, out.columns.fund)
+        if np.any(found < 0):
+            continue
+        cand = Solution.of(found, out.aux)
+        if best is None or form.value(0, cand) > form.value(0, best):
+            best = cand
+    return best, time.perf_counter() - t
+
+
+def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
+                budget: Budget, pairs: Pairs,
+                initial: Sequence[tuple[int, int]] = ()) -> Result:
+    """The staged engine on the whole formulation of ``inst`` over ``pairs``.
+
+    ``initial`` lists (pair, fund) placements of an allocation to start from (completed
+    greedily) when it places more weight than greedy's. The result is ``OPTIMAL`` when
+    all three terms are proven, ``FEASIBLE`` with the proven bound otherwise,
+    ``INFEASIBLE`` when the pins break a rule, ``UNKNOWN`` when nothing was found.
+    """
+    timings: dict[str, float] = {"eligibility": pairs.seconds}
+    ready = prepare(inst, pairs)
+    engine: dict[str, Any] = {"pairs": len(pairs), "strategy": "whole"}
+    if ready.form is None:
+        res = infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts, ready.space)
+        return _with(res, engine, timings, ())
+    form = ready.form
+    timings["build"] = form.seconds
+    engine["columns"] = form.n
+    trivial = form.trivial_bound
+    inc, timings["greedy"] = _start(form, params, budget, initial)
+    stages: list[StageReport] = []
+    holds: list[Hold] = []
+    run = budget.keep(params.stage.reserve_share)
+    for term in range(params.stages):
+        if term > 0 and run.left() <= 0.05:
+            break
+        state = run_stage(StageState(
+            form=form, term=term, holds=tuple(holds), incumbent=inc, budget=run,
+            params=params, progress=progress,
+            report=StageReport(name=form.objectives[term].name)))
+        form, inc = state.form, state.incumbent
+        st = state.report
+        timings[f"stage_{st.name}"] = st.seconds
+        stages.append(st)
+        if st.status == "INFEASIBLE" or inc is None or st.value is None:
+            break
+        holds.append(Hold(term, "==" if st.status == "OPTIMAL" else
+                          (">=" if form.objectives[term].sense == "max" else "<="), st.value))
+
+    first = stages[0] if stages else None
+    if first is not None and first.status == "INFEASIBLE":
+        res = infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space)
+        return _with(res, engine, timings, stages)
+    solver_bound = None if first is None or first.bound is None \
+        else math.floor(first.bound + 1e-6)
+    if inc is None:
+        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
+                           {"time_limit": params.time_limit}, ENGINE,
+                           usable_bound(solver_bound, 0, trivial))
+        return _with(res, engine, timings, stages)
+    placed = form.assignments(inc)
+    objective = objective_of(placed, {b.id: inst.weight(b) for b in inst.beneficiaries})
+    proven = first is not None and first.status == "OPTIMAL"
+    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
+                                                         trivial)
+    all_proven = len(stages) == 3 and all(s.status == "OPTIMAL" for s in stages)
+    t = time.perf_counter()
+    unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
+    timings["explain"] = time.perf_counter() - t
+    res = Result(instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",
+                 objective=objective, bound_weight=bound, assignments=tuple(placed),
+                 unassigned=tuple(unassigned), solve_seconds=0.0)
+    return _with(res, engine, timings, stages)
+
+
+def _with(res: Result, engine: dict[str, Any], timings: dict[str, float],
+          stages: Sequence[StageReport]) -> Result:
+    return replace(res, engine={**res.engine, **engine}, timings={**res.timings, **timings},
+                   stages=tuple(s.to_dict() for s in stages))
