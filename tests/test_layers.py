@@ -29,7 +29,7 @@ BELOW: dict[str, set[str]] = {
 }
 """What each package may import of the others."""
 
-MODULE_TOP = ("places", "agency", "scenarios", "api")
+MODULE_TOP = ("places", "matching", "agency", "scenarios", "api")
 """Layers that import the project's modules at the top of theirs, never in a function (the
 command line loads an extra's commands when called, and each benchmark worker imports
 only its own solver, on purpose)."""
