@@ -1,17 +1,16 @@
 """A realistic Foggia-area data set for the demo and the service's first run.
 
-The households, homes and funds are those of ``scenarios/examples/foggia-round.json``
-(61 households of farm workers between San Severo, Cerignola, Rignano Garganico and
-Borgo Mezzanone; 25 dwellings and 6 shared flats in the towns; three funds). The people
-get invented names from a fixed list, their camps are named after the example's notes, and
-each record is written through :mod:`agency.records` like any caseworker's entry.
+The households, homes and funds are those of the instance handed to :func:`seed`: the
+command line hands it the example round of the scenarios (61 households of farm workers
+between San Severo, Cerignola, Rignano Garganico and Borgo Mezzanone; 25 dwellings and 6
+shared flats in the towns; three funds). The people get invented names from a fixed list,
+their camps are named after the example's notes, and each record is written through
+:mod:`agency.records` like any caseworker's entry.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
-from importlib import resources
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -26,9 +25,8 @@ from agency.schemas import (
     RoomCreate,
     SharedFlatCreate,
 )
-from matching.instance import Instance, instance_from_dict, parse_json
-from scenarios.gazetteer import Municipality
-from scenarios.gazetteer import load as gazetteer
+from matching.instance import Instance
+from places.gazetteer import load as gazetteer
 
 DEMO_ACTOR = Actor(username="demo")
 
@@ -51,25 +49,17 @@ _WORKPLACES = ((17, "Azienda agricola, San Severo"), (32, "Azienda agricola, Cer
                (10**9, "Cooperativa agricola, Foggia"))
 
 
-def example_instance() -> Instance:
-    text = resources.files("scenarios").joinpath("examples", "foggia-round.json").read_text(
-        encoding="utf-8")
-    return instance_from_dict(parse_json(text), source="foggia-round.json")
-
-
-def nearest_municipality(lat: float, lon: float) -> Municipality:
-    """The municipality whose centre is nearest (equirectangular: fine at this scale)."""
-    k = math.cos(math.radians(lat))
-    return min(gazetteer(), key=lambda m: (m.lat - lat) ** 2 + ((m.lon - lon) * k) ** 2)
-
-
 def _by_number(table: tuple[tuple[int, str], ...], n: int) -> str:
     return next(text for last, text in table if n <= last)
 
 
-def seed(engine: Engine, *, on: date = date(2026, 7, 1)) -> Office:
-    """Write the demo's office, funds, households and homes into an empty database."""
-    inst = example_instance()
+def seed(engine: Engine, inst: Instance, *, on: date = date(2026, 7, 1)) -> Office:
+    """Write the demo's office, funds, households and homes into an empty database.
+
+    ``inst`` gives the households (with invented names), the dwellings, the shared flats
+    and the funds; each unit goes to the municipality whose centre is nearest.
+    """
+    municipalities = gazetteer()
     with Session(engine) as s:
         if s.exec(select(Office)).first() is not None:
             raise RuntimeError("the demo seeds an empty database; this one has records")
@@ -86,7 +76,7 @@ def seed(engine: Engine, *, on: date = date(2026, 7, 1)) -> Office:
             n = int(b.id.lstrip("B"))
             given = (_GIVEN_F if b.gender == "F" else _GIVEN_M)[(7 * k) % 24 % (
                 8 if b.gender == "F" else 24)]
-            work = nearest_municipality(b.work.lat, b.work.lon)
+            work = municipalities.nearest(b.work.lat, b.work.lon)
             records.create_beneficiary(s, DEMO_ACTOR, office.id, BeneficiaryCreate(
                 given_name=given, family_name=_FAMILY[(5 * k + 3) % len(_FAMILY)],
                 birth_date=date(1975 + (k * 7) % 27, 1 + k % 12, 1 + (k * 3) % 28),
@@ -103,14 +93,14 @@ def seed(engine: Engine, *, on: date = date(2026, 7, 1)) -> Office:
                 pai_started_on=on - timedelta(days=15 + (k * 37) % 300),
                 pai_next_review_on=on + timedelta(days=30 + k % 60)))
         for k, d in enumerate(inst.dwellings):
-            town = nearest_municipality(d.lat, d.lon)
+            town = municipalities.nearest(d.lat, d.lon)
             records.create_dwelling(s, DEMO_ACTOR, office.id, DwellingCreate(
                 address=f"{_STREETS[k % len(_STREETS)]} {3 + (k * 11) % 90}",
                 municipality=town.istat_code, lat=d.lat, lon=d.lon, area_m2=d.area_m2,
                 bedrooms=d.bedrooms, rent_cents=d.rent_cents, step_free=d.step_free,
                 children_ok=d.children_ok, max_occupants=d.max_occupants))
         for k, f in enumerate(inst.shared_flats):
-            town = nearest_municipality(f.lat, f.lon)
+            town = municipalities.nearest(f.lat, f.lon)
             records.create_shared_flat(s, DEMO_ACTOR, office.id, SharedFlatCreate(
                 address=f"{_STREETS[(k + 5) % len(_STREETS)]} {10 + k * 7}",
                 municipality=town.istat_code, lat=f.lat, lon=f.lon,

@@ -1,5 +1,10 @@
 """The agency's records: SQLModel tables (Alembic owns the schema, see ``migrations/``).
 
+Each entity has a base, ``XBase``, holding the fields that the table, the checked input
+(``XCreate``, ``XUpdate``) and the public view (``XPublic``, in :mod:`agency.schemas`)
+share, with their limits (:mod:`agency.fields`): the table is ``X(XBase, table=True)``, so
+a limit is declared once and is its column's.
+
 Conventions
 -----------
 - Money is integer euro cents (``*_cents``); never a float.
@@ -17,11 +22,25 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
+
+from agency.fields import (
+    MAX_TAGS,
+    Address,
+    Email,
+    MonthlyCents,
+    Name,
+    Note,
+    Phone,
+    Tag,
+    Title,
+)
 
 # --------------------------------------------------------------------------- types
 
@@ -132,19 +151,37 @@ class LedgerKind(StrEnum):
 # --------------------------------------------------------------------------- staff
 
 
-class Office(SQLModel, table=True):
+OFFICE_CODE = PydanticField(pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32,
+                            description="1 to 32 letters, digits, '-' or '_'")
+USERNAME = PydanticField(
+    pattern=r"^[a-z][a-z0-9._-]{1,63}$", max_length=64,
+    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter")
+FUND_CODE = PydanticField(
+    pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32,
+    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter")
+UNIQUE = Field(unique=True, index=True)
+"""A unique, indexed column (given before a code's limits, which keep their description)."""
+
+
+class OfficeBase(SQLModel):
+    code: Annotated[str, UNIQUE, OFFICE_CODE]
+    name: Title
+    province: Annotated[str | None, PydanticField(max_length=2)] = None
+
+
+class Office(OfficeBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, unique=True, index=True)
-    name: str = Field(max_length=200)
-    province: str | None = Field(default=None, max_length=2)
 
 
-class User(SQLModel, table=True):
+class UserBase(SQLModel):
+    username: Annotated[str, UNIQUE, USERNAME]
+    full_name: Title
+
+
+class User(UserBase, table=True):
     __tablename__ = "user_account"
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=64, unique=True, index=True)
-    full_name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
     role: Role = Field(sa_type=sa.String(16))
     office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
@@ -179,37 +216,51 @@ class LoginAttempt(SQLModel, table=True):
 # --------------------------------------------------------------------------- people
 
 
-class Beneficiary(SQLModel, table=True):
+class BeneficiaryBase(SQLModel):
+    """What a caseworker writes of a household (the place of work apart: a municipality as
+    typed on the way in, its ISTAT code and coordinates in the table)."""
+
+    # identity of the household's head (personal data: never logged)
+    given_name: Name
+    family_name: Name
+    birth_date: date | None = None
+    nationality: Annotated[str | None, PydanticField(pattern=r"^[A-Z]{2}$")] = Field(
+        default=None, sa_type=AutoString(length=2))  # ISO 3166 alpha-2
+    phone: Phone = None
+    # household
+    gender: Gender = Field(sa_type=sa.String(1))
+    adults: int = Field(ge=1, le=12)
+    minors: int = Field(default=0, ge=0, le=12)
+    income_cents: MonthlyCents
+    # work
+    workplace: Note = None
+    max_commute_km: float = Field(default=25.0, gt=0, le=200)
+    # needs and wishes
+    needs_step_free: bool = False
+    accepts_dwelling: bool = True
+    accepts_bed: bool = True
+    health_needs: bool = False
+    informal_settlement: Annotated[str | None, PydanticField(max_length=100)] = None
+    tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
+        default_factory=list, sa_type=sa.JSON)
+    # individual plan (PAI)
+    pai_tutor: Note = None
+    pai_started_on: date | None = None
+    pai_next_review_on: date | None = None
+    pai_goals: Annotated[str | None, PydanticField(max_length=4000)] = Field(
+        default=None, sa_type=AutoString)  # the column itself is unbounded
+
+
+class Beneficiary(BeneficiaryBase, table=True):
     """A household taken in charge: its head's identity and what the rounds need."""
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("B"), max_length=16, unique=True,
                      index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
-    # identity of the household's head (personal data: never logged)
-    given_name: str = Field(max_length=100)
-    family_name: str = Field(max_length=100)
-    birth_date: date | None = None
-    nationality: str | None = Field(default=None, max_length=2)
-    phone: str | None = Field(default=None, max_length=32)
-    # household
-    gender: Gender = Field(sa_type=sa.String(1))
-    adults: int = Field(ge=1)
-    minors: int = Field(default=0, ge=0)
-    income_cents: int = Field(ge=0)
-    # work
-    workplace: str | None = Field(default=None, max_length=200)
     work_municipality: str | None = Field(default=None, max_length=6)  # ISTAT code
     work_lat: float
     work_lon: float
-    max_commute_km: float = Field(default=25.0, gt=0)
-    # needs and wishes
-    needs_step_free: bool = False
-    accepts_dwelling: bool = True
-    accepts_bed: bool = True
-    health_needs: bool = False
-    informal_settlement: str | None = Field(default=None, max_length=100)
-    tags: list[str] = _json()
     # case
     status: BeneficiaryStatus = Field(default=BeneficiaryStatus.waiting, sa_type=sa.String(16),
                                       index=True)
@@ -217,11 +268,6 @@ class Beneficiary(SQLModel, table=True):
     priority: int = Field(default=1, ge=0)
     priority_breakdown: list[dict[str, Any]] = _json()
     priority_computed_at: datetime | None = _when()
-    # individual plan (PAI)
-    pai_tutor: str | None = Field(default=None, max_length=200)
-    pai_started_on: date | None = None
-    pai_next_review_on: date | None = None
-    pai_goals: str | None = None
     created_at: datetime = _stamp()
     updated_at: datetime = _stamp()
 
@@ -230,16 +276,19 @@ class Beneficiary(SQLModel, table=True):
         return self.adults + self.minors
 
 
-class HouseholdMember(SQLModel, table=True):
+class HouseholdMemberBase(SQLModel):
+    given_name: Name
+    family_name: Name
+    birth_date: date | None = None
+    gender: Gender = Field(sa_type=sa.String(1))
+
+
+class HouseholdMember(HouseholdMemberBase, table=True):
     __tablename__ = "household_member"
 
     id: int | None = Field(default=None, primary_key=True)
     beneficiary_id: int = Field(foreign_key="beneficiary.id", index=True)
-    given_name: str = Field(max_length=100)
-    family_name: str = Field(max_length=100)
     relation: str = Field(max_length=16)  # partner, child, parent, other
-    birth_date: date | None = None
-    gender: Gender = Field(sa_type=sa.String(1))
 
 
 class BeneficiaryEvent(SQLModel, table=True):
@@ -260,40 +309,58 @@ class BeneficiaryEvent(SQLModel, table=True):
 # --------------------------------------------------------------------------- homes
 
 
-class Landlord(SQLModel, table=True):
+class LandlordBase(SQLModel):
+    name: Title
+    tax_code: Annotated[str | None, PydanticField(pattern=r"^[A-Z0-9]{11,16}$",
+                                                  max_length=16)] = None
+    phone: Phone = None
+    email: Email = None
+
+
+class Landlord(LandlordBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("L"), max_length=16, unique=True,
                      index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
-    name: str = Field(max_length=200)
-    tax_code: str | None = Field(default=None, max_length=16)
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=200)
     created_at: datetime = _stamp()
 
 
-class Dwelling(SQLModel, table=True):
+class UnitBase(SQLModel):
+    """What dwellings and shared flats share (their place apart: a municipality as typed
+    on the way in, its ISTAT code and the coordinates in the table)."""
+
+    address: Address
+    step_free: bool = False
+    available_from: date | None = None
+
+
+class DwellingBase(UnitBase):
+    area_m2: float = Field(gt=0, le=1000)
+    bedrooms: int = Field(ge=0, le=20)
+    rent_cents: MonthlyCents
+    children_ok: bool = True
+    max_occupants: Annotated[int | None, PydanticField(ge=1, le=30)] = None
+    """The habitability certificate's limit, when lower than the law's."""
+
+
+class Dwelling(DwellingBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("D"), max_length=16, unique=True,
                      index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
-    address: str = Field(max_length=300)
     municipality: str = Field(max_length=6)  # ISTAT code
     lat: float
     lon: float
-    area_m2: float = Field(gt=0)
-    bedrooms: int = Field(ge=0)
-    rent_cents: int = Field(ge=0)
-    step_free: bool = False
-    children_ok: bool = True
-    max_occupants: int | None = Field(default=None, ge=1)  # the habitability certificate's
-    available_from: date | None = None
     status: UnitStatus = Field(default=UnitStatus.available, sa_type=sa.String(16), index=True)
     created_at: datetime = _stamp()
 
 
-class SharedFlat(SQLModel, table=True):
+class SharedFlatBase(UnitBase):
+    rent_per_bed_cents: MonthlyCents
+
+
+class SharedFlat(SharedFlatBase, table=True):
     __tablename__ = "shared_flat"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -301,36 +368,40 @@ class SharedFlat(SQLModel, table=True):
                      index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
-    address: str = Field(max_length=300)
-    municipality: str = Field(max_length=6)
+    municipality: str = Field(max_length=6)  # ISTAT code
     lat: float
     lon: float
-    rent_per_bed_cents: int = Field(ge=0)
-    step_free: bool = False
-    available_from: date | None = None
     status: UnitStatus = Field(default=UnitStatus.available, sa_type=sa.String(16), index=True)
     created_at: datetime = _stamp()
 
 
-class Room(SQLModel, table=True):
+class RoomBase(SQLModel):
+    name: str = Field(default="", max_length=50)
+    beds: int = Field(ge=1, le=4)
+
+
+class Room(RoomBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("R"), max_length=16, unique=True,
                      index=True)
     flat_id: int = Field(foreign_key="shared_flat.id", index=True)
-    name: str = Field(default="", max_length=50)
-    beds: int = Field(ge=1, le=4)
 
 
 # --------------------------------------------------------------------------- money
 
 
-class Fund(SQLModel, table=True):
+class FundBase(SQLModel):
+    name: Title
+    eligible_tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
+        default_factory=list, sa_type=sa.JSON)
+    """Whom it may pay for: anyone when empty, else a household with one of these tags."""
+
+
+class Fund(FundBase, table=True):
     """A budget line. Its balance is the sum of its ledger entries, nothing else."""
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, unique=True, index=True)
-    name: str = Field(max_length=200)
-    eligible_tags: list[str] = _json()
+    code: Annotated[str, UNIQUE, FUND_CODE]
     active: bool = True
     created_at: datetime = _stamp()
 

@@ -40,6 +40,11 @@ from sqlmodel import Session, col, func, select
 from agency import faults
 from agency.audit import Actor, record
 from agency.db import write_session
+from agency.errors import NotFoundError
+from agency.errors import RoundConflict as RoundConflict  # re-exported: callers catch them
+from agency.errors import RoundError as RoundError
+from agency.errors import RoundInputError as RoundInputError
+from agency.errors import RoundStateError as RoundStateError
 from agency.ledger import balance, balances, commit, lock_funds
 from agency.mapping import is_occupant, resolve_refs, snapshot, waiting
 from agency.models import (
@@ -79,23 +84,11 @@ ANSWERS = (OfferStatus.accepted, OfferStatus.refused_household, OfferStatus.refu
 SOLVABLE = (RoundStatus.open, RoundStatus.solved, RoundStatus.offers)
 
 
-class RoundError(ValueError):
-    """A round action that its state or its input does not allow (the message says why)."""
-
-
-class RoundConflict(RoundError):  # noqa: N818  (the name staff and the API use)
-    """Closing found units taken or funds short meanwhile; nothing was written."""
-
-    def __init__(self, message: str, conflicts: list[str]) -> None:
-        super().__init__(message + ": " + "; ".join(conflicts))
-        self.conflicts = conflicts
-
-
 def _get(session: Session, round_id: int, *, lock: bool = False) -> Round:
     q = select(Round).where(Round.id == round_id)
     r = session.exec(q.with_for_update() if lock else q).first()
     if r is None:
-        raise RoundError(f"round {round_id}: no such round")
+        raise NotFoundError("round", str(round_id))
     return r
 
 
@@ -124,9 +117,10 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
     """
     name = name.strip()
     if not name:
-        raise RoundError("name: a round needs a name")
+        raise RoundInputError("name", "a round needs a name")
     if not 0 < time_limit_s <= 3600:
-        raise RoundError(f"time_limit_s: must be in (0, 3600] seconds, got {time_limit_s}")
+        raise RoundInputError("time_limit_s",
+                              f"must be in (0, 3600] seconds, got {time_limit_s}")
     SolveParams(time_limit=time_limit_s, seed=seed)  # checks the seed too
     on = on or utcnow().date()
     policy = policy or RoundPolicy()
@@ -140,11 +134,12 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
     snap = snapshot(session, name=name, office_id=office_id, policy=policy, on=on,
                     fund_balances=balances(session))
     if snap.households == 0:
-        raise RoundError("no household is waiting" + (" in this office" if office_id else ""))
+        raise RoundStateError("no household is waiting"
+                              + (" in this office" if office_id else ""))
     try:
         instance_from_dict(snap.instance)
     except InstanceError as exc:
-        raise RoundError(f"the records do not make a valid round: {exc}") from exc
+        raise RoundStateError(f"the records do not make a valid round: {exc}") from exc
     r = Round(name=name, office_id=office_id, status=RoundStatus.open,
               policy=policy.model_dump(), time_limit_s=time_limit_s, seed=seed,
               snapshot=snap.instance, opened_by=actor.user_id)
@@ -250,7 +245,7 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
     with Session(engine) as session:
         r = _get(session, round_id)
         if r.status not in SOLVABLE:
-            raise RoundError(f"round {r.ref} is {r.status}: it can no longer be solved")
+            raise RoundStateError(f"round {r.ref} is {r.status}: it can no longer be solved")
         inst = instance_for(session, r)
         seen = r.solve_count
         params = SolveParams(time_limit=r.time_limit_s, seed=r.seed)
@@ -263,10 +258,10 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
     with write_session(engine) as session:
         r = _get(session, round_id, lock=True)
         if r.status not in SOLVABLE:
-            raise RoundError(f"round {r.ref} became {r.status} while solving")
+            raise RoundStateError(f"round {r.ref} became {r.status} while solving")
         if r.solve_count != seen:
-            raise RoundError(f"round {r.ref} was solved by someone else meanwhile: "
-                             "look at their result, or solve again")
+            raise RoundStateError(f"round {r.ref} was solved by someone else meanwhile: "
+                                  "look at their result, or solve again")
         _store(session, actor, r, result)
         session.flush()
         session.refresh(r)
@@ -324,7 +319,7 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
 def _beneficiary_by_ref(session: Session, ref: str) -> Beneficiary:
     b = session.exec(select(Beneficiary).where(Beneficiary.ref == ref)).first()
     if b is None:
-        raise RoundError(f"beneficiary {ref}: no such household")
+        raise RoundInputError("beneficiary_ref", f"no household {ref}")
     return b
 
 
@@ -334,32 +329,33 @@ def decide(session: Session, actor: Actor, round_id: int, beneficiary_ref: str, 
     """Lock (pin) or forbid a (household, unit) pair for the next solves of a round."""
     r = _get(session, round_id)
     if r.status not in SOLVABLE:
-        raise RoundError(f"round {r.ref} is {r.status}: its pairs can no longer change")
+        raise RoundStateError(f"round {r.ref} is {r.status}: its pairs can no longer change")
     kind = DecisionKind(kind)
     snap_b = {b["id"] for b in r.snapshot["beneficiaries"]}
     if beneficiary_ref not in snap_b or is_occupant(beneficiary_ref):
-        raise RoundError(f"beneficiary {beneficiary_ref}: not part of round {r.ref}")
+        raise RoundInputError("beneficiary_ref",
+                              f"household {beneficiary_ref} is not part of round {r.ref}")
     flats = {f["id"]: {room["id"] for room in f["rooms"]} for f in r.snapshot["shared_flats"]}
     dwellings = {d["id"] for d in r.snapshot["dwellings"]}
     if unit_ref not in dwellings and unit_ref not in flats:
-        raise RoundError(f"unit {unit_ref}: not part of round {r.ref}")
+        raise RoundInputError("unit_ref", f"unit {unit_ref} is not part of round {r.ref}")
     if room_ref is not None and room_ref not in flats.get(unit_ref, set()):
-        raise RoundError(f"room {room_ref}: not a room of {unit_ref}")
+        raise RoundInputError("room_ref", f"room {room_ref} is not a room of {unit_ref}")
     b = _beneficiary_by_ref(session, beneficiary_ref)
     existing = list(session.exec(select(RoundDecision).where(
         RoundDecision.round_id == round_id, RoundDecision.beneficiary_id == b.id)))
     if kind == DecisionKind.lock and any(d.kind == DecisionKind.lock for d in existing):
-        raise RoundError(f"beneficiary {beneficiary_ref} already has a locked pair in this "
-                         "round: undo it first")
+        raise RoundStateError(f"beneficiary {beneficiary_ref} already has a locked pair in "
+                              "this round: undo it first")
     if any(d.unit_ref == unit_ref for d in existing):
-        raise RoundError(f"the pair {beneficiary_ref}–{unit_ref} already has a decision: "
-                         "undo it first")
+        raise RoundStateError(f"the pair {beneficiary_ref}–{unit_ref} already has a "
+                              "decision: undo it first")
     active = session.exec(select(Offer).where(Offer.round_id == round_id,
                                               Offer.beneficiary_id == b.id,
                                               col(Offer.status).in_(ACTIVE))).first()
     if active is not None:
-        raise RoundError(f"beneficiary {beneficiary_ref} has an offer {active.status}: "
-                         "record its answer before changing their pairs")
+        raise RoundStateError(f"beneficiary {beneficiary_ref} has an offer {active.status}: "
+                              "record its answer before changing their pairs")
     assert b.id is not None
     d = RoundDecision(round_id=round_id, beneficiary_id=b.id, unit_ref=unit_ref,
                       room_ref=room_ref, kind=kind, note=note, user_id=actor.user_id)
@@ -373,10 +369,10 @@ def decide(session: Session, actor: Actor, round_id: int, beneficiary_ref: str, 
 def undo_decision(session: Session, actor: Actor, decision_id: int) -> None:
     d = session.get(RoundDecision, decision_id)
     if d is None:
-        raise RoundError(f"decision {decision_id}: no such decision")
+        raise NotFoundError("decision", str(decision_id))
     r = _get(session, d.round_id)
     if r.status not in SOLVABLE:
-        raise RoundError(f"round {r.ref} is {r.status}: its pairs can no longer change")
+        raise RoundStateError(f"round {r.ref} is {r.status}: its pairs can no longer change")
     b = session.get(Beneficiary, d.beneficiary_id)
     session.delete(d)
     record(session, actor, "round.undo", "beneficiary", b.ref if b else None,
@@ -392,14 +388,15 @@ def send_offers(session: Session, actor: Actor, round_id: int,
     that already hold a pending or accepted offer in this round."""
     r = _get(session, round_id)
     if r.status not in (RoundStatus.solved, RoundStatus.offers):
-        raise RoundError(f"round {r.ref} is {r.status}: solve it before sending offers")
+        raise RoundStateError(f"round {r.ref} is {r.status}: solve it before sending offers")
     q = select(Proposal).where(Proposal.round_id == round_id, col(Proposal.current).is_(True))
     proposals = list(session.exec(q.order_by(col(Proposal.id))))
     if proposal_ids is not None:
         wanted = set(proposal_ids)
         unknown = wanted - {p.id for p in proposals}
         if unknown:
-            raise RoundError(f"proposals {sorted(unknown)}: not current proposals of {r.ref}")
+            raise RoundInputError("proposal_ids", f"{sorted(unknown)} are not current "
+                                                  f"proposals of {r.ref}")
         proposals = [p for p in proposals if p.id in wanted]
     holding = set(session.exec(select(Offer.beneficiary_id).where(
         Offer.round_id == round_id, col(Offer.status).in_(ACTIVE))).all())
@@ -429,21 +426,22 @@ def record_answer(session: Session, actor: Actor, offer_id: int, status: OfferSt
     """Record the answer to a pending offer. Refusals and 'unreachable' need a reason."""
     o = session.get(Offer, offer_id)
     if o is None:
-        raise RoundError(f"offer {offer_id}: no such offer")
+        raise NotFoundError("offer", str(offer_id))
     r = _get(session, o.round_id)
     if r.status != RoundStatus.offers:
-        raise RoundError(f"round {r.ref} is {r.status}: answers can no longer be recorded")
+        raise RoundStateError(f"round {r.ref} is {r.status}: answers can no longer be recorded")
     try:
         status = OfferStatus(status)
     except ValueError:
-        raise RoundError(f"status: must be one of {', '.join(ANSWERS)}, got {status!r}") from None
+        raise RoundInputError("status", f"must be one of {', '.join(ANSWERS)}, "
+                                        f"got {status!r}") from None
     if status not in ANSWERS:
-        raise RoundError(f"status: must be one of {', '.join(ANSWERS)}, got {status!r}")
+        raise RoundInputError("status", f"must be one of {', '.join(ANSWERS)}, got {status!r}")
     if o.status != OfferStatus.pending:
-        raise RoundError(f"offer {offer_id} was already answered: {o.status}")
+        raise RoundStateError(f"offer {offer_id} was already answered: {o.status}")
     reason = (reason or "").strip() or None
     if status != OfferStatus.accepted and reason is None:
-        raise RoundError(f"reason: say why the offer was {status.replace('_', ' ')}")
+        raise RoundInputError("reason", f"say why the offer was {status.replace('_', ' ')}")
     o.status, o.reason = status, reason
     o.answered_at, o.answered_by = utcnow(), actor.user_id
     session.add(o)
@@ -477,13 +475,13 @@ def close_round(engine: Engine, actor: Actor, round_id: int,
 def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseReport:
     r = _get(session, round_id, lock=True)
     if r.status not in (RoundStatus.solved, RoundStatus.offers):
-        raise RoundError(f"round {r.ref} is {r.status}: only a solved round can be closed")
+        raise RoundStateError(f"round {r.ref} is {r.status}: only a solved round can be closed")
     offers = list(session.exec(select(Offer).where(Offer.round_id == round_id)
                                .order_by(col(Offer.id))))
     pending = [o for o in offers if o.status == OfferStatus.pending]
     if pending:
-        raise RoundError(f"round {r.ref} has {len(pending)} offers without an answer: record "
-                         "each answer (or withdraw the offer) before closing")
+        raise RoundStateError(f"round {r.ref} has {len(pending)} offers without an answer: "
+                              "record each answer (or withdraw the offer) before closing")
     accepted = [o for o in offers if o.status == OfferStatus.accepted]
     months = int(r.policy.get("contribution_months", 12))
     # Locks in a fixed order: funds, dwellings, rooms (PostgreSQL; SQLite holds the file).

@@ -1,42 +1,100 @@
-"""What may be written into the agency's records: one checked model per entity.
+"""What may be written into the agency's records, and what is shown of them.
 
-The same models check a spreadsheet row (:mod:`agency.imports`), a form or a JSON body
-(the service), so a rule is written once. They refuse unknown fields. Places are given as a
-municipality of Puglia (name or ISTAT code), with optional exact coordinates; without
-coordinates the municipality's centre is taken from the offline gazetteer.
+Per entity, in the style ``XBase / XCreate / XUpdate / XPublic / X(table)``:
+
+- ``XBase`` (in :mod:`agency.models`) holds the fields the table, the input and the view
+  share, each with its limit (:mod:`agency.fields`);
+- ``XCreate(XBase)`` is the checked input of a new record: what the base holds, and what is
+  written differently on the way in (a municipality by name, a landlord by ref);
+- ``XUpdate`` is made from ``XCreate`` by :func:`partial`: the same fields with the same
+  limits, each optional; the records merge it into the stored record and check the whole
+  as on creation (cross-field rules included);
+- ``XPublic(XBase)`` is what the service shows.
+
+The same models check a spreadsheet row (:mod:`agency.imports`), a form or a JSON body (the
+service), so a rule is written once. Input models refuse unknown fields and strip spaces
+around texts. Places are given as a municipality of Puglia (name or ISTAT code), with
+optional exact coordinates; without coordinates the municipality's centre is taken from the
+offline gazetteer.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
+from sqlmodel import SQLModel
 
-from agency.models import Gender
+from agency.fields import Cents, Lat, Lon, MonthlyCents, Place, Ref
+from agency.models import (
+    FUND_CODE,
+    BeneficiaryBase,
+    BeneficiaryStatus,
+    DwellingBase,
+    FundBase,
+    HouseholdMemberBase,
+    LandlordBase,
+    OfficeBase,
+    Role,
+    RoomBase,
+    SharedFlatBase,
+    UnitStatus,
+    UserBase,
+)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Cents = Annotated[int, Field(ge=0, le=100_000_000_00)]       # budgets: up to €100 M (64-bit)
-MonthlyCents = Annotated[int, Field(ge=0, le=10_000_000)]   # incomes, rents: up to €100,000
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Lat = Annotated[float, Field(ge=39.7, le=42.3)]   # Puglia and a margin
-Lon = Annotated[float, Field(ge=14.8, le=18.7)]
+INPUT: Any = ConfigDict(extra="forbid", str_strip_whitespace=True)
+"""Every input model's configuration: unknown fields refused, texts stripped before they
+are measured. (Typed ``Any``: SQLModel declares a configuration type of its own, of which
+this is a part, and merges it with the base's.)"""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Input(BaseModel):
+    """An input model that has no base of its own."""
+
+    model_config = INPUT
 
 
-class _Located(_Strict):
+def _limits(info: FieldInfo) -> list[Any]:
+    """A field's constraints (length, range, pattern), without the table's column options."""
+    return [m for m in info.metadata
+            if type(m).__module__.split(".")[0] in ("annotated_types", "pydantic")]
+
+
+def partial(model: type[BaseModel], *, exclude: Iterable[str] = ()) -> type[BaseModel]:
+    """``model``'s fields (but ``exclude``), each optional with the same limits: the base of
+    an update, in which an absent field, or ``None``, leaves the record's value as it is.
+
+    A subclass gives it its name and docstring::
+
+        class DwellingUpdate(partial(DwellingCreate)):  # type: ignore[misc]
+            \"\"\"...\"\"\"
+    """
+    left_out = set(exclude)
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in left_out:
+            continue
+        limits = _limits(info)
+        tp: Any = Annotated[(info.annotation, *limits)] if limits else info.annotation
+        fields[name] = (tp | None, Field(default=None, description=info.description))
+    return create_model(f"{model.__name__}Partial", __base__=_Input, **fields)
+
+
+# --------------------------------------------------------------------------- places
+
+
+class _Located(BaseModel):
     """A place: the municipality, and exact coordinates when known (both or neither)."""
 
     @model_validator(mode="after")
@@ -50,32 +108,63 @@ class _Located(_Strict):
         raise NotImplementedError
 
 
-class BeneficiaryCreate(_Located):
-    given_name: Name
-    family_name: Name
-    birth_date: date | None = None
-    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    gender: Gender
-    adults: Annotated[int, Field(ge=1, le=12)]
-    minors: Annotated[int, Field(ge=0, le=12)] = 0
-    income_cents: MonthlyCents
-    workplace: Annotated[str, StringConstraints(max_length=200)] | None = None
-    work_municipality: Text
+class UnitPlace(_Located):
+    """Where a dwelling or a shared flat is, and whose it is, as written on the way in."""
+
+    landlord_ref: Ref = None
+    municipality: Place
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+    def _coords(self) -> tuple[float | None, float | None]:
+        return self.lat, self.lon
+
+
+class UnitPublic(SQLModel):
+    """What every unit shows besides its own fields."""
+
+    ref: str
+    office_id: int
+    landlord_ref: str | None = None
+    municipality: str
+    lat: float
+    lon: float
+    status: UnitStatus
+
+
+# --------------------------------------------------------------------------- offices, staff
+
+
+class OfficeCreate(OfficeBase):
+    """A new office: its code, name and province."""
+
+    model_config = INPUT
+
+
+class UserCreate(UserBase):
+    model_config = INPUT
+
+    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+    role: Role
+    office_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class UserPublic(UserBase):
+    role: Role
+    office_id: int | None
+    active: bool
+
+
+# --------------------------------------------------------------------------- beneficiaries
+
+
+class BeneficiaryCreate(BeneficiaryBase, _Located):
+    model_config = INPUT
+
+    work_municipality: Place
     work_lat: Lat | None = None
     work_lon: Lon | None = None
-    max_commute_km: Annotated[float, Field(gt=0, le=200)] = 25.0
-    needs_step_free: bool = False
-    accepts_dwelling: bool = True
-    accepts_bed: bool = True
-    health_needs: bool = False
-    informal_settlement: Annotated[str, StringConstraints(max_length=100)] | None = None
-    tags: list[Tag] = Field(default_factory=list, max_length=20)
     registered_on: date | None = None
-    pai_tutor: Annotated[str, StringConstraints(max_length=200)] | None = None
-    pai_started_on: date | None = None
-    pai_next_review_on: date | None = None
-    pai_goals: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
     def _coords(self) -> tuple[float | None, float | None]:
         return self.work_lat, self.work_lon
@@ -95,60 +184,157 @@ class BeneficiaryCreate(_Located):
         return self
 
 
-class LandlordCreate(_Strict):
-    name: Title
-    tax_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{11,16}$")] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    email: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] \
-        | None = None
+class BeneficiaryUpdate(partial(BeneficiaryCreate,  # type: ignore[misc]
+                                exclude={"registered_on"})):
+    """Some fields of a household; the date it was taken in charge stays as it is."""
 
 
-class DwellingCreate(_Located):
-    landlord_ref: str | None = None
-    address: Text
-    municipality: Text
-    lat: Lat | None = None
-    lon: Lon | None = None
-    area_m2: Annotated[float, Field(gt=0, le=1000)]
-    bedrooms: Annotated[int, Field(ge=0, le=20)]
-    rent_cents: MonthlyCents
-    step_free: bool = False
-    children_ok: bool = True
-    max_occupants: Annotated[int, Field(ge=1, le=30)] | None = None
-    available_from: date | None = None
+class HouseholdMemberCreate(HouseholdMemberBase):
+    """Another member of a household (the head is the beneficiary itself)."""
 
-    def _coords(self) -> tuple[float | None, float | None]:
-        return self.lat, self.lon
+    model_config = INPUT
+
+    relation: Literal["partner", "child", "parent", "other"]
 
 
-class RoomCreate(_Strict):
-    name: Annotated[str, StringConstraints(max_length=50)] = ""
-    beds: Annotated[int, Field(ge=1, le=4)]
+class MemberPublic(HouseholdMemberBase):
+    id: int
+    relation: str
 
 
-class SharedFlatCreate(_Located):
-    landlord_ref: str | None = None
-    address: Text
-    municipality: Text
-    lat: Lat | None = None
-    lon: Lon | None = None
-    rent_per_bed_cents: MonthlyCents
-    step_free: bool = False
-    available_from: date | None = None
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+class BeneficiarySummary(BaseModel):
+    """A household in a list: enough to find it, no more."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ref: str
+    given_name: str
+    family_name: str
+    status: BeneficiaryStatus
+    priority: int
+    adults: int
+    minors: int
+    work_municipality: str | None
+    registered_on: date
+
+
+class BeneficiaryPublic(BeneficiaryBase):
+    ref: str
+    office_id: int
+    status: BeneficiaryStatus
+    priority: int
+    work_municipality: str | None
+    work_lat: float
+    work_lon: float
+    registered_on: date
+    priority_breakdown: list[dict[str, Any]]
+    members: list[MemberPublic] = Field(default_factory=list)
+    events: list[EventPublic] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- landlords
+
+
+class LandlordCreate(LandlordBase):
+    """A new landlord (a person or a company) of an office."""
+
+    model_config = INPUT
+
+
+class LandlordUpdate(partial(LandlordCreate)):  # type: ignore[misc]
+    """Some fields of a landlord."""
+
+
+class LandlordPublic(LandlordBase):
+    ref: str
+    office_id: int
+
+
+# --------------------------------------------------------------------------- units
+
+
+class DwellingCreate(DwellingBase, UnitPlace):
+    """A new dwelling: a whole flat for one household."""
+
+    model_config = INPUT
+
+
+class DwellingUpdate(partial(DwellingCreate)):  # type: ignore[misc]
+    """Some fields of a dwelling; a new municipality without coordinates moves it to the
+    municipality's centre."""
+
+
+class DwellingPublic(DwellingBase, UnitPublic):
+    pass
+
+
+class RoomCreate(RoomBase):
+    """A room of a new shared flat (its name defaults to its number)."""
+
+    model_config = INPUT
+
+
+class RoomPublic(RoomBase):
+    ref: str
+
+
+class SharedFlatCreate(SharedFlatBase, UnitPlace):
+    model_config = INPUT
+
     rooms: list[RoomCreate] = Field(min_length=1, max_length=20)
 
-    def _coords(self) -> tuple[float | None, float | None]:
-        return self.lat, self.lon
+
+class SharedFlatUpdate(partial(SharedFlatCreate, exclude={"rooms"})):  # type: ignore[misc]
+    """Some fields of a shared flat; its rooms stay as registered."""
 
 
-class FundCreate(_Strict):
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-    name: Title
-    eligible_tags: list[Tag] = Field(default_factory=list, max_length=20)
+class SharedFlatPublic(SharedFlatBase, UnitPublic):
+    rooms: list[RoomPublic] = Field(default_factory=list)
+
+
+class UnitStatusBody(_Input):
+    status: Literal[UnitStatus.available, UnitStatus.withdrawn]
+
+
+# --------------------------------------------------------------------------- funds
+
+
+class FundCreate(FundBase):
+    model_config = INPUT
+
+    code: Annotated[str, FUND_CODE]
     budget_cents: Cents = 0
 
 
-class RoundPolicy(_Strict):
+class FundUpdate(partial(FundBase)):  # type: ignore[misc]
+    """Rename a fund, change whom it may pay for, or (de)activate it; money moves only
+    through grants."""
+
+    active: bool | None = None
+
+
+class FundPublic(FundBase):
+    code: str
+    active: bool
+    balance_cents: int = 0
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+class RoundPolicy(_Input):
     """A round's policy (the spec's ``policy``); the ratio is kept as exact decimal text."""
 
     affordability_ratio: Annotated[str, StringConstraints(pattern=r"^0?\.\d{1,4}$|^1(\.0+)?$")] \
@@ -158,3 +344,13 @@ class RoundPolicy(_Strict):
     circuity: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
     objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] \
         = "persons"
+
+
+UPDATES: dict[type[BaseModel], type[BaseModel]] = {
+    BeneficiaryUpdate: BeneficiaryCreate,
+    LandlordUpdate: LandlordCreate,
+    DwellingUpdate: DwellingCreate,
+    SharedFlatUpdate: SharedFlatCreate,
+    FundUpdate: FundCreate,
+}
+"""Each update model and the create model whose limits it must keep (a test checks it)."""

@@ -4,6 +4,11 @@ Planners must never see a name or an identity: the instance carries no personal 
 construction (the mapping keeps only what the rules need), and with ``pseudonymise`` even
 the records' opaque refs are replaced by sequence numbers, so a scenario report cannot be
 joined back to the agency's records.
+
+:func:`snapshot_instance` has the shape the scenarios ask of the agency's data
+(``scenarios.spec.AgencyData``: a database URL in, an instance out, a :class:`ValueError`
+saying why when it cannot): the command line and the service hand it to them, and this
+package never imports the scenarios.
 """
 
 from __future__ import annotations
@@ -11,25 +16,32 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from agency.db import get_engine
+from agency.db import SchemaError, get_engine
 from agency.ledger import balances
 from agency.mapping import is_occupant, snapshot
-from agency.models import Office
+from agency.models import Office, utcnow
 from agency.schemas import RoundPolicy
 from matching.instance import Instance, instance_from_dict
 
 
-def snapshot_instance(database_url: str | None = None, *, pseudonymise: bool = True,
+class SnapshotError(ValueError):
+    """The agency's data cannot be had: the database is not at the code's schema, or no
+    such office."""
+
+
+def snapshot_instance(database: str | Engine | None = None, *, pseudonymise: bool = True,
                       office_code: str | None = None, on: date | None = None,
                       policy: RoundPolicy | None = None) -> Instance:
     """Waiting households, free units and fund balances now, as an instance.
 
     Parameters
     ----------
-    database_url
-        The agency's database (default: ``DATABASE_URL`` or the embedded file).
+    database
+        The agency's database: an engine, or a URL (default: ``DATABASE_URL`` or the
+        embedded file).
     pseudonymise
         Replace refs by sequence numbers (``H0001``, ``D0001``, ``F0001``, ``F0001-R1``).
     office_code
@@ -38,16 +50,24 @@ def snapshot_instance(database_url: str | None = None, *, pseudonymise: bool = T
         The day whose availability counts (default: today).
     policy
         The round policy (default: the agency's defaults).
-    """
-    from agency.models import utcnow
 
-    engine = get_engine(database_url)
+    Raises
+    ------
+    SnapshotError
+        When the database is not at the code's schema, or the office does not exist.
+    matching.instance.InstanceError
+        When the records do not make a valid instance.
+    """
+    try:
+        engine = database if isinstance(database, Engine) else get_engine(database)
+    except SchemaError as exc:
+        raise SnapshotError(str(exc)) from exc
     with Session(engine) as session:
         office_id = None
         if office_code is not None:
             office = session.exec(select(Office).where(Office.code == office_code)).first()
             if office is None:
-                raise KeyError(f"office {office_code!r}: no such office")
+                raise SnapshotError(f"office {office_code!r}: no such office")
             office_id = office.id
         snap = snapshot(session, name="agency-snapshot", office_id=office_id,
                         policy=policy or RoundPolicy(), on=on or utcnow().date(),

@@ -5,12 +5,15 @@
 
 Pages (paths outside ``/api/``) get the same information as an HTML page. Errors are logged
 by class and route only: an exception's message may quote a person's data.
+
+The agency's typed errors (:mod:`agency.errors`) get their status here, by their class and
+never by their message: not found 404; a duplicate, a round's state or a conflict when
+closing 409; input the records or a round refuse 422, naming the field.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -21,8 +24,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agency.records import DuplicateError, NotFoundError, RecordError
-from agency.rounds import RoundConflict, RoundError
+from agency.errors import (
+    DuplicateError,
+    NotFoundError,
+    RecordError,
+    RoundConflict,
+    RoundInputError,
+    RoundStateError,
+)
 
 log = logging.getLogger("api")
 
@@ -61,15 +70,6 @@ def is_api(request: Request) -> bool:
     return path.startswith("/api/") or path.endswith(".json")
 
 
-_FIELD_MSG = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
-
-
-def field_of(message: str) -> tuple[str, str] | None:
-    """``("reason", "say why")`` for a message written as ``"reason: say why"``."""
-    m = _FIELD_MSG.match(message)
-    return (m.group(1), m.group(2)) if m else None
-
-
 def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for err in exc.errors():
@@ -78,6 +78,27 @@ def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
             loc = loc[1:] if len(loc) > 1 else loc
         out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", ""))})
     return out
+
+
+AGENCY_ERRORS = (NotFoundError, RecordError, RoundStateError, RoundInputError)
+"""The agency's typed errors (duplicates and conflicts are kinds of these)."""
+
+
+def agency_problem(exc: Exception) -> tuple[int, str, str, list[dict[str, str]]]:
+    """The status, code, message and fields of one of :data:`AGENCY_ERRORS`: the one place
+    that decides which status each kind gets (the API's handlers and the pages use it)."""
+    if isinstance(exc, NotFoundError):
+        return 404, "not_found", f"no {exc.entity} {exc.ref}", []
+    if isinstance(exc, DuplicateError):
+        return 409, "conflict", str(exc), [{"field": exc.field, "message": exc.message}]
+    if isinstance(exc, RecordError | RoundInputError):
+        return 422, "invalid", str(exc), [{"field": exc.field, "message": exc.message}]
+    if isinstance(exc, RoundConflict):
+        return 409, "conflict", str(exc), [{"field": "conflict", "message": c}
+                                           for c in exc.conflicts]
+    if isinstance(exc, RoundStateError):
+        return 409, "conflict", str(exc), []
+    raise TypeError(f"not an error of the agency: {type(exc).__name__}")
 
 
 def install(app: FastAPI, page: PageRenderer,
@@ -117,35 +138,13 @@ def install(app: FastAPI, page: PageRenderer,
         return respond(request, exc.status_code, CODES.get(exc.status_code, "error"),
                        message, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(NotFoundError)
-    async def _not_found(request: Request, exc: NotFoundError) -> Response:
-        if exc.denied:
+    async def _agency(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, NotFoundError) and exc.denied:
             await run_in_threadpool(on_denied, request, exc)
-        return respond(request, 404, "not_found", f"no {exc.entity} {exc.ref}")
+        return respond(request, *agency_problem(exc))
 
-    @app.exception_handler(DuplicateError)
-    async def _duplicate(request: Request, exc: DuplicateError) -> Response:
-        return respond(request, 409, "conflict", str(exc),
-                       [{"field": exc.field, "message": exc.message}])
-
-    @app.exception_handler(RecordError)
-    async def _record(request: Request, exc: RecordError) -> Response:
-        return respond(request, 422, "invalid", str(exc),
-                       [{"field": exc.field, "message": exc.message}])
-
-    @app.exception_handler(RoundConflict)
-    async def _round_conflict(request: Request, exc: RoundConflict) -> Response:
-        return respond(request, 409, "conflict", str(exc),
-                       [{"field": "conflict", "message": c} for c in exc.conflicts])
-
-    @app.exception_handler(RoundError)
-    async def _round_error(request: Request, exc: RoundError) -> Response:
-        message = str(exc)
-        named = field_of(message)
-        if named:
-            return respond(request, 422, "invalid", message,
-                           [{"field": named[0], "message": named[1]}])
-        return respond(request, 409, "conflict", message)
+    for kind in AGENCY_ERRORS:
+        app.add_exception_handler(kind, _agency)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

@@ -7,6 +7,7 @@ body, a body size limit, and an access log that names routes, never people.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -25,6 +26,9 @@ from api import permissions as perms
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
 from api.jobs import Jobs
+from api.pages import router as pages_router
+from api.pages.common import render_error
+from api.routes import router as api_router
 from api.security import Throttle
 from api.settings import Settings
 
@@ -122,8 +126,6 @@ def _replay(chunks: list[bytes], last: Message | None) -> Receive:
 
 
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
-    import json
-
     raw = json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
@@ -168,8 +170,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.jobs = Jobs(settings.solve_workers)
     app.state.scenario_jobs = Jobs(1)  # scenarios never hold up a round's solve
     app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
-
-    from api.pages.common import render_error
 
     app.state.throttle = Throttle(settings)
 
@@ -218,9 +218,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         data = resources.files("api").joinpath("static", name).read_bytes()
         return Response(data, media_type=STATIC[name],
                         headers={"Cache-Control": "public, max-age=3600"})
-
-    from api.pages import router as pages_router
-    from api.routes import router as api_router
 
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -1,7 +1,9 @@
-"""The service's request and response bodies (apart from the tables).
+"""The service's request and response bodies that are not an entity's.
 
-Creation bodies are :mod:`agency.schemas`' models; updates and public views are here. All
-request bodies refuse unknown fields; money is integer cents.
+Each entity's create, update and public models are in :mod:`agency.schemas` (with the
+limits of its table); here are the logins, the actions (a status change, a note, a grant),
+the rounds' bodies and views, statistics, the audit log and jobs. All request bodies refuse
+unknown fields; money is integer cents.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from agency.models import BeneficiaryStatus, DecisionKind, Gender, OfferStatus, Role, UnitStatus
-from agency.schemas import Cents, Lat, Lon, Name, RoundPolicy, Tag, Text
+from agency.fields import Cents
+from agency.models import BeneficiaryStatus, DecisionKind, OfferStatus
+from agency.schemas import RoundPolicy, UserPublic
 
 
 class _Body(BaseModel):
@@ -23,22 +26,12 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-Short = Annotated[str, StringConstraints(max_length=200)]
-
 # --------------------------------------------------------------------------- auth
 
 
 class LoginBody(_Body):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-
-
-class UserPublic(_Out):
-    username: str
-    full_name: str
-    role: Role
-    office_id: int | None
-    active: bool
 
 
 class LoginPublic(BaseModel):
@@ -49,42 +42,7 @@ class LoginPublic(BaseModel):
     user: UserPublic
 
 
-class UserCreateBody(_Body):
-    username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{1,63}$")]
-    full_name: Text
-    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
-    role: Role
-    office_code: Annotated[str, StringConstraints(max_length=32)] | None = None
-
-
-# --------------------------------------------------------------------------- beneficiaries
-
-
-class BeneficiaryUpdate(_Body):
-    given_name: Name | None = None
-    family_name: Name | None = None
-    birth_date: date | None = None
-    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    gender: Gender | None = None
-    adults: Annotated[int, Field(ge=1, le=12)] | None = None
-    minors: Annotated[int, Field(ge=0, le=12)] | None = None
-    income_cents: Cents | None = None
-    workplace: Short | None = None
-    work_municipality: Text | None = None
-    work_lat: Lat | None = None
-    work_lon: Lon | None = None
-    max_commute_km: Annotated[float, Field(gt=0, le=200)] | None = None
-    needs_step_free: bool | None = None
-    accepts_dwelling: bool | None = None
-    accepts_bed: bool | None = None
-    health_needs: bool | None = None
-    informal_settlement: Annotated[str, StringConstraints(max_length=100)] | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=20)
-    pai_tutor: Short | None = None
-    pai_started_on: date | None = None
-    pai_next_review_on: date | None = None
-    pai_goals: Annotated[str, StringConstraints(max_length=4000)] | None = None
+# --------------------------------------------------------------------------- actions
 
 
 class StatusChange(_Body):
@@ -96,175 +54,9 @@ class NoteBody(_Body):
     note: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 
-class MemberPublic(_Out):
-    id: int
-    given_name: str
-    family_name: str
-    relation: str
-    birth_date: date | None
-    gender: Gender
-
-
-class EventPublic(_Out):
-    at: datetime
-    kind: str
-    from_status: str | None
-    to_status: str | None
-    note: str | None
-
-
-class BeneficiarySummary(_Out):
-    ref: str
-    given_name: str
-    family_name: str
-    status: BeneficiaryStatus
-    priority: int
-    adults: int
-    minors: int
-    work_municipality: str | None
-    registered_on: date
-
-
-class BeneficiaryPublic(BeneficiarySummary):
-    office_id: int
-    birth_date: date | None
-    nationality: str | None
-    phone: str | None
-    gender: Gender
-    income_cents: int
-    workplace: str | None
-    work_lat: float
-    work_lon: float
-    max_commute_km: float
-    needs_step_free: bool
-    accepts_dwelling: bool
-    accepts_bed: bool
-    health_needs: bool
-    informal_settlement: str | None
-    tags: list[str]
-    priority_breakdown: list[dict[str, Any]]
-    pai_tutor: str | None
-    pai_started_on: date | None
-    pai_next_review_on: date | None
-    pai_goals: str | None
-    members: list[MemberPublic] = []
-    events: list[EventPublic] = []
-    created_at: datetime
-    updated_at: datetime
-
-
-# --------------------------------------------------------------------------- landlords
-
-
-class LandlordUpdate(_Body):
-    name: Text | None = None
-    tax_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{11,16}$")] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    email: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] \
-        | None = None
-
-
-class LandlordPublic(_Out):
-    ref: str
-    office_id: int
-    name: str
-    tax_code: str | None
-    phone: str | None
-    email: str | None
-
-
-# --------------------------------------------------------------------------- units
-
-
-class DwellingUpdate(_Body):
-    landlord_ref: Annotated[str, StringConstraints(max_length=16)] | None = None
-    address: Text | None = None
-    municipality: Text | None = None
-    lat: Lat | None = None
-    lon: Lon | None = None
-    area_m2: Annotated[float, Field(gt=0, le=1000)] | None = None
-    bedrooms: Annotated[int, Field(ge=0, le=20)] | None = None
-    rent_cents: Cents | None = None
-    step_free: bool | None = None
-    children_ok: bool | None = None
-    max_occupants: Annotated[int, Field(ge=1, le=30)] | None = None
-    available_from: date | None = None
-
-
-class UnitStatusBody(_Body):
-    status: Literal[UnitStatus.available, UnitStatus.withdrawn]
-
-
-class DwellingPublic(_Out):
-    ref: str
-    office_id: int
-    landlord_ref: str | None = None
-    address: str
-    municipality: str
-    lat: float
-    lon: float
-    area_m2: float
-    bedrooms: int
-    rent_cents: int
-    step_free: bool
-    children_ok: bool
-    max_occupants: int | None
-    available_from: date | None
-    status: UnitStatus
-
-
-class SharedFlatUpdate(_Body):
-    landlord_ref: Annotated[str, StringConstraints(max_length=16)] | None = None
-    address: Text | None = None
-    municipality: Text | None = None
-    lat: Lat | None = None
-    lon: Lon | None = None
-    rent_per_bed_cents: Cents | None = None
-    step_free: bool | None = None
-    available_from: date | None = None
-
-
-class RoomPublic(_Out):
-    ref: str
-    name: str
-    beds: int
-
-
-class SharedFlatPublic(_Out):
-    ref: str
-    office_id: int
-    landlord_ref: str | None = None
-    address: str
-    municipality: str
-    lat: float
-    lon: float
-    rent_per_bed_cents: int
-    step_free: bool
-    available_from: date | None
-    status: UnitStatus
-    rooms: list[RoomPublic] = []
-
-
-# --------------------------------------------------------------------------- funds
-
-
-class FundUpdate(_Body):
-    name: Text | None = None
-    eligible_tags: list[Tag] | None = Field(default=None, max_length=20)
-    active: bool | None = None
-
-
 class GrantBody(_Body):
-    amount_cents: Annotated[int, Field(gt=0, le=100_000_000_00)]
+    amount_cents: Annotated[Cents, Field(gt=0)]
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-
-class FundPublic(_Out):
-    code: str
-    name: str
-    eligible_tags: list[str]
-    active: bool
-    balance_cents: int = 0
 
 
 # --------------------------------------------------------------------------- rounds

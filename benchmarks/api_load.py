@@ -32,6 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import Session, select
+
+from agency import records
+from agency.audit import Actor
+from agency.db import get_engine
+from agency.demo import seed
+from agency.models import Office
+from scenarios.bundled import example_round
 
 PASSWORD = "load test passphrase"
 ENDPOINTS = (("dashboard page", "GET /", "cookie"),
@@ -46,16 +54,8 @@ def _free_port() -> int:
 
 
 def _seed(url: str) -> None:
-    from sqlmodel import Session, select
-
-    from agency import records
-    from agency.audit import Actor
-    from agency.db import get_engine
-    from agency.demo import seed
-    from agency.models import Office
-
     engine = get_engine(url)
-    seed(engine)
+    seed(engine, example_round())
     with Session(engine) as s:
         office = s.exec(select(Office).where(Office.code == "FG")).one()
         records.create_user(s, Actor("bench"), "bench", "Bench", PASSWORD, "caseworker",

@@ -85,6 +85,8 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
 
     ``params`` are the engine's parameters as dotted keys (``{"pricing.share": 0.5}``).
     """
+    # Each worker imports the modules of its own solver only, here: a run's peak memory is
+    # its solver's, not every solver's.
     import math
 
     from matching.eligibility import eligible_pairs

@@ -1,17 +1,26 @@
-"""``housing``: solve, check and explain allocation rounds from the command line."""
+"""``housing``: solve, check and explain allocation rounds from the command line.
+
+The core's commands (solve, validate, explain, generate, scenario) are here. The agency's
+(db, import, round, demo, user, office), the service's (serve) and the benchmark (bench)
+need the packages of an extra of housing-match: their modules are loaded only when one of
+them is called, and, when a package is missing, the command says which extra to install.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from housing.cli_scenario import scenario_app
+from housing.extras import OWN_PACKAGES, install_hint, needs, require
 from housing.ui import console, err, euro, live_progress
 from matching.budget import Budget
 from matching.explain import REASON_TEXT
@@ -21,8 +30,58 @@ from matching.params import ParamsError, SolveParams
 from matching.result import Result, ResultFormatError, load_result, save_result
 from matching.solve import solve
 from matching.validate import validate
+from scenarios.synthetic import generate
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("housing.cli_agency", "db_app", "agency"),
+    "import": ("housing.cli_agency", "import_app", "agency"),
+    "round": ("housing.cli_agency", "round_app", "agency"),
+    "demo": ("housing.cli_agency", "demo_app", "agency"),
+    "user": ("housing.cli_service", "user_app", "agency"),
+    "office": ("housing.cli_service", "office_app", "agency"),
+    "serve": ("housing.cli_service", "serve_app", "service"),
+}
+"""Command: (module, its Typer app, the extra whose packages it needs)."""
+
+
+class Commands(TyperGroup):
+    """``housing``'s commands: the core's, then those of the extras, loaded when called."""
+
+    # (the contexts and commands are those of the click that Typer ships inside itself)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *EXTRA_COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in EXTRA_COMMANDS:
+            return command
+        module, attribute, extra = EXTRA_COMMANDS[cmd_name]
+        try:
+            loaded = import_module(module)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").partition(".")[0]
+            if not missing or missing in OWN_PACKAGES:
+                raise
+            return _needs_extra(cmd_name, extra, missing)
+        return typer.main.get_command(getattr(loaded, attribute))
+
+
+def _needs_extra(name: str, extra: str, missing: str) -> TyperCommand:
+    """A stand-in for a command whose packages are not installed: it says what to do."""
+
+    def fail() -> None:
+        err.print(f"[red]housing {escape(name)} needs the '{extra}' extra[/red] (the package "
+                  f"{escape(missing)!r} is not installed): {escape(install_hint(extra))}")
+        raise typer.Exit(2)
+
+    return TyperCommand(name, callback=fail, add_help_option=False,
+                        help=escape(f"(not installed: {install_hint(extra)})"),
+                        context_settings={"ignore_unknown_options": True,
+                                          "allow_extra_args": True})
+
+
+app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True,
                   help="Housing-match: allocation rounds of the housing agency.")
 app.add_typer(scenario_app, name="scenario")
 
@@ -228,8 +287,6 @@ def generate_cmd(
         "instance.json"),
 ) -> None:
     """Write a synthetic Puglia round at a benchmark scale."""
-    from scenarios.synthetic import generate
-
     try:
         inst = generate(scale.upper(), seed)
     except (KeyError, ValueError) as exc:
@@ -257,7 +314,9 @@ def bench_cmd(
         "--params", help="A TOML file of engine parameters (the --param values win).")] = None,
 ) -> None:
     """Run every solver on generated rounds; write JSON, a Markdown table and a PNG."""
-    from benchmarks.harness import SOLVERS, bench, markdown, write
+    require("benchmarks", "housing bench", "highspy", "matplotlib")
+    with needs("benchmarks", "housing bench"):
+        from benchmarks.harness import SOLVERS, bench, markdown, write
 
     values = _engine_values(param, params_file)
 
@@ -275,10 +334,3 @@ def bench_cmd(
     console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)
     console.print(f"written: {', '.join(str(p) for p in paths.values())}")
 
-
-from housing import cli_agency  # noqa: E402  (registers on `app`, defined above)
-
-cli_agency.register(app)
-from housing import cli_service  # noqa: E402  (serve, user add, office add)
-
-cli_service.register(app)

@@ -18,9 +18,11 @@ from sqlmodel import Session, col, select
 from agency import db
 from agency.audit import Actor
 from agency.demo import seed
+from agency.errors import NotFoundError
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
 from agency.models import DecisionKind, Fund, OfferStatus, Office, Round
+from agency.records import municipality_name
 from agency.rounds import (
     RoundError,
     RoundView,
@@ -35,12 +37,15 @@ from agency.rounds import (
 from agency.schemas import RoundPolicy
 from housing.ui import console, err, euro, live_progress
 from matching.solve import ProgressEvent
+from scenarios.bundled import example_round
 
-db_app = typer.Typer(no_args_is_help=True, help="The agency's database: schema and status.")
-import_app = typer.Typer(no_args_is_help=True,
+db_app = typer.Typer(name="db", no_args_is_help=True,
+                     help="The agency's database: schema and status.")
+import_app = typer.Typer(name="import", no_args_is_help=True,
                          help="Import records from a spreadsheet (CSV or XLSX template).")
-round_app = typer.Typer(no_args_is_help=True, help="Allocation rounds: open, solve, review, "
-                                                   "offers, answers, close.")
+round_app = typer.Typer(name="round", no_args_is_help=True,
+                        help="Allocation rounds: open, solve, review, offers, answers, close.")
+demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
                                               "DATABASE_URL, else var/housing.sqlite3).")]
@@ -132,7 +137,7 @@ def _round_id(session: Session, ref: str) -> int:
         select(Round).where(Round.id == int(ref))
     r = session.exec(q).first()
     if r is None or r.id is None:
-        raise _fail(RoundError(f"round {ref}: no such round"), 2)
+        raise _fail(ValueError(f"round {ref}: no such round"), 2)
     return r.id
 
 
@@ -173,8 +178,6 @@ def round_tables(view: RoundView) -> list[Table]:
         props.add_column(col_name, justify="right" if col_name in (
             "#", "pers.", "a month", "km") else "left",
             no_wrap=col_name in ("household", "home", "room", "a month"))
-    from agency.records import municipality_name
-
     for p in view.proposals:
         props.add_row(str(p.id), p.beneficiary_ref, str(p.persons),
                       f"{p.unit_ref}{' 🔒' if p.locked else ''}", p.room_ref or "",
@@ -240,7 +243,7 @@ def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or 
     engine, rid = _located(ref, url)
     try:
         _solve(engine, rid)
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     _show(engine, rid)
 
@@ -260,7 +263,7 @@ def _decide(ref: str, beneficiary: str, unit: str, room: str | None, kind: Decis
         with Session(engine) as s:
             decide(s, _actor(), _round_id(s, ref), beneficiary, unit, kind, room, note)
             s.commit()
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     console.print(f"{kind}: {beneficiary} – {unit}{f' ({room})' if room else ''}; "
                   "solve again to apply it")
@@ -294,7 +297,7 @@ def round_offers(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
             s.commit()
             console.print(f"{len(sent)} offers sent: "
                           + ", ".join(f"#{o.id}" for o in sent))
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
 
 
@@ -312,7 +315,7 @@ def round_record(
         with Session(engine) as s:
             record_answer(s, _actor(), offer, answer, reason)
             s.commit()
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     console.print(f"offer #{offer}: {answer.value}")
 
@@ -324,7 +327,7 @@ def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
     engine, rid = _located(ref, url)
     try:
         report = close_round(engine, _actor(), rid)
-    except RoundError as exc:
+    except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
     console.print(f"round {report.round_ref} closed: {report.leases} leases"
@@ -376,7 +379,7 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = db.get_engine(f"sqlite:///{path}")
-    seed(engine)
+    seed(engine, example_round())
     actor = Actor(username="demo")
     console.rule("[bold]1. The agency's records")
     with Session(engine) as s:
@@ -419,18 +422,14 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     console.print(_funds_table(engine, "Funds after the round"))
 
 
+@demo_app.command("demo")
 def demo_command(
     db_path: Annotated[Path, typer.Option("--db", help="SQLite file, recreated.")]
     = Path("out/demo.sqlite3"),
     time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 20.0,
 ) -> None:
-    """Seed the Foggia-area data set into a fresh embedded database and run a round end
-    to end: open, solve, offers, answers, re-solve, close."""
+    """Seed the Foggia-area data set and run a round end to end.
+
+    Into a fresh embedded database: open, solve, offers, answers, re-solve, close."""
     demo(db_path, time_limit)
 
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(db_app, name="db")
-    app.add_typer(import_app, name="import")
-    app.add_typer(round_app, name="round")
-    app.command("demo")(demo_command)

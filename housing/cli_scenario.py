@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from housing.extras import needs
 from housing.ui import console, err
 from matching.params import SolveParams
-from scenarios.spec import ScenarioError, ScenarioSpec, load_spec
+from scenarios.spec import AgencyBase, AgencyData, ScenarioError, ScenarioSpec, load_spec
 
 scenario_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="What-if scenarios: variants of a round, solved and compared.")
@@ -30,6 +31,15 @@ def _load(path: Path) -> ScenarioSpec:
         raise _fail(exc) from exc
 
 
+def _agency_data(spec: ScenarioSpec) -> AgencyData | None:
+    """For an ``agency`` base, the agency's data now, pseudonymised (the agency extra)."""
+    if not isinstance(spec.base, AgencyBase):
+        return None
+    with needs("agency", "a scenario on the agency's data"):
+        from agency.snapshot import snapshot_instance
+    return snapshot_instance
+
+
 @scenario_app.command("check")
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
@@ -37,7 +47,7 @@ def check_cmd(
     """Check a scenario file and its overrides against the base, without solving."""
     spec = _load(file)
     try:
-        base = spec.load_base()
+        base = spec.load_base(_agency_data(spec))
     except ScenarioError as exc:
         raise _fail(exc) from exc
     errors = spec.check_against(base)
@@ -99,10 +109,12 @@ def run_cmd(
         help="Solver seed for every variant (default: the file's, else 0).")] = None,
 ) -> None:
     """Solve the base and every variant in parallel; write JSON, CSV, HTML and plots."""
-    from scenarios.report import write_report
-    from scenarios.runner import dask_executor, run_scenarios
+    with needs("scenarios", "housing scenario run"):
+        from scenarios.report import write_report
+        from scenarios.runner import dask_executor, run_scenarios
 
     spec = _load(file)
+    agency = _agency_data(spec)
     try:
         params = SolveParams(time_limit=time_limit if time_limit is not None
                              else spec.time_limit,
@@ -124,11 +136,11 @@ def run_cmd(
             if scheduler:
                 with dask_executor(scheduler) as executor:
                     report = run_scenarios(spec, executor=executor, params=params,
-                                           progress=progress,
+                                           progress=progress, agency=agency,
                                            executor_name=f"dask {scheduler}")
             else:
                 report = run_scenarios(spec, params=params, workers=workers,
-                                       progress=progress)
+                                       progress=progress, agency=agency)
         except ScenarioError as exc:
             raise _fail(exc) from exc
         except OSError as exc:  # the scheduler cannot be reached

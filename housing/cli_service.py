@@ -16,10 +16,22 @@ from sqlmodel import Session
 from agency import db, records
 from agency.audit import Actor
 from agency.models import Role
+from housing.extras import needs
 from housing.ui import console, err
 
-user_app = typer.Typer(no_args_is_help=True, help="Staff users of the service.")
-office_app = typer.Typer(no_args_is_help=True, help="The agency's offices.")
+user_app = typer.Typer(name="user", no_args_is_help=True, help="Staff users of the service.")
+office_app = typer.Typer(name="office", no_args_is_help=True, help="The agency's offices.")
+serve_app = typer.Typer(name="serve", help="The agency's service and the staff's pages.")
+
+
+@user_app.callback()
+def _users() -> None:
+    """Staff users of the service."""
+
+
+@office_app.callback()
+def _offices() -> None:
+    """The agency's offices."""
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
                                               "DATABASE_URL, else var/housing.sqlite3).")]
@@ -37,6 +49,7 @@ def _session(url: str | None) -> Session:
         raise typer.Exit(2) from exc
 
 
+@serve_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -48,10 +61,11 @@ def serve(
     One process: solves run in its background threads and their progress is kept in
     memory. The access log names routes, never query strings (a search may hold a name).
     """
-    import uvicorn
+    with needs("service", "housing serve"):
+        import uvicorn
 
-    from api.main import create_app
-    from api.settings import Settings
+        from api.main import create_app
+        from api.settings import Settings
 
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -115,8 +129,3 @@ def office_add(
             raise typer.Exit(1) from exc
     console.print(f"office {code} added")
 
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.add_typer(user_app, name="user")
-    app.add_typer(office_app, name="office")

@@ -40,6 +40,7 @@ from matching.validate import validate
 from scenarios.spec import (
     BASE_NAME,
     AgencyBase,
+    AgencyData,
     InstanceBase,
     ScenarioError,
     ScenarioSpec,
@@ -211,7 +212,7 @@ def dask_executor(address: str) -> Iterator[Executor]:
 def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
                   params: SolveParams | None = None, workers: int | None = None,
                   progress: Progress | None = None, base_instance: Instance | None = None,
-                  database_url: str | None = None, executor_name: str | None = None,
+                  agency: AgencyData | None = None, executor_name: str | None = None,
                   ) -> ScenarioReport:
     """Run the base and every variant of a scenario, one task each, in parallel.
 
@@ -232,8 +233,9 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
         Called as ``progress(done, total, name)`` when a variant finishes.
     base_instance
         The base already built (skips :meth:`ScenarioSpec.load_base`).
-    database_url
-        For an ``agency`` base: the database to snapshot (overrides the file's URL).
+    agency
+        For an ``agency`` base: what gives the agency's data (see
+        :class:`~scenarios.spec.AgencyData`).
     executor_name
         How the report names the executor (default: its class).
 
@@ -250,7 +252,7 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
     """
     t0 = time.perf_counter()
     params = params or SolveParams(time_limit=spec.time_limit, seed=spec.seed)
-    base = base_instance if base_instance is not None else spec.load_base(database_url)
+    base = base_instance if base_instance is not None else spec.load_base(agency)
     errors = spec.check_against(base)
     if errors:
         raise ScenarioError(errors, spec.source)
@@ -315,13 +317,13 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
 def run_scenario_text(toml_text: str, base_dir: str | Path, *,
                       executor: Executor | None = None, params: SolveParams | None = None,
                       workers: int | None = None, progress: Progress | None = None,
-                      database_url: str | None = None, time_limit: float | None = None,
+                      agency: AgencyData | None = None, time_limit: float | None = None,
                       source: str | None = None) -> dict[str, Any]:
     """Run an uploaded scenario file and return its report (aggregates only).
 
     For the planners' API: the file is untrusted, so an ``instance`` base must lie
-    inside ``base_dir``, and an ``agency`` base may not name its own database (the
-    caller passes ``database_url``).
+    inside ``base_dir``, and an ``agency`` base may not name a database (``agency`` is
+    called with None: the caller's own).
 
     Parameters
     ----------
@@ -331,8 +333,8 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
         The folder ``instance`` paths are resolved against and confined to.
     executor, params, workers, progress
         As in :func:`run_scenarios`.
-    database_url
-        The agency's database, for an ``agency`` base.
+    agency
+        For an ``agency`` base: what gives the agency's data.
     time_limit
         Overrides the file's time limit (e.g. a service's cap); ignored with ``params``.
     source
@@ -361,5 +363,5 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
     if params is None and time_limit is not None:
         spec = replace(spec, time_limit=time_limit)
     report = run_scenarios(spec, executor=executor, params=params, workers=workers,
-                           progress=progress, database_url=database_url)
+                           progress=progress, agency=agency)
     return report.to_dict()

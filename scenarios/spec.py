@@ -15,7 +15,7 @@ keys are errors. The format is documented in ``scenarios/examples/README.md``::
     [base]                           # exactly one of:
     generate = { scale = "S", seed = 1 }
     # instance = "foggia-round.json"            (relative to the scenario file)
-    # agency = { database_url = "sqlite:///agency.db" }  (pseudonymised snapshot)
+    # agency = {}     (the agency's data now, pseudonymised; see AgencyData)
 
     [variants.plus_100k]
     description = "+100,000 euro on the victims' fund"
@@ -38,10 +38,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from matching.instance import FieldError, Instance, InstanceError, load_instance
-from scenarios import gazetteer
+from places import gazetteer
+from places.sites import PLACE_BY_NAME
 from scenarios.overrides import (
     AddDwellings,
     AddSharedFlats,
@@ -55,10 +56,11 @@ from scenarios.overrides import (
     Zone,
     apply_all,
 )
-from scenarios.places import PLACE_BY_NAME
+from scenarios.synthetic import SCALES, generate
 
 __all__ = [
     "AgencyBase",
+    "AgencyData",
     "Base",
     "GenerateBase",
     "InstanceBase",
@@ -119,9 +121,25 @@ class GenerateBase:
         return {"kind": "generate", "scale": scale, "seed": self.seed}
 
 
+class AgencyData(Protocol):
+    """Where an ``agency`` base comes from: the agency's data now, as an instance.
+
+    The scenarios do not read the agency's database themselves: whoever runs a scenario
+    on the agency's data (the ``housing`` command line, the service) hands one of these
+    to :meth:`ScenarioSpec.load_base`. It is called with the database URL the file names
+    (None when it names none: the caller's own database) and returns the waiting
+    households, the free units and the funds' balances, pseudonymised. When the data
+    cannot be had it raises :class:`ValueError` (an
+    :class:`~matching.instance.InstanceError` is one) or :class:`LookupError`, with a
+    message saying why.
+    """
+
+    def __call__(self, database_url: str | None, /) -> Instance: ...
+
+
 @dataclass(frozen=True)
 class AgencyBase:
-    """Base from the agency's current data, pseudonymised (``agency.snapshot``)."""
+    """Base from the agency's current data, pseudonymised (given by an :class:`AgencyData`)."""
 
     database_url: str | None = None
 
@@ -177,24 +195,23 @@ class ScenarioSpec:
     source_sha256: str = ""
     source: str | None = None
 
-    def load_base(self, database_url: str | None = None) -> Instance:
+    def load_base(self, agency: AgencyData | None = None) -> Instance:
         """Build the base instance.
 
         Parameters
         ----------
-        database_url
-            For an ``agency`` base: used instead of the URL in the file, if given.
+        agency
+            For an ``agency`` base: what gives the agency's data (see
+            :class:`AgencyData`). Without it such a base cannot be built.
 
         Raises
         ------
         ScenarioError
-            When the base cannot be built (missing file, invalid instance, the agency
-            snapshot not available).
+            When the base cannot be built (missing file, invalid instance, the agency's
+            data not available).
         """
         base = self.base
         if isinstance(base, GenerateBase):
-            from scenarios.synthetic import generate
-
             return generate(base.scale, base.seed)
         if isinstance(base, InstanceBase):
             try:
@@ -207,14 +224,15 @@ class ScenarioSpec:
                 raise ScenarioError([FieldError("base", "instance",
                                                 f"{base.written!r}: {e}") for e in exc.errors],
                                     self.source) from exc
-        from agency.db import SchemaError
-        from agency.snapshot import snapshot_instance
-
-        url = database_url if database_url is not None else base.database_url
+        if agency is None:
+            raise ScenarioError([FieldError("base", "agency",
+                                            "the agency's data is not available here")],
+                                self.source)
         try:
-            return snapshot_instance(database_url=url, pseudonymise=True)
-        except (InstanceError, SchemaError, KeyError) as exc:
-            raise ScenarioError([FieldError("base", "agency", str(exc))], self.source) from exc
+            return agency(base.database_url)
+        except (ValueError, LookupError) as exc:
+            message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise ScenarioError([FieldError("base", "agency", message)], self.source) from exc
 
     def check_against(self, base: Instance) -> list[FieldError]:
         """Every variant's overrides applied to ``base``: the errors only a base shows.
@@ -392,16 +410,12 @@ def _show(v: Any) -> str:
 
 
 def _locate(name: str) -> tuple[str, float, float]:
-    """A place of ``scenarios.places`` (camps included) or a municipality of Puglia."""
+    """A place of ``places.sites`` (camps included) or a municipality of Puglia."""
     for known, p in PLACE_BY_NAME.items():
         if gazetteer.normalize_name(known) == gazetteer.normalize_name(name):
             return known, p.lat, p.lon
-    lat, lon = gazetteer.geocode(name)
-    try:
-        official = gazetteer.load().by_name(name).name
-    except KeyError:
-        official = name
-    return official, lat, lon
+    m = gazetteer.find(name)
+    return m.name, m.lat, m.lon
 
 
 def _municipality(t: _Table, key: str = "municipality") -> tuple[str, float, float] | None:
@@ -409,15 +423,11 @@ def _municipality(t: _Table, key: str = "municipality") -> tuple[str, float, flo
     if not name:
         return None
     try:
-        lat, lon = gazetteer.geocode(name)
+        m = gazetteer.find(name)
     except KeyError as exc:
         t.fail(key, str(exc.args[0]))
         return None
-    try:
-        official = gazetteer.load().by_name(name).name
-    except KeyError:
-        official = name
-    return official, lat, lon
+    return m.name, m.lat, m.lon
 
 
 # --------------------------------------------------------------------------- overrides
@@ -719,8 +729,6 @@ def _base(t: _Table, base_dir: Path) -> Base | None:
             scale_raw = g.raw("scale")
             seed = g.integer("seed", minimum=0)
             scale: str | tuple[int, int, int] | None = None
-            from scenarios.synthetic import SCALES
-
             if isinstance(scale_raw, str) and scale_raw.upper() in SCALES:
                 scale = scale_raw.upper()
             elif isinstance(scale_raw, list) and len(scale_raw) == 3 and all(

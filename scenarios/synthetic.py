@@ -3,7 +3,7 @@
 :func:`generate` draws an :class:`~matching.instance.Instance` from a seed, so that the
 same ``(scale, seed)`` always gives the same instance. What it draws, and why:
 
-- **Beneficiaries** work in the farm districts of :data:`scenarios.places.HUBS`
+- **Beneficiaries** work in the farm districts of :data:`places.sites.HUBS`
   (Capitanata dominates; the Arneo around Nardò and the Bari plain are smaller): their
   workplace is uniform in the district's disc. About 70% are single men, 8% single
   women, 10% couples and 12% families with one to three minors; gender ``X`` is rare
@@ -48,7 +48,7 @@ from matching.instance import (
     SharedFlat,
     UnitKind,
 )
-from scenarios.places import HUBS, PLACE_BY_NAME, Hub, Place
+from places.sites import HUBS, PLACE_BY_NAME, Hub, Place
 
 __all__ = ["FUND_IDS", "HOUSING_RADIUS_KM", "SCALES", "TAGS", "generate", "legal_max_array",
            "scale_counts"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import home, records_pages, rounds_pages, scenarios_pages
+from api.pages import home, records_pages, rounds_pages, scenarios_pages, units_pages
 
 router = APIRouter(include_in_schema=False)
-for module in (home, records_pages, rounds_pages, scenarios_pages):
-    router.include_router(module.router)
+for pages in (home.router, records_pages.router, units_pages.dwellings, units_pages.flats,
+              rounds_pages.router, scenarios_pages.router):
+    router.include_router(pages)

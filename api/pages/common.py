@@ -11,9 +11,12 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from agency.records import RecordError, municipality_name
+from agency import records
+from agency.errors import RecordError, RoundInputError
+from agency.records import municipality_name
 from api.deps import CSRF_FIELD, Principal
 from api.i18n import Translator, pick
 
@@ -144,9 +147,25 @@ def errors_of(exc: Exception) -> dict[str, str]:
             loc = [str(p) for p in err.get("loc", ())]
             out.setdefault(loc[0] if loc else "_", str(err.get("msg", "")))
         return out
-    if isinstance(exc, (RecordError, FormError)):
+    if isinstance(exc, RecordError | RoundInputError | FormError):
         return {exc.field: exc.message}
     return {"_": str(exc)}
+
+
+def form_office(me: Principal, session: Session, form: FormData) -> int:
+    """The office a new record goes to: the caseworker's own; an admin's choice on the
+    form, or the only office there is."""
+    code = text(form, "office")
+    if code and me.scope is None:
+        office = records.office_by_code(session, code)
+        assert office.id is not None
+        return office.id
+    if me.office_id is None:
+        offices = records.list_offices(session)
+        if len(offices) == 1 and offices[0].id is not None:
+            return offices[0].id
+        raise RecordError("office", "choose the office")
+    return me.office_id
 
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from agency import ledger, records
+from agency.audit import record
 from agency.models import AuthSession, Role, Round
 from api import permissions as perms
 from api.deps import COOKIE, Principal, SessionDep, SettingsDep, page
@@ -66,8 +67,6 @@ def logout(me: Annotated[Principal, page(perms.AUTHENTICATED)], session: Session
     auth = session.exec(select(AuthSession).where(
         AuthSession.token_hash == me.token_hash)).one()
     revoke(session, auth)
-    from agency.audit import record
-
     record(session, me.actor, "logout", "user", me.username)
     resp = redirect("/login")
     resp.delete_cookie(COOKIE, path="/")

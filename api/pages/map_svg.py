@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from agency.models import Beneficiary, BeneficiaryStatus, Dwelling, Round, SharedFlat, UnitStatus
-from scenarios.gazetteer import load
+from places.gazetteer import load
 
 LAT_MIN, LAT_MAX = 39.75, 42.25
 LON_MIN, LON_MAX = 14.85, 18.60

@@ -1,4 +1,4 @@
-"""Lists, search and forms for beneficiaries, dwellings, shared flats and funds."""
+"""Lists, search and forms for beneficiaries and funds (units: :mod:`api.pages.units_pages`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from agency import ledger, records
-from agency.models import Beneficiary, BeneficiaryStatus, Dwelling, SharedFlat, UnitStatus
+from agency.models import Beneficiary, BeneficiaryStatus
 from agency.records import RecordError
-from agency.schemas import BeneficiaryCreate, DwellingCreate, FundCreate, SharedFlatCreate
+from agency.schemas import BeneficiaryCreate, FundCreate
 from api import permissions as perms
 from api.deps import Principal, SessionDep, page
 from api.pages.common import (
@@ -22,6 +21,7 @@ from api.pages.common import (
     cents,
     errors_of,
     flag,
+    form_office,
     number,
     redirect,
     render,
@@ -37,24 +37,8 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 BReader = Annotated[Principal, page(perms.BENEFICIARIES_READ)]
 BWriter = Annotated[Principal, page(perms.BENEFICIARIES_WRITE)]
-UReader = Annotated[Principal, page(perms.UNITS_READ)]
-UWriter = Annotated[Principal, page(perms.UNITS_WRITE)]
 FReader = Annotated[Principal, page(perms.FUNDS_READ)]
 FWriter = Annotated[Principal, page(perms.FUNDS_WRITE)]
-
-
-def _office(me: Principal, session: Session, form: FormData) -> int:
-    code = text(form, "office")
-    if code and me.scope is None:
-        office = records.office_by_code(session, code)
-        assert office.id is not None
-        return office.id
-    if me.office_id is None:
-        offices = records.list_offices(session)
-        if len(offices) == 1 and offices[0].id is not None:
-            return offices[0].id
-        raise RecordError("office", "choose the office")
-    return me.office_id
 
 
 # --------------------------------------------------------------------------- beneficiaries
@@ -124,7 +108,7 @@ def create_beneficiary(request: Request, form: FormDep,
                        me: BWriter, session: SessionDep) -> Response:
     try:
         data = validate(BeneficiaryCreate, _beneficiary_data(form))
-        b = records.create_beneficiary(session, me.actor, _office(me, session, form), data)
+        b = records.create_beneficiary(session, me.actor, form_office(me, session, form), data)
     except (ValidationError, RecordError, FormError) as exc:
         return render(request, "beneficiary_form.html", {
             "b": None, "values": _beneficiary_values(None, form), "errors": errors_of(exc),
@@ -171,193 +155,6 @@ def beneficiary_status(request: Request, form: FormDep, me: BWriter, session: Se
     records.change_beneficiary_status(session, me.actor, ref, text(form, "status") or "",
                                       text(form, "note"), scope=me.scope)
     return redirect(f"/beneficiaries/{ref}")
-
-
-# --------------------------------------------------------------------------- dwellings
-
-DWELLING_TEXT = ("address", "municipality", "available_from", "landlord_ref")
-
-
-def _dwelling_data(form: FormData) -> dict[str, Any]:
-    data: dict[str, Any] = {k: text(form, k) for k in DWELLING_TEXT}
-    data.update(area_m2=number(form, "area_m2"), bedrooms=number(form, "bedrooms"),
-                rent_cents=cents(form, "rent_euros"), lat=number(form, "lat"),
-                lon=number(form, "lon"), max_occupants=number(form, "max_occupants"),
-                step_free=flag(form, "step_free"), children_ok=flag(form, "children_ok"))
-    return data
-
-
-def _dwelling_values(d: Dwelling | None, form: FormData | None,
-                     session: Session | None = None) -> dict[str, Any]:
-    if form is not None:
-        return {k: v for k, v in form.items() if isinstance(v, str)} | {
-            k: flag(form, k) for k in ("step_free", "children_ok")}
-    if d is None:
-        return {"children_ok": True, "bedrooms": "1"}
-    return {"address": d.address, "municipality": records.municipality_name(d.municipality),
-            "available_from": str(d.available_from or ""),
-            "landlord_ref": (records.landlord_ref_of(session, d.landlord_id) or "")
-            if session else "",
-            "area_m2": str(d.area_m2), "bedrooms": str(d.bedrooms),
-            "rent_euros": f"{d.rent_cents / 100:.2f}", "lat": str(d.lat), "lon": str(d.lon),
-            "max_occupants": str(d.max_occupants or ""), "step_free": d.step_free,
-            "children_ok": d.children_ok}
-
-
-@router.get("/dwellings")
-def dwellings(request: Request, me: UReader, session: SessionDep, q: Q = None,
-              status: Annotated[UnitStatus | None, Query()] = None,
-              offset: Offset = 0) -> Response:
-    got = records.list_dwellings(session, me.actor, scope=me.scope, q=q, status=status,
-                                 limit=PAGE, offset=offset)
-    return render(request, "dwellings.html", {
-        "page": got, "q": q or "", "status": status.value if status else "",
-        "statuses": [s.value for s in UnitStatus]})
-
-
-@router.get("/dwellings/new")
-def new_dwelling(request: Request, me: UWriter, session: SessionDep) -> Response:
-    return render(request, "dwelling_form.html", {
-        "d": None, "values": _dwelling_values(None, None), "errors": {},
-        "offices": records.list_offices(session) if me.scope is None else []})
-
-
-@router.post("/dwellings/new")
-def create_dwelling(request: Request, form: FormDep, me: UWriter, session: SessionDep) -> Response:
-    try:
-        data = validate(DwellingCreate, _dwelling_data(form))
-        records.create_dwelling(session, me.actor, _office(me, session, form), data)
-    except (ValidationError, RecordError, FormError) as exc:
-        return render(request, "dwelling_form.html", {
-            "d": None, "values": _dwelling_values(None, form), "errors": errors_of(exc),
-            "offices": records.list_offices(session) if me.scope is None else []}, 422)
-    return redirect("/dwellings")
-
-
-@router.get("/dwellings/{ref}/edit")
-def edit_dwelling(request: Request, me: UWriter, session: SessionDep, ref: str) -> Response:
-    d = records.get_dwelling(session, me.actor, ref, scope=me.scope)
-    return render(request, "dwelling_form.html", {
-        "d": d, "values": _dwelling_values(d, None, session), "errors": {}, "offices": []})
-
-
-@router.post("/dwellings/{ref}/edit")
-def update_dwelling(request: Request, form: FormDep, me: UWriter, session: SessionDep,
-                          ref: str) -> Response:
-    try:
-        data = _dwelling_data(form)
-        records.update_dwelling(session, me.actor, ref,
-                                {k: v for k, v in data.items()
-                                 if v is not None or k in ("max_occupants", "landlord_ref",
-                                                           "available_from")},
-                                scope=me.scope)
-    except (RecordError, FormError) as exc:
-        d = records.get_dwelling(session, me.actor, ref, scope=me.scope)
-        return render(request, "dwelling_form.html", {
-            "d": d, "values": _dwelling_values(None, form), "errors": errors_of(exc),
-            "offices": []}, 422)
-    return redirect("/dwellings")
-
-
-@router.post("/dwellings/{ref}/status")
-def dwelling_status(request: Request, form: FormDep, me: UWriter, session: SessionDep,
-                          ref: str) -> Response:
-    records.set_dwelling_status(session, me.actor, ref, text(form, "status") or "",
-                                scope=me.scope)
-    return redirect("/dwellings")
-
-
-# --------------------------------------------------------------------------- shared flats
-
-
-def _flat_data(form: FormData) -> dict[str, Any]:
-    data: dict[str, Any] = {k: text(form, k) for k in ("address", "municipality",
-                                                       "available_from", "landlord_ref")}
-    data.update(rent_per_bed_cents=cents(form, "rent_euros"), lat=number(form, "lat"),
-                lon=number(form, "lon"), step_free=flag(form, "step_free"))
-    beds = [x.strip() for x in (text(form, "rooms") or "").replace(";", ",").split(",")]
-    try:
-        data["rooms"] = [{"beds": int(x)} for x in beds if x]
-    except ValueError:
-        raise FormError("rooms", "beds per room, as numbers separated by commas") from None
-    return data
-
-
-def _flat_values(f: SharedFlat | None, form: FormData | None,
-                 session: Session | None = None) -> dict[str, Any]:
-    if form is not None:
-        return {k: v for k, v in form.items() if isinstance(v, str)} | {
-            "step_free": flag(form, "step_free")}
-    if f is None or session is None:
-        return {"rooms": "2, 2"}
-    return {"address": f.address, "municipality": records.municipality_name(f.municipality),
-            "available_from": str(f.available_from or ""),
-            "landlord_ref": records.landlord_ref_of(session, f.landlord_id) or "",
-            "rent_euros": f"{f.rent_per_bed_cents / 100:.2f}", "lat": str(f.lat),
-            "lon": str(f.lon), "step_free": f.step_free,
-            "rooms": ", ".join(str(r.beds) for r in records.rooms_of(session, f))}
-
-
-@router.get("/flats")
-def flats(request: Request, me: UReader, session: SessionDep, q: Q = None,
-          offset: Offset = 0) -> Response:
-    got = records.list_shared_flats(session, me.actor, scope=me.scope, q=q, limit=PAGE,
-                                    offset=offset)
-    rooms = {f.id: records.rooms_of(session, f) for f in got.items}
-    return render(request, "flats.html", {"page": got, "q": q or "", "rooms": rooms})
-
-
-@router.get("/flats/new")
-def new_flat(request: Request, me: UWriter, session: SessionDep) -> Response:
-    return render(request, "flat_form.html", {
-        "f": None, "values": _flat_values(None, None), "errors": {},
-        "offices": records.list_offices(session) if me.scope is None else []})
-
-
-@router.post("/flats/new")
-def create_flat(request: Request, form: FormDep, me: UWriter, session: SessionDep) -> Response:
-    try:
-        data = validate(SharedFlatCreate, _flat_data(form))
-        records.create_shared_flat(session, me.actor, _office(me, session, form), data)
-    except (ValidationError, RecordError, FormError) as exc:
-        return render(request, "flat_form.html", {
-            "f": None, "values": _flat_values(None, form), "errors": errors_of(exc),
-            "offices": records.list_offices(session) if me.scope is None else []}, 422)
-    return redirect("/flats")
-
-
-@router.get("/flats/{ref}/edit")
-def edit_flat(request: Request, me: UWriter, session: SessionDep, ref: str) -> Response:
-    f = records.get_shared_flat(session, me.actor, ref, scope=me.scope)
-    return render(request, "flat_form.html", {
-        "f": f, "values": _flat_values(f, None, session), "errors": {}, "offices": []})
-
-
-@router.post("/flats/{ref}/edit")
-def update_flat(request: Request, form: FormDep, me: UWriter, session: SessionDep,
-                      ref: str) -> Response:
-    try:
-        data = _flat_data(form)
-        data.pop("rooms", None)
-        records.update_shared_flat(session, me.actor, ref,
-                                   {k: v for k, v in data.items()
-                                    if v is not None or k in ("landlord_ref",
-                                                              "available_from")},
-                                   scope=me.scope)
-    except (RecordError, FormError) as exc:
-        f = records.get_shared_flat(session, me.actor, ref, scope=me.scope)
-        return render(request, "flat_form.html", {
-            "f": f, "values": _flat_values(None, form), "errors": errors_of(exc),
-            "offices": []}, 422)
-    return redirect("/flats")
-
-
-@router.post("/flats/{ref}/status")
-def flat_status(request: Request, form: FormDep, me: UWriter, session: SessionDep,
-                      ref: str) -> Response:
-    records.set_shared_flat_status(session, me.actor, ref, text(form, "status") or "",
-                                   scope=me.scope)
-    return redirect("/flats")
 
 
 # --------------------------------------------------------------------------- funds

@@ -15,13 +15,22 @@ from agency import imports, records, rounds
 from agency.audit import record
 from agency.mapping import is_occupant
 from agency.models import DecisionKind, Round
-from agency.records import NotFoundError, RecordError
+from agency.records import RecordError
 from agency.schemas import RoundPolicy
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
-from api.errors import ApiError
+from api.errors import AGENCY_ERRORS, ApiError, agency_problem
 from api.models import JobPublic
-from api.pages.common import FormDep, FormError, errors_of, number, redirect, render, text
+from api.pages.common import (
+    FormDep,
+    FormError,
+    cents,
+    errors_of,
+    number,
+    redirect,
+    render,
+    text,
+)
 from api.pages.map_svg import puglia_map
 from api.pagination import Id
 from api.routes.rounds import (
@@ -61,8 +70,6 @@ def new_round(request: Request, me: Writer, session: SessionDep) -> Response:
 
 @router.post("/rounds/new")
 def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep) -> Response:
-    from api.pages.common import cents
-
     try:
         policy = RoundPolicy.model_validate({k: v for k, v in {
             "affordability_ratio": text(form, "affordability_ratio"),
@@ -75,9 +82,9 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
                               office_id=round_office(session, me, text(form, "office")),
                               policy=policy, time_limit_s=limit, seed=seed)
     except (ValueError, RecordError, FormError) as exc:
-        errs = errors_of(exc) if not isinstance(exc, rounds.RoundError) else {"_": str(exc)}
         return render(request, "round_new.html", {
-            "values": {k: v for k, v in form.items() if isinstance(v, str)}, "errors": errs,
+            "values": {k: v for k, v in form.items() if isinstance(v, str)},
+            "errors": errors_of(exc),
             "offices": records.list_offices(session) if me.scope is None else []}, 422)
     return redirect(f"/rounds/{r.ref}")
 
@@ -141,10 +148,10 @@ def _act(request: Request, form: FormData, session: Session, me: Principal, ref:
     r = records.round_by_ref(session, ref, scope=me.scope)
     try:
         action(r, form)
-    except (rounds.RoundError, RecordError, NotFoundError) as exc:
+    except AGENCY_ERRORS as exc:
         session.rollback()
         r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(request, session, me, r, str(exc), 409)
+        return _round_page(request, session, me, r, str(exc), agency_problem(exc)[0])
     return redirect(f"/rounds/{r.ref}")
 
 
@@ -201,9 +208,9 @@ def close(request: Request, form: FormDep, me: Writer, session: SessionDep, engi
     session.rollback()
     try:
         rounds.close_round(engine, me.actor, round_id)
-    except rounds.RoundError as exc:
+    except AGENCY_ERRORS as exc:
         r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(request, session, me, r, str(exc), 409)
+        return _round_page(request, session, me, r, str(exc), agency_problem(exc)[0])
     return redirect(f"/rounds/{ref}")
 
 

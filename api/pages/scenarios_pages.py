@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from agency import records
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
@@ -22,8 +23,6 @@ Planner = Annotated[Principal, page(perms.SCENARIOS_RUN)]
 
 @router.get("/scenarios")
 def scenarios(request: Request, me: Planner, session: SessionDep) -> Response:
-    from agency import records
-
     runs = records.list_scenario_runs(session, user_id=_owner(me), limit=50).items
     return render(request, "scenarios.html", {"runs": runs, "error": None})
 
@@ -31,8 +30,6 @@ def scenarios(request: Request, me: Planner, session: SessionDep) -> Response:
 @router.post("/scenarios")
 def run_scenario(request: Request, form: FormDep, me: Planner, session: SessionDep,
                  engine: EngineDep) -> Response:
-    from agency import records
-
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile):
@@ -52,8 +49,6 @@ def run_scenario(request: Request, form: FormDep, me: Planner, session: SessionD
 
 @router.get("/scenarios/{ref}")
 def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Response:
-    from agency import records
-
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     report = run.report or {}
     rows = [report["base"], *report.get("variants", [])] if report.get("base") else []

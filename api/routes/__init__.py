@@ -8,18 +8,18 @@ from api.routes import (
     audit,
     auth,
     beneficiaries,
-    dwellings,
-    flats,
     funds,
     imports,
     landlords,
     rounds,
     scenarios,
     stats,
+    units,
     users,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, beneficiaries, landlords, dwellings, flats, funds, imports, rounds,
-               scenarios, users, stats, audit):
-    router.include_router(module.router)
+for resource in (auth.router, beneficiaries.router, landlords.router, units.dwellings,
+                 units.flats, funds.router, imports.router, rounds.router, scenarios.router,
+                 users.router, stats.router, audit.router):
+    router.include_router(resource)

@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from agency.audit import Actor, record
 from agency.models import AuthSession, User
+from agency.schemas import UserPublic
 from api import permissions as perms
 from api.deps import Principal, SessionDep, SettingsDep, require
 from api.errors import ApiError
-from api.models import LoginBody, LoginPublic, UserPublic
+from api.models import LoginBody, LoginPublic
 from api.security import Throttle, authenticate, issue, revoke
 
 router = APIRouter(prefix="/auth", tags=["auth"])

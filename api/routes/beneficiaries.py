@@ -9,18 +9,18 @@ from sqlmodel import Session
 
 from agency import records
 from agency.models import Beneficiary, BeneficiaryStatus
-from agency.schemas import BeneficiaryCreate
-from api import permissions as perms
-from api.deps import Principal, SessionDep, require
-from api.models import (
+from agency.schemas import (
+    BeneficiaryCreate,
     BeneficiaryPublic,
     BeneficiarySummary,
     BeneficiaryUpdate,
     EventPublic,
+    HouseholdMemberCreate,
     MemberPublic,
-    NoteBody,
-    StatusChange,
 )
+from api import permissions as perms
+from api.deps import Principal, SessionDep, require
+from api.models import NoteBody, StatusChange
 from api.pagination import Id, Paged, PageDep
 from api.routes.common import ERRORS, target_office
 
@@ -92,7 +92,7 @@ def add_note(me: Writer, session: SessionDep, ref: str, body: NoteBody) -> Event
 
 @router.post("/{ref}/members", status_code=201)
 def add_member(me: Writer, session: SessionDep, ref: str,
-               body: records.HouseholdMemberCreate) -> MemberPublic:
+               body: HouseholdMemberCreate) -> MemberPublic:
     """Another member of the household."""
     return MemberPublic.model_validate(records.add_household_member(session, me.actor, ref,
                                                                     body, scope=me.scope))

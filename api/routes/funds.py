@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from agency import ledger, records
 from agency.models import Fund
-from agency.schemas import FundCreate
+from agency.schemas import FundCreate, FundPublic, FundUpdate
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
-from api.models import FundPublic, FundUpdate, GrantBody
+from api.models import GrantBody
 from api.pagination import Paged, PageDep
 from api.routes.common import ERRORS
 

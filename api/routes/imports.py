@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from agency import imports
-from agency.models import Beneficiary, Dwelling, SharedFlat
+from agency.models import Beneficiary, Dwelling, Office, SharedFlat
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
 from api.errors import ApiError
@@ -34,8 +34,6 @@ class ImportPublic(BaseModel):
 
 def _import(session: Session, me: Principal, kind: imports.Kind, path: Path, source: str,
             office: str | None) -> ImportPublic:
-    from agency.models import Office
-
     if me.scope is not None:  # a caseworker imports into their own office only
         own = session.get(Office, me.scope)
         assert own is not None
@@ -81,14 +79,14 @@ async def _upload(session: Session, me: Principal, kind: imports.Kind, file: Upl
         return await run_in_threadpool(_import, session, me, kind, path, name, office)
 
 
-Office = Annotated[str | None, Query(max_length=32, description="default office code")]
+OfficeCode = Annotated[str | None, Query(max_length=32, description="default office code")]
 Upload = Annotated[UploadFile, File(description="the template filled in, CSV or XLSX")]
 
 
 @router.post("/beneficiaries", status_code=201)
 async def import_beneficiaries(me: Annotated[Principal, require(perms.BENEFICIARIES_WRITE)],
                                session: SessionDep, file: Upload,
-                               office: Office = None) -> ImportPublic:
+                               office: OfficeCode = None) -> ImportPublic:
     """Households from the beneficiaries template: all rows, or none (422 with each
     problem by row and column)."""
     return await _upload(session, me, "beneficiaries", file, office)
@@ -97,13 +95,14 @@ async def import_beneficiaries(me: Annotated[Principal, require(perms.BENEFICIAR
 @router.post("/dwellings", status_code=201)
 async def import_dwellings(me: Annotated[Principal, require(perms.UNITS_WRITE)],
                            session: SessionDep, file: Upload,
-                           office: Office = None) -> ImportPublic:
+                           office: OfficeCode = None) -> ImportPublic:
     """Dwellings (and their landlords) from the dwellings template."""
     return await _upload(session, me, "dwellings", file, office)
 
 
 @router.post("/flats", status_code=201)
 async def import_flats(me: Annotated[Principal, require(perms.UNITS_WRITE)],
-                       session: SessionDep, file: Upload, office: Office = None) -> ImportPublic:
+                       session: SessionDep, file: Upload,
+                       office: OfficeCode = None) -> ImportPublic:
     """Shared flats, one row per room, from the flats template."""
     return await _upload(session, me, "flats", file, office)

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from agency import records
-from agency.schemas import LandlordCreate
+from agency.schemas import LandlordCreate, LandlordPublic, LandlordUpdate
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
-from api.models import LandlordPublic, LandlordUpdate
 from api.pagination import Paged, PageDep
 from api.routes.common import ERRORS, target_office
 

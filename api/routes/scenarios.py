@@ -3,23 +3,27 @@ read its report (aggregates only: no name, no ref, no per-person row)."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from agency import records
 from agency.db import write_session
 from agency.models import Role
+from agency.snapshot import snapshot_instance
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
 from api.errors import ApiError
 from api.pagination import Paged, PageDep
+from scenarios.bundled import examples_dir
+from scenarios.runner import run_scenario_text
+from scenarios.spec import ScenarioError, parse_spec
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -46,14 +50,7 @@ def _public(run: Any, job: str | None = None) -> ScenarioRunPublic:
                              report=run.report, error=run.error)
 
 
-def examples_dir() -> Path:
-    """Where a scenario's ``instance`` base may point: the shipped examples."""
-    return Path(str(resources.files("scenarios").joinpath("examples")))
-
-
 def _check(text: str, source: str) -> None:
-    from scenarios.spec import ScenarioError, parse_spec
-
     try:
         parse_spec(text, base_dir=examples_dir(), source=source)
     except ScenarioError as exc:
@@ -65,15 +62,13 @@ def _check(text: str, source: str) -> None:
 def _run(engine: Engine, ref: str, text: str, source: str) -> None:
     # each update takes SQLite's write lock at BEGIN: a read-then-write transaction would
     # fail at once if a request committed in between
-    from scenarios.runner import run_scenario_text
-    from scenarios.spec import ScenarioError
-
     with write_session(engine) as s:
         records.finish_scenario_run(s, ref, status="running")
     try:
+        # the file may not name a database: the agency's data is the service's own
         report = run_scenario_text(text, examples_dir(), workers=1, time_limit=None,
-                                   database_url=engine.url.render_as_string(
-                                       hide_password=False), source=source)
+                                   agency=lambda _url: snapshot_instance(engine),
+                                   source=source)
     except ScenarioError as exc:
         with write_session(engine) as s:
             records.finish_scenario_run(s, ref, status="failed", error=str(exc)[:4000])
@@ -103,8 +98,6 @@ def read_spec(raw: bytes) -> str:
 def submit(request: Request, session: Session, engine: Engine, me: Principal, text: str,
            source: str) -> tuple[Any, str]:
     """Check the file (422 naming each problem), store the run, start it: (run, job id)."""
-    from scenarios.spec import ScenarioError
-
     _check(text, source)
     text = _cap_time_limit(text)
     run = records.create_scenario_run(session, me.actor, text)
@@ -122,8 +115,6 @@ async def run_scenario(me: Planner, session: SessionDep, engine: EngineDep, requ
                        ) -> ScenarioRunPublic:
     """Run a scenario file in the background; poll ``GET /scenarios/{ref}``. The file's
     time limit may be at most 60 s."""
-    from starlette.concurrency import run_in_threadpool
-
     text = read_spec(await file.read(MAX_SPEC_BYTES + 1))
     source = (file.filename or "scenario.toml")[:100]
     run, job = await run_in_threadpool(submit, request, session, engine, me, text, source)
@@ -132,8 +123,6 @@ async def run_scenario(me: Planner, session: SessionDep, engine: EngineDep, requ
 
 def _cap_time_limit(text: str) -> str:
     """The file with its time limit at most the service's cap (checked, so parseable)."""
-    import tomllib
-
     data = tomllib.loads(text)
     limit = data.get("scenario", {}).get("time_limit")
     if isinstance(limit, (int, float)) and limit > TIME_LIMIT_CAP:

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from agency import records
+from agency.schemas import UserCreate, UserPublic
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
-from api.models import UserCreateBody, UserPublic
 from api.routes.common import ERRORS, target_office
 
 router = APIRouter(prefix="/users", tags=["users"], responses=ERRORS)
@@ -23,7 +23,7 @@ def list_users(me: Admin, session: SessionDep) -> list[UserPublic]:
 
 
 @router.post("", status_code=201)
-def create_user(me: Admin, session: SessionDep, body: UserCreateBody) -> UserPublic:
+def create_user(me: Admin, session: SessionDep, body: UserCreate) -> UserPublic:
     office = target_office(session, me, body.office_code) if body.office_code else None
     return UserPublic.model_validate(records.create_user(
         session, me.actor, body.username, body.full_name, body.password, body.role, office))

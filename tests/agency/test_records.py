@@ -15,10 +15,12 @@ from agency.schemas import (
     BeneficiaryCreate,
     DwellingCreate,
     FundCreate,
+    HouseholdMemberCreate,
     LandlordCreate,
     RoomCreate,
     SharedFlatCreate,
 )
+from places import gazetteer
 
 ACTOR = Actor("tester")
 
@@ -130,11 +132,54 @@ def test_units_landlords_and_members(session: Session, offices: tuple[int, int])
     assert records.list_shared_flats(session, ACTOR, scope=le).total == 0
 
     b = records.create_beneficiary(session, ACTOR, fg, _bene(adults=2, minors=1))
-    m = records.add_household_member(session, ACTOR, b.ref, records.HouseholdMemberCreate(
+    m = records.add_household_member(session, ACTOR, b.ref, HouseholdMemberCreate(
         given_name="Awa", family_name="Diallo", relation="partner", gender="F"))
     assert records.household_members(session, b) == [m]
     records.remove_household_member(session, ACTOR, b.ref, m.id or 0)
     assert records.household_members(session, b) == []
+
+
+@pytest.mark.parametrize("kind", ["dwelling", "shared_flat"])
+def test_both_kinds_of_unit_keep_the_same_rules(session: Session, offices: tuple[int, int],
+                                               kind: str) -> None:
+    fg, le = offices
+    units = records.DWELLINGS if kind == "dwelling" else records.FLATS
+    data = (DwellingCreate(address="Via Roma 1", municipality="San Severo", area_m2=60,
+                           bedrooms=2, rent_cents=40000) if kind == "dwelling" else
+            SharedFlatCreate(address="Via Roma 1", municipality="San Severo",
+                             rent_per_bed_cents=15000, rooms=[RoomCreate(beds=2)]))
+    unit = units.create(session, ACTOR, fg, data)
+    # another office's unit is not found, and the refusal says it was a denial
+    with pytest.raises(NotFoundError) as hidden:
+        units.get(session, ACTOR, unit.ref, scope=le)
+    assert hidden.value.denied
+    # a new municipality without coordinates moves the unit to its centre
+    moved = units.update(session, ACTOR, unit.ref, {"municipality": "Lucera"})
+    lucera = gazetteer.find("Lucera")
+    assert (moved.municipality, moved.lat, moved.lon) == (lucera.istat_code, lucera.lat,
+                                                          lucera.lon)
+    assert units.page(session, ACTOR, municipality="Lucera").total == 1
+    # "let" comes from leases only
+    with pytest.raises(RecordError) as let:
+        units.set_status(session, ACTOR, unit.ref, "let")
+    assert let.value.field == "status"
+    assert units.deactivate(session, ACTOR, unit.ref).status == "withdrawn"
+    assert units.set_status(session, ACTOR, unit.ref, "available").status == "available"
+    actions = [e.action for e in session.exec(select(AuditEntry).where(
+        AuditEntry.entity_ref == unit.ref).order_by(col(AuditEntry.id)))]
+    assert actions == [f"{kind}.create", f"{kind}.update", f"{kind}.status", f"{kind}.status"]
+
+
+def test_a_shared_flats_rooms_do_not_change(session: Session,
+                                            offices: tuple[int, int]) -> None:
+    f = records.create_shared_flat(session, ACTOR, offices[0], SharedFlatCreate(
+        address="Via Lucera 3", municipality="Foggia", rent_per_bed_cents=15000,
+        rooms=[RoomCreate(beds=2), RoomCreate(beds=1)]))
+    with pytest.raises(RecordError) as err:
+        records.update_shared_flat(session, ACTOR, f.ref, {"rooms": [{"beds": 4}]})
+    assert err.value.field == "rooms"
+    records.update_shared_flat(session, ACTOR, f.ref, {"rent_per_bed_cents": 16000})
+    assert [(r.name, r.beds) for r in records.rooms_of(session, f)] == [("1", 2), ("2", 1)]
 
 
 def test_fund_budget_is_a_grant(session: Session) -> None:
@@ -164,6 +209,26 @@ def test_users_hash_and_office(session: Session, offices: tuple[int, int]) -> No
     with pytest.raises(records.DuplicateError):
         records.create_user(session, ACTOR, "anna", "A", "long enough pw", "admin", None)
     assert records.deactivate_user(session, ACTOR, "anna").active is False
+
+
+def test_staff_and_offices_are_checked_by_their_schemas(session: Session,
+                                                       offices: tuple[int, int]) -> None:
+    with pytest.raises(RecordError) as bad_name:
+        records.create_user(session, ACTOR, "Anna Rossi", "Anna", "long enough pw", "admin",
+                            None)
+    assert bad_name.value.field == "username"
+    assert "lowercase letters" in bad_name.value.message
+    with pytest.raises(RecordError) as role:
+        records.create_user(session, ACTOR, "anna", "Anna", "long enough pw", "boss", None)
+    assert role.value.field == "role"
+    with pytest.raises(RecordError) as code:
+        records.create_office(session, ACTOR, "F G", "Foggia")
+    assert (code.value.field, code.value.message) == ("code",
+                                                      "1 to 32 letters, digits, '-' or '_'")
+    with pytest.raises(RecordError) as name:
+        records.create_office(session, ACTOR, "BA", "x" * 201)
+    assert name.value.field == "name"
+    assert records.create_office(session, ACTOR, "BA", "  Bari ").name == "Bari"
 
 
 def test_texts_and_amounts_beyond_their_columns_are_refused_by_field() -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from agency.errors import NotFoundError, RoundInputError, RoundStateError
 from agency.ledger import balance, balances
 from agency.models import (
     Beneficiary,
@@ -288,6 +289,32 @@ def test_decisions_are_checked(engine: Engine) -> None:
     with Session(engine) as s:
         props = current(s, rid)
         assert s.get(Dwelling, props[b].dwelling_id).ref == d
+
+
+def test_refusals_say_their_kind_and_field(engine: Engine) -> None:
+    with Session(engine) as s:
+        foggia_round_data(s)
+    rid = open_one(engine)
+    with Session(engine) as s:
+        r = s.get(Round, rid)
+        b = r.snapshot["beneficiaries"][0]["id"]
+        d = r.snapshot["dwellings"][0]["id"]
+        for who, unit, room, field in (("B-NOTHERE", d, None, "beneficiary_ref"),
+                                       (b, "D-NOTHERE", None, "unit_ref"),
+                                       (b, d, "R-NOTHERE", "room_ref")):
+            with pytest.raises(RoundInputError) as got:
+                decide(s, ACTOR, rid, who, unit, DecisionKind.lock, room)
+            assert got.value.field == field and str(got.value).startswith(f"{field}: ")
+        with pytest.raises(RoundStateError, match="solve it before sending offers"):
+            send_offers(s, ACTOR, rid)
+        with pytest.raises(NotFoundError) as missing:
+            record_answer(s, ACTOR, 10**6, OfferStatus.accepted)
+        assert (missing.value.entity, missing.value.ref) == ("offer", str(10**6))
+        with pytest.raises(NotFoundError):
+            send_offers(s, ACTOR, 10**6)
+    with pytest.raises(RoundInputError) as unnamed, Session(engine) as s:
+        open_round(s, ACTOR, name="  ", on=ON)
+    assert unnamed.value.field == "name"
 
 
 def test_a_lock_that_breaks_a_rule_gives_an_infeasible_round_with_the_conflict(

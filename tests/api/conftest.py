@@ -18,10 +18,12 @@ from sqlmodel import Session
 from agency import records
 from agency.audit import Actor
 from agency.models import Role, User
+from agency.records import users
 from agency.schemas import (
     BeneficiaryCreate,
     DwellingCreate,
     FundCreate,
+    HouseholdMemberCreate,
     LandlordCreate,
     RoomCreate,
     SharedFlatCreate,
@@ -41,7 +43,7 @@ FAMILY = ["Diallo", "Traore", "Keita", "Camara", "Sow", "Ndiaye"]
 @pytest.fixture(autouse=True)
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters: the tests are about who may do what, not about hashing."""
-    monkeypatch.setattr(records, "_hasher",
+    monkeypatch.setattr(users, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
@@ -105,7 +107,7 @@ def build_world(engine: Engine) -> World:
             b = records.create_beneficiary(s, ACTOR, fg.id, household(k, **extra))
             w.beneficiaries.append(b.ref)
         member = records.add_household_member(
-            s, ACTOR, w.beneficiaries[2], records.HouseholdMemberCreate(
+            s, ACTOR, w.beneficiaries[2], HouseholdMemberCreate(
                 given_name="Aissatou", family_name=FAMILY[2], relation="partner", gender="F"))
         w.member_id = member.id or 0
         other = records.create_beneficiary(s, ACTOR, le.id, household(

@@ -153,3 +153,39 @@ def test_an_admin_round_takes_every_office(client: TestClient, world: World,
     assert len(view["proposals"]) + len(view["unplaced"]) == 6
     # ...which a caseworker of one office cannot see
     assert client.get(f"/api/v1/rounds/{ref}", headers=world.headers("anna")).status_code == 404
+
+
+def test_each_refusal_has_its_status_and_names_its_field(client: TestClient, world: World,
+                                                        engine: Engine) -> None:
+    h = world.headers("anna")
+    ref = client.post("/api/v1/rounds", json=OPEN, headers=h).json()["round"]["ref"]
+    with Session(engine) as s:
+        r = s.exec(select(Round).where(Round.ref == ref)).one()
+        household = r.snapshot["beneficiaries"][0]["id"]
+        dwelling = r.snapshot["dwellings"][0]["id"]
+
+    def decide(**body: Any) -> Any:
+        return client.post(f"/api/v1/rounds/{ref}/decisions", headers=h,
+                           json={"beneficiary_ref": household, "unit_ref": dwelling,
+                                 "kind": "forbid", **body})
+
+    # a household or a unit the round does not know: 422 naming the field
+    for body, field in (({"beneficiary_ref": "B-NOTHERE"}, "beneficiary_ref"),
+                        ({"unit_ref": "D-NOTHERE"}, "unit_ref"),
+                        ({"room_ref": "R-NOTHERE"}, "room_ref")):
+        res = decide(**body)
+        assert res.status_code == 422, res.text
+        error = res.json()["error"]
+        assert error["code"] == "invalid"
+        assert [f["field"] for f in error["fields"]] == [field]
+    # the round's state: 409, no field
+    assert decide().status_code == 201
+    twice = decide()
+    assert twice.status_code == 409 and twice.json()["error"]["fields"] == []
+    early = client.post(f"/api/v1/rounds/{ref}/offers", headers=h)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "conflict"
+    # a resource named in the path: 404
+    for method, path in (("POST", f"/api/v1/rounds/{ref}/offers/999999/answer"),
+                         ("DELETE", f"/api/v1/rounds/{ref}/decisions/999999")):
+        res = client.request(method, path, headers=h, json={"status": "accepted"})
+        assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"

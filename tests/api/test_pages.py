@@ -93,6 +93,37 @@ def test_every_page_in_both_languages(app: FastAPI, client: TestClient, world: W
     assert ("New beneficiary" in text) == (lang == "en")
 
 
+@pytest.mark.parametrize(("path", "table", "own"), [
+    ("/dwellings", Dwelling, {"area_m2": "70", "bedrooms": "2", "rent_euros": "450,00",
+                              "max_occupants": "", "children_ok": "on"}),
+    ("/flats", SharedFlat, {"rent_euros": "180"}),
+])
+def test_both_kinds_of_unit_are_edited_and_withdrawn_on_their_pages(
+        app: FastAPI, world: World, engine: Engine, path: str, table: type[Dwelling | SharedFlat],
+        own: dict[str, str]) -> None:
+    c = page_client(app, world, "anna")
+    token = world.csrf("anna")
+    ref = world.dwellings[0] if table is Dwelling else world.flat
+    form = c.get(f"{path}/{ref}/edit").text
+    assert f'action="{path}/{ref}/edit"' in form and 'name="step_free"' in form
+    bad = c.post(f"{path}/{ref}/edit", data={"csrf_token": token, "address": "Via Z 9",
+                                             "municipality": "Atlantide", **own})
+    assert bad.status_code == 422 and "Atlantide" in bad.text and "Via Z 9" in bad.text
+    done = c.post(f"{path}/{ref}/edit", data={"csrf_token": token, "address": "Via Z 9",
+                                              "municipality": "Troia", "step_free": "on",
+                                              **own})
+    assert done.status_code == 303 and done.headers["location"] == path
+    withdrawn = c.post(f"{path}/{ref}/status", data={"csrf_token": token,
+                                                     "status": "withdrawn"})
+    assert withdrawn.status_code == 303
+    with Session(engine) as s:
+        unit = s.exec(select(table).where(table.ref == ref)).one()
+        assert (unit.address, unit.municipality, unit.step_free, unit.status) == (
+            "Via Z 9", "071058", True, "withdrawn")
+    listed = c.get(f"{path}?status=withdrawn").text
+    assert ref in listed and ref not in c.get(f"{path}?status=available").text
+
+
 def test_language_sticks_in_a_cookie(app: FastAPI, world: World) -> None:
     c = page_client(app, world, "anna")
     assert 'lang="en"' in c.get("/?lang=en").text

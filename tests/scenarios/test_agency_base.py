@@ -8,10 +8,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from agency.db import dispose_engines
 from agency.models import Beneficiary, Dwelling
 from agency.snapshot import snapshot_instance
+from housing.cli import app
 from matching.params import SolveParams
 from scenarios.runner import run_scenario_text
 from tests.agency.factories import foggia_round_data
@@ -56,7 +58,8 @@ def test_a_scenario_runs_on_the_agency_data(engine: Engine, tmp_path: Path) -> N
             n for b in s.exec(select(Beneficiary)) for n in (b.given_name, b.family_name)}
     try:
         with ThreadPoolExecutor(1) as pool:
-            report = run_scenario_text(SPEC, tmp_path, database_url=_url(engine),
+            report = run_scenario_text(SPEC, tmp_path,
+                                       agency=lambda _url: snapshot_instance(engine),
                                        executor=pool, params=SolveParams(time_limit=10))
     finally:
         dispose_engines()
@@ -68,3 +71,17 @@ def test_a_scenario_runs_on_the_agency_data(engine: Engine, tmp_path: Path) -> N
     assert [v["name"] for v in report["variants"]] == ["more_victims_money"]
     assert report["variants"][0]["totals"]["budget_cents"] == (
         report["base"]["totals"]["budget_cents"] + 500_000)
+
+
+def test_the_command_line_hands_the_agency_data_in(engine: Engine, tmp_path: Path) -> None:
+    with Session(engine) as s:
+        foggia_round_data(s)
+    f = tmp_path / "agency.toml"
+    f.write_text(SPEC.replace("agency = {}", "agency = { database_url = "
+                              + json.dumps(_url(engine)) + " }"), encoding="utf-8")
+    try:
+        got = CliRunner().invoke(app, ["scenario", "check", str(f)])
+    finally:
+        dispose_engines()
+    assert got.exit_code == 0, got.output
+    assert "base of 6 households" in " ".join(got.output.split())

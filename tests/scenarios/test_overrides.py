@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.instance import Beneficiary, Instance
-from scenarios.gazetteer import geocode
+from places.gazetteer import geocode
 from scenarios.overrides import (
     AddDwellings,
     AddSharedFlats,

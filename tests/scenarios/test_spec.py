@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from matching.instance import save_instance
+from matching.instance import Instance, save_instance
+from places.sites import place
 from scenarios.overrides import (
     AddDwellings,
     AddSharedFlats,
@@ -17,7 +18,6 @@ from scenarios.overrides import (
     PriorityChange,
     RemoveUnits,
 )
-from scenarios.places import place
 from scenarios.spec import (
     AgencyBase,
     GenerateBase,
@@ -318,6 +318,32 @@ overrides.funds.victims.add_eur = -1000000000
         'variant "c": overrides.funds.victims: the budget would be -€999,998,000.00; it cannot '
         "fall below zero",
     ]
+
+
+def test_an_agency_base_comes_from_the_data_handed_in() -> None:
+    spec = parse_spec('[base]\nagency = { database_url = "sqlite:///a.db" }\n[variants.a]\n'
+                      "overrides.policy.contribution_months = 6\n", source="s.toml")
+    asked: list[str | None] = []
+
+    def agency(url: str | None) -> Instance:
+        asked.append(url)
+        return generate("XS", 3)
+
+    assert spec.load_base(agency) == generate("XS", 3)
+    assert asked == ["sqlite:///a.db"]
+    with pytest.raises(ScenarioError, match="base: agency: the agency's data is not available"):
+        spec.load_base()
+
+    def no_office(url: str | None) -> Instance:
+        raise KeyError("office 'XX': no such office")
+
+    def old_schema(url: str | None) -> Instance:
+        raise ValueError("the database is at schema revision none: run `housing db upgrade`")
+
+    with pytest.raises(ScenarioError, match="base: agency: office 'XX': no such office"):
+        spec.load_base(no_office)
+    with pytest.raises(ScenarioError, match="base: agency: the database is at schema"):
+        spec.load_base(old_schema)
 
 
 def test_missing_instance_file(tmp_path: Path) -> None:

