@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from agency import ledger
+from agency import identity, ledger
 from agency.audit import Actor, record
 from agency.models import (
     AuthSession,
@@ -343,6 +343,14 @@ def _beneficiary_fields(data: BeneficiaryCreate) -> dict[str, Any]:
     return values
 
 
+def _insert_once(session: Session, b: Beneficiary) -> None:
+    """Flush ``b``, refused when the same person has a record in its office."""
+    try:
+        identity.insert_once(session, b)
+    except identity.SamePersonError as exc:
+        raise DuplicateError("given_name", str(exc)) from None
+
+
 def _score(b: Beneficiary, on: date | None = None) -> None:
     total, lines = compute(b, PriorityPolicy.load(), on or _now().date())
     b.priority, b.priority_breakdown, b.priority_computed_at = total, lines, _now()
@@ -354,8 +362,7 @@ def create_beneficiary(session: Session, actor: Actor, office_id: int,
     _office(session, office_id)
     b = Beneficiary(office_id=office_id, **_beneficiary_fields(data))
     _score(b)
-    session.add(b)
-    session.flush()
+    _insert_once(session, b)
     assert b.id is not None
     session.add(BeneficiaryEvent(beneficiary_id=b.id, kind="status",
                                  to_status=BeneficiaryStatus.waiting.value,
@@ -416,8 +423,7 @@ def update_beneficiary(session: Session, actor: Actor, ref: str, changes: Mappin
         setattr(b, k, v)
     b.updated_at = _now()
     _score(b)
-    session.add(b)
-    session.flush()
+    _insert_once(session, b)
     record(session, actor, "beneficiary.update", "beneficiary", ref,
            detail={"fields": sorted(changes)})
     return b

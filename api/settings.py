@@ -18,7 +18,13 @@ class Settings(BaseSettings):
     # sessions
     idle_timeout_minutes: float = Field(default=30.0, gt=0)
     session_max_hours: float = Field(default=12.0, gt=0)
-    cookie_secure: bool = False  # set true behind HTTPS
+    # None: Secure cookies except on plain HTTP to localhost (local development)
+    cookie_secure: bool | None = None
+    # addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (none: no
+    # proxy, the peer's address is the client's); e.g. "127.0.0.1" behind a local nginx
+    trusted_proxies: str | None = None
+    # HSTS max-age sent on HTTPS responses
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
     # failed logins: a growing delay from the first failure, then 429 after the limit
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
