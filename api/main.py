@@ -25,8 +25,8 @@ from api import permissions as perms
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
 from api.jobs import Jobs
-from api.security import Throttle
 from api.settings import Settings
+from api.throttle import Throttle
 
 log = logging.getLogger("api")
 access = logging.getLogger("api.access")
@@ -131,6 +131,16 @@ async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": raw})
 
 
+def route_template(request: Request) -> str:
+    """The matched route's path template (``/api/v1/beneficiaries/{ref}``), or
+    ``(no route)``: what the access log writes."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "(no route)"
+    return template
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -188,17 +198,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        # the path with its parameters named, never the query string (a search may hold
-        # a name); path parameters are refs and ids, never personal data
-        path = request.url.path
-        for name, value in request.path_params.items():
-            path = path.replace(f"/{value}", f"/{{{name}}}", 1)
-        access.info("%s %s %d %.1fms", request.method, path, response.status_code,
-                    1000 * (time.perf_counter() - start))
+        # personal data must stay in no cache (the static files set their own)
+        response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https" and settings.hsts_seconds:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={settings.hsts_seconds}")
+        # the route's template, never the path as sent (``/beneficiaries/Amadou`` on no
+        # route) nor the query string (a search may hold a name)
+        access.info("%s %s %d %.1fms", request.method, route_template(request),
+                    response.status_code, 1000 * (time.perf_counter() - start))
         return response
 
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
+    if settings.trusted_proxies:
+        # only then is X-Forwarded-For believed, and only from those addresses
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[h.strip() for h in
+                                          settings.trusted_proxies.split(",") if h.strip()])
 
     @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)])
     def health() -> dict[str, str]:

@@ -64,8 +64,9 @@ def serve(
         raise typer.Exit(2) from exc
     console.print(f"housing-match on http://{host}:{port}/ (database "
                   f"{escape(db.database_url(settings.database_url).split('@')[-1])})")
+    # X-Forwarded-For is believed only from HOUSING_TRUSTED_PROXIES, inside the app
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                server_header=False)
+                server_header=False, proxy_headers=False)
 
 
 @user_app.command("add")

@@ -55,9 +55,11 @@ def km(value: float | None, lang: str) -> str:
 
 
 def lang_url(request: Request, lang: str) -> str:
+    """This page in another language: a query-only link (``?lang=en``), so that no path
+    as sent (``//evil.example/x``) can become a link to another site."""
     params = dict(request.query_params)
     params["lang"] = lang
-    return request.url.path + "?" + urlencode(params)
+    return "?" + urlencode(params)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
