@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from agency import identity, ledger
+from agency import identity, ledger, passwords
 from agency.audit import Actor, record
 from agency.models import (
     AuthSession,
@@ -241,7 +241,7 @@ def list_offices(session: Session) -> list[Office]:
 # --------------------------------------------------------------------------- users
 
 _hasher = PasswordHasher()
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_PASSWORD
 
 
 def hash_password(password: str) -> str:
@@ -270,8 +270,9 @@ def create_user(session: Session, actor: Actor, username: str, full_name: str,
     if not full_name.strip():
         raise RecordError("full_name", "must not be empty")
     _fits("full_name", full_name.strip(), 200)
-    if len(password) < MIN_PASSWORD:
-        raise RecordError("password", f"must be at least {MIN_PASSWORD} characters")
+    weak = passwords.problem(password, username)
+    if weak:
+        raise RecordError("password", weak)
     try:
         role = Role(role)
     except ValueError:

@@ -42,8 +42,9 @@ import_app = typer.Typer(no_args_is_help=True,
 round_app = typer.Typer(no_args_is_help=True, help="Allocation rounds: open, solve, review, "
                                                    "offers, answers, close.")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                              "DATABASE_URL, else var/housing.sqlite3).")]
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
+                                              "(default: DATABASE_URL, else "
+                                              "var/housing.sqlite3).")]
 
 
 def _actor() -> Actor:

@@ -21,8 +21,9 @@ from housing.ui import console, err
 user_app = typer.Typer(no_args_is_help=True, help="Staff users of the service.")
 office_app = typer.Typer(no_args_is_help=True, help="The agency's offices.")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                              "DATABASE_URL, else var/housing.sqlite3).")]
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
+                                              "(default: DATABASE_URL, else "
+                                              "var/housing.sqlite3).")]
 
 
 def _actor() -> Actor:
@@ -97,6 +98,34 @@ def user_add(
             raise typer.Exit(1) from exc
         console.print(f"user {user.username} ({user.role}) added"
                       + (f" to office {office}" if office else ""))
+
+
+def _user_change(action: str, username: str, url: str | None) -> None:
+    from agency import staff
+
+    with _session(url) as s:
+        try:
+            change = staff.deactivate_user if action == "deactivate" else staff.reactivate_user
+            change(s, _actor(), username)
+            s.commit()
+        except (records.RecordError, records.NotFoundError) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from exc
+    console.print(f"user {username} {action}d")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: Annotated[str, typer.Argument(help="Login name.")],
+                    url: DbOption = None) -> None:
+    """The user can no longer log in (never the last active admin)."""
+    _user_change("deactivate", username, url)
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: Annotated[str, typer.Argument(help="Login name.")],
+                    url: DbOption = None) -> None:
+    """A deactivated user may log in again."""
+    _user_change("reactivate", username, url)
 
 
 @office_app.command("add")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from agency import records
+from agency import records, staff
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
 from api.models import UserCreateBody, UserPublic
@@ -31,5 +31,12 @@ def create_user(me: Admin, session: SessionDep, body: UserCreateBody) -> UserPub
 
 @router.delete("/{username}", status_code=204)
 def deactivate_user(me: Admin, session: SessionDep, username: str) -> None:
-    """The user can no longer log in; their sessions are revoked."""
-    records.deactivate_user(session, me.actor, username)
+    """The user can no longer log in; their sessions are revoked. The last active admin
+    cannot be deactivated (422)."""
+    staff.deactivate_user(session, me.actor, username)
+
+
+@router.post("/{username}/reactivate")
+def reactivate_user(me: Admin, session: SessionDep, username: str) -> UserPublic:
+    """A deactivated user may log in again."""
+    return UserPublic.model_validate(staff.reactivate_user(session, me.actor, username))

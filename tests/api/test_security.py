@@ -179,3 +179,32 @@ def test_a_failed_login_stores_nothing_that_was_typed(client: TestClient, world:
         denied = s.exec(select(AuditEntry).where(AuditEntry.action == "login",
                                                  AuditEntry.outcome == "denied")).all()
         assert {e.entity_ref for e in denied} == {None, "anna"}
+
+
+def test_the_last_admin_stays_and_users_come_back(client: TestClient, world: World) -> None:
+    """Item 14: the last active admin cannot deactivate themself; a deactivated user can
+    be reactivated and log in again."""
+    h = world.headers("root")
+    res = client.delete("/api/v1/users/root", headers=h)
+    assert res.status_code == 422 and res.json()["error"]["fields"][0]["field"] == "username"
+    assert _login(client, "root") == 200
+    assert client.delete("/api/v1/users/luca", headers=h).status_code == 204
+    assert _login(client, "luca") == 401
+    back = client.post("/api/v1/users/luca/reactivate", headers=h)
+    assert back.status_code == 200 and back.json()["active"] is True
+    assert _login(client, "luca") == 200
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "qwertyuiop", "1234567890",
+                                      "abababababab", "Password123", "newstaff-secret-1"])
+def test_weak_passwords_are_refused(client: TestClient, world: World, password: str) -> None:
+    """Item 15: common passwords, repeated characters and the username are refused."""
+    res = client.post("/api/v1/users", headers=world.headers("root"), json={
+        "username": "newstaff", "full_name": "New Staff", "password": password,
+        "role": "planner"})
+    assert res.status_code == 422, res.text
+    assert res.json()["error"]["fields"][0]["field"] == "password"
+    good = client.post("/api/v1/users", headers=world.headers("root"), json={
+        "username": "newstaff", "full_name": "New Staff",
+        "password": "tramonto sul Gargano 2026", "role": "planner"})
+    assert good.status_code == 201
