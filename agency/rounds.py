@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from agency import faults
+from agency import faults, round_scope
 from agency.audit import Actor, record
 from agency.db import write_session
 from agency.ledger import balance, balances, commit, lock_funds
@@ -129,6 +129,12 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
         raise RoundError(f"time_limit_s: must be in (0, 3600] seconds, got {time_limit_s}")
     SolveParams(time_limit=time_limit_s, seed=seed)  # checks the seed too
     on = on or utcnow().date()
+    round_scope.lock_openings(session)
+    clash = round_scope.overlap(session, office_id)
+    if clash:
+        raise RoundError("households: " + "; ".join(
+            f"{n} of them are in round {ref}, still under way" for ref, n in clash.items())
+            + ": close or cancel it first")
     policy = policy or RoundPolicy()
     rules = priority_policy or PriorityPolicy.load()
     now = utcnow()

@@ -16,6 +16,7 @@ from agency.audit import record
 from agency.mapping import is_occupant
 from agency.models import DecisionKind, Round
 from agency.records import NotFoundError, RecordError
+from agency.round_control import cancel_round
 from agency.schemas import RoundPolicy
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
@@ -188,6 +189,16 @@ def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
     def act(r: Round, form: Any) -> None:
         rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
                              text(form, "status") or "", text(form, "reason"))
+
+    return _act(request, form, session, me, ref, act)
+
+
+@router.post("/rounds/{ref}/cancel")
+def cancel(request: Request, form: FormDep, me: Writer, session: SessionDep,
+           ref: str) -> Response:
+    def act(r: Round, form: Any) -> None:
+        assert r.id is not None
+        cancel_round(session, me.actor, r.id, text(form, "reason") or "")
 
     return _act(request, form, session, me, ref, act)
 

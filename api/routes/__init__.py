@@ -8,6 +8,7 @@ from api.routes import (
     audit,
     auth,
     beneficiaries,
+    corrections,
     dwellings,
     flats,
     funds,
@@ -21,5 +22,5 @@ from api.routes import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, beneficiaries, landlords, dwellings, flats, funds, imports, rounds,
-               scenarios, users, stats, audit):
+               scenarios, users, stats, audit, corrections):
     router.include_router(module.router)
