@@ -209,6 +209,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                     response.status_code, 1000 * (time.perf_counter() - start))
         return response
 
+    from api.idempotency import Idempotency, document
+
+    app.add_middleware(Idempotency)  # inside the body limit: the body is read already
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     if settings.trusted_proxies:
@@ -252,6 +255,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]
+            document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
