@@ -246,12 +246,14 @@ def _progress_dict(e: ProgressEvent) -> dict[str, Any]:
 
 
 def solve_round(engine: Engine, actor: Actor, round_id: int, *,
-                progress: Callable[[dict[str, Any]], None] | None = None) -> Round:
+                progress: Callable[[dict[str, Any]], None] | None = None,
+                max_seconds: float | None = None) -> Round:
     """Solve (or re-solve) a round and store its result and proposals.
 
     Long: it runs the engine outside any transaction (seconds to minutes), so call it
     from a job, never inside a request. ``progress`` receives ``{"stage", "incumbent",
-    "bound", "elapsed"}`` dicts while the engine runs.
+    "bound", "elapsed"}`` dicts while the engine runs. ``max_seconds`` caps the round's
+    time limit (a service's cap).
     """
     with Session(engine) as session:
         r = _get(session, round_id)
@@ -259,7 +261,8 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
             raise RoundError(f"round {r.ref} is {r.status}: it can no longer be solved")
         inst = instance_for(session, r)
         seen = r.solve_count
-        params = SolveParams(time_limit=r.time_limit_s, seed=r.seed)
+        limit = r.time_limit_s if max_seconds is None else min(r.time_limit_s, max_seconds)
+        params = SolveParams(time_limit=limit, seed=r.seed)
     callback = (lambda e: progress(_progress_dict(e))) if progress else None
     result = solve(inst, params, progress=callback)
     violations = validate(inst, result)

@@ -18,13 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
+from api import job_handlers
 from api import permissions as perms
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
-from api.jobs import Jobs
 from api.settings import Settings
 from api.throttle import Throttle
 
@@ -159,9 +160,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the jobs a dead process held are interrupted; queued ones start again
+        await run_in_threadpool(job_handlers.recover, app.state.workers)
         yield
-        app.state.jobs.shutdown()
-        app.state.scenario_jobs.shutdown()
+        await run_in_threadpool(app.state.workers.stop)
 
     app = FastAPI(
         title="housing-match",
@@ -175,8 +177,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.jobs = Jobs(settings.solve_workers)
-    app.state.scenario_jobs = Jobs(1)  # scenarios never hold up a round's solve
+    app.state.workers = job_handlers.install(engine, settings)  # solves and scenario runs, apart
     app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
 
     from api.pages.common import render_error

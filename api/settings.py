@@ -34,7 +34,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_page_size: int = Field(default=200, ge=1, le=200)
-    # background solves
+    # background jobs (in the database; fair shares per office / per planner)
     solve_workers: int = Field(default=1, ge=1, le=8)
+    max_solve_seconds: float = Field(default=300.0, gt=0, le=3600)
+    max_queued_solves_per_office: int = Field(default=5, ge=1)
+    scenario_workers: int = Field(default=1, ge=1, le=8)
+    max_queued_runs_per_planner: int = Field(default=2, ge=1)
+    scenario_max_runs: int = Field(default=25, ge=1)
+    scenario_max_sweep_points: int = Field(default=20, ge=1)
+    scenario_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # the child's start (imports) and its report, past the run's own limit
+    scenario_grace_seconds: float = Field(default=20.0, ge=0)
     # pages
     default_language: str = Field(default="it", pattern="^(it|en)$")

@@ -13,7 +13,7 @@ from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
 from api.pages.common import FormDep, redirect, render
-from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, submit
+from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, retry_run, submit
 
 router = APIRouter()
 
@@ -52,9 +52,20 @@ def run_scenario(request: Request, form: FormDep, me: Planner, session: SessionD
 
 @router.get("/scenarios/{ref}")
 def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Response:
-    from agency import records
+    from agency import jobs, records
+    from api.job_handlers import SCENARIO
 
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     report = run.report or {}
     rows = [report["base"], *report.get("variants", [])] if report.get("base") else []
-    return render(request, "scenario.html", {"run": run, "rows": rows})
+    job = jobs.latest_for(session, SCENARIO, run.ref)
+    position = jobs.queue_position(session, job) if job else None
+    return render(request, "scenario.html", {"run": run, "rows": rows,
+                                             "position": position})
+
+
+@router.post("/scenarios/{ref}/retry")
+def retry(request: Request, form: FormDep, me: Planner, session: SessionDep,
+          ref: str) -> Response:
+    retry_run(request, session, me, ref)
+    return redirect(f"/scenarios/{ref}")
