@@ -224,3 +224,7 @@ cli_agency.register(app)
 from housing import cli_service  # noqa: E402  (serve, user add, office add)
 
 cli_service.register(app)
+
+from housing import cli_privacy  # noqa: E402
+
+cli_privacy.register(app)

@@ -17,10 +17,11 @@ from api.routes import (
     rounds,
     scenarios,
     stats,
+    subject_rights,
     users,
 )
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, beneficiaries, landlords, dwellings, flats, funds, imports, rounds,
-               scenarios, users, stats, audit, corrections):
+               scenarios, users, stats, audit, corrections, subject_rights):
     router.include_router(module.router)
