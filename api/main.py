@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
-from api import job_handlers
+from api import job_handlers, storage
 from api import permissions as perms
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                          {"reason": "other office"})
 
     install(app, render_error, on_denied)
+    storage.install(app, render_error)
 
     @app.middleware("http")
     async def access_log(request: Request,
@@ -223,10 +224,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                            trusted_hosts=[h.strip() for h in
                                           settings.trusted_proxies.split(",") if h.strip()])
 
-    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)])
-    def health() -> dict[str, str]:
-        """Liveness: the service answers (no database access)."""
-        return {"status": "ok"}
+    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)],
+             responses={503: {"description": "the database cannot do its work now"}})
+    async def health(request: Request) -> JSONResponse:
+        """200 when the database answers, takes writes and (embedded file) has disk room;
+        503 naming what is wrong otherwise (read_only, disk_full, unreachable, schema)."""
+        return await storage.health_answer(request)
 
     @app.get("/openapi.json", tags=["meta"], include_in_schema=False,
              dependencies=[require(perms.PUBLIC)])

@@ -45,5 +45,7 @@ class Settings(BaseSettings):
     scenario_max_seconds: float = Field(default=60.0, gt=0, le=3600)
     # the child's start (imports) and its report, past the run's own limit
     scenario_grace_seconds: float = Field(default=20.0, ge=0)
+    # /health says disk_full below this much free space (the embedded file's disk)
+    min_free_disk_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # pages
     default_language: str = Field(default="it", pattern="^(it|en)$")
