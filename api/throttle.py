@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -55,26 +56,16 @@ class Throttle:
     def _since(self) -> datetime:
         return datetime.now(UTC) - timedelta(seconds=self.settings.login_window_seconds)
 
-    def client_failures(self, session: Session, client: str) -> int:
+    def failures(self, session: Session, column: Any, value: object) -> int:
+        """Failed attempts matching ``column == value`` in the window, after the last
+        success that matched it."""
         since = self._since()
         last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.client == client, col(LoginAttempt.success).is_(True),
+            column == value, col(LoginAttempt.success).is_(True),
             LoginAttempt.at >= since)).one()
         start = max(since, last_ok) if last_ok is not None else since
         return int(session.exec(select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.client == client, col(LoginAttempt.success).is_(False),
-            LoginAttempt.at > start)).one())
-
-    def account_failures(self, session: Session, user_id: int | None) -> int:
-        if user_id is None:
-            return 0
-        since = self._since()
-        last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.user_id == user_id, col(LoginAttempt.success).is_(True),
-            LoginAttempt.at >= since)).one()
-        start = max(since, last_ok) if last_ok is not None else since
-        return int(session.exec(select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.user_id == user_id, col(LoginAttempt.success).is_(False),
+            column == value, col(LoginAttempt.success).is_(False),
             LoginAttempt.at > start)).one())
 
     def delay(self, failures: int) -> float:
@@ -85,9 +76,9 @@ class Throttle:
                    self.settings.login_delay_base_seconds * 2.0 ** (failures - 1))
 
     def verdict(self, session: Session, user_id: int | None, address: str) -> Verdict:
-        client = client_key(address)
-        by_client = self.client_failures(session, client)
-        by_account = self.account_failures(session, user_id)
+        by_client = self.failures(session, col(LoginAttempt.client), client_key(address))
+        by_account = 0 if user_id is None else \
+            self.failures(session, col(LoginAttempt.user_id), user_id)
         return Verdict(locked=by_client >= self.settings.login_max_failures,
                        wait=max(self.delay(by_client), self.delay(by_account)),
                        client_failures=by_client, account_failures=by_account)

@@ -9,24 +9,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy.engine import Engine
 
-from agency import db, records, retention, subject_rights
+from agency import records, retention, subject_rights
 from agency.db import write_session
+from housing.cli_agency import _engine
 from housing.cli_service import DbOption, _actor
 from housing.ui import console, err
 
 subject_app = typer.Typer(no_args_is_help=True,
                           help="A person's rights: their data exported whole, or erased.")
 retention_app = typer.Typer(no_args_is_help=True, help="The retention policy.")
-
-
-def _engine(url: str | None) -> Engine:
-    try:
-        return db.get_engine(url)
-    except db.SchemaError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
 
 
 @subject_app.command("export")

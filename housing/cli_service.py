@@ -46,8 +46,11 @@ def serve(
 ) -> None:
     """Serve the API (/api/v1, OpenAPI at /openapi.json) and the staff's pages.
 
-    One process: solves run in its background threads and their progress is kept in
-    memory. The access log names routes, never query strings (a search may hold a name).
+    Solves and scenario runs are jobs in the database, run by this process's workers (a
+    scenario run in a child process that stops with the server); after a restart the
+    jobs a dead process held are marked interrupted. The access log names routes, never
+    query strings (a search may hold a name). X-Forwarded-For is believed only from
+    HOUSING_TRUSTED_PROXIES.
     """
     import uvicorn
 

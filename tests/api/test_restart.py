@@ -20,18 +20,9 @@ from sqlalchemy.engine import Engine
 
 from agency.db import make_engine, upgrade
 from tests.api.conftest import World, build_world
+from tests.api.test_jobs import SCENARIO
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = b"""
-[scenario]
-time_limit = 5
-[base]
-generate = { scale = "XS", seed = 1 }
-[variants.more]
-overrides.funds.regional.add_eur = 10000
-"""
-
-
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
