@@ -100,7 +100,15 @@ def queue_position(session: Session, job: Job) -> int | None:
 
 
 def claim_next(engine: Engine, kind: str, pid: int | None = None) -> Job | None:
-    """Claim the next queued job of ``kind`` for this process (None: nothing queued)."""
+    """Claim the next queued job of ``kind`` for this process (None: nothing queued).
+
+    An idle worker only reads: the write lock is taken when there is a job to claim (on
+    SQLite a writer every half second would break other connections' read-then-write
+    transactions)."""
+    with Session(engine) as s:
+        if s.exec(select(Job.id).where(Job.kind == kind,
+                                       Job.status == JobStatus.queued.value)).first() is None:
+            return None
     with write_session(engine) as s:
         q = select(Job).where(Job.kind == kind, Job.status == JobStatus.queued.value) \
             .order_by(col(Job.id)).limit(500)
@@ -168,6 +176,9 @@ def mark_interrupted(engine: Engine, *, alive: Callable[[int], bool] = _alive,
     horizon = now() - timedelta(seconds=stale_seconds)
     me = os.getpid()
     out: list[Job] = []
+    with Session(engine) as s:  # most starts find nothing: no write then
+        if s.exec(select(Job.id).where(Job.status == JobStatus.running.value)).first() is None:
+            return out
     with write_session(engine) as s:
         for job in s.exec(select(Job).where(Job.status == JobStatus.running.value)):
             mine = job.owner_host == HOST and job.owner_pid == me
