@@ -19,18 +19,21 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
+from api import job_handlers, storage
 from api import permissions as perms
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
-from api.jobs import Jobs
+from api.idempotency import Idempotency, document
 from api.pages import router as pages_router
 from api.pages.common import render_error
 from api.routes import router as api_router
-from api.security import Throttle
 from api.settings import Settings
+from api.throttle import Throttle
 
 log = logging.getLogger("api")
 access = logging.getLogger("api.access")
@@ -133,6 +136,16 @@ async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": raw})
 
 
+def route_template(request: Request) -> str:
+    """The matched route's path template (``/api/v1/beneficiaries/{ref}``), or
+    ``(no route)``: what the access log writes."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "(no route)"
+    return template
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -151,9 +164,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the jobs a dead process held are interrupted; queued ones start again
+        await run_in_threadpool(job_handlers.recover, app.state.workers)
         yield
-        app.state.jobs.shutdown()
-        app.state.scenario_jobs.shutdown()
+        await run_in_threadpool(app.state.workers.stop)
 
     app = FastAPI(
         title="housing-match",
@@ -167,8 +181,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.jobs = Jobs(settings.solve_workers)
-    app.state.scenario_jobs = Jobs(1)  # scenarios never hold up a round's solve
+    app.state.workers = job_handlers.install(engine, settings)  # solves and scenario runs, apart
     app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
 
     app.state.throttle = Throttle(settings)
@@ -180,6 +193,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                          {"reason": "other office"})
 
     install(app, render_error, on_denied)
+    storage.install(app, render_error)
 
     @app.middleware("http")
     async def access_log(request: Request,
@@ -188,22 +202,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        # the path with its parameters named, never the query string (a search may hold
-        # a name); path parameters are refs and ids, never personal data
-        path = request.url.path
-        for name, value in request.path_params.items():
-            path = path.replace(f"/{value}", f"/{{{name}}}", 1)
-        access.info("%s %s %d %.1fms", request.method, path, response.status_code,
-                    1000 * (time.perf_counter() - start))
+        # personal data must stay in no cache (the static files set their own)
+        response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https" and settings.hsts_seconds:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={settings.hsts_seconds}")
+        # the route's template, never the path as sent (``/beneficiaries/Amadou`` on no
+        # route) nor the query string (a search may hold a name)
+        access.info("%s %s %d %.1fms", request.method, route_template(request),
+                    response.status_code, 1000 * (time.perf_counter() - start))
         return response
 
+    app.add_middleware(Idempotency)  # inside the body limit: the body is read already
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
+    if settings.trusted_proxies:
+        # only then is X-Forwarded-For believed, and only from those addresses
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[h.strip() for h in
+                                          settings.trusted_proxies.split(",") if h.strip()])
 
-    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)])
-    def health() -> dict[str, str]:
-        """Liveness: the service answers (no database access)."""
-        return {"status": "ok"}
+    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)],
+             responses={503: {"description": "the database cannot do its work now"}})
+    async def health(request: Request) -> JSONResponse:
+        """200 when the database answers, takes writes and (embedded file) has disk room;
+        503 naming what is wrong otherwise (read_only, disk_full, unreachable, schema)."""
+        return await storage.health_answer(request)
 
     @app.get("/openapi.json", tags=["meta"], include_in_schema=False,
              dependencies=[require(perms.PUBLIC)])
@@ -230,6 +254,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]
+            document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,9 +59,11 @@ def km(value: float | None, lang: str) -> str:
 
 
 def lang_url(request: Request, lang: str) -> str:
+    """This page in another language: a query-only link (``?lang=en``), so that no path
+    as sent (``//evil.example/x``) can become a link to another site."""
     params = dict(request.query_params)
     params["lang"] = lang
-    return request.url.path + "?" + urlencode(params)
+    return "?" + urlencode(params)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
@@ -74,6 +77,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "km": lambda x: km(x, lang),
         "place": municipality_name, "lang_url": lambda x: lang_url(request, x),
         "path": request.url.path,
+        # each form a fresh key: sent twice (a double click), it is carried out once
+        "idempotency_key": lambda: secrets.token_urlsafe(16),
     }
     ctx.update(context or {})
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)

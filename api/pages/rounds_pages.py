@@ -11,15 +11,17 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from agency import imports, records, rounds
+from agency import imports, jobs, records, rounds
 from agency.audit import record
 from agency.mapping import is_occupant
 from agency.models import DecisionKind, Round
 from agency.records import RecordError
+from agency.round_control import cancel_round
 from agency.schemas import RoundPolicy
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import AGENCY_ERRORS, ApiError, agency_problem
+from api.job_handlers import SOLVE
 from api.models import JobPublic
 from api.pages.common import (
     FormDep,
@@ -35,6 +37,7 @@ from api.pages.map_svg import puglia_map
 from api.pagination import Id
 from api.routes.rounds import (
     decision_of,
+    job_public,
     offer_of,
     round_office,
     round_public,
@@ -77,6 +80,9 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
             "contribution_months": number(form, "contribution_months"),
         }.items() if v is not None})
         limit = float(number(form, "time_limit_s") or 30)
+        cap = request.app.state.settings.max_solve_seconds
+        if limit > cap:
+            raise RecordError("time_limit_s", f"at most {cap:g} s on the service")
         seed = int(number(form, "seed") or 0)
         r = rounds.open_round(session, me.actor, name=text(form, "name") or "",
                               office_id=round_office(session, me, text(form, "office")),
@@ -95,23 +101,24 @@ def _round_page(request: Request, session: Session, me: Principal, r: Round,
     view = round_public(session, r)
     record(session, me.actor, "round.read", "round", r.ref)
     decided = {(d.beneficiary_ref, d.unit_ref) for d in view.decisions}
-    active_job = None
-    if job:
-        j = request.app.state.jobs.get(job)
-        if j is not None and j.subject == r.ref:
-            active_job = j.public()
-    if active_job is None:
-        running = request.app.state.jobs.active_for("round.solve", r.ref)
-        active_job = running.public() if running else None
+    # the job named in the address, else the round's latest: kept in the database, so
+    # after a restart the page says the solve was interrupted instead of polling on
+    found = jobs.by_ref(session, job) if job else None
+    if found is None or found.subject != r.ref:
+        found = jobs.latest_for(session, SOLVE, r.ref)
+    active_job = jobs.public(session, found) if found is not None else None
     last_failed = None
     if job and active_job and active_job["status"] == "failed":
         last_failed = active_job["error"]
+    interrupted = active_job if active_job and active_job["status"] == "interrupted" \
+        else None
     return render(request, "round.html", {
         "r": r, "view": view, "error": error or last_failed, "decided": decided,
         "households": sum(1 for b in r.snapshot.get("beneficiaries", [])
                           if not is_occupant(b["id"])),
         "job": active_job if active_job and active_job["status"] in ("queued", "running")
-        else None, "answers": ANSWERS, "solvable": r.status in rounds.SOLVABLE,
+        else None, "interrupted": interrupted, "answers": ANSWERS,
+        "solvable": r.status in rounds.SOLVABLE,
         "can_offer": r.status in ("solved", "offers"),
         "pending": sum(1 for o in view.offers if o.status == "pending"),
         "accepted": sum(1 for o in view.offers if o.status == "accepted")}, status)
@@ -132,14 +139,14 @@ def solve(request: Request, me: Writer, session: SessionDep, engine: EngineDep,
         job = start_solve(request, engine, session, me, r)
     except ApiError as exc:
         return _round_page(request, session, me, r, exc.message, exc.status)
-    return redirect(f"/rounds/{r.ref}?job={job.id}")
+    return redirect(f"/rounds/{r.ref}?job={job.ref}")
 
 
 @router.get("/rounds/{ref}/jobs/{job}.json")
 def solve_progress(request: Request, me: Reader, session: SessionDep, ref: str,
                    job: str) -> JobPublic:
     r = records.round_by_ref(session, ref, scope=me.scope)
-    return JobPublic(**solve_job(request, me, r, job).public())
+    return job_public(session, solve_job(session, r, job))
 
 
 def _act(request: Request, form: FormData, session: Session, me: Principal, ref: str,
@@ -195,6 +202,16 @@ def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
     def act(r: Round, form: Any) -> None:
         rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
                              text(form, "status") or "", text(form, "reason"))
+
+    return _act(request, form, session, me, ref, act)
+
+
+@router.post("/rounds/{ref}/cancel")
+def cancel(request: Request, form: FormDep, me: Writer, session: SessionDep,
+           ref: str) -> Response:
+    def act(r: Round, form: Any) -> None:
+        assert r.id is not None
+        cancel_round(session, me.actor, r.id, text(form, "reason") or "")
 
     return _act(request, form, session, me, ref, act)
 

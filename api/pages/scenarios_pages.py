@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from agency import records
+from agency import jobs, records
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
+from api.job_handlers import SCENARIO
 from api.pages.common import FormDep, redirect, render
-from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, submit
+from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, retry_run, submit
 
 router = APIRouter()
 
@@ -52,4 +53,14 @@ def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Re
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     report = run.report or {}
     rows = [report["base"], *report.get("variants", [])] if report.get("base") else []
-    return render(request, "scenario.html", {"run": run, "rows": rows})
+    job = jobs.latest_for(session, SCENARIO, run.ref)
+    position = jobs.queue_position(session, job) if job else None
+    return render(request, "scenario.html", {"run": run, "rows": rows,
+                                             "position": position})
+
+
+@router.post("/scenarios/{ref}/retry")
+def retry(request: Request, form: FormDep, me: Planner, session: SessionDep,
+          ref: str) -> Response:
+    retry_run(request, session, me, ref)
+    return redirect(f"/scenarios/{ref}")
