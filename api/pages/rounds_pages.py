@@ -36,6 +36,7 @@ from api.pages.common import (
 from api.pages.map_svg import puglia_map
 from api.pagination import Id
 from api.routes.rounds import (
+    cap_time_limit,
     decision_of,
     job_public,
     offer_of,
@@ -80,9 +81,7 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
             "contribution_months": number(form, "contribution_months"),
         }.items() if v is not None})
         limit = float(number(form, "time_limit_s") or 30)
-        cap = request.app.state.settings.max_solve_seconds
-        if limit > cap:
-            raise RecordError("time_limit_s", f"at most {cap:g} s on the service")
+        cap_time_limit(request, limit)
         seed = int(number(form, "seed") or 0)
         r = rounds.open_round(session, me.actor, name=text(form, "name") or "",
                               office_id=round_office(session, me, text(form, "office")),

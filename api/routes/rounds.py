@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from agency import imports, jobs, records, rounds
 from agency.audit import record
+from agency.errors import RecordError
 from agency.models import Beneficiary, Job, Offer, Round, RoundDecision
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
@@ -119,10 +120,11 @@ def decision_of(session: Session, r: Round, decision_id: int) -> RoundDecision:
 
 
 def cap_time_limit(request: Request, seconds: float) -> None:
+    """A round's time limit is at most the service's cap (a 422 naming ``time_limit_s``,
+    for the API and the pages alike)."""
     cap = request.app.state.settings.max_solve_seconds
     if seconds > cap:
-        raise ApiError(422, f"time_limit_s: at most {cap:g} s on the service", fields=[
-            {"field": "time_limit_s", "message": f"at most {cap:g}"}])
+        raise RecordError("time_limit_s", f"at most {cap:g} s on the service")
 
 
 def round_office(session: Session, me: Principal, office: str | None) -> int | None:
