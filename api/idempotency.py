@@ -26,7 +26,6 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,13 +37,8 @@ from starlette.concurrency import run_in_threadpool
 
 from agency.db import write_session
 from agency.models import AuthSession, IdempotencyRecord
+from api.asgi import ASGIApp, Message, Receive, Scope, Send, replay
 from api.security import token_hash
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEADER = "idempotency-key"
 FORM_FIELD = "idempotency_key"
@@ -102,13 +96,13 @@ class Idempotency:
         ctype = headers.get("content-type", "")
         message = await receive()
         body = message.get("body", b"") if message["type"] == "http.request" else b""
-        replay = _once(message)
+        again = replay(message)
         key = headers.get(HEADER) if is_api else None
         if not is_api and ctype.startswith("application/x-www-form-urlencoded"):
             values = parse_qs(body.decode("utf-8", "replace")).get(FORM_FIELD)
             key = values[0] if values else None
         if key is None:
-            await self.app(scope, replay, send)
+            await self.app(scope, again, send)
             return
         if not _KEY.match(key):
             await _json(send, 422, "invalid", "Idempotency-Key: 1 to 200 visible ASCII "
@@ -121,7 +115,7 @@ class Idempotency:
             _cookie(headers.get("cookie", ""))
         user_id = await run_in_threadpool(user_of, engine, token)
         if user_id is None:  # not logged in: the route answers 401 or the login page
-            await self.app(scope, replay, send)
+            await self.app(scope, again, send)
             return
         digest = request_hash(scope, body, ctype)
         found = await run_in_threadpool(_reserve, app_state, user_id, key, digest)
@@ -131,7 +125,7 @@ class Idempotency:
                     await _json(send, 422, "invalid", "Idempotency-Key: already used for "
                                                       "another request", "Idempotency-Key")
                 else:
-                    await self.app(scope, replay, send)
+                    await self.app(scope, again, send)
                 return
             stored = await _answer(app_state, found)
             if stored is None:
@@ -139,7 +133,7 @@ class Idempotency:
                                                    "still under way: try again shortly",
                             "Idempotency-Key")
                 return
-            await _replay(send, stored)
+            await _send_stored(send, stored)
             return
         status: list[int] = []
         out_headers: list[tuple[bytes, bytes]] = []
@@ -154,26 +148,13 @@ class Idempotency:
             await send(msg)
 
         try:
-            await self.app(scope, replay, capture)
+            await self.app(scope, again, capture)
         except BaseException:
             await run_in_threadpool(_forget, app_state, user_id, key)
             raise
         code = status[0] if status else 500
         await run_in_threadpool(_store, app_state, user_id, key, code, out_headers,
                                 b"".join(chunks))
-
-
-def _once(message: Message) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return message
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def _cookie(header: str) -> str | None:
@@ -255,7 +236,7 @@ def _store(app_state: Any, user_id: int, key: str, status: int,
         s.add(row)
 
 
-async def _replay(send: Send, row: IdempotencyRecord) -> None:
+async def _send_stored(send: Send, row: IdempotencyRecord) -> None:
     body = (row.body or "").encode("utf-8")
     headers = [(b"content-length", str(len(body)).encode()),
                (b"idempotent-replayed", b"true"), (b"cache-control", b"no-store")]

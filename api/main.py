@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -26,6 +26,7 @@ from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
 from api import job_handlers, storage
 from api import permissions as perms
+from api.asgi import ASGIApp, Receive, Scope, Send, replay
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
 from api.idempotency import Idempotency, document
@@ -37,12 +38,6 @@ from api.throttle import Throttle
 
 log = logging.getLogger("api")
 access = logging.getLogger("api.access")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATIC = {"style.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8",
           "favicon.svg": "image/svg+xml"}
@@ -80,7 +75,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message), send)
+                await self.app(scope, replay(message), send)
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
@@ -96,7 +91,8 @@ class BodyLimit:
                                                         "a request", [{"field": "request",
                                                                        "message": "NUL"}]))
             return
-        await self.app(scope, _replay(chunks, None), send)
+        await self.app(scope, replay({"type": "http.request", "body": content,
+                                      "more_body": False}), send)
 
 
 def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
@@ -110,22 +106,6 @@ def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
     if ctype.startswith("application/x-www-form-urlencoded") and b"%00" in content:
         return True
     return b"\x00" in content or b"\\u0000" in content
-
-
-def _replay(chunks: list[bytes], last: Message | None) -> Receive:
-    """A ``receive`` that gives the buffered body once, then waits for the disconnect."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            if last is not None:
-                return last
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:

@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from agency import records, retention, subject_rights
 from agency.db import write_session
-from housing.cli_agency import _engine
-from housing.cli_service import DbOption, _actor
-from housing.ui import console, err
+from housing.cli_agency import DbOption, _actor, _engine, _fail
+from housing.ui import console
 
 subject_app = typer.Typer(name="subject", no_args_is_help=True,
                           help="A person's rights: their data exported whole, or erased.")
@@ -37,8 +35,7 @@ def subject_export(ref: Annotated[str, typer.Argument(help="The household's ref 
         with write_session(_engine(url)) as s:
             data = subject_rights.subject_access(s, _actor(), ref)
     except records.NotFoundError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise _fail(exc) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     console.print(f"{ref}: written to {output}")
@@ -54,8 +51,7 @@ def subject_erase(ref: Annotated[str, typer.Argument(help="The household's ref (
         with write_session(_engine(url)) as s:
             subject_rights.pseudonymise(s, _actor(), ref, reason)
     except (records.RecordError, records.NotFoundError) as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise _fail(exc) from exc
     console.print(f"{ref} is now a pseudonym")
 
 

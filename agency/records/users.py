@@ -68,6 +68,13 @@ def user_by_username(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 
 
+def _user(session: Session, username: str) -> User:
+    user = user_by_username(session, username)
+    if user is None:
+        raise NotFoundError("user", username)
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.username))))
 
@@ -84,9 +91,7 @@ def _active_admins(session: Session) -> int:
 def deactivate_user(session: Session, actor: Actor, username: str) -> User:
     """The user can no longer log in, and every session of theirs is revoked; never the
     last active admin."""
-    user = user_by_username(session, username)
-    if user is None:
-        raise NotFoundError("user", username)
+    user = _user(session, username)
     if user.active and user.role == Role.admin.value and _active_admins(session) <= 1:
         record(session, actor, "user.deactivate", "user", username, outcome="denied",
                detail={"reason": "last active admin"})
@@ -106,9 +111,7 @@ def deactivate_user(session: Session, actor: Actor, username: str) -> User:
 
 def reactivate_user(session: Session, actor: Actor, username: str) -> User:
     """A deactivated user may log in again (with their password as it was)."""
-    user = user_by_username(session, username)
-    if user is None:
-        raise NotFoundError("user", username)
+    user = _user(session, username)
     if user.active:
         raise RecordError("username", f"{username} is already active")
     user.active = True
