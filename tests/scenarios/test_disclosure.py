@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from agency.db import dispose_engines
-from agency.snapshot import snapshot_instance
-from matching.params import SolveParams
 from scenarios.disclosure import COUNT_SECTIONS, suppress_small_counts
-from scenarios.runner import run_scenario_text
 from tests.agency.factories import foggia_round_data
-from tests.scenarios.test_agency_base import SPEC
+from tests.scenarios.test_agency_base import run_on_agency_data
 
 
 def _counts(node: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -31,13 +26,7 @@ def test_small_counts_of_the_agencys_people_are_suppressed(engine: Engine,
                                                            tmp_path: Path) -> None:
     with Session(engine) as s:
         foggia_round_data(s)  # six households: most counts by tag or gender are 1 or 2
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            report = run_scenario_text(SPEC, tmp_path,
-                                       agency=lambda _url: snapshot_instance(engine),
-                                       executor=pool, params=SolveParams(time_limit=10))
-    finally:
-        dispose_engines()
+    report = run_on_agency_data(engine, tmp_path)
     assert report["suppressed_below"] == 5
     hidden = 0
     for run in [report["base"], *report["variants"]]:
