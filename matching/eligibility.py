@@ -359,7 +359,7 @@ def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
                     int(bsel.size * usel.size))
 
 
-def _stop_distances(arr_lat: FloatArray, arr_lon: FloatArray, stops: FloatArray,
+def stop_distances(arr_lat: FloatArray, arr_lon: FloatArray, stops: FloatArray,
                     walk: float) -> tuple[FloatArray, BoolArray]:
     """Geodesic km from each point to each stop, and whether it is within ``walk`` (geopy
     settles every distance near the limit)."""
@@ -390,9 +390,9 @@ def line_options(inst: Instance, arr: Arrays, line: int) -> _Options:
     circ = inst.policy.circuity
     stops = np.array([[x.lat, x.lon] for x in shuttle.stops], dtype=np.float64)
     s = stops.shape[0]
-    between, _ = _stop_distances(stops[:, 0], stops[:, 1], stops, np.inf)
-    d_work, near_work = _stop_distances(arr.b_lat, arr.b_lon, stops, walk)
-    d_home, near_home = _stop_distances(arr.u_lat, arr.u_lon, stops, walk)
+    between, _ = stop_distances(stops[:, 0], stops[:, 1], stops, np.inf)
+    d_work, near_work = stop_distances(arr.b_lat, arr.b_lon, stops, walk)
+    d_home, near_home = stop_distances(arr.u_lat, arr.u_lon, stops, walk)
     hh = np.flatnonzero(near_work.any(axis=1))
     uu = np.flatnonzero(near_home.any(axis=1))
     if hh.size == 0 or uu.size == 0:

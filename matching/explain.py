@@ -75,7 +75,7 @@ from matching.eligibility import (
     commute_km,
     offer_masks,
     pair_masks,
-    ride_km,
+    stop_distances,
     within_commute,
 )
 from matching.instance import Instance
@@ -171,13 +171,18 @@ def pair_failures(inst: Instance, b: int, units: Sequence[int],
 
 
 def by_line(inst: Instance, arr: Arrays, b: int, units: IntArray) -> BoolArray:
-    """Which units a shuttle line brings within reach of household ``b``'s work."""
+    """Which units a shuttle line brings within reach of household ``b``'s work: some
+    stop of the line within walking distance of the unit, and one of work."""
     ok = np.zeros(units.shape, dtype=bool)
-    work = (float(arr.b_lat[b]), float(arr.b_lon[b]))
-    for line in range(len(inst.shuttles)):
-        for k, u in enumerate(units.tolist()):
-            if not ok[k]:
-                ok[k] = ride_km(inst, line, work, (arr.u_lat[u], arr.u_lon[u])) is not None
+    walk = inst.policy.walk_km
+    if walk is None:
+        return ok
+    for line in inst.shuttles:
+        stops = np.array([[x.lat, x.lon] for x in line.stops], dtype=np.float64)
+        _, near_work = stop_distances(arr.b_lat[b:b + 1], arr.b_lon[b:b + 1], stops, walk)
+        if near_work.any():
+            _, near_home = stop_distances(arr.u_lat[units], arr.u_lon[units], stops, walk)
+            ok |= near_home.any(axis=1)
     return ok
 
 
