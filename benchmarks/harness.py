@@ -83,6 +83,8 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
             params: dict[str, Any] | None = None) -> Run:
     """Generate the instance and run one solver on it (call in a fresh process).
 
+    ``scale`` is a scale name, optionally with a generator variant: ``"M:seasonal"``.
+
     ``params`` are the engine's parameters as dotted keys (``{"pricing.share": 0.5}``).
     """
     # Each worker imports the modules of its own solver only, here: a run's peak memory is
@@ -94,7 +96,8 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
     from matching.solve import in_parts, priced
     from scenarios.synthetic import generate
 
-    inst = generate(scale, seed)
+    size, _, variant = scale.partition(":")
+    inst = generate(size, seed, variant or "plain")
     engine = SolveParams(time_limit=time_limit).with_values(params or {})
     t0 = time.perf_counter()
     trace: Trace = []
