@@ -309,7 +309,8 @@ def generate_cmd(
 def bench_cmd(
     scale: Annotated[list[str], typer.Option(
         help="Scale(s): XS, S, M, L, XL, each optionally with a generator variant, "
-             "e.g. M:seasonal.")] = ["S"],  # noqa: B006
+             "e.g. M:seasonal (S when neither --scale nor --instance is given).")
+    ] = [],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="How many seeds (1..N) per scale.")] = 3,
     time_limit: Annotated[float, typer.Option(help="Seconds per solver and instance.")] = 60.0,
     solvers: Annotated[str, typer.Option(help="Comma-separated solvers.")] = (
@@ -321,8 +322,12 @@ def bench_cmd(
                         "pricing.share=0.5 or stage.lp_share=0.2.")] = [],  # noqa: B006
     params_file: Annotated[Path | None, typer.Option(
         "--params", help="A TOML file of engine parameters (the --param values win).")] = None,
+    instance: Annotated[list[Path], typer.Option(
+        "--instance", help="An instance file to run instead of (or with --scale, besides) "
+                           "the generated scales (repeatable).")] = [],  # noqa: B006
 ) -> None:
-    """Run every solver on generated rounds; write JSON, a Markdown table and a PNG."""
+    """Run every solver on generated rounds or on your own instance files; write JSON, a
+    Markdown table and a PNG."""
     require("benchmarks", "housing bench", "highspy", "matplotlib")
     with needs("benchmarks", "housing bench"):
         from benchmarks.harness import SOLVERS, bench, markdown, write
@@ -335,8 +340,14 @@ def bench_cmd(
         err.print(f"[red]Bad option[/red] solvers: unknown {escape(', '.join(unknown))}; "
                   f"one of {', '.join(SOLVERS)}")
         raise typer.Exit(2)
-    scales = []
-    for item in scale:
+    scales = [str(p) for p in instance]
+    for path in instance:
+        if not path.is_file() or path.suffix.lower() != ".json":
+            err.print(f"[red]Bad option[/red] instance: {escape(str(path))} is not a .json "
+                      f"instance file")
+            raise typer.Exit(2)
+        _load_instance(path)  # a bad file says so now, not in a worker
+    for item in scale or ([] if instance else ["S"]):
         size, _, variant = item.partition(":")
         if size.upper() not in SCALES or (variant and variant.lower() not in VARIANTS):
             err.print(f"[red]Bad option[/red] scale: {escape(item)}; one of "

@@ -6,6 +6,9 @@ Every result is checked by the independent validator; a safety zone is never sho
 from __future__ import annotations
 
 import json
+import logging
+
+import pytest
 
 from matching.instance import (
     INSTANCE_FORMAT_V2,
@@ -180,3 +183,16 @@ def test_rooms_chosen_per_stay_keep_genders_apart_month_by_month() -> None:
     assert placed == {"W", "L"}
     u = res.unassigned_of("M")
     assert u is not None and u.reasons == ("rooms_taken_by_other_gender",)
+
+
+def test_no_safety_zone_reaches_a_log(caplog: pytest.LogCaptureFixture) -> None:
+    """Solving, explaining and validating with every log on: the zone is in none."""
+    zone = Zone(41.46123, 15.54987, 2.75)
+    b = ben("B1", avoid=(zone,))
+    inst = round_of([b, ben("B2")], [dwelling("D1"), dwelling("D2", at=Point(41.6, 15.4))])
+    with caplog.at_level(logging.DEBUG):
+        res = solve(inst, SolveParams(time_limit=10, log=True))
+        assert validate(inst, res) == []
+    text = caplog.text + json.dumps(res.to_dict())
+    for secret in ("41.46123", "15.54987", "2.75"):
+        assert secret not in text
