@@ -120,7 +120,7 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
         from matching.solvers.lp import solve_lp
         from matching.strategies.common import prepare
 
-        if priced(pairs, engine):
+        if priced(inst, pairs, engine):
             # too large to formulate whole: the LP by column generation over every pair
             from matching.budget import Budget
             from matching.model.rules import declare

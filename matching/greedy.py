@@ -12,6 +12,7 @@ It is the comparison point of the benchmarks and the first hint of the solver.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,10 +139,10 @@ def greedy(space: RowSpace, first: Start = (),
         cols = h.cols
         by_pair = np.lexsort((pairs.unit[cols.pair], pairs.commute_km[cols.pair],
                               cols.contribution_cents))
-        starts = np.flatnonzero(np.r_[True, cols.pair[by_pair][1:] != cols.pair[by_pair][:-1]])
-        groups = np.split(by_pair, starts[1:])
-        for g in groups:
-            if take(h, fund_order(cols, np.sort(g))):
+        bounds = np.flatnonzero(np.r_[True, cols.pair[by_pair][1:] != cols.pair[by_pair][:-1],
+                                      True]).tolist()
+        for a, z in itertools.pairwise(bounds):
+            if take(h, fund_order(cols, np.sort(by_pair[a:z]))):
                 break
     allc = Columns.concat(chosen) if chosen \
         else space.universe.columns(np.zeros(0, dtype=np.int64))

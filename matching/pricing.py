@@ -160,10 +160,10 @@ class Master:
         status = solver.status()
         if status != mbh.SolveStatus.OPTIMAL:
             return MasterLP(False, status == mbh.SolveStatus.INFEASIBLE, float("nan"),
-                            np.zeros(n), np.zeros(space.n_rows))
-        return MasterLP(True, False, float(solver.objective_value()),
-                        np.asarray(solver.variable_values(), dtype=np.float64)[:n],
-                        np.asarray(solver.dual_values(), dtype=np.float64))
+                            np.zeros(n), np.zeros(space.n_rows), np.zeros(na))
+        values = np.asarray(solver.variable_values(), dtype=np.float64)
+        return MasterLP(True, False, float(solver.objective_value()), values[:n],
+                        np.asarray(solver.dual_values(), dtype=np.float64), values[n:])
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,8 @@ class MasterLP:
     """Per column of the master (auxiliary variables not included)."""
     y: FloatArray
     """Row duals, signed so that every reduced cost is ``cost - A^T y``."""
+    aux: FloatArray
+    """The rules' auxiliary variables (room counts, lines opened)."""
 
 
 @dataclass(frozen=True)
@@ -524,6 +526,8 @@ class PricingResult:
     x_room: IntArray
     x: FloatArray
     """The last master's solution: its columns with a positive value, largest first."""
+    x_aux: FloatArray
+    """...and its auxiliary variables' values."""
     seconds: float
     history: tuple[tuple[float, float, float], ...]
     """Per pass: (seconds, master value, bound)."""
@@ -576,6 +580,7 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
     converged = False
     empty = np.zeros(0, dtype=np.int64)
     near_pairs, x_pair, x_fund, x_room, x_val = empty, empty, empty, empty, np.zeros(0)
+    x_aux = np.zeros(space.n_aux)
     first_pairs = np.unique(np.concatenate(first[1:])) if len(first) > 1 else empty
     last_added = 0
     loop_end = budget.deadline - p.search_share * budget.limit if flows else budget.deadline
@@ -587,7 +592,7 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
             if lp.infeasible:
                 return PricingResult(float("inf"), float("nan"), False, True, it,
                                      len(master.cols), np.unique(master.cols.pair),
-                                     empty, empty, empty, np.zeros(0),
+                                     empty, empty, empty, np.zeros(0), x_aux,
                                      time.perf_counter() - t0, tuple(history))
             break
         lp_value = lp.value
@@ -595,6 +600,7 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
         on = lp.x > 1e-9
         order = np.argsort(-lp.x[on], kind="stable")
         x_room = master.cols.room[on][order].astype(np.int64)
+        x_aux = lp.aux
         x_pair, x_fund, x_val = (master.cols.pair[on][order], master.cols.fund[on][order],
                                  lp.x[on][order])
         near = on | (master.reduced_costs(y) >= -p.keep_rc)
@@ -636,5 +642,6 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
     return PricingResult(bound=bound, lp_value=lp_value, converged=converged, infeasible=False,
                          iterations=it, columns=len(master.cols),
                          keep=keep, x_pair=x_pair, x_fund=x_fund, x_room=x_room, x=x_val,
+                         x_aux=x_aux,
                          seconds=time.perf_counter() - t0,
                          history=tuple(history), matching=matched[0] if matched else empty)

@@ -44,9 +44,12 @@ def in_parts(inst: Instance, params: SolveParams) -> bool:
     return bool(params.decompose.min_cells) and cells >= params.decompose.min_cells
 
 
-def priced(pairs: Pairs, params: SolveParams) -> bool:
-    """Whether a round of ``pairs`` is solved by price-and-branch."""
-    return len(pairs) > 0 and len(pairs) >= params.pricing.min_pairs
+def priced(inst: Instance, pairs: Pairs, params: SolveParams) -> bool:
+    """Whether a round of ``pairs`` is solved by price-and-branch (see
+    :class:`~matching.params.PricingParams`: seasonal rounds are priced sooner)."""
+    seasonal = len({inst.stay(b).first for b in inst.beneficiaries}) > 1
+    least = params.pricing.min_pairs_seasonal if seasonal else params.pricing.min_pairs
+    return len(pairs) > 0 and len(pairs) >= min(least, params.pricing.min_pairs)
 
 
 def solve(inst: Instance, params: SolveParams | None = None,
@@ -91,7 +94,7 @@ def solve(inst: Instance, params: SolveParams | None = None,
         res = solve_decomposed(inst, params, progress, budget)
     else:
         pairs = eligible_pairs(inst) if pairs is None else pairs
-        if priced(pairs, params):
+        if priced(inst, pairs, params):
             res = solve_priced(inst, params, progress, budget, pairs)
         else:
             res = solve_whole(inst, params, progress, budget, pairs)

@@ -84,10 +84,15 @@ class Universe:
     months is enough (whoever is present in a month is present at the latest start of a
     stay before it), so rules write their monthly rows for these months only."""
 
-    def in_stay(self, cols: Columns, month: int) -> BoolArray:
-        """Which columns' households stay in ``month``."""
-        b = cols.beneficiary
-        return np.asarray((self.first[b] <= month) & (month <= self.last[b]))
+    def stay_starts(self, beneficiary: IntArray) -> tuple[IntArray, IntArray]:
+        """Every (position, start index) such that month ``starts[k]`` lies within the
+        stay of household ``beneficiary[position]``: the monthly rows it counts in."""
+        lo = np.searchsorted(self.starts, self.first[beneficiary], "left")
+        hi = np.searchsorted(self.starts, self.last[beneficiary], "right")
+        n = np.maximum(hi - lo, 0)
+        pos = np.repeat(np.arange(beneficiary.size, dtype=np.int64), n)
+        k = lo[pos] + np.arange(pos.size, dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        return pos, k
 
     @staticmethod
     def of(inst: Instance, pairs: Pairs) -> Universe:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.budget import Budget
 from matching.eligibility import Pairs
@@ -31,6 +32,8 @@ from matching.result import Result
 from matching.stage import Progress, ProgressEvent
 from matching.strategies.common import ENGINE, logger
 from matching.strategies.whole import solve_whole
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
@@ -68,17 +71,18 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
     # last master's solution rounded: the stages start from the better (at L 120,997
     # against 118,832)
     t = time.perf_counter()
-    starts: list[list[tuple[int, int, int]]] = []
+    starts: list[tuple[list[tuple[int, int, int]], FloatArray | None]] = []
     if priced.matching.size:
-        starts.append([(int(p), -1, -1) for p in priced.matching])
+        starts.append(([(int(p), -1, -1) for p in priced.matching], None))
     if priced.x_pair.size:
-        starts.append(list(zip(priced.x_pair.tolist(), priced.x_fund.tolist(),
-                               priced.x_room.tolist(), strict=True)))
+        # the master's room counts start the rooms: they fit its integral columns
+        starts.append((list(zip(priced.x_pair.tolist(), priced.x_fund.tolist(),
+                                priced.x_room.tolist(), strict=True)), priced.x_aux))
     best: list[tuple[int, int, int]] = []
     best_weight = -1
     keep = priced.keep
-    for first in starts:
-        out = greedy(space, first)
+    for first, aux in starts:
+        out = greedy(space, first, aux=aux)
         if out is None:
             continue
         placed = int(w[out.columns.beneficiary].sum())

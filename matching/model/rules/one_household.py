@@ -24,11 +24,10 @@ class OneHouseholdPerDwelling:
         seasonal = inst.policy.horizon is not None and ns > 1
 
         def touch(cols: Columns) -> Touch:
-            parts: list[Touch] = []
-            for k, month in enumerate(u.starts.tolist()):
-                j = np.flatnonzero((cols.unit < nd) & u.in_stay(cols, month))
-                parts.append(Touch(j, cols.unit[j] * ns + k, np.ones(j.size, dtype=np.int64)))
-            return Touch.concat(parts)
+            jd = np.flatnonzero(cols.unit < nd)
+            pos, k = u.stay_starts(cols.beneficiary[jd])
+            j = jd[pos]
+            return Touch(j, cols.unit[j] * ns + k, np.ones(j.size, dtype=np.int64))
 
         def name(r: int) -> str:
             d, k = divmod(r, ns)

@@ -141,13 +141,12 @@ class BedsAndSingleGenderRooms:
             parts = [Touch(j, rows, np.ones(j.size, dtype=np.int64))]
             if ex.table.size:
                 jj = np.flatnonzero(cols.room >= 0)
-                pos = ex.position[cols.unit[jj] - nd]
-                g = gcode[cols.beneficiary[jj]]
-                for k, month in enumerate(u.starts.tolist()):
-                    present_k = u.in_stay(cols.subset(jj), month)
-                    r = ex.table[pos, cols.room[jj].astype(np.int64), k, g]
-                    sel = present_k & (r >= 0)
-                    parts.append(Touch(jj[sel], r[sel], np.ones(int(sel.sum()), dtype=np.int64)))
+                at, k = u.stay_starts(cols.beneficiary[jj])
+                j = jj[at]
+                r = ex.table[ex.position[cols.unit[j] - nd], cols.room[j].astype(np.int64), k,
+                             gcode[cols.beneficiary[j]]]
+                sel = r >= 0
+                parts.append(Touch(j[sel], r[sel], np.ones(int(sel.sum()), dtype=np.int64)))
             return Touch.concat(parts)
 
         flat_of_row = {r: fr for fr in flats.values() for r in fr.bed_row.values()}

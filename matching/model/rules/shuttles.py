@@ -51,15 +51,13 @@ class ShuttleSeats:
         seasonal = inst.policy.horizon is not None and ns > 1
 
         def touch(cols: Columns) -> Touch:
-            parts: list[Touch] = []
-            rides = cols.line >= 0
-            if not rides.any():
+            jr = np.flatnonzero(cols.line >= 0)
+            if jr.size == 0:
                 return Touch.empty()
-            for m, month in enumerate(u.starts.tolist()):
-                j = np.flatnonzero(rides & u.in_stay(cols, month))
-                parts.append(Touch(j, cols.line[j].astype(np.int64) * ns + m,
-                                   adults[cols.beneficiary[j]]))
-            return Touch.concat(parts)
+            pos, k = u.stay_starts(cols.beneficiary[jr])
+            j = jr[pos]
+            return Touch(j, cols.line[j].astype(np.int64) * ns + k,
+                         adults[cols.beneficiary[j]])
 
         def name(r: int) -> str:
             if r == budget_row:
