@@ -497,6 +497,8 @@ class Offer(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     sent_at: datetime = _stamp()
     sent_by: int | None = Field(default=None, foreign_key="user_account.id")
+    reply_by: date | None = None
+    """The day by which the household is asked to answer (the letter says it)."""
     answered_at: datetime | None = _when()
     answered_by: int | None = Field(default=None, foreign_key="user_account.id")
 

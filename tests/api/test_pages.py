@@ -175,7 +175,7 @@ def test_record_forms(app: FastAPI, world: World, engine: Engine) -> None:
         assert s.exec(select(Dwelling).where(Dwelling.address == "Via X 1")).one()
         assert s.exec(select(SharedFlat).where(SharedFlat.address == "Via Y 2")).one()
         assert s.exec(select(Fund).where(Fund.code == "caritas")).one()
-    assert "€ 1.000,00" in admin.get("/funds?lang=it").text
+    assert "1.000,00\xa0€" in admin.get("/funds?lang=it").text
 
 
 def test_a_whole_round_through_the_pages(app: FastAPI, world: World, engine: Engine) -> None:
@@ -228,7 +228,14 @@ def test_a_whole_round_through_the_pages(app: FastAPI, world: World, engine: Eng
             "csrf_token": token, "status": "accepted"}).status_code == 303
     export = c.get(f"{page}/export?format=xlsx")
     assert export.status_code == 200 and export.content[:2] == b"PK"
-    assert c.post(f"{page}/close", data={"csrf_token": token}).status_code == 303
+    unconfirmed = c.post(f"{page}/close", data={"csrf_token": token})
+    assert unconfirmed.headers["location"] == f"{page}/close"  # nothing closed yet
+    with Session(engine) as s:
+        assert s.exec(select(Round).where(Round.ref == ref)).one().status == "offers"
+    confirm = c.get(f"{page}/close").text
+    assert 'id="confirm-close"' in confirm
+    assert c.post(f"{page}/close", data={"csrf_token": token,
+                                         "confirm": "yes"}).status_code == 303
     with Session(engine) as s:
         assert s.exec(select(Round).where(Round.ref == ref)).one().status == "closed"
     assert "badge s-closed" in c.get(page).text
