@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.core import negotiate_locale
 from babel.dates import format_date, format_datetime
@@ -33,7 +34,7 @@ LANGS = ("it", "en")
 LOCALES = {"it": "it_IT", "en": "en_GB"}
 """The CLDR locale of each language of the pages (British English: dates day first)."""
 MISSING = "⟦{}⟧"
-TIMEZONE = "Europe/Rome"
+TIMEZONE = ZoneInfo("Europe/Rome")
 
 
 def N_(key: str) -> str:  # noqa: N802  (gettext's name for "mark for extraction")

@@ -157,6 +157,8 @@ class OfferPublic(BaseModel):
     reason: str | None
     contribution_cents: int
     commute_km: float
+    reply_by: date | None = None
+    """The day by which the household is asked to answer."""
 
 
 class RoundPublic(BaseModel):

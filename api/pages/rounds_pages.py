@@ -336,9 +336,9 @@ def close_confirm(request: Request, me: Writer, session: SessionDep, ref: str) -
 @router.post("/rounds/{ref}/close")
 def close(request: Request, form: FormDep, me: Writer, session: SessionDep, engine: EngineDep,
           ref: str) -> Response:
-    if text(form, "confirm") != "yes":  # closing is irreversible: confirm on its page
-        return redirect(f"/rounds/{ref}/close")
     r = records.round_by_ref(session, ref, scope=me.scope)
+    if text(form, "confirm") != "yes":  # closing is irreversible: confirm on its page
+        return redirect(f"/rounds/{r.ref}/close")
     assert r.id is not None
     round_id = r.id
     session.rollback()

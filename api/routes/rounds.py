@@ -68,7 +68,8 @@ def round_public(session: Session, r: Round) -> RoundPublic:
         offers=[OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
                             beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
                             reason=o.reason, contribution_cents=o.contribution_cents,
-                            commute_km=o.commute_km) for o in view.offers])
+                            commute_km=o.commute_km, reply_by=o.reply_by)
+                for o in view.offers])
 
 
 def start_solve(request: Request, engine: Engine, session: Session, me: Principal,
@@ -194,7 +195,7 @@ def send_offers(me: Writer, session: SessionDep, ref: str,
     return [OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
                         beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
                         reason=o.reason, contribution_cents=o.contribution_cents,
-                        commute_km=o.commute_km) for o in sent]
+                        commute_km=o.commute_km, reply_by=o.reply_by) for o in sent]
 
 
 @router.post("/{ref}/offers/{offer_id}/answer")

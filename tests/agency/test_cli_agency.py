@@ -34,8 +34,8 @@ def ok(*args: str) -> str:
 
 
 def test_db_upgrade_and_status(url: str) -> None:
-    assert "schema at 0001 (was empty)" in ok("db", "upgrade")
-    assert "schema 0001 (code needs 0001)" in ok("db", "status")
+    assert "schema at 0002_offer_reply_by (was empty)" in ok("db", "upgrade")
+    assert "schema 0002_offer_reply_by (code needs 0002_offer_reply_by)" in ok("db", "status")
 
 
 def test_a_bad_import_lists_its_errors_and_exits_1(url: str, tmp_path: Path) -> None:
