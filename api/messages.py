@@ -43,9 +43,12 @@ DYNAMIC = (
     # priority.*
     N_("priority.base"), N_("priority.days_waiting"), N_("priority.exploitation_victim"),
     N_("priority.health"), N_("priority.informal_settlement"), N_("priority.minors"),
+    # province.*
+    N_("province.BA"), N_("province.BR"), N_("province.BT"), N_("province.FG"), N_("province.LE"),
+    N_("province.TA"),
     # reason.*
-    N_("reason.children_not_allowed"), N_("reason.forbidden"),
-    N_("reason.funds_exhausted"), N_("reason.no_fund_can_pay"), N_("reason.no_solution_in_time"),
+    N_("reason.children_not_allowed"), N_("reason.forbidden"), N_("reason.funds_exhausted"),
+    N_("reason.no_fund_can_pay"), N_("reason.no_solution_in_time"),
     N_("reason.no_unit_within_commute"), N_("reason.not_reached_in_time"),
     N_("reason.not_step_free"), N_("reason.other_parts_not_searched"),
     N_("reason.part_not_searched_in_time"), N_("reason.rooms_taken_by_other_gender"),
@@ -58,8 +61,8 @@ DYNAMIC = (
     # role.*
     N_("role.admin"), N_("role.auditor"), N_("role.caseworker"), N_("role.planner"),
     # round.status.*
-    N_("round.status.cancelled"), N_("round.status.closed"),
-    N_("round.status.offers"), N_("round.status.open"), N_("round.status.solved"),
+    N_("round.status.cancelled"), N_("round.status.closed"), N_("round.status.offers"),
+    N_("round.status.open"), N_("round.status.solved"),
     # scenarios.status.*
     N_("scenarios.status.done"), N_("scenarios.status.failed"), N_("scenarios.status.queued"),
     N_("scenarios.status.running"),
