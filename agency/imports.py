@@ -37,6 +37,7 @@ from agency.models import (
     Round,
     SharedFlat,
 )
+from agency.round_details import round_homes, round_people
 from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, SharedFlatCreate
 
 Kind = Literal["beneficiaries", "dwellings", "flats"]
@@ -495,25 +496,54 @@ def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
 
 # --------------------------------------------------------------------------- exporting
 
-EXPORT_COLUMNS = ("round", "beneficiary", "given_name", "family_name", "persons", "unit_kind",
-                  "unit", "room", "address", "municipality", "fund", "contribution_eur",
-                  "contribution_cents", "commute_km", "offer")
+EXPORT_COLUMNS = ("round", "beneficiary", "family_name", "given_name", "persons", "outcome",
+                  "unit_kind", "unit", "address", "municipality", "room", "fund",
+                  "contribution_eur", "contribution_cents", "commute_km", "offer", "reasons")
+"""The export's columns: every household of the round, placed or not."""
+NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km"}
 
 
-def placements(session: Session, round_id: int) -> list[dict[str, Any]]:
-    """A round's current proposals with their offers, one dict per placement."""
+@dataclass(frozen=True)
+class ExportWords:
+    """The words of an export: its columns' headers, its values' names (an outcome, a kind
+    of unit, an offer's state), the reasons' texts and how a room is called."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    room: str = "room {name}"
+    sheet: str = "round"
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column)
+
+    def value(self, value: str) -> str:
+        return self.values.get(value, value)
+
+
+def placements(session: Session, round_id: int,
+               words: ExportWords | None = None) -> list[dict[str, Any]]:
+    """A round's households, one dict each: the placed with their current proposal and
+    offer, then the left out with their reasons. Rooms are named as on the pages (by name,
+    else by their number in the flat)."""
+    words = words or ExportWords()
     r = session.get(Round, round_id)
     if r is None:
         raise LookupError(f"round {round_id}: no such round")
     offers: dict[int | None, Offer] = {o.proposal_id: o for o in session.exec(select(Offer).where(
         Offer.round_id == round_id))}
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    _homes, room_names = round_homes(session, r)
+    people = {b.ref: b for b in session.exec(select(Beneficiary).where(col(Beneficiary.ref).in_(
+        list(round_people(session, r)))))}
     out = []
+    placed: set[int] = set()
     for p in session.exec(select(Proposal).where(Proposal.round_id == round_id,
                                                  col(Proposal.current).is_(True))
                           .order_by(col(Proposal.id))):
         b = session.get(Beneficiary, p.beneficiary_id)
-        assert b is not None
+        assert b is not None and b.id is not None
+        placed.add(b.id)
         unit: Dwelling | SharedFlat | None = (session.get(Dwelling, p.dwelling_id)
                                               if p.dwelling_id else
                                               session.get(SharedFlat, p.flat_id))
@@ -521,35 +551,76 @@ def placements(session: Session, round_id: int) -> list[dict[str, Any]]:
         room = session.get(Room, p.room_id) if p.room_id else None
         offer = offers.get(p.id)
         out.append({
-            "round": r.ref, "beneficiary": b.ref, "given_name": b.given_name,
-            "family_name": b.family_name, "persons": b.persons,
-            "unit_kind": "dwelling" if p.dwelling_id else "bed", "unit": unit.ref,
-            "room": room.name or room.ref if room else "", "address": unit.address,
+            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
+            "given_name": b.given_name, "persons": b.persons,
+            "outcome": words.value("placed"),
+            "unit_kind": words.value("dwelling" if p.dwelling_id else "bed"),
+            "unit": unit.ref, "address": unit.address,
             "municipality": records.municipality_name(unit.municipality),
+            "room": words.room.format(name=room_names.get(room.ref, room.name)) if room else "",
             "fund": funds.get(p.fund_id, "") if p.fund_id is not None else "",
-            "contribution_eur": f"{Decimal(p.contribution_cents) / 100:.2f}",
-            "contribution_cents": p.contribution_cents, "commute_km": round(p.commute_km, 1),
-            "offer": str(offer.status) if offer else ""})
+            "contribution_eur": Decimal(p.contribution_cents) / 100,
+            "contribution_cents": p.contribution_cents,
+            "commute_km": round(Decimal(str(p.commute_km)), 1),
+            "offer": words.value(f"offer.{offer.status}") if offer else "", "reasons": ""})
+    for u in (r.result or {}).get("unassigned", []):
+        b = people.get(u["beneficiary"])
+        if b is None or b.id in placed:
+            continue
+        out.append({
+            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
+            "given_name": b.given_name, "persons": b.persons,
+            "outcome": words.value("unplaced"), "unit_kind": "", "unit": "", "address": "",
+            "municipality": "", "room": "", "fund": "", "contribution_eur": None,
+            "contribution_cents": None, "commute_km": None, "offer": "",
+            "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"])})
     return out
 
 
-def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"]) -> bytes:
-    """A round's placements as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
-    rows = placements(session, round_id)
+def _csv_cell(value: Any) -> str:
+    """A cell for Italian office software: a decimal comma."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | float):
+        return str(value).replace(".", ",")
+    return str(value)
+
+
+def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"],
+                      words: ExportWords | None = None) -> bytes:
+    """A round's households, placed and left out, for Italian office software: CSV with
+    ``;`` between cells, a decimal comma and a byte-order mark (Excel then reads UTF-8), or
+    XLSX with numbers in numeric cells (euros formatted as euros)."""
+    words = words or ExportWords()
+    rows = placements(session, round_id, words)
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow([words.header(c) for c in EXPORT_COLUMNS])
+        for row in rows:
+            w.writerow([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
         return buf.getvalue().encode("utf-8-sig")
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
         wb = Workbook(write_only=True)
-        ws = wb.create_sheet("placements")
-        ws.append(list(EXPORT_COLUMNS))
+        ws = wb.create_sheet(words.sheet[:31])
+        ws.append([words.header(c) for c in EXPORT_COLUMNS])
+        formats = {"contribution_eur": '#,##0.00 "€"', "commute_km": "0.0",
+                   "contribution_cents": "0", "persons": "0"}
         for row in rows:
-            ws.append([row[c] for c in EXPORT_COLUMNS])
+            cells = []
+            for c in EXPORT_COLUMNS:
+                value = row[c]
+                if c in NUMERIC and value is not None:
+                    cell = WriteOnlyCell(ws, value=float(value) if c != "contribution_cents"
+                                         and c != "persons" else int(value))
+                    cell.number_format = formats[c]
+                else:
+                    cell = WriteOnlyCell(ws, value=value)
+                cells.append(cell)
+            ws.append(cells)
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()

@@ -27,6 +27,15 @@ DYNAMIC = (
     N_("error.type.too_long"), N_("error.type.too_short"),
     # event.*
     N_("event.note"), N_("event.status"),
+    # export.col.*
+    N_("export.col.address"), N_("export.col.beneficiary"), N_("export.col.commute_km"),
+    N_("export.col.contribution_cents"), N_("export.col.contribution_eur"),
+    N_("export.col.family_name"), N_("export.col.fund"), N_("export.col.given_name"),
+    N_("export.col.municipality"), N_("export.col.offer"), N_("export.col.outcome"),
+    N_("export.col.persons"), N_("export.col.reasons"), N_("export.col.room"),
+    N_("export.col.round"), N_("export.col.unit"), N_("export.col.unit_kind"),
+    # export.*
+    N_("export.file"),
     # flats.*
     N_("flats.new"), N_("flats.title"),
     # form.*

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
-from agency import imports, records, round_details, rounds
+from agency import records, round_details, rounds
 from agency.audit import record
 from agency.mapping import is_occupant
 from agency.models import (
@@ -32,6 +32,7 @@ from agency.schemas import RoundPolicy
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import AGENCY_ERRORS, ApiError, agency_problem
+from api.exports import export_response
 from api.i18n import Translator
 from api.letters import LETTER_LANGS, LetterData, household_language, offer_letter
 from api.models import JobPublic
@@ -392,17 +393,12 @@ def offer_letter_data(session: Session, r: Round, o: Offer, me: Principal) -> Le
 
 
 @router.get("/rounds/{ref}/export")
-def export(me: Exporter, session: SessionDep, ref: str,
+def export(request: Request, me: Exporter, session: SessionDep, ref: str,
            format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
-    assert r.id is not None
     fmt: Literal["csv", "xlsx"] = "xlsx" if format == "xlsx" else "csv"
-    data = imports.export_placements(session, r.id, fmt)
     record(session, me.actor, "round.export", "round", r.ref, detail={"format": fmt})
-    media = ("text/csv; charset=utf-8" if fmt == "csv" else
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(data, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{r.ref}-placements.{fmt}"'})
+    return export_response(session, r, fmt, translator(request))
 
 
 @router.get("/map")
