@@ -213,6 +213,9 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
 }
 """Each template's columns, in order; the header must name each at most once."""
 
+PLACE_COLUMNS = ("work_municipality", "municipality")
+"""Columns naming a municipality of Puglia (found in the gazetteer)."""
+
 _FLAT_FIELDS = ("office", "landlord", "address", "municipality", "lat", "lon",
                 "rent_per_bed_eur", "step_free", "available_from")
 
@@ -359,6 +362,12 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
     for row, cells in rows:
         data, extra, errs = _parse_row(kind, row, cells)
         errors += errs
+        for place in PLACE_COLUMNS:  # checked now, with the rest, not after the others
+            if data.get(place):
+                try:
+                    records.resolve_municipality(place, data[place])
+                except records.RecordError as exc:
+                    errors.append(CellError(row, place, exc.message))
         if offices.id(extra.get("office")) is None:
             given = extra.get("office") or office
             errors.append(CellError(row, "office", f"no office {given!r}" if given

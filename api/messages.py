@@ -42,6 +42,13 @@ DYNAMIC = (
     N_("form.whole"),
     # gender.*
     N_("gender.F"), N_("gender.M"), N_("gender.X"),
+    # import.error.*
+    N_("import.error.column_missing"), N_("import.error.empty"), N_("import.error.empty_file"),
+    N_("import.error.municipality"), N_("import.error.no_rows"), N_("import.error.office"),
+    N_("import.error.registered"), N_("import.error.same_person"), N_("import.error.twice"),
+    N_("import.error.unknown_column"), N_("import.error.unreadable"),
+    # import.kind.*
+    N_("import.kind.beneficiaries"), N_("import.kind.dwellings"), N_("import.kind.flats"),
     # lang.*
     N_("lang.ar"), N_("lang.en"), N_("lang.fr"), N_("lang.it"),
     # login.*

@@ -133,8 +133,8 @@ def test_every_error_of_a_file_is_listed_at_once(fg: Engine, tmp_path: Path) -> 
     rows = _with(rows, 3, "work_municipality", "Atlantide")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
     assert [e.split(":")[0] for e in errors] == [
-        "row 2, column adults", "row 3, column income_eur"]
-    # the municipality is looked up only once the rows are otherwise valid
+        "row 2, column adults", "row 3, column income_eur", "row 3, column work_municipality"]
+    # the municipality is looked up with the rest, not once the rows are otherwise valid
     rows = _with(template("beneficiaries"), 3, "work_municipality", "Atlantide")
     rows = _with(rows, 2, "work_municipality", "Narnia")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
