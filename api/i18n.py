@@ -94,6 +94,10 @@ class Translator:
             return format_datetime(value, "dd/MM/yyyy", tzinfo=TIMEZONE, locale=self.locale)
         return format_date(value, "dd/MM/yyyy", locale=self.locale)
 
+    def date_input(self, value: date | None) -> str:
+        """A date as a form shows it for editing (``dd/mm/yyyy``; empty when none)."""
+        return "" if value is None else self.date(value)
+
     def datetime(self, value: datetime | None) -> str:
         """``dd/mm/yyyy hh:mm`` in Italian time."""
         if value is None:

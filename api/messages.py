@@ -76,6 +76,9 @@ DYNAMIC = (
     N_("result.FEASIBLE"), N_("result.INFEASIBLE"), N_("result.OPTIMAL"), N_("result.UNKNOWN"),
     # role.*
     N_("role.admin"), N_("role.auditor"), N_("role.caseworker"), N_("role.planner"),
+    # round.*
+    N_("round.adults_1"), N_("round.adults_n"), N_("round.minors_1"),
+    N_("round.minors_n"),
     # round.status.*
     N_("round.status.cancelled"), N_("round.status.closed"), N_("round.status.offers"),
     N_("round.status.open"), N_("round.status.solved"),

@@ -100,7 +100,7 @@ def _beneficiary_values(t: Translator, b: Beneficiary | None) -> dict[str, Any]:
                 "accepts_bed": True, "gender": ""}
     out: dict[str, Any] = {k: ("" if getattr(b, k) is None else str(getattr(b, k)))
                            for k in BENEFICIARY_TEXT}
-    out.update({k: iso(getattr(b, k)) for k in BENEFICIARY_DATES})
+    out.update({k: t.date_input(getattr(b, k)) for k in BENEFICIARY_DATES})
     out.update({k: getattr(b, k) for k in BENEFICIARY_FLAGS})
     out.update(adults=str(b.adults), minors=str(b.minors),
                work_municipality=records.municipality_name(b.work_municipality),

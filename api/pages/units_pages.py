@@ -27,7 +27,6 @@ from api.pages.common import (
     Form,
     FormDep,
     form_office,
-    iso,
     redirect,
     render,
     text,
@@ -95,7 +94,7 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
             return dict(kind.blank)
         return {"address": unit.address,
                 "municipality": records.municipality_name(unit.municipality),
-                "available_from": iso(unit.available_from),
+                "available_from": t.date_input(unit.available_from),
                 "landlord_ref": records.landlord_ref_of(session, unit.landlord_id) or "",
                 "lat": t.decimal_input(unit.lat), "lon": t.decimal_input(unit.lon),
                 "step_free": unit.step_free, **kind.show(session, unit, t)}

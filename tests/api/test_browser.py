@@ -148,7 +148,9 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
         pg.wait_for_url(round_url)
     pg.screenshot(path=str(SHOTS / "round.png"), full_page=True)
 
-    pg.click("#close-round")
+    pg.click("#close-round")  # closing is confirmed on a page of its own
+    pg.wait_for_url(round_url + "/close")
+    pg.click("#confirm-close")
     pg.wait_for_url(round_url)
     expect(pg.locator("#round-status")).to_have_text("closed")
     pg.screenshot(path=str(SHOTS / "round-closed.png"), full_page=True)
