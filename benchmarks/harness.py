@@ -83,6 +83,9 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
             params: dict[str, Any] | None = None) -> Run:
     """Generate the instance and run one solver on it (call in a fresh process).
 
+    ``scale`` is a scale name, optionally with a generator variant (``"M:seasonal"``), or
+    the path of an instance file (``"rounds/july.json"``; ``seed`` is then the engine's).
+
     ``params`` are the engine's parameters as dotted keys (``{"pricing.share": 0.5}``).
     """
     # Each worker imports the modules of its own solver only, here: a run's peak memory is
@@ -90,12 +93,18 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
     import math
 
     from matching.eligibility import eligible_pairs
+    from matching.instance import load_instance
     from matching.params import SolveParams
     from matching.solve import in_parts, priced
     from scenarios.synthetic import generate
 
-    inst = generate(scale, seed)
-    engine = SolveParams(time_limit=time_limit).with_values(params or {})
+    if is_instance_file(scale):
+        inst = load_instance(scale)
+        engine = SolveParams(time_limit=time_limit, seed=seed).with_values(params or {})
+    else:
+        size, _, variant = scale.partition(":")
+        inst = generate(size, seed, variant or "plain")
+        engine = SolveParams(time_limit=time_limit).with_values(params or {})
     t0 = time.perf_counter()
     trace: Trace = []
     if in_parts(inst, engine):
@@ -191,6 +200,11 @@ def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0:
         detail={k: res.engine[k] for k in ("strategy", "pricing", "priced_pairs",
                                            "decomposition", "part_statuses", "params")
                 if k in res.engine})
+
+
+def is_instance_file(scale: str) -> bool:
+    """Whether a bench "scale" names an instance file rather than a generated scale."""
+    return scale.lower().endswith(".json")
 
 
 def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,

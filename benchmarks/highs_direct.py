@@ -31,7 +31,7 @@ import numpy as np
 from matching.explain import empty_result, explain_unassigned, infeasible_result
 from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
-from matching.result import Objective, Result, objective_of
+from matching.result import Objective, Result, lines_opened, objective_of, result_format
 from matching.strategies.common import prepare, usable_bound
 
 ENGINE = "highs-direct"
@@ -117,6 +117,7 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     def finish(res: Result, reports: tuple[dict[str, Any], ...] = ()) -> Result:
         timings["total"] = time.perf_counter() - t0
         return Result(instance=res.instance, status=res.status, objective=res.objective,
+                      format=res.format, lines_opened=res.lines_opened,
                       bound_weight=res.bound_weight, assignments=res.assignments,
                       unassigned=res.unassigned, solve_seconds=timings["total"],
                       engine={**engine, **res.engine, "name": ENGINE},
@@ -191,8 +192,7 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
 
     last, sol = best
     assignments = form.assignments(sol)
-    weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
-    objective: Objective = objective_of(assignments, weights)
+    objective: Objective = objective_of(assignments, inst.weights, inst.line_costs)
     proven = first is not None and bool(first["proven"])
     bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
                                                          trivial)
@@ -205,5 +205,6 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     return finish(Result(
         instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",
         objective=objective, bound_weight=bound, assignments=tuple(assignments),
-        unassigned=tuple(unassigned), solve_seconds=0.0,
+        unassigned=tuple(unassigned), solve_seconds=0.0, format=result_format(inst.v2),
+        lines_opened=lines_opened(assignments, inst.line_costs),
     ), tuple(reports))

@@ -30,7 +30,7 @@ from matching.params import ParamsError, SolveParams
 from matching.result import Result, ResultFormatError, load_result, save_result
 from matching.solve import solve
 from matching.validate import validate
-from scenarios.synthetic import generate
+from scenarios.synthetic import SCALES, VARIANTS, generate
 
 EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("housing.cli_agency", "db_app", "agency"),
@@ -285,12 +285,16 @@ def generate_cmd(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     output: Annotated[Path, typer.Option("-o", "--output", help="Instance file.")] = Path(
         "instance.json"),
+    variant: Annotated[str, typer.Option(
+        help="plain (instance@1), or an instance@2 round: seasonal (harvest stays, "
+             "foresterie, shuttle lines), landlords (terms, guarantee, safety zones, "
+             "areas) or full.")] = "plain",
 ) -> None:
     """Write a synthetic Puglia round at a benchmark scale."""
     try:
-        inst = generate(scale.upper(), seed)
+        inst = generate(scale.upper(), seed, variant.lower())
     except (KeyError, ValueError) as exc:
-        err.print(f"[red]Bad option[/red] scale: {escape(str(exc))}")
+        err.print(f"[red]Bad option[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
     save_instance(inst, output)
@@ -300,7 +304,10 @@ def generate_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    scale: Annotated[list[str], typer.Option(help="Scale(s): XS, S, M, L, XL.")] = ["S"],  # noqa: B006
+    scale: Annotated[list[str], typer.Option(
+        help="Scale(s): XS, S, M, L, XL, each optionally with a generator variant, "
+             "e.g. M:seasonal (S when neither --scale nor --instance is given).")
+    ] = [],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="How many seeds (1..N) per scale.")] = 3,
     time_limit: Annotated[float, typer.Option(help="Seconds per solver and instance.")] = 60.0,
     solvers: Annotated[str, typer.Option(help="Comma-separated solvers.")] = (
@@ -312,8 +319,12 @@ def bench_cmd(
                         "pricing.share=0.5 or stage.lp_share=0.2.")] = [],  # noqa: B006
     params_file: Annotated[Path | None, typer.Option(
         "--params", help="A TOML file of engine parameters (the --param values win).")] = None,
+    instance: Annotated[list[Path], typer.Option(
+        "--instance", help="An instance file to run instead of (or with --scale, besides) "
+                           "the generated scales (repeatable).")] = [],  # noqa: B006
 ) -> None:
-    """Run every solver on generated rounds; write JSON, a Markdown table and a PNG."""
+    """Run every solver on generated rounds or on your own instance files; write JSON, a
+    Markdown table and a PNG."""
     require("benchmarks", "housing bench", "highspy", "matplotlib")
     with needs("benchmarks", "housing bench"):
         from benchmarks.harness import SOLVERS, bench, markdown, write
@@ -326,7 +337,20 @@ def bench_cmd(
         err.print(f"[red]Bad option[/red] solvers: unknown {escape(', '.join(unknown))}; "
                   f"one of {', '.join(SOLVERS)}")
         raise typer.Exit(2)
-    scales = [s.upper() for s in scale]
+    scales = [str(p) for p in instance]
+    for path in instance:
+        if not path.is_file() or path.suffix.lower() != ".json":
+            err.print(f"[red]Bad option[/red] instance: {escape(str(path))} is not a .json "
+                      f"instance file")
+            raise typer.Exit(2)
+        _load_instance(path)  # a bad file says so now, not in a worker
+    for item in scale or ([] if instance else ["S"]):
+        size, _, variant = item.partition(":")
+        if size.upper() not in SCALES or (variant and variant.lower() not in VARIANTS):
+            err.print(f"[red]Bad option[/red] scale: {escape(item)}; one of "
+                      f"{', '.join(SCALES)}, optionally :{'/:'.join(VARIANTS)}")
+            raise typer.Exit(2)
+        scales.append(size.upper() + (f":{variant.lower()}" if variant else ""))
     with err.status(f"benchmarking {', '.join(scales)} x {seeds} seed(s) x "
                     f"{len(chosen)} solver(s)…"):
         runs = bench(scales, list(range(1, seeds + 1)), time_limit, chosen, values)

@@ -62,10 +62,18 @@ from matching.budget import Budget
 from matching.eligibility import Pairs, eligible_pairs
 from matching.explain import empty_result, pin_conflicts
 from matching.instance import Fund, Instance
-from matching.model.formulation import pair_index
 from matching.model.payers import FundTable, cost_cents
+from matching.model.space import Universe
 from matching.params import DecomposeParams, SolveParams
-from matching.result import Assignment, Result, Status, Unassigned, objective_of
+from matching.result import (
+    Assignment,
+    Result,
+    Status,
+    Unassigned,
+    lines_opened,
+    objective_of,
+    result_format,
+)
 from matching.stage import Progress, ProgressEvent
 from matching.strategies.priced import solve_priced
 
@@ -151,12 +159,34 @@ def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
     linked = np.asarray(dist * 0.99 - 2 * half_diagonal <= h_reach[:, None])
     ri, ci = np.nonzero(linked)
     n = hk.size + uk.size
-    graph = sparse.coo_matrix((np.ones(ri.size), (ri, hk.size + ci)), shape=(n, n))
+    rows, cols = [ri], [hk.size + ci]
+    by_line: list[IntArray] = []
+    walk = inst.policy.walk_km
+    for k, line in enumerate(inst.shuttles):
+        # a line joins the cells near any of its stops: a household whose work is near
+        # one stop may be housed near any other (one more node per line)
+        node = n + k
+        near_h = np.zeros(hk.size, dtype=bool)
+        near_u = np.zeros(uk.size, dtype=bool)
+        for st in line.stops:
+            reach_km = (walk or 0.0) * geo.SPHERE_MARGIN + 2 * half_diagonal + 1e-3
+            near_h |= geo.haversine_km(hla, hlo, st.lat, st.lon) * 0.99 <= reach_km
+            near_u |= geo.haversine_km(ula, ulo, st.lat, st.lon) * 0.99 <= reach_km
+        hh, uu = np.flatnonzero(near_h), np.flatnonzero(near_u)
+        rows += [hh, hk.size + uu]
+        cols += [np.full(hh.size, node), np.full(uu.size, node)]
+        by_line.append(uu)
+    size = n + len(inst.shuttles)
+    graph = sparse.coo_matrix((np.ones(sum(r.size for r in rows)),
+                               (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(size, size))
     count, label = csgraph.connected_components(graph, directed=False)
     b_comp = label[h_of].astype(np.int64) if nb else np.zeros(0, np.int64)
-    u_cell_comp = label[hk.size:].astype(np.int64)
+    u_cell_comp = label[hk.size:n].astype(np.int64)
     reached = np.zeros(uk.size, dtype=bool)
     reached[ci] = True
+    for uu in by_line:  # units near a line's stops may be reached by riding it
+        reached[uu] = True
     u_comp = np.where(reached[u_of], u_cell_comp[u_of], -1) if nu else np.zeros(0, np.int64)
     return b_comp, u_comp.astype(np.int64), int(count)
 
@@ -175,7 +205,8 @@ def _sub_instance(inst: Instance, name: str, households: IntArray, dwellings: In
     forbidden = tuple(f for f in inst.forbidden if f.beneficiary in b_ids and f.unit in u_ids)
     return Instance(name=name, policy=inst.policy,
                     funds=tuple(inst.funds if funds is None else funds), beneficiaries=bs,
-                    dwellings=ds, shared_flats=fs, pinned=pinned, forbidden=forbidden)
+                    dwellings=ds, shared_flats=fs, pinned=pinned, forbidden=forbidden,
+                    shuttles=inst.shuttles, format=inst.format)
 
 
 def _split_units(nd: int, units: IntArray) -> tuple[IntArray, IntArray]:
@@ -288,14 +319,16 @@ def _pin_reserves(inst: Instance, parts: Sequence[Part], pins: Pairs,
         part_of[part.households] = p
     table = FundTable.of(inst)
     free = table.budget.copy()
-    months = inst.policy.contribution_months
+    one_off = Universe.of(pins_inst, pins).one_off
     for pin in inst.pinned:
         bi = inst.beneficiary_index[pin.beneficiary]
-        k_pair = pair_index(pins, pins_inst.beneficiary_index[pin.beneficiary],
-                            pins_inst.unit_index[pin.unit])
-        if k_pair < 0 or part_of[bi] < 0:
+        sl = pins.of_beneficiary(pins_inst.beneficiary_index[pin.beneficiary])
+        options = np.flatnonzero(pins.unit[sl] == pins_inst.unit_index[pin.unit]) + sl.start
+        if options.size == 0 or part_of[bi] < 0:
             continue
-        need = int(cost_cents(pins.contribution_cents[k_pair:k_pair + 1], months)[0])
+        # the cheapest way the pin may be let (its terms) is what is surely needed
+        need = int(cost_cents(pins.contribution_cents[options],
+                              inst.months(inst.beneficiaries[bi]), one_off[options]).min())
         ok = [k for k in range(table.n) if table.ok[k, bi] and free[k] >= need]
         if need == 0 or not ok:
             continue
@@ -351,7 +384,6 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
     weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
     table = FundTable.of(inst)
     left = [f.budget_cents for f in inst.funds]
-    months = inst.policy.contribution_months
     fund_pos = {f.id: k for k, f in enumerate(inst.funds)}
     has_pair = np.zeros(len(inst.beneficiaries), dtype=bool)
     assignments: list[Assignment] = []
@@ -412,7 +444,8 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
                                         "decomposition": _report(pl, n_pairs)})
         for a in res.assignments:
             if a.fund is not None:
-                left[fund_pos[a.fund]] -= a.contribution_cents * months
+                left[fund_pos[a.fund]] -= a.contribution_cents * inst.months(
+                    inst.beneficiary(a.beneficiary)) + a.one_off_cents
         assignments.extend(res.assignments)
         for u in res.unassigned:
             if part.replica and OTHER_PARTS not in u.reasons:
@@ -426,9 +459,7 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
     checked = _check_pairless(inst, pl, has_pair, budget.deadline - 0.005 * budget.limit)
     timings["bound"] = time.perf_counter() - t
     bound = int(weights[has_pair | ~checked].sum())
-    objective = objective_of(assignments, {b.id: int(w) for b, w in
-                                           zip(inst.beneficiaries, weights.tolist(),
-                                               strict=True)})
+    objective = objective_of(assignments, inst.weights, inst.line_costs)
     bound = max(bound, objective.weight)
     if progress is not None:
         progress(ProgressEvent("weight", None, float(bound), time.perf_counter() - t0))
@@ -439,7 +470,8 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
     assignments.sort(key=lambda a: order[a.beneficiary])
     return Result(instance=inst.name, status=status, objective=objective, bound_weight=bound,
                   assignments=tuple(assignments), unassigned=tuple(unassigned),
-                  solve_seconds=0.0,
+                  solve_seconds=0.0, format=result_format(inst.v2),
+                  lines_opened=lines_opened(assignments, inst.line_costs),
                   engine={"strategy": "parts", "pairs": n_pairs,
                           "decomposition": _report(pl, n_pairs), "part_statuses": statuses},
                   timings=timings)

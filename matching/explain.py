@@ -18,6 +18,15 @@ No unit could ever take the household (a rule of the spec rejects every pair):
 ``no_fund_can_pay``           the contribution is positive and no fund may pay it (no
                               eligible tag, or over a whole eligible budget)
 ``forbidden``                 staff excluded the pair
+``unit_not_available``        instance@2: no unit within reach is free for the whole
+                              stay (no home free for part of a stay is offered)
+``outside_areas``             instance@2: the units within reach are outside the
+                              areas the household may live in
+``safety``                    instance@2: a safety zone keeps the household out of the
+                              units within reach; given alone, with no details, when
+                              it is the only obstacle (the zone is never shown)
+``no_line_within_walk``       instance@2: (after ``no_unit_within_commute``) no
+                              shuttle line stops within walking distance of work
 ============================  =======================================================
 
 Some unit could take it, but this round's allocation did not place it there:
@@ -28,6 +37,12 @@ Some unit could take it, but this round's allocation did not place it there:
 ``rooms_taken_by_other_gender``   free beds remain only in rooms given to another
                                   gender
 ``funds_exhausted``               a unit was free but no eligible fund had enough left
+``no_seat_on_line``               instance@2: the unit is reached only by a shuttle
+                                  line with no seat left in some month of the stay
+``transport_budget_exhausted``    instance@2: the line that would reach the unit is
+                                  not running, and opening it is beyond the budget
+``guarantee_exhausted``           instance@2: the dwelling's guaranteed terms need
+                                  more of the guarantee fund than is left
 ``zero_priority``                 a unit was free and fundable, but its priority is 0,
                                   so placing it adds nothing to objective 1
 ``not_reached_in_time``           a unit was free and fundable: the search stopped
@@ -51,24 +66,37 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matching import geo
-from matching.eligibility import Arrays, Pairs, commute_km, rule_masks, within_commute
+from matching.eligibility import (
+    Arrays,
+    Pairs,
+    commute_km,
+    offer_masks,
+    pair_masks,
+    stop_distances,
+    within_commute,
+)
 from matching.instance import Instance
-from matching.model.formulation import pair_index
+from matching.model.formulation import option_index
 from matching.model.rules import declare
 from matching.model.space import RowSpace, Universe
 from matching.packing import Fit, Packing
-from matching.result import Assignment, Objective, Result, Status, Unassigned
+from matching.result import Assignment, Objective, Result, Status, Unassigned, result_format
 
 PAIR_RULES = ("unit_type_not_accepted", "too_large", "children_not_allowed", "not_step_free",
-              "unaffordable_at_cap", "no_fund_can_pay", "forbidden")
+              "unaffordable_at_cap", "no_fund_can_pay", "forbidden", "unit_not_available",
+              "outside_areas", "safety", "no_line_within_walk")
 ALLOCATION_REASONS = ("units_taken", "rooms_taken_by_other_gender", "funds_exhausted",
+                      "no_seat_on_line", "transport_budget_exhausted", "guarantee_exhausted",
                       "zero_priority", "not_reached_in_time", "other_parts_not_searched",
                       "part_not_searched_in_time")
 ROUND_REASONS = ("round_infeasible", "no_solution_in_time")
 REASONS = ("no_unit_within_commute", *PAIR_RULES, *ALLOCATION_REASONS, *ROUND_REASONS)
 MAX_DETAIL_UNITS = 5
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 REASON_TEXT = {
     "no_unit_within_commute": "no unit of a kind the household accepts is within its maximum "
@@ -83,6 +111,16 @@ REASON_TEXT = {
     "no_fund_can_pay": "no fund may pay the contribution (eligibility tags, or a budget "
                        "smaller than one placement)",
     "forbidden": "staff excluded the pair",
+    "unit_not_available": "no home within reach is free for the whole stay",
+    "outside_areas": "the homes within reach are outside the areas the household may live in",
+    "safety": "for the household's safety, the homes within reach cannot be offered",
+    "no_line_within_walk": "no shuttle line stops within walking distance of work",
+    "no_seat_on_line": "no seat is left, in some month of the stay, on the line that would "
+                       "reach work",
+    "transport_budget_exhausted": "the line that would reach work is not running, and the "
+                                  "transport budget cannot open it",
+    "guarantee_exhausted": "the guarantee fund has too little left for the dwelling's "
+                           "guaranteed terms",
     "units_taken": "every unit the household could take went to other placements (of higher "
                    "weight, or equal weight and cheaper)",
     "rooms_taken_by_other_gender": "free beds remain only in rooms given to another gender",
@@ -101,21 +139,29 @@ REASON_TEXT = {
 
 def pair_failures(inst: Instance, b: int, units: Sequence[int],
                   arr: Arrays | None = None) -> list[list[str]]:
-    """For beneficiary index ``b``, the rule codes each unit index in ``units`` breaks.
+    """For household index ``b``, the rule codes each unit index in ``units`` breaks.
 
-    ``no_unit_within_commute`` stands for rule 5 at pair level.
+    ``no_unit_within_commute`` stands for rule 5 (no shuttle line reaches the unit
+    either). A dwelling with several terms breaks a terms rule only if every one of its
+    terms does (the codes of its best terms are given).
     """
     arr = Arrays.of(inst) if arr is None else arr
     ui = np.asarray(units, dtype=np.int64)
     bi = np.full(ui.shape, b, dtype=np.int64)
-    masks, _ = rule_masks(inst, arr, bi, ui)
+    masks = pair_masks(inst, arr, bi, ui)
     km = commute_km(inst, arr, bi, ui)
-    near = within_commute(inst, arr, bi, ui, km)
+    near = within_commute(inst, arr, bi, ui, km) | by_line(inst, arr, b, ui)
     banned = {inst.unit_index[f.unit] for f in inst.forbidden
               if f.beneficiary == inst.beneficiaries[b].id}
     out = []
     for k, u in enumerate(ui.tolist()):
         codes = [code for code, ok in masks.items() if not ok[k]]
+        offers = np.arange(arr.u_offers[u], arr.u_offers[u + 1])
+        offer_ok, _ = offer_masks(inst, arr, np.full(offers.shape, b), offers)
+        failing: list[list[str]] = [[c for c, ok in offer_ok.items() if not ok[j]]
+                                    for j in range(offers.size)]
+        best: list[str] = min(failing, key=len) if failing else []
+        codes += best
         if not near[k]:
             codes.append("no_unit_within_commute")
         if u in banned:
@@ -124,14 +170,39 @@ def pair_failures(inst: Instance, b: int, units: Sequence[int],
     return out
 
 
+def by_line(inst: Instance, arr: Arrays, b: int, units: IntArray) -> BoolArray:
+    """Which units a shuttle line brings within reach of household ``b``'s work: some
+    stop of the line within walking distance of the unit, and one of work."""
+    ok = np.zeros(units.shape, dtype=bool)
+    walk = inst.policy.walk_km
+    if walk is None:
+        return ok
+    for line in inst.shuttles:
+        stops = np.array([[x.lat, x.lon] for x in line.stops], dtype=np.float64)
+        _, near_work = stop_distances(arr.b_lat[b:b + 1], arr.b_lon[b:b + 1], stops, walk)
+        if near_work.any():
+            _, near_home = stop_distances(arr.u_lat[units], arr.u_lon[units], stops, walk)
+            ok |= near_home.any(axis=1)
+    return ok
+
+
 def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], dict[str, Any]]:
-    """Reasons for a beneficiary none of whose pairs passes the rules."""
+    """Reasons for a household none of whose options passes the rules."""
     ben = inst.beneficiaries[b]
     hav = geo.haversine_km(arr.b_lat[b], arr.b_lon[b], arr.u_lat, arr.u_lon)
-    # the units the eligibility's pre-filter looks at, by the same test
+    # the units the eligibility's pre-filter looks at, by the same test, and any unit a
+    # shuttle line could bring within reach
     reach = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km[b:b + 1], inst.policy.circuity))
-    cand = np.flatnonzero(arr.u_vec @ arr.b_vec[b] >= reach[0])
+    cand_mask = arr.u_vec @ arr.b_vec[b] >= reach[0]
+    if inst.shuttles:
+        cand_mask |= by_line(inst, arr, b, np.arange(inst.n_units))
+    cand = np.flatnonzero(cand_mask)
     failures = pair_failures(inst, b, cand.tolist(), arr) if cand.size else []
+    if ben.avoid and any(codes == ["safety"] for codes in failures):
+        # a safety zone is what keeps the household out: nothing more is said, anywhere
+        return ["safety"], {}
+    if ben.avoid:  # the zones are never counted: each unit's other obstacles are given
+        failures = [[c for c in codes if c != "safety"] for codes in failures]
     within = [(int(u), codes) for u, codes in zip(cand.tolist(), failures, strict=True)
               if "no_unit_within_commute" not in codes]
     details: dict[str, Any] = {"units_within_commute": len(within),
@@ -139,18 +210,28 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
     kinds_ok = [(u, c) for u, c in within if "unit_type_not_accepted" not in c]
     if not kinds_ok:
         details["nearest_unit_km"] = None
-        if hav.size:
+        if hav.size and not ben.avoid:
             u = int(np.argmin(hav))
             details["nearest_unit_km"] = round(inst.policy.circuity * geo.geodesic_km(
                 arr.b_lat[b], arr.b_lon[b], arr.u_lat[u], arr.u_lon[u]), 3)
         if within:
             return ["unit_type_not_accepted"], details
-        return ["no_unit_within_commute"], details
+        reasons = ["no_unit_within_commute"]
+        if inst.shuttles and not _stop_within_walk(inst, arr, b):
+            reasons.append("no_line_within_walk")
+        return reasons, details
     counts: Counter[str] = Counter(code for _, codes in kinds_ok for code in codes)
     details["rejected_by"] = dict(counts.most_common())
     details["examples"] = [{"unit": inst.unit_id(u), "rules": codes}
                            for u, codes in kinds_ok[:MAX_DETAIL_UNITS]]
     return [code for code, _ in counts.most_common()], details
+
+
+def _stop_within_walk(inst: Instance, arr: Arrays, b: int) -> bool:
+    walk = inst.policy.walk_km
+    return walk is not None and any(
+        geo.geodesic_km(arr.b_lat[b], arr.b_lon[b], x.lat, x.lon) <= walk
+        for line in inst.shuttles for x in line.stops)
 
 
 def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> Packing:
@@ -167,13 +248,18 @@ def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> 
             for k in np.flatnonzero(values).tolist():
                 pack.raise_aux(int(space.aux_start[i]) + k, int(values[k]))
     fund_index = {f.id: k for k, f in enumerate(inst.funds)}
+    nd = len(inst.dwellings)
     for a in assignments:
-        p = pair_index(pairs, inst.beneficiary_index[a.beneficiary], inst.unit_index[a.unit])
+        p = option_index(inst, pairs, a)
         if p < 0:
             continue
         cols = space.universe.columns(np.array([p], dtype=np.int64))
         want = fund_index[a.fund] if a.fund is not None else -1
-        js = np.flatnonzero(cols.fund == want)
+        room = -1
+        ui = inst.unit_index[a.unit]
+        if ui >= nd and a.room is not None and space.universe.rooms.explicit[ui - nd]:
+            room = [r.id for r in inst.shared_flats[ui - nd].rooms].index(a.room)
+        js = np.flatnonzero((cols.fund == want) & (cols.room == room))
         if js.size == 0:
             continue
         t = space.touch(cols.subset(js[:1]))
@@ -311,6 +397,7 @@ def empty_result(inst: Instance, status: Status, reason: str, seconds: float,
     return Result(
         instance=inst.name, status=status, objective=Objective(0, 0, 0.0, 0), bound_weight=bound,
         assignments=(), solve_seconds=seconds, engine={"name": engine},
+        format=result_format(inst.v2),
         unassigned=tuple(Unassigned(b.id, (reason,), details) for b in inst.beneficiaries),
     )
 

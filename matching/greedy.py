@@ -27,7 +27,7 @@ from matching.model.formulation import assignments
 from matching.model.rules import declare
 from matching.model.space import RowSpace, Universe
 from matching.packing import Packing
-from matching.result import Assignment, Result, objective_of
+from matching.result import Assignment, Result, lines_opened, objective_of, result_format
 
 ENGINE = "greedy"
 
@@ -61,14 +61,18 @@ class _Household:
         return self.row[a:b].tolist(), self.coef[a:b].tolist()
 
 
-def greedy(space: RowSpace, first: Sequence[tuple[int, int]] = (),
+Start = Sequence[tuple[int, int, int]]
+"""Placements to make first: (option index, fund index or -1, room or -1), -1 meaning any."""
+
+
+def greedy(space: RowSpace, first: Start = (),
            deadline: float | None = None,
            aux: npt.NDArray[np.float64] | None = None) -> Greedy | None:
     """The greedy allocation, or None when the pinned placements cannot all be made.
 
-    ``first`` lists (pair index, fund index or -1) placements to make right after the
-    pinned ones, each kept if it still fits (with the fund given, or another that can
-    pay): the solver completes a rounded LP solution this way. A ``deadline``
+    ``first`` lists (option index, fund, room) placements to make right after the pinned
+    ones, each kept if it still fits (with the fund and room given, or others): the
+    solver completes a rounded LP solution this way. A ``deadline``
     (``time.perf_counter()`` seconds) ends the pass early: the allocation so far is
     valid, households not reached stay unplaced. ``aux`` gives the rules' auxiliary
     variables a start (the LP's room counts, for its rounding; see
@@ -108,14 +112,15 @@ def greedy(space: RowSpace, first: Sequence[tuple[int, int]] = (),
         h = _Household(space, pairs.of_beneficiary(bi))
         if not take(h, fund_order(h.cols, np.arange(len(h.cols)))):
             return None
-    for p, fk in first:
+    for p, fk, rk in first:
         bi = int(pairs.beneficiary[p])
         if bi in done:
             continue
         h = _Household(space, slice(p, p + 1))
         js = np.arange(len(h.cols))
         ordered = fund_order(h.cols, js)
-        ordered.sort(key=lambda j: int(h.cols.fund[j]) != fk)  # the fund given first
+        # the room and fund given first
+        ordered.sort(key=lambda j: (int(h.cols.room[j]) != rk, int(h.cols.fund[j]) != fk))
         take(h, ordered)
     order = sorted((bi for bi in range(len(inst.beneficiaries)) if bi not in done),
                    key=lambda bi: (-inst.beneficiaries[bi].priority,
@@ -138,15 +143,12 @@ def greedy(space: RowSpace, first: Sequence[tuple[int, int]] = (),
         for g in groups:
             if take(h, fund_order(cols, np.sort(g))):
                 break
-    if chosen:
-        allc = Columns(*(np.concatenate([getattr(c, f) for c in chosen])
-                         for f in Columns.__dataclass_fields__))
-    else:
-        allc = space.universe.columns(np.zeros(0, dtype=np.int64))
+    allc = Columns.concat(chosen) if chosen \
+        else space.universe.columns(np.zeros(0, dtype=np.int64))
     return Greedy(columns=allc, aux=pack.aux.copy(), packing=pack)
 
 
-def greedy_assignments(inst: Instance, pairs: Pairs, first: Sequence[tuple[int, int]] = (),
+def greedy_assignments(inst: Instance, pairs: Pairs, first: Start = (),
                        space: RowSpace | None = None) -> list[Assignment] | None:
     """The greedy allocation's placements (None when the pins cannot all be made)."""
     space = declare(Universe.of(inst, pairs)) if space is None else space
@@ -164,10 +166,11 @@ def solve_greedy(inst: Instance, pairs: Pairs | None = None) -> Result:
         return infeasible_result(inst, pairs, time.perf_counter() - t0, engine=ENGINE,
                                  space=space)
     placed = out.assignments()
-    weights = {b.id: inst.weight(b) for b in inst.beneficiaries}
     elapsed = time.perf_counter() - t0
     return Result(
-        instance=inst.name, status="FEASIBLE", objective=objective_of(placed, weights),
+        instance=inst.name, status="FEASIBLE",
+        objective=objective_of(placed, inst.weights, inst.line_costs),
+        format=result_format(inst.v2), lines_opened=lines_opened(placed, inst.line_costs),
         bound_weight=None, assignments=tuple(placed),
         unassigned=tuple(explain_unassigned(inst, pairs, placed, proven=False, space=space)),
         solve_seconds=elapsed, engine={"name": ENGINE},

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 INSTANCE_FORMAT = "housing-match/instance@1"
+INSTANCE_FORMAT_V2 = "housing-match/instance@2"
+FORMATS = (INSTANCE_FORMAT, INSTANCE_FORMAT_V2)
 
 Gender = Literal["F", "M", "X"]
 GENDERS: tuple[Gender, ...] = ("F", "M", "X")
@@ -68,15 +70,67 @@ class Point:
     lon: float
 
 
+def parse_month(text: str) -> int:
+    """``"YYYY-MM"`` as a month number (``year * 12 + month - 1``); ValueError if not one."""
+    if not isinstance(text, str) or len(text) != 7 or text[4] != "-" \
+            or not text[:4].isdigit() or not text[5:].isdigit() or not 1 <= int(text[5:]) <= 12:
+        raise ValueError(f"must be a month written YYYY-MM, got {text!r}")
+    return int(text[:4]) * 12 + int(text[5:]) - 1
+
+
+def month_text(month: int) -> str:
+    """A month number as ``"YYYY-MM"``."""
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Months ``first`` to ``last``, both included (month numbers, see :func:`parse_month`)."""
+
+    first: int
+    last: int
+
+    @property
+    def months(self) -> int:
+        return self.last - self.first + 1
+
+    def covers(self, other: Span) -> bool:
+        return self.first <= other.first and other.last <= self.last
+
+    def to_dict(self) -> dict[str, str]:
+        return {"from": month_text(self.first), "to": month_text(self.last)}
+
+
+@dataclass(frozen=True, slots=True)
+class Guarantee:
+    """The guarantee fund against arrears: its capacity, and the months of rent it covers."""
+
+    capacity_cents: int
+    months: int
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The round's policy parameters (see the spec)."""
+    """The round's policy parameters (see the spec).
+
+    instance@2 adds ``horizon`` (then ``contribution_months`` is not used), ``walk_km``
+    and ``transport_budget_cents`` (shuttles) and ``guarantee``; all None when absent.
+    """
 
     affordability_ratio: Decimal = Decimal("0.30")
     max_contribution_cents: int = 30000
     contribution_months: int = 12
     circuity: float = 1.3
     objective_unit: ObjectiveUnit = "persons"
+    horizon: Span | None = None
+    walk_km: float | None = None
+    transport_budget_cents: int | None = None
+    guarantee: Guarantee | None = None
+
+    @property
+    def horizon_months(self) -> int:
+        """The months a round covers: the horizon's, or ``contribution_months``."""
+        return self.horizon.months if self.horizon is not None else self.contribution_months
 
     def pay(self, income_cents: int) -> int:
         """What a household pays each month: ``floor(ratio * income)``, exactly."""
@@ -111,6 +165,12 @@ class Beneficiary:
     priority: int = 1
     accepts: tuple[UnitKind, ...] = ("dwelling", "bed")
     tags: tuple[str, ...] = ()
+    stay: Span | None = None
+    """instance@2: the months the household needs a home (None: the whole horizon)."""
+    avoid: tuple[Zone, ...] = ()
+    """instance@2: places the household must be housed farther than ``radius_km`` from."""
+    areas: tuple[str, ...] = ()
+    """instance@2: area codes the household may be housed in (empty: anywhere)."""
 
     @property
     def persons(self) -> int:
@@ -147,8 +207,31 @@ def legal_max_occupants(area_m2: float, bedrooms: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Zone:
+    """A circle a household must be housed outside of (a safety zone)."""
+
+    lat: float
+    lon: float
+    radius_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A set of terms a landlord offers for a dwelling (the engine picks one)."""
+
+    id: str
+    rent_cents: int
+    one_off_cents: int = 0
+    guaranteed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Dwelling:
-    """A whole flat for one household."""
+    """A whole flat for one household.
+
+    instance@2 adds ``terms`` (then ``rent_cents`` is not used and is 0), ``available``
+    and ``area``.
+    """
 
     id: str
     lat: float
@@ -159,6 +242,14 @@ class Dwelling:
     step_free: bool = False
     max_occupants: int | None = None
     children_ok: bool = True
+    terms: tuple[Term, ...] = ()
+    available: Span | None = None
+    area: str | None = None
+
+    @property
+    def offers(self) -> tuple[Term, ...]:
+        """The terms the dwelling may be let on (its plain rent when it has no terms)."""
+        return self.terms or (Term("", self.rent_cents),)
 
     @property
     def legal_max(self) -> int:
@@ -190,10 +281,32 @@ class SharedFlat:
     rent_per_bed_cents: int
     step_free: bool = False
     rooms: tuple[Room, ...] = ()
+    available: Span | None = None
+    area: str | None = None
 
     @property
     def beds(self) -> int:
         return sum(r.beds for r in self.rooms)
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A stop of a shuttle line."""
+
+    id: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Shuttle:
+    """A minibus line the agency runs (or could open) from homes to work."""
+
+    id: str
+    stops: tuple[Stop, ...]
+    seats: int
+    monthly_cost_cents: int
+    running: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +341,61 @@ class Instance:
     shared_flats: tuple[SharedFlat, ...]
     pinned: tuple[Pin, ...] = ()
     forbidden: tuple[Forbidden, ...] = ()
+    shuttles: tuple[Shuttle, ...] = ()
+    """instance@2: the agency's shuttle lines."""
+    format: str = INSTANCE_FORMAT
+
     def __post_init__(self) -> None:
         errors = check_references(self.funds, self.beneficiaries, self.dwellings,
                                   self.shared_flats, self.pinned, self.forbidden)
+        errors += check_v2(self)
         if errors:
             raise InstanceError(errors, source=self.name)
+
+    @property
+    def v2(self) -> bool:
+        """Whether the round is an instance@2 (its objective counts money, not monthly
+        contributions, and its result is a result@2)."""
+        return self.format == INSTANCE_FORMAT_V2
+
+    # -- time -------------------------------------------------------------------------
+
+    def stay(self, b: Beneficiary) -> Span:
+        """The months ``b`` needs a home: its stay, the whole horizon, or (no horizon)
+        one period standing for ``contribution_months``."""
+        h = self.policy.horizon
+        if h is None:
+            return Span(0, 0)
+        return b.stay if b.stay is not None else h
+
+    def months(self, b: Beneficiary) -> int:
+        """``months(b)``: the months of the stay (``contribution_months`` without a horizon)."""
+        return self.stay(b).months if self.policy.horizon is not None \
+            else self.policy.contribution_months
+
+    def available(self, unit: int) -> Span:
+        """The months unit ``unit`` (an index) is available (the horizon when not given)."""
+        h = self.policy.horizon
+        if h is None:
+            return Span(0, 0)
+        nd = len(self.dwellings)
+        span = self.dwellings[unit].available if unit < nd \
+            else self.shared_flats[unit - nd].available
+        return span if span is not None else h
+
+    @cached_property
+    def line_costs(self) -> dict[str, int]:
+        """The cost of opening each line that does not run yet."""
+        return {x.id: self.line_cost(x) for x in self.shuttles if not x.running}
+
+    @cached_property
+    def weights(self) -> dict[str, int]:
+        """Every household's weight, by id."""
+        return {b.id: self.weight(b) for b in self.beneficiaries}
+
+    def line_cost(self, line: Shuttle) -> int:
+        """What opening ``line`` costs over the round (nothing when it already runs)."""
+        return 0 if line.running else line.monthly_cost_cents * self.policy.horizon_months
 
     # -- lookups ----------------------------------------------------------------------
 
@@ -353,6 +516,58 @@ MAX_PERSONS = 100
 MAX_AREA_M2 = 100_000
 
 
+def check_v2(inst: Instance) -> list[FieldError]:
+    """The instance@2 checks that need the whole round (see the contract's page)."""
+    errors: list[FieldError] = []
+    pol = inst.policy
+    v2_used = (pol.horizon is not None or pol.walk_km is not None or pol.guarantee is not None
+               or pol.transport_budget_cents is not None or inst.shuttles
+               or any(b.stay or b.avoid or b.areas for b in inst.beneficiaries)
+               or any(d.terms or d.available or d.area for d in inst.dwellings)
+               or any(f.available or f.area for f in inst.shared_flats))
+    if v2_used and not inst.v2:
+        errors.append(FieldError("instance", "format",
+                                 f"the round uses fields of {INSTANCE_FORMAT_V2!r}: say so"))
+    h = pol.horizon
+    spans = [(f"beneficiary {b.id}", "stay", b.stay) for b in inst.beneficiaries]
+    spans += [(f"dwelling {d.id}", "available", d.available) for d in inst.dwellings]
+    spans += [(f"shared_flat {f.id}", "available", f.available) for f in inst.shared_flats]
+    for record, field, span in spans:
+        if span is None:
+            continue
+        if h is None:
+            errors.append(FieldError(record, field, "needs policy.horizon"))
+        elif span.first > span.last:
+            errors.append(FieldError(record, field, "ends before it begins"))
+        elif not h.covers(span):
+            errors.append(FieldError(record, field, f"must lie within the horizon "
+                                     f"{month_text(h.first)} to {month_text(h.last)}"))
+    for d in inst.dwellings:
+        seen: set[str] = set()
+        for t in d.terms:
+            if t.id in seen:
+                errors.append(FieldError(f"dwelling {d.id}", f"terms[{t.id}].id",
+                                         "duplicate term id"))
+            seen.add(t.id)
+    lines: set[str] = set()
+    for line in inst.shuttles:
+        rec = f"shuttle {line.id}"
+        if line.id in lines:
+            errors.append(FieldError(rec, "id", "duplicate line id"))
+        lines.add(line.id)
+        if not line.stops:
+            errors.append(FieldError(rec, "stops", "a line needs at least one stop"))
+        stops = [x.id for x in line.stops]
+        if len(set(stops)) != len(stops):
+            errors.append(FieldError(rec, "stops", "duplicate stop id"))
+    if inst.shuttles and pol.walk_km is None:
+        errors.append(FieldError("policy", "walk_km", "is required when the round has shuttles"))
+    if any(not x.running for x in inst.shuttles) and pol.transport_budget_cents is None:
+        errors.append(FieldError("policy", "transport_budget_cents",
+                                 "is required when a line is not running"))
+    return errors
+
+
 class _NonFinite:
     """``NaN``, ``Infinity`` or ``-Infinity`` read from a file: refused by field."""
 
@@ -403,8 +618,8 @@ class _Reader:
             return None
         return _Reader(self.errors, self.record if prefix else name, self.data[name], prefix)
 
-    def string(self, name: str) -> str:
-        if not self.present(name):
+    def string(self, name: str, optional: bool = False) -> str:
+        if not self.present(name, optional):
             return ""
         v = self.data[name]
         if not isinstance(v, str) or not v.strip():
@@ -476,8 +691,39 @@ class _Reader:
             return None
         return d
 
-    def boolean(self, name: str) -> bool:
+    def optional_number(self, name: str, minimum: float,
+                        maximum: float | None = None) -> float | None:
+        """A finite number when the field is present (None when absent)."""
+        if name not in self.data:
+            return None
+        return self.number(name, minimum, maximum)
+
+    def span(self, name: str) -> Span | None:
+        """An optional ``{"from": "YYYY-MM", "to": "YYYY-MM"}``, both months included."""
+        if name not in self.data:
+            return None
+        r = self.child(name, prefix=name)
+        if r is None or not r.ok:
+            return None
+        first, last = r.month("from"), r.month("to")
+        if first is None or last is None:
+            return None
+        if last < first:
+            r.fail("to", f"must not come before from ({month_text(first)})")
+            return None
+        return Span(first, last)
+
+    def month(self, name: str) -> int | None:
         if not self.present(name):
+            return None
+        try:
+            return parse_month(self.data[name])
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def boolean(self, name: str, optional: bool = False) -> bool:
+        if not self.present(name, optional):
             return False
         v = self.data[name]
         if not isinstance(v, bool):
@@ -541,6 +787,44 @@ def _lat_lon(r: _Reader, lat: str = "lat", lon: str = "lon") -> tuple[float, flo
     return (r.number(lat, -90.0, 90.0) or 0.0, r.number(lon, -180.0, 180.0) or 0.0)
 
 
+def _horizon(r: _Reader) -> Span | None:
+    if "horizon" not in r.data:
+        return None
+    hr = r.child("horizon", prefix="horizon")
+    if hr is None or not hr.ok:
+        return None
+    start, months = hr.month("start"), hr.integer("months", 1, 1200)
+    if start is None or months is None:
+        return None
+    return Span(start, start + months - 1)
+
+
+def _zones(r: _Reader) -> tuple[Zone, ...]:
+    zones = []
+    for k, zd in enumerate(r.records("avoid", optional=True)):
+        zr = _Reader(r.errors, r.record, zd, prefix=f"avoid[{k}]")
+        if zr.ok:
+            lat, lon = _lat_lon(zr)
+            zones.append(Zone(lat=lat, lon=lon, radius_km=zr.number("radius_km", 0.0) or 0.0))
+    return tuple(zones)
+
+
+def _terms(r: _Reader) -> tuple[Term, ...]:
+    terms = []
+    listed = r.records("terms", optional=True)
+    if not listed and isinstance(r.data.get("terms"), list):
+        r.fail("terms", "a dwelling with terms needs at least one")
+    for k, td in enumerate(listed):
+        label = td.get("id") if isinstance(td, Mapping) and isinstance(td.get("id"), str) else k
+        tr = _Reader(r.errors, r.record, td, prefix=f"terms[{label}]")
+        if tr.ok:
+            terms.append(Term(id=tr.string("id"),
+                              rent_cents=tr.integer("rent_cents", 0, MAX_MONTHLY_CENTS) or 0,
+                              one_off_cents=tr.integer("one_off_cents", 0, optional=True) or 0,
+                              guaranteed=tr.boolean("guaranteed", optional=True)))
+    return tuple(terms)
+
+
 def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     """Build an :class:`Instance` from the parsed JSON, listing every error at once.
 
@@ -558,8 +842,9 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     if not top.ok:
         raise InstanceError(errors, source)
     fmt = top.data.get("format")
-    if fmt != INSTANCE_FORMAT:
-        top.fail("format", f"must be {INSTANCE_FORMAT!r}, got {_show(fmt)}")
+    if fmt not in FORMATS:
+        top.fail("format", f"must be {INSTANCE_FORMAT!r} or {INSTANCE_FORMAT_V2!r}, "
+                 f"got {_show(fmt)}")
     name = top.string("name")
 
     policy = Policy()
@@ -567,13 +852,23 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     if pr is not None and pr.ok:
         ratio = pr.ratio("affordability_ratio")
         cap = pr.integer("max_contribution_cents", 0, MAX_MONTHLY_CENTS)
-        months = pr.integer("contribution_months", 1)
+        horizon = _horizon(pr)
+        # with a horizon, a stay's months replace contribution_months (which may be absent)
+        months = pr.integer("contribution_months", 1, optional=horizon is not None)
         circuity = pr.number("circuity", 1.0)
+        guarantee = None
+        gr = pr.child("guarantee", prefix="guarantee") if "guarantee" in pr.data else None
+        if gr is not None and gr.ok:
+            guarantee = Guarantee(capacity_cents=gr.integer("capacity_cents", 0) or 0,
+                                  months=gr.integer("months", 1) or 1)
         policy = Policy(
             affordability_ratio=Decimal("0") if ratio is None else ratio,
-            max_contribution_cents=cap or 0, contribution_months=months or 1,
+            max_contribution_cents=cap or 0, contribution_months=months or 12,
             circuity=circuity or 1.0, objective_unit=pr.choice("objective_unit",
                                                                 ("persons", "households")),
+            horizon=horizon, walk_km=pr.optional_number("walk_km", 0.0),
+            transport_budget_cents=pr.integer("transport_budget_cents", 0, optional=True),
+            guarantee=guarantee,
         )
 
     funds = []
@@ -606,6 +901,9 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             priority=r.integer("priority", 0) or 0,
             accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)),
             tags=r.string_list("tags", optional=True),
+            stay=r.span("stay"),
+            avoid=_zones(r),
+            areas=r.string_list("areas", optional=True),
         ))
 
     dwellings = []
@@ -614,14 +912,20 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         if not r.ok:
             continue
         lat, lon = _lat_lon(r)
+        terms = _terms(r)
+        if terms and "rent_cents" in r.data:
+            r.fail("rent_cents", "a dwelling has either rent_cents or terms, never both")
+        rent = 0 if "terms" in r.data else r.integer("rent_cents", 0, MAX_MONTHLY_CENTS)
         dwellings.append(Dwelling(
             id=r.string("id"), lat=lat, lon=lon,
             area_m2=r.number("area_m2", 0.0, MAX_AREA_M2, exclusive_minimum=True) or 1.0,
             bedrooms=r.integer("bedrooms", 0) or 0,
-            rent_cents=r.integer("rent_cents", 0, MAX_MONTHLY_CENTS) or 0,
+            rent_cents=rent or 0,
             step_free=r.boolean("step_free"),
             max_occupants=r.integer("max_occupants", 0, nullable=True),
             children_ok=r.boolean("children_ok"),
+            terms=terms, available=r.span("available"),
+            area=r.string("area", optional=True) or None,
         ))
 
     flats = []
@@ -644,6 +948,7 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             id=r.string("id"), lat=lat, lon=lon,
             rent_per_bed_cents=r.integer("rent_per_bed_cents", 0, MAX_MONTHLY_CENTS) or 0,
             step_free=r.boolean("step_free"), rooms=tuple(rooms),
+            available=r.span("available"), area=r.string("area", optional=True) or None,
         ))
 
     pinned = []
@@ -662,12 +967,31 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         if r.ok:
             forbidden.append(Forbidden(beneficiary=r.string("beneficiary"), unit=r.string("unit")))
 
+    shuttles = []
+    for k, sd in enumerate(top.records("shuttles", optional=True)):
+        r = _Reader(errors, _record_name("shuttle", k, sd), sd)
+        if not r.ok:
+            continue
+        stops = []
+        for j, st in enumerate(r.records("stops")):
+            label = st.get("id") if isinstance(st, Mapping) and isinstance(st.get("id"), str) else j
+            rr = _Reader(errors, r.record, st, prefix=f"stops[{label}]")
+            if rr.ok:
+                slat, slon = _lat_lon(rr)
+                stops.append(Stop(id=rr.string("id"), lat=slat, lon=slon))
+        shuttles.append(Shuttle(
+            id=r.string("id"), stops=tuple(stops), seats=r.integer("seats", 0) or 0,
+            monthly_cost_cents=r.integer("monthly_cost_cents", 0, MAX_MONTHLY_CENTS) or 0,
+            running=r.boolean("running", optional=True)))
+
     errors += check_references(funds, beneficiaries, dwellings, flats, pinned, forbidden)
     if errors:
         raise InstanceError(errors, source)
     return Instance(name=name, policy=policy, funds=tuple(funds),
                     beneficiaries=tuple(beneficiaries), dwellings=tuple(dwellings),
-                    shared_flats=tuple(flats), pinned=tuple(pinned), forbidden=tuple(forbidden))
+                    shared_flats=tuple(flats), pinned=tuple(pinned), forbidden=tuple(forbidden),
+                    shuttles=tuple(shuttles),
+                    format=fmt if fmt in FORMATS else INSTANCE_FORMAT)
 
 
 def parse_json(text: str) -> Any:
@@ -712,19 +1036,50 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
+def _optional(**fields: Any) -> dict[str, Any]:
+    """The fields that are set (instance@2's fields are written only when present)."""
+    return {k: v for k, v in fields.items() if v not in (None, (), [])}
+
+
 def instance_to_dict(inst: Instance) -> dict[str, Any]:
-    """The instance in the ``housing-match/instance@1`` format."""
+    """The instance in its format (``instance@1``, or ``instance@2`` with its fields)."""
     pol = inst.policy
-    return {
-        "format": INSTANCE_FORMAT,
+    policy: dict[str, Any] = {
+        "affordability_ratio": pol.affordability_ratio,
+        "max_contribution_cents": pol.max_contribution_cents,
+        "contribution_months": pol.contribution_months,
+        "circuity": pol.circuity,
+        "objective_unit": pol.objective_unit,
+    }
+    if pol.horizon is not None:
+        policy["horizon"] = {"start": month_text(pol.horizon.first),
+                             "months": pol.horizon.months}
+    policy.update(_optional(walk_km=pol.walk_km,
+                            transport_budget_cents=pol.transport_budget_cents))
+    if pol.guarantee is not None:
+        policy["guarantee"] = {"capacity_cents": pol.guarantee.capacity_cents,
+                               "months": pol.guarantee.months}
+
+    def span(x: Span | None) -> dict[str, str] | None:
+        return None if x is None else x.to_dict()
+
+    def dwelling(d: Dwelling) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": d.id, "lat": d.lat, "lon": d.lon,
+                               "area_m2": _num(d.area_m2), "bedrooms": d.bedrooms}
+        if d.terms:
+            out["terms"] = [{"id": t.id, "rent_cents": t.rent_cents,
+                             "one_off_cents": t.one_off_cents, "guaranteed": t.guaranteed}
+                            for t in d.terms]
+        else:
+            out["rent_cents"] = d.rent_cents
+        out.update({"step_free": d.step_free, "max_occupants": d.max_occupants,
+                    "children_ok": d.children_ok})
+        return out | _optional(available=span(d.available), area=d.area)
+
+    out: dict[str, Any] = {
+        "format": inst.format,
         "name": inst.name,
-        "policy": {
-            "affordability_ratio": pol.affordability_ratio,
-            "max_contribution_cents": pol.max_contribution_cents,
-            "contribution_months": pol.contribution_months,
-            "circuity": pol.circuity,
-            "objective_unit": pol.objective_unit,
-        },
+        "policy": policy,
         "funds": [
             {"id": f.id, "budget_cents": f.budget_cents, "eligible_tags": list(f.eligible_tags)}
             for f in inst.funds],
@@ -733,20 +1088,28 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
              "income_cents": b.income_cents, "work": {"lat": b.work.lat, "lon": b.work.lon},
              "max_commute_km": _num(b.max_commute_km), "needs_step_free": b.needs_step_free,
              "priority": b.priority, "accepts": list(b.accepts), "tags": list(b.tags)}
+            | _optional(stay=span(b.stay),
+                        avoid=[{"lat": z.lat, "lon": z.lon, "radius_km": _num(z.radius_km)}
+                               for z in b.avoid],
+                        areas=list(b.areas))
             for b in inst.beneficiaries],
-        "dwellings": [
-            {"id": d.id, "lat": d.lat, "lon": d.lon, "area_m2": _num(d.area_m2),
-             "bedrooms": d.bedrooms, "rent_cents": d.rent_cents, "step_free": d.step_free,
-             "max_occupants": d.max_occupants, "children_ok": d.children_ok}
-            for d in inst.dwellings],
+        "dwellings": [dwelling(d) for d in inst.dwellings],
         "shared_flats": [
             {"id": f.id, "lat": f.lat, "lon": f.lon, "rent_per_bed_cents": f.rent_per_bed_cents,
              "step_free": f.step_free, "rooms": [{"id": r.id, "beds": r.beds} for r in f.rooms]}
+            | _optional(available=span(f.available), area=f.area)
             for f in inst.shared_flats],
         "pinned": [{"beneficiary": p.beneficiary, "unit": p.unit, "room": p.room}
                    for p in inst.pinned],
         "forbidden": [{"beneficiary": f.beneficiary, "unit": f.unit} for f in inst.forbidden],
     }
+    if inst.shuttles:
+        out["shuttles"] = [
+            {"id": x.id, "stops": [{"id": st.id, "lat": st.lat, "lon": st.lon}
+                                   for st in x.stops],
+             "seats": x.seats, "monthly_cost_cents": x.monthly_cost_cents, "running": x.running}
+            for x in inst.shuttles]
+    return out
 
 
 def dumps(data: Any, indent: int | None = 2) -> str:

@@ -123,15 +123,14 @@ class Master:
         self.cols = rnd.space.universe.columns(np.zeros(0, dtype=np.int64))
 
     def add(self, cols: Columns) -> None:
-        self.cols = Columns(*(np.concatenate([getattr(self.cols, f), getattr(cols, f)])
-                              for f in Columns.__dataclass_fields__))
+        self.cols = Columns.concat([self.cols, cols])
 
     def keep(self, keep: BoolArray) -> None:
         self.cols = self.cols.subset(keep)
 
     def codes(self) -> IntArray:
         """The master's column codes ``pair * (funds + 1) + fund + 1``, sorted."""
-        return np.sort(self.cols.codes(self.rnd.n_funds))
+        return np.sort(self.cols.codes(self.rnd.n_funds, self.rnd.space.max_rooms))
 
     def reduced_costs(self, y: FloatArray) -> FloatArray:
         rnd = self.rnd
@@ -243,7 +242,7 @@ def price(rnd: Round, y: FloatArray, in_master: IntArray, per_household: int,
         rc = value - y_house[cols.beneficiary]
         hit = np.flatnonzero(rc > RC_TOL)
         if hit.size and in_master.size:
-            code = cols.codes(nf)[hit]
+            code = cols.codes(nf, rnd.space.max_rooms)[hit]
             pos = np.minimum(np.searchsorted(in_master, code), in_master.size - 1)
             hit = hit[in_master[pos] != code]
         if hit.size:
@@ -259,8 +258,7 @@ def price(rnd: Round, y: FloatArray, in_master: IntArray, per_household: int,
     if np.any(pinned & ~has):
         households = float("inf")  # a pinned household without a column: no allocation
     empty = rnd.space.universe.columns(np.zeros(0, dtype=np.int64))
-    merged = empty if not new else Columns(*(np.concatenate([getattr(c, f) for c in new])
-                                             for f in Columns.__dataclass_fields__))
+    merged = empty if not new else Columns.concat(new)
     return Priced(bound=rows_part + households, new=merged)
 
 
@@ -523,6 +521,7 @@ class PricingResult:
     matching's pairs and the seed pairs."""
     x_pair: IntArray
     x_fund: IntArray
+    x_room: IntArray
     x: FloatArray
     """The last master's solution: its columns with a positive value, largest first."""
     seconds: float
@@ -576,7 +575,7 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
     lp_value = float("nan")
     converged = False
     empty = np.zeros(0, dtype=np.int64)
-    near_pairs, x_pair, x_fund, x_val = empty, empty, empty, np.zeros(0)
+    near_pairs, x_pair, x_fund, x_room, x_val = empty, empty, empty, empty, np.zeros(0)
     first_pairs = np.unique(np.concatenate(first[1:])) if len(first) > 1 else empty
     last_added = 0
     loop_end = budget.deadline - p.search_share * budget.limit if flows else budget.deadline
@@ -588,13 +587,14 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
             if lp.infeasible:
                 return PricingResult(float("inf"), float("nan"), False, True, it,
                                      len(master.cols), np.unique(master.cols.pair),
-                                     empty, empty, np.zeros(0), time.perf_counter() - t0,
-                                     tuple(history))
+                                     empty, empty, empty, np.zeros(0),
+                                     time.perf_counter() - t0, tuple(history))
             break
         lp_value = lp.value
         y = valid_duals(space, lp.y)
         on = lp.x > 1e-9
         order = np.argsort(-lp.x[on], kind="stable")
+        x_room = master.cols.room[on][order].astype(np.int64)
         x_pair, x_fund, x_val = (master.cols.pair[on][order], master.cols.fund[on][order],
                                  lp.x[on][order])
         near = on | (master.reduced_costs(y) >= -p.keep_rc)
@@ -635,6 +635,6 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
         keep = np.union1d(keep, np.concatenate(matched))
     return PricingResult(bound=bound, lp_value=lp_value, converged=converged, infeasible=False,
                          iterations=it, columns=len(master.cols),
-                         keep=keep, x_pair=x_pair, x_fund=x_fund, x=x_val,
+                         keep=keep, x_pair=x_pair, x_fund=x_fund, x_room=x_room, x=x_val,
                          seconds=time.perf_counter() - t0,
                          history=tuple(history), matching=matched[0] if matched else empty)

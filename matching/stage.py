@@ -166,10 +166,10 @@ def round_relaxation(s: StageState) -> None:
     # the LP's room counts start the rooms (rounded): they fit its integral columns
     rooms = s.lp.x[n:]
     out = greedy(s.form.space, list(zip(cols.pair[order].tolist(), cols.fund[order].tolist(),
-                                         strict=True)), aux=rooms)
+                                         cols.room[order].tolist(), strict=True)), aux=rooms)
     if out is None:
         return
-    found = s.form.lookup(out.columns.pair, out.columns.fund)
+    found = s.form.lookup(out.columns)
     if np.all(found >= 0):
         cand = Solution.of(found, out.aux)
         if s.better(cand):

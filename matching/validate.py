@@ -24,7 +24,17 @@ from decimal import Decimal
 
 from geopy.distance import geodesic
 
-from matching.instance import Beneficiary, Dwelling, Fund, Instance, Policy, SharedFlat
+from matching.instance import (
+    Beneficiary,
+    Dwelling,
+    Fund,
+    Instance,
+    Policy,
+    SharedFlat,
+    Shuttle,
+    Span,
+    month_text,
+)
 from matching.result import Assignment, Result
 
 __all__ = [
@@ -78,9 +88,9 @@ VIOLATION_CODES: Mapping[str, str] = {
                              "max_contribution_cents",
     "forbidden_pair": "rule 7: the (beneficiary, unit) pair is forbidden",
     # across the round
-    "dwelling_shared": "a dwelling holds more than one household",
-    "room_over_capacity": "a room holds more beneficiaries than it has beds",
-    "room_mixed_gender": "a room holds beneficiaries of different genders",
+    "dwelling_shared": "a dwelling holds more than one household (in some month)",
+    "room_over_capacity": "a room holds more beneficiaries than it has beds (in some month)",
+    "room_mixed_gender": "a room holds beneficiaries of different genders (in some month)",
     "pin_not_honoured": "a pinned beneficiary is not placed in its pinned unit (and room)",
     # reported figures of a placement
     "contribution_mismatch": "reported contribution_cents differs from the recomputed one",
@@ -88,12 +98,35 @@ VIOLATION_CODES: Mapping[str, str] = {
                         "1e-3 km",
     "commute_m_mismatch": "reported commute_m differs from floor(1000 * recomputed "
                           "commute_km + 0.5)",
+    # instance@2 (seasons, shuttles, landlords' terms, safety)
+    "format_mismatch": "an instance@2 is answered by a result@1, or the other way round",
+    "months_mismatch": "reported months differ from the months of the household's stay",
+    "unit_not_available": "the unit is not available in every month of the stay",
+    "term_missing": "a placement in a dwelling with terms names none of them",
+    "term_unknown": "a placement names terms the dwelling does not have",
+    "term_not_null": "a placement in a unit without terms names terms",
+    "one_off_mismatch": "reported one_off_cents differs from the terms' one-off payment",
+    "cost_mismatch": "reported cost_cents differs from contribution * months + one_off",
+    "in_safety_zone": "the unit lies within one of the household's safety zones",
+    "outside_areas": "the unit's area is not one the household may live in",
+    "shuttle_unknown": "a placement names a line that is not in the instance",
+    "shuttle_out_of_walk": "no stop of the line is within walking distance of the unit, or "
+                           "none of work",
+    "shuttle_over_seats": "in some month, the adults riding a line exceed its seats",
+    "lines_opened_mismatch": "lines_opened differs from the lines not running that "
+                             "placements ride",
+    "transport_over_budget": "the opened lines cost more than the transport budget",
+    "guarantee_over_capacity": "the guaranteed terms' exposures exceed the guarantee's "
+                               "capacity",
+    "objective_money_mismatch": "objective money_cents differs from the recomputed costs "
+                                "and opened lines",
     # funds
-    "fund_missing": "a placement with a positive contribution names no fund",
-    "fund_not_null": "a placement with a zero contribution names a fund",
+    "fund_missing": "a placement with a positive contribution (instance@2: cost) names no fund",
+    "fund_not_null": "a placement with a zero contribution (instance@2: cost) names a fund",
     "fund_unknown": "a placement names a fund not in the instance",
     "fund_ineligible": "the fund's eligible_tags share no tag with the beneficiary",
-    "fund_over_budget": "sum(contribution * contribution_months) exceeds a fund's budget",
+    "fund_over_budget": "sum(contribution * contribution_months) (instance@2: sum of costs) "
+                        "exceeds a fund's budget",
     # result-level figures
     "objective_weight_mismatch": "objective weight differs from the recomputed sum",
     "objective_contribution_mismatch": "objective contribution_cents differs from the "
@@ -310,6 +343,9 @@ class _Checker:
         self.forbidden: set[tuple[str, str]] = {
             (fb.beneficiary, fb.unit) for fb in instance.forbidden}
         self.capacity: dict[str, int] = {d.id: _max_occupants(d) for d in instance.dwellings}
+        self.lines: dict[str, Shuttle] = {x.id: x for x in instance.shuttles}
+        self.riders: dict[tuple[str, int], int] = defaultdict(int)
+        self.exposure = 0
 
     def add(self, code: str, beneficiary: str | None, unit: str | None, message: str) -> None:
         assert code in VIOLATION_CODES, code
@@ -322,11 +358,12 @@ class _Checker:
         self.check_status()
         self.check_coverage()
         self.check_unassigned()
+        self.check_format()
         per_dwelling: dict[str, list[str]] = defaultdict(list)
         per_room: dict[tuple[str, str], list[str]] = defaultdict(list)
         fund_spent: dict[str, int] = defaultdict(int)
         first_placement: dict[str, Assignment] = {}
-        weight = contribution = metres = 0
+        weight = contribution = metres = money = 0
         commute = 0.0
         resolved = True
         for a in self.res.assignments:
@@ -339,17 +376,43 @@ class _Checker:
                 contribution += figures[1]
                 commute += figures[2]
                 metres += figures[3]
+                money += figures[4]
         self.check_dwellings(per_dwelling)
         self.check_rooms(per_room)
         self.check_budgets(fund_spent)
+        money += self.check_shuttles()
+        self.check_guarantee()
         if self.res.status not in _NO_ALLOCATION:
             self.check_pins(first_placement)
         if resolved:
-            self.check_objective(weight, contribution, commute, metres)
+            self.check_objective(weight, contribution, commute, metres, money)
         else:
             weight = self.res.objective.weight
         self.check_bound(weight)
         return self.out
+
+    # -- time (instance@2's seasons) --------------------------------------------------
+
+    def months_of(self, b: Beneficiary) -> list[int]:
+        """The months of ``b``'s stay as month numbers; one period without a horizon."""
+        h = self.inst.policy.horizon
+        if h is None:
+            return [0]
+        span = b.stay if b.stay is not None else h
+        return list(range(span.first, span.last + 1))
+
+    def n_months(self, b: Beneficiary) -> int:
+        """``months(b)`` of the contract: the stay's months, or contribution_months."""
+        if self.inst.policy.horizon is None:
+            return self.inst.policy.contribution_months
+        return len(self.months_of(b))
+
+    def check_format(self) -> None:
+        v2_in = self.inst.format == "housing-match/instance@2"
+        v2_out = self.res.format == "housing-match/result@2"
+        if v2_in != v2_out:
+            self.add("format_mismatch", None, None,
+                     f"instance {self.inst.format} answered by {self.res.format}")
 
     # -- pieces -----------------------------------------------------------------------
 
@@ -396,8 +459,9 @@ class _Checker:
     def check_assignment(
         self, a: Assignment, per_dwelling: dict[str, list[str]],
         per_room: dict[tuple[str, str], list[str]], fund_spent: dict[str, int],
-    ) -> tuple[int, int, float, int] | None:
-        """Check one placement; return its recomputed (weight, contribution, commute, metres).
+    ) -> tuple[int, int, float, int, int] | None:
+        """Check one placement; return its recomputed (weight, contribution, commute, metres,
+        cost).
 
         ``None`` when the beneficiary or the unit is unknown, so that nothing can be
         recomputed (the reference error is reported elsewhere or here).
@@ -425,21 +489,46 @@ class _Checker:
             return None
 
         policy = self.inst.policy
+        one_off = 0
         if d is not None:
             rent, lat, lon, step_free = d.rent_cents, d.lat, d.lon, d.step_free
             self.check_dwelling_rules(b, d)
+            if d.terms:
+                term = next((t for t in d.terms if t.id == a.term), None)
+                if a.term is None:
+                    self.add("term_missing", bid, uid, f"{uid} has terms; the placement names "
+                             f"none of {[t.id for t in d.terms]}")
+                    return None  # no rent to recompute anything with
+                if term is None:
+                    self.add("term_unknown", bid, uid, f"{uid} has no terms {a.term!r}")
+                    return None
+                else:
+                    rent, one_off = term.rent_cents, term.one_off_cents
+                    if term.guaranteed and policy.guarantee is not None:
+                        self.exposure += term.rent_cents * policy.guarantee.months
+            elif a.term is not None:
+                self.add("term_not_null", bid, uid, f"{uid} has no terms, {a.term!r} is named")
+            area, available = d.area, d.available
         else:
             assert f is not None
             rent, lat, lon, step_free = f.rent_per_bed_cents, f.lat, f.lon, f.step_free
             self.check_bed_rules(b, f)
+            if a.term is not None:
+                self.add("term_not_null", bid, uid, f"{uid} has no terms, {a.term!r} is named")
+            area, available = f.area, f.available
         contrib = contribution_cents(policy, b.income_cents, rent)
-        km = commute_km(policy, b, lat, lon)
-        # rules 4-7
+        months = self.n_months(b)
+        self.check_place(a, b, lat, lon, area, available)
+        if a.shuttle is None:
+            km = commute_km(policy, b, lat, lon)
+            if not km <= b.max_commute_km + COMMUTE_RULE_TOLERANCE_KM:
+                self.add("commute_too_long", bid, uid,
+                         f"commute {km:.6f} km > max_commute_km {b.max_commute_km}")
+        else:
+            km = self.check_ride(a, b, lat, lon)
+        # rules 4, 6, 7
         if b.needs_step_free and not step_free:
             self.add("not_step_free", bid, uid, "needs step-free access; the unit is not")
-        if not km <= b.max_commute_km + COMMUTE_RULE_TOLERANCE_KM:
-            self.add("commute_too_long", bid, uid,
-                     f"commute {km:.6f} km > max_commute_km {b.max_commute_km}")
         if contrib > policy.max_contribution_cents:
             self.add("contribution_over_cap", bid, uid,
                      f"contribution {contrib} > max_contribution_cents "
@@ -459,20 +548,111 @@ class _Checker:
             self.add("commute_m_mismatch", bid, uid,
                      f"reported commute_m {a.commute_m}, recomputed {metres} "
                      f"(commute {km!r} km)")
-        # fund of this placement
-        if contrib > 0 and a.fund is None:
-            self.add("fund_missing", bid, uid, f"contribution {contrib} > 0 but fund is null")
-        elif contrib == 0 and a.fund is not None:
-            self.add("fund_not_null", bid, uid,
-                     f"contribution is 0 but fund {a.fund!r} is named")
+        cost = contrib * months + one_off
+        if self.res.format == "housing-match/result@2":
+            if a.months != months:
+                self.add("months_mismatch", bid, uid,
+                         f"reported months {a.months}, the stay has {months}")
+            if a.one_off_cents != one_off:
+                self.add("one_off_mismatch", bid, uid,
+                         f"reported one_off_cents {a.one_off_cents}, the terms say {one_off}")
+            if a.cost_cents != cost:
+                self.add("cost_mismatch", bid, uid,
+                         f"reported cost_cents {a.cost_cents}, recomputed {cost} "
+                         f"({contrib} x {months} months + {one_off})")
+        # fund of this placement: it pays the cost (instance@1: contribution x months)
+        if cost > 0 and a.fund is None:
+            self.add("fund_missing", bid, uid, f"cost {cost} > 0 but fund is null")
+        elif cost == 0 and a.fund is not None:
+            self.add("fund_not_null", bid, uid, f"cost is 0 but fund {a.fund!r} is named")
         fund = self.check_fund_reference(a)
         if fund is not None:
             if not _fund_eligible(fund, b):
                 self.add("fund_ineligible", bid, uid,
                          f"fund {fund.id} requires one of {list(fund.eligible_tags)}, "
                          f"beneficiary has {list(b.tags)}")
-            fund_spent[fund.id] += contrib * policy.contribution_months
-        return _weight(policy.objective_unit, b), contrib, km, metres
+            fund_spent[fund.id] += cost
+        return _weight(policy.objective_unit, b), contrib, km, metres, cost
+
+    def check_place(self, a: Assignment, b: Beneficiary, lat: float, lon: float,
+                    area: str | None, available: Span | None) -> None:
+        """instance@2's pair rules: the whole stay, safety zones, acceptable areas."""
+        months = self.months_of(b)
+        h = self.inst.policy.horizon
+        if h is not None:
+            span = available if available is not None else h
+            if not (span.first <= months[0] and months[-1] <= span.last):
+                self.add("unit_not_available", a.beneficiary, a.unit,
+                         f"stay {month_text(months[0])} to {month_text(months[-1])}, unit "
+                         f"available {month_text(span.first)} to {month_text(span.last)}")
+        for z in b.avoid:
+            if not float(geodesic((z.lat, z.lon), (lat, lon)).km) > z.radius_km:
+                # the zone itself is never written anywhere
+                self.add("in_safety_zone", a.beneficiary, a.unit,
+                         "the unit is within a safety zone of the household")
+                break
+        if b.areas and area not in b.areas:
+            self.add("outside_areas", a.beneficiary, a.unit,
+                     f"area {area!r} is not among the household's areas {list(b.areas)}")
+
+    def check_ride(self, a: Assignment, b: Beneficiary, lat: float, lon: float) -> float:
+        """The shuttle line of a placement: a stop within walking distance of the unit and
+        one of work; returns the commute riding it (the least over such stops)."""
+        line = self.lines.get(a.shuttle or "")
+        if line is None:
+            self.add("shuttle_unknown", a.beneficiary, a.unit,
+                     f"line {a.shuttle!r} is not in the instance")
+            return a.commute_km
+        walk = self.inst.policy.walk_km or 0.0
+        circ = float(self.inst.policy.circuity)
+        home = [(x, float(geodesic((lat, lon), (x.lat, x.lon)).km)) for x in line.stops]
+        work = [(x, float(geodesic((b.work.lat, b.work.lon), (x.lat, x.lon)).km))
+                for x in line.stops]
+        best: float | None = None
+        for i, di in home:
+            for j, dj in work:
+                if di <= walk and dj <= walk:
+                    km = di + circ * float(geodesic((i.lat, i.lon), (j.lat, j.lon)).km) + dj
+                    best = km if best is None else min(best, km)
+        if best is None:
+            self.add("shuttle_out_of_walk", a.beneficiary, a.unit,
+                     f"line {line.id} has no stop within {walk} km of both the unit and work")
+            return a.commute_km
+        for month in self.months_of(b):
+            self.riders[line.id, month] += b.adults
+        return best
+
+    def check_shuttles(self) -> int:
+        """Seats month by month, the lines opened and their budget; returns their cost."""
+        full: set[str] = set()
+        for (line_id, month), adults in sorted(self.riders.items()):
+            seats = self.lines[line_id].seats
+            if adults > seats and line_id not in full:  # said once per line
+                full.add(line_id)
+                when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
+                self.add("shuttle_over_seats", None, None,
+                         f"line {line_id}{when}: {adults} adults on {seats} seats")
+        ridden = {a.shuttle for a in self.res.assignments if a.shuttle in self.lines}
+        opened = sorted(x for x in ridden if x is not None and not self.lines[x].running)
+        if self.res.format == "housing-match/result@2" \
+                and sorted(self.res.lines_opened) != opened:
+            self.add("lines_opened_mismatch", None, None,
+                     f"lines_opened {sorted(self.res.lines_opened)}, placements open {opened}")
+        pol = self.inst.policy
+        months = pol.horizon.months if pol.horizon is not None else pol.contribution_months
+        cost = sum(self.lines[x].monthly_cost_cents * months for x in opened)
+        budget = pol.transport_budget_cents
+        if opened and (budget is None or cost > budget):
+            self.add("transport_over_budget", None, None,
+                     f"opened lines {opened} cost {cost}, transport budget {budget}")
+        return cost
+
+    def check_guarantee(self) -> None:
+        g = self.inst.policy.guarantee
+        if g is not None and self.exposure > g.capacity_cents:
+            self.add("guarantee_over_capacity", None, None,
+                     f"guaranteed terms expose {self.exposure} cents, capacity "
+                     f"{g.capacity_cents}")
 
     def check_fund_reference(self, a: Assignment) -> Fund | None:
         if a.fund is None:
@@ -505,21 +685,40 @@ class _Checker:
 
     def check_dwellings(self, per_dwelling: Mapping[str, list[str]]) -> None:
         for uid, bids in per_dwelling.items():
-            if len(bids) > 1:
-                self.add("dwelling_shared", None, uid,
-                         f"holds {len(bids)} households: {', '.join(bids)}")
+            by_month: dict[int, list[str]] = defaultdict(list)
+            for bid in bids:
+                b = self.benef.get(bid)
+                for month in (self.months_of(b) if b is not None else [0]):
+                    by_month[month].append(bid)
+            for month, here in sorted(by_month.items()):
+                if len(here) > 1:
+                    when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
+                    self.add("dwelling_shared", None, uid,
+                             f"holds {len(here)} households{when}: {', '.join(here)}")
+                    break
 
     def check_rooms(self, per_room: Mapping[tuple[str, str], list[str]]) -> None:
         for (uid, room), bids in per_room.items():
             beds = self.beds[uid][room]
-            if len(bids) > beds:
-                self.add("room_over_capacity", None, uid,
-                         f"room {room} has {beds} bed(s) but holds {len(bids)}: "
-                         f"{', '.join(bids)}")
-            genders = {self.benef[bid].gender for bid in bids if bid in self.benef}
-            if len(genders) > 1:
-                self.add("room_mixed_gender", None, uid,
-                         f"room {room} mixes genders {sorted(genders)}: {', '.join(bids)}")
+            by_month: dict[int, list[str]] = defaultdict(list)
+            for bid in bids:
+                b = self.benef.get(bid)
+                for month in (self.months_of(b) if b is not None else [0]):
+                    by_month[month].append(bid)
+            over = mixed = False
+            for month, here in sorted(by_month.items()):
+                when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
+                if len(here) > beds and not over:
+                    over = True
+                    self.add("room_over_capacity", None, uid,
+                             f"room {room} has {beds} bed(s) but holds {len(here)}{when}: "
+                             f"{', '.join(here)}")
+                genders = {self.benef[bid].gender for bid in here if bid in self.benef}
+                if len(genders) > 1 and not mixed:
+                    mixed = True
+                    self.add("room_mixed_gender", None, uid,
+                             f"room {room} mixes genders {sorted(genders)}{when}: "
+                             f"{', '.join(here)}")
 
     def check_budgets(self, fund_spent: Mapping[str, int]) -> None:
         for fid, spent in fund_spent.items():
@@ -541,7 +740,10 @@ class _Checker:
                          f"pinned to {want} but placed in {got}")
 
     def check_objective(self, weight: int, contribution: int, commute: float,
-                        metres: int) -> None:
+                        metres: int, money: int) -> None:
+        if self.res.format == "housing-match/result@2" and self.res.objective.money_cents != money:
+            self.add("objective_money_mismatch", None, None,
+                     f"reported money_cents {self.res.objective.money_cents}, recomputed {money}")
         obj = self.res.objective
         if obj.weight != weight:
             self.add("objective_weight_mismatch", None, None,

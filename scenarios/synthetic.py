@@ -24,10 +24,28 @@ same ``(scale, seed)`` always gives the same instance. What it draws, and why:
 
 Everything is drawn with NumPy in a few vectorised passes and the frozen records are
 built directly, so a 20,000-household instance takes well under a second.
+
+Variants (``variant=``) add instance@2's parts on top of the same draws:
+
+- ``"seasonal"``: a 12-month horizon from January 2027; each household stays for the
+  harvest of its district (:data:`CALENDARS`: tomatoes July to September and asparagus
+  March to May in the Capitanata, watermelons June to August in the Salento, table grapes
+  July to October around Bari, olives in the autumn, a quarter to a third all year), a
+  month more or less; 40% of the shared flats are *foresterie* open June to October; and
+  shuttle lines (:func:`_lines`) run from a camp and a housing town through the farm
+  district (a walk of up to 3 km to a stop), the first of them already running, the
+  others proposed, with a transport budget for about half of those.
+- ``"landlords"``: 30% of the dwellings come with terms (the market rent; an agreed rent
+  15% lower with a one-off payment of 1,000 to 2,000 euro and the agency's guarantee), a
+  guarantee fund for about half of the agreed terms, safety zones around a camp for 10%
+  of the victims, and acceptable areas (the two towns nearest work) for 10% of the
+  families with minors.
+- ``"full"``: both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,20 +56,47 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.instance import (
+    INSTANCE_FORMAT,
+    INSTANCE_FORMAT_V2,
     Beneficiary,
     Dwelling,
     Fund,
+    Guarantee,
     Instance,
     Point,
     Policy,
     Room,
     SharedFlat,
+    Shuttle,
+    Span,
+    Stop,
+    Term,
     UnitKind,
+    Zone,
 )
 from places.sites import HUBS, PLACE_BY_NAME, Hub, Place
 
-__all__ = ["FUND_IDS", "HOUSING_RADIUS_KM", "SCALES", "TAGS", "generate", "legal_max_array",
-           "scale_counts"]
+__all__ = ["CALENDARS", "FUND_IDS", "HOUSING_RADIUS_KM", "SCALES", "TAGS", "VARIANTS",
+           "generate", "legal_max_array", "scale_counts"]
+
+#: The generator's variants (see the module docstring).
+VARIANTS: tuple[str, ...] = ("plain", "seasonal", "landlords", "full")
+
+HORIZON = Span(2027 * 12, 2027 * 12 + 11)
+"""January to December 2027."""
+
+#: Harvest calendars by district family: (first month, last month, share), months 0-11.
+CALENDARS: dict[str, tuple[tuple[int, int, float], ...]] = {
+    # tomatoes, asparagus, olives, all year
+    "capitanata": ((6, 8, 0.45), (2, 4, 0.15), (9, 11, 0.15), (0, 11, 0.25)),
+    # watermelons, olives, all year
+    "salento": ((5, 7, 0.45), (9, 11, 0.25), (0, 11, 0.30)),
+    # table grapes, cherries, olives, all year
+    "bari": ((6, 9, 0.45), (4, 5, 0.15), (10, 11, 0.10), (0, 11, 0.30)),
+}
+FORESTERIA = (5, 9)
+"""June to October: when a farm's guest house (foresteria) is open."""
+LINES_BY_SCALE = {"XS": 1, "S": 2, "M": 4, "L": 10, "XL": 30}
 
 #: Named scales: (households, dwellings, shared flats).
 SCALES: dict[str, tuple[int, int, int]] = {
@@ -109,7 +154,7 @@ def scale_counts(scale: str | Sequence[int]) -> tuple[int, int, int]:
     return int(counts[0]), int(counts[1]), int(counts[2])
 
 
-def generate(scale: str | tuple[int, int, int], seed: int) -> Instance:
+def generate(scale: str | tuple[int, int, int], seed: int, variant: str = "plain") -> Instance:
     """A synthetic allocation round in Puglia.
 
     Parameters
@@ -121,6 +166,9 @@ def generate(scale: str | tuple[int, int, int], seed: int) -> Instance:
     seed
         Seed of :func:`numpy.random.default_rng`; the same scale and seed give the same
         instance.
+    variant
+        ``"plain"`` (an instance@1) or one of the instance@2 variants of the module
+        docstring; the households, units and funds are the plain ones, with more on top.
 
     Returns
     -------
@@ -130,6 +178,8 @@ def generate(scale: str | tuple[int, int, int], seed: int) -> Instance:
         no pinned or forbidden pairs. Ids are ``B00001``, ``D00001``, ``F0001`` and
         rooms ``F0001-R1``.
     """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
     n_b, n_d, n_f = scale_counts(scale)
     label = scale.upper() if isinstance(scale, str) else f"{n_b}x{n_d}x{n_f}"
     # Independent streams, so that e.g. the dwellings do not change with the households.
@@ -142,9 +192,32 @@ def generate(scale: str | tuple[int, int, int], seed: int) -> Instance:
     beneficiaries, b_arrays = _beneficiaries(rng_b, n_b, HUBS)
     dwellings, d_rent, d_capacity = _dwellings(rng_d, n_d, towns)
     flats, f_rent = _shared_flats(rng_f, n_f, towns)
-    funds = _funds(rng_m, policy, b_arrays, d_rent, d_capacity, f_rent)
-    return Instance(name=f"synthetic-{label}-seed{seed}", policy=policy, funds=funds,
-                    beneficiaries=beneficiaries, dwellings=dwellings, shared_flats=flats)
+    if variant == "plain":
+        funds = _funds(rng_m, policy, b_arrays, d_rent, d_capacity, f_rent)
+        return Instance(name=f"synthetic-{label}-seed{seed}", policy=policy, funds=funds,
+                        beneficiaries=beneficiaries, dwellings=dwellings, shared_flats=flats,
+                        format=INSTANCE_FORMAT)
+    # the instance@2 parts draw from streams of their own: the plain draws stay the same
+    rng_s, rng_t = (np.random.default_rng(s) for s in np.random.SeedSequence(
+        [seed, 2]).spawn(2))
+    lines: tuple[Shuttle, ...] = ()
+    months = np.full(n_b, 12, dtype=np.int64)
+    if variant in ("seasonal", "full"):
+        beneficiaries, months = _seasons(rng_s, beneficiaries, b_arrays["hub"])
+        flats = _foresterie(rng_s, flats)
+        lines, budget = _lines(rng_s, LINES_BY_SCALE.get(label, max(1, n_b // 2000)), towns)
+        policy = Policy(affordability_ratio=policy.affordability_ratio,
+                        max_contribution_cents=policy.max_contribution_cents,
+                        contribution_months=12, circuity=policy.circuity,
+                        objective_unit=policy.objective_unit, horizon=HORIZON, walk_km=3.0,
+                        transport_budget_cents=budget)
+    if variant in ("landlords", "full"):
+        beneficiaries, dwellings, policy = _landlords(rng_t, beneficiaries, dwellings, policy,
+                                                      b_arrays, towns)
+    funds = _funds(rng_m, policy, b_arrays, d_rent, d_capacity, f_rent, months)
+    return Instance(name=f"synthetic-{label}-{variant}-seed{seed}", policy=policy,
+                    funds=funds, beneficiaries=beneficiaries, dwellings=dwellings,
+                    shared_flats=flats, shuttles=lines, format=INSTANCE_FORMAT_V2)
 
 
 # --------------------------------------------------------------------------- geometry
@@ -243,7 +316,8 @@ def _beneficiaries(rng: np.random.Generator, n: int, hubs: Sequence[Hub],
             step_free.tolist(), priority.tolist(), accepts.tolist(), tag_code.tolist(),
             strict=True))
     arrays: dict[str, Any] = {"persons": adults + minors, "income": income,
-                              "takes_bed": single & (accepts <= 1)}
+                              "takes_bed": single & (accepts <= 1), "hub": hub,
+                              "victim": victim, "minors": minors, "lat": w_lat, "lon": w_lon}
     return out, arrays
 
 
@@ -256,8 +330,10 @@ _AREA_HI = np.array([45.0, 65.0, 90.0, 115.0, 140.0])
 def legal_max_array(area: FloatArray, bedrooms: IntArray) -> IntArray:
     """Vectorised :func:`matching.instance.legal_max_occupants` (DM 5 July 1975)."""
     studio = np.where(area >= 38, 2, np.where(area >= 28, 1, 0))
-    small = np.floor(area / 14 + 1e-9)
-    large = 4 + np.floor((area - 56) / 10 + 1e-9)
+    # whole numbers of persons per threshold, compared exactly (the generator's areas are
+    # whole square metres, so the quotients are exact)
+    small = np.floor(area / 14)
+    large = 4 + np.floor((area - 56) / 10)
     flat = np.where(area < 56, small, large)
     return np.where(bedrooms == 0, studio, flat).astype(np.int64)
 
@@ -321,8 +397,10 @@ def _shared_flats(rng: np.random.Generator, n: int, towns: _Towns,
 
 
 def _funds(rng: np.random.Generator, policy: Policy, b: dict[str, Any], d_rent: IntArray,
-           d_capacity: IntArray, f_rent: IntArray) -> tuple[Fund, ...]:
-    """Three funds whose total covers 40-60% of a year of everyone's contributions.
+           d_capacity: IntArray, f_rent: IntArray,
+           months: IntArray | None = None) -> tuple[Fund, ...]:
+    """Three funds whose total covers 40-60% of everyone's contributions (a year of them,
+    or each household's months of stay).
 
     Everyone's contribution is estimated from a typical unit for the household: the
     median bed for a single adult who takes a bed, else the median dwelling large enough
@@ -343,10 +421,140 @@ def _funds(rng: np.random.Generator, policy: Policy, b: dict[str, Any], d_rent: 
     bed_rent = int(np.median(f_rent)) if f_rent.size else median_d
     rent = np.where(b["takes_bed"], bed_rent, dwelling_rent)
     contribution = np.clip(rent - pay, 0, policy.max_contribution_cents)
-    yearly = int(contribution.sum()) * policy.contribution_months
+    yearly = int((contribution * months).sum()) if months is not None \
+        else int(contribution.sum()) * policy.contribution_months
     total = yearly * rng.uniform(0.40, 0.60)
     shares = (0.50, 0.25, 0.25)
     budgets = [int(total * s) // 10_000 * 10_000 for s in shares]  # whole hundreds of euro
     tags: tuple[tuple[str, ...], ...] = ((), ("exploitation_victim",), ("informal_settlement",))
     return tuple(Fund(id=f, budget_cents=bc, eligible_tags=t)
                  for f, bc, t in zip(FUND_IDS, budgets, tags, strict=True))
+
+
+# --------------------------------------------------------------------------- instance@2
+
+
+def _family(hub: Hub) -> str:
+    if hub.lat < 40.6:
+        return "salento"
+    if hub.lat < 41.25:
+        return "bari"
+    return "capitanata"
+
+
+def _seasons(rng: np.random.Generator, bens: tuple[Beneficiary, ...], hub: IntArray
+             ) -> tuple[tuple[Beneficiary, ...], IntArray]:
+    """Each household's stay: its district's harvest, a month more or less at each end."""
+    n = len(bens)
+    first = np.zeros(n, dtype=np.int64)
+    last = np.full(n, 11, dtype=np.int64)
+    for family, calendar in CALENDARS.items():
+        mine = np.flatnonzero([_family(HUBS[h]) == family for h in hub.tolist()])
+        if mine.size == 0:
+            continue
+        p = np.array([c[2] for c in calendar])
+        pick = rng.choice(len(calendar), size=mine.size, p=p / p.sum())
+        lo = np.array([c[0] for c in calendar])[pick]
+        hi = np.array([c[1] for c in calendar])[pick]
+        year_round = (lo == 0) & (hi == 11)
+        lo = np.where(year_round, lo, np.clip(lo - rng.integers(0, 2, mine.size), 0, 11))
+        hi = np.where(year_round, hi, np.clip(hi + rng.integers(0, 2, mine.size), 0, 11))
+        first[mine], last[mine] = lo, hi
+    out = tuple(dataclasses.replace(b, stay=None if (f == 0 and t == 11) else Span(
+        HORIZON.first + f, HORIZON.first + t)) for b, f, t in zip(
+        bens, first.tolist(), last.tolist(), strict=True))
+    return out, last - first + 1
+
+
+def _foresterie(rng: np.random.Generator, flats: tuple[SharedFlat, ...]
+                ) -> tuple[SharedFlat, ...]:
+    """40% of the shared flats are farms' guest houses, open June to October."""
+    season = Span(HORIZON.first + FORESTERIA[0], HORIZON.first + FORESTERIA[1])
+    open_in_season = rng.random(len(flats)) < 0.40
+    return tuple(dataclasses.replace(f, available=season) if o else f
+                 for f, o in zip(flats, open_in_season.tolist(), strict=True))
+
+
+def _lines(rng: np.random.Generator, n: int, towns: _Towns) -> tuple[tuple[Shuttle, ...], int]:
+    """``n`` shuttle lines from a camp (or a housing town) through a farm district.
+
+    Each line stops at its origin, at one of the district's housing towns, at the
+    district's centre and at four farm stops around it; the first runs already, the others
+    are proposed. The transport budget opens about
+    half of the proposed ones for the year.
+    """
+    weights = np.array([h.weight for h in HUBS])
+    out: list[Shuttle] = []
+    for k in range(n):
+        h = HUBS[int(rng.choice(len(HUBS), p=weights / weights.sum()))]
+        origins = [PLACE_BY_NAME[c] for c in h.camps] or [PLACE_BY_NAME[t] for t in h.towns]
+        origin = origins[int(rng.integers(len(origins)))]
+        town = PLACE_BY_NAME[h.towns[int(rng.integers(len(h.towns)))]]
+        angle = rng.random() * 2 * math.pi
+        farms = [(h.lat, h.lon)]
+        for q in range(4):  # four farm stops half-way out, a quarter turn apart
+            a = angle + q * math.pi / 2
+            farms.append((h.lat + 0.5 * h.spread_km * math.cos(a) / KM_PER_DEGREE,
+                          h.lon + 0.5 * h.spread_km * math.sin(a)
+                          / (KM_PER_DEGREE * math.cos(math.radians(h.lat)))))
+        stops = (Stop("S1", round(origin.lat, 5), round(origin.lon, 5)),
+                 Stop("S2", round(town.lat, 5), round(town.lon, 5)),
+                 *(Stop(f"S{3 + q}", round(la, 5), round(lo, 5))
+                   for q, (la, lo) in enumerate(farms)))
+        out.append(Shuttle(id=f"L{k + 1:02d}", stops=stops,
+                           seats=int(rng.choice([16, 20, 25, 30])),
+                           monthly_cost_cents=int(rng.integers(35, 51)) * 10_000,
+                           running=k == 0))
+    proposed = sorted(x.monthly_cost_cents * HORIZON.months for x in out if not x.running)
+    budget = sum(proposed[: (len(proposed) + 1) // 2])
+    del towns
+    return tuple(out), budget
+
+
+def _landlords(rng: np.random.Generator, bens: tuple[Beneficiary, ...],
+               dws: tuple[Dwelling, ...], policy: Policy, b: dict[str, Any], towns: _Towns
+               ) -> tuple[tuple[Beneficiary, ...], tuple[Dwelling, ...], Policy]:
+    """Landlords' terms, the guarantee, safety zones and acceptable areas."""
+    n_d = len(dws)
+    has_terms = rng.random(n_d) < 0.30
+    one_off = rng.integers(10, 21, size=n_d) * 10_000
+    d_lat = np.array([d.lat for d in dws])
+    d_lon = np.array([d.lon for d in dws])
+    town_of = _nearest_town(d_lat, d_lon, towns)
+    out_d = []
+    exposure = 0
+    for k, d in enumerate(dws):
+        area = towns.places[town_of[k]].istat
+        if has_terms[k]:
+            agreed = round(d.rent_cents * 0.85 / 500) * 500
+            exposure += agreed * 3
+            terms = (Term("market", d.rent_cents),
+                     Term("agreed", agreed, one_off_cents=int(one_off[k]), guaranteed=True))
+            out_d.append(dataclasses.replace(d, terms=terms, rent_cents=0, area=area))
+        else:
+            out_d.append(dataclasses.replace(d, area=area))
+    victims = np.flatnonzero(b["victim"] & (rng.random(len(bens)) < 0.10))
+    families = np.flatnonzero((b["minors"] > 0) & (rng.random(len(bens)) < 0.10))
+    out_b = list(bens)
+    for i in victims.tolist():
+        h = HUBS[int(b["hub"][i])]
+        if not h.camps:
+            continue
+        camp = PLACE_BY_NAME[h.camps[int(rng.integers(len(h.camps)))]]
+        out_b[i] = dataclasses.replace(out_b[i], avoid=(Zone(
+            camp.lat, camp.lon, float(rng.choice([5.0, 8.0, 12.0]))),))
+    for i in families.tolist():
+        dist = (towns.lat - b["lat"][i]) ** 2 + ((towns.lon - b["lon"][i])
+                                                 * math.cos(math.radians(b["lat"][i]))) ** 2
+        near = [towns.places[j].istat for j in np.argsort(dist)[:2].tolist()]
+        out_b[i] = dataclasses.replace(out_b[i], areas=tuple(x for x in near if x))
+    guarantee = Guarantee(capacity_cents=int(exposure * 0.5) // 10_000 * 10_000, months=3)
+    return tuple(out_b), tuple(out_d), dataclasses.replace(policy, guarantee=guarantee)
+
+
+def _nearest_town(lat: FloatArray, lon: FloatArray, towns: _Towns) -> IntArray:
+    """The housing town each point was drawn around (the nearest centre)."""
+    cos = np.cos(np.radians(lat))[:, None]
+    d = (lat[:, None] - towns.lat[None, :]) ** 2 + ((lon[:, None] - towns.lon[None, :])
+                                                    * cos) ** 2
+    return np.asarray(np.argmin(d, axis=1), dtype=np.int64)

@@ -346,3 +346,18 @@ def test_solve_takes_engine_parameters_from_a_file_and_records_them(
     bad.write_text("[stage]\nlp_share = 2\n", encoding="utf-8")
     res = invoke("solve", solved[0], "--params", bad)
     assert res.exit_code == 2 and "stage.lp_share" in flat_text(res)
+
+
+def test_bench_runs_on_instance_files_and_variants(solved: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    res = invoke("bench", "--instance", solved[0], "--scale", "XS:seasonal", "--seeds", "1",
+                 "--time-limit", "10", "--solvers", "cp-sat,greedy", "-o", out)
+    assert res.exit_code == 0, res.output
+    rows = json.loads((out / "bench.json").read_text(encoding="utf-8"))["runs"]
+    assert {r["scale"] for r in rows} == {str(solved[0]), "XS:seasonal"}
+    assert all(r["valid"] for r in rows)
+    bad = invoke("bench", "--instance", tmp_path / "missing.json", "-o", out)
+    assert bad.exit_code == 2 and "not a .json instance file" in flat_text(bad)
+    bad = invoke("bench", "--scale", "S:winter", "-o", out)
+    assert bad.exit_code == 2 and "S:winter" in flat_text(bad)

@@ -17,8 +17,9 @@ import numpy.typing as npt
 from scipy import sparse
 
 from matching.eligibility import Pairs
+from matching.instance import Instance
 from matching.model.columns import Columns
-from matching.model.objectives import OBJECTIVES, ObjectiveTerm
+from matching.model.objectives import ObjectiveTerm, objectives_of
 from matching.model.space import RowSpace
 from matching.result import Assignment
 
@@ -135,11 +136,11 @@ class Formulation:
             coefficients=tuple(c[cols] for c in self.coefficients),
             matrix=self.matrix[:, cols].tocsr(), seconds=self.seconds), new_index
 
-    def lookup(self, pair: IntArray, fund: IntArray) -> IntArray:
-        """The column index of each (pair, fund), or -1 where the formulation has none."""
-        nf = self.space.universe.funds.n
-        codes = self.columns.codes(nf)
-        want = np.asarray(pair, dtype=np.int64) * (nf + 1) + np.asarray(fund) + 1
+    def lookup(self, cols: Columns) -> IntArray:
+        """The index of each of ``cols`` in the formulation, or -1 where it has none."""
+        nf, nr = self.space.universe.funds.n, self.space.max_rooms
+        codes = self.columns.codes(nf, nr)
+        want = cols.codes(nf, nr)
         if codes.size == 0:
             return np.full(want.shape, -1, dtype=np.int64)
         pos = np.minimum(np.searchsorted(codes, want), codes.size - 1)
@@ -161,10 +162,11 @@ def formulate(space: RowSpace, columns: Columns) -> Formulation:
         (np.concatenate([t.coef, a.coef]).astype(np.float64),
          (np.concatenate([t.row, a.row]), np.concatenate([t.col, n + a.col]))),
         shape=(space.n_rows, n + space.n_aux))
+    objectives = objectives_of(inst)
     coefficients = tuple(np.concatenate([term.coefficients(columns, inst),
                                          term.aux_coefficients(space)])
-                         for term in OBJECTIVES)
-    return Formulation(space=space, columns=columns, objectives=OBJECTIVES,
+                         for term in objectives)
+    return Formulation(space=space, columns=columns, objectives=objectives,
                        coefficients=coefficients, matrix=matrix,
                        seconds=time.perf_counter() - t0)
 
@@ -180,20 +182,32 @@ def assignments(space: RowSpace, chosen: Columns, aux: IntArray) -> list[Assignm
     out = []
     for j in np.argsort(chosen.beneficiary, kind="stable").tolist():
         p = int(chosen.pair[j])
-        fk = int(chosen.fund[j])
+        fk, u, t, line = (int(chosen.fund[j]), int(chosen.unit[j]), int(chosen.term[j]),
+                          int(chosen.line[j]))
+        ben = inst.beneficiaries[int(chosen.beneficiary[j])]
         out.append(Assignment(
-            beneficiary=inst.beneficiaries[int(chosen.beneficiary[j])].id,
-            unit=inst.unit_id(int(chosen.unit[j])), room=named.get(j),
+            beneficiary=ben.id, unit=inst.unit_id(u), room=named.get(j),
             fund=inst.funds[fk].id if fk >= 0 else None,
             contribution_cents=int(chosen.contribution_cents[j]),
-            commute_km=float(pairs.commute_km[p]), commute_m=int(chosen.commute_m[j])))
+            commute_km=float(pairs.commute_km[p]), commute_m=int(chosen.commute_m[j]),
+            months=inst.months(ben), term=inst.dwellings[u].terms[t].id if t >= 0 else None,
+            one_off_cents=int(space.universe.one_off[p]),
+            cost_cents=int(chosen.cost_cents[j]),
+            shuttle=inst.shuttles[line].id if line >= 0 else None))
     return out
 
 
-def pair_index(pairs: Pairs, beneficiary: int, unit: int) -> int:
-    """Index of the (beneficiary, unit) pair in ``pairs``, or -1."""
-    sl = pairs.of_beneficiary(beneficiary)
-    k = int(np.searchsorted(pairs.unit[sl], unit))
-    if sl.start + k < sl.stop and int(pairs.unit[sl.start + k]) == unit:
-        return int(sl.start + k)
-    return -1
+def option_index(inst: Instance, pairs: Pairs, a: Assignment) -> int:
+    """The index in ``pairs`` of the option an assignment takes (its household, unit,
+    terms and line), or -1."""
+    bi, ui = inst.beneficiary_index[a.beneficiary], inst.unit_index[a.unit]
+    sl = pairs.of_beneficiary(bi)
+    term = -1
+    if a.term is not None and ui < len(inst.dwellings):
+        ids = [t.id for t in inst.dwellings[ui].terms]
+        term = ids.index(a.term) if a.term in ids else -2
+    line = next((k for k, x in enumerate(inst.shuttles) if x.id == a.shuttle), -2) \
+        if a.shuttle is not None else -1
+    hit = np.flatnonzero((pairs.unit[sl] == ui) & (pairs.term[sl] == term)
+                         & (pairs.line[sl] == line))
+    return int(sl.start + hit[0]) if hit.size else -1

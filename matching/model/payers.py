@@ -24,15 +24,19 @@ BEYOND_ANY_BUDGET = MAX_INT + 1
 2^53 - 1 cents): such a placement can never be paid, and its true cost never overflows."""
 
 
-def cost_cents(contribution_cents: IntArray, months: int) -> IntArray:
-    """What a placement costs a fund over the round: ``contribution * months``.
+def cost_cents(contribution_cents: IntArray, months: IntArray | int,
+               one_off_cents: IntArray | int = 0) -> IntArray:
+    """What a placement costs a fund over the round: ``contribution * months + one_off``.
 
-    Products beyond any budget are recorded as :data:`BEYOND_ANY_BUDGET`, so that 64-bit
+    Costs beyond any budget are recorded as :data:`BEYOND_ANY_BUDGET`, so that 64-bit
     arithmetic never overflows whatever the file's (legal) numbers.
     """
     c = np.asarray(contribution_cents, dtype=np.int64)
-    over = c > MAX_INT // months
-    return np.where(over, BEYOND_ANY_BUDGET, np.where(over, 0, c) * months)
+    m = np.maximum(np.asarray(months, dtype=np.int64), 1)
+    over = c > MAX_INT // m
+    cost = np.where(over, 0, c) * m + np.asarray(one_off_cents, dtype=np.int64)
+    return np.asarray(np.where(over | (cost > MAX_INT), BEYOND_ANY_BUDGET, cost),
+                      dtype=np.int64)
 
 
 @dataclass(frozen=True)

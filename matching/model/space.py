@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from matching.eligibility import Pairs
 from matching.instance import Instance
-from matching.model.columns import Columns, allowed_pairs, columns_of
+from matching.model.columns import Columns, RoomChoice, allowed_pairs, columns_of
 from matching.model.payers import FundTable
 from matching.result import Assignment
 
@@ -64,22 +64,83 @@ class Touch:
 
 @dataclass(frozen=True)
 class Universe:
-    """What a rule declares its rows over: the round, its eligible pairs, its funds."""
+    """What a rule declares its rows over: the round, its eligible options, its funds."""
 
     inst: Instance
     pairs: Pairs
     allowed: BoolArray
-    """Pairs that may have columns (pinned households keep their pinned unit only)."""
+    """Options that may have columns (pinned households keep their pinned unit only)."""
     funds: FundTable
+    months: IntArray
+    """Per household, ``months(b)``."""
+    one_off: IntArray
+    """Per option, the one-off payment of its terms."""
+    rooms: RoomChoice
+    first: IntArray
+    last: IntArray
+    """Per household, the first and last month of its stay (0 and 0 without a horizon)."""
+    starts: IntArray
+    """The months some stay begins, sorted: checking a month-by-month rule at these
+    months is enough (whoever is present in a month is present at the latest start of a
+    stay before it), so rules write their monthly rows for these months only."""
+
+    def in_stay(self, cols: Columns, month: int) -> BoolArray:
+        """Which columns' households stay in ``month``."""
+        b = cols.beneficiary
+        return np.asarray((self.first[b] <= month) & (month <= self.last[b]))
 
     @staticmethod
     def of(inst: Instance, pairs: Pairs) -> Universe:
-        return Universe(inst=inst, pairs=pairs, allowed=allowed_pairs(inst, pairs),
-                        funds=FundTable.of(inst))
+        allowed = allowed_pairs(inst, pairs)
+        one_off = np.zeros(len(pairs), dtype=np.int64)
+        has_term = np.flatnonzero(pairs.term >= 0)
+        if has_term.size:
+            table = {(u, k): t.one_off_cents for u, d in enumerate(inst.dwellings)
+                     for k, t in enumerate(d.terms)}
+            one_off[has_term] = [table[u, k] for u, k in zip(
+                pairs.unit[has_term].tolist(), pairs.term[has_term].tolist(), strict=True)]
+        stays = [inst.stay(b) for b in inst.beneficiaries]
+        first = np.array([x.first for x in stays], dtype=np.int64)
+        return Universe(inst=inst, pairs=pairs, allowed=allowed, funds=FundTable.of(inst),
+                        months=np.array([inst.months(b) for b in inst.beneficiaries],
+                                        dtype=np.int64),
+                        one_off=one_off, rooms=_room_choice(inst, pairs, allowed),
+                        first=first,
+                        last=np.array([x.last for x in stays], dtype=np.int64),
+                        starts=np.unique(first) if first.size else np.zeros(1, np.int64))
 
     def columns(self, idx: IntArray | None = None, ordered: bool = True) -> Columns:
-        """The columns of the pairs ``idx`` (sorted indices; every pair when None)."""
-        return columns_of(self.inst, self.pairs, self.funds, self.allowed, idx, ordered)
+        """The columns of the options ``idx`` (sorted indices; every option when None)."""
+        return columns_of(self.inst, self.pairs, self.funds, self.allowed, self.months,
+                          self.one_off, self.rooms, idx, ordered)
+
+
+def _room_choice(inst: Instance, pairs: Pairs, allowed: BoolArray) -> RoomChoice:
+    """Shared flats whose candidates' stays differ choose a room per column: room counts
+    month by month are not enough to keep each person in one room for a whole stay."""
+    nd, nf = len(inst.dwellings), len(inst.shared_flats)
+    explicit = np.zeros(nf, dtype=bool)
+    if inst.policy.horizon is not None and nf:
+        bed = allowed & (pairs.unit >= nd)
+        first = np.array([inst.stay(b).first for b in inst.beneficiaries], dtype=np.int64)
+        last = np.array([inst.stay(b).last for b in inst.beneficiaries], dtype=np.int64)
+        f = pairs.unit[bed] - nd
+        b = pairs.beneficiary[bed]
+        for which in (first, last):
+            lo = np.full(nf, np.iinfo(np.int64).max)
+            hi = np.full(nf, np.iinfo(np.int64).min)
+            np.minimum.at(lo, f, which[b])
+            np.maximum.at(hi, f, which[b])
+            explicit |= hi > lo
+    room_of_pin: dict[int, int] = {}
+    for p in inst.pinned:
+        if p.room is None or p.unit not in inst.unit_index:
+            continue
+        fi = inst.unit_index[p.unit] - nd
+        if fi >= 0 and explicit[fi]:
+            ids = [r.id for r in inst.shared_flats[fi].rooms]
+            room_of_pin[inst.beneficiary_index[p.beneficiary]] = ids.index(p.room)
+    return RoomChoice(explicit=explicit, n_dwellings=nd, room_of_pin=room_of_pin)
 
 
 Blocker = Callable[[int, "Activity"], str]
@@ -119,6 +180,9 @@ class RowBlock:
     """What the pinned placements break in this rule, found when declaring it."""
     blocker: Blocker | None = None
     """The reason code when a row of this block stops a placement."""
+    aux_money: IntArray | None = None
+    """What each auxiliary variable costs, in cents, when it is 1 (a line opened): the
+    money objective of instance@2 counts it."""
     decode: Callable[[Columns, IntArray], dict[int, str]] | None = None
     """Names what the model leaves anonymous (the rooms of bed placements): given the
     chosen columns and the block's auxiliary values, column index -> room id."""
@@ -159,6 +223,11 @@ class RowSpace:
     @property
     def n_rows(self) -> int:
         return int(self.row_start[-1])
+
+    @property
+    def max_rooms(self) -> int:
+        """The most rooms of a shared flat (column codes count rooms up to it)."""
+        return max((len(f.rooms) for f in self.inst.shared_flats), default=0)
 
     @property
     def n_aux(self) -> int:

@@ -68,12 +68,13 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
     # last master's solution rounded: the stages start from the better (at L 120,997
     # against 118,832)
     t = time.perf_counter()
-    starts: list[list[tuple[int, int]]] = []
+    starts: list[list[tuple[int, int, int]]] = []
     if priced.matching.size:
-        starts.append([(int(p), -1) for p in priced.matching])
+        starts.append([(int(p), -1, -1) for p in priced.matching])
     if priced.x_pair.size:
-        starts.append(list(zip(priced.x_pair.tolist(), priced.x_fund.tolist(), strict=True)))
-    best: list[tuple[int, int]] = []
+        starts.append(list(zip(priced.x_pair.tolist(), priced.x_fund.tolist(),
+                               priced.x_room.tolist(), strict=True)))
+    best: list[tuple[int, int, int]] = []
     best_weight = -1
     keep = priced.keep
     for first in starts:
@@ -84,7 +85,8 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
         keep = np.union1d(keep, out.columns.pair)
         if placed > best_weight:
             best_weight = placed
-            best = list(zip(out.columns.pair.tolist(), out.columns.fund.tolist(), strict=True))
+            best = list(zip(out.columns.pair.tolist(), out.columns.fund.tolist(),
+                            out.columns.room.tolist(), strict=True))
     timings["rounding"] = time.perf_counter() - t
     if best_weight >= 0 and progress is not None:
         progress(ProgressEvent("weight", best_weight, None, budget.elapsed()))
@@ -92,7 +94,7 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
     # the start's pairs in the restricted round's indices
     position = np.full(len(pairs), -1, dtype=np.int64)
     position[keep] = np.arange(keep.size)
-    initial = [(int(position[p]), f) for p, f in best]
+    initial = [(int(position[p]), f, r) for p, f, r in best]
 
     def relay(ev: ProgressEvent) -> None:
         # the inner bounds hold on the priced pairs only: not relayed

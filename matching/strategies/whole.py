@@ -13,22 +13,22 @@ import numpy as np
 from matching.budget import Budget
 from matching.eligibility import Pairs
 from matching.explain import empty_result, explain_unassigned, infeasible_result
-from matching.greedy import greedy
+from matching.greedy import Start, greedy
 from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
 from matching.params import SolveParams
-from matching.result import Result, objective_of
+from matching.result import Result, lines_opened, objective_of, result_format
 from matching.stage import Progress, StageReport, StageState, run_stage
 from matching.strategies.common import ENGINE, prepare, usable_bound
 
 
 def _start(form: Formulation, params: SolveParams, budget: Budget,
-           initial: Sequence[tuple[int, int]]) -> tuple[Solution | None, float]:
+           initial: Start) -> tuple[Solution | None, float]:
     """The incumbent the first stage starts from: greedy's, or ``initial`` completed
     greedily when it places more weight."""
     t = time.perf_counter()
     best: Solution | None = None
-    tries: list[Sequence[tuple[int, int]]] = []
+    tries: list[Start] = []
     if params.hint_greedy:
         tries.append(())
     if initial:
@@ -37,7 +37,7 @@ def _start(form: Formulation, params: SolveParams, budget: Budget,
         out = greedy(form.space, first, deadline=budget.deadline)
         if out is None:
             continue
-        found = form.lookup(out.columns.pair, out.columns.fund)
+        found = form.lookup(out.columns)
         if np.any(found < 0):
             continue
         cand = Solution.of(found, out.aux)
@@ -48,10 +48,10 @@ def _start(form: Formulation, params: SolveParams, budget: Budget,
 
 def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
                 budget: Budget, pairs: Pairs,
-                initial: Sequence[tuple[int, int]] = ()) -> Result:
+                initial: Start = ()) -> Result:
     """The staged engine on the whole formulation of ``inst`` over ``pairs``.
 
-    ``initial`` lists (pair, fund) placements of an allocation to start from (completed
+    ``initial`` lists (option, fund, room) placements of an allocation to start from (completed
     greedily) when it places more weight than greedy's. The result is ``OPTIMAL`` when
     all three terms are proven, ``FEASIBLE`` with the proven bound otherwise,
     ``INFEASIBLE`` when the pins break a rule, ``UNKNOWN`` when nothing was found.
@@ -101,7 +101,7 @@ def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
                            usable_bound(solver_bound, 0, trivial))
         return _with(res, engine, timings, stages)
     placed = form.assignments(inc)
-    objective = objective_of(placed, {b.id: inst.weight(b) for b in inst.beneficiaries})
+    objective = objective_of(placed, inst.weights, inst.line_costs)
     proven = first is not None and first.status == "OPTIMAL"
     bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
                                                          trivial)
@@ -111,7 +111,9 @@ def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
     timings["explain"] = time.perf_counter() - t
     res = Result(instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",
                  objective=objective, bound_weight=bound, assignments=tuple(placed),
-                 unassigned=tuple(unassigned), solve_seconds=0.0)
+                 unassigned=tuple(unassigned), solve_seconds=0.0,
+                 format=result_format(inst.v2), lines_opened=lines_opened(placed,
+                                                                          inst.line_costs))
     return _with(res, engine, timings, stages)
 
 

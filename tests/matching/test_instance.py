@@ -488,7 +488,7 @@ BAD_INPUT: list[Any] = [
     pytest.param(_set("shared_flats.0.rooms", []), [("shared_flat F001", "rooms")],
                  id="flat-without-rooms"),
     # format and shape
-    pytest.param(_set("format", "housing-match/instance@2"), [("instance", "format")],
+    pytest.param(_set("format", "housing-match/instance@3"), [("instance", "format")],
                  id="wrong-format"),
     pytest.param(_del("format"), [("instance", "format")], id="missing-format"),
     pytest.param(_set("dwellings.0", "D001"),

@@ -53,7 +53,7 @@ def test_lp_bounds_the_weight_and_pruning_keeps_the_optimum(inst: Instance) -> N
     assert math.floor(lp.value + 1e-6) >= opt_weight
     start = greedy(form.space)
     assert start is not None
-    chosen = form.lookup(start.columns.pair, start.columns.fund)
+    chosen = form.lookup(start.columns)
     incumbent = form.value(0, Solution.of(chosen, start.aux))
     drop = prunable(form, 0, lp, incumbent)
     assert not drop[opt_cols].any()

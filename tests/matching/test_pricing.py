@@ -163,7 +163,7 @@ def test_repaired_matching_starts_the_priced_stages() -> None:
     pairs = eligible_pairs(inst)
     space = declare(Universe.of(inst, pairs))
     fb = flow_bound(Round.of(space), np.zeros(space.universe.funds.n))
-    repaired = greedy_assignments(inst, pairs, [(int(p), -1) for p in fb.matched], space)
+    repaired = greedy_assignments(inst, pairs, [(int(p), -1, -1) for p in fb.matched], space)
     greedy = greedy_assignments(inst, pairs, space=space)
     assert repaired is not None and greedy is not None
 

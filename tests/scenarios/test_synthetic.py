@@ -326,3 +326,50 @@ def test_example_round_loads(tmp_path: Path) -> None:
     assert biggest > max(d.capacity for d in inst.dwellings)  # one family fits nowhere
     save_instance(inst, tmp_path / "again.json")
     assert load_instance(tmp_path / "again.json") == inst
+
+
+# --------------------------------------------------------------------------- variants
+
+
+@pytest.mark.parametrize("variant", ["seasonal", "landlords", "full"])
+def test_variants_are_deterministic_instance2_rounds(variant: str) -> None:
+    from matching.instance import INSTANCE_FORMAT_V2, instance_from_dict
+
+    a, b = generate("S", 3, variant), generate("S", 3, variant)
+    assert a == b and a.format == INSTANCE_FORMAT_V2
+    assert instance_from_dict(a.to_dict()) == a  # written and read back as the contract says
+    plain = generate("S", 3)
+    # the plain draws stay: the same households at the same workplaces
+    assert [x.work for x in a.beneficiaries] == [x.work for x in plain.beneficiaries]
+
+
+def test_seasons_follow_the_districts_harvests() -> None:
+    from scenarios.synthetic import FORESTERIA, HORIZON
+
+    inst = generate("M", 1, "seasonal")
+    stays = [b.stay for b in inst.beneficiaries if b.stay is not None]
+    # most stay for a season, a quarter to a third all year
+    assert 0.55 < len(stays) / len(inst.beneficiaries) < 0.85
+    summer = sum(1 for x in stays if x.first <= HORIZON.first + 7 <= x.last)
+    assert summer > len(stays) / 3  # August: tomatoes, watermelons, grapes
+    open_in_season = [f for f in inst.shared_flats if f.available is not None]
+    assert 0.25 < len(open_in_season) / len(inst.shared_flats) < 0.55
+    assert {(f.available.first - HORIZON.first, f.available.last - HORIZON.first)
+            for f in open_in_season if f.available} == {FORESTERIA}
+    assert len(inst.shuttles) == 4 and inst.shuttles[0].running
+    assert not any(x.running for x in inst.shuttles[1:])
+    assert inst.policy.transport_budget_cents and inst.policy.walk_km == 3.0
+
+
+def test_landlords_terms_guarantee_zones_and_areas() -> None:
+    inst = generate("M", 2, "landlords")
+    with_terms = [d for d in inst.dwellings if d.terms]
+    assert 0.2 < len(with_terms) / len(inst.dwellings) < 0.4
+    for d in with_terms:
+        market, agreed = d.terms
+        assert agreed.rent_cents < market.rent_cents and agreed.guaranteed
+        assert 100_000 <= agreed.one_off_cents <= 200_000
+    assert inst.policy.guarantee is not None and inst.policy.guarantee.capacity_cents > 0
+    assert any(b.avoid for b in inst.beneficiaries)
+    assert any(b.areas for b in inst.beneficiaries)
+    assert all(d.area for d in inst.dwellings)

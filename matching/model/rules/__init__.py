@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from matching.model.rules.funds import FundBudgets
+from matching.model.rules.guarantee import GuaranteeCapacity
 from matching.model.rules.one_household import OneHouseholdPerDwelling
 from matching.model.rules.one_placement import OnePlacementPerHousehold
 from matching.model.rules.rooms import BedsAndSingleGenderRooms
+from matching.model.rules.shuttles import ShuttleSeats
 from matching.model.space import RowBlock, RowSpace, Universe
 
 
@@ -33,6 +35,8 @@ RULES: tuple[Rule, ...] = (
     OnePlacementPerHousehold(),
     OneHouseholdPerDwelling(),
     BedsAndSingleGenderRooms(),
+    ShuttleSeats(),
+    GuaranteeCapacity(),
     FundBudgets(),
 )
 
@@ -42,5 +46,6 @@ def declare(u: Universe, rules: tuple[Rule, ...] = RULES) -> RowSpace:
     return RowSpace(u, [rule.declare(u) for rule in rules])
 
 
-__all__ = ["RULES", "BedsAndSingleGenderRooms", "FundBudgets", "OneHouseholdPerDwelling",
-           "OnePlacementPerHousehold", "Rule", "declare"]
+__all__ = ["RULES", "BedsAndSingleGenderRooms", "FundBudgets", "GuaranteeCapacity",
+           "OneHouseholdPerDwelling", "OnePlacementPerHousehold", "Rule", "ShuttleSeats",
+           "declare"]

@@ -15,13 +15,13 @@ placements by its beds.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from matching.instance import GENDERS, Gender
+from matching.instance import GENDERS, Gender, month_text
 from matching.model.columns import Columns
 from matching.model.space import Activity, RowBlock, Touch, Universe
 from matching.result import Assignment
@@ -83,7 +83,10 @@ class BedsAndSingleGenderRooms:
             names.append(name)
             return len(hi) - 1
 
+        explicit = u.rooms.explicit
         for fi, flat in enumerate(inst.shared_flats):
+            if explicit[fi]:
+                continue  # its rooms are chosen per column: see _explicit_rows
             who = pinned_flat.get(flat.id, [])
             if len(who) > flat.beds:
                 conflicts.append(f"shared flat {flat.id} has {flat.beds} beds but {len(who)} "
@@ -127,13 +130,25 @@ class BedsAndSingleGenderRooms:
                     aux_row += [size_row, fr.bed_row[g]]
                     aux_coef += [1, -beds]
 
+        ex = _explicit_rows(u, present, row, conflicts, aux_upper, aux_col, aux_row, aux_coef)
         capacity = np.full(inst.n_units, len(inst.beneficiaries), dtype=np.int64)
-        capacity[nd:] = [f.beds for f in inst.shared_flats]
+        capacity[nd:] = [f.beds * (len(u.starts) if explicit[fi] else 1)
+                         for fi, f in enumerate(inst.shared_flats)]
 
         def touch(cols: Columns) -> Touch:
-            j = np.flatnonzero(cols.unit >= nd)
+            j = np.flatnonzero((cols.unit >= nd) & (cols.room < 0))
             rows = row_of[cols.unit[j] - nd, gcode[cols.beneficiary[j]]]
-            return Touch(j, rows, np.ones(j.size, dtype=np.int64))
+            parts = [Touch(j, rows, np.ones(j.size, dtype=np.int64))]
+            if ex.table.size:
+                jj = np.flatnonzero(cols.room >= 0)
+                pos = ex.position[cols.unit[jj] - nd]
+                g = gcode[cols.beneficiary[jj]]
+                for k, month in enumerate(u.starts.tolist()):
+                    present_k = u.in_stay(cols.subset(jj), month)
+                    r = ex.table[pos, cols.room[jj].astype(np.int64), k, g]
+                    sel = present_k & (r >= 0)
+                    parts.append(Touch(jj[sel], r[sel], np.ones(int(sel.sum()), dtype=np.int64)))
+            return Touch.concat(parts)
 
         flat_of_row = {r: fr for fr in flats.values() for r in fr.bed_row.values()}
 
@@ -143,6 +158,9 @@ class BedsAndSingleGenderRooms:
                 others = [x for g, x in fr.bed_row.items() if x != r and g in fr.genders]
                 if any(hi[x] - act.row[x] > 0 for x in others):
                     return "rooms_taken_by_other_gender"
+            # a room chosen per column, given to another gender
+            if r in ex.other_genders and any(act.aux[a] > 0 for a in ex.other_genders[r]):
+                return "rooms_taken_by_other_gender"
             return "units_taken"
 
         block = RowBlock(
@@ -153,8 +171,9 @@ class BedsAndSingleGenderRooms:
                             np.asarray(aux_row, dtype=np.int64),
                             np.asarray(aux_coef, dtype=np.int64)),
             unit_capacity=capacity, conflicts=tuple(conflicts), blocker=blocker,
-            decode=lambda cols, aux: name_rooms(u, flats, cols, aux),
-            encode=lambda placed: count_rooms(u, flats, len(aux_upper), placed))
+            decode=lambda cols, aux: {**name_rooms(u, flats, cols, aux), **ex.named(u, cols)},
+            encode=lambda placed: count_rooms(u, flats, len(aux_upper), placed)
+            + ex.encode(u, placed, len(aux_upper)))
         return block
 
 
@@ -193,7 +212,7 @@ def name_rooms(u: Universe, flats: dict[int, _Flat], cols: Columns,
     nd = len(inst.dwellings)
     pin_room = {inst.beneficiary_index[p.beneficiary]: p.room for p in inst.pinned if p.room}
     by_flat: dict[int, list[int]] = defaultdict(list)
-    for j in np.flatnonzero(cols.unit >= nd).tolist():
+    for j in np.flatnonzero((cols.unit >= nd) & (cols.room < 0)).tolist():
         by_flat[int(cols.unit[j]) - nd].append(j)
     out: dict[int, str] = {}
     for fi, js in sorted(by_flat.items()):
@@ -227,3 +246,105 @@ def name_rooms(u: Universe, flats: dict[int, _Flat], cols: Columns,
             free_left[room_id] -= 1
             out[j] = room_id
     return out
+
+
+@dataclass
+class _Explicit:
+    """The rows of the shared flats whose rooms are chosen per column (their candidates'
+    stays differ): per room and month a stay begins, its beds, and when more than one
+    gender may come, which gender holds it that month (an auxiliary 0/1 per gender)."""
+
+    position: IntArray
+    """Per shared flat, its position among the explicit ones (-1: not explicit)."""
+    table: IntArray
+    """(explicit flat, room, month of ``starts``, gender) -> the row a placement of that
+    gender in that room in that month counts in (-1: none)."""
+    gender_aux: dict[tuple[int, int, int, int], int]
+    """(flat, room, month index, gender) -> the auxiliary 0/1 giving the room to it."""
+    other_genders: dict[int, list[int]] = field(default_factory=dict)
+    """A gender's row -> the auxiliaries giving that room and month to another gender."""
+
+    def named(self, u: Universe, cols: Columns) -> dict[int, str]:
+        nd = len(u.inst.dwellings)
+        return {j: u.inst.shared_flats[int(cols.unit[j]) - nd].rooms[int(cols.room[j])].id
+                for j in np.flatnonzero(cols.room >= 0).tolist()}
+
+    def encode(self, u: Universe, placed: Sequence[Assignment], n_aux: int) -> IntArray:
+        """The room-per-gender auxiliaries an allocation's named placements take."""
+        out = np.zeros(n_aux, dtype=np.int64)
+        inst = u.inst
+        nd = len(inst.dwellings)
+        for a in placed:
+            if a.room is None:
+                continue
+            fi = inst.unit_index[a.unit] - nd
+            if fi < 0 or self.position[fi] < 0:
+                continue
+            r = [x.id for x in inst.shared_flats[fi].rooms].index(a.room)
+            b = inst.beneficiary(a.beneficiary)
+            stay = inst.stay(b)
+            g = GENDERS.index(b.gender)
+            for k, month in enumerate(u.starts.tolist()):
+                key = (fi, r, k, g)
+                if stay.first <= month <= stay.last and key in self.gender_aux:
+                    out[self.gender_aux[key]] = 1
+        return out
+
+
+def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
+                   row: Callable[[str, float], int], conflicts: list[str],
+                   aux_upper: list[int], aux_col: list[int], aux_row: list[int],
+                   aux_coef: list[int]) -> _Explicit:
+    """Declare the rows of the explicit flats (see :class:`_Explicit`)."""
+    inst, pairs = u.inst, u.pairs
+    nd, ng, ns = len(inst.dwellings), len(GENDERS), len(u.starts)
+    flats = np.flatnonzero(u.rooms.explicit)
+    position = np.full(len(inst.shared_flats), -1, dtype=np.int64)
+    position[flats] = np.arange(flats.size)
+    max_rooms = max((len(inst.shared_flats[fi].rooms) for fi in flats.tolist()), default=0)
+    table = np.full((flats.size, max_rooms, ns, ng), -1, dtype=np.int64)
+    gender_aux: dict[tuple[int, int, int, int], int] = {}
+    other: dict[int, list[int]] = defaultdict(list)
+    bed = u.allowed & (pairs.unit >= nd)
+    pins = [(inst.unit_index[p.unit] - nd, p.room, inst.beneficiary(p.beneficiary))
+            for p in inst.pinned if p.room is not None and inst.unit_index[p.unit] >= nd]
+    for fi in flats.tolist():
+        flat = inst.shared_flats[fi]
+        who = np.unique(pairs.beneficiary[bed & (pairs.unit == nd + fi)])
+        genders = np.flatnonzero(present[fi]).tolist()
+        pos = int(position[fi])
+        for k, month in enumerate(u.starts.tolist()):
+            here = who[(u.first[who] <= month) & (month <= u.last[who])]
+            if here.size == 0:
+                continue
+            when = month_text(month)
+            for r, room in enumerate(flat.rooms):
+                pinned_here = [b for f2, rid, b in pins if f2 == fi and rid == room.id
+                               and inst.stay(b).first <= month <= inst.stay(b).last]
+                if len(pinned_here) > room.beds:
+                    conflicts.append(f"room {room.id} of {flat.id} has {room.beds} beds but "
+                                     f"{len(pinned_here)} pinned in {when}")
+                if len({b.gender for b in pinned_here}) > 1:
+                    conflicts.append(f"room {room.id} of {flat.id} is pinned to mixed genders "
+                                     f"in {when}")
+                if room.beds == 1 or len(genders) == 1:
+                    one = row(f"beds of room {room.id} of {flat.id} in {when}", float(room.beds))
+                    table[pos, r, k, :] = one
+                    continue
+                choice = row(f"one gender in room {room.id} of {flat.id} in {when}", 1.0)
+                mine: dict[int, int] = {}
+                for g in genders:
+                    gr = row(f"beds for {GENDERS[g]} in room {room.id} of {flat.id} in {when}",
+                             0.0)
+                    table[pos, r, k, g] = gr
+                    a = len(aux_upper)
+                    aux_upper.append(1)
+                    aux_col.extend([a, a])
+                    aux_row.extend([choice, gr])
+                    aux_coef.extend([1, -room.beds])
+                    gender_aux[fi, r, k, g] = a
+                    mine[g] = a
+                for g in mine:
+                    other[int(table[pos, r, k, g])] = [x for h, x in mine.items() if h != g]
+    return _Explicit(position=position, table=table, gender_aux=gender_aux,
+                     other_genders=dict(other))
