@@ -64,12 +64,16 @@ DYNAMIC = (
     N_("province.TA"),
     # reason.*
     N_("reason.children_not_allowed"), N_("reason.forbidden"), N_("reason.funds_exhausted"),
-    N_("reason.no_fund_can_pay"), N_("reason.no_solution_in_time"),
-    N_("reason.no_unit_within_commute"), N_("reason.not_reached_in_time"),
-    N_("reason.not_step_free"), N_("reason.other_parts_not_searched"),
+    N_("reason.guarantee_exhausted"), N_("reason.no_fund_can_pay"),
+    N_("reason.no_line_within_walk"), N_("reason.no_seat_on_line"),
+    N_("reason.no_solution_in_time"), N_("reason.no_unit_within_commute"),
+    N_("reason.not_reached_in_time"), N_("reason.not_step_free"),
+    N_("reason.other_parts_not_searched"), N_("reason.outside_areas"),
     N_("reason.part_not_searched_in_time"), N_("reason.rooms_taken_by_other_gender"),
-    N_("reason.round_infeasible"), N_("reason.too_large"), N_("reason.unaffordable_at_cap"),
-    N_("reason.unit_type_not_accepted"), N_("reason.units_taken"), N_("reason.zero_priority"),
+    N_("reason.round_infeasible"), N_("reason.safety"), N_("reason.too_large"),
+    N_("reason.transport_budget_exhausted"), N_("reason.unaffordable_at_cap"),
+    N_("reason.unit_not_available"), N_("reason.unit_type_not_accepted"),
+    N_("reason.units_taken"), N_("reason.zero_priority"),
     # relation.*
     N_("relation.child"), N_("relation.other"), N_("relation.parent"), N_("relation.partner"),
     # result.*
@@ -77,8 +81,7 @@ DYNAMIC = (
     # role.*
     N_("role.admin"), N_("role.auditor"), N_("role.caseworker"), N_("role.planner"),
     # round.*
-    N_("round.adults_1"), N_("round.adults_n"), N_("round.minors_1"),
-    N_("round.minors_n"),
+    N_("round.adults_1"), N_("round.adults_n"), N_("round.minors_1"), N_("round.minors_n"),
     # round.status.*
     N_("round.status.cancelled"), N_("round.status.closed"), N_("round.status.offers"),
     N_("round.status.open"), N_("round.status.solved"),
