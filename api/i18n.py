@@ -30,6 +30,8 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 
+Day = date
+"""A calendar day (a name the methods below can use: ``Translator.date`` hides ``date``)."""
 LANGS = ("it", "en")
 LOCALES = {"it": "it_IT", "en": "en_GB"}
 """The CLDR locale of each language of the pages (British English: dates day first)."""
@@ -94,7 +96,7 @@ class Translator:
             return format_datetime(value, "dd/MM/yyyy", tzinfo=TIMEZONE, locale=self.locale)
         return format_date(value, "dd/MM/yyyy", locale=self.locale)
 
-    def date_input(self, value: date | None) -> str:
+    def date_input(self, value: Day | None) -> str:
         """A date as a form shows it for editing (``dd/mm/yyyy``; empty when none)."""
         return "" if value is None else self.date(value)
 
