@@ -85,6 +85,13 @@ DYNAMIC = (
     # round.status.*
     N_("round.status.cancelled"), N_("round.status.closed"), N_("round.status.offers"),
     N_("round.status.open"), N_("round.status.solved"),
+    # scenarios.*
+    N_("scenarios.choose_file"),
+    # scenarios.form.*
+    N_("scenarios.form.nothing"),
+    # scenarios.plot.*
+    N_("scenarios.plot.budget_vs_persons"), N_("scenarios.plot.commute"),
+    N_("scenarios.plot.unplaced"),
     # scenarios.status.*
     N_("scenarios.status.done"), N_("scenarios.status.failed"), N_("scenarios.status.queued"),
     N_("scenarios.status.running"),
