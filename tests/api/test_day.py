@@ -83,6 +83,8 @@ def day_server(tmp_path: Path) -> Iterator[str]:
     with Session(engine) as s:
         fg = records.office_by_code(s, "FG")
         records.create_user(s, ACTOR, "anna", "Anna Rossi", PASSWORD, Role.caseworker, fg.id)
+        records.create_user(s, ACTOR, "pia", "Pia Bianchi", PASSWORD, Role.planner, None)
+        records.create_user(s, ACTOR, "aldo", "Aldo Verdi", PASSWORD, Role.auditor, None)
         s.commit()
     app = create_app(Settings(login_delay_base_seconds=0.0), engine)
     port = _free_port()
@@ -384,3 +386,54 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     assert errors == [], errors
     phone_context.close()
     context.close()
+
+
+def _login(pg: Any, server: str, user: str) -> None:
+    pg.goto(server + "/login")
+    pg.fill("#username", user)
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state()
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_planners_and_auditors_pages(day_server: str, browser: Any, lang: str) -> None:
+    """The planners' pages (statistics, the variants' form, a run's whole report) and the
+    auditors' log: axe-core finds nothing on any of them."""
+    from playwright.sync_api import expect
+
+    locale = "it-IT" if lang == "it" else "en-GB"
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale,
+                                  bypass_csp=True, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+    day = Day(day_server, f"{lang}-planner", pg, phone.new_page())
+    _login(pg, day_server, "pia")
+    pg.wait_for_url("**/stats")
+    day.check("stats")
+    pg.goto(day.url("/scenarios"))
+    pg.fill("#f-name", "August money")
+    pg.fill("#f-time_limit", "5")
+    pg.select_option("#f-money_fund", "regional")
+    pg.fill("#f-money_euros", "2000" if lang == "en" else "2.000")
+    pg.fill("#f-beds_municipality", "Cerignola")
+    day.check("scenario-form")
+    pg.click("#run-simple")
+    pg.wait_for_url(re.compile(r".*/scenarios/S-\w+$"))
+    for _ in range(600):
+        status = pg.locator("#run-status").inner_text()
+        if status in ("completato", "done", "non riuscito", "failed"):
+            break
+        pg.wait_for_timeout(500)
+        pg.reload()
+    assert status in ("completato", "done"), status
+    expect(pg.locator("#findings p")).to_have_count(3)
+    day.check("scenario-report")
+    pg.click("text=" + ("Esci" if lang == "it" else "Log out"))
+    pg.wait_for_url("**/login")
+    _login(pg, day_server, "aldo")
+    pg.wait_for_url("**/audit")
+    day.check("audit")
+    context.close()
+    phone.close()
