@@ -82,7 +82,7 @@ def seed(engine: Engine, inst: Instance, *, on: date = date(2026, 7, 1)) -> Offi
                 8 if b.gender == "F" else 24)]
             work = municipalities.nearest(b.work.lat, b.work.lon)
             records.create_beneficiary(s, DEMO_ACTOR, office.id, BeneficiaryCreate(
-                given_name=given, family_name=_FAMILY[(5 * k + 3) % len(_FAMILY)],
+                given_name=given, family_name=_FAMILY[(5 * k + 3 + k // 24) % len(_FAMILY)],
                 birth_date=date(1975 + (k * 7) % 27, 1 + k % 12, 1 + (k * 3) % 28),
                 nationality=_NATIONALITY[k % len(_NATIONALITY)], gender=Gender(b.gender),
                 adults=b.adults, minors=b.minors, income_cents=b.income_cents,

@@ -131,7 +131,7 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
 
 
 def evidence(t: Translator, u: UnplacedView, people: dict[str, Person],
-             homes: dict[str, Home]) -> list[str]:
+             homes: dict[str, Home], months: int) -> list[str]:
     """The facts behind a household's reasons, in plain words and euros."""
     d = u.details
     out: list[str] = []
@@ -161,7 +161,7 @@ def evidence(t: Translator, u: UnplacedView, people: dict[str, Person],
     if "needed_cents" in d:
         left = ", ".join(f"{code} {t.money(c)}" for code, c in
                          (d.get("funds_left_cents") or {}).items())
-        out.append(t("evidence.funds", needed=t.money(d["needed_cents"]),
+        out.append(t("evidence.funds", needed=t.money(d["needed_cents"]), months=months,
                      left=left or t("evidence.no_fund")))
     if d.get("search") == "stopped early":
         out.append(t("evidence.stopped"))
@@ -202,7 +202,9 @@ def _round_page(request: Request, session: Session, me: Principal, r: Round,
         "pending": sum(1 for o in view.offers if o.status == "pending"),
         "accepted": sum(1 for o in view.offers if o.status == "accepted"),
         "people": people, "homes": homes, "rooms": rooms,
-        "evidence": {u.beneficiary_ref: evidence(t, u, people, homes) for u in full.unplaced},
+        "evidence": {u.beneficiary_ref: evidence(t, u, people, homes,
+                                                 int(r.policy.get("contribution_months", 12)))
+                     for u in full.unplaced},
         "changes": round_details.last_changes(session, r),
         "offer_rows": offers, "overdue": {i for i, o in offers.items() if rounds.overdue(o)},
         "letter_lang": {ref: household_language(nat) for ref, nat in session.exec(

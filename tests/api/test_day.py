@@ -113,7 +113,7 @@ class Day:
     def url(self, path: str) -> str:
         return f"{self.server}{path}"
 
-    def check(self, name: str, *, narrow: bool = False) -> None:
+    def check(self, name: str, *, narrow: bool = False, at: str | None = None) -> None:
         """axe-core on the page as it is (no violation of any impact), its screenshot,
         and, for the main pages, no sideways scrolling at 390 px."""
         pg = self.pg
@@ -126,15 +126,24 @@ class Day:
         assert result == [], (name, pg.url, result)
         self.step += 1
         shot = SHOTS / f"day-{self.lang}-{self.step:02d}-{name}.png"
+        if at is not None:
+            pg.locator(at).first.evaluate("e => e.scrollIntoView({block: 'center'})")
         pg.screenshot(path=str(shot))
-        if self.lang == "it" and os.environ.get("HOUSING_DOCS_SCREENSHOTS") == "1":
-            _small_png(shot, DOCS / f"day-{self.step:02d}-{name}.png")
+        if (self.lang == "it" and name in DOC_STEPS
+                and os.environ.get("HOUSING_DOCS_SCREENSHOTS") == "1"):
+            _small_png(shot, DOCS / f"day-{DOC_STEPS.index(name) + 1:02d}-{name}.png")
         if narrow:
             self.phone.goto(pg.url.split("#")[0])
             wide = self.phone.evaluate(
                 "() => [document.documentElement.scrollWidth, window.innerWidth]")
             assert wide[0] <= wide[1], (name, "scrolls sideways at 390 px", wide)
         self.checked.append(name)
+
+
+DOC_STEPS = ["dashboard", "beneficiaries", "new-household-errors", "household", "import-check",
+             "round-solved", "reason-evidence", "re-solved-changes", "offers",
+             "close-confirm", "round-closed", "map"]
+"""The steps of the day whose screenshots (Italian) are in docs/ and the README."""
 
 
 def _small_png(src: Path, dst: Path) -> None:
@@ -303,7 +312,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     reasons.first.locator("summary").click()
     facts = reasons.first.locator("li").all_inner_texts()
     assert facts and any(re.search(r"\d", f) for f in facts), facts
-    day.check("reason-evidence")
+    day.check("reason-evidence", at="#unplaced details.evidence[open]")
 
     # --- lock and forbid, re-solve and read what changed
     first = proposals.nth(0).get_attribute("data-beneficiary")
@@ -333,7 +342,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     assert len(pages) == 2
     assert any("\ufe70" <= ch <= "\ufeff" for ch in pages[1])  # shaped Arabic
     assert "الرجاء الرد قبل" in unicodedata.normalize("NFKC", pages[1])
-    day.check("offers", narrow=True)
+    day.check("offers", narrow=True, at="#offers")
 
     # --- a refusal with its reason, then the acceptances (no answer is preselected)
     forms = pg.locator("form.answer")
@@ -371,7 +380,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
         pg.click("#export-xlsx")
     book = load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()))
     assert book.active is not None and book.active.max_row == len(table)
-    day.check("round-closed", narrow=True)
+    day.check("round-closed", narrow=True, at="#unplaced")
 
     # --- the rest of the pages, checked too
     for path, name, narrow in (("/dwellings", "dwellings", True), ("/flats", "flats", True),

@@ -88,8 +88,8 @@ def test_the_round_page_shows_people_homes_evidence_and_changes(
     short = [u for u in result["unassigned"] if "funds_exhausted" in u["reasons"]]
     assert taken and short
     assert "è andata a" in unplaced and "peso" in unplaced
-    assert re.search(r"servivano [\d.,]+\xa0€; restavano nei fondi possibili: \w+ [\d.,]+",
-                     unplaced)
+    assert re.search(r"servivano [\d.,]+\xa0€ per i 12 mesi di contributo; restavano nei "
+                     r"fondi possibili: \w+ [\d.,]+", unplaced)
     assert re.search(r"\d+ unità entro la distanza massima di [\d,]+ km", unplaced)
     # lock one, forbid another, re-solve: who lost or gained a place, and why
     p0, p1 = view["proposals"][0], view["proposals"][1]
