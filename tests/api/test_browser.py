@@ -5,72 +5,35 @@ saving screenshots under ``out/screenshots/``. Run by ``.ci/run`` (marker ``brow
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from api.settings import Settings
+from tests.api.chromium import SHOTS, chromium, serve
 from tests.api.conftest import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "out" / "screenshots"
-CHROMIUM = os.environ.get("HOUSING_CHROMIUM", "/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    """``housing serve``'s app under uvicorn, in a thread, on a free port."""
-    import uvicorn
-
     build_world(engine)
-    app = create_app(Settings(login_delay_base_seconds=0.0), engine)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(Settings(login_delay_base_seconds=0.0), engine)) as url:
+        yield url
 
 
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1360, "height": 900},
                                       locale="it-IT")
         pg = context.new_page()
         pg.set_default_timeout(60_000)
         yield pg
         context.close()
-        browser.close()
 
 
 def test_a_whole_round_in_the_browser(server: str, page: object) -> None:

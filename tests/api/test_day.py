@@ -20,10 +20,7 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +37,12 @@ from agency.models import Role
 from api.main import create_app
 from api.settings import Settings
 from housing.cli_agency import demo
+from tests.api.chromium import ROOT, SHOTS, chromium, serve
 from tests.api.conftest import ACTOR, PASSWORD
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "out" / "screenshots"
 DOCS = ROOT / "docs"
-CHROMIUM = os.environ.get("HOUSING_CHROMIUM", "/usr/bin/chromium")
 AXE_DIR = Path(__file__).resolve().parent / ".axe"
 AXE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14.1"
@@ -66,17 +61,10 @@ def axe_script() -> Path:
     return AXE
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def day_server(tmp_path: Path) -> Iterator[str]:
-    """The service on the demo's records, with office FG's caseworker, under uvicorn."""
-    import uvicorn
-
+    """The service on the demo's records, with office FG's caseworker, a planner and an
+    auditor, under uvicorn."""
     path = tmp_path / "demo.sqlite3"
     demo(path, time_limit=10)
     engine = get_engine(f"sqlite:///{path}")
@@ -86,20 +74,11 @@ def day_server(tmp_path: Path) -> Iterator[str]:
         records.create_user(s, ACTOR, "pia", "Pia Bianchi", PASSWORD, Role.planner, None)
         records.create_user(s, ACTOR, "aldo", "Aldo Verdi", PASSWORD, Role.auditor, None)
         s.commit()
-    app = create_app(Settings(login_delay_base_seconds=0.0), engine)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    dispose_engines()
+    try:
+        with serve(create_app(Settings(login_delay_base_seconds=0.0), engine)) as url:
+            yield url
+    finally:
+        dispose_engines()
 
 
 class Day:
@@ -171,16 +150,8 @@ WORDS = {
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -204,12 +175,9 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     # --- log in (the language from the browser's own)
     pg.goto(day_server + "/")
     assert "/login" in pg.url
-    phone_context = None
     day = Day(day_server, lang, pg, None)
     day.check("login")
-    pg.fill("#username", "anna")
-    pg.fill("#password", PASSWORD)
-    pg.click("button[type=submit]")
+    _login(pg, day_server, "anna")
     pg.wait_for_url(day_server + "/")
     phone_context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale,
                                         storage_state=context.storage_state(), bypass_csp=True)
@@ -398,7 +366,8 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
 
 
 def _login(pg: Any, server: str, user: str) -> None:
-    pg.goto(server + "/login")
+    if "/login" not in pg.url:
+        pg.goto(server + "/login")
     pg.fill("#username", user)
     pg.fill("#password", PASSWORD)
     pg.click("button[type=submit]")
