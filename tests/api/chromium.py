@@ -63,3 +63,22 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def answer_offers(pg: Any, round_url: str) -> int:
+    """On a round's page with offers out: refuse the first (with its reason), accept the
+    rest; the number of offers. No answer may be preselected."""
+    forms = pg.locator("form.answer")
+    n = int(forms.count())
+    assert n >= 3
+    assert forms.nth(0).locator("select").input_value() == ""
+    forms.nth(0).locator("select").select_option("refused_household")
+    forms.nth(0).locator("input[name=reason]").fill("the school is in another town")
+    forms.nth(0).locator("button").click()
+    pg.wait_for_url(round_url)
+    while pg.locator("form.answer").count():
+        f = pg.locator("form.answer").first
+        f.locator("select").select_option("accepted")
+        f.locator("button").click()
+        pg.wait_for_url(round_url)
+    return n

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from api.settings import Settings
-from tests.api.chromium import SHOTS, chromium, serve
+from tests.api.chromium import SHOTS, answer_offers, chromium, serve
 from tests.api.conftest import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -96,19 +96,7 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
 
     pg.click("#send-offers")
     pg.wait_for_url(round_url)
-    forms = pg.locator("form.answer")
-    n = forms.count()
-    assert n >= 3
-    # one refusal with its reason, the rest accepted
-    forms.nth(0).locator("select").select_option("refused_household")
-    forms.nth(0).locator("input[name=reason]").fill("the school is in another town")
-    forms.nth(0).locator("button").click()
-    pg.wait_for_url(round_url)
-    while pg.locator("form.answer").count():
-        f = pg.locator("form.answer").first
-        f.locator("select").select_option("accepted")
-        f.locator("button").click()
-        pg.wait_for_url(round_url)
+    n = answer_offers(pg, round_url)  # one refusal with its reason, the rest accepted
     pg.screenshot(path=str(SHOTS / "round.png"), full_page=True)
 
     pg.click("#close-round")  # closing is confirmed on a page of its own

@@ -37,7 +37,7 @@ from agency.models import Role
 from api.main import create_app
 from api.settings import Settings
 from housing.cli_agency import demo
-from tests.api.chromium import ROOT, SHOTS, chromium, serve
+from tests.api.chromium import ROOT, SHOTS, answer_offers, chromium, serve
 from tests.api.conftest import ACTOR, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -313,19 +313,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     day.check("offers", narrow=True, at="#offers")
 
     # --- a refusal with its reason, then the acceptances (no answer is preselected)
-    forms = pg.locator("form.answer")
-    n = forms.count()
-    assert n >= 3
-    assert forms.nth(0).locator("select").input_value() == ""
-    forms.nth(0).locator("select").select_option("refused_household")
-    forms.nth(0).locator("input[name=reason]").fill("the school is in another town")
-    forms.nth(0).locator("button").click()
-    pg.wait_for_url(round_url)
-    while pg.locator("form.answer").count():
-        f = pg.locator("form.answer").first
-        f.locator("select").select_option("accepted")
-        f.locator("button").click()
-        pg.wait_for_url(round_url)
+    n = answer_offers(pg, round_url)
 
     # --- confirm the close: what it will do, then done
     pg.click("#close-round")
