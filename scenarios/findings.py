@@ -41,16 +41,20 @@ WORDS: dict[str, dict[str, str]] = {
         "money": "I soldi sono il vincolo: {funds} {spent_verb} fino all'ultimo euro"
                  "{left}.",
         "money_left": ", e {n} nuclei restano fuori per mancanza di fondi",
+        "money_left_1": ", e un nucleo resta fuori per mancanza di fondi",
         "spent_one": "è speso",
         "spent_many": "sono spesi",
         "money_free": "I soldi non sono il vincolo: nessun fondo è esaurito "
                       "(il più usato: {fund} al {share}).",
         "units": "Le case sono il vincolo: per {n} nuclei ogni casa raggiungibile è andata "
                  "ad altri ({where}).",
+        "units_1": "Le case sono il vincolo: per un nucleo ogni casa raggiungibile è andata "
+                   "ad altri ({where}).",
         "units_none": "Nessun nucleo resta fuori perché le case raggiungibili sono tutte "
                       "occupate.",
         "where": "oggi {dwellings} nuclei in alloggi interi e {beds} in posti letto",
         "reach": "{n} nuclei non possono essere presi da nessuna casa: {reasons}.",
+        "reach_1": "Un nucleo non può essere preso da nessuna casa: {reasons}.",
         "diff": "Rispetto alla base: {households} nuclei, {persons} persone, {money} al "
                 "mese.",
         "diff_none": "Rispetto alla base non cambia nulla di ciò che si conta qui.",
@@ -68,16 +72,20 @@ WORDS: dict[str, dict[str, str]] = {
                   "{money} a month of contributions.",
         "money": "Money binds: {funds} {spent_verb} to the last euro{left}.",
         "money_left": ", and {n} households are left out for lack of money",
+        "money_left_1": ", and one household is left out for lack of money",
         "spent_one": "is spent",
         "spent_many": "are spent",
         "money_free": "Money does not bind: no fund is spent (the most used: {fund} at "
                       "{share}).",
         "units": "Homes bind: for {n} households every home within reach went to others "
                  "({where}).",
+        "units_1": "Homes bind: for one household every home within reach went to others "
+                   "({where}).",
         "units_none": "No household is left out because the homes within its reach are "
                       "all taken.",
         "where": "{dwellings} households now in whole dwellings and {beds} in beds",
         "reach": "{n} households can be taken by no home: {reasons}.",
+        "reach_1": "One household can be taken by no home: {reasons}.",
         "diff": "Against the base: {households} households, {persons} persons, {money} a "
                 "month.",
         "diff_none": "Against the base nothing counted here changes.",
@@ -125,6 +133,11 @@ def _join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + WORDS[lang]["and"] + items[-1]
 
 
+def _n(w: Mapping[str, str], key: str, n: int) -> str:
+    """The sentence ``key`` for ``n`` households (its singular when there is one)."""
+    return w[f"{key}_1"] if n == 1 and f"{key}_1" in w else w[key]
+
+
 def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | None = None
              ) -> list[str]:
     """The findings of one run, sentence by sentence (``base``: the base run, when ``run``
@@ -146,7 +159,7 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
     spent = [f for f, x in funds.items() if x["budget_cents"] and x["share_used"] >= SPENT]
     short = sum(by_reason.get(r, 0) for r in MONEY_REASONS)
     if spent:
-        left = w["money_left"].format(n=short) if short else ""
+        left = _n(w, "money_left", short).format(n=short) if short else ""
         out.append(w["money"].format(
             funds=_join([w["fund"].format(fund=f) for f in spent], lang),
             spent_verb=w["spent_one"] if len(spent) == 1 else w["spent_many"], left=left))
@@ -158,13 +171,14 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
     if taken:
         where = w["where"].format(dwellings=housed.get("households_in_dwellings", 0),
                                   beds=housed.get("households_in_beds", 0))
-        out.append(w["units"].format(n=taken, where=where))
+        out.append(_n(w, "units", taken).format(n=taken, where=where))
     else:
         out.append(w["units_none"])
     reach = {r: by_reason[r] for r in REACH_REASONS if by_reason.get(r)}
     if reach:
         words = REASON_WORDS[lang]
-        out.append(w["reach"].format(n=sum(reach.values()), reasons=_join(
+        total = sum(reach.values())
+        out.append(_n(w, "reach", total).format(n=total, reasons=_join(
             [f"{n} {words[r]}" for r, n in sorted(reach.items(), key=lambda kv: -kv[1])],
             lang)))
     if base is not None:

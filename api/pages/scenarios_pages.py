@@ -133,7 +133,8 @@ def run_simple(request: Request, form: FormDep, me: Planner, session: SessionDep
     if f.errors:
         return _list_page(request, session, me, None, f, 422)
     try:
-        run, _job = submit(request, session, engine, me, scenario_text(spec), "form.toml")
+        run, _job = submit(request, session, engine, me, scenario_text(spec, f.t.lang),
+                           "form.toml")
     except ApiError as exc:
         session.rollback()
         for field in exc.fields:

@@ -76,6 +76,8 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
                 pg.screenshot(path=str(SHOTS / "round-solving.png"))
             pg.wait_for_selector("#solve-progress", state="detached", timeout=90_000)
         expect(pg.locator("#round-status")).to_have_text("proposals ready")
+        failed = pg.locator("#round-error")
+        assert failed.count() == 0, failed.inner_text()
 
     solve()
     rows = pg.locator("#proposals tbody tr[data-beneficiary]")

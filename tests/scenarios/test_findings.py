@@ -83,6 +83,15 @@ def test_variants_against_the_base_and_time_limits(lang: str) -> None:
                    for x in again[name]), again[name]
 
 
+def test_one_household_in_the_singular() -> None:
+    r = run()
+    r["unplaced"]["by_reason"] = {"units_taken": 1, "funds_exhausted": 1, "too_large": 1}
+    text = " ".join(findings(r, "it"))
+    assert "e un nucleo resta fuori per mancanza di fondi" in text
+    assert "per un nucleo ogni casa raggiungibile" in text
+    assert "Un nucleo non può essere preso da nessuna casa: 1 troppo piccole" in text
+
+
 def test_a_run_in_error() -> None:
     assert findings({"name": "x", "status": "ERROR", "error": "boom"}, "en") == [
         "“x” was not solved: boom"]

@@ -25,5 +25,7 @@ def test_the_form_makes_a_scenario_file_the_parser_reads() -> None:
     assert described["beds_1_san_severo"] == "20 more beds in San Severo"
     assert "+15 km" in described["reach_1_borgo_mezzanone"]
     assert "agency" not in scenario_text(s)
+    italian = parse_spec(scenario_text(s, "it"))
+    assert italian.variants[-1].description == "20 posti letto in più a San Severo"
     assert "agency = {}" in scenario_text(SimpleScenario(name="x", money=[
         Money("regional", (Decimal(1),))]))
