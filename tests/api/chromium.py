@@ -74,11 +74,34 @@ def answer_offers(pg: Any, round_url: str) -> int:
     assert forms.nth(0).locator("select").input_value() == ""
     forms.nth(0).locator("select").select_option("refused_household")
     forms.nth(0).locator("input[name=reason]").fill("the school is in another town")
-    forms.nth(0).locator("button").click()
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, forms.nth(0).locator("button"))
     while pg.locator("form.answer").count():
         f = pg.locator("form.answer").first
         f.locator("select").select_option("accepted")
-        f.locator("button").click()
-        pg.wait_for_url(round_url)
+        click_and_wait(pg, f.locator("button"))
     return n
+
+
+def solve_on_page(pg: Any, round_url: str, solved: str) -> None:
+    """Click *Calcola* / *Ricalcola* on a round's page and come back to the page once the
+    solve has ended (its progress box gone) and the round reads ``solved``."""
+    from playwright.sync_api import expect
+
+    pg.click("#solve")
+    pg.wait_for_url("**?job=*")
+    for _ in range(100):
+        if pg.locator("#solve-progress").count():
+            # the box polls the job and reloads the page when it ends
+            pg.wait_for_selector("#solve-progress", state="detached", timeout=120_000)
+        failed = pg.locator("#round-error")
+        assert failed.count() == 0, failed.inner_text()
+        pg.goto(round_url)
+        if not pg.locator("#solve-progress").count():
+            break
+    expect(pg.locator("#round-status")).to_have_text(solved)
+
+
+def click_and_wait(pg: Any, locator: Any) -> None:
+    """Click a form's button and wait for the page it leads to."""
+    with pg.expect_navigation():
+        locator.click()

@@ -4,7 +4,6 @@ saving screenshots under ``out/screenshots/``. Run by ``.ci/run`` (marker ``brow
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,14 @@ from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from api.settings import Settings
-from tests.api.chromium import SHOTS, answer_offers, chromium, serve
+from tests.api.chromium import (
+    SHOTS,
+    answer_offers,
+    chromium,
+    click_and_wait,
+    serve,
+    solve_on_page,
+)
 from tests.api.conftest import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -37,7 +43,6 @@ def page(server: str) -> Iterator[object]:
 
 
 def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
@@ -67,17 +72,7 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     round_url = pg.url.split("?")[0]
 
     def solve() -> None:
-        pg.click("#solve")
-        pg.wait_for_url("**?job=*")
-        # while the job runs, a progress box polls it and reloads the page when it ends
-        # (a tiny round may be solved before the page is first shown)
-        if pg.locator("#solve-progress").count():
-            with contextlib.suppress(PlaywrightError):  # it may be reloading as the job ends
-                pg.screenshot(path=str(SHOTS / "round-solving.png"))
-            pg.wait_for_selector("#solve-progress", state="detached", timeout=90_000)
-        expect(pg.locator("#round-status")).to_have_text("proposals ready")
-        failed = pg.locator("#round-error")
-        assert failed.count() == 0, failed.inner_text()
+        solve_on_page(pg, round_url, "proposals ready")
 
     solve()
     rows = pg.locator("#proposals tbody tr[data-beneficiary]")
@@ -85,10 +80,8 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     first = rows.nth(0).get_attribute("data-beneficiary")
     second_unit = rows.nth(1).get_attribute("data-unit")
     second = rows.nth(1).get_attribute("data-beneficiary")
-    rows.nth(0).locator("button.lock").click()
-    pg.wait_for_url(round_url)
-    pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid').click()
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, rows.nth(0).locator("button.lock"))
+    click_and_wait(pg, pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid'))
     expect(pg.locator("#decisions tbody tr")).to_have_count(2)
 
     solve()  # re-solve around the decisions
@@ -96,8 +89,7 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     assert pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]'
                       ).count() == 0
 
-    pg.click("#send-offers")
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, pg.locator("#send-offers"))
     n = answer_offers(pg, round_url)  # one refusal with its reason, the rest accepted
     pg.screenshot(path=str(SHOTS / "round.png"), full_page=True)
 

@@ -37,7 +37,15 @@ from agency.models import Role
 from api.main import create_app
 from api.settings import Settings
 from housing.cli_agency import demo
-from tests.api.chromium import ROOT, SHOTS, answer_offers, chromium, serve
+from tests.api.chromium import (
+    ROOT,
+    SHOTS,
+    answer_offers,
+    chromium,
+    click_and_wait,
+    serve,
+    solve_on_page,
+)
 from tests.api.conftest import ACTOR, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -260,11 +268,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     round_url = pg.url.split("?")[0]
 
     def solve() -> None:
-        pg.click("#solve")
-        pg.wait_for_url("**?job=*")
-        if pg.locator("#solve-progress").count():
-            pg.wait_for_selector("#solve-progress", state="detached", timeout=120_000)
-        expect(pg.locator("#round-status")).to_have_text(w["solved"])
+        solve_on_page(pg, round_url, w["solved"])
 
     solve()
     proposals = pg.locator("#proposals tbody tr[data-beneficiary]")
@@ -286,10 +290,8 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     first = proposals.nth(0).get_attribute("data-beneficiary")
     second = proposals.nth(1).get_attribute("data-beneficiary")
     second_unit = proposals.nth(1).get_attribute("data-unit")
-    proposals.nth(0).locator("button.lock").click()
-    pg.wait_for_url(round_url)
-    pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid').click()
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, proposals.nth(0).locator("button.lock"))
+    click_and_wait(pg, pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid'))
     expect(pg.locator("#decisions tbody tr")).to_have_count(2)
     solve()
     assert pg.locator(f'#proposals tr[data-beneficiary="{first}"] .s-accepted').count() == 1
@@ -300,8 +302,7 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     day.check("re-solved-changes")
 
     # --- offers, and a letter in Arabic
-    pg.click("#send-offers")
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, pg.locator("#send-offers"))
     letter = pg.locator("#offers a.letter[data-lang=ar]").first
     with pg.expect_download() as got:
         letter.click()
