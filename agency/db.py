@@ -33,9 +33,13 @@ class SchemaError(RuntimeError):
 def database_url(url: str | None = None) -> str:
     """The URL to use: the argument, else ``DATABASE_URL``, else the embedded SQLite file.
 
-    ``postgresql://`` and ``postgres://`` URLs are given the psycopg 3 driver.
+    A plain path (``out/agency.sqlite3``, no ``scheme://``) is an embedded SQLite file, as
+    ``housing demo --db PATH`` takes it; ``postgresql://`` and ``postgres://`` URLs are
+    given the psycopg 3 driver.
     """
     url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    if "://" not in url:
+        url = f"sqlite:///{url}"
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url[len(plain):]

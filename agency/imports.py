@@ -10,8 +10,6 @@ integer cents exactly; more than two decimals is an error.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,8 +21,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agency import records
+import sheets
+from agency import identity, records
 from agency.audit import Actor, record
+from agency.db import write_session
 from agency.models import (
     Beneficiary,
     Dwelling,
@@ -43,7 +43,9 @@ from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, Sh
 Kind = Literal["beneficiaries", "dwellings", "flats"]
 KINDS: tuple[Kind, ...] = ("beneficiaries", "dwellings", "flats")
 MAX_ROWS = 20_000
+LIMITS = sheets.Limits(max_rows=MAX_ROWS)
 MAX_ERRORS_SHOWN = 50
+OTHER_OFFICE = "you may only import into your own office"
 
 # --------------------------------------------------------------------------- errors
 
@@ -71,6 +73,10 @@ class ImportFailed(ValueError):  # noqa: N818  (what the caseworker reads: the i
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(f"{source}: {len(self.errors)} errors, nothing imported:\n  "
                          f"{shown}{tail}")
+
+
+class ImportTooLarge(ImportFailed):
+    """The file is beyond a limit (rows, columns, size): refused before being read whole."""
 
 
 @dataclass(frozen=True)
@@ -223,36 +229,19 @@ _FLAT_FIELDS = ("office", "landlord", "address", "municipality", "lat", "lon",
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: str | Path) -> tuple[list[str], list[list[Any]]]:
-    """The header and the rows of a CSV (``,`` or ``;``, UTF-8) or XLSX file (first sheet).
+def read_table(path: str | Path, stats: sheets.ReadStats | None = None
+               ) -> tuple[list[str], list[list[Any]]]:
+    """The header and the rows of a CSV (``,`` or ``;``; UTF-8 or Windows-1252) or XLSX
+    file (first sheet), read within :data:`LIMITS` (see :mod:`sheets.reading`).
 
     Fully blank rows are dropped (their numbering is kept by the caller through
-    :func:`rows_of`).
+    :func:`rows_of`). A file beyond a limit raises :class:`ImportTooLarge`.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    elif suffix in (".csv", ".txt"):
-        text = path.read_text(encoding="utf-8-sig")
-        try:
-            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
-    else:
-        raise ImportFailed(str(path), [CellError(0, "", "not a .csv or .xlsx file")])
-    if not rows:
-        raise ImportFailed(str(path), [CellError(0, "", "the file is empty")])
-    header = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
-    return header, rows[1:]
+    try:
+        return sheets.read_table(path, LIMITS, stats)
+    except sheets.SheetError as exc:
+        cls = ImportTooLarge if exc.too_large else ImportFailed
+        raise cls(Path(path).name, [CellError(0, "", exc.message)]) from None
 
 
 def rows_of(header: list[str], body: Iterable[list[Any]]) -> list[tuple[int, dict[str, Any]]]:
@@ -339,8 +328,11 @@ class _Offices:
 
 def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
                 body: Iterable[list[Any]], *, office: str | None = None,
-                source: str = "file") -> ImportReport:
+                source: str = "file", only_office: int | None = None) -> ImportReport:
     """Check every row, then create every record, in ``session`` (the caller commits).
+
+    ``only_office`` (a caseworker's office): a row naming another office is an error,
+    found before any check that could tell anything about that office's records.
 
     Raises :class:`ImportFailed` with every error found, having written nothing that the
     caller's rollback would not undo.
@@ -355,7 +347,7 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
     if not rows:
         raise ImportFailed(source, [CellError(0, "", "no rows under the header")])
     if len(rows) > MAX_ROWS:
-        raise ImportFailed(source, [CellError(0, "", f"more than {MAX_ROWS} rows: split it")])
+        raise ImportTooLarge(source, [CellError(0, "", f"more than {MAX_ROWS} rows: split it")])
     offices = _Offices(session, office)
     columns = {c.field: c.name for c in COLUMNS[kind] if c.field}
     parsed: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
@@ -368,10 +360,13 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
                     records.resolve_municipality(place, data[place])
                 except records.RecordError as exc:
                     errors.append(CellError(row, place, exc.message))
-        if offices.id(extra.get("office")) is None:
+        office_id = offices.id(extra.get("office"))
+        if office_id is None:
             given = extra.get("office") or office
             errors.append(CellError(row, "office", f"no office {given!r}" if given
                                     else "required (or give a default office)"))
+        elif only_office is not None and office_id != only_office:
+            errors.append(CellError(row, "office", OTHER_OFFICE))
         parsed.append((row, data, extra))
     if kind == "flats":
         build = _group_flats(parsed, columns, errors)
@@ -385,8 +380,9 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
             errors += errs
             build.append((row, obj, extra))
     errors = _without_echoes(errors)
-    if kind == "beneficiaries":
-        errors += _duplicates(session, [(r, o) for r, o, _ in build if o is not None])
+    if kind == "beneficiaries" and not errors:
+        errors += _duplicates(session, [(r, offices.id(x.get("office")), o)
+                                        for r, o, x in build if o is not None])
     if errors:
         raise ImportFailed(source, errors)
     refs: list[str] = []
@@ -464,43 +460,44 @@ def _group_flats(parsed: list[tuple[int, dict[str, Any], dict[str, Any]]],
     return out
 
 
-def _duplicates(session: Session, rows: list[tuple[int, BeneficiaryCreate]]) -> list[CellError]:
-    """The same person twice in the file, or already registered (same names and birth date)."""
+def _duplicates(session: Session, rows: list[tuple[int, int | None, BeneficiaryCreate]]
+                ) -> list[CellError]:
+    """The same person twice in the file, or already registered, *in the same office*
+    (:mod:`agency.identity`): nothing is ever said about another office's records."""
     errors = []
-    seen: dict[tuple[str, str, date], int] = {}
-    for row, b in rows:
-        if b.birth_date is None:
+    seen: dict[tuple[int | None, str], int] = {}
+    for row, office_id, b in rows:
+        key = identity.identity_key(b.given_name, b.family_name, b.birth_date)
+        if key is None:
             continue
-        key = (b.given_name.casefold(), b.family_name.casefold(), b.birth_date)
-        if key in seen:
-            errors.append(CellError(row, "given_name", f"the same person as row {seen[key]}"))
-        seen.setdefault(key, row)
+        if (office_id, key) in seen:
+            errors.append(CellError(row, "given_name",
+                                    f"the same person as row {seen[(office_id, key)]}"))
+        seen.setdefault((office_id, key), row)
     if seen:
-        births = sorted({k[2] for k in seen})
-        for known in session.exec(select(Beneficiary).where(
-                col(Beneficiary.birth_date).in_(births))):
-            assert known.birth_date is not None
-            key = (known.given_name.casefold(), known.family_name.casefold(), known.birth_date)
-            if key in seen:
-                ref = known.ref
-                errors.append(CellError(seen[key], "given_name",
-                                        f"already registered as {ref}"))
+        keys = sorted({k for _, k in seen})
+        for known_office, known_key, ref in session.exec(select(
+                Beneficiary.office_id, Beneficiary.identity_key, Beneficiary.ref).where(
+                col(Beneficiary.identity_key).in_(keys))).all():
+            first = seen.get((known_office, known_key or ""))
+            if first is not None:
+                errors.append(CellError(first, "given_name",
+                                        f"already registered in this office as {ref}"))
     return errors
 
 
 def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
                 office: str | None = None) -> ImportReport:
-    """Import a CSV or XLSX file in one transaction: all its rows, or none."""
+    """Import a CSV or XLSX file in one transaction: all its rows, or none.
+
+    The file is read before the transaction begins; the transaction takes the write lock
+    at once (SQLite), so two imports of one file at once meet on it, and the second finds
+    the first's records (PostgreSQL: on the unique index).
+    """
     header, body = read_table(path)
-    with Session(engine) as session:
-        try:
-            report = import_rows(session, actor, kind, header, body, office=office,
-                                 source=Path(path).name)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return report
+    with write_session(engine) as session:
+        return import_rows(session, actor, kind, header, body, office=office,
+                           source=Path(path).name)
 
 
 # --------------------------------------------------------------------------- exporting
@@ -586,51 +583,36 @@ def placements(session: Session, round_id: int,
     return out
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any) -> Any:
     """A cell for Italian office software: a decimal comma."""
     if value is None:
         return ""
     if isinstance(value, Decimal | float):
         return str(value).replace(".", ",")
-    return str(value)
+    return value
+
+
+XLSX_FORMATS = {"contribution_eur": '#,##0.00 "€"', "commute_km": "0.0",
+                "contribution_cents": "0", "persons": "0"}
+"""The number format of each numeric column of the XLSX export."""
 
 
 def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"],
                       words: ExportWords | None = None) -> bytes:
     """A round's households, placed and left out, for Italian office software: CSV with
     ``;`` between cells, a decimal comma and a byte-order mark (Excel then reads UTF-8), or
-    XLSX with numbers in numeric cells (euros formatted as euros)."""
+    XLSX with numbers in numeric cells (euros formatted as euros); no text cell can run
+    as a formula (:mod:`sheets.cells`)."""
     words = words or ExportWords()
     rows = placements(session, round_id, words)
+    header = [words.header(c) for c in EXPORT_COLUMNS]
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        w.writerow([words.header(c) for c in EXPORT_COLUMNS])
-        for row in rows:
-            w.writerow([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
-        return buf.getvalue().encode("utf-8-sig")
+        return sheets.csv_bytes(header, [[_csv_cell(row[c]) for c in EXPORT_COLUMNS]
+                                         for row in rows], delimiter=";")
     if fmt == "xlsx":
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(words.sheet[:31])
-        ws.append([words.header(c) for c in EXPORT_COLUMNS])
-        formats = {"contribution_eur": '#,##0.00 "€"', "commute_km": "0.0",
-                   "contribution_cents": "0", "persons": "0"}
-        for row in rows:
-            cells = []
-            for c in EXPORT_COLUMNS:
-                value = row[c]
-                if c in NUMERIC and value is not None:
-                    cell = WriteOnlyCell(ws, value=float(value) if c != "contribution_cents"
-                                         and c != "persons" else int(value))
-                    cell.number_format = formats[c]
-                else:
-                    cell = WriteOnlyCell(ws, value=value)
-                cells.append(cell)
-            ws.append(cells)
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue()
+        cells = [[(float(row[c]) if c not in ("contribution_cents", "persons")
+                   else int(row[c])) if c in NUMERIC and row[c] is not None else row[c]
+                  for c in EXPORT_COLUMNS] for row in rows]
+        return sheets.xlsx_bytes([(words.sheet, header, cells)],
+                                 number_formats=[XLSX_FORMATS.get(c) for c in EXPORT_COLUMNS])
     raise ValueError(f"fmt: must be 'csv' or 'xlsx', got {fmt!r}")

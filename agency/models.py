@@ -224,10 +224,14 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
+    """A login attempt: the account it reached (None: no such user) and the client's
+    address as a SHA-256, never what was typed (a password typed as a username)."""
+
     __tablename__ = "login_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=64, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    client: str = Field(max_length=64, index=True)
     at: datetime = _stamp()
     success: bool = False
 
@@ -271,7 +275,17 @@ class BeneficiaryBase(SQLModel):
 
 
 class Beneficiary(BeneficiaryBase, table=True):
-    """A household taken in charge: its head's identity and what the rounds need."""
+    """A household taken in charge: its head's identity and what the rounds need.
+
+    ``identity_key`` is a SHA-256 of the head's normalised names and birth date
+    (:mod:`agency.identity`): a unique index makes the database refuse the same person
+    twice *within one office*. A person known to two offices is two cases, one per
+    office, and neither office learns of the other's.
+    """
+
+    __table_args__ = (
+        sa.Index("uq_beneficiary_office_identity", "office_id", "identity_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("B"), max_length=16, unique=True,
@@ -289,6 +303,9 @@ class Beneficiary(BeneficiaryBase, table=True):
     priority_computed_at: datetime | None = _when()
     created_at: datetime = _stamp()
     updated_at: datetime = _stamp()
+    # uniqueness, and the subject's rights (GDPR Art. 17: a pseudonym since then)
+    identity_key: str | None = Field(default=None, max_length=64)
+    pseudonymised_at: datetime | None = _when()
 
     @property
     def persons(self) -> int:
@@ -439,6 +456,9 @@ class LedgerEntry(SQLModel, table=True):
     lease_id: int | None = Field(default=None, foreign_key="lease.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     note: str | None = Field(default=None, max_length=500)
+    # a correction: this entry reverses that one (at most once, by the unique index)
+    reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id",
+                                    unique=True)
 
 
 # --------------------------------------------------------------------------- rounds
@@ -591,6 +611,64 @@ class ScenarioRun(SQLModel, table=True):
     spec_text: str
     report: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     error: str | None = None
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    interrupted = "interrupted"  # its process died: offered to run again
+    cancelled = "cancelled"
+
+
+class Job(SQLModel, table=True):
+    """A background job (a round's solve, a planner's scenario run), kept in the database
+    so that any process may claim and run it, and a restart finds it again.
+
+    ``fair_key`` shares the workers out (an office's solves, a planner's runs): the next
+    job to start is the oldest of the key with the fewest running. A running job's
+    process (``owner_host``, ``owner_pid``) refreshes ``heartbeat_at``; at start-up the
+    jobs of a process that is gone are marked ``interrupted``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("J"), max_length=16, unique=True,
+                     index=True)
+    kind: str = Field(max_length=32, index=True)      # round.solve, scenario.run
+    subject: str = Field(max_length=32, index=True)   # the round's or the run's ref
+    office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    fair_key: str = Field(max_length=64)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=sa.String(16), index=True)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    progress: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    error: str | None = Field(default=None, max_length=2000)
+    owner_host: str | None = Field(default=None, max_length=255)
+    owner_pid: int | None = None
+    heartbeat_at: datetime | None = _when()
+    created_at: datetime = _stamp()
+    started_at: datetime | None = _when()
+    finished_at: datetime | None = _when()
+    retry_of: int | None = Field(default=None, foreign_key="job.id")
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored answer to a POST sent with an ``Idempotency-Key`` (per user, a day)."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    key: str = Field(max_length=200)
+    request_sha256: str = Field(max_length=64)
+    status_code: int | None = None           # None: the first request is under way
+    content_type: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=500)
+    body: str | None = None
+    created_at: datetime = _stamp()
 
 
 APPEND_ONLY_TABLES = ("ledger_entry", "audit_entry")

@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from agency import faults
+from agency import faults, round_scope
 from agency.audit import Actor, record
 from agency.db import write_session
 from agency.errors import NotFoundError
@@ -125,6 +125,12 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
                               f"must be in (0, 3600] seconds, got {time_limit_s}")
     SolveParams(time_limit=time_limit_s, seed=seed)  # checks the seed too
     on = on or utcnow().date()
+    round_scope.lock_openings(session)
+    clash = round_scope.overlap(session, office_id)
+    if clash:
+        raise RoundInputError("households", "; ".join(
+            f"{n} of them are in round {ref}, still under way" for ref, n in clash.items())
+            + ": close or cancel it first")
     policy = policy or RoundPolicy()
     rules = priority_policy or PriorityPolicy.load()
     now = utcnow()
@@ -237,12 +243,14 @@ def _progress_dict(e: ProgressEvent) -> dict[str, Any]:
 
 
 def solve_round(engine: Engine, actor: Actor, round_id: int, *,
-                progress: Callable[[dict[str, Any]], None] | None = None) -> Round:
+                progress: Callable[[dict[str, Any]], None] | None = None,
+                max_seconds: float | None = None) -> Round:
     """Solve (or re-solve) a round and store its result and proposals.
 
     Long: it runs the engine outside any transaction (seconds to minutes), so call it
     from a job, never inside a request. ``progress`` receives ``{"stage", "incumbent",
-    "bound", "elapsed"}`` dicts while the engine runs.
+    "bound", "elapsed"}`` dicts while the engine runs. ``max_seconds`` caps the round's
+    time limit (a service's cap).
     """
     with Session(engine) as session:
         r = _get(session, round_id)
@@ -250,7 +258,8 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
             raise RoundStateError(f"round {r.ref} is {r.status}: it can no longer be solved")
         inst = instance_for(session, r)
         seen = r.solve_count
-        params = SolveParams(time_limit=r.time_limit_s, seed=r.seed)
+        limit = r.time_limit_s if max_seconds is None else min(r.time_limit_s, max_seconds)
+        params = SolveParams(time_limit=limit, seed=r.seed)
     callback = (lambda e: progress(_progress_dict(e))) if progress else None
     result = solve(inst, params, progress=callback)
     violations = validate(inst, result)

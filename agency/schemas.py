@@ -53,6 +53,7 @@ from agency.models import (
     UnitStatus,
     UserBase,
 )
+from agency.passwords import MIN_PASSWORD
 
 INPUT: Any = ConfigDict(extra="forbid", str_strip_whitespace=True)
 """Every input model's configuration: unknown fields refused, texts stripped before they
@@ -146,7 +147,7 @@ class OfficeCreate(OfficeBase):
 class UserCreate(UserBase):
     model_config = INPUT
 
-    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+    password: Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=1024)]
     role: Role
     office_code: Annotated[str, StringConstraints(max_length=32)] | None = None
 

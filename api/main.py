@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -19,27 +19,25 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
+from api import job_handlers, storage
 from api import permissions as perms
+from api.asgi import ASGIApp, Receive, Scope, Send, replay
 from api.deps import Principal, TransactionQueue, audit_denied, require
 from api.errors import ApiError, body, install
-from api.jobs import Jobs
+from api.idempotency import Idempotency, document
 from api.pages import router as pages_router
 from api.pages.common import render_error
 from api.routes import router as api_router
-from api.security import Throttle
 from api.settings import Settings
+from api.throttle import Throttle
 
 log = logging.getLogger("api")
 access = logging.getLogger("api.access")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATIC = {"style.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8",
           "favicon.svg": "image/svg+xml"}
@@ -77,7 +75,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message), send)
+                await self.app(scope, replay(message), send)
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
@@ -93,7 +91,8 @@ class BodyLimit:
                                                         "a request", [{"field": "request",
                                                                        "message": "NUL"}]))
             return
-        await self.app(scope, _replay(chunks, None), send)
+        await self.app(scope, replay({"type": "http.request", "body": content,
+                                      "more_body": False}), send)
 
 
 def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
@@ -109,28 +108,22 @@ def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
     return b"\x00" in content or b"\\u0000" in content
 
 
-def _replay(chunks: list[bytes], last: Message | None) -> Receive:
-    """A ``receive`` that gives the buffered body once, then waits for the disconnect."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            if last is not None:
-                return last
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
     raw = json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(raw)).encode())]})
     await send({"type": "http.response.body", "body": raw})
+
+
+def route_template(request: Request) -> str:
+    """The matched route's path template (``/api/v1/beneficiaries/{ref}``), or
+    ``(no route)``: what the access log writes."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "(no route)"
+    return template
 
 
 SECURITY_HEADERS = {
@@ -151,9 +144,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the jobs a dead process held are interrupted; queued ones start again
+        await run_in_threadpool(job_handlers.recover, app.state.workers)
         yield
-        app.state.jobs.shutdown()
-        app.state.scenario_jobs.shutdown()
+        await run_in_threadpool(app.state.workers.stop)
 
     app = FastAPI(
         title="housing-match",
@@ -167,8 +161,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.jobs = Jobs(settings.solve_workers)
-    app.state.scenario_jobs = Jobs(1)  # scenarios never hold up a round's solve
+    app.state.workers = job_handlers.install(engine, settings)  # solves and scenario runs, apart
     app.state.transactions = TransactionQueue() if is_sqlite(engine) else None
 
     app.state.throttle = Throttle(settings)
@@ -180,6 +173,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                          {"reason": "other office"})
 
     install(app, render_error, on_denied)
+    storage.install(app, render_error)
 
     @app.middleware("http")
     async def access_log(request: Request,
@@ -188,22 +182,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        # the path with its parameters named, never the query string (a search may hold
-        # a name); path parameters are refs and ids, never personal data
-        path = request.url.path
-        for name, value in request.path_params.items():
-            path = path.replace(f"/{value}", f"/{{{name}}}", 1)
-        access.info("%s %s %d %.1fms", request.method, path, response.status_code,
-                    1000 * (time.perf_counter() - start))
+        # personal data must stay in no cache (the static files set their own)
+        response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https" and settings.hsts_seconds:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={settings.hsts_seconds}")
+        # the route's template, never the path as sent (``/beneficiaries/Amadou`` on no
+        # route) nor the query string (a search may hold a name)
+        access.info("%s %s %d %.1fms", request.method, route_template(request),
+                    response.status_code, 1000 * (time.perf_counter() - start))
         return response
 
+    app.add_middleware(Idempotency)  # inside the body limit: the body is read already
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
+    if settings.trusted_proxies:
+        # only then is X-Forwarded-For believed, and only from those addresses
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[h.strip() for h in
+                                          settings.trusted_proxies.split(",") if h.strip()])
 
-    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)])
-    def health() -> dict[str, str]:
-        """Liveness: the service answers (no database access)."""
-        return {"status": "ok"}
+    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)],
+             responses={503: {"description": "the database cannot do its work now"}})
+    async def health(request: Request) -> JSONResponse:
+        """200 when the database answers, takes writes and (embedded file) has disk room;
+        503 naming what is wrong otherwise (read_only, disk_full, unreachable, schema)."""
+        return await storage.health_answer(request)
 
     @app.get("/openapi.json", tags=["meta"], include_in_schema=False,
              dependencies=[require(perms.PUBLIC)])
@@ -230,6 +234,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}}
             schema["security"] = [{"bearer": []}]
+            document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

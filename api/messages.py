@@ -45,14 +45,15 @@ DYNAMIC = (
     # import.error.*
     N_("import.error.column_missing"), N_("import.error.empty"), N_("import.error.empty_file"),
     N_("import.error.municipality"), N_("import.error.no_rows"), N_("import.error.office"),
-    N_("import.error.registered"), N_("import.error.same_person"), N_("import.error.twice"),
+    N_("import.error.other_office"), N_("import.error.registered"),
+    N_("import.error.same_person"), N_("import.error.too_big"), N_("import.error.twice"),
     N_("import.error.unknown_column"), N_("import.error.unreadable"),
     # import.kind.*
     N_("import.kind.beneficiaries"), N_("import.kind.dwellings"), N_("import.kind.flats"),
     # lang.*
     N_("lang.ar"), N_("lang.en"), N_("lang.fr"), N_("lang.it"),
     # login.*
-    N_("login.failed"), N_("login.throttled"),
+    N_("login.expired"), N_("login.failed"), N_("login.throttled"),
     # offer.*
     N_("offer.accepted"), N_("offer.pending"), N_("offer.refused_household"),
     N_("offer.refused_landlord"), N_("offer.unreachable"), N_("offer.withdrawn"),
@@ -93,7 +94,8 @@ DYNAMIC = (
     N_("scenarios.plot.budget_vs_persons"), N_("scenarios.plot.commute"),
     N_("scenarios.plot.unplaced"),
     # scenarios.status.*
-    N_("scenarios.status.done"), N_("scenarios.status.failed"), N_("scenarios.status.queued"),
+    N_("scenarios.status.done"), N_("scenarios.status.failed"),
+    N_("scenarios.status.interrupted"), N_("scenarios.status.queued"),
     N_("scenarios.status.running"),
     # status.*
     N_("status.closed"), N_("status.housed"), N_("status.offered"), N_("status.suspended"),

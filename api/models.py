@@ -204,8 +204,9 @@ class JobPublic(BaseModel):
     job: str
     kind: str
     subject: str
-    status: str
+    status: str  # queued, running, done, failed, interrupted
     progress: dict[str, Any]
     events: int
     error: str | None
     elapsed: float
+    position: int | None = None  # in the queue, while queued (1: next)

@@ -5,10 +5,8 @@
   request, after ``session_max_hours`` in any case, or when revoked (logout).
 - The pages' forms carry a CSRF token derived from the session's token: a page of another
   site can neither read the cookie nor compute the token.
-- Failed logins are recorded in ``login_attempt`` (per username, shared by every process)
-  and counted per client address in memory. Each failure in the window makes the next
-  answer slower (exponential delay, capped); past ``login_max_failures`` the answer is 429
-  until the window has passed.
+- Failed logins are throttled per client and slowed down per account
+  (:mod:`api.throttle`).
 """
 
 from __future__ import annotations
@@ -17,15 +15,12 @@ import functools
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
-from agency.models import AuthSession, LoginAttempt, User
+from agency.models import AuthSession, User
 from agency.records import hash_password, password_needs_rehash, verify_password
 from api.settings import Settings
 
@@ -117,48 +112,22 @@ def revoke(session: Session, auth: AuthSession) -> None:
     session.flush()
 
 
-class Throttle:
-    """Failed logins per username (database) and per client address (memory)."""
+# --------------------------------------------------------------------------- cookies
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._by_ip: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+LOGIN_CSRF_COOKIE = "housing_login_csrf"
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
-    def _ip_failures(self, ip: str) -> int:
-        horizon = time.monotonic() - self.settings.login_window_seconds
-        with self._lock:
-            q = self._by_ip[ip]
-            while q and q[0] < horizon:
-                q.popleft()
-            return len(q)
 
-    def _user_failures(self, session: Session, username: str) -> int:
-        since = now() - timedelta(seconds=self.settings.login_window_seconds)
-        last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, col(LoginAttempt.success).is_(True),
-            LoginAttempt.at >= since)).one()
-        start = max(since, last_ok) if last_ok is not None else since
-        n = session.exec(select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username == username, col(LoginAttempt.success).is_(False),
-            LoginAttempt.at > start)).one()
-        return int(n)
+def login_csrf_ok(cookie: str | None, given: str | None) -> bool:
+    """The login form's token (double submit): the form's field equals the cookie set with
+    the form. A page of another site can neither read nor set that cookie (SameSite=Strict,
+    HttpOnly), so it cannot log a victim in as someone else."""
+    return bool(cookie) and bool(given) and hmac.compare_digest(cookie or "", given or "")
 
-    def failures(self, session: Session, username: str, ip: str) -> int:
-        return max(self._user_failures(session, username[:64]), self._ip_failures(ip))
 
-    def blocked(self, session: Session, username: str, ip: str) -> bool:
-        return self.failures(session, username, ip) >= self.settings.login_max_failures
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait before answering a failed login (the ``failures``-th)."""
-        if failures <= 0 or self.settings.login_delay_base_seconds == 0:
-            return 0.0
-        return min(self.settings.login_delay_max_seconds,
-                   self.settings.login_delay_base_seconds * 2.0 ** (failures - 1))
-
-    def record(self, session: Session, username: str, ip: str, success: bool) -> None:
-        session.add(LoginAttempt(username=username[:64], success=success, at=now()))
-        if not success:
-            with self._lock:
-                self._by_ip[ip].append(time.monotonic())
+def cookie_secure(settings: Settings, scheme: str, host: str | None) -> bool:
+    """Whether cookies get ``Secure``: as configured, else always but on plain HTTP to this
+    machine itself (local development)."""
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return scheme == "https" or (host or "").lower() not in LOOPBACK

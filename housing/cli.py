@@ -1,9 +1,10 @@
 """``housing``: solve, check and explain allocation rounds from the command line.
 
 The core's commands (solve, validate, explain, generate, scenario) are here. The agency's
-(db, import, round, demo, user, office), the service's (serve) and the benchmark (bench)
-need the packages of an extra of housing-match: their modules are loaded only when one of
-them is called, and, when a package is missing, the command says which extra to install.
+(db, import, round, demo, user, office, subject, retention), the service's (serve) and
+the benchmark (bench) need the packages of an extra of housing-match: their modules are
+loaded only when one of them is called, and, when a package is missing, the command says
+which extra to install.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "user": ("housing.cli_service", "user_app", "agency"),
     "office": ("housing.cli_service", "office_app", "agency"),
     "serve": ("housing.cli_service", "serve_app", "service"),
+    "subject": ("housing.cli_privacy", "subject_app", "agency"),
+    "retention": ("housing.cli_privacy", "retention_app", "agency"),
 }
 """Command: (module, its Typer app, the extra whose packages it needs)."""
 
@@ -357,4 +360,3 @@ def bench_cmd(
     paths = write(runs, time_limit, output)
     console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)
     console.print(f"written: {', '.join(str(p) for p in paths.values())}")
-

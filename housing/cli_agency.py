@@ -47,8 +47,9 @@ round_app = typer.Typer(name="round", no_args_is_help=True,
                         help="Allocation rounds: open, solve, review, offers, answers, close.")
 demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                              "DATABASE_URL, else var/housing.sqlite3).")]
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
+                                              "(default: DATABASE_URL, else "
+                                              "var/housing.sqlite3).")]
 
 
 def _actor() -> Actor:

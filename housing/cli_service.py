@@ -33,8 +33,10 @@ def _users() -> None:
 def _offices() -> None:
     """The agency's offices."""
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                              "DATABASE_URL, else var/housing.sqlite3).")]
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
+                                              "(default: DATABASE_URL, else "
+                                              "var/housing.sqlite3).")]
 
 
 def _actor() -> Actor:
@@ -58,8 +60,11 @@ def serve(
 ) -> None:
     """Serve the API (/api/v1, OpenAPI at /openapi.json) and the staff's pages.
 
-    One process: solves run in its background threads and their progress is kept in
-    memory. The access log names routes, never query strings (a search may hold a name).
+    Solves and scenario runs are jobs in the database, run by this process's workers (a
+    scenario run in a child process that stops with the server); after a restart the
+    jobs a dead process held are marked interrupted. The access log names routes, never
+    query strings (a search may hold a name). X-Forwarded-For is believed only from
+    HOUSING_TRUSTED_PROXIES.
     """
     with needs("service", "housing serve"):
         import uvicorn
@@ -78,8 +83,9 @@ def serve(
         raise typer.Exit(2) from exc
     console.print(f"housing-match on http://{host}:{port}/ (database "
                   f"{escape(db.database_url(settings.database_url).split('@')[-1])})")
+    # X-Forwarded-For is believed only from HOUSING_TRUSTED_PROXIES, inside the app
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                server_header=False)
+                server_header=False, proxy_headers=False)
 
 
 @user_app.command("add")
@@ -110,6 +116,33 @@ def user_add(
             raise typer.Exit(1) from exc
         console.print(f"user {user.username} ({user.role}) added"
                       + (f" to office {office}" if office else ""))
+
+
+def _user_change(action: str, username: str, url: str | None) -> None:
+    with _session(url) as s:
+        try:
+            change = (records.deactivate_user if action == "deactivate"
+                      else records.reactivate_user)
+            change(s, _actor(), username)
+            s.commit()
+        except (records.RecordError, records.NotFoundError) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from exc
+    console.print(f"user {username} {action}d")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: Annotated[str, typer.Argument(help="Login name.")],
+                    url: DbOption = None) -> None:
+    """The user can no longer log in (never the last active admin)."""
+    _user_change("deactivate", username, url)
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: Annotated[str, typer.Argument(help="Login name.")],
+                    url: DbOption = None) -> None:
+    """A deactivated user may log in again."""
+    _user_change("reactivate", username, url)
 
 
 @office_app.command("add")

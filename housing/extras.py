@@ -17,8 +17,8 @@ from rich.markup import escape
 
 from housing.ui import err
 
-OWN_PACKAGES = frozenset({"places", "matching", "agency", "api", "scenarios", "benchmarks",
-                          "housing"})
+OWN_PACKAGES = frozenset({"places", "matching", "sheets", "agency", "api", "scenarios",
+                          "benchmarks", "housing"})
 """The project's own packages: a module of these missing is a bug, never an extra."""
 
 

@@ -133,9 +133,27 @@ def _join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + WORDS[lang]["and"] + items[-1]
 
 
-def _n(w: Mapping[str, str], key: str, n: int) -> str:
+def _n(w: Mapping[str, str], key: str, n: int | str) -> str:
     """The sentence ``key`` for ``n`` households (its singular when there is one)."""
     return w[f"{key}_1"] if n == 1 and f"{key}_1" in w else w[key]
+
+
+SMALL = "<5"
+"""How a count suppressed for privacy is written (:mod:`scenarios.disclosure` leaves
+``None`` for a count of 1 to 4 on the agency's own data)."""
+
+
+def _count(v: Any) -> int | str:
+    return SMALL if v is None else int(v)
+
+
+def _total(values: list[Any]) -> int | str:
+    """The sum of some counts, any of them possibly suppressed (``None``): ``12``,
+    ``12+`` (some hidden besides), ``<5`` (all hidden), or 0."""
+    known = sum(int(v) for v in values if v is not None)
+    if any(v is None for v in values):
+        return f"{known}+" if known else SMALL
+    return known
 
 
 def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | None = None
@@ -151,13 +169,14 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
         out.append(w["cut"].format(name=run.get("name", ""),
                                    gap="–" if gap is None else f"{100 * gap:.2f}%"))
     housed, totals, money = run["housed"], run["totals"], run["money"]
-    out.append(w["housed"].format(households=housed["households"],
-                                  total=totals["households"], persons=housed["persons"],
+    out.append(w["housed"].format(households=_count(housed["households"]),
+                                  total=_count(totals["households"]),
+                                  persons=_count(housed["persons"]),
                                   money=_euros(money["contribution_cents_per_month"], lang)))
-    by_reason: Mapping[str, int] = run["unplaced"]["by_reason"]
+    by_reason: Mapping[str, int | None] = run["unplaced"]["by_reason"]
     funds: Mapping[str, Mapping[str, Any]] = money["funds"]
     spent = [f for f, x in funds.items() if x["budget_cents"] and x["share_used"] >= SPENT]
-    short = sum(by_reason.get(r, 0) for r in MONEY_REASONS)
+    short = _total([by_reason.get(r, 0) for r in MONEY_REASONS])
     if spent:
         left = _n(w, "money_left", short).format(n=short) if short else ""
         out.append(w["money"].format(
@@ -167,20 +186,20 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
         top = max(funds, key=lambda f: funds[f]["share_used"])
         out.append(w["money_free"].format(fund=top,
                                           share=_pct(funds[top]["share_used"], lang)))
-    taken = sum(by_reason.get(r, 0) for r in UNIT_REASONS)
+    taken = _total([by_reason.get(r, 0) for r in UNIT_REASONS])
     if taken:
-        where = w["where"].format(dwellings=housed.get("households_in_dwellings", 0),
-                                  beds=housed.get("households_in_beds", 0))
+        where = w["where"].format(dwellings=_count(housed.get("households_in_dwellings", 0)),
+                                  beds=_count(housed.get("households_in_beds", 0)))
         out.append(_n(w, "units", taken).format(n=taken, where=where))
     else:
         out.append(w["units_none"])
-    reach = {r: by_reason[r] for r in REACH_REASONS if by_reason.get(r)}
+    reach = {r: by_reason[r] for r in REACH_REASONS if r in by_reason and by_reason[r] != 0}
     if reach:
         words = REASON_WORDS[lang]
-        total = sum(reach.values())
+        total = _total(list(reach.values()))
+        order = sorted(reach.items(), key=lambda kv: -(kv[1] if kv[1] is not None else 0))
         out.append(_n(w, "reach", total).format(n=total, reasons=_join(
-            [f"{n} {words[r]}" for r, n in sorted(reach.items(), key=lambda kv: -kv[1])],
-            lang)))
+            [f"{_count(n)} {words[r]}" for r, n in order], lang)))
     if base is not None:
         d = run.get("difference") or {}
         changes = (d.get("housed.households", 0), d.get("housed.persons", 0),

@@ -23,7 +23,6 @@ file                        what it holds
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ from matplotlib.ticker import MaxNLocator
 
 from scenarios.findings import report_findings
 from scenarios.summary import HOUSEHOLD_TYPES, flatten
+from sheets import csv_bytes
 
 __all__ = ["PLOTS", "csv_text", "plot_budget_vs_persons", "plot_commute", "plot_unplaced",
            "render_html", "write_report"]
@@ -181,12 +181,10 @@ def csv_text(report: Mapping[str, Any]) -> str:
     lead = [k for k in _LEAD if k in keys]
     rest = sorted(k for k in keys if k not in lead and not k.startswith("difference."))
     diffs = sorted(k for k in keys if k.startswith("difference."))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=lead + rest + diffs, restval="", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: "" if val is None else val for k, val in r.items()})
-    return buf.getvalue()
+    fields = lead + rest + diffs
+    # a variant's name and description come from the planner's file: neutralised cells
+    return csv_bytes(fields, ([("" if r.get(k) is None else r[k]) for k in fields]
+                              for r in rows), bom=False, lineterminator="\n").decode()
 
 
 # --------------------------------------------------------------------------- HTML

@@ -37,6 +37,9 @@ from matching.params import SolveParams
 from matching.result import Result
 from matching.solve import solve
 from matching.validate import validate
+from scenarios.disclosure import suppress_small_counts
+from scenarios.limits import Limits, share
+from scenarios.limits import check as check_limits
 from scenarios.spec import (
     BASE_NAME,
     AgencyBase,
@@ -213,7 +216,7 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
                   params: SolveParams | None = None, workers: int | None = None,
                   progress: Progress | None = None, base_instance: Instance | None = None,
                   agency: AgencyData | None = None, executor_name: str | None = None,
-                  ) -> ScenarioReport:
+                  deadline_seconds: float | None = None) -> ScenarioReport:
     """Run the base and every variant of a scenario, one task each, in parallel.
 
     Parameters
@@ -238,6 +241,10 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
         :class:`~scenarios.spec.AgencyData`).
     executor_name
         How the report names the executor (default: its class).
+    deadline_seconds
+        A limit on the whole run, from now (the base's building included): the solves
+        then run one after the other in this process, each given an equal share of the
+        time left; those the deadline leaves out are reported as not run.
 
     Returns
     -------
@@ -264,6 +271,10 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
     hashes = {name: instance_sha256(inst) for name, inst in instances.items()}
     tasks = [PointTask(name, inst, params) for name, inst in instances.items()]
 
+    if deadline_seconds is not None:
+        outcomes_in = _within(tasks, params, t0 + deadline_seconds, progress)
+        return _report(spec, params, hashes, outcomes_in, by_name, t0,
+                       f"this process, within {deadline_seconds:g} s for the whole run")
     own = executor is None
     if executor is None:
         n = max(1, min(len(tasks), workers or os.cpu_count() or 1))
@@ -290,7 +301,30 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
     finally:
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
+    return _report(spec, params, hashes, outcomes, by_name, t0, kind)
 
+
+def _within(tasks: list[PointTask], params: SolveParams, deadline: float,
+            progress: Progress | None) -> dict[str, PointOutcome]:
+    """Each task in turn, here, each given an equal share of the time left before
+    ``deadline`` (``time.perf_counter``); those left when it passes are not run."""
+    outcomes: dict[str, PointOutcome] = {}
+    for k, task in enumerate(tasks):
+        limit = share(deadline - time.perf_counter(), len(tasks) - k)
+        if limit <= 0:
+            outcomes[task.name] = PointOutcome(task.name, {}, None,
+                                               "not run: the run's time limit was reached")
+        else:
+            outcomes[task.name] = run_point(replace(task, params=replace(
+                params, time_limit=limit)))
+        if progress is not None:
+            progress(k + 1, len(tasks), task.name)
+    return outcomes
+
+
+def _report(spec: ScenarioSpec, params: SolveParams, hashes: dict[str, str],
+            outcomes: dict[str, PointOutcome], by_name: dict[str, Variant], t0: float,
+            kind: str) -> ScenarioReport:
     base_out = outcomes[BASE_NAME]
     base_summary = base_out.summary if base_out.error is None else None
     provenance = {
@@ -318,7 +352,8 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
                       executor: Executor | None = None, params: SolveParams | None = None,
                       workers: int | None = None, progress: Progress | None = None,
                       agency: AgencyData | None = None, time_limit: float | None = None,
-                      source: str | None = None) -> dict[str, Any]:
+                      source: str | None = None, deadline_seconds: float | None = None,
+                      limits: Limits | None = None) -> dict[str, Any]:
     """Run an uploaded scenario file and return its report (aggregates only).
 
     For the planners' API: the file is untrusted, so an ``instance`` base must lie
@@ -339,6 +374,10 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
         Overrides the file's time limit (e.g. a service's cap); ignored with ``params``.
     source
         A name for the file in error messages.
+    deadline_seconds
+        A limit on the whole run (see :func:`run_scenarios`).
+    limits
+        A service's :class:`scenarios.limits.Limits`: a file asking for more is refused.
 
     Returns
     -------
@@ -360,8 +399,16 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
         raise ScenarioError([FieldError("base", "agency.database_url",
                                         "may not be given here: the service uses its own "
                                         "database")], source)
+    if limits is not None:
+        problems = check_limits(spec, limits)
+        if problems:
+            raise ScenarioError(problems, source)
     if params is None and time_limit is not None:
         spec = replace(spec, time_limit=time_limit)
     report = run_scenarios(spec, executor=executor, params=params, workers=workers,
-                           progress=progress, agency=agency)
-    return report.to_dict()
+                           progress=progress, agency=agency,
+                           deadline_seconds=deadline_seconds)
+    out = report.to_dict()
+    if isinstance(spec.base, AgencyBase):  # the agency's own people: no small counts
+        out = suppress_small_counts(out)
+    return out

@@ -75,6 +75,8 @@ BASE_NAME = "base"
 """The name under which the base itself runs (a variant may not take it)."""
 DEFAULT_TIME_LIMIT = 20.0
 MAX_SWEEP_POINTS = 50
+MAX_DEPTH = 12
+"""The deepest nesting of tables and arrays a scenario file may hold."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -784,6 +786,13 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
     except (tomllib.TOMLDecodeError, InvalidOperation) as exc:
         raise ScenarioError([FieldError("file", "(syntax)", f"invalid TOML: {exc}")],
                             source) from exc
+    except RecursionError:  # arrays or tables nested hundreds deep
+        raise ScenarioError([FieldError("file", "(syntax)", "nested too deeply: a scenario "
+                                        f"file needs at most {MAX_DEPTH} levels")],
+                            source) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError([FieldError("file", "(syntax)", "nested too deeply: a scenario "
+                                        f"file needs at most {MAX_DEPTH} levels")], source)
     errors: list[FieldError] = []
     top = _Table(errors, "file", data)
     for k in data:
@@ -839,6 +848,14 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
         name=name, base=base, variants=tuple(variants), description=description,
         time_limit=float(tl) if tl is not None else DEFAULT_TIME_LIMIT,
         seed=seed if seed is not None else 0, source_sha256=sha, source=source)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    """How deep tables and arrays nest in ``value`` (stops counting past MAX_DEPTH)."""
+    if level > MAX_DEPTH or not isinstance(value, Mapping | list):
+        return level
+    items = value.values() if isinstance(value, Mapping) else value
+    return max((_depth(v, level + 1) for v in items), default=level + 1)
 
 
 def load_spec(path: str | Path) -> ScenarioSpec:

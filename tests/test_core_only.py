@@ -44,6 +44,7 @@ def housing(*argv: str | Path) -> subprocess.CompletedProcess[str]:
 def test_the_engine_and_the_places_import_without_the_extras() -> None:
     done = core_only("import matching.solve, matching.validate, matching.explain\n"
                      "import places.gazetteer, places.geocoding, places.sites\n"
+                     "import sheets\n"
                      "import scenarios.spec, scenarios.synthetic, scenarios.bundled\n"
                      "import housing.cli\n"
                      "blocked = [m for m in sys.modules if sys.modules[m] is None]\n"
@@ -71,6 +72,9 @@ def test_the_command_line_solves_with_the_core_alone(tmp_path: Path) -> None:
     (("db", "upgrade"), "agency"),
     (("demo",), "agency"),
     (("user", "add", "anna", "--role", "admin"), "agency"),
+    (("user", "reactivate", "anna"), "agency"),
+    (("subject", "export", "B-1", "-o", "out/b.json"), "agency"),
+    (("retention", "run", "--dry-run"), "agency"),
     (("serve",), "service"),
     (("bench", "--scale", "XS"), "benchmarks"),
     (("scenario", "run", "scenarios/examples/victims-fund.toml"), "scenarios"),

@@ -1,6 +1,6 @@
 """The packages' layers point one way: a package imports only the layers below it.
 
-    places, matching            (the bottom: they import nothing of the project)
+    places, matching, sheets    (the bottom: they import nothing of the project)
     agency, scenarios           (records and rounds; what-if scenarios)
     api                         (the service, above the agency and the scenarios)
     benchmarks, housing         (the top: the benchmark and the command line)
@@ -18,18 +18,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+BOTTOM = {"places", "matching", "sheets"}
+
 BELOW: dict[str, set[str]] = {
     "places": set(),
     "matching": set(),
-    "agency": {"places", "matching"},
-    "scenarios": {"places", "matching"},
-    "api": {"places", "matching", "agency", "scenarios"},
-    "benchmarks": {"places", "matching", "agency", "scenarios", "api"},
-    "housing": {"places", "matching", "agency", "scenarios", "api", "benchmarks"},
+    "sheets": set(),
+    "agency": BOTTOM,
+    "scenarios": BOTTOM,
+    "api": BOTTOM | {"agency", "scenarios"},
+    "benchmarks": BOTTOM | {"agency", "scenarios", "api"},
+    "housing": BOTTOM | {"agency", "scenarios", "api", "benchmarks"},
 }
 """What each package may import of the others."""
 
-MODULE_TOP = ("places", "matching", "agency", "scenarios", "api")
+MODULE_TOP = ("places", "matching", "sheets", "agency", "scenarios", "api")
 """Layers that import the project's modules at the top of theirs, never in a function (the
 command line loads an extra's commands when called, and each benchmark worker imports
 only its own solver, on purpose)."""

@@ -5,7 +5,7 @@ One module per kind of record, all of it reachable from here (``records.create_d
 ==========================  ===========================================================
 module                      records
 ==========================  ===========================================================
-``offices``, ``users``      offices; staff users and their password hashes
+``offices``, ``users``      offices; staff users, their password hashes, an admin kept
 ``beneficiaries``           households taken in charge: status, case history, members
 ``landlords``               landlords of an office
 ``units``                   what dwellings and shared flats share (:class:`Units`)
@@ -95,7 +95,7 @@ from agency.records.scenario_runs import (
     get_scenario_run,
     list_scenario_runs,
 )
-from agency.records.stats import aggregate_stats, audit_page
+from agency.records.stats import aggregate_stats, audit_export, audit_page
 from agency.records.units import Units
 from agency.records.users import (
     create_user,
@@ -103,22 +103,23 @@ from agency.records.users import (
     hash_password,
     list_users,
     password_needs_rehash,
+    reactivate_user,
     user_by_username,
     verify_password,
 )
 
 __all__ = [
     "DWELLINGS", "FLATS", "MAX_PAGE", "DuplicateError", "NotFoundError", "Page", "RecordError",
-    "Units", "add_household_member", "add_note", "aggregate_stats", "audit_page",
+    "Units", "add_household_member", "add_note", "aggregate_stats", "audit_export", "audit_page",
     "beneficiary_events", "change_beneficiary_status", "create_beneficiary", "create_dwelling",
-    "create_fund", "create_landlord", "create_office", "create_scenario_run",
-    "create_shared_flat", "create_user", "deactivate_beneficiary", "deactivate_dwelling",
-    "deactivate_fund", "deactivate_shared_flat", "deactivate_user", "finish_scenario_run",
-    "get_beneficiary", "get_dwelling", "get_fund", "get_landlord", "get_scenario_run",
-    "get_shared_flat", "grant_fund", "hash_password", "household_members", "landlord_ref_of",
-    "list_beneficiaries", "list_dwellings", "list_funds", "list_landlords", "list_offices",
-    "list_rounds", "list_scenario_runs", "list_shared_flats", "list_users", "municipality_name",
-    "office_by_code", "password_needs_rehash", "remove_household_member", "resolve_municipality",
+    "create_fund", "create_landlord", "create_office", "create_scenario_run", "create_shared_flat",
+    "create_user", "deactivate_beneficiary", "deactivate_dwelling", "deactivate_fund",
+    "deactivate_shared_flat", "deactivate_user", "finish_scenario_run", "get_beneficiary",
+    "get_dwelling", "get_fund", "get_landlord", "get_scenario_run", "get_shared_flat",
+    "grant_fund", "hash_password", "household_members", "landlord_ref_of", "list_beneficiaries",
+    "list_dwellings", "list_funds", "list_landlords", "list_offices", "list_rounds",
+    "list_scenario_runs", "list_shared_flats", "list_users", "municipality_name", "office_by_code",
+    "password_needs_rehash", "reactivate_user", "remove_household_member", "resolve_municipality",
     "rooms_of", "round_by_ref", "set_dwelling_status", "set_shared_flat_status", "status_moves",
     "update_beneficiary", "update_dwelling", "update_fund", "update_landlord",
     "update_shared_flat", "user_by_username", "verify_password",

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from agency import identity
 from agency.audit import Actor, record
-from agency.errors import NotFoundError, RecordError
+from agency.errors import DuplicateError, NotFoundError, RecordError
 from agency.models import Beneficiary, BeneficiaryEvent, BeneficiaryStatus, HouseholdMember
 from agency.priority import PriorityPolicy, compute
 from agency.records.common import (
@@ -54,6 +55,14 @@ def _score(b: Beneficiary, on: date | None = None) -> None:
     b.priority, b.priority_breakdown, b.priority_computed_at = total, lines, now()
 
 
+def _insert_once(session: Session, b: Beneficiary) -> None:
+    """Flush ``b``, refused when the same person has a record in its office."""
+    try:
+        identity.insert_once(session, b)
+    except identity.SamePersonError as exc:
+        raise DuplicateError("given_name", str(exc)) from None
+
+
 def _event(session: Session, actor: Actor, b: Beneficiary, kind: str, *,
            from_status: str | None = None, to_status: str | None = None,
            note: str | None = None) -> BeneficiaryEvent:
@@ -74,8 +83,7 @@ def create_beneficiary(session: Session, actor: Actor, office_id: int,
     office_of(session, office_id)
     b = Beneficiary(office_id=office_id, **_fields(data))
     _score(b)
-    session.add(b)
-    session.flush()
+    _insert_once(session, b)
     _event(session, actor, b, "status", to_status=BeneficiaryStatus.waiting.value)
     session.flush()
     record(session, actor, "beneficiary.create", ENTITY, b.ref)
@@ -122,8 +130,7 @@ def update_beneficiary(session: Session, actor: Actor, ref: str, changes: Mappin
         setattr(b, k, v)
     b.updated_at = now()
     _score(b)
-    session.add(b)
-    session.flush()
+    _insert_once(session, b)
     record(session, actor, "beneficiary.update", ENTITY, ref,
            detail={"fields": sorted(changes)})
     return b

@@ -83,3 +83,15 @@ def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
     page = page_of(session, AuditEntry, conds, (col(AuditEntry.id).desc(),), limit, offset)
     record(session, actor, "audit.read", "audit", entity_ref)
     return page
+
+
+def audit_export(session: Session, actor: Actor, *, entity_ref: str | None = None,
+                 limit: int = 10_000, fmt: str = "csv") -> list[AuditEntry]:
+    """The newest ``limit`` entries (of one record, if named), for an export (audited)."""
+    q = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if entity_ref:
+        q = q.where(AuditEntry.entity_ref == entity_ref)
+    entries = list(session.exec(q))
+    record(session, actor, "audit.export", "audit", entity_ref,
+           detail={"format": fmt, "rows": len(entries)})
+    return entries

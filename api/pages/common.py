@@ -8,6 +8,7 @@ mistakes shows four messages at once, each naming the field by its label on the 
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -51,9 +52,11 @@ def translator(request: Request) -> Translator:
 
 
 def lang_url(request: Request, lang: str) -> str:
+    """This page in another language: a query-only link (``?lang=en``), so that no path
+    as sent (``//evil.example/x``) can become a link to another site."""
     params = dict(request.query_params)
     params["lang"] = lang
-    return request.url.path + "?" + urlencode(params)
+    return "?" + urlencode(params)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
@@ -67,6 +70,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "day": t.date, "when": t.datetime,
         "place": municipality_name, "lang_url": lambda x: lang_url(request, x),
         "path": request.url.path,
+        # each form a fresh key: sent twice (a double click), it is carried out once
+        "idempotency_key": lambda: secrets.token_urlsafe(16),
     }
     ctx.update(context or {})
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)

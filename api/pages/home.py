@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from agency import ledger, records
 from agency.audit import record
 from agency.models import AuthSession, Role, Round
 from api import permissions as perms
-from api.deps import COOKIE, Principal, SessionDep, SettingsDep, page
+from api.deps import COOKIE, CSRF_FIELD, Principal, SessionDep, SettingsDep, page
 from api.errors import ApiError
 from api.pages.common import FormDep, redirect, render, text
 from api.routes.auth import login_user
-from api.security import issue, resolve, revoke
+from api.security import (
+    LOGIN_CSRF_COOKIE,
+    cookie_secure,
+    issue,
+    login_csrf_ok,
+    resolve,
+    revoke,
+)
 
 router = APIRouter()
 
@@ -29,32 +38,51 @@ def _safe_next(value: str | None) -> str:
     return "/"
 
 
+def _login_page(request: Request, settings: SettingsDep, nxt: str, error: str | None,
+                username: str = "", status: int = 200) -> Response:
+    """The login form, with a fresh login-CSRF token in the form and in a cookie."""
+    token = secrets.token_urlsafe(24)
+    resp = render(request, "login.html", {"next": nxt, "error": error, "username": username,
+                                          "login_csrf": token}, status)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
+                    secure=_secure(request, settings), max_age=3600)
+    return resp
+
+
+def _secure(request: Request, settings: SettingsDep) -> bool:
+    return cookie_secure(settings, request.url.scheme, request.url.hostname)
+
+
 @router.get("/login", dependencies=[Public])
 def login_form(request: Request, session: SessionDep, settings: SettingsDep,
                next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     token = request.cookies.get(COOKIE)
     if token and resolve(session, token, settings):
         return redirect(_safe_next(next))
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return _login_page(request, settings, _safe_next(next), None)
 
 
 @router.post("/login", dependencies=[Public])
-def login(request: Request, form: FormDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def login(request: Request, form: FormDep, session: SessionDep,
+                settings: SettingsDep) -> Response:
     username, password = text(form, "username") or "", text(form, "password") or ""
     nxt = _safe_next(text(form, "next"))
+    if not login_csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), text(form, CSRF_FIELD)):
+        # login CSRF: a form posted from elsewhere would log the victim in as someone else
+        return _login_page(request, settings, nxt, "login.expired", status=403)
     try:
-        user = login_user(request, session, username[:64], password[:1024],
-                          request.app.state.throttle)
+        user = await login_user(request, session, username[:64], password[:1024],
+                                request.app.state.throttle)
     except ApiError as exc:
         key = "login.throttled" if exc.status == 429 else "login.failed"
-        return render(request, "login.html", {"next": nxt, "error": key,
-                                              "username": username[:64]}, exc.status)
-    issued = issue(session, user, settings)
+        return _login_page(request, settings, nxt, key, username[:64], exc.status)
+    issued = await run_in_threadpool(issue, session, user, settings)
     target = nxt if nxt != "/" else _landing(Role(user.role))
     resp = redirect(target)
     resp.set_cookie(COOKIE, issued.token, httponly=True, samesite="strict",
-                    secure=settings.cookie_secure, path="/",
+                    secure=_secure(request, settings), path="/",
                     max_age=int(settings.session_max_hours * 3600))
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from agency import imports, records
@@ -25,7 +25,7 @@ from api import permissions as perms
 from api.deps import Principal, SessionDep, page
 from api.i18n import Translator
 from api.pages.common import FormDep, render, text, translator
-from api.routes.imports import MAX_FILE_BYTES, MODELS
+from api.routes.imports import MAX_FILE_BYTES
 
 router = APIRouter()
 
@@ -61,7 +61,12 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Field required$"), "error.type.missing"),
     (re.compile(r"^the file is empty$"), "import.error.empty_file"),
     (re.compile(r"^no rows under the header$"), "import.error.no_rows"),
-    (re.compile(r"^unreadable$"), "import.error.unreadable"),
+    (re.compile(r"^unreadable$|^not an XLSX file|^the workbook cannot be read|"
+                r"^the sheet cannot be read|^the file is neither UTF-8|NUL character|"
+                r"not valid CSV"), "import.error.unreadable"),
+    (re.compile(r"^the file is larger than|^more than \d+ (rows|columns)|"
+                r"^the workbook (holds more|unpacks to)"), "import.error.too_big"),
+    (re.compile("^" + re.escape(imports.OTHER_OFFICE) + "$"), "import.error.other_office"),
 ]
 """The importer's messages in the page's language (others are shown as they are)."""
 
@@ -100,15 +105,17 @@ def _office(session: Session, me: Principal, code: str | None) -> str | None:
 def _check(session: Session, me: Principal, kind: imports.Kind, path: Path, name: str,
            office: str | None) -> tuple[imports.ImportReport | None, list[imports.CellError]]:
     """Import the file in a savepoint and undo it: what it would create, or every error."""
-    savepoint = session.begin_nested()
+    # the file is read with no transaction open: on SQLite the database's queue is not
+    # held while a spreadsheet is parsed
+    session.commit()
     try:
         header, body = read(path, name)
+    except imports.ImportFailed as exc:
+        return None, exc.errors
+    savepoint = session.begin_nested()
+    try:
         report = imports.import_rows(session, me.actor, kind, header, body, office=office,
-                                     source=name)
-        if me.scope is not None:
-            from_other = _other_office(session, me, kind, report.refs)
-            if from_other:
-                return None, [imports.CellError(0, "office", "another office")]
+                                     source=name, only_office=me.scope)
         return report, []
     except imports.ImportFailed as exc:
         return None, exc.errors
@@ -124,13 +131,6 @@ def read(path: Path, name: str) -> tuple[list[str], list[list[Any]]]:
         raise
     except (zipfile.BadZipFile, UnicodeDecodeError, KeyError, ValueError, OSError):
         raise imports.ImportFailed(name, [imports.CellError(0, "", "unreadable")]) from None
-
-
-def _other_office(session: Session, me: Principal, kind: str, refs: list[str]) -> bool:
-    """Whether the file's rows named another office than the caseworker's."""
-    model = MODELS[kind]
-    offices = set(session.exec(select(model.office_id).where(model.ref.in_(refs))).all())
-    return bool(offices - {me.scope})
 
 
 @router.post("/imports")
@@ -197,13 +197,12 @@ def confirm(request: Request, form: FormDep, me: Importer, session: SessionDep,
     kind: imports.Kind = meta["kind"]
     if not me.can(KIND_PERMISSION[kind]):
         return _page(request, session, me, problem=t("import.choose_kind"), status=403)
+    session.commit()
     try:
         header, body = read(path, meta["name"])
         report = imports.import_rows(session, me.actor, kind, header, body,
-                                     office=meta.get("office"), source=meta["name"])
-        if me.scope is not None and _other_office(session, me, kind, report.refs):
-            raise imports.ImportFailed(meta["name"], [imports.CellError(0, "office",
-                                                                        "another office")])
+                                     office=meta.get("office"), source=meta["name"],
+                                     only_office=me.scope)
     except imports.ImportFailed as exc:
         session.rollback()
         shown = [(e.row, e.column, message(t, e.message))

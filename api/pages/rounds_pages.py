@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
-from agency import records, round_details, rounds
+from agency import jobs, records, round_details, rounds
 from agency.audit import record
 from agency.mapping import is_occupant
 from agency.models import (
@@ -26,6 +26,7 @@ from agency.models import (
     SharedFlat,
 )
 from agency.records import RecordError
+from agency.round_control import cancel_round
 from agency.round_details import Home, Person
 from agency.rounds import RoundConflict, RoundInputError, RoundStateError, UnplacedView
 from agency.schemas import RoundPolicy
@@ -34,6 +35,7 @@ from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import AGENCY_ERRORS, ApiError, agency_problem
 from api.exports import export_response
 from api.i18n import Translator
+from api.job_handlers import SOLVE
 from api.letters import LETTER_LANGS, LetterData, household_language, offer_letter
 from api.models import JobPublic
 from api.pages.common import (
@@ -47,7 +49,9 @@ from api.pages.common import (
 from api.pages.map_svg import puglia_map
 from api.pagination import Id
 from api.routes.rounds import (
+    cap_time_limit,
     decision_of,
+    job_public,
     offer_of,
     round_office,
     round_public,
@@ -116,6 +120,7 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
         f.fail("seed", "error.type.int_parsing")
     if not f.errors:
         try:
+            cap_time_limit(request, float(limit or 30))
             with session.begin_nested():
                 r = rounds.open_round(session, me.actor, name=name or "",
                                       office_id=round_office(session, me, f.text("office")),
@@ -177,17 +182,17 @@ def _round_page(request: Request, session: Session, me: Principal, r: Round,
     full = rounds.round_view(session, r.id)
     record(session, me.actor, "round.read", "round", r.ref)
     decided = {(d.beneficiary_ref, d.unit_ref) for d in view.decisions}
-    active_job = None
-    if job:
-        j = request.app.state.jobs.get(job)
-        if j is not None and j.subject == r.ref:
-            active_job = j.public()
-    if active_job is None:
-        running = request.app.state.jobs.active_for("round.solve", r.ref)
-        active_job = running.public() if running else None
+    # the job named in the address, else the round's latest: kept in the database, so
+    # after a restart the page says the solve was interrupted instead of polling on
+    found = jobs.by_ref(session, job) if job else None
+    if found is None or found.subject != r.ref:
+        found = jobs.latest_for(session, SOLVE, r.ref)
+    active_job = jobs.public(session, found) if found is not None else None
     last_failed = None
     if job and active_job and active_job["status"] == "failed":
         last_failed = active_job["error"]
+    interrupted = active_job if active_job and active_job["status"] == "interrupted" \
+        else None
     people = round_details.round_people(session, r)
     homes, rooms = round_details.round_homes(session, r)
     offers = {o.id: o for o in full.offers}
@@ -196,7 +201,8 @@ def _round_page(request: Request, session: Session, me: Principal, r: Round,
         "households": sum(1 for b in r.snapshot.get("beneficiaries", [])
                           if not is_occupant(b["id"])),
         "job": active_job if active_job and active_job["status"] in ("queued", "running")
-        else None, "answers": ANSWERS, "solvable": r.status in rounds.SOLVABLE,
+        else None, "interrupted": interrupted, "answers": ANSWERS,
+        "solvable": r.status in rounds.SOLVABLE,
         "can_offer": r.status in ("solved", "offers"),
         "can_close": r.status == "offers",
         "pending": sum(1 for o in view.offers if o.status == "pending"),
@@ -228,14 +234,14 @@ def solve(request: Request, me: Writer, session: SessionDep, engine: EngineDep,
         job = start_solve(request, engine, session, me, r)
     except ApiError as exc:
         return _round_page(request, session, me, r, exc.message, exc.status)
-    return redirect(f"/rounds/{r.ref}?job={job.id}")
+    return redirect(f"/rounds/{r.ref}?job={job.ref}")
 
 
 @router.get("/rounds/{ref}/jobs/{job}.json")
 def solve_progress(request: Request, me: Reader, session: SessionDep, ref: str,
                    job: str) -> JobPublic:
     r = records.round_by_ref(session, ref, scope=me.scope)
-    return JobPublic(**solve_job(request, me, r, job).public())
+    return job_public(session, solve_job(session, r, job))
 
 
 ROUND_ERRORS = {"status": "error.choose_answer", "reason": "error.answer_reason",
@@ -312,6 +318,16 @@ def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
             raise RoundInputError("status", "choose the answer")
         rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
                              answer, text(form, "reason"))
+
+    return _act(request, form, session, me, ref, act)
+
+
+@router.post("/rounds/{ref}/cancel")
+def cancel(request: Request, form: FormDep, me: Writer, session: SessionDep,
+           ref: str) -> Response:
+    def act(r: Round, form: Any) -> None:
+        assert r.id is not None
+        cancel_round(session, me.actor, r.id, text(form, "reason") or "")
 
     return _act(request, form, session, me, ref, act)
 

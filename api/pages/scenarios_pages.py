@@ -14,14 +14,20 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
-from agency import records
+from agency import jobs, records
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, page
 from api.errors import ApiError
+from api.job_handlers import SCENARIO
 from api.pages.common import Form, FormDep, redirect, render, translator
-from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, submit
+from api.routes.scenarios import MAX_SPEC_BYTES, _owner, read_spec, retry_run, submit
 from scenarios.findings import report_findings
-from scenarios.report import plots, render_html
+from scenarios.report import (
+    plot_budget_vs_persons,
+    plot_commute,
+    plot_unplaced,
+    render_html,
+)
 from scenarios.simple import Beds, Money, Reach, SimpleScenario, scenario_text
 
 router = APIRouter()
@@ -145,6 +151,34 @@ def run_simple(request: Request, form: FormDep, me: Planner, session: SessionDep
     return redirect(f"/scenarios/{run.ref}")
 
 
+PLOTS = {"budget_vs_persons": plot_budget_vs_persons, "commute": plot_commute,
+         "unplaced": plot_unplaced}
+PLOTTED = {"budget_vs_persons": ("housed.persons",),
+           "commute": ("commute.histogram.households",), "unplaced": ("unplaced.by_reason",)}
+"""What each plot draws: a plot of counts some of which are suppressed (the agency's own
+data, counts of 1 to 4) is left out rather than drawn with them as zeros."""
+
+
+def _hidden(report: dict[str, Any], plot: str) -> bool:
+    def has_none(node: Any) -> bool:
+        if isinstance(node, dict):
+            return any(has_none(v) for v in node.values())
+        if isinstance(node, list):
+            return any(has_none(v) for v in node)
+        return node is None
+
+    for run in _rows(report):
+        if run.get("status") == "ERROR":
+            continue
+        for path in PLOTTED[plot]:
+            node: Any = run
+            for key in path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if has_none(node):
+                return True
+    return False
+
+
 def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [report["base"], *report.get("variants", [])] if report.get("base") else []
 
@@ -155,14 +189,17 @@ def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Re
     report: dict[str, Any] = run.report or {}
     rows = _rows(report)
     t = translator(request)
-    context: dict[str, Any] = {"run": run, "rows": rows}
+    job = jobs.latest_for(session, SCENARIO, run.ref)
+    context: dict[str, Any] = {
+        "run": run, "rows": rows,
+        "position": jobs.queue_position(session, job) if job else None}
     if rows:
         ok = [v for v in rows if v.get("status") != "ERROR"]
         context.update(
             findings=report_findings(report, t.lang),
             cut=[v["name"] for v in rows if v.get("status") not in ("OPTIMAL", "ERROR")],
-            images={k: base64.b64encode(png).decode("ascii")
-                    for k, png in plots(report).items()},
+            images={k: base64.b64encode(draw(report)).decode("ascii")
+                    for k, draw in PLOTS.items() if not _hidden(report, k)},
             ok_rows=ok, fund_ids=sorted({f for v in ok for f in v["money"]["funds"]}),
             reasons=sorted({r for v in ok for r in v["unplaced"]["by_reason"]}),
             diffs=[(v["name"], sorted((k, d) for k, d in (v.get("difference") or {}).items()
@@ -171,11 +208,20 @@ def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Re
     return render(request, "scenario.html", context)
 
 
+@router.post("/scenarios/{ref}/retry")
+def retry(request: Request, form: FormDep, me: Planner, session: SessionDep,
+          ref: str) -> Response:
+    retry_run(request, session, me, ref)
+    return redirect(f"/scenarios/{ref}")
+
+
 @router.get("/scenarios/{ref}/report.html")
 def scenario_report(me: Planner, session: SessionDep, ref: str) -> Response:
     """The run's self-contained report page (as ``housing scenario run`` writes it)."""
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     if not run.report or not run.report.get("base"):
         raise ApiError(404, f"scenario run {ref} has no report yet")
-    return HTMLResponse(render_html(run.report), headers={
+    report = dict(run.report)
+    images = {k: draw(report) for k, draw in PLOTS.items() if not _hidden(report, k)}
+    return HTMLResponse(render_html(report, images), headers={
         "Content-Disposition": f'attachment; filename="{run.ref}-report.html"'})

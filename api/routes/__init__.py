@@ -8,12 +8,14 @@ from api.routes import (
     audit,
     auth,
     beneficiaries,
+    corrections,
     funds,
     imports,
     landlords,
     rounds,
     scenarios,
     stats,
+    subject_rights,
     units,
     users,
 )
@@ -21,5 +23,6 @@ from api.routes import (
 router = APIRouter(prefix="/api/v1")
 for resource in (auth.router, beneficiaries.router, landlords.router, units.dwellings,
                  units.flats, funds.router, imports.router, rounds.router, scenarios.router,
-                 users.router, stats.router, audit.router):
+                 users.router, stats.router, audit.router, corrections.router,
+                 subject_rights.router):
     router.include_router(resource)

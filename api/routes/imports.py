@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from agency import imports
-from agency.models import Beneficiary, Dwelling, Office, SharedFlat
+from agency.models import Office
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
 from api.errors import ApiError
@@ -22,8 +22,6 @@ from api.routes.common import ERRORS
 router = APIRouter(prefix="/imports", tags=["imports"], responses=ERRORS)
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-MODELS: dict[str, Any] = {"beneficiaries": Beneficiary, "dwellings": Dwelling,
-                          "flats": SharedFlat}
 
 
 class ImportPublic(BaseModel):
@@ -32,8 +30,15 @@ class ImportPublic(BaseModel):
     refs: list[str]
 
 
-def _import(session: Session, me: Principal, kind: imports.Kind, path: Path, source: str,
-            office: str | None) -> ImportPublic:
+def _failed(source: str, exc: imports.ImportFailed) -> ApiError:
+    status = 413 if isinstance(exc, imports.ImportTooLarge) else 422
+    return ApiError(status, f"{source}: {len(exc.errors)} error(s), nothing imported", fields=[
+        {"field": f"row {e.row}, {e.column}" if e.row else (e.column or "file"),
+         "message": e.message} for e in exc.errors[:imports.MAX_ERRORS_SHOWN]])
+
+
+def _import(session: Session, me: Principal, kind: imports.Kind, header: list[str],
+            body: list[list[Any]], source: str, office: str | None) -> ImportPublic:
     if me.scope is not None:  # a caseworker imports into their own office only
         own = session.get(Office, me.scope)
         assert own is not None
@@ -41,23 +46,22 @@ def _import(session: Session, me: Principal, kind: imports.Kind, path: Path, sou
             raise ApiError(403, "you may only import into your own office")
         office = own.code
     try:
-        header, body = imports.read_table(path)
         report = imports.import_rows(session, me.actor, kind, header, body, office=office,
-                                     source=source)
+                                     source=source, only_office=me.scope)
     except imports.ImportFailed as exc:
         session.rollback()
-        raise ApiError(422, f"{source}: {len(exc.errors)} error(s), nothing imported", fields=[
-            {"field": f"row {e.row}, {e.column}" if e.row else (e.column or "file"),
-             "message": e.message} for e in exc.errors[:imports.MAX_ERRORS_SHOWN]]) from None
-    if me.scope is not None and report.refs:  # rows may name an office: never another's
-        model = MODELS[kind]
-        offices = set(session.exec(select(model.office_id).where(
-            model.ref.in_(report.refs))).all())
-        if offices - {me.scope}:
-            session.rollback()
+        if any(e.message == imports.OTHER_OFFICE for e in exc.errors):
             raise ApiError(403, "the file names another office: you may only import into "
-                                "your own")
+                                "your own") from None
+        raise _failed(source, exc) from None
     return ImportPublic(kind=report.kind, rows=report.rows, refs=report.refs)
+
+
+def _read(path: Path, source: str) -> tuple[list[str], list[list[Any]]]:
+    try:
+        return imports.read_table(path)
+    except imports.ImportFailed as exc:
+        raise _failed(source, exc) from None
 
 
 async def _upload(session: Session, me: Principal, kind: imports.Kind, file: UploadFile,
@@ -70,13 +74,14 @@ async def _upload(session: Session, me: Principal, kind: imports.Kind, file: Upl
     if suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
         raise ApiError(422, "the file must be .csv or .xlsx",
                        fields=[{"field": "file", "message": "not a .csv or .xlsx file"}])
-    if suffix in (".csv", ".txt") and b"\x00" in raw:
-        raise ApiError(422, "the file holds a NUL character: is it really CSV?",
-                       fields=[{"field": "file", "message": "NUL character"}])
+    # the file is read with no transaction open: on SQLite the database's queue is not
+    # held while a stranger's spreadsheet is parsed
+    await run_in_threadpool(session.commit)
     with tempfile.TemporaryDirectory(prefix="housing-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(raw)
-        return await run_in_threadpool(_import, session, me, kind, path, name, office)
+        header, body = await run_in_threadpool(_read, path, name)
+    return await run_in_threadpool(_import, session, me, kind, header, body, name, office)
 
 
 OfficeCode = Annotated[str | None, Query(max_length=32, description="default office code")]

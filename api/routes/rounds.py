@@ -4,22 +4,23 @@ and the placements' export."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agency import records, rounds
+from agency import jobs, records, rounds
 from agency.audit import record
-from agency.models import Beneficiary, Offer, Round, RoundDecision
+from agency.errors import RecordError
+from agency.models import Beneficiary, Job, Offer, Round, RoundDecision
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
 from api.errors import ApiError
 from api.exports import export_response
 from api.i18n import Translator
-from api.jobs import Job, Jobs
+from api.job_handlers import SOLVE, actor_params
 from api.models import (
     AnswerBody,
     CloseBody,
@@ -37,14 +38,13 @@ from api.models import (
 )
 from api.pagination import Id, Paged, PageDep
 from api.routes.common import ERRORS, target_office
+from api.settings import Settings
 
 router = APIRouter(prefix="/rounds", tags=["rounds"], responses=ERRORS)
 
 Reader = Annotated[Principal, require(perms.ROUNDS_READ)]
 Writer = Annotated[Principal, require(perms.ROUNDS_WRITE)]
 Exporter = Annotated[Principal, require(perms.EXPORTS_READ)]
-
-SOLVE = "round.solve"
 
 
 # --------------------------------------------------------------------------- shared with pages
@@ -76,29 +76,36 @@ def round_public(session: Session, r: Round) -> RoundPublic:
 
 def start_solve(request: Request, engine: Engine, session: Session, me: Principal,
                 r: Round) -> Job:
-    """The round's solve job (a running one is reused); refused at once if not solvable."""
+    """The round's solve job (a queued or running one is reused); refused at once if the
+    round is not solvable or its office has too many solves waiting."""
     if r.status not in rounds.SOLVABLE:
         raise ApiError(409, f"round {r.ref} is {r.status}: it can no longer be solved")
-    jobs: Jobs = request.app.state.jobs
-    running = jobs.active_for(SOLVE, r.ref)
+    running = jobs.active_for(session, SOLVE, r.ref)
     if running is not None:
         return running
-    actor, round_id = me.actor, r.id
-    assert round_id is not None
-
-    def work(progress: Any) -> None:
-        rounds.solve_round(engine, actor, round_id, progress=progress)
-
-    record(session, actor, "round.solve_start", "round", r.ref)
-    return jobs.submit(SOLVE, r.ref, r.office_id, work, expected=(rounds.RoundError,))
-
-
-def solve_job(request: Request, me: Principal, r: Round, job_id: str) -> Job:
-    jobs: Jobs = request.app.state.jobs
-    job = jobs.get(job_id)
-    if job is None or job.kind != SOLVE or job.subject != r.ref:
-        raise ApiError(404, f"no solve job {job_id} for round {r.ref}")
+    settings: Settings = request.app.state.settings
+    fair = f"office:{r.office_id}" if r.office_id is not None else "agency"
+    if jobs.count_active(session, SOLVE, fair) >= settings.max_queued_solves_per_office:
+        raise ApiError(429, "this office has too many solves waiting: wait for one to end")
+    assert r.id is not None
+    job = jobs.enqueue(session, SOLVE, r.ref, fair_key=fair, office_id=r.office_id,
+                       user_id=me.user_id,
+                       params={"round_id": r.id, **actor_params(me.actor)})
+    record(session, me.actor, "round.solve_start", "round", r.ref, detail={"job": job.ref})
+    session.commit()
+    request.app.state.workers.wake(SOLVE)
     return job
+
+
+def solve_job(session: Session, r: Round, job_ref: str) -> Job:
+    job = jobs.by_ref(session, job_ref)
+    if job is None or job.kind != SOLVE or job.subject != r.ref:
+        raise ApiError(404, f"no solve job {job_ref} for round {r.ref}")
+    return job
+
+
+def job_public(session: Session, job: Job) -> JobPublic:
+    return JobPublic(**jobs.public(session, job))
 
 
 def offer_of(session: Session, r: Round, offer_id: int) -> Offer:
@@ -113,6 +120,14 @@ def decision_of(session: Session, r: Round, decision_id: int) -> RoundDecision:
     if d is None or d.round_id != r.id:
         raise records.NotFoundError("decision", str(decision_id))
     return d
+
+
+def cap_time_limit(request: Request, seconds: float) -> None:
+    """A round's time limit is at most the service's cap (a 422 naming ``time_limit_s``,
+    for the API and the pages alike)."""
+    cap = request.app.state.settings.max_solve_seconds
+    if seconds > cap:
+        raise RecordError("time_limit_s", f"at most {cap:g} s on the service")
 
 
 def round_office(session: Session, me: Principal, office: str | None) -> int | None:
@@ -133,9 +148,11 @@ def list_rounds(me: Reader, session: SessionDep, page: PageDep) -> Paged[RoundSu
 
 
 @router.post("", status_code=201)
-def open_round(me: Writer, session: SessionDep, body: RoundOpen,
+def open_round(me: Writer, session: SessionDep, body: RoundOpen, request: Request,
                office: Annotated[str | None, Query(max_length=32)] = None) -> RoundPublic:
-    """Open a round: the waiting households, free units and fund balances, as of now."""
+    """Open a round: the waiting households, free units and fund balances, as of now.
+    The time limit is at most the service's cap (``HOUSING_MAX_SOLVE_SECONDS``)."""
+    cap_time_limit(request, body.time_limit_s)
     r = rounds.open_round(session, me.actor, name=body.name,
                           office_id=round_office(session, me, office), policy=body.policy,
                           on=body.on, time_limit_s=body.time_limit_s, seed=body.seed)
@@ -156,15 +173,16 @@ def solve(me: Writer, session: SessionDep, engine: EngineDep, request: Request,
           ref: str) -> JobPublic:
     """Start solving (or re-solving) in the background; poll the job it returns."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    return JobPublic(**start_solve(request, engine, session, me, r).public())
+    return job_public(session, start_solve(request, engine, session, me, r))
 
 
 @router.get("/{ref}/solve/{job}")
 def solve_progress(me: Reader, session: SessionDep, request: Request, ref: str,
                    job: str) -> JobPublic:
-    """The solve's state: queued, running (stage, incumbent, bound), done or failed."""
+    """The solve's state: queued (with its place in the queue), running (stage, incumbent,
+    bound), done, failed, or interrupted (the server stopped: solve again)."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    return JobPublic(**solve_job(request, me, r, job).public())
+    return job_public(session, solve_job(session, r, job))
 
 
 @router.post("/{ref}/decisions", status_code=201)

@@ -3,7 +3,6 @@ read its report (aggregates only: no name, no ref, no per-person row)."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,16 +12,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from agency import records
-from agency.db import write_session
+from agency import jobs, records
+from agency.audit import record
 from agency.models import Role
-from agency.snapshot import snapshot_instance
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
 from api.errors import ApiError
+from api.job_handlers import SCENARIO
 from api.pagination import Paged, PageDep
+from api.settings import Settings
 from scenarios.bundled import examples_dir
-from scenarios.runner import run_scenario_text
+from scenarios.limits import Limits
+from scenarios.limits import check as check_limits
 from scenarios.spec import ScenarioError, parse_spec
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
@@ -30,7 +31,6 @@ router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 Planner = Annotated[Principal, require(perms.SCENARIOS_RUN)]
 
 MAX_SPEC_BYTES = 256 * 1024
-TIME_LIMIT_CAP = 60.0
 
 
 class ScenarioRunPublic(BaseModel):
@@ -40,45 +40,36 @@ class ScenarioRunPublic(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     job: str | None = None
+    position: int | None = None
     report: dict[str, Any] | None = None
     error: str | None = None
 
 
-def _public(run: Any, job: str | None = None) -> ScenarioRunPublic:
+def _public(run: Any, job: str | None = None,
+            position: int | None = None) -> ScenarioRunPublic:
     return ScenarioRunPublic(ref=run.ref, status=run.status, spec_sha256=run.spec_sha256,
                              created_at=run.created_at, finished_at=run.finished_at, job=job,
-                             report=run.report, error=run.error)
+                             position=position, report=run.report, error=run.error)
 
 
-def _check(text: str, source: str) -> None:
+def _limits(settings: Settings) -> Limits:
+    return Limits(max_runs=settings.scenario_max_runs,
+                  max_sweep_points=settings.scenario_max_sweep_points,
+                  max_seconds=settings.scenario_max_seconds)
+
+
+def _check(text: str, source: str, settings: Settings) -> float:
+    """Check the file whole (422 naming each problem); the run's time limit."""
     try:
-        parse_spec(text, base_dir=examples_dir(), source=source)
+        spec = parse_spec(text, base_dir=examples_dir(), source=source)
+        errors = check_limits(spec, _limits(settings))
+        if errors:
+            raise ScenarioError(errors, source)
     except ScenarioError as exc:
         raise ApiError(422, f"the scenario file has {len(exc.errors)} error(s)", fields=[
             {"field": f"{e.record}: {e.field}", "message": e.message} for e in exc.errors]
         ) from None
-
-
-def _run(engine: Engine, ref: str, text: str, source: str) -> None:
-    # each update takes SQLite's write lock at BEGIN: a read-then-write transaction would
-    # fail at once if a request committed in between
-    with write_session(engine) as s:
-        records.finish_scenario_run(s, ref, status="running")
-    try:
-        # the file may not name a database: the agency's data is the service's own
-        report = run_scenario_text(text, examples_dir(), workers=1, time_limit=None,
-                                   agency=lambda _url: snapshot_instance(engine),
-                                   source=source)
-    except ScenarioError as exc:
-        with write_session(engine) as s:
-            records.finish_scenario_run(s, ref, status="failed", error=str(exc)[:4000])
-        raise
-    except Exception:
-        with write_session(engine) as s:
-            records.finish_scenario_run(s, ref, status="failed", error="internal error")
-        raise
-    with write_session(engine) as s:
-        records.finish_scenario_run(s, ref, status="done", report=report)
+    return min(spec.time_limit, settings.scenario_max_seconds)
 
 
 def read_spec(raw: bytes) -> str:
@@ -97,39 +88,33 @@ def read_spec(raw: bytes) -> str:
 
 def submit(request: Request, session: Session, engine: Engine, me: Principal, text: str,
            source: str) -> tuple[Any, str]:
-    """Check the file (422 naming each problem), store the run, start it: (run, job id)."""
-    _check(text, source)
-    text = _cap_time_limit(text)
+    """Check the file (422 naming each problem), store the run and queue its job (429
+    when this planner already has as many waiting as the service allows)."""
+    settings: Settings = request.app.state.settings
+    seconds = _check(text, source, settings)
+    fair = f"user:{me.user_id}"
+    if jobs.count_active(session, SCENARIO, fair) >= settings.max_queued_runs_per_planner:
+        raise ApiError(429, "you have as many scenario runs waiting as the service allows: "
+                            "wait for one to end")
     run = records.create_scenario_run(session, me.actor, text)
-    ref = run.ref
+    job = jobs.enqueue(session, SCENARIO, run.ref, fair_key=fair, user_id=me.user_id,
+                       params={"source": source, "seconds": seconds})
     session.commit()
-    job = request.app.state.scenario_jobs.submit(
-        "scenario", ref, None, lambda _progress: _run(engine, ref, text, source),
-        expected=(ScenarioError,))
-    return run, job.id
+    request.app.state.workers.wake(SCENARIO)
+    return run, job.ref
 
 
 @router.post("", status_code=202, responses={422: {"description": "the file's problems"}})
 async def run_scenario(me: Planner, session: SessionDep, engine: EngineDep, request: Request,
                        file: Annotated[UploadFile, File(description="scenario file (TOML)")]
                        ) -> ScenarioRunPublic:
-    """Run a scenario file in the background; poll ``GET /scenarios/{ref}``. The file's
-    time limit may be at most 60 s."""
+    """Run a scenario file in the background; poll ``GET /scenarios/{ref}``. On the
+    service the file's time limit (at most 60 s) bounds the whole run, which has at most
+    25 solves, sweeps of at most 20 points and a generated base of at most M's size."""
     text = read_spec(await file.read(MAX_SPEC_BYTES + 1))
     source = (file.filename or "scenario.toml")[:100]
     run, job = await run_in_threadpool(submit, request, session, engine, me, text, source)
     return _public(run, job)
-
-
-def _cap_time_limit(text: str) -> str:
-    """The file with its time limit at most the service's cap (checked, so parseable)."""
-    data = tomllib.loads(text)
-    limit = data.get("scenario", {}).get("time_limit")
-    if isinstance(limit, (int, float)) and limit > TIME_LIMIT_CAP:
-        raise ApiError(422, f"scenario.time_limit: at most {TIME_LIMIT_CAP:g} s on the service",
-                       fields=[{"field": "scenario.time_limit",
-                                "message": f"at most {TIME_LIMIT_CAP:g}"}])
-    return text
 
 
 def _owner(me: Principal) -> int | None:
@@ -147,5 +132,32 @@ def list_runs(me: Planner, session: SessionDep, page: PageDep) -> Paged[Scenario
 
 @router.get("/{ref}")
 def get_run(me: Planner, session: SessionDep, ref: str) -> ScenarioRunPublic:
-    """A run's state and, when done, its report: aggregates only."""
-    return _public(records.get_scenario_run(session, ref, user_id=_owner(me)))
+    """A run's state (queued with its place, running, done, failed, interrupted) and, when
+    done, its report: aggregates only (counts under 5 suppressed on the agency's data)."""
+    run = records.get_scenario_run(session, ref, user_id=_owner(me))
+    job = jobs.latest_for(session, SCENARIO, run.ref)
+    return _public(run, job.ref if job else None,
+                   jobs.queue_position(session, job) if job else None)
+
+
+def retry_run(request: Request, session: Session, me: Principal, ref: str) -> Any:
+    """Run an interrupted (or failed) run again, as a new job."""
+    run = records.get_scenario_run(session, ref, user_id=_owner(me))
+    if run.status not in ("interrupted", "failed"):
+        raise ApiError(409, f"run {ref} is {run.status}: only an interrupted or failed run "
+                            "is run again")
+    last = jobs.latest_for(session, SCENARIO, run.ref)
+    if last is None:
+        raise ApiError(409, f"run {ref} has no job to run again")
+    job = jobs.retry(session, last)
+    records.finish_scenario_run(session, ref, status="queued")
+    record(session, me.actor, "scenario.retry", "scenario", ref, detail={"job": job.ref})
+    session.commit()
+    request.app.state.workers.wake(SCENARIO)
+    return run
+
+
+@router.post("/{ref}/retry", status_code=202)
+def retry(me: Planner, session: SessionDep, request: Request, ref: str) -> ScenarioRunPublic:
+    """Run an interrupted or failed run again."""
+    return _public(retry_run(request, session, me, ref))

@@ -31,5 +31,12 @@ def create_user(me: Admin, session: SessionDep, body: UserCreate) -> UserPublic:
 
 @router.delete("/{username}", status_code=204)
 def deactivate_user(me: Admin, session: SessionDep, username: str) -> None:
-    """The user can no longer log in; their sessions are revoked."""
+    """The user can no longer log in; their sessions are revoked. The last active admin
+    cannot be deactivated (422)."""
     records.deactivate_user(session, me.actor, username)
+
+
+@router.post("/{username}/reactivate")
+def reactivate_user(me: Admin, session: SessionDep, username: str) -> UserPublic:
+    """A deactivated user may log in again."""
+    return UserPublic.model_validate(records.reactivate_user(session, me.actor, username))

@@ -205,7 +205,8 @@ def test_the_same_person_twice(fg: Engine, tmp_path: Path) -> None:
     import_file(fg, ACTOR, "beneficiaries", write_csv(tmp_path / "ok.csv",
                                                       template("beneficiaries")))
     errors = _bad(fg, tmp_path, "beneficiaries", template("beneficiaries"))
-    assert len(errors) == 2 and all("already registered as B-" in e for e in errors)
+    assert len(errors) == 2 and all("already registered in this office as B-" in e
+                                    for e in errors)
 
 
 def test_a_rejected_file_keeps_what_was_already_stored(fg: Engine, tmp_path: Path) -> None:

@@ -144,7 +144,8 @@ def build_world(engine: Engine) -> World:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(login_delay_base_seconds=0.0)
+    # plain HTTP to the test server: cookies without Secure, as in local development
+    return Settings(login_delay_base_seconds=0.0, cookie_secure=False)
 
 
 @pytest.fixture

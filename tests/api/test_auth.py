@@ -3,11 +3,13 @@ logins, CSRF on the pages' forms."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -15,9 +17,19 @@ from agency import records
 from agency.audit import Actor
 from agency.models import AuditEntry, AuthSession, LoginAttempt
 from api.main import create_app
-from api.security import Throttle, token_hash
+from api.security import token_hash
 from api.settings import Settings
+from api.throttle import Throttle
 from tests.api.conftest import PASSWORD, World, page_client
+
+
+def form_login(c: TestClient, user: str, password: str, next: str = "/") -> Response:
+    """Log in through the page's form, with the login form's CSRF token."""
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    return c.post("/login", data={"username": user, "password": password, "next": next,
+                                  "csrf_token": token.group(1)})
 
 
 def login(client: TestClient, user: str, password: str = PASSWORD) -> tuple[int, dict]:
@@ -37,7 +49,8 @@ def test_login_issues_a_token_stored_only_as_its_hash(client: TestClient, world:
         stored = s.exec(select(AuthSession).where(
             AuthSession.token_hash == token_hash(token))).one()
         assert token not in stored.token_hash
-        assert s.exec(select(LoginAttempt).where(LoginAttempt.username == "anna")).one().success
+        assert s.exec(select(LoginAttempt).where(
+            LoginAttempt.user_id != None)).one().success  # noqa: E711
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["username"] == "anna"
 
@@ -77,11 +90,13 @@ def test_wrong_password_then_throttled(engine: Engine, world: World) -> None:
         for _ in range(3):
             status, body = login(client, "anna", "wrong password")
             assert status == 401 and body["error"]["code"] == "unauthorized"
-        status, body = login(client, "anna")  # even the right password now waits
+        status, body = login(client, "anna")  # this client is locked, right password or not
         assert status == 429 and body["error"]["code"] == "too_many_requests"
         assert login(client, "nobody", "x")[0] == 429  # the same client address
     with Session(engine) as s:
-        failures = s.exec(select(LoginAttempt).where(LoginAttempt.username == "anna",
+        anna = records.user_by_username(s, "anna")
+        assert anna is not None
+        failures = s.exec(select(LoginAttempt).where(LoginAttempt.user_id == anna.id,
                                                      LoginAttempt.success == False)).all()  # noqa: E712
         assert len(failures) == 3
         denied = s.exec(select(AuditEntry).where(AuditEntry.action == "login",
@@ -114,15 +129,15 @@ def test_api_takes_bearer_tokens_only(client: TestClient, world: World) -> None:
 
 def test_page_login_sets_a_strict_httponly_cookie(app: FastAPI, world: World) -> None:
     c = TestClient(app, follow_redirects=False)
-    res = c.post("/login", data={"username": "anna", "password": PASSWORD,
-                                 "next": "/beneficiaries"})
+    res = form_login(c, "anna", PASSWORD, next="/beneficiaries")
     assert res.status_code == 303 and res.headers["location"] == "/beneficiaries"
-    cookie = res.headers["set-cookie"].lower()
+    cookie = next(v for k, v in res.headers.multi_items()
+              if k == "set-cookie" and v.startswith("housing_session=")).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    bad = c.post("/login", data={"username": "anna", "password": "nope"})
+    bad = form_login(TestClient(app, follow_redirects=False), "anna", "nope")
     assert bad.status_code == 401 and "login" in bad.text
-    offsite = TestClient(app, follow_redirects=False).post(
-        "/login", data={"username": "anna", "password": PASSWORD, "next": "//evil.example"})
+    offsite = form_login(TestClient(app, follow_redirects=False), "anna", PASSWORD,
+                         next="//evil.example")
     assert offsite.headers["location"] == "/"
 
 

@@ -29,11 +29,12 @@ from typing import Any
 import pypdf
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from agency import records
 from agency.db import dispose_engines, get_engine
-from agency.models import Role
+from agency.models import Role, Round
+from agency.round_control import cancel_round
 from api.main import create_app
 from api.settings import Settings
 from housing.cli_agency import demo
@@ -81,6 +82,11 @@ def day_server(tmp_path: Path) -> Iterator[str]:
         records.create_user(s, ACTOR, "anna", "Anna Rossi", PASSWORD, Role.caseworker, fg.id)
         records.create_user(s, ACTOR, "pia", "Pia Bianchi", PASSWORD, Role.planner, None)
         records.create_user(s, ACTOR, "aldo", "Aldo Verdi", PASSWORD, Role.auditor, None)
+        # the day opens its own round: the demo's August round, over the same households,
+        # gives way (two rounds may not hold the same households)
+        august = s.exec(select(Round).where(Round.status == "open")).one()
+        assert august.id is not None
+        cancel_round(s, ACTOR, august.id, "the test's own round replaces it")
         s.commit()
     try:
         with serve(create_app(Settings(login_delay_base_seconds=0.0), engine)) as url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -35,6 +36,17 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def run_on_agency_data(engine: Engine, tmp_path: Path) -> dict[str, Any]:
+    """:data:`SPEC` run on the agency's data in ``engine``, as the service runs it."""
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return run_scenario_text(SPEC, tmp_path,
+                                     agency=lambda _url: snapshot_instance(engine),
+                                     executor=pool, params=SolveParams(time_limit=10))
+    finally:
+        dispose_engines()
+
+
 def test_snapshot_is_pseudonymised(engine: Engine) -> None:
     with Session(engine) as s:
         foggia_round_data(s)
@@ -56,13 +68,7 @@ def test_a_scenario_runs_on_the_agency_data(engine: Engine, tmp_path: Path) -> N
         foggia_round_data(s)
         secrets = {b.ref for b in s.exec(select(Beneficiary))} | {
             n for b in s.exec(select(Beneficiary)) for n in (b.given_name, b.family_name)}
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            report = run_scenario_text(SPEC, tmp_path,
-                                       agency=lambda _url: snapshot_instance(engine),
-                                       executor=pool, params=SolveParams(time_limit=10))
-    finally:
-        dispose_engines()
+    report = run_on_agency_data(engine, tmp_path)
     text = json.dumps(report)
     assert not any(x in text for x in secrets), "the report names someone"
     assert report["ok"] and report["scenario"]["base"]["kind"] == "agency"

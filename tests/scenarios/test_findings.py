@@ -92,6 +92,19 @@ def test_one_household_in_the_singular() -> None:
     assert "Un nucleo non può essere preso da nessuna casa: 1 troppo piccole" in text
 
 
+def test_counts_suppressed_for_privacy() -> None:
+    """On the agency's own data a count of 1 to 4 is None (scenarios.disclosure)."""
+    r = run()
+    r["housed"]["persons"] = None
+    r["unplaced"]["by_reason"] = {"units_taken": None, "rooms_taken_by_other_gender": 7,
+                                  "funds_exhausted": None, "too_large": None}
+    text = " ".join(findings(r, "en"))
+    assert "(<5 persons)" in text
+    assert "for 7+ households every home within reach went to others" in text
+    assert "<5 households are left out for lack of money" in text
+    assert "<5 households can be taken by no home: <5 too small" in text
+
+
 def test_a_run_in_error() -> None:
     assert findings({"name": "x", "status": "ERROR", "error": "boom"}, "en") == [
         "“x” was not solved: boom"]

@@ -1,7 +1,7 @@
 """Offers carry the date by which the household is asked to answer.
 
-Revision ID: 0002_offer_reply_by
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-04 17:00:00
 
 """
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002_offer_reply_by'
-down_revision: str | Sequence[str] | None = '0001'
+revision: str = '0003'
+down_revision: str | Sequence[str] | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
