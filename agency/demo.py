@@ -29,6 +29,10 @@ from matching.instance import Instance
 from places.gazetteer import load as gazetteer
 
 DEMO_ACTOR = Actor(username="demo")
+AUGUST = date(2026, 8, 1)
+"""When the August intake of homes becomes free (after the July round)."""
+AUGUST_GRANTS = {"regional": 250_000, "victims": 80_000, "municipal": 60_000}
+"""The funds' August tranche, in cents."""
 
 _GIVEN_M = ("Moussa", "Ibrahim", "Mamadou", "Abdoulaye", "Sekou", "Lamin", "Ousmane", "Kwame",
             "Samuel", "Emmanuel", "Gurpreet", "Harjit", "Ion", "Vasile", "Youssef", "Karim",
@@ -78,7 +82,7 @@ def seed(engine: Engine, inst: Instance, *, on: date = date(2026, 7, 1)) -> Offi
                 8 if b.gender == "F" else 24)]
             work = municipalities.nearest(b.work.lat, b.work.lon)
             records.create_beneficiary(s, DEMO_ACTOR, office.id, BeneficiaryCreate(
-                given_name=given, family_name=_FAMILY[(5 * k + 3) % len(_FAMILY)],
+                given_name=given, family_name=_FAMILY[(5 * k + 3 + k // 24) % len(_FAMILY)],
                 birth_date=date(1975 + (k * 7) % 27, 1 + k % 12, 1 + (k * 3) % 28),
                 nationality=_NATIONALITY[k % len(_NATIONALITY)], gender=Gender(b.gender),
                 adults=b.adults, minors=b.minors, income_cents=b.income_cents,
@@ -105,6 +109,22 @@ def seed(engine: Engine, inst: Instance, *, on: date = date(2026, 7, 1)) -> Offi
                 address=f"{_STREETS[(k + 5) % len(_STREETS)]} {10 + k * 7}",
                 municipality=town.istat_code, lat=f.lat, lon=f.lon,
                 rent_per_bed_cents=f.rent_per_bed_cents, step_free=f.step_free,
+                rooms=[RoomCreate(name=str(j), beds=r.beds) for j, r in enumerate(f.rooms, 1)]))
+        # the August intake: homes like some of July's, free from the 1st of August
+        for k, d in enumerate(inst.dwellings[::6]):
+            town = municipalities.nearest(d.lat, d.lon)
+            records.create_dwelling(s, DEMO_ACTOR, office.id, DwellingCreate(
+                address=f"{_STREETS[(k + 3) % len(_STREETS)]} {101 + k * 4}",
+                municipality=town.istat_code, lat=d.lat, lon=d.lon, area_m2=d.area_m2,
+                bedrooms=d.bedrooms, rent_cents=d.rent_cents, step_free=True,
+                children_ok=True, max_occupants=d.max_occupants, available_from=AUGUST))
+        for k, f in enumerate(inst.shared_flats[:2]):
+            town = municipalities.nearest(f.lat, f.lon)
+            records.create_shared_flat(s, DEMO_ACTOR, office.id, SharedFlatCreate(
+                address=f"{_STREETS[(k + 9) % len(_STREETS)]} {40 + k * 9}",
+                municipality=town.istat_code, lat=f.lat, lon=f.lon,
+                rent_per_bed_cents=f.rent_per_bed_cents, step_free=True,
+                available_from=AUGUST,
                 rooms=[RoomCreate(name=str(j), beds=r.beds) for j, r in enumerate(f.rooms, 1)]))
         s.commit()
         s.refresh(office)

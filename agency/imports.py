@@ -37,6 +37,7 @@ from agency.models import (
     Round,
     SharedFlat,
 )
+from agency.round_details import round_homes, round_people
 from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, SharedFlatCreate
 
 Kind = Literal["beneficiaries", "dwellings", "flats"]
@@ -218,6 +219,9 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
 }
 """Each template's columns, in order; the header must name each at most once."""
 
+PLACE_COLUMNS = ("work_municipality", "municipality")
+"""Columns naming a municipality of Puglia (found in the gazetteer)."""
+
 _FLAT_FIELDS = ("office", "landlord", "address", "municipality", "lat", "lon",
                 "rent_per_bed_eur", "step_free", "available_from")
 
@@ -350,6 +354,12 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
     for row, cells in rows:
         data, extra, errs = _parse_row(kind, row, cells)
         errors += errs
+        for place in PLACE_COLUMNS:  # checked now, with the rest, not after the others
+            if data.get(place):
+                try:
+                    records.resolve_municipality(place, data[place])
+                except records.RecordError as exc:
+                    errors.append(CellError(row, place, exc.message))
         office_id = offices.id(extra.get("office"))
         if office_id is None:
             given = extra.get("office") or office
@@ -492,25 +502,54 @@ def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
 
 # --------------------------------------------------------------------------- exporting
 
-EXPORT_COLUMNS = ("round", "beneficiary", "given_name", "family_name", "persons", "unit_kind",
-                  "unit", "room", "address", "municipality", "fund", "contribution_eur",
-                  "contribution_cents", "commute_km", "offer")
+EXPORT_COLUMNS = ("round", "beneficiary", "family_name", "given_name", "persons", "outcome",
+                  "unit_kind", "unit", "address", "municipality", "room", "fund",
+                  "contribution_eur", "contribution_cents", "commute_km", "offer", "reasons")
+"""The export's columns: every household of the round, placed or not."""
+NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km"}
 
 
-def placements(session: Session, round_id: int) -> list[dict[str, Any]]:
-    """A round's current proposals with their offers, one dict per placement."""
+@dataclass(frozen=True)
+class ExportWords:
+    """The words of an export: its columns' headers, its values' names (an outcome, a kind
+    of unit, an offer's state), the reasons' texts and how a room is called."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    room: str = "room {name}"
+    sheet: str = "round"
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column)
+
+    def value(self, value: str) -> str:
+        return self.values.get(value, value)
+
+
+def placements(session: Session, round_id: int,
+               words: ExportWords | None = None) -> list[dict[str, Any]]:
+    """A round's households, one dict each: the placed with their current proposal and
+    offer, then the left out with their reasons. Rooms are named as on the pages (by name,
+    else by their number in the flat)."""
+    words = words or ExportWords()
     r = session.get(Round, round_id)
     if r is None:
         raise LookupError(f"round {round_id}: no such round")
     offers: dict[int | None, Offer] = {o.proposal_id: o for o in session.exec(select(Offer).where(
         Offer.round_id == round_id))}
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    _homes, room_names = round_homes(session, r)
+    people = {b.ref: b for b in session.exec(select(Beneficiary).where(col(Beneficiary.ref).in_(
+        list(round_people(session, r)))))}
     out = []
+    placed: set[int] = set()
     for p in session.exec(select(Proposal).where(Proposal.round_id == round_id,
                                                  col(Proposal.current).is_(True))
                           .order_by(col(Proposal.id))):
         b = session.get(Beneficiary, p.beneficiary_id)
-        assert b is not None
+        assert b is not None and b.id is not None
+        placed.add(b.id)
         unit: Dwelling | SharedFlat | None = (session.get(Dwelling, p.dwelling_id)
                                               if p.dwelling_id else
                                               session.get(SharedFlat, p.flat_id))
@@ -518,24 +557,62 @@ def placements(session: Session, round_id: int) -> list[dict[str, Any]]:
         room = session.get(Room, p.room_id) if p.room_id else None
         offer = offers.get(p.id)
         out.append({
-            "round": r.ref, "beneficiary": b.ref, "given_name": b.given_name,
-            "family_name": b.family_name, "persons": b.persons,
-            "unit_kind": "dwelling" if p.dwelling_id else "bed", "unit": unit.ref,
-            "room": room.name or room.ref if room else "", "address": unit.address,
+            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
+            "given_name": b.given_name, "persons": b.persons,
+            "outcome": words.value("placed"),
+            "unit_kind": words.value("dwelling" if p.dwelling_id else "bed"),
+            "unit": unit.ref, "address": unit.address,
             "municipality": records.municipality_name(unit.municipality),
+            "room": words.room.format(name=room_names.get(room.ref, room.name)) if room else "",
             "fund": funds.get(p.fund_id, "") if p.fund_id is not None else "",
-            "contribution_eur": f"{Decimal(p.contribution_cents) / 100:.2f}",
-            "contribution_cents": p.contribution_cents, "commute_km": round(p.commute_km, 1),
-            "offer": str(offer.status) if offer else ""})
+            "contribution_eur": Decimal(p.contribution_cents) / 100,
+            "contribution_cents": p.contribution_cents,
+            "commute_km": round(Decimal(str(p.commute_km)), 1),
+            "offer": words.value(f"offer.{offer.status}") if offer else "", "reasons": ""})
+    for u in (r.result or {}).get("unassigned", []):
+        b = people.get(u["beneficiary"])
+        if b is None or b.id in placed:
+            continue
+        out.append({
+            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
+            "given_name": b.given_name, "persons": b.persons,
+            "outcome": words.value("unplaced"), "unit_kind": "", "unit": "", "address": "",
+            "municipality": "", "room": "", "fund": "", "contribution_eur": None,
+            "contribution_cents": None, "commute_km": None, "offer": "",
+            "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"])})
     return out
 
 
-def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"]) -> bytes:
-    """A round's placements as CSV (UTF-8 with BOM, for Excel) or XLSX bytes; no text cell
-    can run as a formula (:mod:`sheets.cells`)."""
-    rows = [[row[c] for c in EXPORT_COLUMNS] for row in placements(session, round_id)]
+def _csv_cell(value: Any) -> Any:
+    """A cell for Italian office software: a decimal comma."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | float):
+        return str(value).replace(".", ",")
+    return value
+
+
+XLSX_FORMATS = {"contribution_eur": '#,##0.00 "€"', "commute_km": "0.0",
+                "contribution_cents": "0", "persons": "0"}
+"""The number format of each numeric column of the XLSX export."""
+
+
+def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"],
+                      words: ExportWords | None = None) -> bytes:
+    """A round's households, placed and left out, for Italian office software: CSV with
+    ``;`` between cells, a decimal comma and a byte-order mark (Excel then reads UTF-8), or
+    XLSX with numbers in numeric cells (euros formatted as euros); no text cell can run
+    as a formula (:mod:`sheets.cells`)."""
+    words = words or ExportWords()
+    rows = placements(session, round_id, words)
+    header = [words.header(c) for c in EXPORT_COLUMNS]
     if fmt == "csv":
-        return sheets.csv_bytes(EXPORT_COLUMNS, rows)
+        return sheets.csv_bytes(header, [[_csv_cell(row[c]) for c in EXPORT_COLUMNS]
+                                         for row in rows], delimiter=";")
     if fmt == "xlsx":
-        return sheets.xlsx_bytes([("placements", EXPORT_COLUMNS, rows)])
+        cells = [[(float(row[c]) if c not in ("contribution_cents", "persons")
+                   else int(row[c])) if c in NUMERIC and row[c] is not None else row[c]
+                  for c in EXPORT_COLUMNS] for row in rows]
+        return sheets.xlsx_bytes([(words.sheet, header, cells)],
+                                 number_formats=[XLSX_FORMATS.get(c) for c in EXPORT_COLUMNS])
     raise ValueError(f"fmt: must be 'csv' or 'xlsx', got {fmt!r}")

@@ -19,7 +19,10 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
+import random
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -72,9 +75,25 @@ def utcnow() -> datetime:
 _REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone
 
 
+_seeded: random.Random | None = None
+
+
 def new_ref(prefix: str) -> str:
     """An opaque reference such as ``B-7K2Q9MXA``: random, never derived from the person."""
-    return prefix + "-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+    pick = _seeded.choice if _seeded is not None else secrets.choice
+    return prefix + "-" + "".join(pick(_REF_ALPHABET) for _ in range(8))
+
+
+@contextlib.contextmanager
+def seeded_refs(seed: int) -> Iterator[None]:
+    """New refs drawn from a seeded generator while inside (the demo's records get the
+    same refs on every run); outside, refs are drawn from the system's secure source."""
+    global _seeded
+    before, _seeded = _seeded, random.Random(seed)
+    try:
+        yield
+    finally:
+        _seeded = before
 
 
 def _json() -> Any:
@@ -517,6 +536,8 @@ class Offer(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     sent_at: datetime = _stamp()
     sent_by: int | None = Field(default=None, foreign_key="user_account.id")
+    reply_by: date | None = None
+    """The day by which the household is asked to answer (the letter says it)."""
     answered_at: datetime | None = _when()
     answered_by: int | None = Field(default=None, foreign_key="user_account.id")
 

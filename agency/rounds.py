@@ -31,7 +31,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -82,6 +82,8 @@ REFUSED = (OfferStatus.refused_household, OfferStatus.refused_landlord)
 ANSWERS = (OfferStatus.accepted, OfferStatus.refused_household, OfferStatus.refused_landlord,
            OfferStatus.unreachable, OfferStatus.withdrawn)
 SOLVABLE = (RoundStatus.open, RoundStatus.solved, RoundStatus.offers)
+REPLY_DAYS = 7
+"""Days a household has to answer an offer (its letter gives the date)."""
 
 
 def _get(session: Session, round_id: int, *, lock: bool = False) -> Round:
@@ -392,7 +394,8 @@ def undo_decision(session: Session, actor: Actor, decision_id: int) -> None:
 
 
 def send_offers(session: Session, actor: Actor, round_id: int,
-                proposal_ids: list[int] | None = None) -> list[Offer]:
+                proposal_ids: list[int] | None = None, *, on: date | None = None,
+                reply_days: int = REPLY_DAYS) -> list[Offer]:
     """Offers for the round's current proposals (all, or those named), skipping households
     that already hold a pending or accepted offer in this round."""
     r = _get(session, round_id)
@@ -417,7 +420,8 @@ def send_offers(session: Session, actor: Actor, round_id: int,
         o = Offer(round_id=round_id, proposal_id=p.id, beneficiary_id=p.beneficiary_id,
                   dwelling_id=p.dwelling_id, flat_id=p.flat_id, room_id=p.room_id,
                   fund_id=p.fund_id, contribution_cents=p.contribution_cents,
-                  commute_km=p.commute_km, sent_by=actor.user_id)
+                  commute_km=p.commute_km, sent_by=actor.user_id,
+                  reply_by=(on or utcnow().date()) + timedelta(days=reply_days))
         session.add(o)
         b = session.get(Beneficiary, p.beneficiary_id)
         assert b is not None
@@ -428,6 +432,12 @@ def send_offers(session: Session, actor: Actor, round_id: int,
     session.add(r)
     session.flush()
     return sent
+
+
+def overdue(offer: Offer, on: date | None = None) -> bool:
+    """A pending offer whose reply-by date has passed."""
+    return (offer.status == OfferStatus.pending and offer.reply_by is not None
+            and offer.reply_by < (on or utcnow().date()))
 
 
 def record_answer(session: Session, actor: Actor, offer_id: int, status: OfferStatus | str,

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
 from agency.fields import Cents, Lat, Lon, MonthlyCents, Place, Ref
@@ -102,7 +103,8 @@ class _Located(BaseModel):
     def _both_or_neither(self) -> Any:
         lat, lon = self._coords()
         if (lat is None) != (lon is None):
-            raise ValueError("give both latitude and longitude, or neither")
+            raise PydanticCustomError("coords_both",
+                                      "give both latitude and longitude, or neither")
         return self
 
     def _coords(self) -> tuple[float | None, float | None]:
@@ -178,10 +180,12 @@ class BeneficiaryCreate(BeneficiaryBase, _Located):
     @model_validator(mode="after")
     def _accepts_something(self) -> BeneficiaryCreate:
         if not (self.accepts_dwelling or self.accepts_bed):
-            raise ValueError("accepts neither a dwelling nor a bed: accept at least one")
+            raise PydanticCustomError("accepts_nothing", "accepts neither a dwelling nor a "
+                                      "bed: accept at least one")
         if (self.pai_started_on and self.pai_next_review_on
                 and self.pai_next_review_on < self.pai_started_on):
-            raise ValueError("pai_next_review_on is before pai_started_on")
+            raise PydanticCustomError("review_before_start",
+                                      "pai_next_review_on is before pai_started_on")
         return self
 
 

@@ -79,6 +79,9 @@ class Stats(BaseModel):
     persons_waiting: int
     dwellings_by_status: dict[str, int]
     beds_total: int
+    """Beds of the shared flats on offer, let or not."""
+    beds_free: int
+    """Beds of the shared flats on offer that no one holds."""
     funds_balance_cents: int
     funds_count: int
     rounds_by_status: dict[str, int]
@@ -157,6 +160,8 @@ class OfferPublic(BaseModel):
     reason: str | None
     contribution_cents: int
     commute_km: float
+    reply_by: date | None = None
+    """The day by which the household is asked to answer."""
 
 
 class RoundPublic(BaseModel):

@@ -17,12 +17,12 @@ from sqlmodel import Session, col, select
 
 from agency import db
 from agency.audit import Actor
-from agency.demo import seed
+from agency.demo import AUGUST, AUGUST_GRANTS, seed
 from agency.errors import NotFoundError
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
-from agency.models import DecisionKind, Fund, OfferStatus, Office, Round
-from agency.records import municipality_name
+from agency.models import DecisionKind, Fund, OfferStatus, Office, Round, seeded_refs
+from agency.records import grant_fund, municipality_name
 from agency.rounds import (
     RoundError,
     RoundView,
@@ -373,23 +373,36 @@ DEMO_ANSWERS = (
 )
 
 
+DEMO_SEED = 2026
+"""The demo's records get the same refs on every run (and the engine the same seed)."""
+
+
 def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> None:
-    """Seed the Foggia data set into a fresh embedded database and run a round end to end."""
+    """Seed the Foggia data set into a fresh embedded database, run the July round end to
+    end, and leave the August round open for a caseworker to work in the browser."""
     if not console.is_terminal:  # a log or a pipe: room for the proposals' columns
         console.width = max(console.width, 120)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = db.get_engine(f"sqlite:///{path}")
-    seed(engine, example_round())
+    with seeded_refs(DEMO_SEED):
+        summary = _demo_rounds(engine, path, time_limit)
+    console.rule("[bold]What happened, and what to do next")
+    console.print(summary, soft_wrap=True)
+
+
+def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
+    office = seed(engine, example_round()).id  # the office FG: its caseworkers see its rounds
     actor = Actor(username="demo")
     console.rule("[bold]1. The agency's records")
     with Session(engine) as s:
-        r = open_round(s, actor, name="Foggia, July 2026", on=date(2026, 7, 1),
-                       time_limit_s=time_limit)
+        r = open_round(s, actor, name="Foggia, luglio 2026", office_id=office,
+                       on=date(2026, 7, 1), time_limit_s=time_limit, seed=DEMO_SEED)
         s.commit()
         assert r.id is not None
         rid, snap = r.id, r.snapshot
-    console.print(f"{len(snap['beneficiaries'])} households waiting, "
+    waiting_july = len(snap["beneficiaries"])
+    console.print(f"{waiting_july} households waiting, "
                   f"{len(snap['dwellings'])} dwellings and "
                   f"{sum(len(f['rooms']) for f in snap['shared_flats'])} shared-flat rooms free "
                   f"(database {path})")
@@ -399,7 +412,7 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     _show(engine, rid)
     console.rule("[bold]3. Offers and answers")
     with Session(engine) as s:
-        offers = send_offers(s, actor, rid)
+        offers = send_offers(s, actor, rid, on=date(2026, 7, 2))
         for o, (answer, why) in zip(offers, DEMO_ANSWERS, strict=False):
             record_answer(s, actor, o.id or 0, answer, why)
             console.print(f"offer #{o.id}: [yellow]{answer.value}[/yellow] — {why}")
@@ -411,16 +424,52 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
     _solve(engine, rid)
     _show(engine, rid)
     with Session(engine) as s:
-        again = send_offers(s, actor, rid)
+        again = send_offers(s, actor, rid, on=date(2026, 7, 10))
         for o in again:
             record_answer(s, actor, o.id or 0, OfferStatus.accepted)
         s.commit()
         console.print(f"{len(again)} new offers sent and accepted")
     console.rule("[bold]5. Close: leases and commitments")
-    report = close_round(engine, actor, rid)
+    report = close_round(engine, actor, rid, on=date(2026, 7, 15))
+    committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
     console.print(f"round {report.round_ref} closed: {report.leases} leases; committed "
-                  + ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items()))
+                  + committed)
     console.print(_funds_table(engine, "Funds after the round"))
+    console.rule("[bold]6. August: new homes, new money, a round to work")
+    with Session(engine) as s:
+        for code, cents in AUGUST_GRANTS.items():
+            grant_fund(s, actor, code, cents, "August tranche")
+        s.commit()
+    with Session(engine) as s:
+        august = open_round(s, actor, name="Foggia, agosto 2026", office_id=office,
+                            on=AUGUST, time_limit_s=time_limit, seed=DEMO_SEED)
+        s.commit()
+        asnap, aref = august.snapshot, august.ref
+        money = sum(balances(s).values())
+    console.print(_funds_table(engine, "Funds for August"))
+    waiting_aug = len(asnap["beneficiaries"])
+    free = len(asnap["dwellings"]) + sum(len(f["rooms"]) for f in asnap["shared_flats"])
+    url = f"sqlite:///{path}"
+    return (
+        f"The Foggia office (FG) took {waiting_july} households in July. The round "
+        f"{report.round_ref} offered them homes; 3 answers were no (a refusal by the "
+        f"household, one by the landlord, one household unreachable), the round was solved "
+        f"again around them, and {report.leases} households now hold a lease, their "
+        f"contributions committed on the funds ({committed}).\n"
+        f"In August new homes came free and the funds received "
+        f"{euro(sum(AUGUST_GRANTS.values()))}: the round “Foggia, agosto 2026” ({aref}) is "
+        f"open, with {waiting_august_text(waiting_aug)}, {free} dwellings and flat rooms "
+        f"free and {euro(money)} in the funds. It is not solved yet: that is yours to do.\n\n"
+        "To work it in the browser, add a caseworker of office FG and start the service:\n"
+        f"  printf '%s\\n' 'a long secret passphrase' | .venv/bin/housing user add anna "
+        f"--role caseworker --office FG --password-stdin --db {url}\n"
+        f"  .venv/bin/housing serve --db {url}\n"
+        "then open http://127.0.0.1:8000/ and log in as anna: Tornate → "
+        "“Foggia, agosto 2026” → Calcola le proposte.")
+
+
+def waiting_august_text(n: int) -> str:
+    return f"{n} household{'s' if n != 1 else ''} waiting"
 
 
 @demo_app.command("demo")

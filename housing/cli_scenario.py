@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -72,9 +74,14 @@ def _signed(x: float, money: bool = False) -> str:
 def summary_table(report: dict[str, Any]) -> Table:
     """One row per run: status, people housed, money, commute, with the base's deltas."""
     t = Table(title=f"Scenario {report['scenario']['name']}", title_justify="left")
+    names = [str(v["name"]) for v in [report["base"], *report["variants"]]]
     for col in ("variant", "status", "gap", "households", "persons", "€/month",
                 "commute km mean/p90", "unplaced"):
-        t.add_column(col, justify="left" if col == "variant" else "right")
+        if col == "variant":  # a variant's name is never cut: the others wrap instead
+            t.add_column(col, justify="left", no_wrap=True,
+                         min_width=max(len(col), *map(len, names)))
+        else:
+            t.add_column(col, justify="right", overflow="fold")
     for v in [report["base"], *report["variants"]]:
         if v["status"] == "ERROR":
             t.add_row(escape(v["name"]), "[red]ERROR[/red]", escape(v.get("error", "")))
@@ -91,6 +98,19 @@ def summary_table(report: dict[str, Any]) -> Table:
             "-" if mean is None or p90 is None else f"{mean:.1f} / {p90:.1f}",
             f"{v['unplaced']['households']}{_signed(d.get('unplaced.households', 0))}")
     return t
+
+
+def print_summary(out: Console, report: dict[str, Any]) -> None:
+    """The comparison table, as wide as it needs to be: on a narrow terminal its lines run
+    past the edge rather than cut a variant's name."""
+    table = summary_table(report)
+    needed = Measurement.get(out, out.options.update(width=10_000), table).maximum
+    width = out.width
+    out.width = max(width, needed)  # print() never draws wider than the console
+    try:
+        out.print(table, crop=False)
+    finally:
+        out.width = width
 
 
 @scenario_app.command("run")
@@ -110,6 +130,7 @@ def run_cmd(
 ) -> None:
     """Solve the base and every variant in parallel; write JSON, CSV, HTML and plots."""
     with needs("scenarios", "housing scenario run"):
+        from scenarios.findings import report_findings
         from scenarios.report import write_report
         from scenarios.runner import dask_executor, run_scenarios
 
@@ -149,7 +170,9 @@ def run_cmd(
             raise typer.Exit(2) from exc
     data = report.to_dict()
     paths = write_report(data, out)
-    console.print(summary_table(data))
+    print_summary(console, data)
+    for name, lines in report_findings(data, "en"):
+        console.print(f"[bold]{escape(name)}[/bold]: {escape(' '.join(lines))}")
     console.print(f"report: {paths['html']} (and report.json, report.csv, plots) in {out}")
     if not report.ok:
         for e in report.errors:

@@ -12,7 +12,8 @@ file                        what it holds
 ``report.json``             the whole report
 ``report.csv``              one row per run (base first), flattened keys, and
                             the differences against the base
-``report.html``             tables and the three plots, self-contained
+``report.html``             the findings per run in plain words (Italian and
+                            English), tables and the three plots, self-contained
 ``budget_vs_persons.png``   budget available against persons housed
 ``commute.png``             commute distribution of each run
 ``unplaced.png``            unplaced households by reason
@@ -32,6 +33,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from scenarios.findings import report_findings
 from scenarios.summary import HOUSEHOLD_TYPES, flatten
 from sheets import csv_bytes
 
@@ -256,7 +258,9 @@ def render_html(report: Mapping[str, Any], images: Mapping[str, bytes] | None = 
         plots=[{"title": PLOTS[k][0], "caption": PLOTS[k][1],
                 "data": base64.b64encode(images[k]).decode("ascii")} for k in PLOTS
                if k in images],
-        eur=_eur, pct=_pct, km=_km, delta=delta, lookup=lookup)
+        eur=_eur, pct=_pct, km=_km, delta=delta, lookup=lookup,
+        findings={lang: report_findings(report, lang) for lang in ("it", "en")},
+        cut=[v["name"] for v in runs if v.get("status") not in ("OPTIMAL", "ERROR")])
 
 
 def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:

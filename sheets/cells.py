@@ -44,29 +44,38 @@ def safe_cell(value: Any) -> Any:
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True,
-              lineterminator: str = "\r\n") -> bytes:
-    """A CSV file (UTF-8, with a BOM for Excel by default) whose every text cell is safe."""
+              lineterminator: str = "\r\n", delimiter: str = ",") -> bytes:
+    """A CSV file (UTF-8, with a BOM for Excel by default) whose every text cell is safe
+    (``delimiter=";"`` for Italian office software, whose decimal sign is the comma)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=lineterminator)
+    w = csv.writer(buf, lineterminator=lineterminator, delimiter=delimiter)
     w.writerow([safe_cell(h) for h in header])
     for row in rows:
         w.writerow([safe_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], *,
+               number_formats: Sequence[str | None] = ()) -> bytes:
     """An XLSX workbook of ``(sheet name, header, rows)``: every text cell a string cell.
 
     openpyxl would store a string beginning with ``=`` as a live formula; here every
     ``str`` is written with the string type and the quote-prefix style, whatever it holds.
+    ``number_formats`` gives, column by column, the format of its numeric cells
+    (``'#,##0.00 "€"'``; None: the default).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
 
-    def cell(ws: Any, value: Any) -> Any:
+    def cell(ws: Any, value: Any, k: int = -1) -> Any:
         if not isinstance(value, str):
+            fmt = number_formats[k] if 0 <= k < len(number_formats) else None
+            if fmt and isinstance(value, int | float) and not isinstance(value, bool):
+                c = WriteOnlyCell(ws, value=value)
+                c.number_format = fmt
+                return c
             return value
         c = WriteOnlyCell(ws, value=None)
         c._value = value          # bypass openpyxl's type guess ("=…" → formula)
@@ -79,7 +88,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
         ws = wb.create_sheet(name[:31])
         ws.append([cell(ws, h) for h in header])
         for row in rows:
-            ws.append([cell(ws, v) for v in row])
+            ws.append([cell(ws, v, k) for k, v in enumerate(row)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -41,9 +41,15 @@ def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, 
     beds = select(func.coalesce(func.sum(Room.beds), 0)).join(
         SharedFlat, col(SharedFlat.id) == col(Room.flat_id)).where(
         SharedFlat.status == UnitStatus.available.value)
+    let = select(func.count()).select_from(Lease).join(
+        Room, col(Room.id) == col(Lease.room_id)).join(
+        SharedFlat, col(SharedFlat.id) == col(Room.flat_id)).where(
+        col(Lease.ended_on).is_(None), SharedFlat.status == UnitStatus.available.value)
     if scope is not None:
         waiting = waiting.where(Beneficiary.office_id == scope)
         beds = beds.where(SharedFlat.office_id == scope)
+        let = let.where(SharedFlat.office_id == scope)
+    beds_total = int(session.exec(beds).one())
     balances = ledger.balances(session)
     active_funds = set(session.exec(select(Fund.id).where(col(Fund.active).is_(True))).all())
     committed = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
@@ -53,7 +59,8 @@ def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, 
         "households_by_status": by_status(Beneficiary),
         "persons_waiting": int(session.exec(waiting).one()),
         "dwellings_by_status": by_status(Dwelling),
-        "beds_total": int(session.exec(beds).one()),
+        "beds_total": beds_total,
+        "beds_free": beds_total - int(session.exec(let).one()),
         "funds_balance_cents": sum(v for k, v in balances.items() if k in active_funds),
         "funds_count": len(active_funds),
         "rounds_by_status": by_status(Round),

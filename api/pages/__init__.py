@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import home, records_pages, rounds_pages, scenarios_pages, units_pages
+from api.pages import (
+    home,
+    imports_pages,
+    records_pages,
+    rounds_pages,
+    scenarios_pages,
+    units_pages,
+)
 
 router = APIRouter(include_in_schema=False)
 for pages in (home.router, records_pages.router, units_pages.dwellings, units_pages.flats,
-              rounds_pages.router, scenarios_pages.router):
+              rounds_pages.router, scenarios_pages.router, imports_pages.router):
     router.include_router(pages)

@@ -12,10 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+from scipy.spatial import ConvexHull
 from sqlmodel import Session, select
 
+from agency.mapping import is_occupant
 from agency.models import Beneficiary, BeneficiaryStatus, Dwelling, Round, SharedFlat, UnitStatus
 from places.gazetteer import load
+
+PROVINCES = ("FG", "BT", "BA", "TA", "BR", "LE")
 
 LAT_MIN, LAT_MAX = 39.75, 42.25
 LON_MIN, LON_MAX = 14.85, 18.60
@@ -40,21 +45,42 @@ class MapData:
     work: list[tuple[float, float]] = field(default_factory=list)
     units: list[tuple[float, float, str]] = field(default_factory=list)
     lines: list[tuple[float, float, float, float, str]] = field(default_factory=list)
+    households: int = 0
+    """The households whose workplaces are shown (several may work in one place)."""
+    provinces: list[dict[str, Any]] = field(default_factory=list)
+    """Each province's outline (the hull of its municipalities' centres) and label."""
+
+
+def province_outlines() -> list[dict[str, Any]]:
+    """An outline per province: the convex hull of its municipalities' centres, widened
+    a little, with the label at its middle."""
+    out = []
+    towns = load()
+    for code in PROVINCES:
+        pts = np.array([project(m.lat, m.lon) for m in towns.in_province(code)])
+        hull = pts[ConvexHull(pts).vertices]
+        middle = pts.mean(axis=0)
+        grown = middle + (hull - middle) * 1.04
+        out.append({"code": code, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in grown),
+                    "x": round(float(middle[0]), 1), "y": round(float(middle[1]), 1)})
+    return out
 
 
 def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date) -> MapData:
-    m = MapData()
+    m = MapData(provinces=province_outlines())
     for town in load():
         x, y = project(town.lat, town.lon)
         m.towns.append({"x": x, "y": y, "name": town.name,
                         "big": town.istat_code in LABELLED})
     if r is not None:
         snap = r.snapshot
+        # the households of the round; people already in their beds are not
         work = {b["id"]: project(b["work"]["lat"], b["work"]["lon"])
-                for b in snap.get("beneficiaries", []) if "work" in b}
+                for b in snap.get("beneficiaries", []) if not is_occupant(b["id"])}
         units = {u["id"]: project(u["lat"], u["lon"])
                  for u in [*snap.get("dwellings", []), *snap.get("shared_flats", [])]}
         m.work = sorted(set(work.values()))
+        m.households = len(work)
         m.units = [(x, y, ref) for ref, (x, y) in units.items()]
         for a in (r.result or {}).get("assignments", []):
             if a["beneficiary"] in work and a["unit"] in units:
@@ -71,7 +97,9 @@ def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date
         bq = bq.where(Beneficiary.office_id == scope)
         dq = dq.where(Dwelling.office_id == scope)
         fq = fq.where(SharedFlat.office_id == scope)
-    m.work = sorted({project(lat, lon) for lat, lon in session.exec(bq).all()})
+    workplaces = session.exec(bq).all()
+    m.work = sorted({project(lat, lon) for lat, lon in workplaces})
+    m.households = len(workplaces)
     m.units = [(*project(lat, lon), ref) for lat, lon, ref in
                [*session.exec(dq).all(), *session.exec(fq).all()]]
     return m

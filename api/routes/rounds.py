@@ -11,13 +11,15 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agency import imports, jobs, records, rounds
+from agency import jobs, records, rounds
 from agency.audit import record
 from agency.errors import RecordError
 from agency.models import Beneficiary, Job, Offer, Round, RoundDecision
 from api import permissions as perms
 from api.deps import EngineDep, Principal, SessionDep, require
 from api.errors import ApiError
+from api.exports import export_response
+from api.i18n import Translator
 from api.job_handlers import SOLVE, actor_params
 from api.models import (
     AnswerBody,
@@ -68,7 +70,8 @@ def round_public(session: Session, r: Round) -> RoundPublic:
         offers=[OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
                             beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
                             reason=o.reason, contribution_cents=o.contribution_cents,
-                            commute_km=o.commute_km) for o in view.offers])
+                            commute_km=o.commute_km, reply_by=o.reply_by)
+                for o in view.offers])
 
 
 def start_solve(request: Request, engine: Engine, session: Session, me: Principal,
@@ -212,7 +215,7 @@ def send_offers(me: Writer, session: SessionDep, ref: str,
     return [OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
                         beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
                         reason=o.reason, contribution_cents=o.contribution_cents,
-                        commute_km=o.commute_km) for o in sent]
+                        commute_km=o.commute_km, reply_by=o.reply_by) for o in sent]
 
 
 @router.post("/{ref}/offers/{offer_id}/answer")
@@ -249,13 +252,11 @@ def close(me: Writer, session: SessionDep, engine: EngineDep, ref: str,
             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
                                          "officedocument.spreadsheetml.sheet": {}}}})
 def export(me: Exporter, session: SessionDep, ref: str,
-           format: Literal["csv", "xlsx"] = "csv") -> Response:
-    """The round's placements with the households' names (an audited read)."""
+           format: Literal["csv", "xlsx"] = "csv",
+           lang: Literal["it", "en"] = "it") -> Response:
+    """The round's households with their names (an audited read), placed and left out
+    with their reasons, for Italian office software: CSV with ``;``, a decimal comma and a
+    byte-order mark, or XLSX with numeric cells in euros; headers in ``lang``."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    assert r.id is not None
-    data = imports.export_placements(session, r.id, format)
     record(session, me.actor, "round.export", "round", r.ref, detail={"format": format})
-    media = ("text/csv; charset=utf-8" if format == "csv" else
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(data, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{r.ref}-placements.{format}"'})
+    return export_response(session, r, format, Translator(lang))

@@ -133,8 +133,8 @@ def test_every_error_of_a_file_is_listed_at_once(fg: Engine, tmp_path: Path) -> 
     rows = _with(rows, 3, "work_municipality", "Atlantide")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
     assert [e.split(":")[0] for e in errors] == [
-        "row 2, column adults", "row 3, column income_eur"]
-    # the municipality is looked up only once the rows are otherwise valid
+        "row 2, column adults", "row 3, column income_eur", "row 3, column work_municipality"]
+    # the municipality is looked up with the rest, not once the rows are otherwise valid
     rows = _with(template("beneficiaries"), 3, "work_municipality", "Atlantide")
     rows = _with(rows, 2, "work_municipality", "Narnia")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
@@ -232,13 +232,28 @@ def test_placements_export_as_csv_and_xlsx(engine: Engine) -> None:
         rows = placements(s, rid)
         data = export_placements(s, rid, "csv")
         book = export_placements(s, rid, "xlsx")
-    parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert len(parsed) == len(rows) == len(offers)
-    assert sorted(p["offer"] for p in parsed) == sorted(
-        ["accepted"] + ["pending"] * (len(offers) - 1))
-    for p in parsed:
-        assert int(p["contribution_cents"]) == round(float(p["contribution_eur"]) * 100)
+    assert data.startswith(b"\xef\xbb\xbf")  # a byte-order mark: Excel reads UTF-8
+    parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert len(parsed) == len(rows)
+    placed = [p for p in parsed if p["outcome"] == "placed"]
+    left = [p for p in parsed if p["outcome"] == "unplaced"]
+    assert len(placed) == len(offers) and len(placed) + len(left) == len(parsed)
+    assert all(p["reasons"] and not p["unit"] for p in left)
+    assert sorted(p["offer"] for p in placed) == sorted(
+        ["offer.accepted"] + ["offer.pending"] * (len(offers) - 1))
+    for p in placed:  # a decimal comma: 12,50 euros is 1250 cents
+        assert "." not in p["contribution_eur"]
+        assert int(p["contribution_cents"]) == round(
+            float(p["contribution_eur"].replace(",", ".")) * 100)
         assert p["municipality"] == "Foggia"
+        assert (p["room"] == "") == (p["unit_kind"] == "dwelling")
+        assert p["room"] == "" or p["room"].startswith("room ")
     ws = load_workbook(io.BytesIO(book)).active
-    assert [c.value for c in ws[1]][:3] == ["round", "beneficiary", "given_name"]
+    assert [c.value for c in ws[1]][:3] == ["round", "beneficiary", "family_name"]
     assert ws.max_row == len(rows) + 1
+    header = [c.value for c in ws[1]]
+    money = header.index("contribution_eur")
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("outcome")].value == "placed":  # numbers, in euros
+            assert isinstance(row[money].value, int | float)
+            assert "€" in row[money].number_format

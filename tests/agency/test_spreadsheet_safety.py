@@ -54,7 +54,7 @@ def test_exports_never_hold_a_live_formula(engine: Engine) -> None:
     with Session(engine) as s:
         data = export_placements(s, rid, "csv")
         book = export_placements(s, rid, "xlsx")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     names = {r["given_name"] for r in rows}
     assert names & {"'" + p for p in FORMULA_PAYLOADS}, "a payload household was placed"
     for r in rows:

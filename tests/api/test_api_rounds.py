@@ -106,10 +106,11 @@ def test_a_whole_round(client: TestClient, world: World, engine: Engine,
         ok = client.post(f"/api/v1/rounds/{ref}/offers/{o['id']}/answer", headers=h,
                          json={"status": "accepted"})
         assert ok.status_code == 200, ok.text
-    export = client.get(f"/api/v1/rounds/{ref}/export?format=csv", headers=h)
+    export = client.get(f"/api/v1/rounds/{ref}/export?format=csv&lang=en", headers=h)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert {r["family_name"] for r in rows} <= set(FAMILY)
+    assert export.content.startswith(b"\xef\xbb\xbf")  # the byte-order mark, for Excel
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    assert {r["Family name"] for r in rows} <= set(FAMILY)
     closed = client.post(f"/api/v1/rounds/{ref}/close", headers=h)
     assert closed.status_code == 200, closed.text
     assert closed.json()["leases"] == len(offers) - 1

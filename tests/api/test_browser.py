@@ -4,77 +4,45 @@ saving screenshots under ``out/screenshots/``. Run by ``.ci/run`` (marker ``brow
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from api.settings import Settings
+from tests.api.chromium import (
+    SHOTS,
+    answer_offers,
+    chromium,
+    click_and_wait,
+    serve,
+    solve_on_page,
+)
 from tests.api.conftest import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "out" / "screenshots"
-CHROMIUM = os.environ.get("HOUSING_CHROMIUM", "/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    """``housing serve``'s app under uvicorn, in a thread, on a free port."""
-    import uvicorn
-
     build_world(engine)
-    app = create_app(Settings(login_delay_base_seconds=0.0), engine)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(Settings(login_delay_base_seconds=0.0), engine)) as url:
+        yield url
 
 
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1360, "height": 900},
                                       locale="it-IT")
         pg = context.new_page()
         pg.set_default_timeout(60_000)
         yield pg
         context.close()
-        browser.close()
 
 
 def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
@@ -104,15 +72,7 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     round_url = pg.url.split("?")[0]
 
     def solve() -> None:
-        pg.click("#solve")
-        pg.wait_for_url("**?job=*")
-        # while the job runs, a progress box polls it and reloads the page when it ends
-        # (a tiny round may be solved before the page is first shown)
-        if pg.locator("#solve-progress").count():
-            with contextlib.suppress(PlaywrightError):  # it may be reloading as the job ends
-                pg.screenshot(path=str(SHOTS / "round-solving.png"))
-            pg.wait_for_selector("#solve-progress", state="detached", timeout=90_000)
-        expect(pg.locator("#round-status")).to_have_text("proposals ready")
+        solve_on_page(pg, round_url, "proposals ready")
 
     solve()
     rows = pg.locator("#proposals tbody tr[data-beneficiary]")
@@ -120,10 +80,8 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     first = rows.nth(0).get_attribute("data-beneficiary")
     second_unit = rows.nth(1).get_attribute("data-unit")
     second = rows.nth(1).get_attribute("data-beneficiary")
-    rows.nth(0).locator("button.lock").click()
-    pg.wait_for_url(round_url)
-    pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid').click()
-    pg.wait_for_url(round_url)
+    click_and_wait(pg, rows.nth(0).locator("button.lock"))
+    click_and_wait(pg, pg.locator(f'#proposals tr[data-beneficiary="{second}"] button.forbid'))
     expect(pg.locator("#decisions tbody tr")).to_have_count(2)
 
     solve()  # re-solve around the decisions
@@ -131,24 +89,13 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
     assert pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]'
                       ).count() == 0
 
-    pg.click("#send-offers")
-    pg.wait_for_url(round_url)
-    forms = pg.locator("form.answer")
-    n = forms.count()
-    assert n >= 3
-    # one refusal with its reason, the rest accepted
-    forms.nth(0).locator("select").select_option("refused_household")
-    forms.nth(0).locator("input[name=reason]").fill("the school is in another town")
-    forms.nth(0).locator("button").click()
-    pg.wait_for_url(round_url)
-    while pg.locator("form.answer").count():
-        f = pg.locator("form.answer").first
-        f.locator("select").select_option("accepted")
-        f.locator("button").click()
-        pg.wait_for_url(round_url)
+    click_and_wait(pg, pg.locator("#send-offers"))
+    n = answer_offers(pg, round_url)  # one refusal with its reason, the rest accepted
     pg.screenshot(path=str(SHOTS / "round.png"), full_page=True)
 
-    pg.click("#close-round")
+    pg.click("#close-round")  # closing is confirmed on a page of its own
+    pg.wait_for_url(round_url + "/close")
+    pg.click("#confirm-close")
     pg.wait_for_url(round_url)
     expect(pg.locator("#round-status")).to_have_text("closed")
     pg.screenshot(path=str(SHOTS / "round-closed.png"), full_page=True)

@@ -175,7 +175,7 @@ def test_record_forms(app: FastAPI, world: World, engine: Engine) -> None:
         assert s.exec(select(Dwelling).where(Dwelling.address == "Via X 1")).one()
         assert s.exec(select(SharedFlat).where(SharedFlat.address == "Via Y 2")).one()
         assert s.exec(select(Fund).where(Fund.code == "caritas")).one()
-    assert "€ 1.000,00" in admin.get("/funds?lang=it").text
+    assert "1.000,00\xa0€" in admin.get("/funds?lang=it").text
 
 
 def test_a_whole_round_through_the_pages(app: FastAPI, world: World, engine: Engine) -> None:
@@ -228,7 +228,48 @@ def test_a_whole_round_through_the_pages(app: FastAPI, world: World, engine: Eng
             "csrf_token": token, "status": "accepted"}).status_code == 303
     export = c.get(f"{page}/export?format=xlsx")
     assert export.status_code == 200 and export.content[:2] == b"PK"
-    assert c.post(f"{page}/close", data={"csrf_token": token}).status_code == 303
+    unconfirmed = c.post(f"{page}/close", data={"csrf_token": token})
+    assert unconfirmed.headers["location"] == f"{page}/close"  # nothing closed yet
+    with Session(engine) as s:
+        assert s.exec(select(Round).where(Round.ref == ref)).one().status == "offers"
+    confirm = c.get(f"{page}/close").text
+    assert 'id="confirm-close"' in confirm
+    assert c.post(f"{page}/close", data={"csrf_token": token,
+                                         "confirm": "yes"}).status_code == 303
     with Session(engine) as s:
         assert s.exec(select(Round).where(Round.ref == ref)).one().status == "closed"
     assert "badge s-closed" in c.get(page).text
+
+
+def test_counts_mean_what_they_say(app: FastAPI, world: World, engine: Engine) -> None:
+    """Beds on the dashboard and the statistics are free beds; the map's counts leave out
+    people already in their beds, and it draws the six provinces."""
+    from datetime import date
+
+    from agency.models import Lease, Room
+
+    with Session(engine) as s:
+        flat = s.exec(select(SharedFlat).where(SharedFlat.ref == world.flat)).one()
+        room = s.exec(select(Room).where(Room.flat_id == flat.id, Room.beds == 2)).one()
+        who = s.exec(select(Beneficiary).where(Beneficiary.ref == world.beneficiaries[3])).one()
+        s.add(Lease(beneficiary_id=who.id or 0, flat_id=flat.id, room_id=room.id,
+                    contribution_cents=0, months=12, started_on=date(2026, 6, 1)))
+        who.status = "housed"
+        s.add(who)
+        s.commit()
+    c = page_client(app, world, "anna")
+    dashboard = c.get("/?lang=en").text
+    assert re.search(r"<strong>2</strong><span>free beds in shared flats", dashboard)
+    stats = page_client(app, world, "root").get("/stats?lang=en").text
+    assert re.search(r"Free beds</th><td class=\"num\">2<", stats)
+    assert re.search(r"free or taken\)</th><td class=\"num\">3<", stats)
+    api = c.get("/api/v1/stats", headers=world.headers("pia")).json()
+    assert api["beds_free"] == 2 and api["beds_total"] == 3
+    # a round's map: the occupant of the let bed is no workplace of the round
+    ref = c.post("/api/v1/rounds", json=OPEN, headers=world.headers("anna")).json()["round"]["ref"]
+    with Session(engine) as s:
+        snap = s.exec(select(Round).where(Round.ref == ref)).one().snapshot
+    assert any(b["id"].startswith("OCC-") for b in snap["beneficiaries"])
+    page = c.get(f"/map?round={ref}&lang=en").text
+    assert "of 4 households" in page  # the 4 waiting, not the one in her bed
+    assert page.count('<polygon class="province"') == 6 and ">BT</text>" in page

@@ -62,7 +62,8 @@ def _fill(path: str, w: World, ids: dict[str, int]) -> str:
     values = {"ref": ref.get(kind, ids.get("round_ref", "")), "code": "regional",
               "username": "anna", "member_id": str(w.member_id), "job": "nojob",
               "name": "style.css", "offer_id": str(ids.get("offer", 1)),
-              "decision_id": str(ids.get("decision", 1)), "entry_id": "1"}
+              "decision_id": str(ids.get("decision", 1)), "entry_id": "1",
+              "token": "x" * 32}
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 

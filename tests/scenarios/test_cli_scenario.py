@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -99,3 +100,25 @@ def test_unreachable_scheduler(scenario: Path, monkeypatch: pytest.MonkeyPatch) 
     res = runner.invoke(app, ["scenario", "run", str(scenario), "--scheduler",
                               "tcp://127.0.0.1:1"])
     assert res.exit_code == 2 and "Cannot reach the scheduler" in res.output
+
+
+def test_the_comparison_never_cuts_a_variant_name() -> None:
+    from rich.console import Console
+
+    from housing.cli_scenario import print_summary
+
+    def run(name: str) -> dict[str, Any]:
+        return {"name": name, "status": "OPTIMAL", "gap": 0.0, "violations": {},
+                "housed": {"households": 150, "persons": 220},
+                "money": {"contribution_cents_per_month": 123_456},
+                "commute": {"mean_km": 11.25, "p90_km": 20.5},
+                "unplaced": {"households": 50}, "difference": {"housed.persons": 3}}
+
+    long = "victims_fund_plus_one_hundred_thousand_euro_and_the_shuttle[25000]"
+    report = {"scenario": {"name": "wide"}, "base": run("base"), "variants": [run(long)]}
+    for width in (60, 100, 200):
+        console = Console(width=width, record=True, color_system=None)
+        print_summary(console, report)
+        text = console.export_text()
+        assert long in text, width
+        assert "OPTIMAL" in text and "220 (+3)" in text  # the other columns are all there

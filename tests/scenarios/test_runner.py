@@ -219,6 +219,18 @@ def test_report_files_render_without_identities(report: ScenarioReport, tmp_path
     for name in ("budget_vs_persons", "commute", "unplaced"):
         assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Borgo Mezzanone" in html and "money[5000]" in html
+    # the findings of every run in plain words, in Italian and in English
+    for lang, word in (("it", "Alloggia"), ("en", "It houses")):
+        section = html.split(f'id="findings-{lang}"')[1].split("</section>")[0]
+        assert section.count(word) == len(data["variants"]) + 1
+        for v in data["variants"]:
+            assert f"<strong>{v['name']}</strong>" in section
+    cut = json.loads(json.dumps(data))
+    cut["variants"][0]["status"] = "FEASIBLE"
+    warned = render_html(cut, {})
+    assert 'id="time-limit-warning"' in warned and cut["variants"][0]["name"] in warned
+    assert ('id="time-limit-warning"' in html) == any(
+        v["status"] not in ("OPTIMAL", "ERROR") for v in [data["base"], *data["variants"]])
     # no household is identified anywhere
     base = generate("XS", 1)
     texts = [paths[k].read_text(encoding="utf-8") for k in ("json", "csv", "html")]
