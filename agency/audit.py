@@ -28,22 +28,40 @@ class Actor:
         return cls(username=name)
 
 
-def record(session: Session, actor: Actor, action: str, entity: str,
-           entity_ref: str | None = None, outcome: str = "ok",
-           detail: Mapping[str, Any] | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_ref: str | None = None,
+    outcome: str = "ok",
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
     """Add one entry to the log, in the caller's transaction.
 
     ``detail`` must carry no personal data (refs, counts and codes only).
     """
-    entry = AuditEntry(user_id=actor.user_id, actor=actor.username, action=action,
-                       entity=entity, entity_ref=entity_ref, outcome=outcome,
-                       detail=dict(detail or {}))
+    entry = AuditEntry(
+        user_id=actor.user_id,
+        actor=actor.username,
+        action=action,
+        entity=entity,
+        entity_ref=entity_ref,
+        outcome=outcome,
+        detail=dict(detail or {}),
+    )
     session.add(entry)
     return entry
 
 
-def entries(session: Session, *, entity_ref: str | None = None, action: str | None = None,
-            limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+def entries(
+    session: Session,
+    *,
+    entity_ref: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEntry]:
     """The most recent entries first, optionally for one record or one action."""
     q = select(AuditEntry)
     if entity_ref is not None:

@@ -42,13 +42,16 @@ def database_url(url: str | None = None) -> str:
         url = f"sqlite:///{url}"
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
-            url = "postgresql+psycopg://" + url[len(plain):]
+            url = "postgresql+psycopg://" + url[len(plain) :]
     return url
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
-    name = (url_or_engine.dialect.name if isinstance(url_or_engine, Engine)
-            else sa.make_url(url_or_engine).get_backend_name())
+    name = (
+        url_or_engine.dialect.name
+        if isinstance(url_or_engine, Engine)
+        else sa.make_url(url_or_engine).get_backend_name()
+    )
     return name == "sqlite"
 
 
@@ -113,8 +116,9 @@ def alembic_config(engine: Engine) -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url",
-                        engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     cfg.attributes["engine"] = engine
     return cfg
 
@@ -157,8 +161,10 @@ def ensure_schema(engine: Engine) -> None:
     if is_sqlite(engine):
         upgrade(engine)
         return
-    raise SchemaError(f"the database is at schema revision {current or 'none'}, this code "
-                      f"needs {head}: run `housing db upgrade`")
+    raise SchemaError(
+        f"the database is at schema revision {current or 'none'}, this code "
+        f"needs {head}: run `housing db upgrade`"
+    )
 
 
 _engines: dict[str, Engine] = {}

@@ -25,12 +25,11 @@ SCHEMA = "schema"
 
 MESSAGES = {
     READ_ONLY: "the database is read-only: nothing can be saved (logins neither) until an "
-               "administrator makes it writable again",
+    "administrator makes it writable again",
     DISK_FULL: "the server's disk is full: nothing was saved; tell an administrator",
-    UNREACHABLE: "the database does not answer: try again in a moment, or tell an "
-                 "administrator",
+    UNREACHABLE: "the database does not answer: try again in a moment, or tell an administrator",
     SCHEMA: "the database's schema is not this version's: an administrator must run "
-            "`housing db upgrade`",
+    "`housing db upgrade`",
 }
 
 
@@ -45,11 +44,18 @@ def classify(exc: BaseException) -> str | None:
     orig = exc.orig
     text = str(orig).lower()
     code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or ""
-    if code == "SQLITE_FULL" or code == "53100" or "disk is full" in text \
-            or "no space left" in text:
+    if (
+        code == "SQLITE_FULL"
+        or code == "53100"
+        or "disk is full" in text
+        or "no space left" in text
+    ):
         return DISK_FULL
-    if code in ("SQLITE_READONLY", "25006") or "readonly database" in text \
-            or "read-only transaction" in text:
+    if (
+        code in ("SQLITE_READONLY", "25006")
+        or "readonly database" in text
+        or "read-only transaction" in text
+    ):
         return READ_ONLY
     if isinstance(exc, sa.exc.OperationalError):
         return UNREACHABLE

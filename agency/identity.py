@@ -35,8 +35,9 @@ from agency.models import Beneficiary
 def normalise(text: str) -> str:
     """Letters and digits only, without accents, case-folded."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed.casefold()
-                   if ch.isalnum() and not unicodedata.combining(ch))
+    return "".join(
+        ch for ch in decomposed.casefold() if ch.isalnum() and not unicodedata.combining(ch)
+    )
 
 
 def identity_key(given_name: str, family_name: str, birth_date: date | None) -> str | None:
@@ -59,13 +60,15 @@ def _set_key(mapper: Any, connection: Any, target: Beneficiary) -> None:
     target.identity_key = key_of(target)
 
 
-def same_person_in_office(session: Session, office_id: int, key: str | None,
-                          exclude_id: int | None = None) -> str | None:
+def same_person_in_office(
+    session: Session, office_id: int, key: str | None, exclude_id: int | None = None
+) -> str | None:
     """The ref of the record of this person in this office, if there is one."""
     if key is None:
         return None
-    q = select(Beneficiary.ref).where(Beneficiary.office_id == office_id,
-                                      Beneficiary.identity_key == key)
+    q = select(Beneficiary.ref).where(
+        Beneficiary.office_id == office_id, Beneficiary.identity_key == key
+    )
     if exclude_id is not None:
         q = q.where(Beneficiary.id != exclude_id)
     return session.exec(q).first()

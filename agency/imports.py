@@ -58,8 +58,11 @@ class CellError:
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "file"
-        return f"{where}, column {self.column}: {self.message}" if self.column \
+        return (
+            f"{where}, column {self.column}: {self.message}"
+            if self.column
             else f"{where}: {self.message}"
+        )
 
 
 class ImportFailed(ValueError):  # noqa: N818  (what the caseworker reads: the import failed)
@@ -71,8 +74,7 @@ class ImportFailed(ValueError):  # noqa: N818  (what the caseworker reads: the i
         shown = "\n  ".join(str(e) for e in self.errors[:MAX_ERRORS_SHOWN])
         more = len(self.errors) - MAX_ERRORS_SHOWN
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{source}: {len(self.errors)} errors, nothing imported:\n  "
-                         f"{shown}{tail}")
+        super().__init__(f"{source}: {len(self.errors)} errors, nothing imported:\n  {shown}{tail}")
 
 
 class ImportTooLarge(ImportFailed):
@@ -177,60 +179,100 @@ def _tags(v: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class Column:
-    name: str                     # the spreadsheet's header
-    field: str | None             # the schema's field (None: handled by the importer)
+    name: str  # the spreadsheet's header
+    field: str | None  # the schema's field (None: handled by the importer)
     parse: Callable[[Any], Any]
     required: bool = False
 
 
-def _c(name: str, parse: Callable[[Any], Any] = _text, required: bool = False,
-       field_: str | None = "") -> Column:
+def _c(
+    name: str, parse: Callable[[Any], Any] = _text, required: bool = False, field_: str | None = ""
+) -> Column:
     return Column(name, name if field_ == "" else field_, parse, required)
 
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {
     "beneficiaries": (
         _c("office", field_=None),
-        _c("given_name", required=True), _c("family_name", required=True),
-        _c("birth_date", _date), _c("nationality"), _c("phone"),
-        _c("gender", required=True), _c("adults", _int, True), _c("minors", _int),
+        _c("given_name", required=True),
+        _c("family_name", required=True),
+        _c("birth_date", _date),
+        _c("nationality"),
+        _c("phone"),
+        _c("gender", required=True),
+        _c("adults", _int, True),
+        _c("minors", _int),
         _c("income_eur", _euros, True, "income_cents"),
-        _c("workplace"), _c("work_municipality", required=True),
-        _c("work_lat", _float), _c("work_lon", _float), _c("max_commute_km", _float),
-        _c("needs_step_free", _bool), _c("accepts_dwelling", _bool), _c("accepts_bed", _bool),
-        _c("health_needs", _bool), _c("informal_settlement"), _c("tags", _tags),
-        _c("registered_on", _date), _c("pai_tutor"), _c("pai_started_on", _date),
-        _c("pai_next_review_on", _date)),
+        _c("workplace"),
+        _c("work_municipality", required=True),
+        _c("work_lat", _float),
+        _c("work_lon", _float),
+        _c("max_commute_km", _float),
+        _c("needs_step_free", _bool),
+        _c("accepts_dwelling", _bool),
+        _c("accepts_bed", _bool),
+        _c("health_needs", _bool),
+        _c("informal_settlement"),
+        _c("tags", _tags),
+        _c("registered_on", _date),
+        _c("pai_tutor"),
+        _c("pai_started_on", _date),
+        _c("pai_next_review_on", _date),
+    ),
     "dwellings": (
-        _c("office", field_=None), _c("landlord", field_=None),
-        _c("address", required=True), _c("municipality", required=True),
-        _c("lat", _float), _c("lon", _float), _c("area_m2", _float, True),
-        _c("bedrooms", _int, True), _c("rent_eur", _euros, True, "rent_cents"),
-        _c("step_free", _bool), _c("children_ok", _bool), _c("max_occupants", _int),
-        _c("available_from", _date)),
-    "flats": (
-        _c("flat", required=True, field_=None), _c("office", field_=None),
+        _c("office", field_=None),
         _c("landlord", field_=None),
-        _c("address", required=True), _c("municipality", required=True),
-        _c("lat", _float), _c("lon", _float),
+        _c("address", required=True),
+        _c("municipality", required=True),
+        _c("lat", _float),
+        _c("lon", _float),
+        _c("area_m2", _float, True),
+        _c("bedrooms", _int, True),
+        _c("rent_eur", _euros, True, "rent_cents"),
+        _c("step_free", _bool),
+        _c("children_ok", _bool),
+        _c("max_occupants", _int),
+        _c("available_from", _date),
+    ),
+    "flats": (
+        _c("flat", required=True, field_=None),
+        _c("office", field_=None),
+        _c("landlord", field_=None),
+        _c("address", required=True),
+        _c("municipality", required=True),
+        _c("lat", _float),
+        _c("lon", _float),
         _c("rent_per_bed_eur", _euros, True, "rent_per_bed_cents"),
-        _c("step_free", _bool), _c("available_from", _date),
-        _c("room", field_=None), _c("beds", _int, True, None)),
+        _c("step_free", _bool),
+        _c("available_from", _date),
+        _c("room", field_=None),
+        _c("beds", _int, True, None),
+    ),
 }
 """Each template's columns, in order; the header must name each at most once."""
 
 PLACE_COLUMNS = ("work_municipality", "municipality")
 """Columns naming a municipality of Puglia (found in the gazetteer)."""
 
-_FLAT_FIELDS = ("office", "landlord", "address", "municipality", "lat", "lon",
-                "rent_per_bed_eur", "step_free", "available_from")
+_FLAT_FIELDS = (
+    "office",
+    "landlord",
+    "address",
+    "municipality",
+    "lat",
+    "lon",
+    "rent_per_bed_eur",
+    "step_free",
+    "available_from",
+)
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: str | Path, stats: sheets.ReadStats | None = None
-               ) -> tuple[list[str], list[list[Any]]]:
+def read_table(
+    path: str | Path, stats: sheets.ReadStats | None = None
+) -> tuple[list[str], list[list[Any]]]:
     """The header and the rows of a CSV (``,`` or ``;``; UTF-8 or Windows-1252) or XLSX
     file (first sheet), read within :data:`LIMITS` (see :mod:`sheets.reading`).
 
@@ -256,21 +298,31 @@ def rows_of(header: list[str], body: Iterable[list[Any]]) -> list[tuple[int, dic
 
 def _check_header(kind: Kind, header: list[str]) -> list[CellError]:
     known = {c.name for c in COLUMNS[kind]}
-    errors = [CellError(1, h, f"unknown column (the {kind} template has: "
-                              f"{', '.join(c.name for c in COLUMNS[kind])})")
-              for h in header if h and h not in known]
+    errors = [
+        CellError(
+            1,
+            h,
+            f"unknown column (the {kind} template has: {', '.join(c.name for c in COLUMNS[kind])})",
+        )
+        for h in header
+        if h and h not in known
+    ]
     seen: set[str] = set()
     for h in header:
         if h and h in seen:
             errors.append(CellError(1, h, "column given twice"))
         seen.add(h)
-    errors += [CellError(1, c.name, "required column missing")
-               for c in COLUMNS[kind] if c.required and c.name not in header]
+    errors += [
+        CellError(1, c.name, "required column missing")
+        for c in COLUMNS[kind]
+        if c.required and c.name not in header
+    ]
     return errors
 
 
-def _parse_row(kind: Kind, row: int, cells: Mapping[str, Any]
-               ) -> tuple[dict[str, Any], dict[str, Any], list[CellError]]:
+def _parse_row(
+    kind: Kind, row: int, cells: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], list[CellError]]:
     """(schema fields, importer's own columns, errors) of one row."""
     data: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -293,8 +345,9 @@ def _parse_row(kind: Kind, row: int, cells: Mapping[str, Any]
     return data, extra, errors
 
 
-def _schema_errors(model: type[BaseModel], data: Mapping[str, Any], row: int,
-                   columns: Mapping[str, str]) -> tuple[Any, list[CellError]]:
+def _schema_errors(
+    model: type[BaseModel], data: Mapping[str, Any], row: int, columns: Mapping[str, str]
+) -> tuple[Any, list[CellError]]:
     try:
         return model.model_validate(dict(data)), []
     except ValidationError as exc:
@@ -326,9 +379,17 @@ class _Offices:
         return self._ids[code]
 
 
-def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
-                body: Iterable[list[Any]], *, office: str | None = None,
-                source: str = "file", only_office: int | None = None) -> ImportReport:
+def import_rows(
+    session: Session,
+    actor: Actor,
+    kind: Kind,
+    header: list[str],
+    body: Iterable[list[Any]],
+    *,
+    office: str | None = None,
+    source: str = "file",
+    only_office: int | None = None,
+) -> ImportReport:
     """Check every row, then create every record, in ``session`` (the caller commits).
 
     ``only_office`` (a caseworker's office): a row naming another office is an error,
@@ -338,8 +399,9 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
     caller's rollback would not undo.
     """
     if kind not in KINDS:
-        raise ImportFailed(source, [CellError(0, "", f"unknown kind {kind!r} "
-                                                     f"(one of: {', '.join(KINDS)})")])
+        raise ImportFailed(
+            source, [CellError(0, "", f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")]
+        )
     errors = _check_header(kind, header)
     if errors:
         raise ImportFailed(source, errors)
@@ -363,8 +425,13 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
         office_id = offices.id(extra.get("office"))
         if office_id is None:
             given = extra.get("office") or office
-            errors.append(CellError(row, "office", f"no office {given!r}" if given
-                                    else "required (or give a default office)"))
+            errors.append(
+                CellError(
+                    row,
+                    "office",
+                    f"no office {given!r}" if given else "required (or give a default office)",
+                )
+            )
         elif only_office is not None and office_id != only_office:
             errors.append(CellError(row, "office", OTHER_OFFICE))
         parsed.append((row, data, extra))
@@ -381,8 +448,9 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
             build.append((row, obj, extra))
     errors = _without_echoes(errors)
     if kind == "beneficiaries" and not errors:
-        errors += _duplicates(session, [(r, offices.id(x.get("office")), o)
-                                        for r, o, x in build if o is not None])
+        errors += _duplicates(
+            session, [(r, offices.id(x.get("office")), o) for r, o, x in build if o is not None]
+        )
     if errors:
         raise ImportFailed(source, errors)
     refs: list[str] = []
@@ -401,8 +469,7 @@ def import_rows(session: Session, actor: Actor, kind: Kind, header: list[str],
             errors.append(CellError(row, columns.get(exc.field, exc.field), exc.message))
     if errors:
         raise ImportFailed(source, errors)
-    record(session, actor, "import", kind, None, detail={"rows": len(rows),
-                                                         "created": len(refs)})
+    record(session, actor, "import", kind, None, detail={"rows": len(rows), "created": len(refs)})
     return ImportReport(kind=kind, rows=len(rows), refs=refs)
 
 
@@ -413,26 +480,36 @@ def _without_echoes(errors: list[CellError]) -> list[CellError]:
 
 
 _CREATE: dict[Kind, Callable[..., Any]] = {
-    "beneficiaries": records.create_beneficiary, "dwellings": records.create_dwelling,
-    "flats": records.create_shared_flat}
+    "beneficiaries": records.create_beneficiary,
+    "dwellings": records.create_dwelling,
+    "flats": records.create_shared_flat,
+}
 
 
-def _landlord(session: Session, actor: Actor, office_id: int, name: str,
-              cache: dict[tuple[int, str], str]) -> str:
+def _landlord(
+    session: Session, actor: Actor, office_id: int, name: str, cache: dict[tuple[int, str], str]
+) -> str:
     key = (office_id, name.strip().casefold())
     if key not in cache:
-        found = next((x for x in session.exec(select(Landlord).where(
-            Landlord.office_id == office_id)) if x.name.strip().casefold() == key[1]), None)
+        found = next(
+            (
+                x
+                for x in session.exec(select(Landlord).where(Landlord.office_id == office_id))
+                if x.name.strip().casefold() == key[1]
+            ),
+            None,
+        )
         if found is None:
-            found = records.create_landlord(session, actor, office_id,
-                                            LandlordCreate(name=name))
+            found = records.create_landlord(session, actor, office_id, LandlordCreate(name=name))
         cache[key] = found.ref
     return cache[key]
 
 
-def _group_flats(parsed: list[tuple[int, dict[str, Any], dict[str, Any]]],
-                 columns: Mapping[str, str], errors: list[CellError]
-                 ) -> list[tuple[int, Any, dict[str, Any]]]:
+def _group_flats(
+    parsed: list[tuple[int, dict[str, Any], dict[str, Any]]],
+    columns: Mapping[str, str],
+    errors: list[CellError],
+) -> list[tuple[int, Any, dict[str, Any]]]:
     """One flat per ``flat`` key, one room per row; flat columns must agree across rows."""
     groups: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {}
     for row, data, extra in parsed:
@@ -446,22 +523,27 @@ def _group_flats(parsed: list[tuple[int, dict[str, Any], dict[str, Any]]],
                 a = first.get(key, first_extra.get(name))
                 b = data.get(key, extra.get(name))
                 if b is not None and a != b:
-                    errors.append(CellError(row, name, f"differs from row {first_row} of the "
-                                                       f"same flat ({a!r})"))
+                    errors.append(
+                        CellError(
+                            row, name, f"differs from row {first_row} of the same flat ({a!r})"
+                        )
+                    )
         data = dict(first)
-        data["rooms"] = [{"name": str(extra.get("room") or ""), "beds": extra.get("beds")}
-                         for _, _, extra in rows]
+        data["rooms"] = [
+            {"name": str(extra.get("room") or ""), "beds": extra.get("beds")}
+            for _, _, extra in rows
+        ]
         if first_extra.get("landlord"):
             data["landlord_ref"] = "pending"
-        obj, errs = _schema_errors(SharedFlatCreate, data, first_row,
-                                   {**columns, "rooms": "beds"})
+        obj, errs = _schema_errors(SharedFlatCreate, data, first_row, {**columns, "rooms": "beds"})
         errors += errs
         out.append((first_row, obj, first_extra))
     return out
 
 
-def _duplicates(session: Session, rows: list[tuple[int, int | None, BeneficiaryCreate]]
-                ) -> list[CellError]:
+def _duplicates(
+    session: Session, rows: list[tuple[int, int | None, BeneficiaryCreate]]
+) -> list[CellError]:
     """The same person twice in the file, or already registered, *in the same office*
     (:mod:`agency.identity`): nothing is ever said about another office's records."""
     errors = []
@@ -471,23 +553,28 @@ def _duplicates(session: Session, rows: list[tuple[int, int | None, BeneficiaryC
         if key is None:
             continue
         if (office_id, key) in seen:
-            errors.append(CellError(row, "given_name",
-                                    f"the same person as row {seen[(office_id, key)]}"))
+            errors.append(
+                CellError(row, "given_name", f"the same person as row {seen[(office_id, key)]}")
+            )
         seen.setdefault((office_id, key), row)
     if seen:
         keys = sorted({k for _, k in seen})
-        for known_office, known_key, ref in session.exec(select(
-                Beneficiary.office_id, Beneficiary.identity_key, Beneficiary.ref).where(
-                col(Beneficiary.identity_key).in_(keys))).all():
+        for known_office, known_key, ref in session.exec(
+            select(Beneficiary.office_id, Beneficiary.identity_key, Beneficiary.ref).where(
+                col(Beneficiary.identity_key).in_(keys)
+            )
+        ).all():
             first = seen.get((known_office, known_key or ""))
             if first is not None:
-                errors.append(CellError(first, "given_name",
-                                        f"already registered in this office as {ref}"))
+                errors.append(
+                    CellError(first, "given_name", f"already registered in this office as {ref}")
+                )
     return errors
 
 
-def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
-                office: str | None = None) -> ImportReport:
+def import_file(
+    engine: Engine, actor: Actor, kind: Kind, path: str | Path, *, office: str | None = None
+) -> ImportReport:
     """Import a CSV or XLSX file in one transaction: all its rows, or none.
 
     The file is read before the transaction begins; the transaction takes the write lock
@@ -496,15 +583,32 @@ def import_file(engine: Engine, actor: Actor, kind: Kind, path: str | Path, *,
     """
     header, body = read_table(path)
     with write_session(engine) as session:
-        return import_rows(session, actor, kind, header, body, office=office,
-                           source=Path(path).name)
+        return import_rows(
+            session, actor, kind, header, body, office=office, source=Path(path).name
+        )
 
 
 # --------------------------------------------------------------------------- exporting
 
-EXPORT_COLUMNS = ("round", "beneficiary", "family_name", "given_name", "persons", "outcome",
-                  "unit_kind", "unit", "address", "municipality", "room", "fund",
-                  "contribution_eur", "contribution_cents", "commute_km", "offer", "reasons")
+EXPORT_COLUMNS = (
+    "round",
+    "beneficiary",
+    "family_name",
+    "given_name",
+    "persons",
+    "outcome",
+    "unit_kind",
+    "unit",
+    "address",
+    "municipality",
+    "room",
+    "fund",
+    "contribution_eur",
+    "contribution_cents",
+    "commute_km",
+    "offer",
+    "reasons",
+)
 """The export's columns: every household of the round, placed or not."""
 NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km"}
 
@@ -527,8 +631,9 @@ class ExportWords:
         return self.values.get(value, value)
 
 
-def placements(session: Session, round_id: int,
-               words: ExportWords | None = None) -> list[dict[str, Any]]:
+def placements(
+    session: Session, round_id: int, words: ExportWords | None = None
+) -> list[dict[str, Any]]:
     """A round's households, one dict each: the placed with their current proposal and
     offer, then the left out with their reasons. Rooms are named as on the pages (by name,
     else by their number in the flat)."""
@@ -536,50 +641,81 @@ def placements(session: Session, round_id: int,
     r = session.get(Round, round_id)
     if r is None:
         raise LookupError(f"round {round_id}: no such round")
-    offers: dict[int | None, Offer] = {o.proposal_id: o for o in session.exec(select(Offer).where(
-        Offer.round_id == round_id))}
+    offers: dict[int | None, Offer] = {
+        o.proposal_id: o for o in session.exec(select(Offer).where(Offer.round_id == round_id))
+    }
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
     _homes, room_names = round_homes(session, r)
-    people = {b.ref: b for b in session.exec(select(Beneficiary).where(col(Beneficiary.ref).in_(
-        list(round_people(session, r)))))}
+    people = {
+        b.ref: b
+        for b in session.exec(
+            select(Beneficiary).where(col(Beneficiary.ref).in_(list(round_people(session, r))))
+        )
+    }
     out = []
     placed: set[int] = set()
-    for p in session.exec(select(Proposal).where(Proposal.round_id == round_id,
-                                                 col(Proposal.current).is_(True))
-                          .order_by(col(Proposal.id))):
+    for p in session.exec(
+        select(Proposal)
+        .where(Proposal.round_id == round_id, col(Proposal.current).is_(True))
+        .order_by(col(Proposal.id))
+    ):
         b = session.get(Beneficiary, p.beneficiary_id)
         assert b is not None and b.id is not None
         placed.add(b.id)
-        unit: Dwelling | SharedFlat | None = (session.get(Dwelling, p.dwelling_id)
-                                              if p.dwelling_id else
-                                              session.get(SharedFlat, p.flat_id))
+        unit: Dwelling | SharedFlat | None = (
+            session.get(Dwelling, p.dwelling_id)
+            if p.dwelling_id
+            else session.get(SharedFlat, p.flat_id)
+        )
         assert unit is not None
         room = session.get(Room, p.room_id) if p.room_id else None
         offer = offers.get(p.id)
-        out.append({
-            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
-            "given_name": b.given_name, "persons": b.persons,
-            "outcome": words.value("placed"),
-            "unit_kind": words.value("dwelling" if p.dwelling_id else "bed"),
-            "unit": unit.ref, "address": unit.address,
-            "municipality": records.municipality_name(unit.municipality),
-            "room": words.room.format(name=room_names.get(room.ref, room.name)) if room else "",
-            "fund": funds.get(p.fund_id, "") if p.fund_id is not None else "",
-            "contribution_eur": Decimal(p.contribution_cents) / 100,
-            "contribution_cents": p.contribution_cents,
-            "commute_km": round(Decimal(str(p.commute_km)), 1),
-            "offer": words.value(f"offer.{offer.status}") if offer else "", "reasons": ""})
+        out.append(
+            {
+                "round": r.ref,
+                "beneficiary": b.ref,
+                "family_name": b.family_name,
+                "given_name": b.given_name,
+                "persons": b.persons,
+                "outcome": words.value("placed"),
+                "unit_kind": words.value("dwelling" if p.dwelling_id else "bed"),
+                "unit": unit.ref,
+                "address": unit.address,
+                "municipality": records.municipality_name(unit.municipality),
+                "room": words.room.format(name=room_names.get(room.ref, room.name)) if room else "",
+                "fund": funds.get(p.fund_id, "") if p.fund_id is not None else "",
+                "contribution_eur": Decimal(p.contribution_cents) / 100,
+                "contribution_cents": p.contribution_cents,
+                "commute_km": round(Decimal(str(p.commute_km)), 1),
+                "offer": words.value(f"offer.{offer.status}") if offer else "",
+                "reasons": "",
+            }
+        )
     for u in (r.result or {}).get("unassigned", []):
         b = people.get(u["beneficiary"])
         if b is None or b.id in placed:
             continue
-        out.append({
-            "round": r.ref, "beneficiary": b.ref, "family_name": b.family_name,
-            "given_name": b.given_name, "persons": b.persons,
-            "outcome": words.value("unplaced"), "unit_kind": "", "unit": "", "address": "",
-            "municipality": "", "room": "", "fund": "", "contribution_eur": None,
-            "contribution_cents": None, "commute_km": None, "offer": "",
-            "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"])})
+        out.append(
+            {
+                "round": r.ref,
+                "beneficiary": b.ref,
+                "family_name": b.family_name,
+                "given_name": b.given_name,
+                "persons": b.persons,
+                "outcome": words.value("unplaced"),
+                "unit_kind": "",
+                "unit": "",
+                "address": "",
+                "municipality": "",
+                "room": "",
+                "fund": "",
+                "contribution_eur": None,
+                "contribution_cents": None,
+                "commute_km": None,
+                "offer": "",
+                "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"]),
+            }
+        )
     return out
 
 
@@ -592,13 +728,18 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-XLSX_FORMATS = {"contribution_eur": '#,##0.00 "€"', "commute_km": "0.0",
-                "contribution_cents": "0", "persons": "0"}
+XLSX_FORMATS = {
+    "contribution_eur": '#,##0.00 "€"',
+    "commute_km": "0.0",
+    "contribution_cents": "0",
+    "persons": "0",
+}
 """The number format of each numeric column of the XLSX export."""
 
 
-def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx"],
-                      words: ExportWords | None = None) -> bytes:
+def export_placements(
+    session: Session, round_id: int, fmt: Literal["csv", "xlsx"], words: ExportWords | None = None
+) -> bytes:
     """A round's households, placed and left out, for Italian office software: CSV with
     ``;`` between cells, a decimal comma and a byte-order mark (Excel then reads UTF-8), or
     XLSX with numbers in numeric cells (euros formatted as euros); no text cell can run
@@ -607,12 +748,21 @@ def export_placements(session: Session, round_id: int, fmt: Literal["csv", "xlsx
     rows = placements(session, round_id, words)
     header = [words.header(c) for c in EXPORT_COLUMNS]
     if fmt == "csv":
-        return sheets.csv_bytes(header, [[_csv_cell(row[c]) for c in EXPORT_COLUMNS]
-                                         for row in rows], delimiter=";")
+        return sheets.csv_bytes(
+            header, [[_csv_cell(row[c]) for c in EXPORT_COLUMNS] for row in rows], delimiter=";"
+        )
     if fmt == "xlsx":
-        cells = [[(float(row[c]) if c not in ("contribution_cents", "persons")
-                   else int(row[c])) if c in NUMERIC and row[c] is not None else row[c]
-                  for c in EXPORT_COLUMNS] for row in rows]
-        return sheets.xlsx_bytes([(words.sheet, header, cells)],
-                                 number_formats=[XLSX_FORMATS.get(c) for c in EXPORT_COLUMNS])
+        cells = [
+            [
+                (float(row[c]) if c not in ("contribution_cents", "persons") else int(row[c]))
+                if c in NUMERIC and row[c] is not None
+                else row[c]
+                for c in EXPORT_COLUMNS
+            ]
+            for row in rows
+        ]
+        return sheets.xlsx_bytes(
+            [(words.sheet, header, cells)],
+            number_formats=[XLSX_FORMATS.get(c) for c in EXPORT_COLUMNS],
+        )
     raise ValueError(f"fmt: must be 'csv' or 'xlsx', got {fmt!r}")

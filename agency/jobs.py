@@ -38,11 +38,26 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def enqueue(session: Session, kind: str, subject: str, *, fair_key: str,
-            office_id: int | None = None, user_id: int | None = None,
-            params: dict[str, Any] | None = None, retry_of: int | None = None) -> Job:
-    job = Job(kind=kind, subject=subject, fair_key=fair_key, office_id=office_id,
-              user_id=user_id, params=dict(params or {}), retry_of=retry_of)
+def enqueue(
+    session: Session,
+    kind: str,
+    subject: str,
+    *,
+    fair_key: str,
+    office_id: int | None = None,
+    user_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    retry_of: int | None = None,
+) -> Job:
+    job = Job(
+        kind=kind,
+        subject=subject,
+        fair_key=fair_key,
+        office_id=office_id,
+        user_id=user_id,
+        params=dict(params or {}),
+        retry_of=retry_of,
+    )
     session.add(job)
     session.flush()
     return job
@@ -53,35 +68,49 @@ def by_ref(session: Session, ref: str) -> Job | None:
 
 
 def active_for(session: Session, kind: str, subject: str) -> Job | None:
-    return session.exec(select(Job).where(Job.kind == kind, Job.subject == subject,
-                                          col(Job.status).in_(ACTIVE))
-                        .order_by(col(Job.id).desc())).first()
+    return session.exec(
+        select(Job)
+        .where(Job.kind == kind, Job.subject == subject, col(Job.status).in_(ACTIVE))
+        .order_by(col(Job.id).desc())
+    ).first()
 
 
 def latest_for(session: Session, kind: str, subject: str) -> Job | None:
-    return session.exec(select(Job).where(Job.kind == kind, Job.subject == subject)
-                        .order_by(col(Job.id).desc())).first()
+    return session.exec(
+        select(Job).where(Job.kind == kind, Job.subject == subject).order_by(col(Job.id).desc())
+    ).first()
 
 
 def count_active(session: Session, kind: str, fair_key: str) -> int:
-    return int(session.exec(select(func.count()).select_from(Job).where(
-        Job.kind == kind, Job.fair_key == fair_key, col(Job.status).in_(ACTIVE))).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == kind, Job.fair_key == fair_key, col(Job.status).in_(ACTIVE))
+        ).one()
+    )
 
 
 def _order(session: Session, kind: str, queued: Iterable[Job]) -> list[Job]:
-    running: dict[str, int] = dict(session.exec(
-        select(Job.fair_key, func.count()).where(
-            Job.kind == kind, Job.status == JobStatus.running.value)
-        .group_by(col(Job.fair_key))).all())
+    running: dict[str, int] = dict(
+        session.exec(
+            select(Job.fair_key, func.count())
+            .where(Job.kind == kind, Job.status == JobStatus.running.value)
+            .group_by(col(Job.fair_key))
+        ).all()
+    )
     latest = type_coerce(func.max(Job.started_at), UTCDateTime())  # aware on SQLite too
-    served: dict[str, datetime] = {k: v for k, v in session.exec(
-        select(Job.fair_key, latest).where(Job.kind == kind)
-        .group_by(col(Job.fair_key))).all() if v is not None}
+    served: dict[str, datetime] = {
+        k: v
+        for k, v in session.exec(
+            select(Job.fair_key, latest).where(Job.kind == kind).group_by(col(Job.fair_key))
+        ).all()
+        if v is not None
+    }
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
 
     def key(j: Job) -> tuple[int, datetime, datetime, int]:
-        return (running.get(j.fair_key, 0), served.get(j.fair_key, epoch), j.created_at,
-                j.id or 0)
+        return (running.get(j.fair_key, 0), served.get(j.fair_key, epoch), j.created_at, j.id or 0)
 
     return sorted(queued, key=key)
 
@@ -90,8 +119,9 @@ def queue_position(session: Session, job: Job) -> int | None:
     """1 for the next job to start, 2 for the one after, ... (None unless queued)."""
     if job.status != JobStatus.queued:
         return None
-    queued = list(session.exec(select(Job).where(Job.kind == job.kind,
-                                                 Job.status == JobStatus.queued.value)))
+    queued = list(
+        session.exec(select(Job).where(Job.kind == job.kind, Job.status == JobStatus.queued.value))
+    )
     ordered = _order(session, job.kind, queued)
     for k, j in enumerate(ordered, start=1):
         if j.id == job.id:
@@ -106,12 +136,20 @@ def claim_next(engine: Engine, kind: str, pid: int | None = None) -> Job | None:
     SQLite a writer every half second would break other connections' read-then-write
     transactions)."""
     with Session(engine) as s:
-        if s.exec(select(Job.id).where(Job.kind == kind,
-                                       Job.status == JobStatus.queued.value)).first() is None:
+        if (
+            s.exec(
+                select(Job.id).where(Job.kind == kind, Job.status == JobStatus.queued.value)
+            ).first()
+            is None
+        ):
             return None
     with write_session(engine) as s:
-        q = select(Job).where(Job.kind == kind, Job.status == JobStatus.queued.value) \
-            .order_by(col(Job.id)).limit(500)
+        q = (
+            select(Job)
+            .where(Job.kind == kind, Job.status == JobStatus.queued.value)
+            .order_by(col(Job.id))
+            .limit(500)
+        )
         if s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         queued = list(s.exec(q))
@@ -128,23 +166,31 @@ def claim_next(engine: Engine, kind: str, pid: int | None = None) -> Job | None:
         return job
 
 
-def heartbeat(engine: Engine, job_ids: Iterable[int],
-              progress: dict[int, dict[str, Any]] | None = None) -> None:
+def heartbeat(
+    engine: Engine, job_ids: Iterable[int], progress: dict[int, dict[str, Any]] | None = None
+) -> None:
     ids = list(job_ids)
     if not ids:
         return
     with write_session(engine) as s:
-        for job in s.exec(select(Job).where(col(Job.id).in_(ids),
-                                            Job.status == JobStatus.running.value)):
+        for job in s.exec(
+            select(Job).where(col(Job.id).in_(ids), Job.status == JobStatus.running.value)
+        ):
             job.heartbeat_at = now()
             if progress and job.id in progress:
                 job.progress = progress[job.id]
             s.add(job)
 
 
-def finish(engine: Engine, job_id: int, status: JobStatus, *,
-           result: dict[str, Any] | None = None, error: str | None = None,
-           progress: dict[str, Any] | None = None) -> None:
+def finish(
+    engine: Engine,
+    job_id: int,
+    status: JobStatus,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    progress: dict[str, Any] | None = None,
+) -> None:
     with write_session(engine) as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -166,9 +212,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def mark_interrupted(engine: Engine, *, alive: Callable[[int], bool] = _alive,
-                     stale_seconds: float = STALE_SECONDS,
-                     this_process_only: bool = False) -> list[Job]:
+def mark_interrupted(
+    engine: Engine,
+    *,
+    alive: Callable[[int], bool] = _alive,
+    stale_seconds: float = STALE_SECONDS,
+    this_process_only: bool = False,
+) -> list[Job]:
     """Mark the running jobs of processes that are gone as interrupted; the jobs marked.
 
     ``this_process_only``: this process's own running jobs (it is stopping).
@@ -204,9 +254,16 @@ def mark_interrupted(engine: Engine, *, alive: Callable[[int], bool] = _alive,
 def retry(session: Session, job: Job) -> Job:
     """A new queued job doing what ``job`` (interrupted or failed) did."""
     assert job.id is not None
-    return enqueue(session, job.kind, job.subject, fair_key=job.fair_key,
-                   office_id=job.office_id, user_id=job.user_id, params=job.params,
-                   retry_of=job.id)
+    return enqueue(
+        session,
+        job.kind,
+        job.subject,
+        fair_key=job.fair_key,
+        office_id=job.office_id,
+        user_id=job.user_id,
+        params=job.params,
+        retry_of=job.id,
+    )
 
 
 def public(session: Session, job: Job) -> dict[str, Any]:
@@ -214,7 +271,14 @@ def public(session: Session, job: Job) -> dict[str, Any]:
     end = job.finished_at or now()
     started = job.started_at
     elapsed = (end - started).total_seconds() if started else 0.0
-    return {"job": job.ref, "kind": job.kind, "subject": job.subject,
-            "status": str(job.status), "progress": dict(job.progress or {}),
-            "events": int((job.progress or {}).get("events", 0)), "error": job.error,
-            "elapsed": round(max(elapsed, 0.0), 2), "position": queue_position(session, job)}
+    return {
+        "job": job.ref,
+        "kind": job.kind,
+        "subject": job.subject,
+        "status": str(job.status),
+        "progress": dict(job.progress or {}),
+        "events": int((job.progress or {}).get("events", 0)),
+        "error": job.error,
+        "elapsed": round(max(elapsed, 0.0), 2),
+        "position": queue_position(session, job),
+    }

@@ -22,15 +22,21 @@ class OverspendError(ValueError):
 
 def balance(session: Session, fund_id: int) -> int:
     """The fund's balance in cents: the sum of its entries."""
-    total = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-                         .where(LedgerEntry.fund_id == fund_id)).one()
+    total = session.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.fund_id == fund_id
+        )
+    ).one()
     return int(total)
 
 
 def balances(session: Session) -> dict[int, int]:
     """Every fund's balance in cents (funds without entries at 0)."""
-    rows = session.exec(select(LedgerEntry.fund_id, func.sum(LedgerEntry.amount_cents))
-                        .group_by(col(LedgerEntry.fund_id))).all()
+    rows = session.exec(
+        select(LedgerEntry.fund_id, func.sum(LedgerEntry.amount_cents)).group_by(
+            col(LedgerEntry.fund_id)
+        )
+    ).all()
     out = {int(fid): 0 for fid in session.exec(select(Fund.id)).all() if fid is not None}
     out.update({int(fid): int(total) for fid, total in rows})
     return out
@@ -40,26 +46,40 @@ def lock_funds(session: Session, fund_ids: Iterable[int]) -> None:
     """Lock these funds' rows until the transaction ends (id order: no deadlock)."""
     ids = sorted(set(fund_ids))
     if ids:
-        session.exec(select(Fund.id).where(col(Fund.id).in_(ids))
-                     .order_by(col(Fund.id)).with_for_update()).all()
+        session.exec(
+            select(Fund.id).where(col(Fund.id).in_(ids)).order_by(col(Fund.id)).with_for_update()
+        ).all()
 
 
-def grant(session: Session, actor: Actor, fund: Fund, amount_cents: int,
-          note: str | None = None) -> LedgerEntry:
+def grant(
+    session: Session, actor: Actor, fund: Fund, amount_cents: int, note: str | None = None
+) -> LedgerEntry:
     """Money into a fund (a positive amount)."""
     if amount_cents <= 0:
         raise ValueError(f"amount_cents: a grant must be positive, got {amount_cents}")
     assert fund.id is not None
-    entry = LedgerEntry(fund_id=fund.id, kind=LedgerKind.grant, amount_cents=amount_cents,
-                        user_id=actor.user_id, note=note)
+    entry = LedgerEntry(
+        fund_id=fund.id,
+        kind=LedgerKind.grant,
+        amount_cents=amount_cents,
+        user_id=actor.user_id,
+        note=note,
+    )
     session.add(entry)
     record(session, actor, "fund.grant", "fund", fund.code, detail={"cents": amount_cents})
     return entry
 
 
-def commit(session: Session, actor: Actor, fund_id: int, amount_cents: int, *,
-           round_id: int | None = None, lease_id: int | None = None,
-           note: str | None = None) -> LedgerEntry:
+def commit(
+    session: Session,
+    actor: Actor,
+    fund_id: int,
+    amount_cents: int,
+    *,
+    round_id: int | None = None,
+    lease_id: int | None = None,
+    note: str | None = None,
+) -> LedgerEntry:
     """Commit ``amount_cents`` (positive) of a fund: refused if the balance is short.
 
     The caller must hold the fund's lock (:func:`lock_funds`) for the check to be safe.
@@ -68,18 +88,27 @@ def commit(session: Session, actor: Actor, fund_id: int, amount_cents: int, *,
         raise ValueError(f"amount_cents: a commitment must be positive, got {amount_cents}")
     available = balance(session, fund_id)
     if amount_cents > available:
-        raise OverspendError(f"fund {fund_id}: commitment of {amount_cents} cents exceeds "
-                             f"its balance of {available} cents")
-    entry = LedgerEntry(fund_id=fund_id, kind=LedgerKind.commitment, amount_cents=-amount_cents,
-                        round_id=round_id, lease_id=lease_id, user_id=actor.user_id, note=note)
+        raise OverspendError(
+            f"fund {fund_id}: commitment of {amount_cents} cents exceeds "
+            f"its balance of {available} cents"
+        )
+    entry = LedgerEntry(
+        fund_id=fund_id,
+        kind=LedgerKind.commitment,
+        amount_cents=-amount_cents,
+        round_id=round_id,
+        lease_id=lease_id,
+        user_id=actor.user_id,
+        note=note,
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def entries(session: Session, fund_id: int) -> list[LedgerEntry]:
-    return list(session.exec(select(LedgerEntry).where(LedgerEntry.fund_id == fund_id)
-                             .order_by(col(LedgerEntry.id))))
-
-
-
+    return list(
+        session.exec(
+            select(LedgerEntry).where(LedgerEntry.fund_id == fund_id).order_by(col(LedgerEntry.id))
+        )
+    )

@@ -44,33 +44,62 @@ def is_occupant(beneficiary_id: str) -> bool:
 def policy_dict(policy: RoundPolicy) -> dict[str, Any]:
     """The spec's ``policy`` object, JSON-ready. The ratio is written as a float whose
     shortest text is the decimal given (``0.29``), which the instance reader takes exactly."""
-    return {"affordability_ratio": float(Decimal(policy.affordability_ratio)),
-            "max_contribution_cents": policy.max_contribution_cents,
-            "contribution_months": policy.contribution_months,
-            "circuity": policy.circuity, "objective_unit": policy.objective_unit}
+    return {
+        "affordability_ratio": float(Decimal(policy.affordability_ratio)),
+        "max_contribution_cents": policy.max_contribution_cents,
+        "contribution_months": policy.contribution_months,
+        "circuity": policy.circuity,
+        "objective_unit": policy.objective_unit,
+    }
 
 
 def beneficiary_dict(b: Beneficiary) -> dict[str, Any]:
     accepts = [k for k, ok in (("dwelling", b.accepts_dwelling), ("bed", b.accepts_bed)) if ok]
-    return {"id": b.ref, "adults": b.adults, "minors": b.minors, "gender": str(b.gender),
-            "income_cents": b.income_cents, "work": {"lat": b.work_lat, "lon": b.work_lon},
-            "max_commute_km": b.max_commute_km, "needs_step_free": b.needs_step_free,
-            "priority": b.priority, "accepts": accepts, "tags": sorted(b.tags or [])}
+    return {
+        "id": b.ref,
+        "adults": b.adults,
+        "minors": b.minors,
+        "gender": str(b.gender),
+        "income_cents": b.income_cents,
+        "work": {"lat": b.work_lat, "lon": b.work_lon},
+        "max_commute_km": b.max_commute_km,
+        "needs_step_free": b.needs_step_free,
+        "priority": b.priority,
+        "accepts": accepts,
+        "tags": sorted(b.tags or []),
+    }
 
 
 def dwelling_dict(d: Dwelling) -> dict[str, Any]:
-    return {"id": d.ref, "lat": d.lat, "lon": d.lon, "area_m2": d.area_m2,
-            "bedrooms": d.bedrooms, "rent_cents": d.rent_cents, "step_free": d.step_free,
-            "max_occupants": d.max_occupants, "children_ok": d.children_ok}
+    return {
+        "id": d.ref,
+        "lat": d.lat,
+        "lon": d.lon,
+        "area_m2": d.area_m2,
+        "bedrooms": d.bedrooms,
+        "rent_cents": d.rent_cents,
+        "step_free": d.step_free,
+        "max_occupants": d.max_occupants,
+        "children_ok": d.children_ok,
+    }
 
 
 def _occupant(lease: Lease, gender: str, flat: SharedFlat, ratio: Decimal) -> dict[str, Any]:
     # An income whose affordable share covers the bed's rent: contribution 0.
     income = math.ceil(Decimal(flat.rent_per_bed_cents) / ratio) + 1 if ratio > 0 else 0
-    return {"id": OCCUPANT_PREFIX + lease.ref, "adults": 1, "minors": 0, "gender": gender,
-            "income_cents": income, "work": {"lat": flat.lat, "lon": flat.lon},
-            "max_commute_km": 1.0, "needs_step_free": False, "priority": 0,
-            "accepts": ["bed"], "tags": []}
+    return {
+        "id": OCCUPANT_PREFIX + lease.ref,
+        "adults": 1,
+        "minors": 0,
+        "gender": gender,
+        "income_cents": income,
+        "work": {"lat": flat.lat, "lon": flat.lon},
+        "max_commute_km": 1.0,
+        "needs_step_free": False,
+        "priority": 0,
+        "accepts": ["bed"],
+        "tags": [],
+    }
 
 
 @dataclass(frozen=True)
@@ -98,19 +127,22 @@ def _available(on: date) -> Any:
 
 def free_dwellings(session: Session, office_id: int | None, on: date) -> list[Dwelling]:
     """Dwellings on offer on day ``on`` and not under an active lease."""
-    leased = select(Lease.dwelling_id).where(col(Lease.ended_on).is_(None),
-                                             col(Lease.dwelling_id).is_not(None))
-    q = select(Dwelling).where(Dwelling.status == UnitStatus.available,
-                               _available(on), col(Dwelling.id).not_in(leased))
+    leased = select(Lease.dwelling_id).where(
+        col(Lease.ended_on).is_(None), col(Lease.dwelling_id).is_not(None)
+    )
+    q = select(Dwelling).where(
+        Dwelling.status == UnitStatus.available, _available(on), col(Dwelling.id).not_in(leased)
+    )
     if office_id is not None:
         q = q.where(Dwelling.office_id == office_id)
     return list(session.exec(q.order_by(col(Dwelling.ref))))
 
 
 def open_flats(session: Session, office_id: int | None, on: date) -> list[SharedFlat]:
-    q = select(SharedFlat).where(SharedFlat.status == UnitStatus.available,
-                                 or_(col(SharedFlat.available_from).is_(None),
-                                     col(SharedFlat.available_from) <= on))
+    q = select(SharedFlat).where(
+        SharedFlat.status == UnitStatus.available,
+        or_(col(SharedFlat.available_from).is_(None), col(SharedFlat.available_from) <= on),
+    )
     if office_id is not None:
         q = q.where(SharedFlat.office_id == office_id)
     return list(session.exec(q.order_by(col(SharedFlat.ref))))
@@ -121,15 +153,24 @@ def active_bed_leases(session: Session, room_ids: Iterable[int]) -> list[tuple[L
     ids = list(room_ids)
     if not ids:
         return []
-    rows = session.exec(select(Lease, Beneficiary.gender)
-                        .join(Beneficiary, col(Beneficiary.id) == col(Lease.beneficiary_id))
-                        .where(col(Lease.room_id).in_(ids), col(Lease.ended_on).is_(None))
-                        .order_by(col(Lease.id))).all()
+    rows = session.exec(
+        select(Lease, Beneficiary.gender)
+        .join(Beneficiary, col(Beneficiary.id) == col(Lease.beneficiary_id))
+        .where(col(Lease.room_id).in_(ids), col(Lease.ended_on).is_(None))
+        .order_by(col(Lease.id))
+    ).all()
     return [(lease, str(gender)) for lease, gender in rows]
 
 
-def snapshot(session: Session, *, name: str, office_id: int | None, policy: RoundPolicy,
-             on: date, fund_balances: Mapping[int, int]) -> Snapshot:
+def snapshot(
+    session: Session,
+    *,
+    name: str,
+    office_id: int | None,
+    policy: RoundPolicy,
+    on: date,
+    fund_balances: Mapping[int, int],
+) -> Snapshot:
     """The instance of a round opened on day ``on``: waiting households, free units, funds
     at their balances, and the beds already let held by pinned occupants."""
     ratio = Decimal(policy.affordability_ratio)
@@ -137,8 +178,9 @@ def snapshot(session: Session, *, name: str, office_id: int | None, policy: Roun
     dwellings = free_dwellings(session, office_id, on)
     flats = open_flats(session, office_id, on)
     rooms: dict[int, list[Room]] = {}
-    for room in session.exec(select(Room).where(
-            col(Room.flat_id).in_([f.id for f in flats])).order_by(col(Room.ref))):
+    for room in session.exec(
+        select(Room).where(col(Room.flat_id).in_([f.id for f in flats])).order_by(col(Room.ref))
+    ):
         rooms.setdefault(room.flat_id, []).append(room)
     room_by_id = {r.id: r for rs in rooms.values() for r in rs if r.id is not None}
     flat_by_id = {f.id: f for f in flats if f.id is not None}
@@ -151,8 +193,9 @@ def snapshot(session: Session, *, name: str, office_id: int | None, policy: Roun
         flat = flat_by_id[room.flat_id]
         taken[room.flat_id] = taken.get(room.flat_id, 0) + 1
         occupants.append(_occupant(lease, gender, flat, ratio))
-        pinned.append({"beneficiary": OCCUPANT_PREFIX + lease.ref, "unit": flat.ref,
-                       "room": room.ref})
+        pinned.append(
+            {"beneficiary": OCCUPANT_PREFIX + lease.ref, "unit": flat.ref, "room": room.ref}
+        )
     flat_dicts = []
     free_beds = 0
     for fid, f in flat_by_id.items():
@@ -160,26 +203,48 @@ def snapshot(session: Session, *, name: str, office_id: int | None, policy: Roun
         if beds - taken.get(fid, 0) <= 0:
             continue  # full: nothing to offer, and its occupants need not be carried
         free_beds += beds - taken.get(fid, 0)
-        flat_dicts.append({"id": f.ref, "lat": f.lat, "lon": f.lon,
-                           "rent_per_bed_cents": f.rent_per_bed_cents, "step_free": f.step_free,
-                           "rooms": [{"id": r.ref, "beds": r.beds} for r in rooms[fid]]})
+        flat_dicts.append(
+            {
+                "id": f.ref,
+                "lat": f.lat,
+                "lon": f.lon,
+                "rent_per_bed_cents": f.rent_per_bed_cents,
+                "step_free": f.step_free,
+                "rooms": [{"id": r.ref, "beds": r.beds} for r in rooms[fid]],
+            }
+        )
     kept = {fd["id"] for fd in flat_dicts}
     pinned = [p for p in pinned if p["unit"] in kept]
     occupant_ids = {p["beneficiary"] for p in pinned}
-    funds = session.exec(select(Fund).where(col(Fund.active).is_(True))
-                         .order_by(col(Fund.code))).all()
+    funds = session.exec(
+        select(Fund).where(col(Fund.active).is_(True)).order_by(col(Fund.code))
+    ).all()
     instance = {
-        "format": INSTANCE_FORMAT, "name": name, "policy": policy_dict(policy),
-        "funds": [{"id": f.code, "budget_cents": max(0, fund_balances.get(f.id or 0, 0)),
-                   "eligible_tags": sorted(f.eligible_tags or [])} for f in funds],
+        "format": INSTANCE_FORMAT,
+        "name": name,
+        "policy": policy_dict(policy),
+        "funds": [
+            {
+                "id": f.code,
+                "budget_cents": max(0, fund_balances.get(f.id or 0, 0)),
+                "eligible_tags": sorted(f.eligible_tags or []),
+            }
+            for f in funds
+        ],
         "beneficiaries": [beneficiary_dict(b) for b in households]
-                         + [o for o in occupants if o["id"] in occupant_ids],
+        + [o for o in occupants if o["id"] in occupant_ids],
         "dwellings": [dwelling_dict(d) for d in dwellings],
         "shared_flats": flat_dicts,
-        "pinned": pinned, "forbidden": [],
+        "pinned": pinned,
+        "forbidden": [],
     }
-    return Snapshot(instance=instance, households=len(households), dwellings=len(dwellings),
-                    flats=len(flat_dicts), free_beds=free_beds)
+    return Snapshot(
+        instance=instance,
+        households=len(households),
+        dwellings=len(dwellings),
+        flats=len(flat_dicts),
+        free_beds=free_beds,
+    )
 
 
 @dataclass(frozen=True)
@@ -193,19 +258,29 @@ class Refs:
     funds: dict[str, int]
 
 
-def resolve_refs(session: Session, beneficiaries: Iterable[str], units: Iterable[str],
-                 rooms: Iterable[str], funds: Iterable[str]) -> Refs:
+def resolve_refs(
+    session: Session,
+    beneficiaries: Iterable[str],
+    units: Iterable[str],
+    rooms: Iterable[str],
+    funds: Iterable[str],
+) -> Refs:
     def ids(model: Any, key: Any, values: Iterable[str]) -> dict[str, int]:
         vals = sorted(set(values))
         if not vals:
             return {}
-        return {k: int(i) for k, i in session.exec(select(key, model.id).where(
-            col(key).in_(vals))).all()}
+        return {
+            k: int(i)
+            for k, i in session.exec(select(key, model.id).where(col(key).in_(vals))).all()
+        }
 
     units = set(units)
-    return Refs(beneficiaries=ids(Beneficiary, Beneficiary.ref,
-                                  (b for b in beneficiaries if not is_occupant(b))),
-                dwellings=ids(Dwelling, Dwelling.ref, units),
-                flats=ids(SharedFlat, SharedFlat.ref, units),
-                rooms=ids(Room, Room.ref, rooms),
-                funds=ids(Fund, Fund.code, funds))
+    return Refs(
+        beneficiaries=ids(
+            Beneficiary, Beneficiary.ref, (b for b in beneficiaries if not is_occupant(b))
+        ),
+        dwellings=ids(Dwelling, Dwelling.ref, units),
+        flats=ids(SharedFlat, SharedFlat.ref, units),
+        rooms=ids(Room, Room.ref, rooms),
+        funds=ids(Fund, Fund.code, funds),
+    )

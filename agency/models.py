@@ -61,8 +61,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("timestamps must be timezone-aware")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None,
-                             dialect: sa.Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -125,30 +124,30 @@ class Gender(StrEnum):
 
 
 class BeneficiaryStatus(StrEnum):
-    waiting = "waiting"        # taken in charge, looking for a home
-    offered = "offered"        # an offer is out
-    housed = "housed"          # holds an active lease
-    suspended = "suspended"    # temporarily out of rounds (e.g. not reachable)
-    closed = "closed"          # case closed (autonomous, left the programme)
+    waiting = "waiting"  # taken in charge, looking for a home
+    offered = "offered"  # an offer is out
+    housed = "housed"  # holds an active lease
+    suspended = "suspended"  # temporarily out of rounds (e.g. not reachable)
+    closed = "closed"  # case closed (autonomous, left the programme)
 
 
 class UnitStatus(StrEnum):
     available = "available"
-    let = "let"                # dwellings: leased; shared flats use per-bed leases
+    let = "let"  # dwellings: leased; shared flats use per-bed leases
     withdrawn = "withdrawn"
 
 
 class RoundStatus(StrEnum):
-    open = "open"              # snapshot taken, not solved yet
-    solved = "solved"          # proposals ready for review
-    offers = "offers"          # offers sent, answers being recorded
+    open = "open"  # snapshot taken, not solved yet
+    solved = "solved"  # proposals ready for review
+    offers = "offers"  # offers sent, answers being recorded
     closed = "closed"
     cancelled = "cancelled"
 
 
 class DecisionKind(StrEnum):
-    lock = "lock"              # staff keep this pair: pinned in every re-solve
-    forbid = "forbid"          # staff exclude this pair
+    lock = "lock"  # staff keep this pair: pinned in every re-solve
+    forbid = "forbid"  # staff exclude this pair
 
 
 class OfferStatus(StrEnum):
@@ -161,23 +160,30 @@ class OfferStatus(StrEnum):
 
 
 class LedgerKind(StrEnum):
-    grant = "grant"            # money into the fund (+)
+    grant = "grant"  # money into the fund (+)
     commitment = "commitment"  # a lease's contribution for its months (-)
-    release = "release"        # a commitment given back, e.g. a lease ended early (+)
+    release = "release"  # a commitment given back, e.g. a lease ended early (+)
     adjustment = "adjustment"  # a correction, signed, with a note
 
 
 # --------------------------------------------------------------------------- staff
 
 
-OFFICE_CODE = PydanticField(pattern=r"^[A-Za-z0-9_-]{1,32}$", max_length=32,
-                            description="1 to 32 letters, digits, '-' or '_'")
+OFFICE_CODE = PydanticField(
+    pattern=r"^[A-Za-z0-9_-]{1,32}$",
+    max_length=32,
+    description="1 to 32 letters, digits, '-' or '_'",
+)
 USERNAME = PydanticField(
-    pattern=r"^[a-z][a-z0-9._-]{1,63}$", max_length=64,
-    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter")
+    pattern=r"^[a-z][a-z0-9._-]{1,63}$",
+    max_length=64,
+    description="2 to 64 lowercase letters, digits, '.', '-' or '_', starting with a letter",
+)
 FUND_CODE = PydanticField(
-    pattern=r"^[a-z][a-z0-9_-]{0,31}$", max_length=32,
-    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter")
+    pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+    max_length=32,
+    description="1 to 32 lowercase letters, digits, '-' or '_', starting with a letter",
+)
 UNIQUE = Field(unique=True, index=True)
 """A unique, indexed column (given before a code's limits, which keep their description)."""
 
@@ -248,7 +254,8 @@ class BeneficiaryBase(SQLModel):
     family_name: Name
     birth_date: date | None = None
     nationality: Annotated[str | None, PydanticField(pattern=r"^[A-Z]{2}$")] = Field(
-        default=None, sa_type=AutoString(length=2))  # ISO 3166 alpha-2
+        default=None, sa_type=AutoString(length=2)
+    )  # ISO 3166 alpha-2
     phone: Phone = None
     # household
     gender: Gender = Field(sa_type=sa.String(1))
@@ -265,13 +272,15 @@ class BeneficiaryBase(SQLModel):
     health_needs: bool = False
     informal_settlement: Annotated[str | None, PydanticField(max_length=100)] = None
     tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
-        default_factory=list, sa_type=sa.JSON)
+        default_factory=list, sa_type=sa.JSON
+    )
     # individual plan (PAI)
     pai_tutor: Note = None
     pai_started_on: date | None = None
     pai_next_review_on: date | None = None
     pai_goals: Annotated[str | None, PydanticField(max_length=4000)] = Field(
-        default=None, sa_type=AutoString)  # the column itself is unbounded
+        default=None, sa_type=AutoString
+    )  # the column itself is unbounded
 
 
 class Beneficiary(BeneficiaryBase, table=True):
@@ -288,15 +297,15 @@ class Beneficiary(BeneficiaryBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("B"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("B"), max_length=16, unique=True, index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     work_municipality: str | None = Field(default=None, max_length=6)  # ISTAT code
     work_lat: float
     work_lon: float
     # case
-    status: BeneficiaryStatus = Field(default=BeneficiaryStatus.waiting, sa_type=sa.String(16),
-                                      index=True)
+    status: BeneficiaryStatus = Field(
+        default=BeneficiaryStatus.waiting, sa_type=sa.String(16), index=True
+    )
     registered_on: date = Field(default_factory=lambda: utcnow().date())
     priority: int = Field(default=1, ge=0)
     priority_breakdown: list[dict[str, Any]] = _json()
@@ -347,16 +356,16 @@ class BeneficiaryEvent(SQLModel, table=True):
 
 class LandlordBase(SQLModel):
     name: Title
-    tax_code: Annotated[str | None, PydanticField(pattern=r"^[A-Z0-9]{11,16}$",
-                                                  max_length=16)] = None
+    tax_code: Annotated[str | None, PydanticField(pattern=r"^[A-Z0-9]{11,16}$", max_length=16)] = (
+        None
+    )
     phone: Phone = None
     email: Email = None
 
 
 class Landlord(LandlordBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("L"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("L"), max_length=16, unique=True, index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     created_at: datetime = _stamp()
 
@@ -381,8 +390,7 @@ class DwellingBase(UnitBase):
 
 class Dwelling(DwellingBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("D"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("D"), max_length=16, unique=True, index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
     municipality: str = Field(max_length=6)  # ISTAT code
@@ -400,8 +408,7 @@ class SharedFlat(SharedFlatBase, table=True):
     __tablename__ = "shared_flat"
 
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("F"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("F"), max_length=16, unique=True, index=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     landlord_id: int | None = Field(default=None, foreign_key="landlord.id", index=True)
     municipality: str = Field(max_length=6)  # ISTAT code
@@ -418,8 +425,7 @@ class RoomBase(SQLModel):
 
 class Room(RoomBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("R"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("R"), max_length=16, unique=True, index=True)
     flat_id: int = Field(foreign_key="shared_flat.id", index=True)
 
 
@@ -429,7 +435,8 @@ class Room(RoomBase, table=True):
 class FundBase(SQLModel):
     name: Title
     eligible_tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
-        default_factory=list, sa_type=sa.JSON)
+        default_factory=list, sa_type=sa.JSON
+    )
     """Whom it may pay for: anyone when empty, else a household with one of these tags."""
 
 
@@ -457,8 +464,7 @@ class LedgerEntry(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     note: str | None = Field(default=None, max_length=500)
     # a correction: this entry reverses that one (at most once, by the unique index)
-    reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id",
-                                    unique=True)
+    reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", unique=True)
 
 
 # --------------------------------------------------------------------------- rounds
@@ -470,8 +476,7 @@ class Round(SQLModel, table=True):
     __tablename__ = "allocation_round"
 
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("RND"), max_length=16, unique=True,
-                     index=True)
+    ref: str = Field(default_factory=lambda: new_ref("RND"), max_length=16, unique=True, index=True)
     name: str = Field(max_length=200)
     office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
     status: RoundStatus = Field(default=RoundStatus.open, sa_type=sa.String(16), index=True)
@@ -550,12 +555,20 @@ class Lease(SQLModel, table=True):
     """
 
     __table_args__ = (
-        sa.Index("uq_lease_active_dwelling", "dwelling_id", unique=True,
-                 sqlite_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
-                 postgresql_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL")),
-        sa.Index("uq_lease_active_beneficiary", "beneficiary_id", unique=True,
-                 sqlite_where=sa.text("ended_on IS NULL"),
-                 postgresql_where=sa.text("ended_on IS NULL")),
+        sa.Index(
+            "uq_lease_active_dwelling",
+            "dwelling_id",
+            unique=True,
+            sqlite_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
+            postgresql_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_lease_active_beneficiary",
+            "beneficiary_id",
+            unique=True,
+            sqlite_where=sa.text("ended_on IS NULL"),
+            postgresql_where=sa.text("ended_on IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -633,10 +646,9 @@ class Job(SQLModel, table=True):
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(default_factory=lambda: new_ref("J"), max_length=16, unique=True,
-                     index=True)
-    kind: str = Field(max_length=32, index=True)      # round.solve, scenario.run
-    subject: str = Field(max_length=32, index=True)   # the round's or the run's ref
+    ref: str = Field(default_factory=lambda: new_ref("J"), max_length=16, unique=True, index=True)
+    kind: str = Field(max_length=32, index=True)  # round.solve, scenario.run
+    subject: str = Field(max_length=32, index=True)  # the round's or the run's ref
     office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
     fair_key: str = Field(max_length=64)
@@ -664,7 +676,7 @@ class IdempotencyRecord(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     key: str = Field(max_length=200)
     request_sha256: str = Field(max_length=64)
-    status_code: int | None = None           # None: the first request is under way
+    status_code: int | None = None  # None: the first request is under way
     content_type: str | None = Field(default=None, max_length=200)
     location: str | None = Field(default=None, max_length=500)
     body: str | None = None

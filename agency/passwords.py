@@ -26,7 +26,7 @@ def _repeated(password: str) -> bool:
         return True
     for unit in range(1, 4):
         pattern = password[:unit]
-        if (pattern * (len(password) // unit + 1))[:len(password)] == password:
+        if (pattern * (len(password) // unit + 1))[: len(password)] == password:
             return True
     return False
 

@@ -60,8 +60,10 @@ class PriorityPolicy:
                     raise PolicyError(f"{source}: components: must be a table")
                 for k, v in value.items():
                     if k not in known or k == "base":
-                        raise PolicyError(f"{source}: components.{k}: unknown component "
-                                          f"(known: {', '.join(sorted(known - {'base'}))})")
+                        raise PolicyError(
+                            f"{source}: components.{k}: unknown component "
+                            f"(known: {', '.join(sorted(known - {'base'}))})"
+                        )
                     values[k] = v
             elif key == "base":
                 values[key] = value

@@ -42,26 +42,33 @@ def retention_days() -> int:
 class RetentionReport:
     days: int
     pseudonymised: list[str] = field(default_factory=list)
-    kept: dict[str, str] = field(default_factory=dict)   # ref -> why not now
+    kept: dict[str, str] = field(default_factory=dict)  # ref -> why not now
     login_attempts: int = 0
     sessions: int = 0
     stored_answers: int = 0
     dry_run: bool = False
 
 
-def run(engine: Engine, actor: Actor, *, days: int | None = None,
-        dry_run: bool = False) -> RetentionReport:
+def run(
+    engine: Engine, actor: Actor, *, days: int | None = None, dry_run: bool = False
+) -> RetentionReport:
     days = retention_days() if days is None else days
     if days < 1:
         raise ValueError(f"days: must be at least 1, got {days}")
     now = utcnow()
     report = RetentionReport(days=days, dry_run=dry_run)
     with write_session(engine) as s:
-        old = list(s.exec(select(Beneficiary).where(
-            Beneficiary.status == BeneficiaryStatus.closed.value,
-            col(Beneficiary.pseudonymised_at).is_(None),
-            col(Beneficiary.updated_at) < now - timedelta(days=days))
-            .order_by(col(Beneficiary.id))))
+        old = list(
+            s.exec(
+                select(Beneficiary)
+                .where(
+                    Beneficiary.status == BeneficiaryStatus.closed.value,
+                    col(Beneficiary.pseudonymised_at).is_(None),
+                    col(Beneficiary.updated_at) < now - timedelta(days=days),
+                )
+                .order_by(col(Beneficiary.id))
+            )
+        )
         for b in old:
             why = subject_rights.erasable(s, b)
             if why:
@@ -72,19 +79,39 @@ def run(engine: Engine, actor: Actor, *, days: int | None = None,
             report.pseudonymised.append(b.ref)
         checks = (
             ("login_attempts", LoginAttempt, col(LoginAttempt.at) < now - timedelta(days=90)),
-            ("sessions", AuthSession, or_(
-                col(AuthSession.expires_at) < now - timedelta(days=30),
-                col(AuthSession.revoked_at) < now - timedelta(days=30))),
-            ("stored_answers", IdempotencyRecord,
-             col(IdempotencyRecord.created_at) < now - timedelta(days=1)),
+            (
+                "sessions",
+                AuthSession,
+                or_(
+                    col(AuthSession.expires_at) < now - timedelta(days=30),
+                    col(AuthSession.revoked_at) < now - timedelta(days=30),
+                ),
+            ),
+            (
+                "stored_answers",
+                IdempotencyRecord,
+                col(IdempotencyRecord.created_at) < now - timedelta(days=1),
+            ),
         )
         for name, model, cond in checks:
             n = int(s.exec(select(func.count()).select_from(model).where(cond)).one())
             setattr(report, name, n)
             if n and not dry_run:
                 s.exec(delete(model).where(cond))
-        record(s, actor, "retention.run", "retention", None, detail={
-            "days": days, "dry_run": dry_run, "pseudonymised": len(report.pseudonymised),
-            "kept": len(report.kept), "login_attempts": report.login_attempts,
-            "sessions": report.sessions, "stored_answers": report.stored_answers})
+        record(
+            s,
+            actor,
+            "retention.run",
+            "retention",
+            None,
+            detail={
+                "days": days,
+                "dry_run": dry_run,
+                "pseudonymised": len(report.pseudonymised),
+                "kept": len(report.kept),
+                "login_attempts": report.login_attempts,
+                "sessions": report.sessions,
+                "stored_answers": report.stored_answers,
+            },
+        )
     return report

@@ -31,15 +31,18 @@ def cancel_round(session: Session, actor: Actor, round_id: int, reason: str) -> 
     if r is None:
         raise NotFoundError("round", str(round_id))
     if r.status not in ACTIVE:
-        raise RoundStateError(f"round {r.ref} is {r.status}: only a round under way can be "
-                              "cancelled")
+        raise RoundStateError(
+            f"round {r.ref} is {r.status}: only a round under way can be cancelled"
+        )
     reason = reason.strip()
     if not reason:
         raise RoundInputError("reason", "say why the round is cancelled")
     withdrawn = 0
-    for o in session.exec(select(Offer).where(Offer.round_id == round_id,
-                                              col(Offer.status).in_(
-                                                  [OfferStatus.pending.value]))):
+    for o in session.exec(
+        select(Offer).where(
+            Offer.round_id == round_id, col(Offer.status).in_([OfferStatus.pending.value])
+        )
+    ):
         o.status, o.reason = OfferStatus.withdrawn, f"round cancelled: {reason}"[:500]
         o.answered_at, o.answered_by = utcnow(), actor.user_id
         session.add(o)
@@ -47,16 +50,20 @@ def cancel_round(session: Session, actor: Actor, round_id: int, reason: str) -> 
         b = session.get(Beneficiary, o.beneficiary_id)
         if b is not None and b.status == BeneficiaryStatus.offered:
             assert b.id is not None
-            session.add(BeneficiaryEvent(beneficiary_id=b.id, kind="status",
-                                         from_status=str(b.status),
-                                         to_status=BeneficiaryStatus.waiting.value,
-                                         note=f"round {r.ref} cancelled",
-                                         user_id=actor.user_id))
+            session.add(
+                BeneficiaryEvent(
+                    beneficiary_id=b.id,
+                    kind="status",
+                    from_status=str(b.status),
+                    to_status=BeneficiaryStatus.waiting.value,
+                    note=f"round {r.ref} cancelled",
+                    user_id=actor.user_id,
+                )
+            )
             b.status, b.updated_at = BeneficiaryStatus.waiting, utcnow()
             session.add(b)
     r.status, r.closed_at, r.closed_by = RoundStatus.cancelled, utcnow(), actor.user_id
     session.add(r)
     session.flush()
-    record(session, actor, "round.cancel", "round", r.ref,
-           detail={"offers_withdrawn": withdrawn})
+    record(session, actor, "round.cancel", "round", r.ref, detail={"offers_withdrawn": withdrawn})
     return r

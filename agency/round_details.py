@@ -56,9 +56,10 @@ def people(session: Session, refs: list[str]) -> dict[str, Person]:
     wanted = sorted({r for r in refs if not is_occupant(r)})
     if not wanted:
         return {}
-    return {b.ref: Person(b.ref, f"{b.family_name} {b.given_name}", b.adults, b.minors,
-                          str(b.gender))
-            for b in session.exec(select(Beneficiary).where(col(Beneficiary.ref).in_(wanted)))}
+    return {
+        b.ref: Person(b.ref, f"{b.family_name} {b.given_name}", b.adults, b.minors, str(b.gender))
+        for b in session.exec(select(Beneficiary).where(col(Beneficiary.ref).in_(wanted)))
+    }
 
 
 def homes(session: Session, refs: list[str]) -> tuple[dict[str, Home], dict[str, str]]:
@@ -73,8 +74,9 @@ def homes(session: Session, refs: list[str]) -> tuple[dict[str, Home], dict[str,
         out[f.ref] = Home(f.ref, "flat", f.address, municipality_name(f.municipality))
     rooms: dict[str, str] = {}
     by_flat: dict[int, list[Room]] = defaultdict(list)
-    for room in session.exec(select(Room).where(col(Room.flat_id).in_(
-            [f.id for f in flats])).order_by(col(Room.id))):
+    for room in session.exec(
+        select(Room).where(col(Room.flat_id).in_([f.id for f in flats])).order_by(col(Room.id))
+    ):
         by_flat[room.flat_id].append(room)
     for group in by_flat.values():
         for k, room in enumerate(group, 1):
@@ -84,8 +86,9 @@ def homes(session: Session, refs: list[str]) -> tuple[dict[str, Home], dict[str,
 
 def round_homes(session: Session, r: Round) -> tuple[dict[str, Home], dict[str, str]]:
     snap = r.snapshot
-    return homes(session, [u["id"] for u in [*snap.get("dwellings", []),
-                                              *snap.get("shared_flats", [])]])
+    return homes(
+        session, [u["id"] for u in [*snap.get("dwellings", []), *snap.get("shared_flats", [])]]
+    )
 
 
 def round_people(session: Session, r: Round) -> dict[str, Person]:
@@ -115,12 +118,25 @@ class Change:
 def _placements(session: Session, round_id: int, iteration: int) -> dict[int, str]:
     q = select(Proposal).where(Proposal.round_id == round_id, Proposal.iteration == iteration)
     props = list(session.exec(q))
-    units = {d.id: d.ref for d in session.exec(select(Dwelling).where(
-        col(Dwelling.id).in_([p.dwelling_id for p in props if p.dwelling_id])))}
-    flats = {f.id: f.ref for f in session.exec(select(SharedFlat).where(
-        col(SharedFlat.id).in_([p.flat_id for p in props if p.flat_id])))}
-    return {p.beneficiary_id: units[p.dwelling_id] if p.dwelling_id else flats[p.flat_id]
-            for p in props}
+    units = {
+        d.id: d.ref
+        for d in session.exec(
+            select(Dwelling).where(
+                col(Dwelling.id).in_([p.dwelling_id for p in props if p.dwelling_id])
+            )
+        )
+    }
+    flats = {
+        f.id: f.ref
+        for f in session.exec(
+            select(SharedFlat).where(
+                col(SharedFlat.id).in_([p.flat_id for p in props if p.flat_id])
+            )
+        )
+    }
+    return {
+        p.beneficiary_id: units[p.dwelling_id] if p.dwelling_id else flats[p.flat_id] for p in props
+    }
 
 
 def last_changes(session: Session, r: Round) -> list[Change]:
@@ -131,10 +147,14 @@ def last_changes(session: Session, r: Round) -> list[Change]:
     before = _placements(session, r.id, r.solve_count - 1)
     after = _placements(session, r.id, r.solve_count)
     ids = sorted(set(before) | set(after))
-    refs = dict(session.exec(select(Beneficiary.id, Beneficiary.ref).where(
-        col(Beneficiary.id).in_(ids))).all())
-    reasons = {u["beneficiary"]: tuple(u["reasons"])
-               for u in (r.result or {}).get("unassigned", [])}
+    refs = dict(
+        session.exec(
+            select(Beneficiary.id, Beneficiary.ref).where(col(Beneficiary.id).in_(ids))
+        ).all()
+    )
+    reasons = {
+        u["beneficiary"]: tuple(u["reasons"]) for u in (r.result or {}).get("unassigned", [])
+    }
     out = []
     for bid in ids:
         a, b = before.get(bid), after.get(bid)
@@ -161,8 +181,7 @@ class ClosePreview:
 
 
 def close_preview(session: Session, r: Round) -> ClosePreview:
-    offers = list(session.exec(select(Offer).where(Offer.round_id == r.id)
-                               .order_by(col(Offer.id))))
+    offers = list(session.exec(select(Offer).where(Offer.round_id == r.id).order_by(col(Offer.id))))
     accepted = [o for o in offers if o.status == OfferStatus.accepted]
     pending = [o for o in offers if o.status == OfferStatus.pending]
     months = int(r.policy.get("contribution_months", 12))
@@ -172,14 +191,29 @@ def close_preview(session: Session, r: Round) -> ClosePreview:
         if o.contribution_cents and o.fund_id is not None:
             committed[funds[o.fund_id].code] += o.contribution_cents * months
     housed = {o.beneficiary_id for o in accepted}
-    refs = dict(session.exec(select(Beneficiary.id, Beneficiary.ref).where(
-        col(Beneficiary.id).in_(list(housed)))).all()) if housed else {}
+    refs = (
+        dict(
+            session.exec(
+                select(Beneficiary.id, Beneficiary.ref).where(col(Beneficiary.id).in_(list(housed)))
+            ).all()
+        )
+        if housed
+        else {}
+    )
     leased = set(refs.values())
-    left = [b["id"] for b in r.snapshot.get("beneficiaries", [])
-            if not is_occupant(b["id"]) and b["id"] not in leased]
-    return ClosePreview(leases=accepted, committed_cents=dict(sorted(committed.items())),
-                        pending=pending, left_out=left, months=months,
-                        fund_names={f.code: f.name for f in funds.values()})
+    left = [
+        b["id"]
+        for b in r.snapshot.get("beneficiaries", [])
+        if not is_occupant(b["id"]) and b["id"] not in leased
+    ]
+    return ClosePreview(
+        leases=accepted,
+        committed_cents=dict(sorted(committed.items())),
+        pending=pending,
+        left_out=left,
+        months=months,
+        fund_names={f.code: f.name for f in funds.values()},
+    )
 
 
 # --------------------------------------------------------------------------- a household
@@ -206,24 +240,41 @@ def household_rounds(session: Session, b: Beneficiary) -> list[HouseholdRound]:
     for r in session.exec(q.order_by(col(Round.id).desc())):
         if not any(x["id"] == b.ref for x in r.snapshot.get("beneficiaries", [])):
             continue
-        offer = session.exec(select(Offer).where(Offer.round_id == r.id,
-                                                 Offer.beneficiary_id == b.id)
-                             .order_by(col(Offer.id).desc())).first()
-        prop = session.exec(select(Proposal).where(
-            Proposal.round_id == r.id, Proposal.beneficiary_id == b.id,
-            col(Proposal.current).is_(True))).first()
+        offer = session.exec(
+            select(Offer)
+            .where(Offer.round_id == r.id, Offer.beneficiary_id == b.id)
+            .order_by(col(Offer.id).desc())
+        ).first()
+        prop = session.exec(
+            select(Proposal).where(
+                Proposal.round_id == r.id,
+                Proposal.beneficiary_id == b.id,
+                col(Proposal.current).is_(True),
+            )
+        ).first()
         source: Any = offer or prop
         home = None
         if source is not None:
             unit: Dwelling | SharedFlat | None = (
-                session.get(Dwelling, source.dwelling_id) if source.dwelling_id
-                else session.get(SharedFlat, source.flat_id))
+                session.get(Dwelling, source.dwelling_id)
+                if source.dwelling_id
+                else session.get(SharedFlat, source.flat_id)
+            )
             if unit is not None:
                 home = f"{unit.address}, {municipality_name(unit.municipality)}"
         reasons: tuple[str, ...] = ()
         for u in (r.result or {}).get("unassigned", []):
             if u["beneficiary"] == b.ref:
                 reasons = tuple(u["reasons"])
-        out.append(HouseholdRound(r.ref, r.name, str(r.status), r.opened_at, home,
-                                  str(offer.status) if offer else None, reasons))
+        out.append(
+            HouseholdRound(
+                r.ref,
+                r.name,
+                str(r.status),
+                r.opened_at,
+                home,
+                str(offer.status) if offer else None,
+                reasons,
+            )
+        )
     return out

@@ -79,8 +79,13 @@ log = logging.getLogger(__name__)
 
 ACTIVE = (OfferStatus.pending, OfferStatus.accepted)
 REFUSED = (OfferStatus.refused_household, OfferStatus.refused_landlord)
-ANSWERS = (OfferStatus.accepted, OfferStatus.refused_household, OfferStatus.refused_landlord,
-           OfferStatus.unreachable, OfferStatus.withdrawn)
+ANSWERS = (
+    OfferStatus.accepted,
+    OfferStatus.refused_household,
+    OfferStatus.refused_landlord,
+    OfferStatus.unreachable,
+    OfferStatus.withdrawn,
+)
 SOLVABLE = (RoundStatus.open, RoundStatus.solved, RoundStatus.offers)
 REPLY_DAYS = 7
 """Days a household has to answer an offer (its letter gives the date)."""
@@ -94,13 +99,22 @@ def _get(session: Session, round_id: int, *, lock: bool = False) -> Round:
     return r
 
 
-def _status_event(session: Session, actor: Actor, b: Beneficiary, to: BeneficiaryStatus,
-                  note: str) -> None:
+def _status_event(
+    session: Session, actor: Actor, b: Beneficiary, to: BeneficiaryStatus, note: str
+) -> None:
     if b.status == to:
         return
     assert b.id is not None
-    session.add(BeneficiaryEvent(beneficiary_id=b.id, kind="status", from_status=str(b.status),
-                                 to_status=str(to), note=note, user_id=actor.user_id))
+    session.add(
+        BeneficiaryEvent(
+            beneficiary_id=b.id,
+            kind="status",
+            from_status=str(b.status),
+            to_status=str(to),
+            note=note,
+            user_id=actor.user_id,
+        )
+    )
     b.status = to
     b.updated_at = utcnow()
     session.add(b)
@@ -109,10 +123,18 @@ def _status_event(session: Session, actor: Actor, b: Beneficiary, to: Beneficiar
 # --------------------------------------------------------------------------- open
 
 
-def open_round(session: Session, actor: Actor, *, name: str, office_id: int | None = None,
-               policy: RoundPolicy | None = None, on: date | None = None,
-               time_limit_s: float = 30.0, seed: int = 0,
-               priority_policy: PriorityPolicy | None = None) -> Round:
+def open_round(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    office_id: int | None = None,
+    policy: RoundPolicy | None = None,
+    on: date | None = None,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+    priority_policy: PriorityPolicy | None = None,
+) -> Round:
     """Open a round: recompute the waiting households' priorities and take the snapshot.
 
     Adds the round to ``session`` (flushed, not committed) and returns it.
@@ -121,16 +143,19 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
     if not name:
         raise RoundInputError("name", "a round needs a name")
     if not 0 < time_limit_s <= 3600:
-        raise RoundInputError("time_limit_s",
-                              f"must be in (0, 3600] seconds, got {time_limit_s}")
+        raise RoundInputError("time_limit_s", f"must be in (0, 3600] seconds, got {time_limit_s}")
     SolveParams(time_limit=time_limit_s, seed=seed)  # checks the seed too
     on = on or utcnow().date()
     round_scope.lock_openings(session)
     clash = round_scope.overlap(session, office_id)
     if clash:
-        raise RoundInputError("households", "; ".join(
-            f"{n} of them are in round {ref}, still under way" for ref, n in clash.items())
-            + ": close or cancel it first")
+        raise RoundInputError(
+            "households",
+            "; ".join(
+                f"{n} of them are in round {ref}, still under way" for ref, n in clash.items()
+            )
+            + ": close or cancel it first",
+        )
     policy = policy or RoundPolicy()
     rules = priority_policy or PriorityPolicy.load()
     now = utcnow()
@@ -139,25 +164,52 @@ def open_round(session: Session, actor: Actor, *, name: str, office_id: int | No
         b.priority_computed_at = now
         session.add(b)
     session.flush()
-    snap = snapshot(session, name=name, office_id=office_id, policy=policy, on=on,
-                    fund_balances=balances(session))
+    snap = snapshot(
+        session,
+        name=name,
+        office_id=office_id,
+        policy=policy,
+        on=on,
+        fund_balances=balances(session),
+    )
     if snap.households == 0:
-        raise RoundStateError("no household is waiting"
-                              + (" in this office" if office_id else ""))
+        raise RoundStateError("no household is waiting" + (" in this office" if office_id else ""))
     try:
         instance_from_dict(snap.instance)
     except InstanceError as exc:
         raise RoundStateError(f"the records do not make a valid round: {exc}") from exc
-    r = Round(name=name, office_id=office_id, status=RoundStatus.open,
-              policy=policy.model_dump(), time_limit_s=time_limit_s, seed=seed,
-              snapshot=snap.instance, opened_by=actor.user_id)
+    r = Round(
+        name=name,
+        office_id=office_id,
+        status=RoundStatus.open,
+        policy=policy.model_dump(),
+        time_limit_s=time_limit_s,
+        seed=seed,
+        snapshot=snap.instance,
+        opened_by=actor.user_id,
+    )
     session.add(r)
     session.flush()
-    record(session, actor, "round.open", "round", r.ref,
-           detail={"households": snap.households, "dwellings": snap.dwellings,
-                   "flats": snap.flats, "free_beds": snap.free_beds})
-    log.info("round %s opened: %d households, %d dwellings, %d free beds", r.ref,
-             snap.households, snap.dwellings, snap.free_beds)
+    record(
+        session,
+        actor,
+        "round.open",
+        "round",
+        r.ref,
+        detail={
+            "households": snap.households,
+            "dwellings": snap.dwellings,
+            "flats": snap.flats,
+            "free_beds": snap.free_beds,
+        },
+    )
+    log.info(
+        "round %s opened: %d households, %d dwellings, %d free beds",
+        r.ref,
+        snap.households,
+        snap.dwellings,
+        snap.free_beds,
+    )
     return r
 
 
@@ -172,8 +224,9 @@ class _RefMaps:
     room: dict[int, str]
 
 
-def _ref_maps(session: Session, offers: Iterable[Offer],
-              decisions: Iterable[RoundDecision]) -> _RefMaps:
+def _ref_maps(
+    session: Session, offers: Iterable[Offer], decisions: Iterable[RoundDecision]
+) -> _RefMaps:
     offers, decisions = list(offers), list(decisions)
     bids = {o.beneficiary_id for o in offers} | {d.beneficiary_id for d in decisions}
 
@@ -181,13 +234,19 @@ def _ref_maps(session: Session, offers: Iterable[Offer],
         wanted = sorted({i for i in ids if i is not None})
         if not wanted:
             return {}
-        return {int(i): r for i, r in session.exec(
-            select(model.id, model.ref).where(col(model.id).in_(wanted))).all()}
+        return {
+            int(i): r
+            for i, r in session.exec(
+                select(model.id, model.ref).where(col(model.id).in_(wanted))
+            ).all()
+        }
 
-    return _RefMaps(beneficiary=refs(Beneficiary, bids),
-                    dwelling=refs(Dwelling, (o.dwelling_id for o in offers)),
-                    flat=refs(SharedFlat, (o.flat_id for o in offers)),
-                    room=refs(Room, (o.room_id for o in offers)))
+    return _RefMaps(
+        beneficiary=refs(Beneficiary, bids),
+        dwelling=refs(Dwelling, (o.dwelling_id for o in offers)),
+        flat=refs(SharedFlat, (o.flat_id for o in offers)),
+        room=refs(Room, (o.room_id for o in offers)),
+    )
 
 
 def _offer_unit(o: Offer, m: _RefMaps) -> tuple[str, str | None]:
@@ -202,10 +261,14 @@ def instance_for(session: Session, r: Round) -> Instance:
     pending offers and staff's locks pinned, refusals and staff's bans forbidden, and the
     households found unreachable left out."""
     data = copy.deepcopy(r.snapshot)
-    offers = list(session.exec(select(Offer).where(Offer.round_id == r.id)
-                               .order_by(col(Offer.id))))
-    decisions = list(session.exec(select(RoundDecision).where(RoundDecision.round_id == r.id)
-                                  .order_by(col(RoundDecision.id))))
+    offers = list(session.exec(select(Offer).where(Offer.round_id == r.id).order_by(col(Offer.id))))
+    decisions = list(
+        session.exec(
+            select(RoundDecision)
+            .where(RoundDecision.round_id == r.id)
+            .order_by(col(RoundDecision.id))
+        )
+    )
     m = _ref_maps(session, offers, decisions)
     pins: dict[str, dict[str, Any]] = {}
     forbidden: set[tuple[str, str]] = set()
@@ -229,8 +292,9 @@ def instance_for(session: Session, r: Round) -> Instance:
     data["beneficiaries"] = [b for b in data["beneficiaries"] if b["id"] not in excluded]
     data["pinned"] = [p for p in data.get("pinned", []) if is_occupant(p["beneficiary"])]
     data["pinned"] += [{k: v for k, v in p.items() if v is not None} for p in pins.values()]
-    data["forbidden"] = [{"beneficiary": b, "unit": u} for b, u in sorted(forbidden)
-                         if b not in excluded]
+    data["forbidden"] = [
+        {"beneficiary": b, "unit": u} for b, u in sorted(forbidden) if b not in excluded
+    ]
     return instance_from_dict(data, source=r.ref)
 
 
@@ -238,13 +302,22 @@ def instance_for(session: Session, r: Round) -> Instance:
 
 
 def _progress_dict(e: ProgressEvent) -> dict[str, Any]:
-    return {"stage": e.stage, "incumbent": e.incumbent, "bound": e.bound,
-            "elapsed": round(e.elapsed, 3)}
+    return {
+        "stage": e.stage,
+        "incumbent": e.incumbent,
+        "bound": e.bound,
+        "elapsed": round(e.elapsed, 3),
+    }
 
 
-def solve_round(engine: Engine, actor: Actor, round_id: int, *,
-                progress: Callable[[dict[str, Any]], None] | None = None,
-                max_seconds: float | None = None) -> Round:
+def solve_round(
+    engine: Engine,
+    actor: Actor,
+    round_id: int,
+    *,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    max_seconds: float | None = None,
+) -> Round:
     """Solve (or re-solve) a round and store its result and proposals.
 
     Long: it runs the engine outside any transaction (seconds to minutes), so call it
@@ -264,15 +337,19 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
     result = solve(inst, params, progress=callback)
     violations = validate(inst, result)
     if violations:  # never store an allocation that breaks a rule
-        raise RuntimeError(f"round {round_id}: the engine's result breaks the rules: "
-                           + "; ".join(str(v) for v in violations[:5]))
+        raise RuntimeError(
+            f"round {round_id}: the engine's result breaks the rules: "
+            + "; ".join(str(v) for v in violations[:5])
+        )
     with write_session(engine) as session:
         r = _get(session, round_id, lock=True)
         if r.status not in SOLVABLE:
             raise RoundStateError(f"round {r.ref} became {r.status} while solving")
         if r.solve_count != seen:
-            raise RoundStateError(f"round {r.ref} was solved by someone else meanwhile: "
-                                  "look at their result, or solve again")
+            raise RoundStateError(
+                f"round {r.ref} was solved by someone else meanwhile: "
+                "look at their result, or solve again"
+            )
         _store(session, actor, r, result)
         session.flush()
         session.refresh(r)
@@ -282,24 +359,39 @@ def solve_round(engine: Engine, actor: Actor, round_id: int, *,
 
 def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
     assert r.id is not None
-    for p in session.exec(select(Proposal).where(Proposal.round_id == r.id,
-                                                 col(Proposal.current).is_(True))):
+    for p in session.exec(
+        select(Proposal).where(Proposal.round_id == r.id, col(Proposal.current).is_(True))
+    ):
         p.current = False
         session.add(p)
     real = [a for a in result.assignments if not is_occupant(a.beneficiary)]
-    refs = resolve_refs(session, (a.beneficiary for a in real), (a.unit for a in real),
-                        (a.room for a in real if a.room), (a.fund for a in real if a.fund))
+    refs = resolve_refs(
+        session,
+        (a.beneficiary for a in real),
+        (a.unit for a in real),
+        (a.room for a in real if a.room),
+        (a.fund for a in real if a.fund),
+    )
     iteration = r.solve_count + 1
-    active = {o.beneficiary_id: o for o in session.exec(select(Offer).where(
-        Offer.round_id == r.id, col(Offer.status).in_(ACTIVE)))}
+    active = {
+        o.beneficiary_id: o
+        for o in session.exec(
+            select(Offer).where(Offer.round_id == r.id, col(Offer.status).in_(ACTIVE))
+        )
+    }
     for a in real:
         p = Proposal(
-            round_id=r.id, iteration=iteration, current=True,
+            round_id=r.id,
+            iteration=iteration,
+            current=True,
             beneficiary_id=refs.beneficiaries[a.beneficiary],
-            dwelling_id=refs.dwellings.get(a.unit), flat_id=refs.flats.get(a.unit),
+            dwelling_id=refs.dwellings.get(a.unit),
+            flat_id=refs.flats.get(a.unit),
             room_id=refs.rooms.get(a.room) if a.room else None,
             fund_id=refs.funds.get(a.fund) if a.fund else None,
-            contribution_cents=a.contribution_cents, commute_km=round(a.commute_km, 3))
+            contribution_cents=a.contribution_cents,
+            commute_km=round(a.commute_km, 3),
+        )
         session.add(p)
         offer = active.get(p.beneficiary_id)
         if offer is not None:
@@ -316,12 +408,30 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
     if r.status == RoundStatus.open:
         r.status = RoundStatus.solved
     session.add(r)
-    record(session, actor, "round.solve", "round", r.ref,
-           detail={"iteration": iteration, "status": result.status,
-                   "weight": result.objective.weight, "bound": result.bound_weight,
-                   "placed": len(real), "seconds": round(result.solve_seconds, 2)})
-    log.info("round %s solved (%d): %s, %d placed, weight %d, bound %s", r.ref, iteration,
-             result.status, len(real), result.objective.weight, result.bound_weight)
+    record(
+        session,
+        actor,
+        "round.solve",
+        "round",
+        r.ref,
+        detail={
+            "iteration": iteration,
+            "status": result.status,
+            "weight": result.objective.weight,
+            "bound": result.bound_weight,
+            "placed": len(real),
+            "seconds": round(result.solve_seconds, 2),
+        },
+    )
+    log.info(
+        "round %s solved (%d): %s, %d placed, weight %d, bound %s",
+        r.ref,
+        iteration,
+        result.status,
+        len(real),
+        result.objective.weight,
+        result.bound_weight,
+    )
 
 
 # --------------------------------------------------------------------------- review
@@ -334,9 +444,16 @@ def _beneficiary_by_ref(session: Session, ref: str) -> Beneficiary:
     return b
 
 
-def decide(session: Session, actor: Actor, round_id: int, beneficiary_ref: str, unit_ref: str,
-           kind: DecisionKind, room_ref: str | None = None,
-           note: str | None = None) -> RoundDecision:
+def decide(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    beneficiary_ref: str,
+    unit_ref: str,
+    kind: DecisionKind,
+    room_ref: str | None = None,
+    note: str | None = None,
+) -> RoundDecision:
     """Lock (pin) or forbid a (household, unit) pair for the next solves of a round."""
     r = _get(session, round_id)
     if r.status not in SOLVABLE:
@@ -344,8 +461,9 @@ def decide(session: Session, actor: Actor, round_id: int, beneficiary_ref: str, 
     kind = DecisionKind(kind)
     snap_b = {b["id"] for b in r.snapshot["beneficiaries"]}
     if beneficiary_ref not in snap_b or is_occupant(beneficiary_ref):
-        raise RoundInputError("beneficiary_ref",
-                              f"household {beneficiary_ref} is not part of round {r.ref}")
+        raise RoundInputError(
+            "beneficiary_ref", f"household {beneficiary_ref} is not part of round {r.ref}"
+        )
     flats = {f["id"]: {room["id"] for room in f["rooms"]} for f in r.snapshot["shared_flats"]}
     dwellings = {d["id"] for d in r.snapshot["dwellings"]}
     if unit_ref not in dwellings and unit_ref not in flats:
@@ -353,27 +471,51 @@ def decide(session: Session, actor: Actor, round_id: int, beneficiary_ref: str, 
     if room_ref is not None and room_ref not in flats.get(unit_ref, set()):
         raise RoundInputError("room_ref", f"room {room_ref} is not a room of {unit_ref}")
     b = _beneficiary_by_ref(session, beneficiary_ref)
-    existing = list(session.exec(select(RoundDecision).where(
-        RoundDecision.round_id == round_id, RoundDecision.beneficiary_id == b.id)))
+    existing = list(
+        session.exec(
+            select(RoundDecision).where(
+                RoundDecision.round_id == round_id, RoundDecision.beneficiary_id == b.id
+            )
+        )
+    )
     if kind == DecisionKind.lock and any(d.kind == DecisionKind.lock for d in existing):
-        raise RoundStateError(f"beneficiary {beneficiary_ref} already has a locked pair in "
-                              "this round: undo it first")
+        raise RoundStateError(
+            f"beneficiary {beneficiary_ref} already has a locked pair in this round: undo it first"
+        )
     if any(d.unit_ref == unit_ref for d in existing):
-        raise RoundStateError(f"the pair {beneficiary_ref}–{unit_ref} already has a "
-                              "decision: undo it first")
-    active = session.exec(select(Offer).where(Offer.round_id == round_id,
-                                              Offer.beneficiary_id == b.id,
-                                              col(Offer.status).in_(ACTIVE))).first()
+        raise RoundStateError(
+            f"the pair {beneficiary_ref}–{unit_ref} already has a decision: undo it first"
+        )
+    active = session.exec(
+        select(Offer).where(
+            Offer.round_id == round_id, Offer.beneficiary_id == b.id, col(Offer.status).in_(ACTIVE)
+        )
+    ).first()
     if active is not None:
-        raise RoundStateError(f"beneficiary {beneficiary_ref} has an offer {active.status}: "
-                              "record its answer before changing their pairs")
+        raise RoundStateError(
+            f"beneficiary {beneficiary_ref} has an offer {active.status}: "
+            "record its answer before changing their pairs"
+        )
     assert b.id is not None
-    d = RoundDecision(round_id=round_id, beneficiary_id=b.id, unit_ref=unit_ref,
-                      room_ref=room_ref, kind=kind, note=note, user_id=actor.user_id)
+    d = RoundDecision(
+        round_id=round_id,
+        beneficiary_id=b.id,
+        unit_ref=unit_ref,
+        room_ref=room_ref,
+        kind=kind,
+        note=note,
+        user_id=actor.user_id,
+    )
     session.add(d)
     session.flush()
-    record(session, actor, f"round.{kind}", "beneficiary", beneficiary_ref,
-           detail={"round": r.ref, "unit": unit_ref, "room": room_ref})
+    record(
+        session,
+        actor,
+        f"round.{kind}",
+        "beneficiary",
+        beneficiary_ref,
+        detail={"round": r.ref, "unit": unit_ref, "room": room_ref},
+    )
     return d
 
 
@@ -386,16 +528,28 @@ def undo_decision(session: Session, actor: Actor, decision_id: int) -> None:
         raise RoundStateError(f"round {r.ref} is {r.status}: its pairs can no longer change")
     b = session.get(Beneficiary, d.beneficiary_id)
     session.delete(d)
-    record(session, actor, "round.undo", "beneficiary", b.ref if b else None,
-           detail={"round": r.ref, "unit": d.unit_ref, "kind": str(d.kind)})
+    record(
+        session,
+        actor,
+        "round.undo",
+        "beneficiary",
+        b.ref if b else None,
+        detail={"round": r.ref, "unit": d.unit_ref, "kind": str(d.kind)},
+    )
 
 
 # --------------------------------------------------------------------------- offers
 
 
-def send_offers(session: Session, actor: Actor, round_id: int,
-                proposal_ids: list[int] | None = None, *, on: date | None = None,
-                reply_days: int = REPLY_DAYS) -> list[Offer]:
+def send_offers(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    proposal_ids: list[int] | None = None,
+    *,
+    on: date | None = None,
+    reply_days: int = REPLY_DAYS,
+) -> list[Offer]:
     """Offers for the round's current proposals (all, or those named), skipping households
     that already hold a pending or accepted offer in this round."""
     r = _get(session, round_id)
@@ -407,21 +561,35 @@ def send_offers(session: Session, actor: Actor, round_id: int,
         wanted = set(proposal_ids)
         unknown = wanted - {p.id for p in proposals}
         if unknown:
-            raise RoundInputError("proposal_ids", f"{sorted(unknown)} are not current "
-                                                  f"proposals of {r.ref}")
+            raise RoundInputError(
+                "proposal_ids", f"{sorted(unknown)} are not current proposals of {r.ref}"
+            )
         proposals = [p for p in proposals if p.id in wanted]
-    holding = set(session.exec(select(Offer.beneficiary_id).where(
-        Offer.round_id == round_id, col(Offer.status).in_(ACTIVE))).all())
+    holding = set(
+        session.exec(
+            select(Offer.beneficiary_id).where(
+                Offer.round_id == round_id, col(Offer.status).in_(ACTIVE)
+            )
+        ).all()
+    )
     sent: list[Offer] = []
     for p in proposals:
         if p.beneficiary_id in holding:
             continue
         assert p.id is not None
-        o = Offer(round_id=round_id, proposal_id=p.id, beneficiary_id=p.beneficiary_id,
-                  dwelling_id=p.dwelling_id, flat_id=p.flat_id, room_id=p.room_id,
-                  fund_id=p.fund_id, contribution_cents=p.contribution_cents,
-                  commute_km=p.commute_km, sent_by=actor.user_id,
-                  reply_by=(on or utcnow().date()) + timedelta(days=reply_days))
+        o = Offer(
+            round_id=round_id,
+            proposal_id=p.id,
+            beneficiary_id=p.beneficiary_id,
+            dwelling_id=p.dwelling_id,
+            flat_id=p.flat_id,
+            room_id=p.room_id,
+            fund_id=p.fund_id,
+            contribution_cents=p.contribution_cents,
+            commute_km=p.commute_km,
+            sent_by=actor.user_id,
+            reply_by=(on or utcnow().date()) + timedelta(days=reply_days),
+        )
         session.add(o)
         b = session.get(Beneficiary, p.beneficiary_id)
         assert b is not None
@@ -436,12 +604,20 @@ def send_offers(session: Session, actor: Actor, round_id: int,
 
 def overdue(offer: Offer, on: date | None = None) -> bool:
     """A pending offer whose reply-by date has passed."""
-    return (offer.status == OfferStatus.pending and offer.reply_by is not None
-            and offer.reply_by < (on or utcnow().date()))
+    return (
+        offer.status == OfferStatus.pending
+        and offer.reply_by is not None
+        and offer.reply_by < (on or utcnow().date())
+    )
 
 
-def record_answer(session: Session, actor: Actor, offer_id: int, status: OfferStatus | str,
-                  reason: str | None = None) -> Offer:
+def record_answer(
+    session: Session,
+    actor: Actor,
+    offer_id: int,
+    status: OfferStatus | str,
+    reason: str | None = None,
+) -> Offer:
     """Record the answer to a pending offer. Refusals and 'unreachable' need a reason."""
     o = session.get(Offer, offer_id)
     if o is None:
@@ -452,8 +628,9 @@ def record_answer(session: Session, actor: Actor, offer_id: int, status: OfferSt
     try:
         status = OfferStatus(status)
     except ValueError:
-        raise RoundInputError("status", f"must be one of {', '.join(ANSWERS)}, "
-                                        f"got {status!r}") from None
+        raise RoundInputError(
+            "status", f"must be one of {', '.join(ANSWERS)}, got {status!r}"
+        ) from None
     if status not in ANSWERS:
         raise RoundInputError("status", f"must be one of {', '.join(ANSWERS)}, got {status!r}")
     if o.status != OfferStatus.pending:
@@ -467,8 +644,9 @@ def record_answer(session: Session, actor: Actor, offer_id: int, status: OfferSt
     b = session.get(Beneficiary, o.beneficiary_id)
     assert b is not None
     if status != OfferStatus.accepted:
-        _status_event(session, actor, b, BeneficiaryStatus.waiting,
-                      f"offer in round {r.ref}: {status}")
+        _status_event(
+            session, actor, b, BeneficiaryStatus.waiting, f"offer in round {r.ref}: {status}"
+        )
     record(session, actor, f"offer.{status}", "beneficiary", b.ref, detail={"round": r.ref})
     session.flush()
     return o
@@ -484,8 +662,7 @@ class CloseReport:
     committed_cents: dict[str, int] = field(default_factory=dict)
 
 
-def close_round(engine: Engine, actor: Actor, round_id: int,
-                on: date | None = None) -> CloseReport:
+def close_round(engine: Engine, actor: Actor, round_id: int, on: date | None = None) -> CloseReport:
     """Close a round: accepted offers become leases and commitments, all or nothing."""
     with write_session(engine) as session:
         return _close(session, actor, round_id, on or utcnow().date())
@@ -495,41 +672,75 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
     r = _get(session, round_id, lock=True)
     if r.status not in (RoundStatus.solved, RoundStatus.offers):
         raise RoundStateError(f"round {r.ref} is {r.status}: only a solved round can be closed")
-    offers = list(session.exec(select(Offer).where(Offer.round_id == round_id)
-                               .order_by(col(Offer.id))))
+    offers = list(
+        session.exec(select(Offer).where(Offer.round_id == round_id).order_by(col(Offer.id)))
+    )
     pending = [o for o in offers if o.status == OfferStatus.pending]
     if pending:
-        raise RoundStateError(f"round {r.ref} has {len(pending)} offers without an answer: "
-                              "record each answer (or withdraw the offer) before closing")
+        raise RoundStateError(
+            f"round {r.ref} has {len(pending)} offers without an answer: "
+            "record each answer (or withdraw the offer) before closing"
+        )
     accepted = [o for o in offers if o.status == OfferStatus.accepted]
     months = int(r.policy.get("contribution_months", 12))
     # Locks in a fixed order: funds, dwellings, rooms (PostgreSQL; SQLite holds the file).
     lock_funds(session, (o.fund_id for o in accepted if o.fund_id is not None))
     dwelling_ids = sorted({o.dwelling_id for o in accepted if o.dwelling_id is not None})
     room_ids = sorted({o.room_id for o in accepted if o.room_id is not None})
-    dwellings = {d.id: d for d in session.exec(
-        select(Dwelling).where(col(Dwelling.id).in_(dwelling_ids))
-        .order_by(col(Dwelling.id)).with_for_update())}
-    rooms = {rm.id: rm for rm in session.exec(
-        select(Room).where(col(Room.id).in_(room_ids)).order_by(col(Room.id)).with_for_update())}
+    dwellings = {
+        d.id: d
+        for d in session.exec(
+            select(Dwelling)
+            .where(col(Dwelling.id).in_(dwelling_ids))
+            .order_by(col(Dwelling.id))
+            .with_for_update()
+        )
+    }
+    rooms = {
+        rm.id: rm
+        for rm in session.exec(
+            select(Room).where(col(Room.id).in_(room_ids)).order_by(col(Room.id)).with_for_update()
+        )
+    }
     conflicts = _conflicts(session, accepted, dwellings, rooms, months)
     if conflicts:
-        record(session, actor, "round.close", "round", r.ref, outcome="conflict",
-               detail={"conflicts": len(conflicts)})
+        record(
+            session,
+            actor,
+            "round.close",
+            "round",
+            r.ref,
+            outcome="conflict",
+            detail={"conflicts": len(conflicts)},
+        )
         session.commit()  # the refused attempt stays in the audit log
         raise RoundConflict(f"round {r.ref} cannot close", conflicts)
     committed: dict[int, int] = defaultdict(int)
     for o in accepted:
-        lease = Lease(round_id=round_id, offer_id=o.id, beneficiary_id=o.beneficiary_id,
-                      dwelling_id=o.dwelling_id, flat_id=o.flat_id, room_id=o.room_id,
-                      fund_id=o.fund_id if o.contribution_cents else None,
-                      contribution_cents=o.contribution_cents, months=months, started_on=on)
+        lease = Lease(
+            round_id=round_id,
+            offer_id=o.id,
+            beneficiary_id=o.beneficiary_id,
+            dwelling_id=o.dwelling_id,
+            flat_id=o.flat_id,
+            room_id=o.room_id,
+            fund_id=o.fund_id if o.contribution_cents else None,
+            contribution_cents=o.contribution_cents,
+            months=months,
+            started_on=on,
+        )
         session.add(lease)
         session.flush()
         faults.point("close:after-first-lease")
         if o.contribution_cents and o.fund_id is not None:
-            commit(session, actor, o.fund_id, o.contribution_cents * months,
-                   round_id=round_id, lease_id=lease.id)
+            commit(
+                session,
+                actor,
+                o.fund_id,
+                o.contribution_cents * months,
+                round_id=round_id,
+                lease_id=lease.id,
+            )
             committed[o.fund_id] += o.contribution_cents * months
         if o.dwelling_id is not None:
             d = dwellings[o.dwelling_id]
@@ -538,33 +749,64 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         b = session.get(Beneficiary, o.beneficiary_id)
         assert b is not None
         _status_event(session, actor, b, BeneficiaryStatus.housed, f"lease {lease.ref}")
-        record(session, actor, "lease.create", "beneficiary", b.ref,
-               detail={"round": r.ref, "lease": lease.ref})
+        record(
+            session,
+            actor,
+            "lease.create",
+            "beneficiary",
+            b.ref,
+            detail={"round": r.ref, "lease": lease.ref},
+        )
     faults.point("close:before-commit")
     r.status, r.closed_at, r.closed_by = RoundStatus.closed, utcnow(), actor.user_id
     session.add(r)
     codes = dict(session.exec(select(Fund.id, Fund.code)).all())
-    report = CloseReport(round_ref=r.ref, leases=len(accepted),
-                         committed_cents={codes[f]: c for f, c in sorted(committed.items())})
-    record(session, actor, "round.close", "round", r.ref,
-           detail={"leases": report.leases, "committed_cents": report.committed_cents})
+    report = CloseReport(
+        round_ref=r.ref,
+        leases=len(accepted),
+        committed_cents={codes[f]: c for f, c in sorted(committed.items())},
+    )
+    record(
+        session,
+        actor,
+        "round.close",
+        "round",
+        r.ref,
+        detail={"leases": report.leases, "committed_cents": report.committed_cents},
+    )
     log.info("round %s closed: %d leases", r.ref, report.leases)
     return report
 
 
-def _conflicts(session: Session, accepted: list[Offer], dwellings: dict[Any, Dwelling],
-               rooms: dict[Any, Room], months: int) -> list[str]:
+def _conflicts(
+    session: Session,
+    accepted: list[Offer],
+    dwellings: dict[Any, Dwelling],
+    rooms: dict[Any, Room],
+    months: int,
+) -> list[str]:
     out: list[str] = []
-    bref = dict(session.exec(select(Beneficiary.id, Beneficiary.ref).where(
-        col(Beneficiary.id).in_([o.beneficiary_id for o in accepted]))).all())
-    housed = set(session.exec(select(Lease.beneficiary_id).where(
-        col(Lease.beneficiary_id).in_(list(bref)), col(Lease.ended_on).is_(None))).all())
+    bref = dict(
+        session.exec(
+            select(Beneficiary.id, Beneficiary.ref).where(
+                col(Beneficiary.id).in_([o.beneficiary_id for o in accepted])
+            )
+        ).all()
+    )
+    housed = set(
+        session.exec(
+            select(Lease.beneficiary_id).where(
+                col(Lease.beneficiary_id).in_(list(bref)), col(Lease.ended_on).is_(None)
+            )
+        ).all()
+    )
     for o in accepted:
         if o.beneficiary_id in housed:
             out.append(f"{bref[o.beneficiary_id]} already holds a lease")
     for did, d in dwellings.items():
-        taken = session.exec(select(Lease.id).where(Lease.dwelling_id == did,
-                                                    col(Lease.ended_on).is_(None))).first()
+        taken = session.exec(
+            select(Lease.id).where(Lease.dwelling_id == did, col(Lease.ended_on).is_(None))
+        ).first()
         if taken is not None or d.status != UnitStatus.available:
             out.append(f"dwelling {d.ref} is no longer available")
     by_room: dict[int, list[Offer]] = defaultdict(list)
@@ -573,16 +815,23 @@ def _conflicts(session: Session, accepted: list[Offer], dwellings: dict[Any, Dwe
             by_room[o.room_id].append(o)
     for rid, group in by_room.items():
         room = rooms[rid]
-        occupants = session.exec(select(Beneficiary.gender).join(
-            Lease, col(Lease.beneficiary_id) == col(Beneficiary.id)).where(
-            Lease.room_id == rid, col(Lease.ended_on).is_(None))).all()
+        occupants = session.exec(
+            select(Beneficiary.gender)
+            .join(Lease, col(Lease.beneficiary_id) == col(Beneficiary.id))
+            .where(Lease.room_id == rid, col(Lease.ended_on).is_(None))
+        ).all()
         genders = {str(g) for g in occupants}
-        newcomers = session.exec(select(Beneficiary.gender).where(
-            col(Beneficiary.id).in_([o.beneficiary_id for o in group]))).all()
+        newcomers = session.exec(
+            select(Beneficiary.gender).where(
+                col(Beneficiary.id).in_([o.beneficiary_id for o in group])
+            )
+        ).all()
         genders |= {str(g) for g in newcomers}
         if len(occupants) + len(group) > room.beds:
-            out.append(f"room {room.ref} has {room.beds - len(occupants)} free beds for "
-                       f"{len(group)} accepted offers")
+            out.append(
+                f"room {room.ref} has {room.beds - len(occupants)} free beds for "
+                f"{len(group)} accepted offers"
+            )
         if len(genders) > 1:
             out.append(f"room {room.ref} would mix genders")
     need: dict[int, int] = defaultdict(int)
@@ -606,7 +855,7 @@ class ProposalView:
     beneficiary_id: int
     beneficiary_ref: str
     persons: int
-    unit_kind: str          # "dwelling" or "bed"
+    unit_kind: str  # "dwelling" or "bed"
     unit_ref: str
     room_ref: str | None
     municipality: str
@@ -652,22 +901,54 @@ def round_view(session: Session, round_id: int) -> RoundView:
     """Everything a caseworker reviews: proposals, households left out and why, decisions,
     offers, and the solve's figures."""
     r = _get(session, round_id)
-    proposals = list(session.exec(select(Proposal).where(
-        Proposal.round_id == round_id, col(Proposal.current).is_(True))
-        .order_by(col(Proposal.id))))
-    offers = list(session.exec(select(Offer).where(Offer.round_id == round_id)
-                               .order_by(col(Offer.id))))
-    decisions = list(session.exec(select(RoundDecision).where(
-        RoundDecision.round_id == round_id).order_by(col(RoundDecision.id))))
-    people = {b.id: b for b in session.exec(select(Beneficiary).where(
-        col(Beneficiary.ref).in_([b["id"] for b in r.snapshot["beneficiaries"]])))}
+    proposals = list(
+        session.exec(
+            select(Proposal)
+            .where(Proposal.round_id == round_id, col(Proposal.current).is_(True))
+            .order_by(col(Proposal.id))
+        )
+    )
+    offers = list(
+        session.exec(select(Offer).where(Offer.round_id == round_id).order_by(col(Offer.id)))
+    )
+    decisions = list(
+        session.exec(
+            select(RoundDecision)
+            .where(RoundDecision.round_id == round_id)
+            .order_by(col(RoundDecision.id))
+        )
+    )
+    people = {
+        b.id: b
+        for b in session.exec(
+            select(Beneficiary).where(
+                col(Beneficiary.ref).in_([b["id"] for b in r.snapshot["beneficiaries"]])
+            )
+        )
+    }
     by_ref = {b.ref: b for b in people.values()}
-    dw = {d.id: d for d in session.exec(select(Dwelling).where(
-        col(Dwelling.id).in_([p.dwelling_id for p in proposals if p.dwelling_id])))}
-    fl = {f.id: f for f in session.exec(select(SharedFlat).where(
-        col(SharedFlat.id).in_([p.flat_id for p in proposals if p.flat_id])))}
-    rm = {x.id: x.ref for x in session.exec(select(Room).where(
-        col(Room.id).in_([p.room_id for p in proposals if p.room_id])))}
+    dw = {
+        d.id: d
+        for d in session.exec(
+            select(Dwelling).where(
+                col(Dwelling.id).in_([p.dwelling_id for p in proposals if p.dwelling_id])
+            )
+        )
+    }
+    fl = {
+        f.id: f
+        for f in session.exec(
+            select(SharedFlat).where(
+                col(SharedFlat.id).in_([p.flat_id for p in proposals if p.flat_id])
+            )
+        )
+    }
+    rm = {
+        x.id: x.ref
+        for x in session.exec(
+            select(Room).where(col(Room.id).in_([p.room_id for p in proposals if p.room_id]))
+        )
+    }
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
     latest_offer = {o.beneficiary_id: o for o in offers}
     locked = {(d.beneficiary_id, d.unit_ref) for d in decisions if d.kind == DecisionKind.lock}
@@ -676,16 +957,24 @@ def round_view(session: Session, round_id: int) -> RoundView:
         b = people[p.beneficiary_id]
         unit: Dwelling | SharedFlat = dw[p.dwelling_id] if p.dwelling_id else fl[p.flat_id]
         o = latest_offer.get(p.beneficiary_id)
-        views.append(ProposalView(
-            id=p.id or 0, beneficiary_id=p.beneficiary_id, beneficiary_ref=b.ref,
-            persons=b.persons, unit_kind="dwelling" if p.dwelling_id else "bed",
-            unit_ref=unit.ref, room_ref=rm.get(p.room_id) if p.room_id else None,
-            municipality=unit.municipality,
-            fund_code=funds.get(p.fund_id) if p.fund_id else None,
-            contribution_cents=p.contribution_cents, commute_km=p.commute_km,
-            locked=(p.beneficiary_id, unit.ref) in locked,
-            offer_id=o.id if o and o.proposal_id == p.id else None,
-            offer_status=str(o.status) if o and o.proposal_id == p.id else None))
+        views.append(
+            ProposalView(
+                id=p.id or 0,
+                beneficiary_id=p.beneficiary_id,
+                beneficiary_ref=b.ref,
+                persons=b.persons,
+                unit_kind="dwelling" if p.dwelling_id else "bed",
+                unit_ref=unit.ref,
+                room_ref=rm.get(p.room_id) if p.room_id else None,
+                municipality=unit.municipality,
+                fund_code=funds.get(p.fund_id) if p.fund_id else None,
+                contribution_cents=p.contribution_cents,
+                commute_km=p.commute_km,
+                locked=(p.beneficiary_id, unit.ref) in locked,
+                offer_id=o.id if o and o.proposal_id == p.id else None,
+                offer_status=str(o.status) if o and o.proposal_id == p.id else None,
+            )
+        )
     unplaced: list[UnplacedView] = []
     res = result_from_dict(r.result) if r.result else None
     if res is not None:
@@ -693,20 +982,35 @@ def round_view(session: Session, round_id: int) -> RoundView:
             who = by_ref.get(u.beneficiary)
             if who is None or who.id is None:
                 continue
-            unplaced.append(UnplacedView(
-                beneficiary_id=who.id, beneficiary_ref=who.ref, persons=who.persons,
-                reasons=u.reasons, texts=tuple(REASON_TEXT.get(x, x) for x in u.reasons),
-                details=dict(u.details)))
+            unplaced.append(
+                UnplacedView(
+                    beneficiary_id=who.id,
+                    beneficiary_ref=who.ref,
+                    persons=who.persons,
+                    reasons=u.reasons,
+                    texts=tuple(REASON_TEXT.get(x, x) for x in u.reasons),
+                    details=dict(u.details),
+                )
+            )
     return RoundView(
-        round=r, proposals=views, unplaced=unplaced, decisions=decisions, offers=offers,
+        round=r,
+        proposals=views,
+        unplaced=unplaced,
+        decisions=decisions,
+        offers=offers,
         result_status=res.status if res else None,
         weight=res.objective.weight if res else None,
         bound=res.bound_weight if res else None,
         contribution_cents=res.objective.contribution_cents if res else None,
-        commute_km=res.objective.commute_km if res else None)
+        commute_km=res.objective.commute_km if res else None,
+    )
 
 
 def count_by_status(session: Session) -> dict[str, int]:
     """Rounds per status (for dashboards)."""
-    return {str(s): int(n) for s, n in session.exec(
-        select(Round.status, func.count()).group_by(col(Round.status))).all()}
+    return {
+        str(s): int(n)
+        for s, n in session.exec(
+            select(Round.status, func.count()).group_by(col(Round.status))
+        ).all()
+    }

@@ -69,8 +69,11 @@ class _Input(BaseModel):
 
 def _limits(info: FieldInfo) -> list[Any]:
     """A field's constraints (length, range, pattern), without the table's column options."""
-    return [m for m in info.metadata
-            if type(m).__module__.split(".")[0] in ("annotated_types", "pydantic")]
+    return [
+        m
+        for m in info.metadata
+        if type(m).__module__.split(".")[0] in ("annotated_types", "pydantic")
+    ]
 
 
 def partial(model: type[BaseModel], *, exclude: Iterable[str] = ()) -> type[BaseModel]:
@@ -103,8 +106,7 @@ class _Located(BaseModel):
     def _both_or_neither(self) -> Any:
         lat, lon = self._coords()
         if (lat is None) != (lon is None):
-            raise PydanticCustomError("coords_both",
-                                      "give both latitude and longitude, or neither")
+            raise PydanticCustomError("coords_both", "give both latitude and longitude, or neither")
         return self
 
     def _coords(self) -> tuple[float | None, float | None]:
@@ -180,17 +182,24 @@ class BeneficiaryCreate(BeneficiaryBase, _Located):
     @model_validator(mode="after")
     def _accepts_something(self) -> BeneficiaryCreate:
         if not (self.accepts_dwelling or self.accepts_bed):
-            raise PydanticCustomError("accepts_nothing", "accepts neither a dwelling nor a "
-                                      "bed: accept at least one")
-        if (self.pai_started_on and self.pai_next_review_on
-                and self.pai_next_review_on < self.pai_started_on):
-            raise PydanticCustomError("review_before_start",
-                                      "pai_next_review_on is before pai_started_on")
+            raise PydanticCustomError(
+                "accepts_nothing", "accepts neither a dwelling nor a bed: accept at least one"
+            )
+        if (
+            self.pai_started_on
+            and self.pai_next_review_on
+            and self.pai_next_review_on < self.pai_started_on
+        ):
+            raise PydanticCustomError(
+                "review_before_start", "pai_next_review_on is before pai_started_on"
+            )
         return self
 
 
-class BeneficiaryUpdate(partial(BeneficiaryCreate,  # type: ignore[misc]
-                                exclude={"registered_on"})):
+_BENEFICIARY_UPDATABLE = partial(BeneficiaryCreate, exclude={"registered_on"})
+
+
+class BeneficiaryUpdate(_BENEFICIARY_UPDATABLE):  # type: ignore[misc,valid-type]
     """Some fields of a household; the date it was taken in charge stays as it is."""
 
 
@@ -342,13 +351,13 @@ class FundPublic(FundBase):
 class RoundPolicy(_Input):
     """A round's policy (the spec's ``policy``); the ratio is kept as exact decimal text."""
 
-    affordability_ratio: Annotated[str, StringConstraints(pattern=r"^0?\.\d{1,4}$|^1(\.0+)?$")] \
-        = "0.30"
+    affordability_ratio: Annotated[str, StringConstraints(pattern=r"^0?\.\d{1,4}$|^1(\.0+)?$")] = (
+        "0.30"
+    )
     max_contribution_cents: MonthlyCents = 30000
     contribution_months: Annotated[int, Field(ge=1, le=60)] = 12
     circuity: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
-    objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] \
-        = "persons"
+    objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] = "persons"
 
 
 UPDATES: dict[type[BaseModel], type[BaseModel]] = {

@@ -32,9 +32,14 @@ class SnapshotError(ValueError):
     such office."""
 
 
-def snapshot_instance(database: str | Engine | None = None, *, pseudonymise: bool = True,
-                      office_code: str | None = None, on: date | None = None,
-                      policy: RoundPolicy | None = None) -> Instance:
+def snapshot_instance(
+    database: str | Engine | None = None,
+    *,
+    pseudonymise: bool = True,
+    office_code: str | None = None,
+    on: date | None = None,
+    policy: RoundPolicy | None = None,
+) -> Instance:
     """Waiting households, free units and fund balances now, as an instance.
 
     Parameters
@@ -69,9 +74,14 @@ def snapshot_instance(database: str | Engine | None = None, *, pseudonymise: boo
             if office is None:
                 raise SnapshotError(f"office {office_code!r}: no such office")
             office_id = office.id
-        snap = snapshot(session, name="agency-snapshot", office_id=office_id,
-                        policy=policy or RoundPolicy(), on=on or utcnow().date(),
-                        fund_balances=balances(session))
+        snap = snapshot(
+            session,
+            name="agency-snapshot",
+            office_id=office_id,
+            policy=policy or RoundPolicy(),
+            on=on or utcnow().date(),
+            fund_balances=balances(session),
+        )
     data = snap.instance
     if pseudonymise:
         data = _pseudonymise(data)
@@ -96,11 +106,18 @@ def _pseudonymise(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["beneficiaries"] = [{**b, "id": rename(b["id"])} for b in people + occupants]
     out["dwellings"] = [{**d, "id": rename(d["id"])} for d in data["dwellings"]]
-    out["shared_flats"] = [{**f, "id": rename(f["id"]),
-                            "rooms": [{**r, "id": rename(r["id"])} for r in f["rooms"]]}
-                           for f in data["shared_flats"]]
-    out["pinned"] = [{**p, "beneficiary": rename(p["beneficiary"]), "unit": rename(p["unit"]),
-                      **({"room": rename(p["room"])} if p.get("room") else {})}
-                     for p in data["pinned"]]
+    out["shared_flats"] = [
+        {**f, "id": rename(f["id"]), "rooms": [{**r, "id": rename(r["id"])} for r in f["rooms"]]}
+        for f in data["shared_flats"]
+    ]
+    out["pinned"] = [
+        {
+            **p,
+            "beneficiary": rename(p["beneficiary"]),
+            "unit": rename(p["unit"]),
+            **({"room": rename(p["room"])} if p.get("room") else {}),
+        }
+        for p in data["pinned"]
+    ]
     out["forbidden"] = []
     return out

@@ -48,8 +48,17 @@ from agency.models import (
 )
 
 ERASED = "(erased)"
-CLEARED = ("birth_date", "nationality", "phone", "workplace", "informal_settlement",
-           "pai_tutor", "pai_started_on", "pai_next_review_on", "pai_goals")
+CLEARED = (
+    "birth_date",
+    "nationality",
+    "phone",
+    "workplace",
+    "informal_settlement",
+    "pai_tutor",
+    "pai_started_on",
+    "pai_next_review_on",
+    "pai_goals",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -63,8 +72,7 @@ def _plain(value: Any) -> Any:
 
 
 def _row(obj: Any, leave: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {k: v for k, v in obj.model_dump(mode="json", warnings=False).items()
-            if k not in leave}
+    return {k: v for k, v in obj.model_dump(mode="json", warnings=False).items() if k not in leave}
 
 
 def _rounds_of(session: Session, ref: str) -> list[Round]:
@@ -76,26 +84,37 @@ def _rounds_of(session: Session, ref: str) -> list[Round]:
     return out
 
 
-def subject_access(session: Session, actor: Actor, ref: str, *,
-                   scope: int | None = None) -> dict[str, Any]:
+def subject_access(
+    session: Session, actor: Actor, ref: str, *, scope: int | None = None
+) -> dict[str, Any]:
     """Everything held about household ``ref`` (an audited read)."""
     b = records.get_beneficiary(session, actor, ref, scope=scope)
     assert b.id is not None
     rounds_by_id = {r.id: r for r in _rounds_of(session, ref)}
     round_ref = {i: r.ref for i, r in rounds_by_id.items()}
-    offers = list(session.exec(select(Offer).where(Offer.beneficiary_id == b.id)
-                               .order_by(col(Offer.id))))
+    offers = list(
+        session.exec(select(Offer).where(Offer.beneficiary_id == b.id).order_by(col(Offer.id)))
+    )
     for o in offers:  # an offer's round, even if its snapshot were gone
         if o.round_id not in round_ref:
             r = session.get(Round, o.round_id)
             if r is not None:
                 round_ref[o.round_id] = r.ref
-    leases = list(session.exec(select(Lease).where(Lease.beneficiary_id == b.id)
-                               .order_by(col(Lease.id))))
+    leases = list(
+        session.exec(select(Lease).where(Lease.beneficiary_id == b.id).order_by(col(Lease.id)))
+    )
     lease_ids = [x.id for x in leases]
-    ledger = list(session.exec(select(LedgerEntry).where(
-        col(LedgerEntry.lease_id).in_(lease_ids)).order_by(col(LedgerEntry.id)))) \
-        if lease_ids else []
+    ledger = (
+        list(
+            session.exec(
+                select(LedgerEntry)
+                .where(col(LedgerEntry.lease_id).in_(lease_ids))
+                .order_by(col(LedgerEntry.id))
+            )
+        )
+        if lease_ids
+        else []
+    )
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
     out: dict[str, Any] = {
         "format": "housing-match/subject-access@1",
@@ -103,46 +122,91 @@ def subject_access(session: Session, actor: Actor, ref: str, *,
         "beneficiary": _row(b, ("identity_key",)),
         "members": [_row(m) for m in records.household_members(session, b)],
         "events": [_row(e) for e in records.beneficiary_events(session, b)],
-        "rounds": [{"round": r.ref, "name": r.name, "status": str(r.status),
-                    "opened_at": _plain(r.opened_at),
-                    "snapshot_entry": next(x for x in r.snapshot["beneficiaries"]
-                                           if x.get("id") == ref)}
-                   for r in rounds_by_id.values()],
-        "proposals": [{**_row(p, ("round_id",)), "round": round_ref.get(p.round_id)}
-                      for p in session.exec(select(Proposal).where(
-                          Proposal.beneficiary_id == b.id).order_by(col(Proposal.id)))],
-        "decisions": [{**_row(d, ("round_id",)), "round": round_ref.get(d.round_id)}
-                      for d in session.exec(select(RoundDecision).where(
-                          RoundDecision.beneficiary_id == b.id)
-                          .order_by(col(RoundDecision.id)))],
-        "offers": [{**_row(o, ("round_id",)), "round": round_ref.get(o.round_id),
-                    "fund": funds.get(o.fund_id) if o.fund_id else None} for o in offers],
-        "leases": [{**_row(x, ("round_id",)), "round": round_ref.get(x.round_id),
-                    "fund": funds.get(x.fund_id) if x.fund_id else None} for x in leases],
+        "rounds": [
+            {
+                "round": r.ref,
+                "name": r.name,
+                "status": str(r.status),
+                "opened_at": _plain(r.opened_at),
+                "snapshot_entry": next(
+                    x for x in r.snapshot["beneficiaries"] if x.get("id") == ref
+                ),
+            }
+            for r in rounds_by_id.values()
+        ],
+        "proposals": [
+            {**_row(p, ("round_id",)), "round": round_ref.get(p.round_id)}
+            for p in session.exec(
+                select(Proposal).where(Proposal.beneficiary_id == b.id).order_by(col(Proposal.id))
+            )
+        ],
+        "decisions": [
+            {**_row(d, ("round_id",)), "round": round_ref.get(d.round_id)}
+            for d in session.exec(
+                select(RoundDecision)
+                .where(RoundDecision.beneficiary_id == b.id)
+                .order_by(col(RoundDecision.id))
+            )
+        ],
+        "offers": [
+            {
+                **_row(o, ("round_id",)),
+                "round": round_ref.get(o.round_id),
+                "fund": funds.get(o.fund_id) if o.fund_id else None,
+            }
+            for o in offers
+        ],
+        "leases": [
+            {
+                **_row(x, ("round_id",)),
+                "round": round_ref.get(x.round_id),
+                "fund": funds.get(x.fund_id) if x.fund_id else None,
+            }
+            for x in leases
+        ],
         "ledger": [{**_row(e), "fund": funds.get(e.fund_id)} for e in ledger],
-        "audit": [_row(e) for e in session.exec(select(AuditEntry).where(
-            AuditEntry.entity_ref == ref).order_by(col(AuditEntry.id)))],
+        "audit": [
+            _row(e)
+            for e in session.exec(
+                select(AuditEntry).where(AuditEntry.entity_ref == ref).order_by(col(AuditEntry.id))
+            )
+        ],
     }
-    record(session, actor, "subject.access", "beneficiary", ref,
-           detail={"leases": len(leases), "offers": len(offers)})
+    record(
+        session,
+        actor,
+        "subject.access",
+        "beneficiary",
+        ref,
+        detail={"leases": len(leases), "offers": len(offers)},
+    )
     return out
 
 
 def erasable(session: Session, b: Beneficiary) -> str | None:
     """Why ``b`` cannot be pseudonymised now, or None."""
-    if session.exec(select(Lease.id).where(Lease.beneficiary_id == b.id,
-                                           col(Lease.ended_on).is_(None))).first():
+    if session.exec(
+        select(Lease.id).where(Lease.beneficiary_id == b.id, col(Lease.ended_on).is_(None))
+    ).first():
         return "holds an active lease: end it first (its amounts stay in the ledger)"
-    if session.exec(select(Offer.id).where(Offer.beneficiary_id == b.id, col(
-            Offer.status).in_([OfferStatus.pending.value, OfferStatus.accepted.value]),
-            col(Offer.round_id).in_(select(Round.id).where(col(Round.status).in_(
-                [RoundStatus.solved.value, RoundStatus.offers.value]))))).first():
+    if session.exec(
+        select(Offer.id).where(
+            Offer.beneficiary_id == b.id,
+            col(Offer.status).in_([OfferStatus.pending.value, OfferStatus.accepted.value]),
+            col(Offer.round_id).in_(
+                select(Round.id).where(
+                    col(Round.status).in_([RoundStatus.solved.value, RoundStatus.offers.value])
+                )
+            ),
+        )
+    ).first():
         return "has an offer in a round under way: record its answer or cancel the round"
     return None
 
 
-def pseudonymise(session: Session, actor: Actor, ref: str, reason: str, *,
-                 scope: int | None = None) -> Beneficiary:
+def pseudonymise(
+    session: Session, actor: Actor, ref: str, reason: str, *, scope: int | None = None
+) -> Beneficiary:
     """Erase household ``ref``'s identity, keeping the ledger's amounts (the caller
     commits). :class:`~agency.records.RecordError` says why it cannot be done."""
     b = records.get_beneficiary(session, actor, ref, scope=scope)
@@ -155,8 +219,9 @@ def pseudonymise(session: Session, actor: Actor, ref: str, reason: str, *,
     if not reason:
         raise records.RecordError("reason", "say why (the person's request, retention...)")
     assert b.id is not None
-    code, lat, lon = records.resolve_municipality("work_municipality",
-                                                  b.work_municipality or "Foggia")
+    code, lat, lon = records.resolve_municipality(
+        "work_municipality", b.work_municipality or "Foggia"
+    )
     for name in CLEARED:
         setattr(b, name, None)
     b.given_name, b.family_name = ERASED, b.ref
@@ -164,37 +229,50 @@ def pseudonymise(session: Session, actor: Actor, ref: str, reason: str, *,
     b.work_municipality, b.work_lat, b.work_lon = code, lat, lon
     b.priority_breakdown = []
     if b.status != BeneficiaryStatus.closed:
-        session.add(BeneficiaryEvent(beneficiary_id=b.id, kind="status",
-                                     from_status=str(b.status),
-                                     to_status=BeneficiaryStatus.closed.value,
-                                     note=None, user_id=actor.user_id))
+        session.add(
+            BeneficiaryEvent(
+                beneficiary_id=b.id,
+                kind="status",
+                from_status=str(b.status),
+                to_status=BeneficiaryStatus.closed.value,
+                note=None,
+                user_id=actor.user_id,
+            )
+        )
         b.status = BeneficiaryStatus.closed
     b.pseudonymised_at = b.updated_at = utcnow()
     session.add(b)
-    session.exec(delete(HouseholdMember).where(
-        col(HouseholdMember.beneficiary_id) == b.id))
-    for e in session.exec(select(BeneficiaryEvent).where(
-            BeneficiaryEvent.beneficiary_id == b.id, col(BeneficiaryEvent.note).is_not(None))):
+    session.exec(delete(HouseholdMember).where(col(HouseholdMember.beneficiary_id) == b.id))
+    for e in session.exec(
+        select(BeneficiaryEvent).where(
+            BeneficiaryEvent.beneficiary_id == b.id, col(BeneficiaryEvent.note).is_not(None)
+        )
+    ):
         e.note = None
         session.add(e)
-    for o in session.exec(select(Offer).where(Offer.beneficiary_id == b.id,
-                                              col(Offer.reason).is_not(None))):
+    for o in session.exec(
+        select(Offer).where(Offer.beneficiary_id == b.id, col(Offer.reason).is_not(None))
+    ):
         o.reason = None
         session.add(o)
-    for d in session.exec(select(RoundDecision).where(RoundDecision.beneficiary_id == b.id,
-                                                      col(RoundDecision.note).is_not(None))):
+    for d in session.exec(
+        select(RoundDecision).where(
+            RoundDecision.beneficiary_id == b.id, col(RoundDecision.note).is_not(None)
+        )
+    ):
         d.note = None
         session.add(d)
     for r in _rounds_of(session, ref):
         if r.status in (RoundStatus.closed, RoundStatus.cancelled):
             snap = dict(r.snapshot)
-            snap["beneficiaries"] = [{**x, "tags": []} if x.get("id") == ref else x
-                                     for x in snap["beneficiaries"]]
+            snap["beneficiaries"] = [
+                {**x, "tags": []} if x.get("id") == ref else x for x in snap["beneficiaries"]
+            ]
             r.snapshot = snap
             session.add(r)
-    session.exec(delete(IdempotencyRecord).where(
-        col(IdempotencyRecord.body).contains(ref)))
+    session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.body).contains(ref)))
     session.flush()
-    record(session, actor, "subject.pseudonymise", "beneficiary", ref,
-           detail={"reason": reason[:64]})
+    record(
+        session, actor, "subject.pseudonymise", "beneficiary", ref, detail={"reason": reason[:64]}
+    )
     return b

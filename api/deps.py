@@ -117,8 +117,14 @@ class Principal:
         return perms.allowed(self.role, permission)
 
 
-def audit_denied(engine: Engine, actor: Actor, action: str, entity: str,
-                 entity_ref: str | None, detail: dict[str, Any] | None = None) -> None:
+def audit_denied(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_ref: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """A refusal, in the log at once (the request's own transaction is rolled back)."""
     with write_session(engine) as s:
         record(s, actor, action, entity, entity_ref, outcome="denied", detail=detail)
@@ -143,8 +149,9 @@ class Require:
         return f"Require({self.permission!r}, via={self.via!r})"
 
     @staticmethod
-    def _deny(session: Session, request: Request, who: Principal, action: str,
-              detail: dict[str, Any]) -> None:
+    def _deny(
+        session: Session, request: Request, who: Principal, action: str, detail: dict[str, Any]
+    ) -> None:
         session.rollback()  # frees the write lock for the denial's own transaction
         audit_denied(request.app.state.engine, who.actor, action, "request", None, detail)
 
@@ -156,8 +163,9 @@ class Require:
             return value if isinstance(value, str) else None
         return request.headers.get("x-csrf-token")
 
-    async def __call__(self, request: Request, session: SessionDep,
-                       settings: SettingsDep) -> Principal | None:
+    async def __call__(
+        self, request: Request, session: SessionDep, settings: SettingsDep
+    ) -> Principal | None:
         # async to read a posted form's CSRF token; every database call goes to the thread
         # pool (blocking the event loop on SQLite's write lock would stall every request)
         if self.permission == perms.PUBLIC:
@@ -167,27 +175,45 @@ class Require:
         if found is None:
             if self.via == "cookie":
                 raise LoginRequiredError()
-            raise ApiError(401, "log in first: send 'Authorization: Bearer <token>'",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "log in first: send 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         user, auth = found
         assert user.id is not None
-        who = Principal(user_id=user.id, username=user.username, full_name=user.full_name,
-                        role=Role(user.role), office_id=user.office_id,
-                        token_hash=auth.token_hash)
+        who = Principal(
+            user_id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            role=Role(user.role),
+            office_id=user.office_id,
+            token_hash=auth.token_hash,
+        )
         request.state.principal = who
         unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-        if (self.via == "cookie" and unsafe
-                and not csrf_ok(auth.token_hash, await self._form_csrf(request))):
-            await run_in_threadpool(self._deny, session, request, who, "csrf",
-                                    {"permission": self.permission})
-            raise ApiError(403, "the form has expired: reload the page and try again",
-                           code="csrf")
+        if (
+            self.via == "cookie"
+            and unsafe
+            and not csrf_ok(auth.token_hash, await self._form_csrf(request))
+        ):
+            await run_in_threadpool(
+                self._deny, session, request, who, "csrf", {"permission": self.permission}
+            )
+            raise ApiError(403, "the form has expired: reload the page and try again", code="csrf")
         if not who.can(self.permission):
-            await run_in_threadpool(self._deny, session, request, who, "denied",
-                                    {"permission": self.permission,
-                                     "route": getattr(request.scope.get("route"), "path", "?")})
-            raise ApiError(403, f"your role ({who.role.value}) may not do this "
-                                f"({self.permission})")
+            await run_in_threadpool(
+                self._deny,
+                session,
+                request,
+                who,
+                "denied",
+                {
+                    "permission": self.permission,
+                    "route": getattr(request.scope.get("route"), "path", "?"),
+                },
+            )
+            raise ApiError(403, f"your role ({who.role.value}) may not do this ({self.permission})")
         return who
 
 
@@ -213,16 +239,18 @@ def declared_permission(route: Any) -> str | None:
     return None
 
 
-def walk_routes(routes: list[Any], prefix: str = "",
-                inherited: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any, tuple[Any, ...]]]:
+def walk_routes(
+    routes: list[Any], prefix: str = "", inherited: tuple[Any, ...] = ()
+) -> Iterator[tuple[str, Any, tuple[Any, ...]]]:
     """Every route of an application, with its full path and the dependencies its routers
     add (FastAPI keeps included routers nested)."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
             ctx = route.include_context
-            yield from walk_routes(list(included.routes), prefix + ctx.prefix,
-                                   inherited + tuple(ctx.dependencies))
+            yield from walk_routes(
+                list(included.routes), prefix + ctx.prefix, inherited + tuple(ctx.dependencies)
+            )
         else:
             yield prefix + getattr(route, "path", ""), route, inherited
 

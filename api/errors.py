@@ -35,10 +35,20 @@ from agency.errors import (
 
 log = logging.getLogger("api")
 
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "too_large",
-         415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
-         500: "internal", 503: "unavailable"}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal",
+    503: "unavailable",
+}
 
 PageRenderer = Callable[[Request, int, str, str, list[dict[str, str]]], Response]
 
@@ -46,9 +56,15 @@ PageRenderer = Callable[[Request, int, str, str, list[dict[str, str]]], Response
 class ApiError(Exception):
     """An error with its HTTP status, code, message and the fields at fault."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None,
-                 fields: Sequence[dict[str, str]] = (),
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: Sequence[dict[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or CODES.get(status, "error")
@@ -94,23 +110,32 @@ def agency_problem(exc: Exception) -> tuple[int, str, str, list[dict[str, str]]]
     if isinstance(exc, RecordError | RoundInputError):
         return 422, "invalid", str(exc), [{"field": exc.field, "message": exc.message}]
     if isinstance(exc, RoundConflict):
-        return 409, "conflict", str(exc), [{"field": "conflict", "message": c}
-                                           for c in exc.conflicts]
+        return (
+            409,
+            "conflict",
+            str(exc),
+            [{"field": "conflict", "message": c} for c in exc.conflicts],
+        )
     if isinstance(exc, RoundStateError):
         return 409, "conflict", str(exc), []
     raise TypeError(f"not an error of the agency: {type(exc).__name__}")
 
 
-def install(app: FastAPI, page: PageRenderer,
-            on_denied: Callable[[Request, NotFoundError], None]) -> None:
+def install(
+    app: FastAPI, page: PageRenderer, on_denied: Callable[[Request, NotFoundError], None]
+) -> None:
     """Register the handlers that give every error the one body shape."""
 
-    def respond(request: Request, status: int, code: str, message: str,
-                fields: Sequence[dict[str, str]] = (),
-                headers: dict[str, str] | None = None) -> Response:
+    def respond(
+        request: Request,
+        status: int,
+        code: str,
+        message: str,
+        fields: Sequence[dict[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         if is_api(request):
-            return JSONResponse(body(code, message, fields), status_code=status,
-                                headers=headers)
+            return JSONResponse(body(code, message, fields), status_code=status, headers=headers)
         resp = page(request, status, code, message, list(fields))
         if headers:
             resp.headers.update(headers)
@@ -129,14 +154,18 @@ def install(app: FastAPI, page: PageRenderer,
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return respond(request, 422, "invalid", "the request is not valid",
-                       _validation_fields(exc))
+        return respond(request, 422, "invalid", "the request is not valid", _validation_fields(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "")
-        return respond(request, exc.status_code, CODES.get(exc.status_code, "error"),
-                       message, headers=getattr(exc, "headers", None))
+        return respond(
+            request,
+            exc.status_code,
+            CODES.get(exc.status_code, "error"),
+            message,
+            headers=getattr(exc, "headers", None),
+        )
 
     async def _agency(request: Request, exc: Exception) -> Response:
         if isinstance(exc, NotFoundError) and exc.denied:
@@ -149,6 +178,7 @@ def install(app: FastAPI, page: PageRenderer,
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         route = request.scope.get("route")
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method,
-                  getattr(route, "path", "?"))
+        log.error(
+            "unhandled %s on %s %s", type(exc).__name__, request.method, getattr(route, "path", "?")
+        )
         return respond(request, 500, "internal", "internal error")

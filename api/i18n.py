@@ -106,8 +106,7 @@ class Translator:
             return "–"
         return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo=TIMEZONE, locale=self.locale)
 
-    def decimal_input(self, value: float | int | Decimal | None, digits: int | None = None
-                      ) -> str:
+    def decimal_input(self, value: float | int | Decimal | None, digits: int | None = None) -> str:
         """A number as a form shows it for editing: the locale's decimal sign, no grouping."""
         if value is None:
             return ""
@@ -133,8 +132,14 @@ class Translator:
         # the other sign, where it cannot be a thousands' separator ("0.30" in Italian)
         other = "." if self.lang == "it" else ","
         whole, sign, tail = s.partition(other)
-        if (sign and tail.isdigit() and len(tail) != 3 and other not in tail
-                and whole.lstrip("-").isdigit() and not set(s) & {",", "."} - {other}):
+        if (
+            sign
+            and tail.isdigit()
+            and len(tail) != 3
+            and other not in tail
+            and whole.lstrip("-").isdigit()
+            and not set(s) & {",", "."} - {other}
+        ):
             return Decimal(f"{whole}.{tail}")
         raise ValueError(text)
 
@@ -165,8 +170,9 @@ def pick(query: str | None, cookie: str | None, accept: str | None, default: str
             return candidate
     chosen = negotiate_locale(accept_languages(accept), LANGS, sep="-")
     if chosen is None:  # "it_IT"-style tags, as some clients send them
-        chosen = negotiate_locale([t.replace("_", "-") for t in accept_languages(accept)],
-                                  LANGS, sep="-")
+        chosen = negotiate_locale(
+            [t.replace("_", "-") for t in accept_languages(accept)], LANGS, sep="-"
+        )
     if chosen in LANGS:
         return chosen
     return default if default in LANGS else LANGS[0]

@@ -58,8 +58,9 @@ def user_of(engine: Engine, token: str | None) -> int | None:
     if not token or len(token) > 200:
         return None
     with Session(engine) as s:
-        auth = s.exec(select(AuthSession).where(
-            AuthSession.token_hash == token_hash(token))).first()
+        auth = s.exec(
+            select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+        ).first()
         if auth is None or auth.revoked_at is not None or auth.expires_at <= _now():
             return None
         return auth.user_id
@@ -73,8 +74,12 @@ def request_hash(scope: Scope, body: bytes, ctype: str) -> str:
         if m:
             body = body.replace(m.group(1).encode("latin-1"), b"--")
     h = hashlib.sha256()
-    for part in (scope["method"].encode(), scope.get("raw_path") or scope["path"].encode(),
-                 scope.get("query_string", b""), body):
+    for part in (
+        scope["method"].encode(),
+        scope.get("raw_path") or scope["path"].encode(),
+        scope.get("query_string", b""),
+        body,
+    ):
         h.update(part + b"\x00")
     return h.hexdigest()
 
@@ -86,12 +91,12 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or \
-                scope["path"] in EXEMPT:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         is_api = scope["path"].startswith("/api/")
         ctype = headers.get("content-type", "")
         message = await receive()
@@ -105,14 +110,22 @@ class Idempotency:
             await self.app(scope, again, send)
             return
         if not _KEY.match(key):
-            await _json(send, 422, "invalid", "Idempotency-Key: 1 to 200 visible ASCII "
-                                              "characters", "Idempotency-Key")
+            await _json(
+                send,
+                422,
+                "invalid",
+                "Idempotency-Key: 1 to 200 visible ASCII characters",
+                "Idempotency-Key",
+            )
             return
         app_state = scope["app"].state
         engine: Engine = app_state.engine
         auth = headers.get("authorization", "")
-        token = auth[7:].strip() if is_api and auth.lower().startswith("bearer ") else \
-            _cookie(headers.get("cookie", ""))
+        token = (
+            auth[7:].strip()
+            if is_api and auth.lower().startswith("bearer ")
+            else _cookie(headers.get("cookie", ""))
+        )
         user_id = await run_in_threadpool(user_of, engine, token)
         if user_id is None:  # not logged in: the route answers 401 or the login page
             await self.app(scope, again, send)
@@ -122,16 +135,25 @@ class Idempotency:
         if found is not None:
             if found.request_sha256 != digest:
                 if is_api:
-                    await _json(send, 422, "invalid", "Idempotency-Key: already used for "
-                                                      "another request", "Idempotency-Key")
+                    await _json(
+                        send,
+                        422,
+                        "invalid",
+                        "Idempotency-Key: already used for another request",
+                        "Idempotency-Key",
+                    )
                 else:
                     await self.app(scope, again, send)
                 return
             stored = await _answer(app_state, found)
             if stored is None:
-                await _json(send, 409, "conflict", "a request with this Idempotency-Key is "
-                                                   "still under way: try again shortly",
-                            "Idempotency-Key")
+                await _json(
+                    send,
+                    409,
+                    "conflict",
+                    "a request with this Idempotency-Key is still under way: try again shortly",
+                    "Idempotency-Key",
+                )
                 return
             await _send_stored(send, stored)
             return
@@ -153,8 +175,9 @@ class Idempotency:
             await run_in_threadpool(_forget, app_state, user_id, key)
             raise
         code = status[0] if status else 500
-        await run_in_threadpool(_store, app_state, user_id, key, code, out_headers,
-                                b"".join(chunks))
+        await run_in_threadpool(
+            _store, app_state, user_id, key, code, out_headers, b"".join(chunks)
+        )
 
 
 def _cookie(header: str) -> str | None:
@@ -174,14 +197,18 @@ def _reserve(app_state: Any, user_id: int, key: str, digest: str) -> Idempotency
     """Reserve the key (None), or the row already there for it."""
     try:
         with _session(app_state) as s:
-            s.exec(delete(IdempotencyRecord).where(
-                col(IdempotencyRecord.created_at) < _now() - KEEP))
+            s.exec(
+                delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < _now() - KEEP)
+            )
             s.add(IdempotencyRecord(user_id=user_id, key=key, request_sha256=digest))
         return None
     except IntegrityError:
         with Session(app_state.engine) as s:
-            found = s.exec(select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)).first()
+            found = s.exec(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+                )
+            ).first()
             if found is None:  # the first request failed meanwhile: try as new
                 return _reserve(app_state, user_id, key, digest)
             s.expunge(found)
@@ -201,8 +228,11 @@ async def _answer(app_state: Any, found: IdempotencyRecord) -> IdempotencyRecord
 
 def _load(engine: Engine, user_id: int, key: str) -> IdempotencyRecord | None:
     with Session(engine) as s:
-        row = s.exec(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                                     IdempotencyRecord.key == key)).first()
+        row = s.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+            )
+        ).first()
         if row is not None:
             s.expunge(row)
         return row
@@ -210,12 +240,21 @@ def _load(engine: Engine, user_id: int, key: str) -> IdempotencyRecord | None:
 
 def _forget(app_state: Any, user_id: int, key: str) -> None:
     with _session(app_state) as s:
-        s.exec(delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.user_id) == user_id, col(IdempotencyRecord.key) == key))
+        s.exec(
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.user_id) == user_id, col(IdempotencyRecord.key) == key
+            )
+        )
 
 
-def _store(app_state: Any, user_id: int, key: str, status: int,
-           headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+def _store(
+    app_state: Any,
+    user_id: int,
+    key: str,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> None:
     if status >= 500:
         _forget(app_state, user_id, key)
         return
@@ -225,8 +264,11 @@ def _store(app_state: Any, user_id: int, key: str, status: int,
     except UnicodeDecodeError:
         text = None
     with _session(app_state) as s:
-        row = s.exec(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                                     IdempotencyRecord.key == key)).first()
+        row = s.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+            )
+        ).first()
         if row is None:
             return
         row.status_code = status
@@ -238,24 +280,42 @@ def _store(app_state: Any, user_id: int, key: str, status: int,
 
 async def _send_stored(send: Send, row: IdempotencyRecord) -> None:
     body = (row.body or "").encode("utf-8")
-    headers = [(b"content-length", str(len(body)).encode()),
-               (b"idempotent-replayed", b"true"), (b"cache-control", b"no-store")]
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"idempotent-replayed", b"true"),
+        (b"cache-control", b"no-store"),
+    ]
     if row.content_type:
         headers.append((b"content-type", row.content_type.encode("latin-1")))
     if row.location:
         headers.append((b"location", row.location.encode("latin-1")))
-    await send({"type": "http.response.start", "status": row.status_code or 200,
-                "headers": headers})
+    await send(
+        {"type": "http.response.start", "status": row.status_code or 200, "headers": headers}
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _json(send: Send, status: int, code: str, message: str, field: str) -> None:
-    raw = json.dumps({"error": {"code": code, "message": message,
-                                "fields": [{"field": field, "message": message}]}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(raw)).encode()),
-                            (b"cache-control", b"no-store")]})
+    raw = json.dumps(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "fields": [{"field": field, "message": message}],
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})
 
 
@@ -265,9 +325,18 @@ def document(schema: dict[str, Any]) -> None:
         post = ops.get("post")
         if post is None or path in EXEMPT:
             continue
-        post.setdefault("parameters", []).append({
-            "name": "Idempotency-Key", "in": "header", "required": False,
-            "description": "Send the same key again to get the first answer again, the "
-                           "request carried out once (a day; per user).",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200,
-                       "pattern": "^[\\x21-\\x7e]+$"}})
+        post.setdefault("parameters", []).append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Send the same key again to get the first answer again, the "
+                "request carried out once (a day; per user).",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "^[\\x21-\\x7e]+$",
+                },
+            }
+        )

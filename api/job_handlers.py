@@ -38,8 +38,13 @@ def solve(engine: Engine, settings: Settings) -> Any:
     def run(job: Job, progress: Progress, workers: Workers) -> dict[str, Any]:
         faults.hang("job:solve")
         try:
-            r = rounds.solve_round(engine, _actor(job.params), int(job.params["round_id"]),
-                                   progress=progress, max_seconds=settings.max_solve_seconds)
+            r = rounds.solve_round(
+                engine,
+                _actor(job.params),
+                int(job.params["round_id"]),
+                progress=progress,
+                max_seconds=settings.max_solve_seconds,
+            )
         except rounds.RoundError as exc:
             raise JobRefused(str(exc)) from None
         return {"round": r.ref, "solve_count": r.solve_count}
@@ -52,17 +57,28 @@ def _set_run(engine: Engine, ref: str, **kw: Any) -> None:
         records.finish_scenario_run(s, ref, **kw)
 
 
-def scenario_child(conn: Any, text: str, base_dir: str, database_url: str, source: str,
-                   seconds: float, limits: dict[str, Any]) -> None:
+def scenario_child(
+    conn: Any,
+    text: str,
+    base_dir: str,
+    database_url: str,
+    source: str,
+    seconds: float,
+    limits: dict[str, Any],
+) -> None:
     """In the child process: run the file within ``seconds``, send back the outcome."""
     die_with_parent()
     faults.hang("job:scenario")
     try:
         # the file may not name a database: the agency's data is the service's own
-        report = run_scenario_text(text, base_dir,
-                                   agency=lambda _url: snapshot_instance(database_url),
-                                   source=source, deadline_seconds=seconds,
-                                   limits=Limits(**limits))
+        report = run_scenario_text(
+            text,
+            base_dir,
+            agency=lambda _url: snapshot_instance(database_url),
+            source=source,
+            deadline_seconds=seconds,
+            limits=Limits(**limits),
+        )
         conn.send(("ok", report))
     except ScenarioError as exc:
         conn.send(("refused", str(exc)[:4000]))
@@ -82,13 +98,24 @@ def scenario(engine: Engine, settings: Settings) -> Any:
         _set_run(engine, ref, status="running")
         ctx = multiprocessing.get_context("spawn")
         mine, theirs = ctx.Pipe(duplex=False)
-        limits = {"max_runs": settings.scenario_max_runs,
-                  "max_sweep_points": settings.scenario_max_sweep_points,
-                  "max_seconds": settings.scenario_max_seconds}
-        child = ctx.Process(target=scenario_child, daemon=True, args=(
-            theirs, text, str(examples_dir()),
-            engine.url.render_as_string(hide_password=False),
-            str(job.params.get("source", "scenario.toml")), seconds, limits))
+        limits = {
+            "max_runs": settings.scenario_max_runs,
+            "max_sweep_points": settings.scenario_max_sweep_points,
+            "max_seconds": settings.scenario_max_seconds,
+        }
+        child = ctx.Process(
+            target=scenario_child,
+            daemon=True,
+            args=(
+                theirs,
+                text,
+                str(examples_dir()),
+                engine.url.render_as_string(hide_password=False),
+                str(job.params.get("source", "scenario.toml")),
+                seconds,
+                limits,
+            ),
+        )
         child.start()
         workers.adopt(child)
         progress({"stage": "running", "worker_pid": child.pid, "seconds": seconds})
@@ -107,8 +134,11 @@ def scenario(engine: Engine, settings: Settings) -> Any:
                     break
                 if time.monotonic() > deadline:
                     child.kill()
-                    outcome = ("refused", f"the run's time limit ({seconds:g} s) was "
-                                          "reached: fewer variants, or a smaller base")
+                    outcome = (
+                        "refused",
+                        f"the run's time limit ({seconds:g} s) was "
+                        "reached: fewer variants, or a smaller base",
+                    )
                     break
         finally:
             child.join(5)
@@ -137,19 +167,16 @@ def recover(workers: Workers) -> None:
     refs = [j.subject for j in gone if j.kind == SCENARIO]
     if refs:
         with write_session(workers.engine) as s:
-            for run in s.exec(select(ScenarioRun).where(
-                    ScenarioRun.ref.in_(refs))):  # type: ignore[attr-defined]
+            for run in s.exec(select(ScenarioRun).where(ScenarioRun.ref.in_(refs))):  # type: ignore[attr-defined]
                 run.status, run.error = "interrupted", "the server stopped during the run"
                 s.add(run)
     # runs still marked running without an active job (a server before jobs were kept)
     with write_session(workers.engine) as s:
-        for run in s.exec(select(ScenarioRun).where(
-                ScenarioRun.status.in_(("queued", "running")))):  # type: ignore[attr-defined]
+        for run in s.exec(select(ScenarioRun).where(ScenarioRun.status.in_(("queued", "running")))):  # type: ignore[attr-defined]
             if store.active_for(s, SCENARIO, run.ref) is None:
                 run.status, run.error = "interrupted", "the server stopped during the run"
                 s.add(run)
 
 
 def job_status_is_final(status: str) -> bool:
-    return status in (JobStatus.done, JobStatus.failed, JobStatus.interrupted,
-                      JobStatus.cancelled)
+    return status in (JobStatus.done, JobStatus.failed, JobStatus.interrupted, JobStatus.cancelled)

@@ -64,8 +64,13 @@ class Workers:
         self._children: set[multiprocessing.process.BaseProcess] = set()
         self._beat: threading.Thread | None = None
 
-    def register(self, kind: str, handler: Handler, workers: int,
-                 expected: tuple[type[BaseException], ...] = ()) -> None:
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        workers: int,
+        expected: tuple[type[BaseException], ...] = (),
+    ) -> None:
         self._kinds[kind] = _Kind(handler, workers, (JobRefused, *expected))
         self._wake[kind] = threading.Event()
         self._threads[kind] = []
@@ -90,13 +95,15 @@ class Workers:
             alive = [t for t in self._threads[kind] if t.is_alive()]
             self._threads[kind] = alive
             for k in range(len(alive), self._kinds[kind].workers):
-                t = threading.Thread(target=self._loop, args=(kind,), daemon=True,
-                                     name=f"housing-{kind}-{k}")
+                t = threading.Thread(
+                    target=self._loop, args=(kind,), daemon=True, name=f"housing-{kind}-{k}"
+                )
                 alive.append(t)
                 t.start()
             if self._beat is None or not self._beat.is_alive():
-                self._beat = threading.Thread(target=self._heartbeats, daemon=True,
-                                              name="housing-heartbeat")
+                self._beat = threading.Thread(
+                    target=self._heartbeats, daemon=True, name="housing-heartbeat"
+                )
                 self._beat.start()
 
     def stop(self) -> None:
@@ -172,20 +179,33 @@ class Workers:
         try:
             result = spec.handler(job, progress, self)
         except spec.expected as exc:
-            store.finish(self.engine, job_id, JobStatus.failed, error=str(exc),
-                         progress=self._running.get(job_id))
-            log.info("job %s (%s %s) refused: %s", job.ref, kind, job.subject,
-                     type(exc).__name__)
+            store.finish(
+                self.engine,
+                job_id,
+                JobStatus.failed,
+                error=str(exc),
+                progress=self._running.get(job_id),
+            )
+            log.info("job %s (%s %s) refused: %s", job.ref, kind, job.subject, type(exc).__name__)
         except Exception as exc:
             if self._stopping.is_set():
                 return  # marked interrupted by stop()
-            store.finish(self.engine, job_id, JobStatus.failed, error="internal error",
-                         progress=self._running.get(job_id))
-            log.error("job %s (%s %s) failed: %s", job.ref, kind, job.subject,
-                      type(exc).__name__)
+            store.finish(
+                self.engine,
+                job_id,
+                JobStatus.failed,
+                error="internal error",
+                progress=self._running.get(job_id),
+            )
+            log.error("job %s (%s %s) failed: %s", job.ref, kind, job.subject, type(exc).__name__)
         else:
-            store.finish(self.engine, job_id, JobStatus.done, result=result,
-                         progress=self._running.get(job_id))
+            store.finish(
+                self.engine,
+                job_id,
+                JobStatus.done,
+                result=result,
+                progress=self._running.get(job_id),
+            )
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
@@ -194,8 +214,9 @@ class Workers:
         while not self._stopping.wait(HEARTBEAT_SECONDS):
             with self._lock:
                 running = dict(self._running)
-                idle = not running and not any(t.is_alive() for ts in self._threads.values()
-                                               for t in ts)
+                idle = not running and not any(
+                    t.is_alive() for ts in self._threads.values() for t in ts
+                )
             if idle:
                 return
             try:

@@ -31,10 +31,29 @@ LETTER_LANGS = ("it", "en", "fr", "ar")
 RTL = {"ar"}
 LOCALE = {"it": "it_IT", "en": "en_GB", "fr": "fr_FR", "ar": "ar"}
 
-FRENCH = {"SN", "ML", "GN", "CI", "BF", "NE", "TG", "BJ", "CM", "CD", "CG", "GA", "TD",
-          "CF", "HT", "MG", "BI", "RW", "DJ", "KM"}
-ARABIC = {"MA", "DZ", "TN", "LY", "EG", "SD", "MR", "SY", "IQ", "JO", "LB", "PS", "YE",
-          "SA", "SO"}
+FRENCH = {
+    "SN",
+    "ML",
+    "GN",
+    "CI",
+    "BF",
+    "NE",
+    "TG",
+    "BJ",
+    "CM",
+    "CD",
+    "CG",
+    "GA",
+    "TD",
+    "CF",
+    "HT",
+    "MG",
+    "BI",
+    "RW",
+    "DJ",
+    "KM",
+}
+ARABIC = {"MA", "DZ", "TN", "LY", "EG", "SD", "MR", "SY", "IQ", "JO", "LB", "PS", "YE", "SA", "SO"}
 
 
 def household_language(nationality: str | None) -> str:
@@ -55,7 +74,7 @@ TEXT: dict[str, dict[str, str]] = {
         "dear": "Gentile {name},",
         "dwelling": "l'agenzia le offre un alloggio intero in {address}, {town}.",
         "bed": "l'agenzia le offre un posto letto nella stanza {room} della casa condivisa in "
-               "{address}, {town}.",
+        "{address}, {town}.",
         "move_in": "Può entrare nella casa dal {move_in}.",
         "rent": "L'affitto è di {rent} al mese.",
         "you_pay": "Lei paga {pays} al mese.",
@@ -70,7 +89,7 @@ TEXT: dict[str, dict[str, str]] = {
         "dear": "Dear {name},",
         "dwelling": "the agency offers you a whole home at {address}, {town}.",
         "bed": "the agency offers you a bed in room {room} of the shared flat at {address}, "
-               "{town}.",
+        "{town}.",
         "move_in": "You can move in from {move_in}.",
         "rent": "The rent is {rent} a month.",
         "you_pay": "You pay {pays} a month.",
@@ -85,7 +104,7 @@ TEXT: dict[str, dict[str, str]] = {
         "dear": "Bonjour {name},",
         "dwelling": "l'agence vous offre un logement entier au {address}, {town}.",
         "bed": "l'agence vous offre un lit dans la chambre {room} de l'appartement partagé au "
-               "{address}, {town}.",
+        "{address}, {town}.",
         "move_in": "Vous pouvez emménager à partir du {move_in}.",
         "rent": "Le loyer est de {rent} par mois.",
         "you_pay": "Vous payez {pays} par mois.",

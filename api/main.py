@@ -39,8 +39,11 @@ from api.throttle import Throttle
 log = logging.getLogger("api")
 access = logging.getLogger("api.access")
 
-STATIC = {"style.css": "text/css; charset=utf-8", "poll.js": "text/javascript; charset=utf-8",
-          "favicon.svg": "image/svg+xml"}
+STATIC = {
+    "style.css": "text/css; charset=utf-8",
+    "poll.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
 
 
 class BodyLimit:
@@ -63,9 +66,9 @@ class BodyLimit:
             except ValueError:
                 too_big = False
             if too_big:
-                await _send_json(send, 413, body("too_large",
-                                                 f"the request body is larger than {limit} "
-                                                 "bytes"))
+                await _send_json(
+                    send, 413, body("too_large", f"the request body is larger than {limit} bytes")
+                )
                 return
         # read the body here, up to the limit, then hand it on: an error raised while the
         # application reads would become its own 400
@@ -80,19 +83,27 @@ class BodyLimit:
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                await _send_json(send, 413, body("too_large", f"the request body is larger "
-                                                              f"than {limit} bytes"))
+                await _send_json(
+                    send, 413, body("too_large", f"the request body is larger than {limit} bytes")
+                )
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         content = b"".join(chunks)
         if _has_nul(scope, content, ctype):
-            await _send_json(send, 422, body("invalid", "NUL characters are not allowed in "
-                                                        "a request", [{"field": "request",
-                                                                       "message": "NUL"}]))
+            await _send_json(
+                send,
+                422,
+                body(
+                    "invalid",
+                    "NUL characters are not allowed in a request",
+                    [{"field": "request", "message": "NUL"}],
+                ),
+            )
             return
-        await self.app(scope, replay({"type": "http.request", "body": content,
-                                      "more_body": False}), send)
+        await self.app(
+            scope, replay({"type": "http.request", "body": content, "more_body": False}), send
+        )
 
 
 def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
@@ -102,7 +113,7 @@ def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
     if b"\x00" in raw or b"%00" in raw or "\x00" in scope.get("path", ""):
         return True
     if ctype.startswith("multipart/form-data"):  # files may be binary (XLSX): each upload
-        return False                              # checks its own text
+        return False  # checks its own text
     if ctype.startswith("application/x-www-form-urlencoded") and b"%00" in content:
         return True
     return b"\x00" in content or b"\\u0000" in content
@@ -110,9 +121,16 @@ def _has_nul(scope: Scope, content: bytes, ctype: str) -> bool:
 
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
     raw = json.dumps(content).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(raw)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})
 
 
@@ -130,9 +148,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                "script-src 'self'; form-action 'self'; "
-                                "frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
 }
 
 
@@ -157,8 +177,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "Authenticate with `POST /api/v1/auth/login`, then send "
             "`Authorization: Bearer <token>`. Money is integer euro cents. Lists take "
             "`limit` (at most 200) and `offset`. Every error has the body "
-            '`{"error": {"code", "message", "fields": [{"field", "message"}]}}`.'),
-        openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+            '`{"error": {"code", "message", "fields": [{"field", "message"}]}}`.'
+        ),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.workers = job_handlers.install(engine, settings)  # solves and scenario runs, apart
@@ -169,15 +194,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def on_denied(request: Request, exc: NotFoundError) -> None:
         who: Principal | None = getattr(request.state, "principal", None)
         if who is not None:
-            audit_denied(engine, who.actor, "read", exc.entity.replace(" ", "_"), exc.ref,
-                         {"reason": "other office"})
+            audit_denied(
+                engine,
+                who.actor,
+                "read",
+                exc.entity.replace(" ", "_"),
+                exc.ref,
+                {"reason": "other office"},
+            )
 
     install(app, render_error, on_denied)
     storage.install(app, render_error)
 
     @app.middleware("http")
-    async def access_log(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
@@ -185,54 +217,80 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # personal data must stay in no cache (the static files set their own)
         response.headers.setdefault("Cache-Control", "no-store")
         if request.url.scheme == "https" and settings.hsts_seconds:
-            response.headers.setdefault("Strict-Transport-Security",
-                                        f"max-age={settings.hsts_seconds}")
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={settings.hsts_seconds}"
+            )
         # the route's template, never the path as sent (``/beneficiaries/Amadou`` on no
         # route) nor the query string (a search may hold a name)
-        access.info("%s %s %d %.1fms", request.method, route_template(request),
-                    response.status_code, 1000 * (time.perf_counter() - start))
+        access.info(
+            "%s %s %d %.1fms",
+            request.method,
+            route_template(request),
+            response.status_code,
+            1000 * (time.perf_counter() - start),
+        )
         return response
 
     app.add_middleware(Idempotency)  # inside the body limit: the body is read already
-    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
-                       max_upload=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
     if settings.trusted_proxies:
         # only then is X-Forwarded-For believed, and only from those addresses
-        app.add_middleware(ProxyHeadersMiddleware,
-                           trusted_hosts=[h.strip() for h in
-                                          settings.trusted_proxies.split(",") if h.strip()])
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[h.strip() for h in settings.trusted_proxies.split(",") if h.strip()],
+        )
 
-    @app.get("/health", tags=["meta"], dependencies=[require(perms.PUBLIC)],
-             responses={503: {"description": "the database cannot do its work now"}})
+    @app.get(
+        "/health",
+        tags=["meta"],
+        dependencies=[require(perms.PUBLIC)],
+        responses={503: {"description": "the database cannot do its work now"}},
+    )
     async def health(request: Request) -> JSONResponse:
         """200 when the database answers, takes writes and (embedded file) has disk room;
         503 naming what is wrong otherwise (read_only, disk_full, unreachable, schema)."""
         return await storage.health_answer(request)
 
-    @app.get("/openapi.json", tags=["meta"], include_in_schema=False,
-             dependencies=[require(perms.PUBLIC)])
+    @app.get(
+        "/openapi.json",
+        tags=["meta"],
+        include_in_schema=False,
+        dependencies=[require(perms.PUBLIC)],
+    )
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/static/{name}", tags=["meta"], include_in_schema=False,
-             dependencies=[require(perms.PUBLIC)])
+    @app.get(
+        "/static/{name}",
+        tags=["meta"],
+        include_in_schema=False,
+        dependencies=[require(perms.PUBLIC)],
+    )
     def static(name: str) -> Response:
         if name not in STATIC:
             raise ApiError(404, f"no static file {name}")
         data = resources.files("api").joinpath("static", name).read_bytes()
-        return Response(data, media_type=STATIC[name],
-                        headers={"Cache-Control": "public, max-age=3600"})
+        return Response(
+            data, media_type=STATIC[name], headers={"Cache-Control": "public, max-age=3600"}
+        )
 
     app.include_router(api_router)
     app.include_router(pages_router)
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                                 description=app.description,
-                                 routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
             schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"}}
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
             schema["security"] = [{"bearer": []}]
             document(schema)
             app.openapi_schema = schema
@@ -240,4 +298,3 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
-

@@ -63,9 +63,13 @@ class GrantBody(_Body):
 
 
 class AnswerBody(_Body):
-    status: Literal[OfferStatus.accepted, OfferStatus.refused_household,
-                    OfferStatus.refused_landlord, OfferStatus.unreachable,
-                    OfferStatus.withdrawn]
+    status: Literal[
+        OfferStatus.accepted,
+        OfferStatus.refused_household,
+        OfferStatus.refused_landlord,
+        OfferStatus.unreachable,
+        OfferStatus.withdrawn,
+    ]
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -186,8 +190,9 @@ class DecisionBody(_Body):
 
 
 class OffersBody(_Body):
-    proposal_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(default=None,
-                                                                      max_length=5000)
+    proposal_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
+        default=None, max_length=5000
+    )
 
 
 class CloseBody(_Body):

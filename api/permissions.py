@@ -37,26 +37,67 @@ AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
 
-ALL = frozenset({
-    AUTHENTICATED, BENEFICIARIES_READ, BENEFICIARIES_WRITE, LANDLORDS_READ, LANDLORDS_WRITE,
-    UNITS_READ, UNITS_WRITE, FUNDS_READ, FUNDS_WRITE, ROUNDS_READ, ROUNDS_WRITE, EXPORTS_READ,
-    DASHBOARD_READ, MAP_READ, STATS_READ, SCENARIOS_RUN, AUDIT_READ, USERS_ADMIN,
-    SUBJECT_RIGHTS,
-})
+ALL = frozenset(
+    {
+        AUTHENTICATED,
+        BENEFICIARIES_READ,
+        BENEFICIARIES_WRITE,
+        LANDLORDS_READ,
+        LANDLORDS_WRITE,
+        UNITS_READ,
+        UNITS_WRITE,
+        FUNDS_READ,
+        FUNDS_WRITE,
+        ROUNDS_READ,
+        ROUNDS_WRITE,
+        EXPORTS_READ,
+        DASHBOARD_READ,
+        MAP_READ,
+        STATS_READ,
+        SCENARIOS_RUN,
+        AUDIT_READ,
+        USERS_ADMIN,
+        SUBJECT_RIGHTS,
+    }
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: ALL,
-    Role.caseworker: frozenset({
-        AUTHENTICATED, BENEFICIARIES_READ, BENEFICIARIES_WRITE, LANDLORDS_READ,
-        LANDLORDS_WRITE, UNITS_READ, UNITS_WRITE, FUNDS_READ, ROUNDS_READ, ROUNDS_WRITE,
-        EXPORTS_READ, DASHBOARD_READ, MAP_READ}),
+    Role.caseworker: frozenset(
+        {
+            AUTHENTICATED,
+            BENEFICIARIES_READ,
+            BENEFICIARIES_WRITE,
+            LANDLORDS_READ,
+            LANDLORDS_WRITE,
+            UNITS_READ,
+            UNITS_WRITE,
+            FUNDS_READ,
+            ROUNDS_READ,
+            ROUNDS_WRITE,
+            EXPORTS_READ,
+            DASHBOARD_READ,
+            MAP_READ,
+        }
+    ),
     Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ}),
     Role.auditor: frozenset({AUTHENTICATED, AUDIT_READ}),
 }
 
 # permissions whose routes may show a person's name or identity: never a planner's
-NAMED = frozenset({BENEFICIARIES_READ, BENEFICIARIES_WRITE, LANDLORDS_READ, LANDLORDS_WRITE,
-                   ROUNDS_READ, ROUNDS_WRITE, EXPORTS_READ, MAP_READ, SUBJECT_RIGHTS})
+NAMED = frozenset(
+    {
+        BENEFICIARIES_READ,
+        BENEFICIARIES_WRITE,
+        LANDLORDS_READ,
+        LANDLORDS_WRITE,
+        ROUNDS_READ,
+        ROUNDS_WRITE,
+        EXPORTS_READ,
+        MAP_READ,
+        SUBJECT_RIGHTS,
+    }
+)
 assert not NAMED & ROLE_PERMISSIONS[Role.planner]
 
 

@@ -74,8 +74,15 @@ def issue(session: Session, user: User, settings: Settings) -> Issued:
     t = now()
     expires = t + timedelta(hours=settings.session_max_hours)
     assert user.id is not None
-    session.add(AuthSession(token_hash=token_hash(token), user_id=user.id, created_at=t,
-                            last_seen_at=t, expires_at=expires))
+    session.add(
+        AuthSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=t,
+            last_seen_at=t,
+            expires_at=expires,
+        )
+    )
     user.last_login_at = t
     session.add(user)
     session.flush()
@@ -89,8 +96,9 @@ def resolve(session: Session, token: str, settings: Settings) -> tuple[User, Aut
     """The user and session of a token, if valid now; refreshes its idle clock."""
     if not token or len(token) > 200:
         return None
-    auth = session.exec(select(AuthSession).where(
-        AuthSession.token_hash == token_hash(token))).first()
+    auth = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+    ).first()
     if auth is None or auth.revoked_at is not None:
         return None
     t = now()

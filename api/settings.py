@@ -14,7 +14,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("HOUSING_DATABASE_URL", "DATABASE_URL"))
+        default=None, validation_alias=AliasChoices("HOUSING_DATABASE_URL", "DATABASE_URL")
+    )
     # sessions
     idle_timeout_minutes: float = Field(default=30.0, gt=0)
     session_max_hours: float = Field(default=12.0, gt=0)

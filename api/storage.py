@@ -25,19 +25,30 @@ def install(app: FastAPI, page: Any) -> None:
         kind = health.classify(exc)
         if kind is None:
             route = request.scope.get("route")
-            log.error("unhandled %s on %s %s", type(exc).__name__, request.method,
-                      getattr(route, "path", "?"))
+            log.error(
+                "unhandled %s on %s %s",
+                type(exc).__name__,
+                request.method,
+                getattr(route, "path", "?"),
+            )
             return _respond(request, page, 500, "internal", "internal error")
         log.error("storage failure (%s) on %s", kind, request.method)
-        return _respond(request, page, 503, kind, health.MESSAGES[kind],
-                        headers={"Retry-After": "60"})
+        return _respond(
+            request, page, 503, kind, health.MESSAGES[kind], headers={"Retry-After": "60"}
+        )
 
     for exc_type in (sa.exc.DBAPIError, OSError, SchemaError):
         app.add_exception_handler(exc_type, storage)
 
 
-def _respond(request: Request, page: Any, status: int, code: str, message: str,
-             headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request,
+    page: Any,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if is_api(request):
         return JSONResponse(body(code, message), status_code=status, headers=headers)
     resp: Response = page(request, status, code, message, [])
@@ -48,9 +59,12 @@ def _respond(request: Request, page: Any, status: int, code: str, message: str,
 
 async def health_answer(request: Request) -> JSONResponse:
     settings = request.app.state.settings
-    state = await run_in_threadpool(health.check, request.app.state.engine,
-                                    settings.min_free_disk_bytes)
+    state = await run_in_threadpool(
+        health.check, request.app.state.engine, settings.min_free_disk_bytes
+    )
     if state == health.OK:
         return JSONResponse({"status": "ok", "database": "ok"})
-    return JSONResponse({"status": "unavailable", "database": state,
-                         "message": health.MESSAGES[state]}, status_code=503)
+    return JSONResponse(
+        {"status": "unavailable", "database": state, "message": health.MESSAGES[state]},
+        status_code=503,
+    )

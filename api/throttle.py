@@ -43,8 +43,8 @@ def client_key(address: str) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    locked: bool     # this client may not try now (429)
-    wait: float      # seconds to wait before checking the password
+    locked: bool  # this client may not try now (429)
+    wait: float  # seconds to wait before checking the password
     client_failures: int
     account_failures: int
 
@@ -60,30 +60,42 @@ class Throttle:
         """Failed attempts matching ``column == value`` in the window, after the last
         success that matched it."""
         since = self._since()
-        last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
-            column == value, col(LoginAttempt.success).is_(True),
-            LoginAttempt.at >= since)).one()
+        last_ok = session.exec(
+            select(func.max(LoginAttempt.at)).where(
+                column == value, col(LoginAttempt.success).is_(True), LoginAttempt.at >= since
+            )
+        ).one()
         start = max(since, last_ok) if last_ok is not None else since
-        return int(session.exec(select(func.count()).select_from(LoginAttempt).where(
-            column == value, col(LoginAttempt.success).is_(False),
-            LoginAttempt.at > start)).one())
+        return int(
+            session.exec(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(
+                    column == value, col(LoginAttempt.success).is_(False), LoginAttempt.at > start
+                )
+            ).one()
+        )
 
     def delay(self, failures: int) -> float:
         """Seconds an attempt waits after ``failures`` recent failures."""
         if failures <= 0 or self.settings.login_delay_base_seconds == 0:
             return 0.0
-        return min(self.settings.login_delay_max_seconds,
-                   self.settings.login_delay_base_seconds * 2.0 ** (failures - 1))
+        return min(
+            self.settings.login_delay_max_seconds,
+            self.settings.login_delay_base_seconds * 2.0 ** (failures - 1),
+        )
 
     def verdict(self, session: Session, user_id: int | None, address: str) -> Verdict:
         by_client = self.failures(session, col(LoginAttempt.client), client_key(address))
-        by_account = 0 if user_id is None else \
-            self.failures(session, col(LoginAttempt.user_id), user_id)
-        return Verdict(locked=by_client >= self.settings.login_max_failures,
-                       wait=max(self.delay(by_client), self.delay(by_account)),
-                       client_failures=by_client, account_failures=by_account)
+        by_account = (
+            0 if user_id is None else self.failures(session, col(LoginAttempt.user_id), user_id)
+        )
+        return Verdict(
+            locked=by_client >= self.settings.login_max_failures,
+            wait=max(self.delay(by_client), self.delay(by_account)),
+            client_failures=by_client,
+            account_failures=by_account,
+        )
 
-    def record(self, session: Session, user_id: int | None, address: str,
-               success: bool) -> None:
-        session.add(LoginAttempt(user_id=user_id, client=client_key(address),
-                                 success=success))
+    def record(self, session: Session, user_id: int | None, address: str, success: bool) -> None:
+        session.add(LoginAttempt(user_id=user_id, client=client_key(address), success=success))

@@ -63,10 +63,23 @@ def solve_stages(problem: dict[str, Any]) -> dict[str, Any]:
     h.setOptionValue("threads", int(problem.get("threads", 1)))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", ABS_GAP)
-    h.passModel(size, nrows, len(index), int(highspy.MatrixFormat.kRowwise),
-                int(highspy.ObjSense.kMinimize), 0.0, np.zeros(size), np.zeros(size), upper,
-                row_lo, row_hi, start[:-1] if nrows else np.zeros(0, dtype=np.int32),
-                index, value, np.ones(size, dtype=np.int32))
+    h.passModel(
+        size,
+        nrows,
+        len(index),
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.zeros(size),
+        np.zeros(size),
+        upper,
+        row_lo,
+        row_hi,
+        start[:-1] if nrows else np.zeros(0, dtype=np.int32),
+        index,
+        value,
+        np.ones(size, dtype=np.int32),
+    )
     cols = np.arange(size, dtype=np.int32)
     head = np.arange(n, dtype=np.int32)
 
@@ -89,8 +102,9 @@ def solve_stages(problem: dict[str, Any]) -> dict[str, Any]:
         cost = np.zeros(size)
         cost[:n] = costs[term]
         h.changeColsCost(size, cols, cost)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize if sense == "max"
-                               else highspy.ObjSense.kMinimize)
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+        )
         h.setOptionValue("time_limit", max(0.01, left))
         if prev is not None:
             h.setSolution(size, cols, prev.astype(np.float64))
@@ -125,8 +139,10 @@ def solve_stages(problem: dict[str, Any]) -> dict[str, Any]:
         else:
             lo, hi = -highspy.kHighsInf, v
         h.addRow(lo, hi, n, head, costs[term].astype(np.float64))
-    return {"highspy": highspy.__version__ if hasattr(highspy, "__version__") else None,
-            "stages": stages}
+    return {
+        "highspy": highspy.__version__ if hasattr(highspy, "__version__") else None,
+        "stages": stages,
+    }
 
 
 def main(argv: list[str]) -> int:

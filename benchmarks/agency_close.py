@@ -56,20 +56,39 @@ def _seed(engine: Engine, households: int, seed: int) -> list[int]:
             offices.append(off.id)
             for k in range(households):
                 dlat, dlon = rng.normal(0, 0.03, 2)
-                s.add(Beneficiary(office_id=off.id, given_name=f"G{k}", family_name=f"F{k}",
-                                  gender=Gender.M, adults=1, income_cents=int(rng.integers(50, 90))
-                                  * 1000, work_lat=lat + dlat, work_lon=lon + dlon,
-                                  max_commute_km=20, accepts_bed=False, registered_on=ON))
+                s.add(
+                    Beneficiary(
+                        office_id=off.id,
+                        given_name=f"G{k}",
+                        family_name=f"F{k}",
+                        gender=Gender.M,
+                        adults=1,
+                        income_cents=int(rng.integers(50, 90)) * 1000,
+                        work_lat=lat + dlat,
+                        work_lon=lon + dlon,
+                        max_commute_km=20,
+                        accepts_bed=False,
+                        registered_on=ON,
+                    )
+                )
                 elat, elon = rng.normal(0, 0.02, 2)
-                s.add(Dwelling(office_id=off.id, address=f"Via {k}", municipality="071024",
-                               lat=lat + elat, lon=lon + elon, area_m2=45, bedrooms=1,
-                               rent_cents=int(rng.integers(300, 450)) * 100))
+                s.add(
+                    Dwelling(
+                        office_id=off.id,
+                        address=f"Via {k}",
+                        municipality="071024",
+                        lat=lat + elat,
+                        lon=lon + elon,
+                        area_m2=45,
+                        bedrooms=1,
+                        rent_cents=int(rng.integers(300, 450)) * 100,
+                    )
+                )
         s.commit()
     rounds = []
     for oid in offices:
         with Session(engine) as s:
-            r = open_round(s, ACTOR, name=f"office {oid}", office_id=oid, on=ON,
-                           time_limit_s=30)
+            r = open_round(s, ACTOR, name=f"office {oid}", office_id=oid, on=ON, time_limit_s=30)
             s.commit()
             assert r.id is not None
             rounds.append(r.id)
@@ -103,8 +122,12 @@ def _timed_close(engine: Engine, rounds: list[int]) -> float:
     return time.perf_counter() - t0
 
 
-def _fresh(make: Callable[[], tuple[Engine, Callable[[], None]]], households: int,
-           seed: int, together: bool) -> float:
+def _fresh(
+    make: Callable[[], tuple[Engine, Callable[[], None]]],
+    households: int,
+    seed: int,
+    together: bool,
+) -> float:
     engine, drop = make()
     try:
         upgrade(engine)
@@ -119,6 +142,7 @@ def sqlite_maker(folder: Path) -> Callable[[], tuple[Engine, Callable[[], None]]
     def make() -> tuple[Engine, Callable[[], None]]:
         path = folder / f"{uuid.uuid4().hex}.sqlite3"
         return make_engine(f"sqlite:///{path}"), lambda: None
+
     return make
 
 
@@ -128,8 +152,7 @@ def postgres_maker(url: str) -> Callable[[], tuple[Engine, Callable[[], None]]]:
         admin = make_engine(url)
         with admin.begin() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        u = sa.make_url(database_url(url)).update_query_dict(
-            {"options": f"-csearch_path={schema}"})
+        u = sa.make_url(database_url(url)).update_query_dict({"options": f"-csearch_path={schema}"})
 
         def drop() -> None:
             with admin.begin() as conn:
@@ -137,6 +160,7 @@ def postgres_maker(url: str) -> Callable[[], tuple[Engine, Callable[[], None]]]:
             admin.dispose()
 
         return make_engine(u.render_as_string(hide_password=False)), drop
+
     return make
 
 
@@ -155,8 +179,10 @@ def main() -> None:
             alone = [_fresh(make, args.households, k, False) for k in range(args.repeats)]
             both = [_fresh(make, args.households, k, True) for k in range(args.repeats)]
             rows.append((name, statistics.median(alone), statistics.median(both)))
-    print(f"| database | one round of {args.households} leases, alone | two such rounds "
-          "closing at once (until both are done) | ratio |")
+    print(
+        f"| database | one round of {args.households} leases, alone | two such rounds "
+        "closing at once (until both are done) | ratio |"
+    )
     print("| --- | ---: | ---: | ---: |")
     for name, a, b in rows:
         print(f"| {name} | {a * 1000:.0f} ms | {b * 1000:.0f} ms | {b / a:.2f} |")

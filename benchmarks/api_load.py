@@ -42,9 +42,11 @@ from agency.models import Office
 from scenarios.bundled import example_round
 
 PASSWORD = "load test passphrase"
-ENDPOINTS = (("dashboard page", "GET /", "cookie"),
-             ("beneficiaries page", "GET /beneficiaries", "cookie"),
-             ("beneficiaries JSON (50)", "GET /api/v1/beneficiaries?limit=50", "bearer"))
+ENDPOINTS = (
+    ("dashboard page", "GET /", "cookie"),
+    ("beneficiaries page", "GET /beneficiaries", "cookie"),
+    ("beneficiaries JSON (50)", "GET /api/v1/beneficiaries?limit=50", "bearer"),
+)
 
 
 def _free_port() -> int:
@@ -58,8 +60,7 @@ def _seed(url: str) -> None:
     seed(engine, example_round())
     with Session(engine) as s:
         office = s.exec(select(Office).where(Office.code == "FG")).one()
-        records.create_user(s, Actor("bench"), "bench", "Bench", PASSWORD, "caseworker",
-                            office.id)
+        records.create_user(s, Actor("bench"), "bench", "Bench", PASSWORD, "caseworker", office.id)
         s.commit()
     engine.dispose()
 
@@ -70,8 +71,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def _load(base: str, target: str, auth: dict[str, Any], clients: int,
-          seconds: float) -> dict[str, Any]:
+def _load(
+    base: str, target: str, auth: dict[str, Any], clients: int, seconds: float
+) -> dict[str, Any]:
     method, path = target.split(" ", 1)
     latencies: list[float] = []
     errors = [0]
@@ -104,10 +106,13 @@ def _load(base: str, target: str, auth: dict[str, Any], clients: int,
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"requests": len(latencies), "errors": errors[0],
-            "median_ms": round(1000 * statistics.median(latencies), 1),
-            "p95_ms": round(1000 * _percentile(latencies, 0.95), 1),
-            "rps": round(len(latencies) / wall, 1)}
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "median_ms": round(1000 * statistics.median(latencies), 1),
+        "p95_ms": round(1000 * _percentile(latencies, 0.95), 1),
+        "rps": round(len(latencies) / wall, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,9 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "HOUSING_LOGIN_DELAY_BASE_SECONDS": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "housing", "serve", "--port", str(port),
-                               "--log-level", "warning"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "housing", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -137,28 +145,41 @@ def main(argv: list[str] | None = None) -> int:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        token = httpx.post(f"{base}/api/v1/auth/login",
-                           json={"username": "bench", "password": PASSWORD}).json()["token"]
-        auths = {"bearer": {"headers": {"Authorization": f"Bearer {token}"}},
-                 "cookie": {"cookies": {"housing_session": token}}}
+        token = httpx.post(
+            f"{base}/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
+        ).json()["token"]
+        auths = {
+            "bearer": {"headers": {"Authorization": f"Bearer {token}"}},
+            "cookie": {"cookies": {"housing_session": token}},
+        }
         rows = []
         for name, target, how in ENDPOINTS:
-            row = {"endpoint": name, "request": target, "clients": args.clients,
-                   **_load(base, target, auths[how], args.clients, args.seconds)}
+            row = {
+                "endpoint": name,
+                "request": target,
+                "clients": args.clients,
+                **_load(base, target, auths[how], args.clients, args.seconds),
+            }
             rows.append(row)
             print(f"{name}: {row}", file=sys.stderr)
     finally:
         server.terminate()
         server.wait(10)
-    meta = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
-            "seconds_per_endpoint": args.seconds, "database": "SQLite (embedded, WAL)"}
+    meta = {
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "seconds_per_endpoint": args.seconds,
+        "database": "SQLite (embedded, WAL)",
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     print("| endpoint | request | clients | requests | median ms | p95 ms | req/s | errors |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['endpoint']} | `{r['request']}` | {r['clients']} | {r['requests']} | "
-              f"{r['median_ms']} | {r['p95_ms']} | {r['rps']} | {r['errors']} |")
+        print(
+            f"| {r['endpoint']} | `{r['request']}` | {r['clients']} | {r['requests']} | "
+            f"{r['median_ms']} | {r['p95_ms']} | {r['rps']} | {r['errors']} |"
+        )
     return 0
 
 

@@ -79,8 +79,9 @@ def _peak_mib() -> float:
     return max(own, kids) / 1024
 
 
-def run_one(scale: str, seed: int, solver: str, time_limit: float,
-            params: dict[str, Any] | None = None) -> Run:
+def run_one(
+    scale: str, seed: int, solver: str, time_limit: float, params: dict[str, Any] | None = None
+) -> Run:
     """Generate the instance and run one solver on it (call in a fresh process).
 
     ``scale`` is a scale name, optionally with a generator variant (``"M:seasonal"``), or
@@ -110,8 +111,24 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
     if in_parts(inst, engine):
         # too large to list the pairs (XL): only the engine runs, in parts
         if solver != "cp-sat":
-            return Run(scale, seed, solver, "TOO_LARGE", None, None, None, None, None, None,
-                       0.0, _peak_mib(), 0, 0.0, None, None)
+            return Run(
+                scale,
+                seed,
+                solver,
+                "TOO_LARGE",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                0.0,
+                _peak_mib(),
+                0,
+                0.0,
+                None,
+                None,
+            )
         return _engine_run(inst, scale, seed, engine, t0, None)
     pairs = eligible_pairs(inst)
     if solver == "lp":
@@ -129,22 +146,57 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
 
             # half the time for the pricing passes, half for the fund prices that
             # tighten the matching bound (much the tighter of the two before convergence)
-            out = price_pairs(declare(Universe.of(inst, pairs)), Budget.start(time_limit),
-                              replace(engine.pricing, search_share=0.5))
+            out = price_pairs(
+                declare(Universe.of(inst, pairs)),
+                Budget.start(time_limit),
+                replace(engine.pricing, search_share=0.5),
+            )
             total = time.perf_counter() - t0
             ok = math.isfinite(out.bound)
             bound = math.floor(out.bound + 1e-6 * max(1.0, abs(out.bound))) if ok else None
-            return Run(scale, seed, solver, "BOUND" if ok else "UNKNOWN", None, bound, None,
-                       None, None, None, total, _peak_mib(), len(pairs), pairs.seconds,
-                       None, None, [(total, None, out.bound)] if ok else [])
+            return Run(
+                scale,
+                seed,
+                solver,
+                "BOUND" if ok else "UNKNOWN",
+                None,
+                bound,
+                None,
+                None,
+                None,
+                None,
+                total,
+                _peak_mib(),
+                len(pairs),
+                pairs.seconds,
+                None,
+                None,
+                [(total, None, out.bound)] if ok else [],
+            )
         form = prepare(inst, pairs).form
         assert form is not None  # generated rounds pin nothing
         lp = solve_lp(form, 0, time_limit=time_limit)
         total = time.perf_counter() - t0
         bound = math.floor(lp.value + 1e-6 * max(1.0, abs(lp.value))) if lp.optimal else None
-        return Run(scale, seed, solver, "BOUND" if lp.optimal else "UNKNOWN", None, bound, None,
-                   None, None, None, total, _peak_mib(), len(pairs), pairs.seconds,
-                   form.seconds, None, [(total, None, lp.value)] if lp.optimal else [])
+        return Run(
+            scale,
+            seed,
+            solver,
+            "BOUND" if lp.optimal else "UNKNOWN",
+            None,
+            bound,
+            None,
+            None,
+            None,
+            None,
+            total,
+            _peak_mib(),
+            len(pairs),
+            pairs.seconds,
+            form.seconds,
+            None,
+            [(total, None, lp.value)] if lp.optimal else [],
+        )
     if solver == "cp-sat":
         return _engine_run(inst, scale, seed, engine, t0, pairs)
     if solver == "greedy":
@@ -161,8 +213,9 @@ def run_one(scale: str, seed: int, solver: str, time_limit: float,
     return _run_of(inst, scale, seed, solver, res, t0, trace, pairs)
 
 
-def _engine_run(inst: Instance, scale: str, seed: int, params: SolveParams, t0: float,
-                pairs: Pairs | None) -> Run:
+def _engine_run(
+    inst: Instance, scale: str, seed: int, params: SolveParams, t0: float, pairs: Pairs | None
+) -> Run:
     """The engine on ``inst`` (on ``pairs``, or in parts when they are not listed)."""
     from matching.solve import ProgressEvent, solve
 
@@ -177,8 +230,16 @@ def _engine_run(inst: Instance, scale: str, seed: int, params: SolveParams, t0: 
     return _run_of(inst, scale, seed, "cp-sat", res, t0, trace, pairs)
 
 
-def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0: float,
-            trace: Trace, pairs: Pairs | None) -> Run:
+def _run_of(
+    inst: Instance,
+    scale: str,
+    seed: int,
+    solver: str,
+    res: Result,
+    t0: float,
+    trace: Trace,
+    pairs: Pairs | None,
+) -> Run:
     """A validated result as a benchmark run (pairs from the result when not listed)."""
     from matching.validate import validate
 
@@ -186,20 +247,38 @@ def _run_of(inst: Instance, scale: str, seed: int, solver: str, res: Result, t0:
     incumbents = [(t, w) for t, w, _ in trace if w is not None]
     best_w = max((w for _, w in incumbents), default=None)
     return Run(
-        scale=scale, seed=seed, solver=solver, status=res.status,
+        scale=scale,
+        seed=seed,
+        solver=solver,
+        status=res.status,
         weight=res.objective.weight if res.status in ("OPTIMAL", "FEASIBLE") else None,
-        bound=res.bound_weight, contribution_cents=res.objective.contribution_cents,
+        bound=res.bound_weight,
+        contribution_cents=res.objective.contribution_cents,
         commute_km=round(res.objective.commute_km, 3),
         first_feasible_s=incumbents[0][0] if incumbents else None,
         best_s=next((t for t, w in incumbents if w == best_w), None),
-        total_s=total, peak_mib=_peak_mib(),
+        total_s=total,
+        peak_mib=_peak_mib(),
         pairs=len(pairs) if pairs is not None else int(res.engine.get("pairs", 0)),
-        eligibility_s=pairs.seconds if pairs is not None
+        eligibility_s=pairs.seconds
+        if pairs is not None
         else float(res.timings.get("eligibility", 0.0)),
-        build_s=res.timings.get("build"), valid=validate(inst, res) == [], trace=trace,
-        detail={k: res.engine[k] for k in ("strategy", "pricing", "priced_pairs",
-                                           "decomposition", "part_statuses", "params")
-                if k in res.engine})
+        build_s=res.timings.get("build"),
+        valid=validate(inst, res) == [],
+        trace=trace,
+        detail={
+            k: res.engine[k]
+            for k in (
+                "strategy",
+                "pricing",
+                "priced_pairs",
+                "decomposition",
+                "part_statuses",
+                "params",
+            )
+            if k in res.engine
+        },
+    )
 
 
 def is_instance_file(scale: str) -> bool:
@@ -207,8 +286,13 @@ def is_instance_file(scale: str) -> bool:
     return scale.lower().endswith(".json")
 
 
-def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,
-          solvers: Sequence[str] = SOLVERS, params: dict[str, Any] | None = None) -> list[Run]:
+def bench(
+    scales: Sequence[str],
+    seeds: Sequence[int],
+    time_limit: float,
+    solvers: Sequence[str] = SOLVERS,
+    params: dict[str, Any] | None = None,
+) -> list[Run]:
     """Every solver on every (scale, seed), one fresh process per run; ``params`` set the
     engine's parameters (dotted keys, see :meth:`matching.params.SolveParams.with_values`)."""
     runs: list[Run] = []
@@ -218,8 +302,9 @@ def bench(scales: Sequence[str], seeds: Sequence[int], time_limit: float,
             batch = []
             for solver in solvers:
                 with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                    batch.append(pool.submit(run_one, scale, seed, solver, time_limit,
-                                             params).result())
+                    batch.append(
+                        pool.submit(run_one, scale, seed, solver, time_limit, params).result()
+                    )
             bounds = [r.bound for r in batch if r.bound is not None]
             best = min(bounds) if bounds else None
             for r in batch:
@@ -233,34 +318,46 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import os
 
-    return {"machine": platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "ortools": version("ortools"),
-            "date": time.strftime("%Y-%m-%d")}
+    return {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "ortools": version("ortools"),
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def markdown(runs: Sequence[Run], time_limit: float) -> str:
     """The runs as a Markdown table, with the machine they ran on."""
     m = machine()
-    head = (f"Measured {m['date']} on {m['machine']} with {m['cpus']} CPUs, Python "
-            f"{m['python']}, OR-Tools {m['ortools']}; time limit {time_limit:g} s per solver.\n\n")
+    head = (
+        f"Measured {m['date']} on {m['machine']} with {m['cpus']} CPUs, Python "
+        f"{m['python']}, OR-Tools {m['ortools']}; time limit {time_limit:g} s per solver.\n\n"
+    )
 
     def f(x: float | None, fmt: str = "{:.1f}") -> str:
         return "-" if x is None else fmt.format(x)
 
-    lines = ["| scale | seed | solver | status | weight | / best bound | contribution €/month "
-             "| first feasible s | best s | total s | peak MiB | pairs | eligibility s "
-             "| build s | valid |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scale | seed | solver | status | weight | / best bound | contribution €/month "
+        "| first feasible s | best s | total s | peak MiB | pairs | eligibility s "
+        "| build s | valid |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
-        weight = f"{r.weight}" if r.weight is not None else (
-            f"≤ {r.bound}" if r.bound is not None else "-")
+        weight = (
+            f"{r.weight}"
+            if r.weight is not None
+            else (f"≤ {r.bound}" if r.bound is not None else "-")
+        )
         lines.append(
             f"| {r.scale} | {r.seed} | {r.solver} | {r.status} | {weight} | "
             f"{f(r.ratio, '{:.2%}')} | "
             f"{f(None if r.contribution_cents is None else r.contribution_cents / 100, '{:,.0f}')}"
             f" | {f(r.first_feasible_s)} | {f(r.best_s)} | {r.total_s:.1f} | "
             f"{r.peak_mib:,.0f} | {r.pairs:,} | {r.eligibility_s:.2f} | {f(r.build_s, '{:.2f}')} "
-            f"| {'-' if r.valid is None else ('yes' if r.valid else 'NO')} |")
+            f"| {'-' if r.valid is None else ('yes' if r.valid else 'NO')} |"
+        )
     return head + "\n".join(lines) + "\n"
 
 
@@ -280,15 +377,28 @@ def plot(runs: Sequence[Run], path: Path) -> None:
             inc = [(t, w) for t, w, _ in r.trace if w is not None]
             bnd = _running_best([(t, b) for t, _, b in r.trace if b is not None])
             if inc:
-                ax.step(*zip(*inc, (r.total_s, inc[-1][1]), strict=True), where="post",
-                        marker="." if len(inc) == 1 else None, label=f"{r.solver} weight")
+                ax.step(
+                    *zip(*inc, (r.total_s, inc[-1][1]), strict=True),
+                    where="post",
+                    marker="." if len(inc) == 1 else None,
+                    label=f"{r.solver} weight",
+                )
             if len(bnd) > 1:
-                ax.step(*zip(*bnd, (r.total_s, bnd[-1][1]), strict=True), where="post",
-                        linestyle="--", label=f"{r.solver} bound")
+                ax.step(
+                    *zip(*bnd, (r.total_s, bnd[-1][1]), strict=True),
+                    where="post",
+                    linestyle="--",
+                    label=f"{r.solver} bound",
+                )
             elif r.bound is not None and r.solver != "greedy":
                 # a bound known only at the end (the LP's, HiGHS-direct's): a level line
-                ax.axhline(r.bound, linestyle=":", linewidth=1, label=f"{r.solver} bound",
-                           color="tab:red" if r.solver == "lp" else None)
+                ax.axhline(
+                    r.bound,
+                    linestyle=":",
+                    linewidth=1,
+                    label=f"{r.solver} bound",
+                    color="tab:red" if r.solver == "lp" else None,
+                )
         ax.set_title(f"{scale}, seed {seed}")
         ax.set_xlabel("seconds")
         ax.set_ylabel("weight")
@@ -309,10 +419,18 @@ def _running_best(bounds: list[tuple[float, float]]) -> list[tuple[float, float]
 def write(runs: Sequence[Run], time_limit: float, out_dir: Path) -> dict[str, Path]:
     """JSON, Markdown and PNG of a benchmark, in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "bench.json", "md": out_dir / "bench.md",
-             "png": out_dir / "bench.png"}
-    paths["json"].write_text(json.dumps({"machine": machine(), "time_limit": time_limit,
-                                         "runs": [asdict(r) for r in runs]}, indent=1) + "\n")
+    paths = {
+        "json": out_dir / "bench.json",
+        "md": out_dir / "bench.md",
+        "png": out_dir / "bench.png",
+    }
+    paths["json"].write_text(
+        json.dumps(
+            {"machine": machine(), "time_limit": time_limit, "runs": [asdict(r) for r in runs]},
+            indent=1,
+        )
+        + "\n"
+    )
     paths["md"].write_text(markdown(runs, time_limit))
     plot(runs, paths["png"])
     return paths

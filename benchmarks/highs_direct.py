@@ -50,8 +50,9 @@ def highspy_version() -> str | None:
         return None
 
 
-def export_problem(form: Formulation, stages: int, deadline: float,
-                   threads: int = 1) -> dict[str, Any]:
+def export_problem(
+    form: Formulation, stages: int, deadline: float, threads: int = 1
+) -> dict[str, Any]:
     """The stage MIP of ``form`` as plain numpy arrays (see ``_highs_worker.solve_stages``).
 
     Columns are the formulation's variables: first the ``n`` binary placement columns,
@@ -69,7 +70,7 @@ def export_problem(form: Formulation, stages: int, deadline: float,
         "row_hi": form.space.hi[rows].astype(np.float64),
         "col_upper": form.upper.astype(np.float64),
         # the objective terms count columns only (no rule's auxiliary variable has a cost)
-        "costs": [np.asarray(c[:form.n], dtype=np.int64) for c in form.coefficients[:stages]],
+        "costs": [np.asarray(c[: form.n], dtype=np.int64) for c in form.coefficients[:stages]],
         "senses": [o.sense for o in form.objectives[:stages]],
         "deadline": deadline,
         "threads": threads,
@@ -82,19 +83,25 @@ def _run_worker(problem: dict[str, Any], timeout: float) -> dict[str, Any]:
         src, dst = Path(tmp) / "in.pkl", Path(tmp) / "out.pkl"
         src.write_bytes(pickle.dumps(problem, protocol=pickle.HIGHEST_PROTOCOL))
         env = {**os.environ, "PYTHONNOUSERSITE": "1"}
-        proc = subprocess.run([sys.executable, str(WORKER), str(src), str(dst)],
-                              capture_output=True, text=True, timeout=timeout, env=env,
-                              check=False)
+        proc = subprocess.run(
+            [sys.executable, str(WORKER), str(src), str(dst)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
         if proc.returncode != 0 or not dst.exists():
-            raise RuntimeError(f"HiGHS worker failed ({proc.returncode}): "
-                               f"{proc.stderr.strip()[-2000:]}")
+            raise RuntimeError(
+                f"HiGHS worker failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}"
+            )
         out: dict[str, Any] = pickle.loads(dst.read_bytes())
         return out
 
 
 def _split(form: Formulation, x: list[int]) -> Solution:
     arr = np.asarray(x, dtype=np.int64)
-    return Solution.of(np.flatnonzero(arr[:form.n] > 0), arr[form.n:])
+    return Solution.of(np.flatnonzero(arr[: form.n] > 0), arr[form.n :])
 
 
 def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Result:
@@ -110,26 +117,37 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     t0 = time.perf_counter()
     deadline = time.time() + time_limit
     timings: dict[str, float] = {}
-    engine: dict[str, Any] = {"name": ENGINE, "highspy": highspy_version(),
-                              "time_limit": time_limit, "threads": 1}
+    engine: dict[str, Any] = {
+        "name": ENGINE,
+        "highspy": highspy_version(),
+        "time_limit": time_limit,
+        "threads": 1,
+    }
     names = ("weight", "contribution_cents", "commute_m")[:stages]
 
     def finish(res: Result, reports: tuple[dict[str, Any], ...] = ()) -> Result:
         timings["total"] = time.perf_counter() - t0
-        return Result(instance=res.instance, status=res.status, objective=res.objective,
-                      format=res.format, lines_opened=res.lines_opened,
-                      bound_weight=res.bound_weight, assignments=res.assignments,
-                      unassigned=res.unassigned, solve_seconds=timings["total"],
-                      engine={**engine, **res.engine, "name": ENGINE},
-                      timings=dict(timings), stages=reports)
+        return Result(
+            instance=res.instance,
+            status=res.status,
+            objective=res.objective,
+            format=res.format,
+            lines_opened=res.lines_opened,
+            bound_weight=res.bound_weight,
+            assignments=res.assignments,
+            unassigned=res.unassigned,
+            solve_seconds=timings["total"],
+            engine={**engine, **res.engine, "name": ENGINE},
+            timings=dict(timings),
+            stages=reports,
+        )
 
     ready = prepare(inst)
     pairs = ready.pairs
     timings["eligibility"] = pairs.seconds
     engine["pairs"] = len(pairs)
     if ready.form is None:
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts,
-                                        ready.space))
+        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, ready.conflicts, ready.space))
     form = ready.form
     timings["build"] = form.seconds
     engine["columns"] = form.n
@@ -146,8 +164,17 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     except subprocess.TimeoutExpired:
         # HiGHS ignored its own limit (it was killed): no allocation within the time
         timings["highs"] = time.perf_counter() - t
-        return finish(empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
-                                   {"time_limit": time_limit}, ENGINE, trivial))
+        return finish(
+            empty_result(
+                inst,
+                "UNKNOWN",
+                "no_solution_in_time",
+                0.0,
+                {"time_limit": time_limit},
+                ENGINE,
+                trivial,
+            )
+        )
     timings["highs"] = time.perf_counter() - t
     engine["highspy"] = out.get("highspy") or engine["highspy"]
     raw: list[dict[str, Any]] = out["stages"]
@@ -155,11 +182,18 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
     reports: list[dict[str, Any]] = []
     for name, s in zip(names, raw, strict=False):
         timings[f"stage_{name}"] = s["seconds"]
-        reports.append({"objective": name, "status": s["status"], "proven": s["proven"],
-                        "value": s["value"], "bound": s["mip_dual_bound"],
-                        "mip_gap": s["mip_gap"],
-                        "first_solution_seconds": s["first_solution_seconds"],
-                        "seconds": round(s["seconds"], 3)})
+        reports.append(
+            {
+                "objective": name,
+                "status": s["status"],
+                "proven": s["proven"],
+                "value": s["value"],
+                "bound": s["mip_dual_bound"],
+                "mip_gap": s["mip_gap"],
+                "first_solution_seconds": s["first_solution_seconds"],
+                "seconds": round(s["seconds"], 3),
+            }
+        )
 
     # the last stage whose rounded solution meets every row and the earlier holds
     holds: list[Hold] = []
@@ -174,37 +208,47 @@ def solve_highs_direct(inst: Instance, time_limit: float, stages: int = 3) -> Re
         best = (term, sol)
         sense = form.objectives[term].sense
         val = form.value(term, sol)
-        holds.append(Hold(term, "==" if s["proven"] else (">=" if sense == "max" else "<="),
-                          val))
+        holds.append(Hold(term, "==" if s["proven"] else (">=" if sense == "max" else "<="), val))
 
     first = raw[0] if raw else None
     if first is not None and first["status"] == "Infeasible":
-        return finish(infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space),
-                      tuple(reports))
+        return finish(
+            infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space), tuple(reports)
+        )
     dual = None if first is None else first["mip_dual_bound"]
-    solver_bound = math.floor(dual + 1e-6) if dual is not None and math.isfinite(dual) \
-        else None
+    solver_bound = math.floor(dual + 1e-6) if dual is not None and math.isfinite(dual) else None
     if best is None:
-        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
-                           {"time_limit": time_limit}, ENGINE,
-                           usable_bound(solver_bound, 0, trivial))
+        res = empty_result(
+            inst,
+            "UNKNOWN",
+            "no_solution_in_time",
+            0.0,
+            {"time_limit": time_limit},
+            ENGINE,
+            usable_bound(solver_bound, 0, trivial),
+        )
         return finish(res, tuple(reports))
 
     last, sol = best
     assignments = form.assignments(sol)
     objective: Objective = objective_of(assignments, inst.weights, inst.line_costs)
     proven = first is not None and bool(first["proven"])
-    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
-                                                         trivial)
-    all_proven = (stages == 3 and last == 2 and len(raw) == 3
-                  and all(s["proven"] for s in raw))
+    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight, trivial)
+    all_proven = stages == 3 and last == 2 and len(raw) == 3 and all(s["proven"] for s in raw)
     t = time.perf_counter()
-    unassigned = explain_unassigned(inst, pairs, assignments, proven=proven,
-                                    space=ready.space)
+    unassigned = explain_unassigned(inst, pairs, assignments, proven=proven, space=ready.space)
     timings["explain"] = time.perf_counter() - t
-    return finish(Result(
-        instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",
-        objective=objective, bound_weight=bound, assignments=tuple(assignments),
-        unassigned=tuple(unassigned), solve_seconds=0.0, format=result_format(inst.v2),
-        lines_opened=lines_opened(assignments, inst.line_costs),
-    ), tuple(reports))
+    return finish(
+        Result(
+            instance=inst.name,
+            status="OPTIMAL" if all_proven else "FEASIBLE",
+            objective=objective,
+            bound_weight=bound,
+            assignments=tuple(assignments),
+            unassigned=tuple(unassigned),
+            solve_seconds=0.0,
+            format=result_format(inst.v2),
+            lines_opened=lines_opened(assignments, inst.line_costs),
+        ),
+        tuple(reports),
+    )

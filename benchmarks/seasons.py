@@ -33,7 +33,8 @@ def all_year(inst: Instance) -> Instance:
         name=f"{inst.name}-all-year",
         beneficiaries=tuple(dataclasses.replace(b, stay=None) for b in inst.beneficiaries),
         dwellings=tuple(dataclasses.replace(d, available=None) for d in inst.dwellings),
-        shared_flats=tuple(dataclasses.replace(f, available=None) for f in inst.shared_flats))
+        shared_flats=tuple(dataclasses.replace(f, available=None) for f in inst.shared_flats),
+    )
 
 
 def _run(inst: Instance, limit: float) -> tuple[Result, float]:
@@ -51,8 +52,10 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     ap.add_argument("--time-limit", type=float, default=60.0)
     args = ap.parse_args()
-    print(f"machine: {platform.machine()}, {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}; time limit {args.time_limit:g} s\n")
+    print(
+        f"machine: {platform.machine()}, {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}; time limit {args.time_limit:g} s\n"
+    )
     print("| scale | seed | round | status | weight / bound | placed (persons) | seconds |")
     print("|---|---|---|---|---|---|---|")
     ratios: dict[str, list[float]] = {}
@@ -66,17 +69,22 @@ def main() -> None:
                 res, seconds = _run(inst, args.time_limit)
                 persons = sum(inst.beneficiary(a.beneficiary).persons for a in res.assignments)
                 out[label] = (res, seconds, persons)
-                print(f"| {scale} | {seed} | {label} | {res.status} | {res.objective.weight} / "
-                      f"{res.bound_weight} | {len(res.assignments)} ({persons}) | "
-                      f"{seconds:.1f} |", flush=True)
-            ratios.setdefault(scale, []).append(out["seasonal"][1] / max(out["all year"][1],
-                                                                          1e-3))
-            gains.setdefault(scale, []).append(len(out["seasonal"][0].assignments)
-                                               - len(out["all year"][0].assignments))
+                print(
+                    f"| {scale} | {seed} | {label} | {res.status} | {res.objective.weight} / "
+                    f"{res.bound_weight} | {len(res.assignments)} ({persons}) | "
+                    f"{seconds:.1f} |",
+                    flush=True,
+                )
+            ratios.setdefault(scale, []).append(out["seasonal"][1] / max(out["all year"][1], 1e-3))
+            gains.setdefault(scale, []).append(
+                len(out["seasonal"][0].assignments) - len(out["all year"][0].assignments)
+            )
     for scale in ratios:
-        print(f"\n{scale}: time ratio seasonal / all year, median "
-              f"{statistics.median(ratios[scale]):.2f} (max {max(ratios[scale]):.2f}); "
-              f"households placed beyond the all-year twin: {gains[scale]}")
+        print(
+            f"\n{scale}: time ratio seasonal / all year, median "
+            f"{statistics.median(ratios[scale]):.2f} (max {max(ratios[scale]):.2f}); "
+            f"households placed beyond the all-year twin: {gains[scale]}"
+        )
 
 
 if __name__ == "__main__":

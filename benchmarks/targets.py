@@ -24,26 +24,31 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
-    print(f"machine: {platform.machine()}, {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}; time limit {args.time_limit:g} s, "
-          f"{args.workers} worker(s)\n")
-    print("| scale | seed | pairs | status | weight | bound | gap | stages (status, s) "
-          "| total s |")
+    print(
+        f"machine: {platform.machine()}, {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}; time limit {args.time_limit:g} s, "
+        f"{args.workers} worker(s)\n"
+    )
+    print("| scale | seed | pairs | status | weight | bound | gap | stages (status, s) | total s |")
     print("|---|---|---|---|---|---|---|---|---|")
     totals: dict[str, list[float]] = {}
     for scale in args.scales:
         for seed in args.seeds:
             inst = generate(scale, seed)
-            res = solve(inst, SolveParams(time_limit=args.time_limit, seed=0,
-                                          workers=args.workers))
+            res = solve(inst, SolveParams(time_limit=args.time_limit, seed=0, workers=args.workers))
             bad = validate(inst, res)
             assert not bad, bad[:3]
-            stages = ", ".join(f"{s['objective'].split('_')[0]} {s['status'][:4]} "
-                               f"{s['seconds']:.1f}" for s in res.stages)
+            stages = ", ".join(
+                f"{s['objective'].split('_')[0]} {s['status'][:4]} {s['seconds']:.1f}"
+                for s in res.stages
+            )
             gap = f"{100 * (res.gap or 0):.2f}%"
-            print(f"| {scale} | {seed} | {res.engine.get('pairs')} | {res.status} | "
-                  f"{res.objective.weight} | {res.bound_weight} | {gap} | {stages} | "
-                  f"{res.solve_seconds:.1f} |", flush=True)
+            print(
+                f"| {scale} | {seed} | {res.engine.get('pairs')} | {res.status} | "
+                f"{res.objective.weight} | {res.bound_weight} | {gap} | {stages} | "
+                f"{res.solve_seconds:.1f} |",
+                flush=True,
+            )
             totals.setdefault(scale, []).append(res.solve_seconds)
     for scale, secs in totals.items():
         print(f"\n{scale}: median total {statistics.median(secs):.1f} s over {len(secs)} seeds")

@@ -74,18 +74,27 @@ def _needs_extra(name: str, extra: str, missing: str) -> TyperCommand:
     """A stand-in for a command whose packages are not installed: it says what to do."""
 
     def fail() -> None:
-        err.print(f"[red]housing {escape(name)} needs the '{extra}' extra[/red] (the package "
-                  f"{escape(missing)!r} is not installed): {escape(install_hint(extra))}")
+        err.print(
+            f"[red]housing {escape(name)} needs the '{extra}' extra[/red] (the package "
+            f"{escape(missing)!r} is not installed): {escape(install_hint(extra))}"
+        )
         raise typer.Exit(2)
 
-    return TyperCommand(name, callback=fail, add_help_option=False,
-                        help=escape(f"(not installed: {install_hint(extra)})"),
-                        context_settings={"ignore_unknown_options": True,
-                                          "allow_extra_args": True})
+    return TyperCommand(
+        name,
+        callback=fail,
+        add_help_option=False,
+        help=escape(f"(not installed: {install_hint(extra)})"),
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
 
 
-app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True,
-                  help="Housing-match: allocation rounds of the housing agency.")
+app = typer.Typer(
+    cls=Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Housing-match: allocation rounds of the housing agency.",
+)
 app.add_typer(scenario_app, name="scenario")
 
 
@@ -125,13 +134,21 @@ def summary_table(inst: Instance, res: Result) -> Table:
         t.add_row("weight / bound", f"{res.objective.weight} / {res.bound_weight}{gap}")
     else:
         t.add_row("weight", str(res.objective.weight))
-    t.add_row("households placed", f"{len(res.assignments)} of {len(inst.beneficiaries)} "
-                                   f"({persons} persons)")
-    t.add_row("contribution", f"{euro(res.objective.contribution_cents)} a month, "
-                              f"{euro(res.objective.contribution_cents * months)} committed")
+    t.add_row(
+        "households placed",
+        f"{len(res.assignments)} of {len(inst.beneficiaries)} ({persons} persons)",
+    )
+    t.add_row(
+        "contribution",
+        f"{euro(res.objective.contribution_cents)} a month, "
+        f"{euro(res.objective.contribution_cents * months)} committed",
+    )
     n = max(1, len(res.assignments))
-    t.add_row("commute", f"{res.objective.commute_km:,.1f} km in all, "
-                         f"{res.objective.commute_km / n:.1f} km on average")
+    t.add_row(
+        "commute",
+        f"{res.objective.commute_km:,.1f} km in all, "
+        f"{res.objective.commute_km / n:.1f} km on average",
+    )
     for f in inst.funds:
         used = sum(a.contribution_cents for a in res.assignments if a.fund == f.id) * months
         t.add_row(f"fund {f.id}", f"{euro(used)} of {euro(f.budget_cents)}")
@@ -141,9 +158,12 @@ def summary_table(inst: Instance, res: Result) -> Table:
         reasons[first] = reasons.get(first, 0) + 1
     for code, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
         t.add_row(f"unplaced: {code}", str(count))
-    t.add_row("time", f"{res.solve_seconds:.2f} s "
-                      f"(eligibility {res.timings.get('eligibility', 0):.2f} s, "
-                      f"{res.engine.get('pairs', '?')} pairs)")
+    t.add_row(
+        "time",
+        f"{res.solve_seconds:.2f} s "
+        f"(eligibility {res.timings.get('eligibility', 0):.2f} s, "
+        f"{res.engine.get('pairs', '?')} pairs)",
+    )
     return t
 
 
@@ -179,20 +199,27 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def solve_cmd(
     instance: Annotated[Path, typer.Argument(help="Instance file (housing-match/instance@1).")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Result file.")] = None,
-    time_limit: Annotated[float, typer.Option(
-        help="Seconds for the whole run: reading, eligibility, search and explanations.")] = 30.0,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            help="Seconds for the whole run: reading, eligibility, search and explanations."
+        ),
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
     workers: Annotated[int, typer.Option(help="CP-SAT search workers.")] = 1,
     log: Annotated[bool, typer.Option(help="Write CP-SAT's search log to stderr.")] = False,
-    params_file: Annotated[Path | None, typer.Option(
-        "--params", help="A TOML file of engine parameters (see matching/params.py).")] = None,
+    params_file: Annotated[
+        Path | None,
+        typer.Option("--params", help="A TOML file of engine parameters (see matching/params.py)."),
+    ] = None,
 ) -> None:
     """Solve a round: place households to the contract's lexicographic objective."""
     budget = Budget.start(time_limit)  # the limit counts from here, reading included
     values = _engine_values([], params_file)
     try:
-        params = SolveParams().with_values({**values, "time_limit": time_limit, "seed": seed,
-                                            "workers": workers, "log": log})
+        params = SolveParams().with_values(
+            {**values, "time_limit": time_limit, "seed": seed, "workers": workers, "log": log}
+        )
     except ParamsError as exc:
         err.print(f"[red]Bad option[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -209,12 +236,17 @@ def solve_cmd(
     res = replace(res, timings={"read": read, **res.timings})
     console.print(summary_table(inst, res))
     if res.solve_seconds > time_limit:
-        spent = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items()
-                          if k in ("read", "eligibility", "greedy", "explain"))
-        err.print(f"[yellow]The time limit of {time_limit:g} s could not be kept:[/yellow] "
-                  f"the run took {res.solve_seconds:.1f} s ({spent}); reading the file and "
-                  f"the eligibility of every pair must finish before any allocation, and "
-                  f"every household left out is explained")
+        spent = ", ".join(
+            f"{k} {v:.1f} s"
+            for k, v in res.timings.items()
+            if k in ("read", "eligibility", "greedy", "explain")
+        )
+        err.print(
+            f"[yellow]The time limit of {time_limit:g} s could not be kept:[/yellow] "
+            f"the run took {res.solve_seconds:.1f} s ({spent}); reading the file and "
+            f"the eligibility of every pair must finish before any allocation, and "
+            f"every household left out is explained"
+        )
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         save_result(res, output)
@@ -235,15 +267,19 @@ def validate_cmd(
             err.print(f"[red]✗[/red] {escape(str(v))}")
         err.print(f"[red]{len(violations)} violation(s)[/red]")
         raise typer.Exit(1)
-    console.print(f"[green]✓[/green] {result} is a valid {res.status} result for "
-                  f"{inst.name} ({len(res.assignments)} placements)")
+    console.print(
+        f"[green]✓[/green] {result} is a valid {res.status} result for "
+        f"{inst.name} ({len(res.assignments)} placements)"
+    )
 
 
 @app.command("explain")
 def explain_cmd(
     result: Annotated[Path, typer.Argument(help="Result file.")],
-    beneficiary: Annotated[str | None, typer.Argument(
-        help="Beneficiary id, e.g. B017; omitted: every unplaced household.")] = None,
+    beneficiary: Annotated[
+        str | None,
+        typer.Argument(help="Beneficiary id, e.g. B017; omitted: every unplaced household."),
+    ] = None,
 ) -> None:
     """Say where a household was placed, or why it was not."""
     res = _load_result(result)
@@ -258,8 +294,11 @@ def _explain_one(res: Result, beneficiary: str) -> None:
     a = res.assignment_of(beneficiary)
     if a is not None:
         where = f"{a.unit}" + (f", room {a.room}" if a.room else "")
-        paid = f", {euro(a.contribution_cents)}/month from {a.fund}" if a.fund else \
-            ", no contribution needed"
+        paid = (
+            f", {euro(a.contribution_cents)}/month from {a.fund}"
+            if a.fund
+            else ", no contribution needed"
+        )
         console.print(f"{beneficiary} is placed in {where}: commute {a.commute_km:.1f} km{paid}")
         return
     u = res.unassigned_of(beneficiary)
@@ -271,8 +310,9 @@ def _explain_one(res: Result, beneficiary: str) -> None:
         console.print(f"  • [bold]{code}[/bold]: {REASON_TEXT.get(code, code)}")
     details = dict(u.details)
     for item in details.pop("taken", []):
-        holders = ", ".join(f"{b} (weight {w})" for b, w in
-                            zip(item["by"], item["weights"], strict=False))
+        holders = ", ".join(
+            f"{b} (weight {w})" for b, w in zip(item["by"], item["weights"], strict=False)
+        )
         console.print(f"    {item['unit']} went to {holders}")
     for ex in details.pop("examples", []):
         console.print(f"    {ex['unit']}: {', '.join(ex['rules'])}")
@@ -287,11 +327,16 @@ def generate_cmd(
     scale: Annotated[str, typer.Option(help="XS, S, M, L or XL.")] = "S",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     output: Annotated[Path, typer.Option("-o", "--output", help="Instance file.")] = Path(
-        "instance.json"),
-    variant: Annotated[str, typer.Option(
-        help="plain (instance@1), or an instance@2 round: seasonal (harvest stays, "
-             "foresterie, shuttle lines), landlords (terms, guarantee, safety zones, "
-             "areas) or full.")] = "plain",
+        "instance.json"
+    ),
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="plain (instance@1), or an instance@2 round: seasonal (harvest stays, "
+            "foresterie, shuttle lines), landlords (terms, guarantee, safety zones, "
+            "areas) or full."
+        ),
+    ] = "plain",
 ) -> None:
     """Write a synthetic Puglia round at a benchmark scale."""
     try:
@@ -301,30 +346,49 @@ def generate_cmd(
         raise typer.Exit(2) from exc
     output.parent.mkdir(parents=True, exist_ok=True)
     save_instance(inst, output)
-    console.print(f"{output}: {len(inst.beneficiaries)} households, {len(inst.dwellings)} "
-                  f"dwellings, {len(inst.shared_flats)} shared flats")
+    console.print(
+        f"{output}: {len(inst.beneficiaries)} households, {len(inst.dwellings)} "
+        f"dwellings, {len(inst.shared_flats)} shared flats"
+    )
 
 
 @app.command("bench")
 def bench_cmd(
-    scale: Annotated[list[str], typer.Option(
-        help="Scale(s): XS, S, M, L, XL, each optionally with a generator variant, "
-             "e.g. M:seasonal (S when neither --scale nor --instance is given).")
+    scale: Annotated[
+        list[str],
+        typer.Option(
+            help="Scale(s): XS, S, M, L, XL, each optionally with a generator variant, "
+            "e.g. M:seasonal (S when neither --scale nor --instance is given)."
+        ),
     ] = [],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="How many seeds (1..N) per scale.")] = 3,
     time_limit: Annotated[float, typer.Option(help="Seconds per solver and instance.")] = 60.0,
     solvers: Annotated[str, typer.Option(help="Comma-separated solvers.")] = (
-        "cp-sat,greedy,highs-direct,lp"),
+        "cp-sat,greedy,highs-direct,lp"
+    ),
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = (
-        Path("out/bench")),
-    param: Annotated[list[str], typer.Option(
-        "--param", help="An engine parameter, KEY=VALUE (repeatable), e.g. "
-                        "pricing.share=0.5 or stage.lp_share=0.2.")] = [],  # noqa: B006
-    params_file: Annotated[Path | None, typer.Option(
-        "--params", help="A TOML file of engine parameters (the --param values win).")] = None,
-    instance: Annotated[list[Path], typer.Option(
-        "--instance", help="An instance file to run instead of (or with --scale, besides) "
-                           "the generated scales (repeatable).")] = [],  # noqa: B006
+        Path("out/bench")
+    ),
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--param",
+            help="An engine parameter, KEY=VALUE (repeatable), e.g. "
+            "pricing.share=0.5 or stage.lp_share=0.2.",
+        ),
+    ] = [],  # noqa: B006
+    params_file: Annotated[
+        Path | None,
+        typer.Option("--params", help="A TOML file of engine parameters (the --param values win)."),
+    ] = None,
+    instance: Annotated[
+        list[Path],
+        typer.Option(
+            "--instance",
+            help="An instance file to run instead of (or with --scale, besides) "
+            "the generated scales (repeatable).",
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Run every solver on generated rounds or on your own instance files; write JSON, a
     Markdown table and a PNG."""
@@ -337,25 +401,31 @@ def bench_cmd(
     chosen = [s.strip() for s in solvers.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SOLVERS]
     if unknown:
-        err.print(f"[red]Bad option[/red] solvers: unknown {escape(', '.join(unknown))}; "
-                  f"one of {', '.join(SOLVERS)}")
+        err.print(
+            f"[red]Bad option[/red] solvers: unknown {escape(', '.join(unknown))}; "
+            f"one of {', '.join(SOLVERS)}"
+        )
         raise typer.Exit(2)
     scales = [str(p) for p in instance]
     for path in instance:
         if not path.is_file() or path.suffix.lower() != ".json":
-            err.print(f"[red]Bad option[/red] instance: {escape(str(path))} is not a .json "
-                      f"instance file")
+            err.print(
+                f"[red]Bad option[/red] instance: {escape(str(path))} is not a .json instance file"
+            )
             raise typer.Exit(2)
         _load_instance(path)  # a bad file says so now, not in a worker
     for item in scale or ([] if instance else ["S"]):
         size, _, variant = item.partition(":")
         if size.upper() not in SCALES or (variant and variant.lower() not in VARIANTS):
-            err.print(f"[red]Bad option[/red] scale: {escape(item)}; one of "
-                      f"{', '.join(SCALES)}, optionally :{'/:'.join(VARIANTS)}")
+            err.print(
+                f"[red]Bad option[/red] scale: {escape(item)}; one of "
+                f"{', '.join(SCALES)}, optionally :{'/:'.join(VARIANTS)}"
+            )
             raise typer.Exit(2)
         scales.append(size.upper() + (f":{variant.lower()}" if variant else ""))
-    with err.status(f"benchmarking {', '.join(scales)} x {seeds} seed(s) x "
-                    f"{len(chosen)} solver(s)…"):
+    with err.status(
+        f"benchmarking {', '.join(scales)} x {seeds} seed(s) x {len(chosen)} solver(s)…"
+    ):
         runs = bench(scales, list(range(1, seeds + 1)), time_limit, chosen, values)
     paths = write(runs, time_limit, output)
     console.print(markdown(runs, time_limit), soft_wrap=True, markup=False)

@@ -39,17 +39,28 @@ from housing.ui import console, err, euro, live_progress
 from matching.solve import ProgressEvent
 from scenarios.bundled import example_round
 
-db_app = typer.Typer(name="db", no_args_is_help=True,
-                     help="The agency's database: schema and status.")
-import_app = typer.Typer(name="import", no_args_is_help=True,
-                         help="Import records from a spreadsheet (CSV or XLSX template).")
-round_app = typer.Typer(name="round", no_args_is_help=True,
-                        help="Allocation rounds: open, solve, review, offers, answers, close.")
+db_app = typer.Typer(
+    name="db", no_args_is_help=True, help="The agency's database: schema and status."
+)
+import_app = typer.Typer(
+    name="import",
+    no_args_is_help=True,
+    help="Import records from a spreadsheet (CSV or XLSX template).",
+)
+round_app = typer.Typer(
+    name="round",
+    no_args_is_help=True,
+    help="Allocation rounds: open, solve, review, offers, answers, close.",
+)
 demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
-                                              "(default: DATABASE_URL, else "
-                                              "var/housing.sqlite3).")]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite file (default: DATABASE_URL, else var/housing.sqlite3).",
+    ),
+]
 
 
 def _actor() -> Actor:
@@ -78,16 +89,19 @@ def db_upgrade(url: DbOption = None) -> None:
     engine = db.make_engine(url)
     before = db.current_revision(engine)
     db.upgrade(engine)
-    console.print(f"schema at {db.current_revision(engine)} (was {before or 'empty'}) on "
-                  f"{engine.url.render_as_string(hide_password=True)}")
+    console.print(
+        f"schema at {db.current_revision(engine)} (was {before or 'empty'}) on "
+        f"{engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @db_app.command("status")
 def db_status(url: DbOption = None) -> None:
     """The schema's revision, and what the database holds."""
     engine = db.make_engine(url)
-    console.print(f"schema {db.current_revision(engine) or 'empty'} "
-                  f"(code needs {db.head_revision(engine)})")
+    console.print(
+        f"schema {db.current_revision(engine) or 'empty'} (code needs {db.head_revision(engine)})"
+    )
 
 
 # --------------------------------------------------------------------------- import
@@ -106,8 +120,9 @@ def _import(kind: str, path: Path, office: str | None, url: str | None) -> None:
 
 
 FileArg = Annotated[Path, typer.Argument(help="The spreadsheet (.csv or .xlsx).")]
-OfficeOption = Annotated[str | None, typer.Option(
-    help="Office code for rows whose 'office' cell is empty.")]
+OfficeOption = Annotated[
+    str | None, typer.Option(help="Office code for rows whose 'office' cell is empty.")
+]
 
 
 @import_app.command("beneficiaries")
@@ -134,8 +149,11 @@ def import_flats(path: FileArg, office: OfficeOption = None, url: DbOption = Non
 
 
 def _round_id(session: Session, ref: str) -> int:
-    q = select(Round).where(Round.ref == ref) if not ref.isdigit() else \
-        select(Round).where(Round.id == int(ref))
+    q = (
+        select(Round).where(Round.ref == ref)
+        if not ref.isdigit()
+        else select(Round).where(Round.id == int(ref))
+    )
     r = session.exec(q).first()
     if r is None or r.id is None:
         raise _fail(ValueError(f"round {ref}: no such round"), 2)
@@ -161,30 +179,56 @@ def _office_id(session: Session, code: str | None) -> int | None:
 def round_tables(view: RoundView) -> list[Table]:
     """The proposals, and the households left out with their reasons."""
     r = view.round
-    head = Table(title=f"Round {r.ref} “{r.name}” — {r.status}", show_header=False,
-                 title_justify="left")
+    head = Table(
+        title=f"Round {r.ref} “{r.name}” — {r.status}", show_header=False, title_justify="left"
+    )
     head.add_column("what", style="bold")
     head.add_column("value")
     if view.result_status:
         gap = f" (gap {100 * view.gap:.2f}%)" if view.gap else ""
-        head.add_row("solve", f"{view.result_status}, weight {view.weight} / bound "
-                              f"{view.bound}{gap}, solved {r.solve_count}×")
-        head.add_row("placed", f"{len(view.proposals)} households, "
-                               f"{sum(p.persons for p in view.proposals)} persons; "
-                               f"{len(view.unplaced)} households left out")
+        head.add_row(
+            "solve",
+            f"{view.result_status}, weight {view.weight} / bound "
+            f"{view.bound}{gap}, solved {r.solve_count}×",
+        )
+        head.add_row(
+            "placed",
+            f"{len(view.proposals)} households, "
+            f"{sum(p.persons for p in view.proposals)} persons; "
+            f"{len(view.unplaced)} households left out",
+        )
         head.add_row("contribution", f"{euro(view.contribution_cents or 0)} a month")
     props = Table(title="Proposals", title_justify="left")
-    for col_name in ("#", "household", "pers.", "home", "room", "town", "fund", "a month",
-                     "km", "offer"):
-        props.add_column(col_name, justify="right" if col_name in (
-            "#", "pers.", "a month", "km") else "left",
-            no_wrap=col_name in ("household", "home", "room", "a month"))
+    for col_name in (
+        "#",
+        "household",
+        "pers.",
+        "home",
+        "room",
+        "town",
+        "fund",
+        "a month",
+        "km",
+        "offer",
+    ):
+        props.add_column(
+            col_name,
+            justify="right" if col_name in ("#", "pers.", "a month", "km") else "left",
+            no_wrap=col_name in ("household", "home", "room", "a month"),
+        )
     for p in view.proposals:
-        props.add_row(str(p.id), p.beneficiary_ref, str(p.persons),
-                      f"{p.unit_ref}{' 🔒' if p.locked else ''}", p.room_ref or "",
-                      municipality_name(p.municipality), p.fund_code or "",
-                      euro(p.contribution_cents), f"{p.commute_km:.1f}",
-                      f"{p.offer_status or ''}{f' (#{p.offer_id})' if p.offer_id else ''}")
+        props.add_row(
+            str(p.id),
+            p.beneficiary_ref,
+            str(p.persons),
+            f"{p.unit_ref}{' 🔒' if p.locked else ''}",
+            p.room_ref or "",
+            municipality_name(p.municipality),
+            p.fund_code or "",
+            euro(p.contribution_cents),
+            f"{p.commute_km:.1f}",
+            f"{p.offer_status or ''}{f' (#{p.offer_id})' if p.offer_id else ''}",
+        )
     out = Table(title="Left out, and why", title_justify="left")
     out.add_column("household", no_wrap=True)
     out.add_column("persons", justify="right")
@@ -207,8 +251,7 @@ def round_open(
     on: Annotated[str | None, typer.Option(help="Day of the snapshot, YYYY-MM-DD.")] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 30.0,
     seed_: Annotated[int, typer.Option("--seed", help="Solver seed.")] = 0,
-    affordability: Annotated[str, typer.Option(help="Share of income a household pays.")]
-    = "0.30",
+    affordability: Annotated[str, typer.Option(help="Share of income a household pays.")] = "0.30",
     url: DbOption = None,
 ) -> None:
     """Open a round: snapshot the waiting households, the free homes and the funds."""
@@ -217,29 +260,47 @@ def round_open(
         policy = RoundPolicy(affordability_ratio=affordability)
         day = date.fromisoformat(on) if on else None
         with Session(engine) as s:
-            r = open_round(s, _actor(), name=name, office_id=_office_id(s, office),
-                           policy=policy, on=day, time_limit_s=time_limit, seed=seed_)
+            r = open_round(
+                s,
+                _actor(),
+                name=name,
+                office_id=_office_id(s, office),
+                policy=policy,
+                on=day,
+                time_limit_s=time_limit,
+                seed=seed_,
+            )
             s.commit()
             snap = r.snapshot
-            console.print(f"round {r.ref} opened: {len(snap['beneficiaries'])} households, "
-                          f"{len(snap['dwellings'])} dwellings, "
-                          f"{len(snap['shared_flats'])} shared flats")
+            console.print(
+                f"round {r.ref} opened: {len(snap['beneficiaries'])} households, "
+                f"{len(snap['dwellings'])} dwellings, "
+                f"{len(snap['shared_flats'])} shared flats"
+            )
     except (RoundError, ValueError) as exc:
         raise _fail(exc, 2) from exc
 
 
 def _solve(engine: Engine, round_id: int) -> None:
     with live_progress() as show:
+
         def relay(d: dict[str, Any]) -> None:
-            show(ProgressEvent(stage=d["stage"], incumbent=d["incumbent"], bound=d["bound"],
-                               elapsed=d["elapsed"]))
+            show(
+                ProgressEvent(
+                    stage=d["stage"],
+                    incumbent=d["incumbent"],
+                    bound=d["bound"],
+                    elapsed=d["elapsed"],
+                )
+            )
 
         solve_round(engine, _actor(), round_id, progress=relay)
 
 
 @round_app.command("solve")
-def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")],
-                url: DbOption = None) -> None:
+def round_solve(
+    ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")], url: DbOption = None
+) -> None:
     """Solve or re-solve: accepted and pending offers and locks pinned, refusals forbidden."""
     engine, rid = _located(ref, url)
     try:
@@ -250,15 +311,23 @@ def round_solve(ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or 
 
 
 @round_app.command("show")
-def round_show(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
-               url: DbOption = None) -> None:
+def round_show(
+    ref: Annotated[str, typer.Argument(help="Round ref or id.")], url: DbOption = None
+) -> None:
     """The round's proposals and the households left out, with their reasons."""
     engine, rid = _located(ref, url)
     _show(engine, rid)
 
 
-def _decide(ref: str, beneficiary: str, unit: str, room: str | None, kind: DecisionKind,
-            note: str | None, url: str | None) -> None:
+def _decide(
+    ref: str,
+    beneficiary: str,
+    unit: str,
+    room: str | None,
+    kind: DecisionKind,
+    note: str | None,
+    url: str | None,
+) -> None:
     engine = _engine(url)
     try:
         with Session(engine) as s:
@@ -266,38 +335,47 @@ def _decide(ref: str, beneficiary: str, unit: str, room: str | None, kind: Decis
             s.commit()
     except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
-    console.print(f"{kind}: {beneficiary} – {unit}{f' ({room})' if room else ''}; "
-                  "solve again to apply it")
+    console.print(
+        f"{kind}: {beneficiary} – {unit}{f' ({room})' if room else ''}; solve again to apply it"
+    )
 
 
 @round_app.command("lock")
-def round_lock(ref: str, beneficiary: str, unit: str,
-               room: Annotated[str | None, typer.Option(help="Room of a shared flat.")] = None,
-               note: Annotated[str | None, typer.Option(help="Why.")] = None,
-               url: DbOption = None) -> None:
+def round_lock(
+    ref: str,
+    beneficiary: str,
+    unit: str,
+    room: Annotated[str | None, typer.Option(help="Room of a shared flat.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    url: DbOption = None,
+) -> None:
     """Keep a (household, home) pair in every later solve of the round."""
     _decide(ref, beneficiary, unit, room, DecisionKind.lock, note, url)
 
 
 @round_app.command("forbid")
-def round_forbid(ref: str, beneficiary: str, unit: str,
-                 note: Annotated[str | None, typer.Option(help="Why.")] = None,
-                 url: DbOption = None) -> None:
+def round_forbid(
+    ref: str,
+    beneficiary: str,
+    unit: str,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    url: DbOption = None,
+) -> None:
     """Exclude a (household, home) pair from the round."""
     _decide(ref, beneficiary, unit, None, DecisionKind.forbid, note, url)
 
 
 @round_app.command("offers")
-def round_offers(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
-                 url: DbOption = None) -> None:
+def round_offers(
+    ref: Annotated[str, typer.Argument(help="Round ref or id.")], url: DbOption = None
+) -> None:
     """Send offers for the current proposals (households without an offer out)."""
     engine = _engine(url)
     try:
         with Session(engine) as s:
             sent = send_offers(s, _actor(), _round_id(s, ref))
             s.commit()
-            console.print(f"{len(sent)} offers sent: "
-                          + ", ".join(f"#{o.id}" for o in sent))
+            console.print(f"{len(sent)} offers sent: " + ", ".join(f"#{o.id}" for o in sent))
     except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
 
@@ -305,8 +383,12 @@ def round_offers(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
 @round_app.command("record")
 def round_record(
     offer: Annotated[int, typer.Argument(help="Offer number (#).")],
-    answer: Annotated[OfferStatus, typer.Argument(help="accepted, refused_household, "
-                                                  "refused_landlord, unreachable, withdrawn")],
+    answer: Annotated[
+        OfferStatus,
+        typer.Argument(
+            help="accepted, refused_household, refused_landlord, unreachable, withdrawn"
+        ),
+    ],
     reason: Annotated[str | None, typer.Option(help="Why (needed unless accepted).")] = None,
     url: DbOption = None,
 ) -> None:
@@ -322,8 +404,9 @@ def round_record(
 
 
 @round_app.command("close")
-def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
-                url: DbOption = None) -> None:
+def round_close(
+    ref: Annotated[str, typer.Argument(help="Round ref or id.")], url: DbOption = None
+) -> None:
     """Close: accepted offers become leases, contributions commitments in the ledger."""
     engine, rid = _located(ref, url)
     try:
@@ -331,15 +414,18 @@ def round_close(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
     except (RoundError, NotFoundError) as exc:
         raise _fail(exc) from exc
     committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
-    console.print(f"round {report.round_ref} closed: {report.leases} leases"
-                  + (f"; committed {committed}" if committed else ""))
+    console.print(
+        f"round {report.round_ref} closed: {report.leases} leases"
+        + (f"; committed {committed}" if committed else "")
+    )
 
 
 @round_app.command("export")
-def round_export(ref: Annotated[str, typer.Argument(help="Round ref or id.")],
-                 output: Annotated[Path, typer.Option("-o", "--output",
-                                                      help="A .csv or .xlsx file.")],
-                 url: DbOption = None) -> None:
+def round_export(
+    ref: Annotated[str, typer.Argument(help="Round ref or id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .csv or .xlsx file.")],
+    url: DbOption = None,
+) -> None:
     """Export the round's placements (with names: handle the file as personal data)."""
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
@@ -396,16 +482,25 @@ def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
     actor = Actor(username="demo")
     console.rule("[bold]1. The agency's records")
     with Session(engine) as s:
-        r = open_round(s, actor, name="Foggia, luglio 2026", office_id=office,
-                       on=date(2026, 7, 1), time_limit_s=time_limit, seed=DEMO_SEED)
+        r = open_round(
+            s,
+            actor,
+            name="Foggia, luglio 2026",
+            office_id=office,
+            on=date(2026, 7, 1),
+            time_limit_s=time_limit,
+            seed=DEMO_SEED,
+        )
         s.commit()
         assert r.id is not None
         rid, snap = r.id, r.snapshot
     waiting_july = len(snap["beneficiaries"])
-    console.print(f"{waiting_july} households waiting, "
-                  f"{len(snap['dwellings'])} dwellings and "
-                  f"{sum(len(f['rooms']) for f in snap['shared_flats'])} shared-flat rooms free "
-                  f"(database {path})")
+    console.print(
+        f"{waiting_july} households waiting, "
+        f"{len(snap['dwellings'])} dwellings and "
+        f"{sum(len(f['rooms']) for f in snap['shared_flats'])} shared-flat rooms free "
+        f"(database {path})"
+    )
     console.print(_funds_table(engine, "Funds before the round"))
     console.rule("[bold]2. Solve")
     _solve(engine, rid)
@@ -416,7 +511,7 @@ def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
         for o, (answer, why) in zip(offers, DEMO_ANSWERS, strict=False):
             record_answer(s, actor, o.id or 0, answer, why)
             console.print(f"offer #{o.id}: [yellow]{answer.value}[/yellow] — {why}")
-        for o in offers[len(DEMO_ANSWERS):]:
+        for o in offers[len(DEMO_ANSWERS) :]:
             record_answer(s, actor, o.id or 0, OfferStatus.accepted)
         s.commit()
         console.print(f"{len(offers) - len(DEMO_ANSWERS)} offers accepted")
@@ -432,8 +527,9 @@ def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
     console.rule("[bold]5. Close: leases and commitments")
     report = close_round(engine, actor, rid, on=date(2026, 7, 15))
     committed = ", ".join(f"{k} {euro(v)}" for k, v in report.committed_cents.items())
-    console.print(f"round {report.round_ref} closed: {report.leases} leases; committed "
-                  + committed)
+    console.print(
+        f"round {report.round_ref} closed: {report.leases} leases; committed " + committed
+    )
     console.print(_funds_table(engine, "Funds after the round"))
     console.rule("[bold]6. August: new homes, new money, a round to work")
     with Session(engine) as s:
@@ -441,8 +537,15 @@ def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
             grant_fund(s, actor, code, cents, "August tranche")
         s.commit()
     with Session(engine) as s:
-        august = open_round(s, actor, name="Foggia, agosto 2026", office_id=office,
-                            on=AUGUST, time_limit_s=time_limit, seed=DEMO_SEED)
+        august = open_round(
+            s,
+            actor,
+            name="Foggia, agosto 2026",
+            office_id=office,
+            on=AUGUST,
+            time_limit_s=time_limit,
+            seed=DEMO_SEED,
+        )
         s.commit()
         asnap, aref = august.snapshot, august.ref
         money = sum(balances(s).values())
@@ -465,7 +568,8 @@ def _demo_rounds(engine: Engine, path: Path, time_limit: float) -> str:
         f"--role caseworker --office FG --password-stdin --db {url}\n"
         f"  .venv/bin/housing serve --db {url}\n"
         "then open http://127.0.0.1:8000/ and log in as anna: Tornate → "
-        "“Foggia, agosto 2026” → Calcola le proposte.")
+        "“Foggia, agosto 2026” → Calcola le proposte."
+    )
 
 
 def waiting_august_text(n: int) -> str:
@@ -474,12 +578,12 @@ def waiting_august_text(n: int) -> str:
 
 @demo_app.command("demo")
 def demo_command(
-    db_path: Annotated[Path, typer.Option("--db", help="SQLite file, recreated.")]
-    = Path("out/demo.sqlite3"),
+    db_path: Annotated[Path, typer.Option("--db", help="SQLite file, recreated.")] = Path(
+        "out/demo.sqlite3"
+    ),
     time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 20.0,
 ) -> None:
     """Seed the Foggia-area data set and run a round end to end.
 
     Into a fresh embedded database: open, solve, offers, answers, re-solve, close."""
     demo(db_path, time_limit)
-

@@ -14,10 +14,12 @@ from agency.db import write_session
 from housing.cli_agency import DbOption, _actor, _engine, _fail
 from housing.ui import console
 
-subject_app = typer.Typer(name="subject", no_args_is_help=True,
-                          help="A person's rights: their data exported whole, or erased.")
-retention_app = typer.Typer(name="retention", no_args_is_help=True,
-                            help="The retention policy.")
+subject_app = typer.Typer(
+    name="subject",
+    no_args_is_help=True,
+    help="A person's rights: their data exported whole, or erased.",
+)
+retention_app = typer.Typer(name="retention", no_args_is_help=True, help="The retention policy.")
 
 
 @retention_app.callback()
@@ -26,10 +28,11 @@ def _retention() -> None:
 
 
 @subject_app.command("export")
-def subject_export(ref: Annotated[str, typer.Argument(help="The household's ref (B-…).")],
-                   output: Annotated[Path, typer.Option("-o", "--output",
-                                                        help="A .json file.")],
-                   url: DbOption = None) -> None:
+def subject_export(
+    ref: Annotated[str, typer.Argument(help="The household's ref (B-…).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .json file.")],
+    url: DbOption = None,
+) -> None:
     """Everything held about a household (GDPR Art. 15), as JSON (personal data)."""
     try:
         with write_session(_engine(url)) as s:
@@ -42,9 +45,11 @@ def subject_export(ref: Annotated[str, typer.Argument(help="The household's ref 
 
 
 @subject_app.command("erase")
-def subject_erase(ref: Annotated[str, typer.Argument(help="The household's ref (B-…).")],
-                  reason: Annotated[str, typer.Option(help="Why, e.g. 'request 2026-41'.")],
-                  url: DbOption = None) -> None:
+def subject_erase(
+    ref: Annotated[str, typer.Argument(help="The household's ref (B-…).")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. 'request 2026-41'.")],
+    url: DbOption = None,
+) -> None:
     """Erase a household's identity (GDPR Art. 17): it becomes its ref; leases and the
     ledger's amounts stay."""
     try:
@@ -57,22 +62,25 @@ def subject_erase(ref: Annotated[str, typer.Argument(help="The household's ref (
 
 @retention_app.command("run")
 def retention_run(
-    days: Annotated[int | None, typer.Option(help="Keep closed cases this many days "
-                                             "(default HOUSING_RETENTION_DAYS, else 1825).")]
-    = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing.")]
-    = False,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Keep closed cases this many days (default HOUSING_RETENTION_DAYS, else 1825)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing.")] = False,
     url: DbOption = None,
 ) -> None:
     """Pseudonymise closed cases older than the retention period; purge old login
     attempts, ended sessions and stored answers. Audited."""
     report = retention.run(_engine(url), _actor(), days=days, dry_run=dry_run)
     verb = "would pseudonymise" if dry_run else "pseudonymised"
-    console.print(f"retention ({report.days} days): {verb} {len(report.pseudonymised)} "
-                  f"closed cases; {len(report.kept)} kept for now; deleted "
-                  f"{report.login_attempts} login attempts, {report.sessions} sessions, "
-                  f"{report.stored_answers} stored answers"
-                  + (" (dry run: nothing changed)" if dry_run else ""))
+    console.print(
+        f"retention ({report.days} days): {verb} {len(report.pseudonymised)} "
+        f"closed cases; {len(report.kept)} kept for now; deleted "
+        f"{report.login_attempts} login attempts, {report.sessions} sessions, "
+        f"{report.stored_answers} stored answers"
+        + (" (dry run: nothing changed)" if dry_run else "")
+    )
     for ref, why in report.kept.items():
         console.print(f"  {ref}: {why}")
-

@@ -17,8 +17,11 @@ from housing.ui import console, err
 from matching.params import SolveParams
 from scenarios.spec import AgencyBase, AgencyData, ScenarioError, ScenarioSpec, load_spec
 
-scenario_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                           help="What-if scenarios: variants of a round, solved and compared.")
+scenario_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="What-if scenarios: variants of a round, solved and compared.",
+)
 
 
 def _fail(exc: ScenarioError) -> typer.Exit:
@@ -55,9 +58,11 @@ def check_cmd(
     errors = spec.check_against(base)
     if errors:
         raise _fail(ScenarioError(errors, str(file)))
-    console.print(f"[green]✓[/green] {file}: base of {len(base.beneficiaries)} households, "
-                  f"{len(spec.variants)} variant(s): "
-                  f"{escape(', '.join(v.name for v in spec.variants))}")
+    console.print(
+        f"[green]✓[/green] {file}: base of {len(base.beneficiaries)} households, "
+        f"{len(spec.variants)} variant(s): "
+        f"{escape(', '.join(v.name for v in spec.variants))}"
+    )
 
 
 def _eur(cents: int) -> str:
@@ -75,11 +80,20 @@ def summary_table(report: dict[str, Any]) -> Table:
     """One row per run: status, people housed, money, commute, with the base's deltas."""
     t = Table(title=f"Scenario {report['scenario']['name']}", title_justify="left")
     names = [str(v["name"]) for v in [report["base"], *report["variants"]]]
-    for col in ("variant", "status", "gap", "households", "persons", "€/month",
-                "commute km mean/p90", "unplaced"):
+    for col in (
+        "variant",
+        "status",
+        "gap",
+        "households",
+        "persons",
+        "€/month",
+        "commute km mean/p90",
+        "unplaced",
+    ):
         if col == "variant":  # a variant's name is never cut: the others wrap instead
-            t.add_column(col, justify="left", no_wrap=True,
-                         min_width=max(len(col), *map(len, names)))
+            t.add_column(
+                col, justify="left", no_wrap=True, min_width=max(len(col), *map(len, names))
+            )
         else:
             t.add_column(col, justify="right", overflow="fold")
     for v in [report["base"], *report["variants"]]:
@@ -90,13 +104,16 @@ def summary_table(report: dict[str, Any]) -> Table:
         gap = "-" if v["gap"] is None else f"{100 * v['gap']:.2f}%"
         mean, p90 = v["commute"]["mean_km"], v["commute"]["p90_km"]
         t.add_row(
-            escape(v["name"]), v["status"] + (" [red]✗[/red]" if v["violations"] else ""), gap,
+            escape(v["name"]),
+            v["status"] + (" [red]✗[/red]" if v["violations"] else ""),
+            gap,
             f"{v['housed']['households']}{_signed(d.get('housed.households', 0))}",
             f"{v['housed']['persons']}{_signed(d.get('housed.persons', 0))}",
             _eur(v["money"]["contribution_cents_per_month"])
             + _signed(d.get("money.contribution_cents_per_month", 0), money=True),
             "-" if mean is None or p90 is None else f"{mean:.1f} / {p90:.1f}",
-            f"{v['unplaced']['households']}{_signed(d.get('unplaced.households', 0))}")
+            f"{v['unplaced']['households']}{_signed(d.get('unplaced.households', 0))}",
+        )
     return t
 
 
@@ -116,17 +133,26 @@ def print_summary(out: Console, report: dict[str, Any]) -> None:
 @scenario_app.command("run")
 def run_cmd(
     file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Report folder (default: out/scenarios/<name>).")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: local "
-             "processes).")] = None,
-    workers: Annotated[int | None, typer.Option(
-        help="Local processes (default: one per CPU).", min=1)] = None,
-    time_limit: Annotated[float | None, typer.Option(
-        help="Seconds per solve (default: the file's, else 20).")] = None,
-    seed: Annotated[int | None, typer.Option(
-        help="Solver seed for every variant (default: the file's, else 0).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Report folder (default: out/scenarios/<name>)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: local processes)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local processes (default: one per CPU).", min=1)
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per solve (default: the file's, else 20).")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Solver seed for every variant (default: the file's, else 0)."),
+    ] = None,
 ) -> None:
     """Solve the base and every variant in parallel; write JSON, CSV, HTML and plots."""
     with needs("scenarios", "housing scenario run"):
@@ -137,17 +163,24 @@ def run_cmd(
     spec = _load(file)
     agency = _agency_data(spec)
     try:
-        params = SolveParams(time_limit=time_limit if time_limit is not None
-                             else spec.time_limit,
-                             seed=seed if seed is not None else spec.seed)
+        params = SolveParams(
+            time_limit=time_limit if time_limit is not None else spec.time_limit,
+            seed=seed if seed is not None else spec.seed,
+        )
     except ValueError as exc:
         err.print(f"[red]Bad option[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     out = output if output is not None else Path("out") / "scenarios" / spec.name
     total = len(spec.variants) + 1
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=err,
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"scenario {spec.name}", total=total, last="")
 
         def progress(done: int, n: int, name: str) -> None:
@@ -156,17 +189,25 @@ def run_cmd(
         try:
             if scheduler:
                 with dask_executor(scheduler) as executor:
-                    report = run_scenarios(spec, executor=executor, params=params,
-                                           progress=progress, agency=agency,
-                                           executor_name=f"dask {scheduler}")
+                    report = run_scenarios(
+                        spec,
+                        executor=executor,
+                        params=params,
+                        progress=progress,
+                        agency=agency,
+                        executor_name=f"dask {scheduler}",
+                    )
             else:
-                report = run_scenarios(spec, params=params, workers=workers,
-                                       progress=progress, agency=agency)
+                report = run_scenarios(
+                    spec, params=params, workers=workers, progress=progress, agency=agency
+                )
         except ScenarioError as exc:
             raise _fail(exc) from exc
         except OSError as exc:  # the scheduler cannot be reached
-            err.print(f"[red]Cannot reach the scheduler[/red] {escape(str(scheduler))}: "
-                      f"{escape(str(exc))}")
+            err.print(
+                f"[red]Cannot reach the scheduler[/red] {escape(str(scheduler))}: "
+                f"{escape(str(exc))}"
+            )
             raise typer.Exit(2) from exc
     data = report.to_dict()
     paths = write_report(data, out)

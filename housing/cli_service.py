@@ -34,9 +34,13 @@ def _offices() -> None:
     """The agency's offices."""
 
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite file "
-                                              "(default: DATABASE_URL, else "
-                                              "var/housing.sqlite3).")]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite file (default: DATABASE_URL, else var/housing.sqlite3).",
+    ),
+]
 
 
 def _actor() -> Actor:
@@ -72,8 +76,9 @@ def serve(
         from api.main import create_app
         from api.settings import Settings
 
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings() if url is None else Settings(database_url=url)
     try:
@@ -81,23 +86,34 @@ def serve(
     except db.SchemaError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"housing-match on http://{host}:{port}/ (database "
-                  f"{escape(db.database_url(settings.database_url).split('@')[-1])})")
+    console.print(
+        f"housing-match on http://{host}:{port}/ (database "
+        f"{escape(db.database_url(settings.database_url).split('@')[-1])})"
+    )
     # X-Forwarded-For is believed only from HOUSING_TRUSTED_PROXIES, inside the app
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                server_header=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="Login name: lowercase, e.g. anna.rossi.")],
     role: Annotated[Role, typer.Option(help="admin, caseworker, planner or auditor.")],
-    office: Annotated[str | None, typer.Option(help="Office code (a caseworker's office).")]
-    = None,
-    full_name: Annotated[str | None, typer.Option(help="Full name (default: the username).")]
-    = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input (one line).")] = False,
+    office: Annotated[str | None, typer.Option(help="Office code (a caseworker's office).")] = None,
+    full_name: Annotated[
+        str | None, typer.Option(help="Full name (default: the username).")
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input (one line)."),
+    ] = False,
     url: DbOption = None,
 ) -> None:
     """Add a staff user; the password is prompted for (or read from stdin), argon2-hashed."""
@@ -108,21 +124,22 @@ def user_add(
     with _session(url) as s:
         try:
             office_id = records.office_by_code(s, office).id if office else None
-            user = records.create_user(s, _actor(), username, full_name or username, password,
-                                       role, office_id)
+            user = records.create_user(
+                s, _actor(), username, full_name or username, password, role, office_id
+            )
             s.commit()
         except (records.RecordError, records.NotFoundError) as exc:
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
-        console.print(f"user {user.username} ({user.role}) added"
-                      + (f" to office {office}" if office else ""))
+        console.print(
+            f"user {user.username} ({user.role}) added" + (f" to office {office}" if office else "")
+        )
 
 
 def _user_change(action: str, username: str, url: str | None) -> None:
     with _session(url) as s:
         try:
-            change = (records.deactivate_user if action == "deactivate"
-                      else records.reactivate_user)
+            change = records.deactivate_user if action == "deactivate" else records.reactivate_user
             change(s, _actor(), username)
             s.commit()
         except (records.RecordError, records.NotFoundError) as exc:
@@ -132,15 +149,17 @@ def _user_change(action: str, username: str, url: str | None) -> None:
 
 
 @user_app.command("deactivate")
-def user_deactivate(username: Annotated[str, typer.Argument(help="Login name.")],
-                    url: DbOption = None) -> None:
+def user_deactivate(
+    username: Annotated[str, typer.Argument(help="Login name.")], url: DbOption = None
+) -> None:
     """The user can no longer log in (never the last active admin)."""
     _user_change("deactivate", username, url)
 
 
 @user_app.command("reactivate")
-def user_reactivate(username: Annotated[str, typer.Argument(help="Login name.")],
-                    url: DbOption = None) -> None:
+def user_reactivate(
+    username: Annotated[str, typer.Argument(help="Login name.")], url: DbOption = None
+) -> None:
     """A deactivated user may log in again."""
     _user_change("reactivate", username, url)
 
@@ -161,4 +180,3 @@ def office_add(
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     console.print(f"office {code} added")
-

@@ -17,8 +17,9 @@ from rich.markup import escape
 
 from housing.ui import err
 
-OWN_PACKAGES = frozenset({"places", "matching", "sheets", "agency", "api", "scenarios",
-                          "benchmarks", "housing"})
+OWN_PACKAGES = frozenset(
+    {"places", "matching", "sheets", "agency", "api", "scenarios", "benchmarks", "housing"}
+)
 """The project's own packages: a module of these missing is a bug, never an extra."""
 
 
@@ -44,8 +45,10 @@ def needs(extra: str, what: str) -> Iterator[None]:
         top = (exc.name or "").partition(".")[0]
         if not top or top in OWN_PACKAGES:
             raise
-        err.print(f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
-                  f"{escape(top)!r} is not installed): {escape(install_hint(extra))}")
+        err.print(
+            f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
+            f"{escape(top)!r} is not installed): {escape(install_hint(extra))}"
+        )
         raise typer.Exit(2) from exc
 
 
@@ -57,6 +60,8 @@ def require(extra: str, what: str, *packages: str) -> None:
     """
     for package in packages:
         if find_spec(package) is None:
-            err.print(f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
-                      f"{escape(package)!r} is not installed): {escape(install_hint(extra))}")
+            err.print(
+                f"[red]{escape(what)} needs the '{extra}' extra[/red] (the package "
+                f"{escape(package)!r} is not installed): {escape(install_hint(extra))}"
+            )
             raise typer.Exit(2)

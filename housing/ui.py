@@ -28,15 +28,18 @@ def live_progress() -> Iterator[Callable[[ProgressEvent], None]]:
     state: dict[str, float | None] = {"incumbent": None, "bound": None}
 
     with Live(line, console=err, transient=True, refresh_per_second=8) as live:
+
         def show(ev: ProgressEvent) -> None:
             if ev.incumbent is not None:
                 state["incumbent"] = ev.incumbent
             if ev.bound is not None:
                 state["bound"] = ev.bound
             inc, bnd = state["incumbent"], state["bound"]
-            line.plain = (f"{ev.elapsed:6.1f} s  stage {ev.stage:<18} incumbent "
-                          f"{'-' if inc is None else f'{inc:,.0f}'}  bound "
-                          f"{'-' if bnd is None else f'{bnd:,.0f}'}")
+            line.plain = (
+                f"{ev.elapsed:6.1f} s  stage {ev.stage:<18} incumbent "
+                f"{'-' if inc is None else f'{inc:,.0f}'}  bound "
+                f"{'-' if bnd is None else f'{bnd:,.0f}'}"
+            )
             live.refresh()
 
         yield show

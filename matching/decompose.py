@@ -129,8 +129,9 @@ def _cell_centres(keys: IntArray, cell_deg: float) -> tuple[FloatArray, FloatArr
     return (i + 0.5).astype(np.float64) * cell_deg, (j + 0.5).astype(np.float64) * cell_deg
 
 
-def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
-               ) -> tuple[IntArray, IntArray, int]:
+def components(
+    inst: Instance, cell_deg: float = DecomposeParams.cell_deg
+) -> tuple[IntArray, IntArray, int]:
     """Component label of every household and unit, and how many components.
 
     Two households in different components have no unit they could both take, and a
@@ -140,12 +141,18 @@ def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
     nb, nu = len(inst.beneficiaries), inst.n_units
     b_lat = np.array([b.work.lat for b in inst.beneficiaries], dtype=np.float64)
     b_lon = np.array([b.work.lon for b in inst.beneficiaries], dtype=np.float64)
-    reach = np.array([b.max_commute_km for b in inst.beneficiaries], dtype=np.float64) \
-        / inst.policy.circuity * geo.SPHERE_MARGIN + 1e-3
-    u_lat = np.array([d.lat for d in inst.dwellings] + [f.lat for f in inst.shared_flats],
-                     dtype=np.float64)
-    u_lon = np.array([d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats],
-                     dtype=np.float64)
+    reach = (
+        np.array([b.max_commute_km for b in inst.beneficiaries], dtype=np.float64)
+        / inst.policy.circuity
+        * geo.SPHERE_MARGIN
+        + 1e-3
+    )
+    u_lat = np.array(
+        [d.lat for d in inst.dwellings] + [f.lat for f in inst.shared_flats], dtype=np.float64
+    )
+    u_lon = np.array(
+        [d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats], dtype=np.float64
+    )
     hk, h_of = np.unique(_cell_keys(b_lat, b_lon, cell_deg), return_inverse=True)
     uk, u_of = np.unique(_cell_keys(u_lat, u_lon, cell_deg), return_inverse=True)
     h_reach = np.zeros(hk.size)
@@ -177,12 +184,13 @@ def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
         cols += [np.full(hh.size, node), np.full(uu.size, node)]
         by_line.append(uu)
     size = n + len(inst.shuttles)
-    graph = sparse.coo_matrix((np.ones(sum(r.size for r in rows)),
-                               (np.concatenate(rows), np.concatenate(cols))),
-                              shape=(size, size))
+    graph = sparse.coo_matrix(
+        (np.ones(sum(r.size for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(size, size),
+    )
     count, label = csgraph.connected_components(graph, directed=False)
     b_comp = label[h_of].astype(np.int64) if nb else np.zeros(0, np.int64)
-    u_cell_comp = label[hk.size:n].astype(np.int64)
+    u_cell_comp = label[hk.size : n].astype(np.int64)
     reached = np.zeros(uk.size, dtype=bool)
     reached[ci] = True
     for uu in by_line:  # units near a line's stops may be reached by riding it
@@ -194,8 +202,14 @@ def components(inst: Instance, cell_deg: float = DecomposeParams.cell_deg
 # --------------------------------------------------------------------------- the plan
 
 
-def _sub_instance(inst: Instance, name: str, households: IntArray, dwellings: IntArray,
-                  flats: IntArray, funds: Sequence[Fund] | None = None) -> Instance:
+def _sub_instance(
+    inst: Instance,
+    name: str,
+    households: IntArray,
+    dwellings: IntArray,
+    flats: IntArray,
+    funds: Sequence[Fund] | None = None,
+) -> Instance:
     bs = tuple(inst.beneficiaries[i] for i in households.tolist())
     ds = tuple(inst.dwellings[i] for i in dwellings.tolist())
     fs = tuple(inst.shared_flats[i] for i in flats.tolist())
@@ -203,23 +217,39 @@ def _sub_instance(inst: Instance, name: str, households: IntArray, dwellings: In
     u_ids = {d.id for d in ds} | {f.id for f in fs}
     pinned = tuple(p for p in inst.pinned if p.beneficiary in b_ids and p.unit in u_ids)
     forbidden = tuple(f for f in inst.forbidden if f.beneficiary in b_ids and f.unit in u_ids)
-    return Instance(name=name, policy=inst.policy,
-                    funds=tuple(inst.funds if funds is None else funds), beneficiaries=bs,
-                    dwellings=ds, shared_flats=fs, pinned=pinned, forbidden=forbidden,
-                    shuttles=inst.shuttles, format=inst.format)
+    return Instance(
+        name=name,
+        policy=inst.policy,
+        funds=tuple(inst.funds if funds is None else funds),
+        beneficiaries=bs,
+        dwellings=ds,
+        shared_flats=fs,
+        pinned=pinned,
+        forbidden=forbidden,
+        shuttles=inst.shuttles,
+        format=inst.format,
+    )
 
 
 def _split_units(nd: int, units: IntArray) -> tuple[IntArray, IntArray]:
     return units[units < nd], units[units >= nd] - nd
 
 
-def _estimate_pairs(inst: Instance, households: IntArray, units: IntArray,
-                    rng: np.random.Generator, sample_households: int) -> float:
+def _estimate_pairs(
+    inst: Instance,
+    households: IntArray,
+    units: IntArray,
+    rng: np.random.Generator,
+    sample_households: int,
+) -> float:
     """The pairs of ``households`` x ``units``, from exact eligibility on a sample."""
     if households.size == 0 or units.size == 0:
         return 0.0
-    take = households if households.size <= sample_households else np.sort(
-        rng.choice(households, sample_households, replace=False))
+    take = (
+        households
+        if households.size <= sample_households
+        else np.sort(rng.choice(households, sample_households, replace=False))
+    )
     d, f = _split_units(len(inst.dwellings), units)
     sample = _sub_instance(inst, "sample", take, d, f)
     return len(eligible_pairs(sample)) * households.size / take.size
@@ -242,12 +272,16 @@ def plan(inst: Instance, params: DecomposeParams, seed: int = 0) -> Plan:
     nd = len(inst.dwellings)
     part_pairs = params.part_pairs
     b_comp, u_comp, n_comp = components(inst, params.cell_deg)
-    b_keys = _cell_keys(np.array([b.work.lat for b in inst.beneficiaries]),
-                        np.array([b.work.lon for b in inst.beneficiaries]), params.cell_deg)
+    b_keys = _cell_keys(
+        np.array([b.work.lat for b in inst.beneficiaries]),
+        np.array([b.work.lon for b in inst.beneficiaries]),
+        params.cell_deg,
+    )
     u_keys = _cell_keys(
         np.array([d.lat for d in inst.dwellings] + [f.lat for f in inst.shared_flats]),
         np.array([d.lon for d in inst.dwellings] + [f.lon for f in inst.shared_flats]),
-        params.cell_deg)
+        params.cell_deg,
+    )
     b_order, u_order = np.argsort(b_comp, kind="stable"), np.argsort(u_comp, kind="stable")
     b_bounds = np.searchsorted(b_comp[b_order], np.arange(n_comp + 1))
     u_bounds = np.searchsorted(u_comp[u_order], np.arange(n_comp + 1))
@@ -257,8 +291,8 @@ def plan(inst: Instance, params: DecomposeParams, seed: int = 0) -> Plan:
     small: list[tuple[float, int, IntArray, IntArray]] = []
     total = 0.0
     for c in range(n_comp):
-        hh = np.sort(b_order[b_bounds[c]:b_bounds[c + 1]])
-        uu = np.sort(u_order[u_bounds[c]:u_bounds[c + 1]])
+        hh = np.sort(b_order[b_bounds[c] : b_bounds[c + 1]])
+        uu = np.sort(u_order[u_bounds[c] : u_bounds[c + 1]])
         if hh.size == 0:
             continue
         est = _estimate_pairs(inst, hh, uu, rng, params.sample_households)
@@ -277,8 +311,16 @@ def plan(inst: Instance, params: DecomposeParams, seed: int = 0) -> Plan:
                 hp[n] = where[u]
         for p in range(k):
             d, f = _split_units(nd, uu[up == p])
-            parts.append(Part(households=hh[hp == p], dwellings=d, flats=f, replica=True,
-                              component=c, est_pairs=est / (k * k)))
+            parts.append(
+                Part(
+                    households=hh[hp == p],
+                    dwellings=d,
+                    flats=f,
+                    replica=True,
+                    component=c,
+                    est_pairs=est / (k * k),
+                )
+            )
     # small components are independent of each other: packed into parts, exactly
     small.sort(key=lambda s: -s[0])
     bins: list[list[tuple[float, int, IntArray, IntArray]]] = []
@@ -293,17 +335,32 @@ def plan(inst: Instance, params: DecomposeParams, seed: int = 0) -> Plan:
         hh = np.sort(np.concatenate([x[2] for x in b]))
         uu = np.sort(np.concatenate([x[3] for x in b]))
         d, f = _split_units(nd, uu)
-        parts.append(Part(households=hh, dwellings=d, flats=f, replica=False,
-                          component=b[0][1], est_pairs=sum(x[0] for x in b)))
-    return Plan(parts=parts, household_component=b_comp, unit_component=u_comp,
-                components=n_comp, est_pairs=total, seconds=time.perf_counter() - t0)
+        parts.append(
+            Part(
+                households=hh,
+                dwellings=d,
+                flats=f,
+                replica=False,
+                component=b[0][1],
+                est_pairs=sum(x[0] for x in b),
+            )
+        )
+    return Plan(
+        parts=parts,
+        household_component=b_comp,
+        unit_component=u_comp,
+        components=n_comp,
+        est_pairs=total,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # --------------------------------------------------------------------------- solving
 
 
-def _pin_reserves(inst: Instance, parts: Sequence[Part], pins: Pairs,
-                  pins_inst: Instance) -> IntArray:
+def _pin_reserves(
+    inst: Instance, parts: Sequence[Part], pins: Pairs, pins_inst: Instance
+) -> IntArray:
     """Money set aside, per (part, fund), for the contributions of pinned placements.
 
     Each pinned placement with a contribution is charged to the eligible fund with the
@@ -327,8 +384,13 @@ def _pin_reserves(inst: Instance, parts: Sequence[Part], pins: Pairs,
         if options.size == 0 or part_of[bi] < 0:
             continue
         # the cheapest way the pin may be let (its terms) is what is surely needed
-        need = int(cost_cents(pins.contribution_cents[options],
-                              inst.months(inst.beneficiaries[bi]), one_off[options]).min())
+        need = int(
+            cost_cents(
+                pins.contribution_cents[options],
+                inst.months(inst.beneficiaries[bi]),
+                one_off[options],
+            ).min()
+        )
         ok = [k for k in range(table.n) if table.ok[k, bi] and free[k] >= need]
         if need == 0 or not ok:
             continue
@@ -338,14 +400,19 @@ def _pin_reserves(inst: Instance, parts: Sequence[Part], pins: Pairs,
     return reserve
 
 
-def _fund_shares(parts: Sequence[Part], left: Sequence[int], p: int, reserve: IntArray,
-                 weights: IntArray, tags_ok: npt.NDArray[np.bool_]) -> list[int]:
+def _fund_shares(
+    parts: Sequence[Part],
+    left: Sequence[int],
+    p: int,
+    reserve: IntArray,
+    weights: IntArray,
+    tags_ok: npt.NDArray[np.bool_],
+) -> list[int]:
     """What part ``p`` receives of each fund: its pinned placements' reserve, and its
     share of the rest by the weight of the households the fund may pay for."""
     shares = []
     for k, money in enumerate(left):
-        demand = [float(weights[q.households][tags_ok[k, q.households]].sum())
-                  for q in parts[p:]]
+        demand = [float(weights[q.households][tags_ok[k, q.households]].sum()) for q in parts[p:]]
         rest = sum(demand)
         spare = max(0, money - int(reserve[p:, k].sum()))
         if p == len(parts) - 1:
@@ -357,8 +424,9 @@ def _fund_shares(parts: Sequence[Part], left: Sequence[int], p: int, reserve: In
     return shares
 
 
-def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | None,
-                     budget: Budget) -> Result:
+def solve_decomposed(
+    inst: Instance, params: SolveParams, progress: Progress | None, budget: Budget
+) -> Result:
     """Solve ``inst`` in parts (see the module docstring); a ``FEASIBLE`` result.
 
     Each part is solved by price-and-branch (:mod:`matching.strategies.priced`) within
@@ -372,13 +440,20 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
         # a pinned placement that breaks a rule makes the round infeasible; checked on
         # the pinned households' own pairs, before any part could lose sight of it
         who = np.unique([inst.beneficiary_index[p.beneficiary] for p in inst.pinned])
-        pins_inst = _sub_instance(inst, "pins", who, np.arange(len(inst.dwellings)),
-                                  np.arange(len(inst.shared_flats)))
+        pins_inst = _sub_instance(
+            inst, "pins", who, np.arange(len(inst.dwellings)), np.arange(len(inst.shared_flats))
+        )
         pins = eligible_pairs(pins_inst)
         conflicts = pin_conflicts(pins_inst, pins)
         if conflicts:
-            out = empty_result(inst, "INFEASIBLE", "round_infeasible",
-                               time.perf_counter() - t0, {"conflicts": conflicts}, "cp-sat")
+            out = empty_result(
+                inst,
+                "INFEASIBLE",
+                "round_infeasible",
+                time.perf_counter() - t0,
+                {"conflicts": conflicts},
+                "cp-sat",
+            )
             return replace(out, engine={"strategy": "parts", "decomposition": None})
     pl = plan(inst, params.decompose, params.seed)
     weights = np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
@@ -396,20 +471,27 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
     if pins is not None and pins_inst is not None:
         reserve = _pin_reserves(inst, pl.parts, pins, pins_inst)
     for p, part in enumerate(pl.parts):
-        if run.expired() and not any(pin.beneficiary in part_ids(inst, part)
-                                     for pin in inst.pinned):
+        if run.expired() and not any(
+            pin.beneficiary in part_ids(inst, part) for pin in inst.pinned
+        ):
             # the time is spent: the part is not searched (its pinned placements, if
             # any, still are, so that they stay)
             statuses["NOT_SEARCHED"] = statuses.get("NOT_SEARCHED", 0) + 1
             part.report = {"households": int(part.households.size), "status": "NOT_SEARCHED"}
-            unassigned.extend(Unassigned(inst.beneficiaries[b].id, (NOT_SEARCHED,),
-                                         {"search": "the time limit ran out first"})
-                              for b in part.households.tolist())
+            unassigned.extend(
+                Unassigned(
+                    inst.beneficiaries[b].id,
+                    (NOT_SEARCHED,),
+                    {"search": "the time limit ran out first"},
+                )
+                for b in part.households.tolist()
+            )
             continue
         shares = _fund_shares(pl.parts, left, p, reserve, weights, table.ok)
         funds = [replace(f, budget_cents=s) for f, s in zip(inst.funds, shares, strict=True)]
-        sub = _sub_instance(inst, f"{inst.name}#part{p + 1}", part.households, part.dwellings,
-                            part.flats, funds)
+        sub = _sub_instance(
+            inst, f"{inst.name}#part{p + 1}", part.households, part.dwellings, part.flats, funds
+        )
         pairs = eligible_pairs(sub)
         timings["eligibility"] += pairs.seconds
         n_pairs += len(pairs)
@@ -423,29 +505,37 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
 
         def relay(ev: ProgressEvent, base: int = base) -> None:
             if progress is not None and ev.stage == "weight" and ev.incumbent is not None:
-                progress(ProgressEvent("weight", base + ev.incumbent, None,
-                                       time.perf_counter() - t0))
+                progress(
+                    ProgressEvent("weight", base + ev.incumbent, None, time.perf_counter() - t0)
+                )
 
         # price-and-branch on every part (see the module docstring)
         t_part = time.perf_counter()
         res = solve_priced(sub, params, relay, part_budget, pairs)
         statuses[res.status] = statuses.get(res.status, 0) + 1
-        part.report = {"households": int(part.households.size),
-                       "units": int(part.dwellings.size + part.flats.size),
-                       "replica": part.replica, "pairs": len(pairs), "status": res.status,
-                       "weight": res.objective.weight, "bound": res.bound_weight,
-                       "seconds": round(time.perf_counter() - t_part, 2)}
+        part.report = {
+            "households": int(part.households.size),
+            "units": int(part.dwellings.size + part.flats.size),
+            "replica": part.replica,
+            "pairs": len(pairs),
+            "status": res.status,
+            "weight": res.objective.weight,
+            "bound": res.bound_weight,
+            "seconds": round(time.perf_counter() - t_part, 2),
+        }
         logger.info("part %d/%d: %s", p + 1, len(pl.parts), part.report)
         if res.status == "INFEASIBLE":
             details = dict(res.unassigned[0].details) if res.unassigned else {}
-            out = empty_result(inst, "INFEASIBLE", "round_infeasible",
-                               time.perf_counter() - t0, details, "cp-sat")
-            return replace(out, engine={"strategy": "parts",
-                                        "decomposition": _report(pl, n_pairs)})
+            out = empty_result(
+                inst, "INFEASIBLE", "round_infeasible", time.perf_counter() - t0, details, "cp-sat"
+            )
+            return replace(out, engine={"strategy": "parts", "decomposition": _report(pl, n_pairs)})
         for a in res.assignments:
             if a.fund is not None:
-                left[fund_pos[a.fund]] -= a.contribution_cents * inst.months(
-                    inst.beneficiary(a.beneficiary)) + a.one_off_cents
+                left[fund_pos[a.fund]] -= (
+                    a.contribution_cents * inst.months(inst.beneficiary(a.beneficiary))
+                    + a.one_off_cents
+                )
         assignments.extend(res.assignments)
         for u in res.unassigned:
             if part.replica and OTHER_PARTS not in u.reasons:
@@ -463,18 +553,33 @@ def solve_decomposed(inst: Instance, params: SolveParams, progress: Progress | N
     bound = max(bound, objective.weight)
     if progress is not None:
         progress(ProgressEvent("weight", None, float(bound), time.perf_counter() - t0))
-    status: Status = "FEASIBLE" if assignments or statuses.get("UNKNOWN", 0) \
-        + statuses.get("NOT_SEARCHED", 0) < len(pl.parts) else "UNKNOWN"
+    status: Status = (
+        "FEASIBLE"
+        if assignments
+        or statuses.get("UNKNOWN", 0) + statuses.get("NOT_SEARCHED", 0) < len(pl.parts)
+        else "UNKNOWN"
+    )
     order = inst.beneficiary_index
     unassigned.sort(key=lambda u: order[u.beneficiary])
     assignments.sort(key=lambda a: order[a.beneficiary])
-    return Result(instance=inst.name, status=status, objective=objective, bound_weight=bound,
-                  assignments=tuple(assignments), unassigned=tuple(unassigned),
-                  solve_seconds=0.0, format=result_format(inst.v2),
-                  lines_opened=lines_opened(assignments, inst.line_costs),
-                  engine={"strategy": "parts", "pairs": n_pairs,
-                          "decomposition": _report(pl, n_pairs), "part_statuses": statuses},
-                  timings=timings)
+    return Result(
+        instance=inst.name,
+        status=status,
+        objective=objective,
+        bound_weight=bound,
+        assignments=tuple(assignments),
+        unassigned=tuple(unassigned),
+        solve_seconds=0.0,
+        format=result_format(inst.v2),
+        lines_opened=lines_opened(assignments, inst.line_costs),
+        engine={
+            "strategy": "parts",
+            "pairs": n_pairs,
+            "decomposition": _report(pl, n_pairs),
+            "part_statuses": statuses,
+        },
+        timings=timings,
+    )
 
 
 def part_ids(inst: Instance, part: Part) -> set[str]:
@@ -483,13 +588,19 @@ def part_ids(inst: Instance, part: Part) -> set[str]:
 
 
 def _report(pl: Plan, n_pairs: int) -> dict[str, Any]:
-    return {"components": pl.components, "parts": len(pl.parts),
-            "estimated_pairs": round(pl.est_pairs), "pairs_in_parts": n_pairs,
-            "plan_seconds": round(pl.seconds, 2), "by_part": [q.report for q in pl.parts]}
+    return {
+        "components": pl.components,
+        "parts": len(pl.parts),
+        "estimated_pairs": round(pl.est_pairs),
+        "pairs_in_parts": n_pairs,
+        "plan_seconds": round(pl.seconds, 2),
+        "by_part": [q.report for q in pl.parts],
+    }
 
 
-def _check_pairless(inst: Instance, pl: Plan, has_pair: npt.NDArray[np.bool_],
-                    deadline: float) -> npt.NDArray[np.bool_]:
+def _check_pairless(
+    inst: Instance, pl: Plan, has_pair: npt.NDArray[np.bool_], deadline: float
+) -> npt.NDArray[np.bool_]:
     """Which households without a pair in their part were checked against their whole
     component and found to have none anywhere (``True``: known to have no pair)."""
     known_none = np.zeros(len(inst.beneficiaries), dtype=bool)
@@ -507,7 +618,7 @@ def _check_pairless(inst: Instance, pl: Plan, has_pair: npt.NDArray[np.bool_],
         for s in range(0, hh.size, 2_000):
             if time.perf_counter() > deadline:
                 break
-            block = hh[s:s + 2_000]
+            block = hh[s : s + 2_000]
             found = eligible_pairs(_sub_instance(inst, "bound", block, d, f))
             none = np.ones(block.size, dtype=bool)
             none[np.unique(found.beneficiary)] = False

@@ -66,11 +66,17 @@ class Pairs:
 
     def subset(self, keep: IntArray) -> Pairs:
         """The options ``keep`` (sorted indices), still in their order."""
-        return Pairs(beneficiary=self.beneficiary[keep], unit=self.unit[keep],
-                     contribution_cents=self.contribution_cents[keep],
-                     commute_km=self.commute_km[keep], commute_m=self.commute_m[keep],
-                     term=self.term[keep], line=self.line[keep], seconds=self.seconds,
-                     cells=self.cells)
+        return Pairs(
+            beneficiary=self.beneficiary[keep],
+            unit=self.unit[keep],
+            contribution_cents=self.contribution_cents[keep],
+            commute_km=self.commute_km[keep],
+            commute_m=self.commute_m[keep],
+            term=self.term[keep],
+            line=self.line[keep],
+            seconds=self.seconds,
+            cells=self.cells,
+        )
 
     def of_beneficiary(self, b: int) -> slice:
         """The slice of options belonging to household index ``b``."""
@@ -188,36 +194,44 @@ class Arrays:
             u_is_dwelling=np.array([True] * len(ds) + [False] * len(fs), dtype=bool),
             u_capacity=np.array([d.capacity for d in ds] + [0] * len(fs), dtype=np.int64),
             u_children_ok=np.array([d.children_ok for d in ds] + [False] * len(fs), dtype=bool),
-            u_step_free=np.array([d.step_free for d in ds] + [f.step_free for f in fs],
-                                 dtype=bool),
+            u_step_free=np.array([d.step_free for d in ds] + [f.step_free for f in fs], dtype=bool),
             u_first=np.array([s.first for s in avail], dtype=np.int64),
             u_last=np.array([s.last for s in avail], dtype=np.int64),
-            u_area=np.array([code[a] if a is not None else len(areas) for a in unit_areas],
-                            dtype=np.int64),
+            u_area=np.array(
+                [code[a] if a is not None else len(areas) for a in unit_areas], dtype=np.int64
+            ),
             u_offers=np.array(starts, dtype=np.int64),
             o_term=np.array(o_term, dtype=np.int16),
             o_rent=np.array(o_rent, dtype=np.int64),
             o_one_off=np.array(o_one_off, dtype=np.int64),
             b_vec=geo.unit_vectors(b_lat, b_lon).reshape(-1, 3),
             u_vec=geo.unit_vectors(u_lat, u_lon).reshape(-1, 3),
-            b_sin_u=b_sin_u, b_cos_u=b_cos_u, u_sin_u=u_sin_u, u_cos_u=u_cos_u,
+            b_sin_u=b_sin_u,
+            b_cos_u=b_cos_u,
+            u_sin_u=u_sin_u,
+            u_cos_u=u_cos_u,
         )
 
 
-PAIR_CODES = ("unit_type_not_accepted", "too_large", "children_not_allowed", "not_step_free",
-              "unit_not_available", "outside_areas", "safety")
+PAIR_CODES = (
+    "unit_type_not_accepted",
+    "too_large",
+    "children_not_allowed",
+    "not_step_free",
+    "unit_not_available",
+    "outside_areas",
+    "safety",
+)
 """The rules of a (household, unit) pair, by the explanation code of each."""
 OFFER_CODES = ("unaffordable_at_cap", "no_fund_can_pay")
 """The rules of an offer (the dwelling's terms), by the explanation code of each."""
 
 
-def pair_masks(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray
-               ) -> dict[str, BoolArray]:
+def pair_masks(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray) -> dict[str, BoolArray]:
     """Which of the pair rules each (bi[k], ui[k]) passes (keys: :data:`PAIR_CODES`)."""
     is_dw = arr.u_is_dwelling[ui]
     masks = {
-        "unit_type_not_accepted": np.where(is_dw, arr.b_accepts_dwelling[bi],
-                                           arr.b_bed_ok[bi]),
+        "unit_type_not_accepted": np.where(is_dw, arr.b_accepts_dwelling[bi], arr.b_bed_ok[bi]),
         "too_large": ~is_dw | (arr.b_persons[bi] <= arr.u_capacity[ui]),
         "children_not_allowed": ~is_dw | (arr.b_minors[bi] == 0) | arr.u_children_ok[ui],
         "not_step_free": ~arr.b_step_free[bi] | arr.u_step_free[ui],
@@ -236,8 +250,12 @@ def outside_zones(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray) -> Bo
     for k in np.flatnonzero(arr.b_avoid[bi]).tolist():
         b, u = int(bi[k]), int(ui[k])
         for z in inst.beneficiaries[b].avoid:
-            d, conv = geo.vincenty_km(np.array([z.lat]), np.array([z.lon]),
-                                      np.array([arr.u_lat[u]]), np.array([arr.u_lon[u]]))
+            d, conv = geo.vincenty_km(
+                np.array([z.lat]),
+                np.array([z.lon]),
+                np.array([arr.u_lat[u]]),
+                np.array([arr.u_lon[u]]),
+            )
             km = float(d[0])
             if not conv[0] or abs(km - z.radius_km) <= geo.DECISION_BAND_KM:
                 km = geo.geodesic_km(z.lat, z.lon, arr.u_lat[u], arr.u_lon[u])
@@ -247,8 +265,9 @@ def outside_zones(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray) -> Bo
     return ok
 
 
-def offer_masks(inst: Instance, arr: Arrays, bi: IntArray, oi: IntArray
-                ) -> tuple[dict[str, BoolArray], IntArray]:
+def offer_masks(
+    inst: Instance, arr: Arrays, bi: IntArray, oi: IntArray
+) -> tuple[dict[str, BoolArray], IntArray]:
     """Which offer rules each (household bi[k], offer oi[k]) passes (keys:
     :data:`OFFER_CODES`), and the monthly contribution of each."""
     contribution = np.maximum(0, arr.o_rent[oi] - arr.b_pay[bi])
@@ -262,30 +281,39 @@ def offer_masks(inst: Instance, arr: Arrays, bi: IntArray, oi: IntArray
 
 def commute_km(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray) -> FloatArray:
     """``circuity * geodesic_km`` for each pair (Vincenty, geopy where it did not converge)."""
-    dist, ok = geo.vincenty_reduced_km(arr.b_sin_u[bi], arr.b_cos_u[bi], arr.u_sin_u[ui],
-                                       arr.u_cos_u[ui], np.radians(arr.u_lon[ui] - arr.b_lon[bi]))
+    dist, ok = geo.vincenty_reduced_km(
+        arr.b_sin_u[bi],
+        arr.b_cos_u[bi],
+        arr.u_sin_u[ui],
+        arr.u_cos_u[ui],
+        np.radians(arr.u_lon[ui] - arr.b_lon[bi]),
+    )
     for k in np.flatnonzero(~ok):
-        dist[k] = geo.geodesic_km(arr.b_lat[bi[k]], arr.b_lon[bi[k]],
-                                  arr.u_lat[ui[k]], arr.u_lon[ui[k]])
+        dist[k] = geo.geodesic_km(
+            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]]
+        )
     return inst.policy.circuity * dist
 
 
-def within_commute(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
-                   km: FloatArray) -> BoolArray:
+def within_commute(
+    inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray, km: FloatArray
+) -> BoolArray:
     """Rule 5, decided exactly: geopy settles every pair near its limit."""
     limit = arr.b_max_km[bi]
     ok = km <= limit
     near = np.flatnonzero(np.abs(km - limit) <= geo.DECISION_BAND_KM)
     for k in near:
         exact = inst.policy.circuity * geo.geodesic_km(
-            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]])
+            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]]
+        )
         km[k] = exact
         ok[k] = exact <= limit[k]
     return ok
 
 
-def whole_metres(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
-                 km: FloatArray) -> IntArray:
+def whole_metres(
+    inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray, km: FloatArray
+) -> IntArray:
     """``floor(1000 * commute_km + 0.5)`` per direct pair, as the contract's geodesic gives it.
 
     Vincenty agrees with geopy to far less than :data:`geo.METRE_BAND_M`; a pair whose
@@ -295,7 +323,8 @@ def whole_metres(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray,
     scaled = 1000.0 * km + 0.5
     for k in _near_half_metre(scaled):
         km[k] = inst.policy.circuity * geo.geodesic_km(
-            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]])
+            arr.b_lat[bi[k]], arr.b_lon[bi[k]], arr.u_lat[ui[k]], arr.u_lon[ui[k]]
+        )
         scaled[k] = 1000.0 * km[k] + 0.5
     return np.floor(scaled).astype(np.int64)
 
@@ -324,8 +353,9 @@ class _Options:
         return _Options(z, z, z, z, np.zeros(0), z, line, 0)
 
 
-def _with_offers(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray
-                 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+def _with_offers(
+    inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Each pair repeated per offer of its unit, with the offers passing their rules:
     (index of the pair, household, offer, contribution)."""
     n_off = arr.u_offers[ui + 1] - arr.u_offers[ui]
@@ -339,8 +369,15 @@ def _with_offers(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray
     return pair[keep], b[keep], oi[keep], contribution[keep]
 
 
-def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
-           u_lat_sorted: FloatArray, reach_deg: FloatArray, reach_cos: FloatArray) -> _Options:
+def _block(
+    inst: Instance,
+    arr: Arrays,
+    bsel: IntArray,
+    u_order: IntArray,
+    u_lat_sorted: FloatArray,
+    reach_deg: FloatArray,
+    reach_cos: FloatArray,
+) -> _Options:
     """The direct options (within the household's own reach) of a block of households."""
     lo = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] - reach_deg[bsel]).min(), "left")
     hi = np.searchsorted(u_lat_sorted, (arr.b_lat[bsel] + reach_deg[bsel]).max(), "right")
@@ -355,12 +392,12 @@ def _block(inst: Instance, arr: Arrays, bsel: IntArray, u_order: IntArray,
     bi, ui, km = bi[ok], ui[ok], km[ok]
     metres = whole_metres(inst, arr, bi, ui, km)
     pair, b, oi, c = _with_offers(inst, arr, bi, ui)
-    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], -1,
-                    int(bsel.size * usel.size))
+    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], -1, int(bsel.size * usel.size))
 
 
-def stop_distances(arr_lat: FloatArray, arr_lon: FloatArray, stops: FloatArray,
-                    walk: float) -> tuple[FloatArray, BoolArray]:
+def stop_distances(
+    arr_lat: FloatArray, arr_lon: FloatArray, stops: FloatArray, walk: float
+) -> tuple[FloatArray, BoolArray]:
     """Geodesic km from each point to each stop, and whether it is within ``walk`` (geopy
     settles every distance near the limit)."""
     n, s = arr_lat.size, stops.shape[0]
@@ -398,16 +435,17 @@ def line_options(inst: Instance, arr: Arrays, line: int) -> _Options:
     if hh.size == 0 or uu.size == 0:
         return _Options.empty(line)
     # per household and boarding stop i: the best ride on to a stop j near work
-    to_work = np.where(near_work[hh][:, None, :], circ * between[None, :, :]
-                       + d_work[hh][:, None, :], np.inf).min(axis=2)      # (hh, s)
-    from_home = np.where(near_home[uu], d_home[uu], np.inf)                # (uu, s)
+    to_work = np.where(
+        near_work[hh][:, None, :], circ * between[None, :, :] + d_work[hh][:, None, :], np.inf
+    ).min(axis=2)  # (hh, s)
+    from_home = np.where(near_home[uu], d_home[uu], np.inf)  # (uu, s)
     out_b: list[IntArray] = []
     out_u: list[IntArray] = []
     out_km: list[FloatArray] = []
     step = max(1, BLOCK_ELEMENTS // max(1, uu.size * s))
     for k in range(0, hh.size, step):
-        blk = to_work[k:k + step]
-        km = (from_home[None, :, :] + blk[:, None, :]).min(axis=2)         # (blk, uu)
+        blk = to_work[k : k + step]
+        km = (from_home[None, :, :] + blk[:, None, :]).min(axis=2)  # (blk, uu)
         rb, ru = np.nonzero(np.isfinite(km))
         out_b.append(hh[k + rb])
         out_u.append(uu[ru])
@@ -419,17 +457,24 @@ def line_options(inst: Instance, arr: Arrays, line: int) -> _Options:
     bi, ui, km = bi[keep], ui[keep], km[keep]
     scaled = 1000.0 * km + 0.5
     for k in _near_half_metre(scaled):  # the whole metres settled by geopy itself
-        km[k] = ride_km(inst, line, (arr.b_lat[bi[k]], arr.b_lon[bi[k]]),
-                        (arr.u_lat[ui[k]], arr.u_lon[ui[k]])) or km[k]
+        km[k] = (
+            ride_km(
+                inst,
+                line,
+                (arr.b_lat[bi[k]], arr.b_lon[bi[k]]),
+                (arr.u_lat[ui[k]], arr.u_lon[ui[k]]),
+            )
+            or km[k]
+        )
         scaled[k] = 1000.0 * km[k] + 0.5
     metres = np.floor(scaled).astype(np.int64)
     pair, b, oi, c = _with_offers(inst, arr, bi, ui)
-    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], line,
-                    int(hh.size * uu.size))
+    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], line, int(hh.size * uu.size))
 
 
-def ride_km(inst: Instance, line: int, work: tuple[float, float],
-            home: tuple[float, float]) -> float | None:
+def ride_km(
+    inst: Instance, line: int, work: tuple[float, float], home: tuple[float, float]
+) -> float | None:
     """The commute riding ``line`` between ``home`` and ``work``, on geopy's geodesics
     (None when no stop is within walking distance of both)."""
     walk = inst.policy.walk_km
@@ -471,11 +516,13 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
         # exact on the sphere, with the margin that covers the ellipsoid
         reach_cos = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km, circ))
         block = max(16, min(nb, BLOCK_ELEMENTS // max(1, min(nu, 4096))))
-        blocks = [np.sort(b_order[s:s + block]) for s in range(0, nb, block)]
+        blocks = [np.sort(b_order[s : s + block]) for s in range(0, nb, block)]
         workers = threads or os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
-            found += pool.map(lambda bsel: _block(inst, arr, bsel, u_order, u_lat_sorted,
-                                                  reach_deg, reach_cos), blocks)
+            found += pool.map(
+                lambda bsel: _block(inst, arr, bsel, u_order, u_lat_sorted, reach_deg, reach_cos),
+                blocks,
+            )
         found += [line_options(inst, arr, k) for k in range(len(inst.shuttles))]
     if not found:
         found = [_Options.empty()]
@@ -488,8 +535,13 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
     line = np.concatenate([np.full(f.b.shape, f.line, dtype=np.int16) for f in found])
     if inst.forbidden and b.size:
         codes = b * nu + u
-        banned = np.array([inst.beneficiary_index[f.beneficiary] * nu + inst.unit_index[f.unit]
-                           for f in inst.forbidden], dtype=np.int64)
+        banned = np.array(
+            [
+                inst.beneficiary_index[f.beneficiary] * nu + inst.unit_index[f.unit]
+                for f in inst.forbidden
+            ],
+            dtype=np.int64,
+        )
         allowed = ~np.isin(codes, banned)
         b, u, o, c, k, m, line = (x[allowed] for x in (b, u, o, c, k, m, line))
     term = arr.o_term[o] if o.size else np.zeros(0, dtype=np.int16)
@@ -499,7 +551,14 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
         # each block is sorted by (household, unit) already: a stable sort on the
         # household merges the blocks' runs
         order = np.argsort(b, kind="stable")
-    return Pairs(beneficiary=b[order], unit=u[order], contribution_cents=c[order],
-                 commute_km=k[order], commute_m=m[order], term=term[order].astype(np.int16),
-                 line=line[order], seconds=time.perf_counter() - t0,
-                 cells=sum(f.cells for f in found))
+    return Pairs(
+        beneficiary=b[order],
+        unit=u[order],
+        contribution_cents=c[order],
+        commute_km=k[order],
+        commute_m=m[order],
+        term=term[order].astype(np.int16),
+        line=line[order],
+        seconds=time.perf_counter() - t0,
+        cells=sum(f.cells for f in found),
+    )

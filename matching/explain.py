@@ -85,13 +85,31 @@ from matching.model.space import RowSpace, Universe
 from matching.packing import Fit, Packing
 from matching.result import Assignment, Objective, Result, Status, Unassigned, result_format
 
-PAIR_RULES = ("unit_type_not_accepted", "too_large", "children_not_allowed", "not_step_free",
-              "unaffordable_at_cap", "no_fund_can_pay", "forbidden", "unit_not_available",
-              "outside_areas", "safety", "no_line_within_walk")
-ALLOCATION_REASONS = ("units_taken", "rooms_taken_by_other_gender", "funds_exhausted",
-                      "no_seat_on_line", "transport_budget_exhausted", "guarantee_exhausted",
-                      "zero_priority", "not_reached_in_time", "other_parts_not_searched",
-                      "part_not_searched_in_time")
+PAIR_RULES = (
+    "unit_type_not_accepted",
+    "too_large",
+    "children_not_allowed",
+    "not_step_free",
+    "unaffordable_at_cap",
+    "no_fund_can_pay",
+    "forbidden",
+    "unit_not_available",
+    "outside_areas",
+    "safety",
+    "no_line_within_walk",
+)
+ALLOCATION_REASONS = (
+    "units_taken",
+    "rooms_taken_by_other_gender",
+    "funds_exhausted",
+    "no_seat_on_line",
+    "transport_budget_exhausted",
+    "guarantee_exhausted",
+    "zero_priority",
+    "not_reached_in_time",
+    "other_parts_not_searched",
+    "part_not_searched_in_time",
+)
 ROUND_REASONS = ("round_infeasible", "no_solution_in_time")
 REASONS = ("no_unit_within_commute", *PAIR_RULES, *ALLOCATION_REASONS, *ROUND_REASONS)
 MAX_DETAIL_UNITS = 5
@@ -100,45 +118,46 @@ IntArray = npt.NDArray[np.int64]
 
 REASON_TEXT = {
     "no_unit_within_commute": "no unit of a kind the household accepts is within its maximum "
-                              "commute",
+    "commute",
     "unit_type_not_accepted": "the units within reach are of a kind the household does not "
-                              "accept (beds are for single adults only)",
+    "accept (beds are for single adults only)",
     "too_large": "the dwellings within reach are too small for the household "
-                 "(DM 5 July 1975 or the certificate's maximum)",
+    "(DM 5 July 1975 or the certificate's maximum)",
     "children_not_allowed": "the dwellings within reach do not take minors",
     "not_step_free": "the units within reach are not step-free",
     "unaffordable_at_cap": "the contribution needed exceeds the cap",
     "no_fund_can_pay": "no fund may pay the contribution (eligibility tags, or a budget "
-                       "smaller than one placement)",
+    "smaller than one placement)",
     "forbidden": "staff excluded the pair",
     "unit_not_available": "no home within reach is free for the whole stay",
     "outside_areas": "the homes within reach are outside the areas the household may live in",
     "safety": "for the household's safety, the homes within reach cannot be offered",
     "no_line_within_walk": "no shuttle line stops within walking distance of work",
     "no_seat_on_line": "no seat is left, in some month of the stay, on the line that would "
-                       "reach work",
+    "reach work",
     "transport_budget_exhausted": "the line that would reach work is not running, and the "
-                                  "transport budget cannot open it",
+    "transport budget cannot open it",
     "guarantee_exhausted": "the guarantee fund has too little left for the dwelling's "
-                           "guaranteed terms",
+    "guaranteed terms",
     "units_taken": "every unit the household could take went to other placements (of higher "
-                   "weight, or equal weight and cheaper)",
+    "weight, or equal weight and cheaper)",
     "rooms_taken_by_other_gender": "free beds remain only in rooms given to another gender",
     "funds_exhausted": "a unit was free but no eligible fund had enough money left",
     "zero_priority": "the household has priority 0, so placing it adds nothing",
     "not_reached_in_time": "a unit was free and fundable: the search stopped before proving "
-                           "optimality",
+    "optimality",
     "other_parts_not_searched": "the round was solved in parts: only the units of the "
-                                "household's part were searched",
+    "household's part were searched",
     "part_not_searched_in_time": "the round was solved in parts and the time limit ran out "
-                                 "before the household's part was searched",
+    "before the household's part was searched",
     "round_infeasible": "the pinned placements themselves break a rule",
     "no_solution_in_time": "no allocation was found within the time limit",
 }
 
 
-def pair_failures(inst: Instance, b: int, units: Sequence[int],
-                  arr: Arrays | None = None) -> list[list[str]]:
+def pair_failures(
+    inst: Instance, b: int, units: Sequence[int], arr: Arrays | None = None
+) -> list[list[str]]:
     """For household index ``b``, the rule codes each unit index in ``units`` breaks.
 
     ``no_unit_within_commute`` stands for rule 5 (no shuttle line reaches the unit
@@ -151,15 +170,17 @@ def pair_failures(inst: Instance, b: int, units: Sequence[int],
     masks = pair_masks(inst, arr, bi, ui)
     km = commute_km(inst, arr, bi, ui)
     near = within_commute(inst, arr, bi, ui, km) | by_line(inst, arr, b, ui)
-    banned = {inst.unit_index[f.unit] for f in inst.forbidden
-              if f.beneficiary == inst.beneficiaries[b].id}
+    banned = {
+        inst.unit_index[f.unit] for f in inst.forbidden if f.beneficiary == inst.beneficiaries[b].id
+    }
     out = []
     for k, u in enumerate(ui.tolist()):
         codes = [code for code, ok in masks.items() if not ok[k]]
         offers = np.arange(arr.u_offers[u], arr.u_offers[u + 1])
         offer_ok, _ = offer_masks(inst, arr, np.full(offers.shape, b), offers)
-        failing: list[list[str]] = [[c for c, ok in offer_ok.items() if not ok[j]]
-                                    for j in range(offers.size)]
+        failing: list[list[str]] = [
+            [c for c, ok in offer_ok.items() if not ok[j]] for j in range(offers.size)
+        ]
         best: list[str] = min(failing, key=len) if failing else []
         codes += best
         if not near[k]:
@@ -179,7 +200,7 @@ def by_line(inst: Instance, arr: Arrays, b: int, units: IntArray) -> BoolArray:
         return ok
     for line in inst.shuttles:
         stops = np.array([[x.lat, x.lon] for x in line.stops], dtype=np.float64)
-        _, near_work = stop_distances(arr.b_lat[b:b + 1], arr.b_lon[b:b + 1], stops, walk)
+        _, near_work = stop_distances(arr.b_lat[b : b + 1], arr.b_lon[b : b + 1], stops, walk)
         if near_work.any():
             _, near_home = stop_distances(arr.u_lat[units], arr.u_lon[units], stops, walk)
             ok |= near_home.any(axis=1)
@@ -192,7 +213,7 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
     hav = geo.haversine_km(arr.b_lat[b], arr.b_lon[b], arr.u_lat, arr.u_lon)
     # the units the eligibility's pre-filter looks at, by the same test, and any unit a
     # shuttle line could bring within reach
-    reach = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km[b:b + 1], inst.policy.circuity))
+    reach = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km[b : b + 1], inst.policy.circuity))
     cand_mask = arr.u_vec @ arr.b_vec[b] >= reach[0]
     if inst.shuttles:
         cand_mask |= by_line(inst, arr, b, np.arange(inst.n_units))
@@ -203,17 +224,25 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
         return ["safety"], {}
     if ben.avoid:  # the zones are never counted: each unit's other obstacles are given
         failures = [[c for c in codes if c != "safety"] for codes in failures]
-    within = [(int(u), codes) for u, codes in zip(cand.tolist(), failures, strict=True)
-              if "no_unit_within_commute" not in codes]
-    details: dict[str, Any] = {"units_within_commute": len(within),
-                               "max_commute_km": ben.max_commute_km}
+    within = [
+        (int(u), codes)
+        for u, codes in zip(cand.tolist(), failures, strict=True)
+        if "no_unit_within_commute" not in codes
+    ]
+    details: dict[str, Any] = {
+        "units_within_commute": len(within),
+        "max_commute_km": ben.max_commute_km,
+    }
     kinds_ok = [(u, c) for u, c in within if "unit_type_not_accepted" not in c]
     if not kinds_ok:
         details["nearest_unit_km"] = None
         if hav.size and not ben.avoid:
             u = int(np.argmin(hav))
-            details["nearest_unit_km"] = round(inst.policy.circuity * geo.geodesic_km(
-                arr.b_lat[b], arr.b_lon[b], arr.u_lat[u], arr.u_lon[u]), 3)
+            details["nearest_unit_km"] = round(
+                inst.policy.circuity
+                * geo.geodesic_km(arr.b_lat[b], arr.b_lon[b], arr.u_lat[u], arr.u_lon[u]),
+                3,
+            )
         if within:
             return ["unit_type_not_accepted"], details
         reasons = ["no_unit_within_commute"]
@@ -222,8 +251,9 @@ def _no_pair_reasons(inst: Instance, arr: Arrays, b: int) -> tuple[list[str], di
         return reasons, details
     counts: Counter[str] = Counter(code for _, codes in kinds_ok for code in codes)
     details["rejected_by"] = dict(counts.most_common())
-    details["examples"] = [{"unit": inst.unit_id(u), "rules": codes}
-                           for u, codes in kinds_ok[:MAX_DETAIL_UNITS]]
+    details["examples"] = [
+        {"unit": inst.unit_id(u), "rules": codes} for u, codes in kinds_ok[:MAX_DETAIL_UNITS]
+    ]
     return [code for code, _ in counts.most_common()], details
 
 
@@ -231,7 +261,9 @@ def _stop_within_walk(inst: Instance, arr: Arrays, b: int) -> bool:
     walk = inst.policy.walk_km
     return walk is not None and any(
         geo.geodesic_km(arr.b_lat[b], arr.b_lon[b], x.lat, x.lon) <= walk
-        for line in inst.shuttles for x in line.stops)
+        for line in inst.shuttles
+        for x in line.stops
+    )
 
 
 def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> Packing:
@@ -267,8 +299,13 @@ def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> 
     return pack
 
 
-def explain_unassigned(inst: Instance, pairs: Pairs, assignments: Sequence[Assignment],
-                       proven: bool, space: RowSpace | None = None) -> list[Unassigned]:
+def explain_unassigned(
+    inst: Instance,
+    pairs: Pairs,
+    assignments: Sequence[Assignment],
+    proven: bool,
+    space: RowSpace | None = None,
+) -> list[Unassigned]:
     """Reasons for every beneficiary without a placement in ``assignments``.
 
     Each of the household's eligible pairs is tried against the allocation's rows
@@ -315,8 +352,8 @@ def explain_unassigned(inst: Instance, pairs: Pairs, assignments: Sequence[Assig
             seen.add(p)
             code = ""
             for j in np.flatnonzero(cols.pair == p).tolist():
-                rows = t.row[order[starts[j]:starts[j + 1]]].tolist()
-                coefs = t.coef[order[starts[j]:starts[j + 1]]].tolist()
+                rows = t.row[order[starts[j] : starts[j + 1]]].tolist()
+                coefs = t.coef[order[starts[j] : starts[j + 1]]].tolist()
                 fit = pack.fits(rows, coefs)
                 if fit.ok:
                     code = "free"
@@ -339,7 +376,9 @@ def explain_unassigned(inst: Instance, pairs: Pairs, assignments: Sequence[Assig
         if short:
             details["funds_left_cents"] = {
                 f.id: int(space.hi[fund_row + k] - pack.act[fund_row + k])
-                for k, f in enumerate(inst.funds) if funds.ok[k, bi]}
+                for k, f in enumerate(inst.funds)
+                if funds.ok[k, bi]
+            }
             details["needed_cents"] = min(short.values())
         if counts["not_reached_in_time"]:
             details["search"] = "objective 1 proven optimal" if proven else "stopped early"
@@ -367,8 +406,9 @@ def pin_conflicts(inst: Instance, pairs: Pairs, space: RowSpace | None = None) -
         cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
         if len(cols) == 0:
             rules = pair_failures(inst, bi, [ui], arr)[0]
-            conflicts.append(f"pinned {pin.beneficiary} -> {pin.unit} breaks: "
-                             f"{', '.join(rules) or 'a rule'}")
+            conflicts.append(
+                f"pinned {pin.beneficiary} -> {pin.unit} breaks: {', '.join(rules) or 'a rule'}"
+            )
             continue
         t = space.touch(cols)
         # the load every way of paying for the pin puts on a row
@@ -386,28 +426,48 @@ def pin_conflicts(inst: Instance, pairs: Pairs, space: RowSpace | None = None) -
     for r in np.flatnonzero(load > space.hi).tolist():
         if r in relieved:
             continue  # a capacity the rule shares out itself (its declared conflicts)
-        conflicts.append(f"{space.name(r)}: the pinned {', '.join(who[r])} need "
-                         f"{load[r]:g}, at most {space.hi[r]:g} fit")
+        conflicts.append(
+            f"{space.name(r)}: the pinned {', '.join(who[r])} need "
+            f"{load[r]:g}, at most {space.hi[r]:g} fit"
+        )
     return conflicts
 
 
-def empty_result(inst: Instance, status: Status, reason: str, seconds: float,
-                 details: dict[str, Any], engine: str, bound: int | None = None) -> Result:
+def empty_result(
+    inst: Instance,
+    status: Status,
+    reason: str,
+    seconds: float,
+    details: dict[str, Any],
+    engine: str,
+    bound: int | None = None,
+) -> Result:
     """A result with no allocation: everybody unassigned with the same reason."""
     return Result(
-        instance=inst.name, status=status, objective=Objective(0, 0, 0.0, 0), bound_weight=bound,
-        assignments=(), solve_seconds=seconds, engine={"name": engine},
+        instance=inst.name,
+        status=status,
+        objective=Objective(0, 0, 0.0, 0),
+        bound_weight=bound,
+        assignments=(),
+        solve_seconds=seconds,
+        engine={"name": engine},
         format=result_format(inst.v2),
         unassigned=tuple(Unassigned(b.id, (reason,), details) for b in inst.beneficiaries),
     )
 
 
-def infeasible_result(inst: Instance, pairs: Pairs, seconds: float, engine: str,
-                      conflicts: list[str] | None = None,
-                      space: RowSpace | None = None) -> Result:
+def infeasible_result(
+    inst: Instance,
+    pairs: Pairs,
+    seconds: float,
+    engine: str,
+    conflicts: list[str] | None = None,
+    space: RowSpace | None = None,
+) -> Result:
     """The ``INFEASIBLE`` result of a round whose pinned placements break a rule."""
     conflicts = pin_conflicts(inst, pairs, space) if conflicts is None else conflicts
     if not conflicts:
         conflicts = ["the pinned placements' contributions do not fit in the funds"]
-    return empty_result(inst, "INFEASIBLE", "round_infeasible", seconds,
-                        {"conflicts": conflicts}, engine)
+    return empty_result(
+        inst, "INFEASIBLE", "round_infeasible", seconds, {"conflicts": conflicts}, engine
+    )

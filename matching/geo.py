@@ -49,15 +49,20 @@ def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(geodesic((lat1, lon1), (lat2, lon2)).km)
 
 
-def haversine_km(lat1: FloatArray | float, lon1: FloatArray | float,
-                 lat2: FloatArray | float, lon2: FloatArray | float) -> FloatArray:
+def haversine_km(
+    lat1: FloatArray | float,
+    lon1: FloatArray | float,
+    lat2: FloatArray | float,
+    lon2: FloatArray | float,
+) -> FloatArray:
     """Great-circle distance on the mean sphere, broadcasting over arrays."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0))),
-                      dtype=np.float64)
+    return np.asarray(
+        2 * EARTH_MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0))), dtype=np.float64
+    )
 
 
 def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
@@ -75,8 +80,9 @@ def sphere_reach_km(max_commute_km: FloatArray, circuity: float) -> FloatArray:
 def cos_reach(km: FloatArray) -> FloatArray:
     """The pre-filter's threshold on ``p_b . p_u`` for a spherical reach of ``km``: the
     cosine of the central angle it spans (capped at pi), less :data:`DOT_SLACK`."""
-    return np.asarray(np.cos(np.minimum(km / EARTH_MEAN_RADIUS_KM, np.pi)) - DOT_SLACK,
-                      dtype=np.float64)
+    return np.asarray(
+        np.cos(np.minimum(km / EARTH_MEAN_RADIUS_KM, np.pi)) - DOT_SLACK, dtype=np.float64
+    )
 
 
 def reduced_latitude(lat: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -85,8 +91,9 @@ def reduced_latitude(lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.sin(u), np.cos(u)
 
 
-def vincenty_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray,
-                max_iter: int = 100) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def vincenty_km(
+    lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray, max_iter: int = 100
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Vincenty's inverse formula on WGS-84 for equal-length arrays.
 
     Returns
@@ -100,9 +107,14 @@ def vincenty_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
     return vincenty_reduced_km(s1, c1, s2, c2, np.radians(lon2 - lon1), max_iter)
 
 
-def vincenty_reduced_km(sin_u1: FloatArray, cos_u1: FloatArray, sin_u2: FloatArray,
-                        cos_u2: FloatArray, big_l: FloatArray, max_iter: int = 100
-                        ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def vincenty_reduced_km(
+    sin_u1: FloatArray,
+    cos_u1: FloatArray,
+    sin_u2: FloatArray,
+    cos_u2: FloatArray,
+    big_l: FloatArray,
+    max_iter: int = 100,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """:func:`vincenty_km` from precomputed reduced latitudes and the longitude difference."""
     a, b, f = WGS84_A, WGS84_B, WGS84_F
     lam = big_l.copy()
@@ -124,21 +136,32 @@ def vincenty_reduced_km(sin_u1: FloatArray, cos_u1: FloatArray, sin_u2: FloatArr
             cos_sigma = ss + cc * cos_lam
             sigma = np.arctan2(sin_sigma, cos_sigma)
             sin_alpha = np.where(sin_sigma == 0, 0.0, cc * sin_lam / sin_sigma)
-            cos2_alpha = 1 - sin_alpha ** 2
+            cos2_alpha = 1 - sin_alpha**2
             cos_2sm = np.where(cos2_alpha == 0, 0.0, cos_sigma - 2 * ss / cos2_alpha)
             c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha))
             lam_prev = lam
             lam = big_l + (1 - c) * f * sin_alpha * (
-                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm ** 2)))
+                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+            )
             converged = np.abs(lam - lam_prev) < 1e-12
             if converged.all():
                 break
         u_sq = cos2_alpha * (a * a - b * b) / (b * b)
         big_a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
         big_b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
-        d_sigma = big_b * sin_sigma * (cos_2sm + big_b / 4 * (
-            cos_sigma * (-1 + 2 * cos_2sm ** 2)
-            - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma ** 2) * (-3 + 4 * cos_2sm ** 2)))
+        d_sigma = (
+            big_b
+            * sin_sigma
+            * (
+                cos_2sm
+                + big_b
+                / 4
+                * (
+                    cos_sigma * (-1 + 2 * cos_2sm**2)
+                    - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+                )
+            )
+        )
         dist = b * big_a * (sigma - d_sigma) / 1000.0
     converged &= np.isfinite(dist)
     return np.where(sin_sigma == 0, 0.0, dist), converged | (sin_sigma == 0)

@@ -66,9 +66,12 @@ Start = Sequence[tuple[int, int, int]]
 """Placements to make first: (option index, fund index or -1, room or -1), -1 meaning any."""
 
 
-def greedy(space: RowSpace, first: Start = (),
-           deadline: float | None = None,
-           aux: npt.NDArray[np.float64] | None = None) -> Greedy | None:
+def greedy(
+    space: RowSpace,
+    first: Start = (),
+    deadline: float | None = None,
+    aux: npt.NDArray[np.float64] | None = None,
+) -> Greedy | None:
     """The greedy allocation, or None when the pinned placements cannot all be made.
 
     ``first`` lists (option index, fund, room) placements to make right after the pinned
@@ -89,12 +92,14 @@ def greedy(space: RowSpace, first: Start = (),
 
     def fund_order(cols: Columns, js: IntArray) -> list[int]:
         """Columns of one pair, reserved funds first, then the fund with most left."""
+
         def key(j: int) -> tuple[int, float, int]:
             k = int(cols.fund[j])
             if k < 0:
                 return (0, 0.0, 0)
             left = float(space.hi[fund_row + k] - pack.act[fund_row + k])
             return (0 if funds.reserved[k] else 1, -left, k)
+
         return sorted(js.tolist(), key=key)
 
     def take(h: _Household, js: list[int]) -> bool:
@@ -123,10 +128,14 @@ def greedy(space: RowSpace, first: Start = (),
         # the room and fund given first
         ordered.sort(key=lambda j: (int(h.cols.room[j]) != rk, int(h.cols.fund[j]) != fk))
         take(h, ordered)
-    order = sorted((bi for bi in range(len(inst.beneficiaries)) if bi not in done),
-                   key=lambda bi: (-inst.beneficiaries[bi].priority,
-                                   -inst.weight(inst.beneficiaries[bi]),
-                                   inst.beneficiaries[bi].id))
+    order = sorted(
+        (bi for bi in range(len(inst.beneficiaries)) if bi not in done),
+        key=lambda bi: (
+            -inst.beneficiaries[bi].priority,
+            -inst.weight(inst.beneficiaries[bi]),
+            inst.beneficiaries[bi].id,
+        ),
+    )
     for bi in order:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -137,20 +146,22 @@ def greedy(space: RowSpace, first: Start = (),
         if len(h.cols) == 0:
             continue
         cols = h.cols
-        by_pair = np.lexsort((pairs.unit[cols.pair], pairs.commute_km[cols.pair],
-                              cols.contribution_cents))
-        bounds = np.flatnonzero(np.r_[True, cols.pair[by_pair][1:] != cols.pair[by_pair][:-1],
-                                      True]).tolist()
+        by_pair = np.lexsort(
+            (pairs.unit[cols.pair], pairs.commute_km[cols.pair], cols.contribution_cents)
+        )
+        bounds = np.flatnonzero(
+            np.r_[True, cols.pair[by_pair][1:] != cols.pair[by_pair][:-1], True]
+        ).tolist()
         for a, z in itertools.pairwise(bounds):
             if take(h, fund_order(cols, np.sort(by_pair[a:z]))):
                 break
-    allc = Columns.concat(chosen) if chosen \
-        else space.universe.columns(np.zeros(0, dtype=np.int64))
+    allc = Columns.concat(chosen) if chosen else space.universe.columns(np.zeros(0, dtype=np.int64))
     return Greedy(columns=allc, aux=pack.aux.copy(), packing=pack)
 
 
-def greedy_assignments(inst: Instance, pairs: Pairs, first: Start = (),
-                       space: RowSpace | None = None) -> list[Assignment] | None:
+def greedy_assignments(
+    inst: Instance, pairs: Pairs, first: Start = (), space: RowSpace | None = None
+) -> list[Assignment] | None:
     """The greedy allocation's placements (None when the pins cannot all be made)."""
     space = declare(Universe.of(inst, pairs)) if space is None else space
     out = greedy(space, first)
@@ -164,17 +175,20 @@ def solve_greedy(inst: Instance, pairs: Pairs | None = None) -> Result:
     space = declare(Universe.of(inst, pairs))
     out = greedy(space)
     if out is None:
-        return infeasible_result(inst, pairs, time.perf_counter() - t0, engine=ENGINE,
-                                 space=space)
+        return infeasible_result(inst, pairs, time.perf_counter() - t0, engine=ENGINE, space=space)
     placed = out.assignments()
     elapsed = time.perf_counter() - t0
     return Result(
-        instance=inst.name, status="FEASIBLE",
+        instance=inst.name,
+        status="FEASIBLE",
         objective=objective_of(placed, inst.weights, inst.line_costs),
-        format=result_format(inst.v2), lines_opened=lines_opened(placed, inst.line_costs),
-        bound_weight=None, assignments=tuple(placed),
+        format=result_format(inst.v2),
+        lines_opened=lines_opened(placed, inst.line_costs),
+        bound_weight=None,
+        assignments=tuple(placed),
         unassigned=tuple(explain_unassigned(inst, pairs, placed, proven=False, space=space)),
-        solve_seconds=elapsed, engine={"name": ENGINE},
+        solve_seconds=elapsed,
+        engine={"name": ENGINE},
         timings={"eligibility": pairs.seconds, "total": elapsed},
     )
 

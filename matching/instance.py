@@ -72,8 +72,14 @@ class Point:
 
 def parse_month(text: str) -> int:
     """``"YYYY-MM"`` as a month number (``year * 12 + month - 1``); ValueError if not one."""
-    if not isinstance(text, str) or len(text) != 7 or text[4] != "-" \
-            or not text[:4].isdigit() or not text[5:].isdigit() or not 1 <= int(text[5:]) <= 12:
+    if (
+        not isinstance(text, str)
+        or len(text) != 7
+        or text[4] != "-"
+        or not text[:4].isdigit()
+        or not text[5:].isdigit()
+        or not 1 <= int(text[5:]) <= 12
+    ):
         raise ValueError(f"must be a month written YYYY-MM, got {text!r}")
     return int(text[:4]) * 12 + int(text[5:]) - 1
 
@@ -193,6 +199,7 @@ def legal_max_occupants(area_m2: float, bedrooms: int) -> int:
         if area_m2 >= 38:
             return 2
         return 1 if area_m2 >= 28 else 0
+
     # the n-th person needs area_m2 >= needed(n); start from the quotient and settle on
     # the exact thresholds (integer surfaces, so each comparison is exact)
     def needed(n: int) -> int:
@@ -346,8 +353,14 @@ class Instance:
     format: str = INSTANCE_FORMAT
 
     def __post_init__(self) -> None:
-        errors = check_references(self.funds, self.beneficiaries, self.dwellings,
-                                  self.shared_flats, self.pinned, self.forbidden)
+        errors = check_references(
+            self.funds,
+            self.beneficiaries,
+            self.dwellings,
+            self.shared_flats,
+            self.pinned,
+            self.forbidden,
+        )
         errors += check_v2(self)
         if errors:
             raise InstanceError(errors, source=self.name)
@@ -370,8 +383,11 @@ class Instance:
 
     def months(self, b: Beneficiary) -> int:
         """``months(b)``: the months of the stay (``contribution_months`` without a horizon)."""
-        return self.stay(b).months if self.policy.horizon is not None \
+        return (
+            self.stay(b).months
+            if self.policy.horizon is not None
             else self.policy.contribution_months
+        )
 
     def available(self, unit: int) -> Span:
         """The months unit ``unit`` (an index) is available (the horizon when not given)."""
@@ -379,8 +395,9 @@ class Instance:
         if h is None:
             return Span(0, 0)
         nd = len(self.dwellings)
-        span = self.dwellings[unit].available if unit < nd \
-            else self.shared_flats[unit - nd].available
+        span = (
+            self.dwellings[unit].available if unit < nd else self.shared_flats[unit - nd].available
+        )
         return span if span is not None else h
 
     @cached_property
@@ -452,8 +469,12 @@ class Instance:
 
 
 def check_references(
-    funds: Sequence[Fund], beneficiaries: Sequence[Beneficiary], dwellings: Sequence[Dwelling],
-    shared_flats: Sequence[SharedFlat], pinned: Sequence[Pin], forbidden: Sequence[Forbidden],
+    funds: Sequence[Fund],
+    beneficiaries: Sequence[Beneficiary],
+    dwellings: Sequence[Dwelling],
+    shared_flats: Sequence[SharedFlat],
+    pinned: Sequence[Pin],
+    forbidden: Sequence[Forbidden],
 ) -> list[FieldError]:
     """Every cross-record error (duplicate ids, dangling references).
 
@@ -479,8 +500,9 @@ def check_references(
         seen_rooms: set[str] = set()
         for r in f.rooms:
             if r.id in seen_rooms:
-                errors.append(FieldError(f"shared_flat {f.id}", f"rooms[{r.id}].id",
-                                         "duplicate room id"))
+                errors.append(
+                    FieldError(f"shared_flat {f.id}", f"rooms[{r.id}].id", "duplicate room id")
+                )
             seen_rooms.add(r.id)
     pinned_b: set[str] = set()
     for k, p in enumerate(pinned):
@@ -520,14 +542,22 @@ def check_v2(inst: Instance) -> list[FieldError]:
     """The instance@2 checks that need the whole round (see the contract's page)."""
     errors: list[FieldError] = []
     pol = inst.policy
-    v2_used = (pol.horizon is not None or pol.walk_km is not None or pol.guarantee is not None
-               or pol.transport_budget_cents is not None or inst.shuttles
-               or any(b.stay or b.avoid or b.areas for b in inst.beneficiaries)
-               or any(d.terms or d.available or d.area for d in inst.dwellings)
-               or any(f.available or f.area for f in inst.shared_flats))
+    v2_used = (
+        pol.horizon is not None
+        or pol.walk_km is not None
+        or pol.guarantee is not None
+        or pol.transport_budget_cents is not None
+        or inst.shuttles
+        or any(b.stay or b.avoid or b.areas for b in inst.beneficiaries)
+        or any(d.terms or d.available or d.area for d in inst.dwellings)
+        or any(f.available or f.area for f in inst.shared_flats)
+    )
     if v2_used and not inst.v2:
-        errors.append(FieldError("instance", "format",
-                                 f"the round uses fields of {INSTANCE_FORMAT_V2!r}: say so"))
+        errors.append(
+            FieldError(
+                "instance", "format", f"the round uses fields of {INSTANCE_FORMAT_V2!r}: say so"
+            )
+        )
     h = pol.horizon
     spans = [(f"beneficiary {b.id}", "stay", b.stay) for b in inst.beneficiaries]
     spans += [(f"dwelling {d.id}", "available", d.available) for d in inst.dwellings]
@@ -540,14 +570,20 @@ def check_v2(inst: Instance) -> list[FieldError]:
         elif span.first > span.last:
             errors.append(FieldError(record, field, "ends before it begins"))
         elif not h.covers(span):
-            errors.append(FieldError(record, field, f"must lie within the horizon "
-                                     f"{month_text(h.first)} to {month_text(h.last)}"))
+            errors.append(
+                FieldError(
+                    record,
+                    field,
+                    f"must lie within the horizon {month_text(h.first)} to {month_text(h.last)}",
+                )
+            )
     for d in inst.dwellings:
         seen: set[str] = set()
         for t in d.terms:
             if t.id in seen:
-                errors.append(FieldError(f"dwelling {d.id}", f"terms[{t.id}].id",
-                                         "duplicate term id"))
+                errors.append(
+                    FieldError(f"dwelling {d.id}", f"terms[{t.id}].id", "duplicate term id")
+                )
             seen.add(t.id)
     lines: set[str] = set()
     for line in inst.shuttles:
@@ -563,8 +599,9 @@ def check_v2(inst: Instance) -> list[FieldError]:
     if inst.shuttles and pol.walk_km is None:
         errors.append(FieldError("policy", "walk_km", "is required when the round has shuttles"))
     if any(not x.running for x in inst.shuttles) and pol.transport_budget_cents is None:
-        errors.append(FieldError("policy", "transport_budget_cents",
-                                 "is required when a line is not running"))
+        errors.append(
+            FieldError("policy", "transport_budget_cents", "is required when a line is not running")
+        )
     return errors
 
 
@@ -586,8 +623,7 @@ class _Reader:
     a ``null`` where a value is due is an error naming the record and the field.
     """
 
-    def __init__(self, errors: list[FieldError], record: str, data: Any,
-                 prefix: str = "") -> None:
+    def __init__(self, errors: list[FieldError], record: str, data: Any, prefix: str = "") -> None:
         self.errors = errors
         self.record = record
         self.prefix = prefix
@@ -627,8 +663,15 @@ class _Reader:
             return ""
         return v
 
-    def integer(self, name: str, minimum: int, maximum: int = MAX_INT, *,
-                optional: bool = False, nullable: bool = False) -> int | None:
+    def integer(
+        self,
+        name: str,
+        minimum: int,
+        maximum: int = MAX_INT,
+        *,
+        optional: bool = False,
+        nullable: bool = False,
+    ) -> int | None:
         """An integer within ``[minimum, maximum]`` (None when absent or null and allowed)."""
         if not self.present(name, optional, nullable):
             return None
@@ -646,8 +689,13 @@ class _Reader:
             return None
         return v
 
-    def number(self, name: str, minimum: float, maximum: float | None = None,
-               exclusive_minimum: bool = False) -> float | None:
+    def number(
+        self,
+        name: str,
+        minimum: float,
+        maximum: float | None = None,
+        exclusive_minimum: bool = False,
+    ) -> float | None:
         """A finite number within the bounds (None, with the error recorded, otherwise)."""
         if not self.present(name):
             return None
@@ -669,8 +717,11 @@ class _Reader:
             self.fail(name, f"must be a finite number, got {_show(v)}")
             return None
         if x < minimum or (exclusive_minimum and x == minimum):
-            self.fail(name, f"must be {'greater than' if exclusive_minimum else 'at least'} "
-                      f"{minimum:g}, got {_show(v)}")
+            self.fail(
+                name,
+                f"must be {'greater than' if exclusive_minimum else 'at least'} "
+                f"{minimum:g}, got {_show(v)}",
+            )
             return None
         if maximum is not None and x > maximum:
             self.fail(name, f"must be at most {maximum:g}, got {_show(v)}")
@@ -691,8 +742,9 @@ class _Reader:
             return None
         return d
 
-    def optional_number(self, name: str, minimum: float,
-                        maximum: float | None = None) -> float | None:
+    def optional_number(
+        self, name: str, minimum: float, maximum: float | None = None
+    ) -> float | None:
         """A finite number when the field is present (None when absent)."""
         if name not in self.data:
             return None
@@ -740,8 +792,9 @@ class _Reader:
             return options[0]
         return v
 
-    def string_list(self, name: str, options: Sequence[str] | None = None,
-                    optional: bool = False) -> tuple[str, ...]:
+    def string_list(
+        self, name: str, options: Sequence[str] | None = None, optional: bool = False
+    ) -> tuple[str, ...]:
         if not self.present(name, optional):
             return ()
         v = self.data[name]
@@ -751,8 +804,10 @@ class _Reader:
         if options is not None:
             bad = [x for x in v if x not in options]
             if bad:
-                self.fail(name, f"unknown value(s) {', '.join(map(repr, bad))}; "
-                          f"allowed: {', '.join(options)}")
+                self.fail(
+                    name,
+                    f"unknown value(s) {', '.join(map(repr, bad))}; allowed: {', '.join(options)}",
+                )
                 return tuple(x for x in v if x in options)
         return tuple(dict.fromkeys(v))
 
@@ -818,10 +873,14 @@ def _terms(r: _Reader) -> tuple[Term, ...]:
         label = td.get("id") if isinstance(td, Mapping) and isinstance(td.get("id"), str) else k
         tr = _Reader(r.errors, r.record, td, prefix=f"terms[{label}]")
         if tr.ok:
-            terms.append(Term(id=tr.string("id"),
-                              rent_cents=tr.integer("rent_cents", 0, MAX_MONTHLY_CENTS) or 0,
-                              one_off_cents=tr.integer("one_off_cents", 0, optional=True) or 0,
-                              guaranteed=tr.boolean("guaranteed", optional=True)))
+            terms.append(
+                Term(
+                    id=tr.string("id"),
+                    rent_cents=tr.integer("rent_cents", 0, MAX_MONTHLY_CENTS) or 0,
+                    one_off_cents=tr.integer("one_off_cents", 0, optional=True) or 0,
+                    guaranteed=tr.boolean("guaranteed", optional=True),
+                )
+            )
     return tuple(terms)
 
 
@@ -843,8 +902,9 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         raise InstanceError(errors, source)
     fmt = top.data.get("format")
     if fmt not in FORMATS:
-        top.fail("format", f"must be {INSTANCE_FORMAT!r} or {INSTANCE_FORMAT_V2!r}, "
-                 f"got {_show(fmt)}")
+        top.fail(
+            "format", f"must be {INSTANCE_FORMAT!r} or {INSTANCE_FORMAT_V2!r}, got {_show(fmt)}"
+        )
     name = top.string("name")
 
     policy = Policy()
@@ -859,14 +919,18 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         guarantee = None
         gr = pr.child("guarantee", prefix="guarantee") if "guarantee" in pr.data else None
         if gr is not None and gr.ok:
-            guarantee = Guarantee(capacity_cents=gr.integer("capacity_cents", 0) or 0,
-                                  months=gr.integer("months", 1) or 1)
+            guarantee = Guarantee(
+                capacity_cents=gr.integer("capacity_cents", 0) or 0,
+                months=gr.integer("months", 1) or 1,
+            )
         policy = Policy(
             affordability_ratio=Decimal("0") if ratio is None else ratio,
-            max_contribution_cents=cap or 0, contribution_months=months or 12,
-            circuity=circuity or 1.0, objective_unit=pr.choice("objective_unit",
-                                                                ("persons", "households")),
-            horizon=horizon, walk_km=pr.optional_number("walk_km", 0.0),
+            max_contribution_cents=cap or 0,
+            contribution_months=months or 12,
+            circuity=circuity or 1.0,
+            objective_unit=pr.choice("objective_unit", ("persons", "households")),
+            horizon=horizon,
+            walk_km=pr.optional_number("walk_km", 0.0),
             transport_budget_cents=pr.integer("transport_budget_cents", 0, optional=True),
             guarantee=guarantee,
         )
@@ -875,8 +939,13 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     for k, fd in enumerate(top.records("funds")):
         r = _Reader(errors, _record_name("fund", k, fd), fd)
         if r.ok:
-            funds.append(Fund(id=r.string("id"), budget_cents=r.integer("budget_cents", 0) or 0,
-                              eligible_tags=r.string_list("eligible_tags")))
+            funds.append(
+                Fund(
+                    id=r.string("id"),
+                    budget_cents=r.integer("budget_cents", 0) or 0,
+                    eligible_tags=r.string_list("eligible_tags"),
+                )
+            )
 
     beneficiaries = []
     for k, bd in enumerate(top.records("beneficiaries")):
@@ -889,22 +958,24 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             r.fail("adults", "the household has zero persons (adults + minors must be at least 1)")
         wr = r.child("work", prefix="work")
         wr_lat, wr_lon = _lat_lon(wr) if wr is not None and wr.ok else (0.0, 0.0)
-        beneficiaries.append(Beneficiary(
-            id=r.string("id"),
-            adults=adults or 0,
-            minors=minors or 0,
-            gender=r.choice("gender", GENDERS),
-            income_cents=r.integer("income_cents", 0, MAX_MONTHLY_CENTS) or 0,
-            work=Point(wr_lat, wr_lon),
-            max_commute_km=r.number("max_commute_km", 0.0) or 0.0,
-            needs_step_free=r.boolean("needs_step_free"),
-            priority=r.integer("priority", 0) or 0,
-            accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)),
-            tags=r.string_list("tags", optional=True),
-            stay=r.span("stay"),
-            avoid=_zones(r),
-            areas=r.string_list("areas", optional=True),
-        ))
+        beneficiaries.append(
+            Beneficiary(
+                id=r.string("id"),
+                adults=adults or 0,
+                minors=minors or 0,
+                gender=r.choice("gender", GENDERS),
+                income_cents=r.integer("income_cents", 0, MAX_MONTHLY_CENTS) or 0,
+                work=Point(wr_lat, wr_lon),
+                max_commute_km=r.number("max_commute_km", 0.0) or 0.0,
+                needs_step_free=r.boolean("needs_step_free"),
+                priority=r.integer("priority", 0) or 0,
+                accepts=_unit_kinds(r.string_list("accepts", UNIT_KINDS)),
+                tags=r.string_list("tags", optional=True),
+                stay=r.span("stay"),
+                avoid=_zones(r),
+                areas=r.string_list("areas", optional=True),
+            )
+        )
 
     dwellings = []
     for k, dd in enumerate(top.records("dwellings")):
@@ -916,17 +987,22 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
         if terms and "rent_cents" in r.data:
             r.fail("rent_cents", "a dwelling has either rent_cents or terms, never both")
         rent = 0 if "terms" in r.data else r.integer("rent_cents", 0, MAX_MONTHLY_CENTS)
-        dwellings.append(Dwelling(
-            id=r.string("id"), lat=lat, lon=lon,
-            area_m2=r.number("area_m2", 0.0, MAX_AREA_M2, exclusive_minimum=True) or 1.0,
-            bedrooms=r.integer("bedrooms", 0) or 0,
-            rent_cents=rent or 0,
-            step_free=r.boolean("step_free"),
-            max_occupants=r.integer("max_occupants", 0, nullable=True),
-            children_ok=r.boolean("children_ok"),
-            terms=terms, available=r.span("available"),
-            area=r.string("area", optional=True) or None,
-        ))
+        dwellings.append(
+            Dwelling(
+                id=r.string("id"),
+                lat=lat,
+                lon=lon,
+                area_m2=r.number("area_m2", 0.0, MAX_AREA_M2, exclusive_minimum=True) or 1.0,
+                bedrooms=r.integer("bedrooms", 0) or 0,
+                rent_cents=rent or 0,
+                step_free=r.boolean("step_free"),
+                max_occupants=r.integer("max_occupants", 0, nullable=True),
+                children_ok=r.boolean("children_ok"),
+                terms=terms,
+                available=r.span("available"),
+                area=r.string("area", optional=True) or None,
+            )
+        )
 
     flats = []
     for k, fd in enumerate(top.records("shared_flats")):
@@ -942,14 +1018,19 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             label = rd.get("id") if isinstance(rd, Mapping) and isinstance(rd.get("id"), str) else j
             rr = _Reader(errors, r.record, rd, prefix=f"rooms[{label}]")
             if rr.ok:
-                rooms.append(Room(id=rr.string("id"),
-                                  beds=rr.integer("beds", 1, MAX_PERSONS) or 1))
-        flats.append(SharedFlat(
-            id=r.string("id"), lat=lat, lon=lon,
-            rent_per_bed_cents=r.integer("rent_per_bed_cents", 0, MAX_MONTHLY_CENTS) or 0,
-            step_free=r.boolean("step_free"), rooms=tuple(rooms),
-            available=r.span("available"), area=r.string("area", optional=True) or None,
-        ))
+                rooms.append(Room(id=rr.string("id"), beds=rr.integer("beds", 1, MAX_PERSONS) or 1))
+        flats.append(
+            SharedFlat(
+                id=r.string("id"),
+                lat=lat,
+                lon=lon,
+                rent_per_bed_cents=r.integer("rent_per_bed_cents", 0, MAX_MONTHLY_CENTS) or 0,
+                step_free=r.boolean("step_free"),
+                rooms=tuple(rooms),
+                available=r.span("available"),
+                area=r.string("area", optional=True) or None,
+            )
+        )
 
     pinned = []
     for k, pd in enumerate(top.records("pinned", optional=True)):
@@ -959,8 +1040,9 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             if room is not None and not isinstance(room, str):
                 r.fail("room", f"must be a room id or null, got {_show(room)}")
                 room = None
-            pinned.append(Pin(beneficiary=r.string("beneficiary"), unit=r.string("unit"),
-                              room=room))
+            pinned.append(
+                Pin(beneficiary=r.string("beneficiary"), unit=r.string("unit"), room=room)
+            )
     forbidden = []
     for k, fd in enumerate(top.records("forbidden", optional=True)):
         r = _Reader(errors, f"forbidden[{k}]", fd)
@@ -979,19 +1061,31 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             if rr.ok:
                 slat, slon = _lat_lon(rr)
                 stops.append(Stop(id=rr.string("id"), lat=slat, lon=slon))
-        shuttles.append(Shuttle(
-            id=r.string("id"), stops=tuple(stops), seats=r.integer("seats", 0) or 0,
-            monthly_cost_cents=r.integer("monthly_cost_cents", 0, MAX_MONTHLY_CENTS) or 0,
-            running=r.boolean("running", optional=True)))
+        shuttles.append(
+            Shuttle(
+                id=r.string("id"),
+                stops=tuple(stops),
+                seats=r.integer("seats", 0) or 0,
+                monthly_cost_cents=r.integer("monthly_cost_cents", 0, MAX_MONTHLY_CENTS) or 0,
+                running=r.boolean("running", optional=True),
+            )
+        )
 
     errors += check_references(funds, beneficiaries, dwellings, flats, pinned, forbidden)
     if errors:
         raise InstanceError(errors, source)
-    return Instance(name=name, policy=policy, funds=tuple(funds),
-                    beneficiaries=tuple(beneficiaries), dwellings=tuple(dwellings),
-                    shared_flats=tuple(flats), pinned=tuple(pinned), forbidden=tuple(forbidden),
-                    shuttles=tuple(shuttles),
-                    format=fmt if fmt in FORMATS else INSTANCE_FORMAT)
+    return Instance(
+        name=name,
+        policy=policy,
+        funds=tuple(funds),
+        beneficiaries=tuple(beneficiaries),
+        dwellings=tuple(dwellings),
+        shared_flats=tuple(flats),
+        pinned=tuple(pinned),
+        forbidden=tuple(forbidden),
+        shuttles=tuple(shuttles),
+        format=fmt if fmt in FORMATS else INSTANCE_FORMAT,
+    )
 
 
 def parse_json(text: str) -> Any:
@@ -1008,18 +1102,27 @@ def read_json_file(path: Path, record: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InstanceError([FieldError(record, "(file)",
-                                        f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-                                        f"offset {exc.start}); save it as UTF-8")],
-                            str(path)) from None
+        raise InstanceError(
+            [
+                FieldError(
+                    record,
+                    "(file)",
+                    f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                    f"offset {exc.start}); save it as UTF-8",
+                )
+            ],
+            str(path),
+        ) from None
     try:
         return parse_json(text)
     except json.JSONDecodeError as exc:
-        raise InstanceError([FieldError(record, f"line {exc.lineno}",
-                                        f"invalid JSON: {exc.msg}")], str(path)) from None
+        raise InstanceError(
+            [FieldError(record, f"line {exc.lineno}", f"invalid JSON: {exc.msg}")], str(path)
+        ) from None
     except RecursionError:
-        raise InstanceError([FieldError(record, "(file)", "invalid JSON: nested too deeply")],
-                            str(path)) from None
+        raise InstanceError(
+            [FieldError(record, "(file)", "invalid JSON: nested too deeply")], str(path)
+        ) from None
 
 
 def load_instance(path: str | Path) -> Instance:
@@ -1052,28 +1155,44 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "objective_unit": pol.objective_unit,
     }
     if pol.horizon is not None:
-        policy["horizon"] = {"start": month_text(pol.horizon.first),
-                             "months": pol.horizon.months}
-    policy.update(_optional(walk_km=pol.walk_km,
-                            transport_budget_cents=pol.transport_budget_cents))
+        policy["horizon"] = {"start": month_text(pol.horizon.first), "months": pol.horizon.months}
+    policy.update(_optional(walk_km=pol.walk_km, transport_budget_cents=pol.transport_budget_cents))
     if pol.guarantee is not None:
-        policy["guarantee"] = {"capacity_cents": pol.guarantee.capacity_cents,
-                               "months": pol.guarantee.months}
+        policy["guarantee"] = {
+            "capacity_cents": pol.guarantee.capacity_cents,
+            "months": pol.guarantee.months,
+        }
 
     def span(x: Span | None) -> dict[str, str] | None:
         return None if x is None else x.to_dict()
 
     def dwelling(d: Dwelling) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": d.id, "lat": d.lat, "lon": d.lon,
-                               "area_m2": _num(d.area_m2), "bedrooms": d.bedrooms}
+        out: dict[str, Any] = {
+            "id": d.id,
+            "lat": d.lat,
+            "lon": d.lon,
+            "area_m2": _num(d.area_m2),
+            "bedrooms": d.bedrooms,
+        }
         if d.terms:
-            out["terms"] = [{"id": t.id, "rent_cents": t.rent_cents,
-                             "one_off_cents": t.one_off_cents, "guaranteed": t.guaranteed}
-                            for t in d.terms]
+            out["terms"] = [
+                {
+                    "id": t.id,
+                    "rent_cents": t.rent_cents,
+                    "one_off_cents": t.one_off_cents,
+                    "guaranteed": t.guaranteed,
+                }
+                for t in d.terms
+            ]
         else:
             out["rent_cents"] = d.rent_cents
-        out.update({"step_free": d.step_free, "max_occupants": d.max_occupants,
-                    "children_ok": d.children_ok})
+        out.update(
+            {
+                "step_free": d.step_free,
+                "max_occupants": d.max_occupants,
+                "children_ok": d.children_ok,
+            }
+        )
         return out | _optional(available=span(d.available), area=d.area)
 
     out: dict[str, Any] = {
@@ -1082,33 +1201,60 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "policy": policy,
         "funds": [
             {"id": f.id, "budget_cents": f.budget_cents, "eligible_tags": list(f.eligible_tags)}
-            for f in inst.funds],
+            for f in inst.funds
+        ],
         "beneficiaries": [
-            {"id": b.id, "adults": b.adults, "minors": b.minors, "gender": b.gender,
-             "income_cents": b.income_cents, "work": {"lat": b.work.lat, "lon": b.work.lon},
-             "max_commute_km": _num(b.max_commute_km), "needs_step_free": b.needs_step_free,
-             "priority": b.priority, "accepts": list(b.accepts), "tags": list(b.tags)}
-            | _optional(stay=span(b.stay),
-                        avoid=[{"lat": z.lat, "lon": z.lon, "radius_km": _num(z.radius_km)}
-                               for z in b.avoid],
-                        areas=list(b.areas))
-            for b in inst.beneficiaries],
+            {
+                "id": b.id,
+                "adults": b.adults,
+                "minors": b.minors,
+                "gender": b.gender,
+                "income_cents": b.income_cents,
+                "work": {"lat": b.work.lat, "lon": b.work.lon},
+                "max_commute_km": _num(b.max_commute_km),
+                "needs_step_free": b.needs_step_free,
+                "priority": b.priority,
+                "accepts": list(b.accepts),
+                "tags": list(b.tags),
+            }
+            | _optional(
+                stay=span(b.stay),
+                avoid=[
+                    {"lat": z.lat, "lon": z.lon, "radius_km": _num(z.radius_km)} for z in b.avoid
+                ],
+                areas=list(b.areas),
+            )
+            for b in inst.beneficiaries
+        ],
         "dwellings": [dwelling(d) for d in inst.dwellings],
         "shared_flats": [
-            {"id": f.id, "lat": f.lat, "lon": f.lon, "rent_per_bed_cents": f.rent_per_bed_cents,
-             "step_free": f.step_free, "rooms": [{"id": r.id, "beds": r.beds} for r in f.rooms]}
+            {
+                "id": f.id,
+                "lat": f.lat,
+                "lon": f.lon,
+                "rent_per_bed_cents": f.rent_per_bed_cents,
+                "step_free": f.step_free,
+                "rooms": [{"id": r.id, "beds": r.beds} for r in f.rooms],
+            }
             | _optional(available=span(f.available), area=f.area)
-            for f in inst.shared_flats],
-        "pinned": [{"beneficiary": p.beneficiary, "unit": p.unit, "room": p.room}
-                   for p in inst.pinned],
+            for f in inst.shared_flats
+        ],
+        "pinned": [
+            {"beneficiary": p.beneficiary, "unit": p.unit, "room": p.room} for p in inst.pinned
+        ],
         "forbidden": [{"beneficiary": f.beneficiary, "unit": f.unit} for f in inst.forbidden],
     }
     if inst.shuttles:
         out["shuttles"] = [
-            {"id": x.id, "stops": [{"id": st.id, "lat": st.lat, "lon": st.lon}
-                                   for st in x.stops],
-             "seats": x.seats, "monthly_cost_cents": x.monthly_cost_cents, "running": x.running}
-            for x in inst.shuttles]
+            {
+                "id": x.id,
+                "stops": [{"id": st.id, "lat": st.lat, "lon": st.lon} for st in x.stops],
+                "seats": x.seats,
+                "monthly_cost_cents": x.monthly_cost_cents,
+                "running": x.running,
+            }
+            for x in inst.shuttles
+        ]
     return out
 
 

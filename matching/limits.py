@@ -29,24 +29,36 @@ def check_engine_limits(inst: Instance) -> None:
     total = sum(inst.weight(b) for b in inst.beneficiaries)
     if total > MAX_INT:
         top = max(inst.beneficiaries, key=lambda b: b.priority)
-        errors.append(FieldError(
-            f"beneficiary {top.id}", "priority",
-            f"the round's weights (priority x persons) add up to {total}, beyond the "
-            f"{MAX_INT} the engine optimises exactly: use a smaller scale of priorities"))
+        errors.append(
+            FieldError(
+                f"beneficiary {top.id}",
+                "priority",
+                f"the round's weights (priority x persons) add up to {total}, beyond the "
+                f"{MAX_INT} the engine optimises exactly: use a smaller scale of priorities",
+            )
+        )
     pol = inst.policy
     most = pol.max_contribution_cents * pol.contribution_months
     for f in inst.funds:
         if min(f.budget_cents, most) * nb >= SUM_LIMIT:
-            errors.append(FieldError(
-                f"fund {f.id}", "budget_cents",
-                f"with max_contribution_cents {pol.max_contribution_cents} over "
-                f"{pol.contribution_months} months, the payments this fund may make could "
-                f"add up beyond 2^62 cents, which the engine cannot sum exactly"))
+            errors.append(
+                FieldError(
+                    f"fund {f.id}",
+                    "budget_cents",
+                    f"with max_contribution_cents {pol.max_contribution_cents} over "
+                    f"{pol.contribution_months} months, the payments this fund may make could "
+                    f"add up beyond 2^62 cents, which the engine cannot sum exactly",
+                )
+            )
     reach = max((b.max_commute_km for b in inst.beneficiaries), default=0.0)
     if min(reach, pol.circuity * LONGEST_GEODESIC_KM) * 1000 * nb >= SUM_LIMIT:
-        errors.append(FieldError(
-            "policy", "circuity",
-            f"commutes of up to {reach:g} km (circuity {pol.circuity:g}) could add up "
-            f"beyond 2^62 metres, which the engine cannot sum exactly"))
+        errors.append(
+            FieldError(
+                "policy",
+                "circuity",
+                f"commutes of up to {reach:g} km (circuity {pol.circuity:g}) could add up "
+                f"beyond 2^62 metres, which the engine cannot sum exactly",
+            )
+        )
     if errors:
         raise EngineLimitError(errors, inst.name)

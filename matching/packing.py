@@ -83,8 +83,9 @@ class Packing:
     def _can_raise(self, a: int, extra: dict[int, int], raises: list[int]) -> bool:
         if self.aux[a] + raises.count(a) + 1 > self.space.aux_upper[a]:
             return False
-        return all(self.act[r] + extra.get(r, 0) + c <= self.hi[r]
-                   for r, c in self._aux_rows[a] if c > 0)
+        return all(
+            self.act[r] + extra.get(r, 0) + c <= self.hi[r] for r, c in self._aux_rows[a] if c > 0
+        )
 
     def place(self, rows: list[int], coefs: list[int], fit: Fit) -> None:
         """Make a placement that fits (as :meth:`fits` said, nothing placed since)."""

@@ -81,23 +81,44 @@ class StageParams:
     cpsat_first_dtime: float = 3.0
 
     def __post_init__(self) -> None:
-        _check(len(self.shares) == 3 and all(len(s) == k + 1 for k, s in enumerate(self.shares)),
-               "stage.shares", "must give 1, 2 and 3 shares for 1, 2 and 3 stages", self.shares)
+        _check(
+            len(self.shares) == 3 and all(len(s) == k + 1 for k, s in enumerate(self.shares)),
+            "stage.shares",
+            "must give 1, 2 and 3 shares for 1, 2 and 3 stages",
+            self.shares,
+        )
         for k, per in enumerate(self.shares):
             for i, s in enumerate(per):
                 _share(f"stage.shares[{k}][{i}]", s)
         for name in ("lp_share", "rins_share", "mip_first_share", "cpsat_first_share"):
             _share(f"stage.{name}", getattr(self, name))
-        _check(0.0 <= self.reserve_share < 0.5, "stage.reserve_share", "must be in [0, 0.5)",
-               self.reserve_share)
-        _check(self.rins_min_columns >= 0, "stage.rins_min_columns", "must be >= 0",
-               self.rins_min_columns)
-        _check(self.mip_max_columns >= 0, "stage.mip_max_columns", "must be >= 0",
-               self.mip_max_columns)
-        _check(all(t in (0, 1, 2) for t in self.mip_first_terms), "stage.mip_first_terms",
-               "must list objective terms 0, 1 or 2", self.mip_first_terms)
-        _check(self.cpsat_first_dtime > 0, "stage.cpsat_first_dtime", "must be positive",
-               self.cpsat_first_dtime)
+        _check(
+            0.0 <= self.reserve_share < 0.5,
+            "stage.reserve_share",
+            "must be in [0, 0.5)",
+            self.reserve_share,
+        )
+        _check(
+            self.rins_min_columns >= 0,
+            "stage.rins_min_columns",
+            "must be >= 0",
+            self.rins_min_columns,
+        )
+        _check(
+            self.mip_max_columns >= 0, "stage.mip_max_columns", "must be >= 0", self.mip_max_columns
+        )
+        _check(
+            all(t in (0, 1, 2) for t in self.mip_first_terms),
+            "stage.mip_first_terms",
+            "must list objective terms 0, 1 or 2",
+            self.mip_first_terms,
+        )
+        _check(
+            self.cpsat_first_dtime > 0,
+            "stage.cpsat_first_dtime",
+            "must be positive",
+            self.cpsat_first_dtime,
+        )
 
 
 @dataclass(frozen=True)
@@ -154,19 +175,45 @@ class PricingParams:
 
     def __post_init__(self) -> None:
         _check(self.min_pairs >= 0, "pricing.min_pairs", "must be >= 0", self.min_pairs)
-        _check(self.min_pairs_seasonal >= 0, "pricing.min_pairs_seasonal", "must be >= 0",
-               self.min_pairs_seasonal)
+        _check(
+            self.min_pairs_seasonal >= 0,
+            "pricing.min_pairs_seasonal",
+            "must be >= 0",
+            self.min_pairs_seasonal,
+        )
         _share("pricing.share", self.share)
-        _check(0.0 <= self.reserve_share < 0.5, "pricing.reserve_share", "must be in [0, 0.5)",
-               self.reserve_share)
-        _check(0.0 <= self.search_share < 1.0, "pricing.search_share", "must be in [0, 1)",
-               self.search_share)
-        for name in ("per_household", "per_unit", "add_per_household", "max_columns",
-                     "max_iterations", "block_pairs"):
-            _check(getattr(self, name) >= (0 if name == "per_unit" else 1),
-                   f"pricing.{name}", "must be a positive number", getattr(self, name))
-        _check(self.drop_below >= 0 and self.keep_rc >= 0, "pricing.drop_below/keep_rc",
-               "must be >= 0", (self.drop_below, self.keep_rc))
+        _check(
+            0.0 <= self.reserve_share < 0.5,
+            "pricing.reserve_share",
+            "must be in [0, 0.5)",
+            self.reserve_share,
+        )
+        _check(
+            0.0 <= self.search_share < 1.0,
+            "pricing.search_share",
+            "must be in [0, 1)",
+            self.search_share,
+        )
+        for name in (
+            "per_household",
+            "per_unit",
+            "add_per_household",
+            "max_columns",
+            "max_iterations",
+            "block_pairs",
+        ):
+            _check(
+                getattr(self, name) >= (0 if name == "per_unit" else 1),
+                f"pricing.{name}",
+                "must be a positive number",
+                getattr(self, name),
+            )
+        _check(
+            self.drop_below >= 0 and self.keep_rc >= 0,
+            "pricing.drop_below/keep_rc",
+            "must be >= 0",
+            (self.drop_below, self.keep_rc),
+        )
 
 
 @dataclass(frozen=True)
@@ -196,16 +243,36 @@ class DecomposeParams:
     bound_share: float = 0.08
 
     def __post_init__(self) -> None:
-        _check(self.min_cells >= 0, "decompose.min_cells",
-               "must be a non-negative number of combinations", self.min_cells)
-        _check(self.part_pairs >= 1, "decompose.part_pairs",
-               "must be a positive number of pairs", self.part_pairs)
-        _check(0.001 <= self.cell_deg <= 5.0, "decompose.cell_deg", "must be in [0.001, 5]",
-               self.cell_deg)
-        _check(self.sample_households >= 1, "decompose.sample_households", "must be >= 1",
-               self.sample_households)
-        _check(0.0 <= self.bound_share < 0.5, "decompose.bound_share", "must be in [0, 0.5)",
-               self.bound_share)
+        _check(
+            self.min_cells >= 0,
+            "decompose.min_cells",
+            "must be a non-negative number of combinations",
+            self.min_cells,
+        )
+        _check(
+            self.part_pairs >= 1,
+            "decompose.part_pairs",
+            "must be a positive number of pairs",
+            self.part_pairs,
+        )
+        _check(
+            0.001 <= self.cell_deg <= 5.0,
+            "decompose.cell_deg",
+            "must be in [0.001, 5]",
+            self.cell_deg,
+        )
+        _check(
+            self.sample_households >= 1,
+            "decompose.sample_households",
+            "must be >= 1",
+            self.sample_households,
+        )
+        _check(
+            0.0 <= self.bound_share < 0.5,
+            "decompose.bound_share",
+            "must be in [0, 0.5)",
+            self.bound_share,
+        )
 
 
 @dataclass(frozen=True)
@@ -252,8 +319,9 @@ class SolveParams:
         _check(self.time_limit > 0, "time_limit", "must be positive seconds", self.time_limit)
         _check(1 <= self.workers <= 64, "workers", "must be between 1 and 64", self.workers)
         _check(self.stages in (1, 2, 3), "stages", "must be 1, 2 or 3", self.stages)
-        _check(0.0 <= self.relative_gap < 1.0, "relative_gap", "must be in [0, 1)",
-               self.relative_gap)
+        _check(
+            0.0 <= self.relative_gap < 1.0, "relative_gap", "must be in [0, 1)", self.relative_gap
+        )
         _check(self.seed >= 0, "seed", "must be a non-negative integer", self.seed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,8 +404,12 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
                 value = int(value.replace("_", ""))
             except ValueError:
                 raise ParamsError(f"{name}: must be an integer, got {value!r}") from None
-        _check(isinstance(value, int) and not isinstance(value, bool), name,
-               "must be an integer", value)
+        _check(
+            isinstance(value, int) and not isinstance(value, bool),
+            name,
+            "must be an integer",
+            value,
+        )
         return value
     if isinstance(default, float):
         if isinstance(value, str):
@@ -345,8 +417,12 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
                 value = float(value)
             except ValueError:
                 raise ParamsError(f"{name}: must be a number, got {value!r}") from None
-        _check(isinstance(value, int | float) and not isinstance(value, bool), name,
-               "must be a number", value)
+        _check(
+            isinstance(value, int | float) and not isinstance(value, bool),
+            name,
+            "must be a number",
+            value,
+        )
         return float(value)
     if isinstance(default, tuple):
         _check(isinstance(value, list | tuple), name, "must be a list", value)

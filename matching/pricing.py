@@ -35,6 +35,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -73,8 +74,9 @@ class Round:
     @staticmethod
     def of(space: RowSpace) -> Round:
         _, first = space.convexity()
-        return Round(space=space, weight=weights(space.inst).astype(np.float64),
-                     household_row=first)
+        return Round(
+            space=space, weight=weights(space.inst).astype(np.float64), household_row=first
+        )
 
     @property
     def pairs(self) -> Pairs:
@@ -92,22 +94,24 @@ class Round:
         while start < n:
             stop = min(n, start + block_pairs)
             if stop < n:
-                stop = int(np.searchsorted(pairs.beneficiary, pairs.beneficiary[stop - 1],
-                                           "right"))
+                stop = int(np.searchsorted(pairs.beneficiary, pairs.beneficiary[stop - 1], "right"))
             yield slice(start, stop)
             start = stop
 
     def columns(self, sl: slice, ordered: bool = False) -> Columns:
-        return self.space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64),
-                                           ordered=ordered)
+        return self.space.universe.columns(
+            np.arange(sl.start, sl.stop, dtype=np.int64), ordered=ordered
+        )
 
     def priced_rows(self, cols: Columns, y: FloatArray) -> FloatArray:
         """Per column, what its rows other than its household's cost at duals ``y``."""
         t = self.space.touch(cols)
-        keep = (t.row < self.household_row) | (t.row >= self.household_row
-                                                + len(self.space.inst.beneficiaries))
-        return np.bincount(t.col[keep], weights=y[t.row[keep]] * t.coef[keep],
-                           minlength=len(cols)).astype(np.float64)
+        keep = (t.row < self.household_row) | (
+            t.row >= self.household_row + len(self.space.inst.beneficiaries)
+        )
+        return np.bincount(
+            t.col[keep], weights=y[t.row[keep]] * t.coef[keep], minlength=len(cols)
+        ).astype(np.float64)
 
 
 class Master:
@@ -135,8 +139,7 @@ class Master:
     def reduced_costs(self, y: FloatArray) -> FloatArray:
         rnd = self.rnd
         hh = y[rnd.household_row + self.cols.beneficiary]
-        return np.asarray(rnd.weight[self.cols.beneficiary] - hh
-                          - rnd.priced_rows(self.cols, y))
+        return np.asarray(rnd.weight[self.cols.beneficiary] - hh - rnd.priced_rows(self.cols, y))
 
     def solve(self, time_limit: float) -> MasterLP:
         space = self.rnd.space
@@ -144,26 +147,48 @@ class Master:
         t = space.touch(self.cols)
         a = space.aux
         matrix = sparse.csr_matrix(
-            (np.concatenate([t.coef, a.coef]).astype(np.float64),
-             (np.concatenate([t.row, a.row]), np.concatenate([t.col, n + a.col]))),
-            shape=(space.n_rows, n + na))
+            (
+                np.concatenate([t.coef, a.coef]).astype(np.float64),
+                (np.concatenate([t.row, a.row]), np.concatenate([t.col, n + a.col])),
+            ),
+            shape=(space.n_rows, n + na),
+        )
         cost = np.concatenate([self.rnd.weight[self.cols.beneficiary], np.zeros(na)])
         upper = np.concatenate([np.ones(n), space.aux_upper.astype(np.float64)])
         model = mbh.ModelBuilderHelper()
         # (OR-Tools' stub types the arrays wrongly as ndarray[float64])
-        model.fill_model_from_sparse_data(np.zeros(n + na), upper, cost,  # type: ignore[arg-type]
-                                          space.lo, space.hi, matrix)  # type: ignore[arg-type]
+        fill: Any = model.fill_model_from_sparse_data
+        fill(
+            np.zeros(n + na),
+            upper,
+            cost,
+            space.lo,
+            space.hi,
+            matrix,
+        )
         model.set_maximize(True)
         solver = mbh.ModelSolverHelper("glop")
         solver.set_time_limit_in_seconds(max(0.1, time_limit))
         solver.solve(model)
         status = solver.status()
         if status != mbh.SolveStatus.OPTIMAL:
-            return MasterLP(False, status == mbh.SolveStatus.INFEASIBLE, float("nan"),
-                            np.zeros(n), np.zeros(space.n_rows), np.zeros(na))
+            return MasterLP(
+                False,
+                status == mbh.SolveStatus.INFEASIBLE,
+                float("nan"),
+                np.zeros(n),
+                np.zeros(space.n_rows),
+                np.zeros(na),
+            )
         values = np.asarray(solver.variable_values(), dtype=np.float64)
-        return MasterLP(True, False, float(solver.objective_value()), values[:n],
-                        np.asarray(solver.dual_values(), dtype=np.float64), values[n:])
+        return MasterLP(
+            True,
+            False,
+            float(solver.objective_value()),
+            values[:n],
+            np.asarray(solver.dual_values(), dtype=np.float64),
+            values[n:],
+        )
 
 
 @dataclass(frozen=True)
@@ -204,7 +229,7 @@ def dual_bound_rows(rnd: Round, y: FloatArray) -> float:
     space = rnd.space
     nb = rnd.weight.shape[0]
     priced = np.ones(space.n_rows, dtype=bool)
-    priced[rnd.household_row:rnd.household_row + nb] = False
+    priced[rnd.household_row : rnd.household_row + nb] = False
     rhs = np.where(y >= 0, space.hi, space.lo)
     rows = float(np.dot(np.where(priced & (y != 0), rhs, 0.0), y))
     a = space.aux
@@ -212,8 +237,9 @@ def dual_bound_rows(rnd: Round, y: FloatArray) -> float:
     return rows + float(np.dot(space.aux_upper, np.maximum(0.0, rc_aux)))
 
 
-def price(rnd: Round, y: FloatArray, in_master: IntArray, per_household: int,
-          block_pairs: int) -> Priced:
+def price(
+    rnd: Round, y: FloatArray, in_master: IntArray, per_household: int, block_pairs: int
+) -> Priced:
     """Price every column of the round with duals ``y`` (made valid first).
 
     The bound relaxes every row but the households' with the duals ``y``: each
@@ -234,7 +260,7 @@ def price(rnd: Round, y: FloatArray, in_master: IntArray, per_household: int,
     new: list[Columns] = []
     gain = np.full(nb, -np.inf)
     """Per household, its best column's ``weight - y . (other rows)``."""
-    y_house = y[rnd.household_row:rnd.household_row + nb]
+    y_house = y[rnd.household_row : rnd.household_row + nb]
     for sl in rnd.blocks(block_pairs):
         cols = rnd.columns(sl)
         if len(cols) == 0:
@@ -255,7 +281,7 @@ def price(rnd: Round, y: FloatArray, in_master: IntArray, per_household: int,
             rank = np.arange(bb.size) - np.searchsorted(bb, bb, "left")
             new.append(cols.subset(hit[rank < per_household]))
     has = np.isfinite(gain)
-    pinned = np.isfinite(rnd.space.lo[rnd.household_row:rnd.household_row + nb])
+    pinned = np.isfinite(rnd.space.lo[rnd.household_row : rnd.household_row + nb])
     households = float(np.maximum(gain[has & ~pinned], 0.0).sum() + gain[has & pinned].sum())
     if np.any(pinned & ~has):
         households = float("inf")  # a pinned household without a column: no allocation
@@ -269,8 +295,7 @@ def _rank_in_group(group: IntArray) -> IntArray:
     return np.arange(group.size) - np.searchsorted(group, group, "left")
 
 
-def starting_pairs(rnd: Round, per_household: int, per_unit: int,
-                   block_pairs: int) -> IntArray:
+def starting_pairs(rnd: Round, per_household: int, per_unit: int, block_pairs: int) -> IntArray:
     """A first master: each household's cheapest pairs and each unit's heaviest households.
 
     Households' pairs by least contribution, then commute; units' pairs by largest
@@ -288,7 +313,7 @@ def starting_pairs(rnd: Round, per_household: int, per_unit: int,
     if per_unit > 0 and len(pairs):
         w = rnd.weight[pairs.beneficiary]
         heavy = (w.max() - w).astype(np.uint64)
-        key = (pairs.unit.astype(np.uint64) << np.uint64(40) | heavy << np.uint64(22) | c)
+        key = pairs.unit.astype(np.uint64) << np.uint64(40) | heavy << np.uint64(22) | c
         order = np.argsort(key)
         out.append(order[_rank_in_group(pairs.unit[order]) < per_unit])
     idx = np.concatenate(out) if out else np.zeros(0, np.int64)
@@ -315,8 +340,9 @@ class FlowBound:
     seconds: float
 
 
-def best_columns(rnd: Round, fund_price: FloatArray, block_pairs: int
-                 ) -> tuple[FloatArray, IntArray, IntArray]:
+def best_columns(
+    rnd: Round, fund_price: FloatArray, block_pairs: int
+) -> tuple[FloatArray, IntArray, IntArray]:
     """Per pair, its best column's ``weight - fund_price . cost``, fund and cost."""
     n = len(rnd.pairs)
     value = np.full(n, -np.inf)
@@ -363,8 +389,7 @@ def flow_bound(rnd: Round, fund_price: FloatArray, block_pairs: int = 1 << 21) -
     arc = np.flatnonzero(value > 0)  # an arc worth nothing never helps
     amount = cost[arc].astype(np.float64)
     w_arc = rnd.weight[pairs.beneficiary[arc]]
-    lexicographic = not np.any(mu) and arc.size > 0 and bool(
-        np.all(w_arc == np.round(w_arc)))
+    lexicographic = not np.any(mu) and arc.size > 0 and bool(np.all(w_arc == np.round(w_arc)))
     scale = 1
     if lexicographic:
         # free budgets: the weight first, then the least money (exactly, one weight unit
@@ -373,7 +398,7 @@ def flow_bound(rnd: Round, fund_price: FloatArray, block_pairs: int = 1 << 21) -
         euros = np.ceil(amount / 100.0).astype(np.int64)
         scale = int(euros.max()) * nb + 1
         # the flow's cost scaling multiplies costs by about the number of nodes
-        lexicographic = scale * float(w_arc.max()) * (nb + nu + 3) < 2.0 ** 62
+        lexicographic = scale * float(w_arc.max()) * (nb + nu + 3) < 2.0**62
     if lexicographic:
         gain = np.round(w_arc).astype(np.int64) * scale - euros
     else:
@@ -386,7 +411,8 @@ def flow_bound(rnd: Round, fund_price: FloatArray, block_pairs: int = 1 << 21) -
         np.concatenate([np.full(nb, src), pairs.beneficiary[arc], nb + np.arange(nu), [src]]),
         np.concatenate([np.arange(nb), nb + pairs.unit[arc], np.full(nu, snk), [snk]]),
         np.concatenate([np.ones(nb + arc.size, dtype=np.int64), cap_u, [nb]]),
-        np.concatenate([np.zeros(nb, dtype=np.int64), -gain, np.zeros(nu + 1, dtype=np.int64)]))
+        np.concatenate([np.zeros(nb, dtype=np.int64), -gain, np.zeros(nu + 1, dtype=np.int64)]),
+    )
     supply = np.zeros(nb + nu + 2, dtype=np.int64)
     supply[src], supply[snk] = nb, -nb
     flow.set_nodes_supplies(np.arange(nb + nu + 2), supply)
@@ -399,8 +425,13 @@ def flow_bound(rnd: Round, fund_price: FloatArray, block_pairs: int = 1 << 21) -
     if lexicographic:
         # the weight of the matching itself, an integer: heaviest and cheapest first
         matched = matched[np.lexsort((cost[matched], -rnd.weight[pairs.beneficiary[matched]]))]
-        return FlowBound(float(np.round(w_arc[used]).sum()), matched, fund[matched],
-                         cost[matched], time.perf_counter() - t0)
+        return FlowBound(
+            float(np.round(w_arc[used]).sum()),
+            matched,
+            fund[matched],
+            cost[matched],
+            time.perf_counter() - t0,
+        )
     total = -float(flow.optimal_cost()) / FLOW_SCALE + float(np.dot(mu, budget))
     # a margin for the sum of the budgets' products in floating point
     total += 1e-9 * max(1.0, abs(total))
@@ -426,9 +457,14 @@ class PriceSearch:
     """(seconds, bound) of each evaluation."""
 
 
-def search_fund_prices(rnd: Round, target: float, deadline: float,
-                       first: FlowBound | None = None, max_evaluations: int = 24,
-                       block_pairs: int = 1 << 21) -> PriceSearch:
+def search_fund_prices(
+    rnd: Round,
+    target: float,
+    deadline: float,
+    first: FlowBound | None = None,
+    max_evaluations: int = 24,
+    block_pairs: int = 1 << 21,
+) -> PriceSearch:
     """Fund prices that tighten :func:`flow_bound`: one common price, then each fund's.
 
     ``flow_bound(mu)`` is convex in the prices ``mu >= 0``, and ``budget - spend(mu)`` is
@@ -536,8 +572,13 @@ class PricingResult:
     money), heaviest and cheapest first: empty without ``flows``."""
 
 
-def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
-                seed_pairs: IntArray | None = None, flows: bool = True) -> PricingResult:
+def price_pairs(
+    space: RowSpace,
+    budget: Budget,
+    params: PricingParams,
+    seed_pairs: IntArray | None = None,
+    flows: bool = True,
+) -> PricingResult:
     """Column generation for the weight's LP over all of the round's pairs, and its bound.
 
     First the budgets are priced at zero and the round solved as a matching
@@ -558,8 +599,10 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
     pairs = rnd.pairs
     inst = space.inst
     allowed = space.universe.allowed
-    pinned = np.flatnonzero(allowed & np.isin(
-        pairs.beneficiary, [inst.beneficiary_index[x.beneficiary] for x in inst.pinned]))
+    pinned = np.flatnonzero(
+        allowed
+        & np.isin(pairs.beneficiary, [inst.beneficiary_index[x.beneficiary] for x in inst.pinned])
+    )
     first = [starting_pairs(rnd, p.per_household, p.per_unit, p.block_pairs), pinned]
     if seed_pairs is not None:
         first.append(seed_pairs[allowed[seed_pairs]])
@@ -590,10 +633,22 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
         lp = master.solve(max(0.5, loop_end - time.perf_counter()))
         if not lp.optimal:
             if lp.infeasible:
-                return PricingResult(float("inf"), float("nan"), False, True, it,
-                                     len(master.cols), np.unique(master.cols.pair),
-                                     empty, empty, empty, np.zeros(0), x_aux,
-                                     time.perf_counter() - t0, tuple(history))
+                return PricingResult(
+                    float("inf"),
+                    float("nan"),
+                    False,
+                    True,
+                    it,
+                    len(master.cols),
+                    np.unique(master.cols.pair),
+                    empty,
+                    empty,
+                    empty,
+                    np.zeros(0),
+                    x_aux,
+                    time.perf_counter() - t0,
+                    tuple(history),
+                )
             break
         lp_value = lp.value
         y = valid_duals(space, lp.y)
@@ -601,16 +656,25 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
         order = np.argsort(-lp.x[on], kind="stable")
         x_room = master.cols.room[on][order].astype(np.int64)
         x_aux = lp.aux
-        x_pair, x_fund, x_val = (master.cols.pair[on][order], master.cols.fund[on][order],
-                                 lp.x[on][order])
+        x_pair, x_fund, x_val = (
+            master.cols.pair[on][order],
+            master.cols.fund[on][order],
+            lp.x[on][order],
+        )
         near = on | (master.reduced_costs(y) >= -p.keep_rc)
         near_pairs = np.unique(master.cols.pair[near])
         priced = price(rnd, y, master.codes(), p.add_per_household, p.block_pairs)
         bound = min(bound, priced.bound)
         history.append((time.perf_counter() - t0, lp_value, priced.bound))
-        logger.info("pricing pass %d: %d columns, master %.3f, bound %.3f, %d new, %.1f s",
-                    it, len(master.cols), lp_value, priced.bound, len(priced.new),
-                    time.perf_counter() - t0)
+        logger.info(
+            "pricing pass %d: %d columns, master %.3f, bound %.3f, %d new, %.1f s",
+            it,
+            len(master.cols),
+            lp_value,
+            priced.bound,
+            len(priced.new),
+            time.perf_counter() - t0,
+        )
         if len(priced.new) == 0 or bound - lp_value <= 1e-9 * max(1.0, abs(bound)):
             converged = True
             break
@@ -624,24 +688,41 @@ def price_pairs(space: RowSpace, budget: Budget, params: PricingParams,
             master.keep((lp.x > 1e-9) | (rc > -p.drop_below) | fresh)
         master.add(priced.new)
         last_added = len(priced.new)
-    if fb is not None and p.search_share > 0 and math.isfinite(bound) \
-            and time.perf_counter() < budget.deadline:
+    if (
+        fb is not None
+        and p.search_share > 0
+        and math.isfinite(bound)
+        and time.perf_counter() < budget.deadline
+    ):
         target = lp_value if math.isfinite(lp_value) else 0.99 * bound
-        ps = search_fund_prices(rnd, target, budget.deadline, first=fb,
-                                block_pairs=p.block_pairs)
+        ps = search_fund_prices(rnd, target, budget.deadline, first=fb, block_pairs=p.block_pairs)
         if ps.best.bound < bound:
             bound = ps.best.bound
             matched.append(ps.best.matched)
-        history.extend((time.perf_counter() - t0 - ps.history[-1][0] + s, float("nan"), b)
-                       for s, b in ps.history[1:])
-        logger.info("fund prices: matching bound %.3f after %d evaluations", ps.best.bound,
-                    ps.evaluations)
+        history.extend(
+            (time.perf_counter() - t0 - ps.history[-1][0] + s, float("nan"), b)
+            for s, b in ps.history[1:]
+        )
+        logger.info(
+            "fund prices: matching bound %.3f after %d evaluations", ps.best.bound, ps.evaluations
+        )
     keep = np.union1d(near_pairs, first_pairs)
     if matched:
         keep = np.union1d(keep, np.concatenate(matched))
-    return PricingResult(bound=bound, lp_value=lp_value, converged=converged, infeasible=False,
-                         iterations=it, columns=len(master.cols),
-                         keep=keep, x_pair=x_pair, x_fund=x_fund, x_room=x_room, x=x_val,
-                         x_aux=x_aux,
-                         seconds=time.perf_counter() - t0,
-                         history=tuple(history), matching=matched[0] if matched else empty)
+    return PricingResult(
+        bound=bound,
+        lp_value=lp_value,
+        converged=converged,
+        infeasible=False,
+        iterations=it,
+        columns=len(master.cols),
+        keep=keep,
+        x_pair=x_pair,
+        x_fund=x_fund,
+        x_room=x_room,
+        x=x_val,
+        x_aux=x_aux,
+        seconds=time.perf_counter() - t0,
+        history=tuple(history),
+        matching=matched[0] if matched else empty,
+    )

@@ -125,12 +125,23 @@ class Result:
             objective["money_cents"] = self.objective.money_cents
 
         def placement(a: Assignment) -> dict[str, Any]:
-            out = {"beneficiary": a.beneficiary, "unit": a.unit, "room": a.room,
-                   "fund": a.fund, "contribution_cents": a.contribution_cents,
-                   "commute_km": round(a.commute_km, 6), "commute_m": a.commute_m}
+            out = {
+                "beneficiary": a.beneficiary,
+                "unit": a.unit,
+                "room": a.room,
+                "fund": a.fund,
+                "contribution_cents": a.contribution_cents,
+                "commute_km": round(a.commute_km, 6),
+                "commute_m": a.commute_m,
+            }
             if self.v2:
-                out |= {"months": a.months, "term": a.term, "one_off_cents": a.one_off_cents,
-                        "cost_cents": a.cost_cents, "shuttle": a.shuttle}
+                out |= {
+                    "months": a.months,
+                    "term": a.term,
+                    "one_off_cents": a.one_off_cents,
+                    "cost_cents": a.cost_cents,
+                    "shuttle": a.shuttle,
+                }
             return out
 
         extra = {"lines_opened": list(self.lines_opened)} if self.v2 else {}
@@ -143,9 +154,13 @@ class Result:
             **extra,
             "assignments": [placement(a) for a in self.assignments],
             "unassigned": [
-                {"beneficiary": u.beneficiary, "reasons": list(u.reasons),
-                 **({"details": dict(u.details)} if u.details else {})}
-                for u in self.unassigned],
+                {
+                    "beneficiary": u.beneficiary,
+                    "reasons": list(u.reasons),
+                    **({"details": dict(u.details)} if u.details else {}),
+                }
+                for u in self.unassigned
+            ],
             "solve_seconds": round(self.solve_seconds, 3),
             "engine": dict(self.engine),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -165,8 +180,9 @@ def result_from_dict(data: Any) -> Result:
         raise ResultFormatError("result: must be a JSON object")
     fmt = data.get("format")
     if fmt not in (RESULT_FORMAT, RESULT_FORMAT_V2):
-        raise ResultFormatError(f"result: format: must be {RESULT_FORMAT!r} or "
-                                f"{RESULT_FORMAT_V2!r}")
+        raise ResultFormatError(
+            f"result: format: must be {RESULT_FORMAT!r} or {RESULT_FORMAT_V2!r}"
+        )
     v2 = fmt == RESULT_FORMAT_V2
     status = _need(data, "status", "result")
     if status not in STATUSES:
@@ -174,13 +190,18 @@ def result_from_dict(data: Any) -> Result:
     obj = _need(data, "objective", "result")
     bound = data.get("bound") or {}
     try:
-        assignments = tuple(_assignment(a, f"assignments[{k}]", v2)
-                            for k, a in enumerate(_need(data, "assignments", "result")))
+        assignments = tuple(
+            _assignment(a, f"assignments[{k}]", v2)
+            for k, a in enumerate(_need(data, "assignments", "result"))
+        )
         unassigned = tuple(
-            Unassigned(beneficiary=str(_need(u, "beneficiary", f"unassigned[{k}]")),
-                       reasons=tuple(_need(u, "reasons", f"unassigned[{k}]")),
-                       details=u.get("details") or {})
-            for k, u in enumerate(_need(data, "unassigned", "result")))
+            Unassigned(
+                beneficiary=str(_need(u, "beneficiary", f"unassigned[{k}]")),
+                reasons=tuple(_need(u, "reasons", f"unassigned[{k}]")),
+                details=u.get("details") or {},
+            )
+            for k, u in enumerate(_need(data, "unassigned", "result"))
+        )
         return Result(
             instance=str(data.get("instance", "")),
             status=status,
@@ -189,9 +210,11 @@ def result_from_dict(data: Any) -> Result:
                 contribution_cents=int(_need(obj, "contribution_cents", "objective")),
                 commute_km=float(_need(obj, "commute_km", "objective")),
                 # a result written without metres: the sum of its placements' metres
-                commute_m=int(obj["commute_m"]) if obj.get("commute_m") is not None
+                commute_m=int(obj["commute_m"])
+                if obj.get("commute_m") is not None
                 else sum(a.commute_m for a in assignments),
-                money_cents=int(_need(obj, "money_cents", "objective")) if v2 else 0),
+                money_cents=int(_need(obj, "money_cents", "objective")) if v2 else 0,
+            ),
             bound_weight=None if bound.get("weight") is None else int(bound["weight"]),
             assignments=assignments,
             unassigned=unassigned,
@@ -200,8 +223,7 @@ def result_from_dict(data: Any) -> Result:
             timings=data.get("timings") or {},
             stages=tuple(data.get("stages") or ()),
             format=fmt,
-            lines_opened=tuple(str(x) for x in _need(data, "lines_opened", "result"))
-            if v2 else (),
+            lines_opened=tuple(str(x) for x in _need(data, "lines_opened", "result")) if v2 else (),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ResultFormatError):
@@ -214,16 +236,25 @@ def _assignment(a: Mapping[str, Any], where: str, v2: bool) -> Assignment:
     extra: dict[str, Any] = {}
     if v2:
         metres = int(_need(a, "commute_m", where))
-        extra = {"months": int(_need(a, "months", where)), "term": a.get("term"),
-                 "one_off_cents": int(_need(a, "one_off_cents", where)),
-                 "cost_cents": int(_need(a, "cost_cents", where)),
-                 "shuttle": a.get("shuttle")}
+        extra = {
+            "months": int(_need(a, "months", where)),
+            "term": a.get("term"),
+            "one_off_cents": int(_need(a, "one_off_cents", where)),
+            "cost_cents": int(_need(a, "cost_cents", where)),
+            "shuttle": a.get("shuttle"),
+        }
     else:
         metres = int(a["commute_m"]) if a.get("commute_m") is not None else whole_metres(km)
-    return Assignment(beneficiary=str(_need(a, "beneficiary", where)),
-                      unit=str(_need(a, "unit", where)), room=a.get("room"), fund=a.get("fund"),
-                      contribution_cents=int(_need(a, "contribution_cents", where)),
-                      commute_km=km, commute_m=metres, **extra)
+    return Assignment(
+        beneficiary=str(_need(a, "beneficiary", where)),
+        unit=str(_need(a, "unit", where)),
+        room=a.get("room"),
+        fund=a.get("fund"),
+        contribution_cents=int(_need(a, "contribution_cents", where)),
+        commute_km=km,
+        commute_m=metres,
+        **extra,
+    )
 
 
 def load_result(path: str | Path) -> Result:
@@ -239,8 +270,11 @@ def save_result(result: Result, path: str | Path) -> None:
     Path(path).write_text(dumps(result.to_dict()) + "\n", encoding="utf-8")
 
 
-def objective_of(assignments: Sequence[Assignment], weights: Mapping[str, int],
-                 line_costs: Mapping[str, int] | None = None) -> Objective:
+def objective_of(
+    assignments: Sequence[Assignment],
+    weights: Mapping[str, int],
+    line_costs: Mapping[str, int] | None = None,
+) -> Objective:
     """The objective values of a list of placements (``weights`` by beneficiary id;
     ``line_costs``: the cost of opening each line not running, for result@2's money)."""
     opened = lines_opened(assignments, line_costs or {})
@@ -259,8 +293,12 @@ def result_format(v2: bool) -> str:
     return RESULT_FORMAT_V2 if v2 else RESULT_FORMAT
 
 
-def lines_opened(assignments: Sequence[Assignment], line_costs: Mapping[str, int]
-                 ) -> tuple[str, ...]:
+def lines_opened(
+    assignments: Sequence[Assignment], line_costs: Mapping[str, int]
+) -> tuple[str, ...]:
     """The lines not running (the keys of ``line_costs``) some placement rides, sorted."""
-    return tuple(sorted({a.shuttle for a in assignments
-                         if a.shuttle is not None and a.shuttle in line_costs}))
+    return tuple(
+        sorted(
+            {a.shuttle for a in assignments if a.shuttle is not None and a.shuttle in line_costs}
+        )
+    )

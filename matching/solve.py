@@ -52,9 +52,13 @@ def priced(inst: Instance, pairs: Pairs, params: SolveParams) -> bool:
     return len(pairs) > 0 and len(pairs) >= min(least, params.pricing.min_pairs)
 
 
-def solve(inst: Instance, params: SolveParams | None = None,
-          progress: Progress | None = None, pairs: Pairs | None = None,
-          budget: Budget | None = None) -> Result:
+def solve(
+    inst: Instance,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+    pairs: Pairs | None = None,
+    budget: Budget | None = None,
+) -> Result:
     """Solve an allocation round to the contract's lexicographic objective.
 
     Parameters
@@ -99,6 +103,9 @@ def solve(inst: Instance, params: SolveParams | None = None,
         else:
             res = solve_whole(inst, params, progress, budget, pairs)
     total = budget.elapsed()
-    return replace(res, solve_seconds=total,
-                   engine={**engine_record(params), **res.engine, "name": ENGINE},
-                   timings={**res.timings, "total": total})
+    return replace(
+        res,
+        solve_seconds=total,
+        engine={**engine_record(params), **res.engine, "name": ENGINE},
+        timings={**res.timings, "total": total},
+    )

@@ -77,12 +77,20 @@ class StageReport:
         def r(x: float | None) -> float | None:
             return None if x is None else round(x, 3)
 
-        return {"objective": self.name, "status": self.status, "value": self.value,
-                "bound": r(self.bound), "lp_bound": r(self.lp_bound),
-                "proven_by_lp": self.proven_by_lp, "columns": self.columns,
-                "pruned_columns": self.pruned, "seconds": r(self.seconds),
-                "lp_seconds": r(self.lp_seconds), "mip_seconds": r(self.mip_seconds),
-                "first_solution_seconds": r(self.first_solution)}
+        return {
+            "objective": self.name,
+            "status": self.status,
+            "value": self.value,
+            "bound": r(self.bound),
+            "lp_bound": r(self.lp_bound),
+            "proven_by_lp": self.proven_by_lp,
+            "columns": self.columns,
+            "pruned_columns": self.pruned,
+            "seconds": r(self.seconds),
+            "lp_seconds": r(self.lp_seconds),
+            "mip_seconds": r(self.mip_seconds),
+            "first_solution_seconds": r(self.first_solution),
+        }
 
 
 @dataclass
@@ -130,8 +138,7 @@ class StageState:
 
     def tell(self, incumbent: float | None, bound: float | None) -> None:
         if self.progress is not None:
-            self.progress(ProgressEvent(self.report.name, incumbent, bound,
-                                        self.budget.elapsed()))
+            self.progress(ProgressEvent(self.report.name, incumbent, bound, self.budget.elapsed()))
 
     @property
     def lp_limit(self) -> int | None:
@@ -145,8 +152,9 @@ Step = Callable[[StageState], None]
 
 
 def relax(s: StageState) -> None:
-    s.lp = solve_lp(s.form, s.term, s.holds,
-                    time_limit=max(0.1, s.budget.share(s.params.stage.lp_share).left()))
+    s.lp = solve_lp(
+        s.form, s.term, s.holds, time_limit=max(0.1, s.budget.share(s.params.stage.lp_share).left())
+    )
     s.report.lp_seconds = s.lp.seconds
     s.report.columns = s.form.n
     if s.lp.infeasible:
@@ -165,8 +173,18 @@ def round_relaxation(s: StageState) -> None:
     cols = s.form.columns
     # the LP's room counts start the rooms (rounded): they fit its integral columns
     rooms = s.lp.x[n:]
-    out = greedy(s.form.space, list(zip(cols.pair[order].tolist(), cols.fund[order].tolist(),
-                                         cols.room[order].tolist(), strict=True)), aux=rooms)
+    out = greedy(
+        s.form.space,
+        list(
+            zip(
+                cols.pair[order].tolist(),
+                cols.fund[order].tolist(),
+                cols.room[order].tolist(),
+                strict=True,
+            )
+        ),
+        aux=rooms,
+    )
     if out is None:
         return
     found = s.form.lookup(out.columns)
@@ -197,12 +215,12 @@ def fix_by_reduced_cost(s: StageState) -> None:
     s.report.pruned = int(drop.sum())
     if s.report.pruned:
         keep = ~drop
-        x = s.lp.x[np.concatenate([np.flatnonzero(keep), s.form.n + np.arange(
-            s.form.space.n_aux)])]
+        x = s.lp.x[np.concatenate([np.flatnonzero(keep), s.form.n + np.arange(s.form.space.n_aux)])]
         s.form, remap = s.form.subset(keep)
         s.incumbent = Solution.of(remap[s.incumbent.chosen], s.incumbent.aux)
-        s.lp = LPSolution(s.lp.optimal, s.lp.infeasible, s.lp.value, x,
-                          np.zeros(x.shape), s.lp.seconds)
+        s.lp = LPSolution(
+            s.lp.optimal, s.lp.infeasible, s.lp.value, x, np.zeros(x.shape), s.lp.seconds
+        )
 
 
 def _search_budget(s: StageState) -> Budget:
@@ -212,8 +230,9 @@ def _search_budget(s: StageState) -> Budget:
     return s.search
 
 
-def _cpsat(s: StageState, limit: float, *, fixed: Sequence[int] = (),
-           dtime: float | None = None) -> Solution | None:
+def _cpsat(
+    s: StageState, limit: float, *, fixed: Sequence[int] = (), dtime: float | None = None
+) -> Solution | None:
     p = s.params
     built = s.cpsat is not None and s.cpsat.form is s.form
     build = s.cpsat.seconds if built and s.cpsat is not None else s.build_estimate
@@ -229,12 +248,21 @@ def _cpsat(s: StageState, limit: float, *, fixed: Sequence[int] = (),
     def on_bound(bound: float) -> None:
         s.tell(None, bound)
 
-    out = solve_cpsat(s.cpsat, limit, p.seed, p.workers,
-                      deadline=min(time.perf_counter() + limit, s.budget.deadline),
-                      hint=s.incumbent, fixed=fixed, target=s.lp_limit,
-                      dtime=dtime, relative_gap=p.relative_gap if s.term == 0 else 0.0,
-                      log=p.log, on_solution=on_solution,
-                      on_bound=on_bound if s.progress is not None else None)
+    out = solve_cpsat(
+        s.cpsat,
+        limit,
+        p.seed,
+        p.workers,
+        deadline=min(time.perf_counter() + limit, s.budget.deadline),
+        hint=s.incumbent,
+        fixed=fixed,
+        target=s.lp_limit,
+        dtime=dtime,
+        relative_gap=p.relative_gap if s.term == 0 else 0.0,
+        log=p.log,
+        on_solution=on_solution,
+        on_bound=on_bound if s.progress is not None else None,
+    )
     if fixed:
         return out.solution
     if s.report.first_solution is None:
@@ -250,8 +278,13 @@ def _cpsat(s: StageState, limit: float, *, fixed: Sequence[int] = (),
 
 
 def search_neighbourhood(s: StageState) -> None:
-    if s.settled or s.incumbent is None or s.lp is None or not s.lp.optimal \
-            or s.form.n < s.params.stage.rins_min_columns:
+    if (
+        s.settled
+        or s.incumbent is None
+        or s.lp is None
+        or not s.lp.optimal
+        or s.form.n < s.params.stage.rins_min_columns
+    ):
         return
     budget = _search_budget(s)
     agree = [j for j in s.incumbent.chosen.tolist() if s.lp.x[j] > 1 - 1e-6]
@@ -266,8 +299,7 @@ def _small(s: StageState) -> bool:
 
 
 def _mip(s: StageState, limit: float) -> None:
-    out = solve_mip(s.form, s.term, s.holds, min(limit, s.budget.seconds()),
-                    hint=s.incumbent)
+    out = solve_mip(s.form, s.term, s.holds, min(limit, s.budget.seconds()), hint=s.incumbent)
     s.report.mip_seconds = (s.report.mip_seconds or 0.0) + out.seconds
     if out.status == "INFEASIBLE" and s.incumbent is None:
         s.report.status = "INFEASIBLE"
@@ -297,8 +329,9 @@ def search(s: StageState) -> None:
     budget = _search_budget(s)
     small = _small(s)
     share = s.params.stage.cpsat_first_share if small else 1.0
-    found = _cpsat(s, share * budget.left(),
-                   dtime=s.params.stage.cpsat_first_dtime if small else None)
+    found = _cpsat(
+        s, share * budget.left(), dtime=s.params.stage.cpsat_first_dtime if small else None
+    )
     if s.better(found):
         s.incumbent = found
     prove_by_relaxation(s)
@@ -324,8 +357,11 @@ def settle(s: StageState) -> None:
     if s.report.status == "INFEASIBLE" or any(_better(s.sense, value, v) for _, v in s.claimed):
         # The incumbent meets every row, so a proof that excludes it (nothing feasible,
         # or an optimum worse than it) cannot stand: the stage is unproven.
-        logger.warning("stage %s: a search's proof contradicts the incumbent; kept the "
-                       "incumbent, stage unproven", s.report.name)
+        logger.warning(
+            "stage %s: a search's proof contradicts the incumbent; kept the "
+            "incumbent, stage unproven",
+            s.report.name,
+        )
         s.report.status = "FEASIBLE"
     if s.report.status == "UNKNOWN":
         s.report.status = "FEASIBLE"
@@ -333,8 +369,17 @@ def settle(s: StageState) -> None:
     s.report.bound = stage_bound(s.sense, s.report.bound, lp, value)
 
 
-PIPELINE: tuple[Step, ...] = (relax, round_relaxation, prove_by_relaxation, fix_by_reduced_cost,
-                              search_neighbourhood, mip_first, search, mip_after, settle)
+PIPELINE: tuple[Step, ...] = (
+    relax,
+    round_relaxation,
+    prove_by_relaxation,
+    fix_by_reduced_cost,
+    search_neighbourhood,
+    mip_first,
+    search,
+    mip_after,
+    settle,
+)
 
 
 def run_stage(state: StageState, steps: Sequence[Step] = PIPELINE) -> StageState:
@@ -363,15 +408,20 @@ def _better(sense: str, a: int, b: int) -> bool:
     return a > b if sense == "max" else a < b
 
 
-def stage_bound(sense: str, solver: float | None, lp: float | None,
-                value: int | None) -> float | None:
+def stage_bound(
+    sense: str, solver: float | None, lp: float | None, value: int | None
+) -> float | None:
     """The tighter of the search's and the LP's bounds, ignoring one that cannot be valid.
 
     A search cut before its presolve ended reports the protocol's default (0), which
     may be worse than an allocation held: such a number bounds nothing.
     """
-    valid = [b for b in (solver, lp) if b is not None and (
-        value is None or (b >= value - 1e-6 if sense == "max" else b <= value + 1e-6))]
+    valid = [
+        b
+        for b in (solver, lp)
+        if b is not None
+        and (value is None or (b >= value - 1e-6 if sense == "max" else b <= value + 1e-6))
+    ]
     if not valid:
         return None
     return min(valid) if sense == "max" else max(valid)

@@ -65,9 +65,9 @@ VIOLATION_CODES: Mapping[str, str] = {
     # coverage of the beneficiaries
     "beneficiary_missing": "a beneficiary of the instance is neither assigned nor unassigned",
     "beneficiary_duplicated": "a beneficiary appears more than once across assignments "
-                              "and unassigned",
+    "and unassigned",
     "unknown_beneficiary": "an assignment or unassigned entry names a beneficiary not in the "
-                           "instance",
+    "instance",
     # references of a placement
     "unknown_unit": "an assignment names a unit that is neither a dwelling nor a shared flat",
     "room_on_dwelling": "an assignment to a dwelling names a room",
@@ -80,12 +80,11 @@ VIOLATION_CODES: Mapping[str, str] = {
     # bed rule 1
     "bed_not_accepted": "bed rule 1: the beneficiary does not accept a bed",
     "bed_not_single_adult": "bed rule 1: a bed given to a household that is not one adult "
-                            "without minors",
+    "without minors",
     # rules 4-7
     "not_step_free": "rule 4: a beneficiary needing step-free access in a unit that is not",
     "commute_too_long": "rule 5: the recomputed commute exceeds max_commute_km",
-    "contribution_over_cap": "rule 6: the recomputed contribution exceeds "
-                             "max_contribution_cents",
+    "contribution_over_cap": "rule 6: the recomputed contribution exceeds max_contribution_cents",
     "forbidden_pair": "rule 7: the (beneficiary, unit) pair is forbidden",
     # across the round
     "dwelling_shared": "a dwelling holds more than one household (in some month)",
@@ -94,10 +93,9 @@ VIOLATION_CODES: Mapping[str, str] = {
     "pin_not_honoured": "a pinned beneficiary is not placed in its pinned unit (and room)",
     # reported figures of a placement
     "contribution_mismatch": "reported contribution_cents differs from the recomputed one",
-    "commute_mismatch": "reported commute_km differs from the recomputed one by more than "
-                        "1e-3 km",
+    "commute_mismatch": "reported commute_km differs from the recomputed one by more than 1e-3 km",
     "commute_m_mismatch": "reported commute_m differs from floor(1000 * recomputed "
-                          "commute_km + 0.5)",
+    "commute_km + 0.5)",
     # instance@2 (seasons, shuttles, landlords' terms, safety)
     "format_mismatch": "an instance@2 is answered by a result@1, or the other way round",
     "months_mismatch": "reported months differ from the months of the household's stay",
@@ -111,37 +109,35 @@ VIOLATION_CODES: Mapping[str, str] = {
     "outside_areas": "the unit's area is not one the household may live in",
     "shuttle_unknown": "a placement names a line that is not in the instance",
     "shuttle_out_of_walk": "no stop of the line is within walking distance of the unit, or "
-                           "none of work",
+    "none of work",
     "shuttle_over_seats": "in some month, the adults riding a line exceed its seats",
-    "lines_opened_mismatch": "lines_opened differs from the lines not running that "
-                             "placements ride",
+    "lines_opened_mismatch": "lines_opened differs from the lines not running that placements ride",
     "transport_over_budget": "the opened lines cost more than the transport budget",
-    "guarantee_over_capacity": "the guaranteed terms' exposures exceed the guarantee's "
-                               "capacity",
+    "guarantee_over_capacity": "the guaranteed terms' exposures exceed the guarantee's capacity",
     "objective_money_mismatch": "objective money_cents differs from the recomputed costs "
-                                "and opened lines",
+    "and opened lines",
     # funds
     "fund_missing": "a placement with a positive contribution (instance@2: cost) names no fund",
     "fund_not_null": "a placement with a zero contribution (instance@2: cost) names a fund",
     "fund_unknown": "a placement names a fund not in the instance",
     "fund_ineligible": "the fund's eligible_tags share no tag with the beneficiary",
     "fund_over_budget": "sum(contribution * contribution_months) (instance@2: sum of costs) "
-                        "exceeds a fund's budget",
+    "exceeds a fund's budget",
     # result-level figures
     "objective_weight_mismatch": "objective weight differs from the recomputed sum",
     "objective_contribution_mismatch": "objective contribution_cents differs from the "
-                                       "recomputed sum",
+    "recomputed sum",
     "objective_commute_mismatch": "objective commute_km differs from the recomputed sum by "
-                                  "more than 1e-3 km per assignment",
+    "more than 1e-3 km per assignment",
     "objective_commute_m_mismatch": "objective commute_m (objective 3) differs from the "
-                                    "recomputed sum of whole metres",
+    "recomputed sum of whole metres",
     "bound_below_objective": "bound.weight is below the objective weight",
     "invalid_status": "status is not OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN",
     "assignments_without_solution": "an INFEASIBLE or UNKNOWN result has assignments",
     "unassigned_without_reason": "an unassigned entry carries no (non-empty string) reason",
     # data layer cross-check
     "capacity_mismatch": "Dwelling.capacity of the data layer disagrees with the occupancy "
-                         "limit recomputed from the spec",
+    "limit recomputed from the spec",
 }
 
 
@@ -168,10 +164,13 @@ class Violation:
 
     def __str__(self) -> str:
         where = ", ".join(
-            part for part in (
+            part
+            for part in (
                 f"beneficiary {self.beneficiary}" if self.beneficiary is not None else "",
                 f"unit {self.unit}" if self.unit is not None else "",
-            ) if part)
+            )
+            if part
+        )
         return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
 
 
@@ -338,10 +337,12 @@ class _Checker:
         self.dwellings: dict[str, Dwelling] = {d.id: d for d in instance.dwellings}
         self.flats: dict[str, SharedFlat] = {f.id: f for f in instance.shared_flats}
         self.beds: dict[str, dict[str, int]] = {
-            f.id: {r.id: r.beds for r in f.rooms} for f in instance.shared_flats}
+            f.id: {r.id: r.beds for r in f.rooms} for f in instance.shared_flats
+        }
         self.funds: dict[str, Fund] = {f.id: f for f in instance.funds}
         self.forbidden: set[tuple[str, str]] = {
-            (fb.beneficiary, fb.unit) for fb in instance.forbidden}
+            (fb.beneficiary, fb.unit) for fb in instance.forbidden
+        }
         self.capacity: dict[str, int] = {d.id: _max_occupants(d) for d in instance.dwellings}
         self.lines: dict[str, Shuttle] = {x.id: x for x in instance.shuttles}
         self.riders: dict[tuple[str, int], int] = defaultdict(int)
@@ -411,54 +412,88 @@ class _Checker:
         v2_in = self.inst.format == "housing-match/instance@2"
         v2_out = self.res.format == "housing-match/result@2"
         if v2_in != v2_out:
-            self.add("format_mismatch", None, None,
-                     f"instance {self.inst.format} answered by {self.res.format}")
+            self.add(
+                "format_mismatch",
+                None,
+                None,
+                f"instance {self.inst.format} answered by {self.res.format}",
+            )
 
     # -- pieces -----------------------------------------------------------------------
 
     def check_data_layer(self) -> None:
         for d in self.inst.dwellings:
             if d.capacity != self.capacity[d.id]:
-                self.add("capacity_mismatch", None, d.id,
-                         f"data layer capacity {d.capacity} but the spec gives "
-                         f"{self.capacity[d.id]} (area {d.area_m2} m², {d.bedrooms} "
-                         f"bedroom(s), max_occupants {d.max_occupants})")
+                self.add(
+                    "capacity_mismatch",
+                    None,
+                    d.id,
+                    f"data layer capacity {d.capacity} but the spec gives "
+                    f"{self.capacity[d.id]} (area {d.area_m2} m², {d.bedrooms} "
+                    f"bedroom(s), max_occupants {d.max_occupants})",
+                )
 
     def check_status(self) -> None:
         status = self.res.status
         if status not in _STATUSES:
-            self.add("invalid_status", None, None,
-                     f"status {status!r} is not one of {', '.join(_STATUSES)}")
+            self.add(
+                "invalid_status",
+                None,
+                None,
+                f"status {status!r} is not one of {', '.join(_STATUSES)}",
+            )
         elif status in _NO_ALLOCATION and self.res.assignments:
-            self.add("assignments_without_solution", None, None,
-                     f"status {status} but {len(self.res.assignments)} assignment(s)")
+            self.add(
+                "assignments_without_solution",
+                None,
+                None,
+                f"status {status} but {len(self.res.assignments)} assignment(s)",
+            )
 
     def check_coverage(self) -> None:
         seen: Counter[str] = Counter(a.beneficiary for a in self.res.assignments)
         seen.update(u.beneficiary for u in self.res.unassigned)
         for bid, n in seen.items():
             if bid not in self.benef:
-                self.add("unknown_beneficiary", bid, None,
-                         f"{bid!r} is not a beneficiary of the instance")
+                self.add(
+                    "unknown_beneficiary",
+                    bid,
+                    None,
+                    f"{bid!r} is not a beneficiary of the instance",
+                )
             elif n > 1:
-                self.add("beneficiary_duplicated", bid, None,
-                         f"appears {n} times across assignments and unassigned")
+                self.add(
+                    "beneficiary_duplicated",
+                    bid,
+                    None,
+                    f"appears {n} times across assignments and unassigned",
+                )
         for b in self.inst.beneficiaries:
             if b.id not in seen:
-                self.add("beneficiary_missing", b.id, None,
-                         "appears in neither assignments nor unassigned")
+                self.add(
+                    "beneficiary_missing",
+                    b.id,
+                    None,
+                    "appears in neither assignments nor unassigned",
+                )
 
     def check_unassigned(self) -> None:
         for u in self.res.unassigned:
             reasons = u.reasons
             if not reasons or not all(isinstance(r, str) and r.strip() for r in reasons):
-                self.add("unassigned_without_reason", u.beneficiary, None,
-                         f"reasons must be a non-empty list of non-empty strings, "
-                         f"got {list(reasons)!r}")
+                self.add(
+                    "unassigned_without_reason",
+                    u.beneficiary,
+                    None,
+                    f"reasons must be a non-empty list of non-empty strings, got {list(reasons)!r}",
+                )
 
     def check_assignment(
-        self, a: Assignment, per_dwelling: dict[str, list[str]],
-        per_room: dict[tuple[str, str], list[str]], fund_spent: dict[str, int],
+        self,
+        a: Assignment,
+        per_dwelling: dict[str, list[str]],
+        per_room: dict[tuple[str, str], list[str]],
+        fund_spent: dict[str, int],
     ) -> tuple[int, int, float, int, int] | None:
         """Check one placement; return its recomputed (weight, contribution, commute, metres,
         cost).
@@ -475,8 +510,12 @@ class _Checker:
         if d is not None:
             per_dwelling[uid].append(bid)
             if a.room is not None:
-                self.add("room_on_dwelling", bid, uid,
-                         f"{uid} is a dwelling but room {a.room!r} is given")
+                self.add(
+                    "room_on_dwelling",
+                    bid,
+                    uid,
+                    f"{uid} is a dwelling but room {a.room!r} is given",
+                )
         elif f is not None:
             if a.room is None:
                 self.add("room_missing", bid, uid, f"{uid} is a shared flat but no room is given")
@@ -496,8 +535,12 @@ class _Checker:
             if d.terms:
                 term = next((t for t in d.terms if t.id == a.term), None)
                 if a.term is None:
-                    self.add("term_missing", bid, uid, f"{uid} has terms; the placement names "
-                             f"none of {[t.id for t in d.terms]}")
+                    self.add(
+                        "term_missing",
+                        bid,
+                        uid,
+                        f"{uid} has terms; the placement names none of {[t.id for t in d.terms]}",
+                    )
                     return None  # no rent to recompute anything with
                 if term is None:
                     self.add("term_unknown", bid, uid, f"{uid} has no terms {a.term!r}")
@@ -522,44 +565,74 @@ class _Checker:
         if a.shuttle is None:
             km = commute_km(policy, b, lat, lon)
             if not km <= b.max_commute_km + COMMUTE_RULE_TOLERANCE_KM:
-                self.add("commute_too_long", bid, uid,
-                         f"commute {km:.6f} km > max_commute_km {b.max_commute_km}")
+                self.add(
+                    "commute_too_long",
+                    bid,
+                    uid,
+                    f"commute {km:.6f} km > max_commute_km {b.max_commute_km}",
+                )
         else:
             km = self.check_ride(a, b, lat, lon)
         # rules 4, 6, 7
         if b.needs_step_free and not step_free:
             self.add("not_step_free", bid, uid, "needs step-free access; the unit is not")
         if contrib > policy.max_contribution_cents:
-            self.add("contribution_over_cap", bid, uid,
-                     f"contribution {contrib} > max_contribution_cents "
-                     f"{policy.max_contribution_cents}")
+            self.add(
+                "contribution_over_cap",
+                bid,
+                uid,
+                f"contribution {contrib} > max_contribution_cents {policy.max_contribution_cents}",
+            )
         if (bid, uid) in self.forbidden:
             self.add("forbidden_pair", bid, uid, "the pair is forbidden")
         # reported figures
         if a.contribution_cents != contrib:
-            self.add("contribution_mismatch", bid, uid,
-                     f"reported contribution_cents {a.contribution_cents}, recomputed "
-                     f"{contrib} (rent {rent}, pay {pay_cents(policy, b.income_cents)})")
+            self.add(
+                "contribution_mismatch",
+                bid,
+                uid,
+                f"reported contribution_cents {a.contribution_cents}, recomputed "
+                f"{contrib} (rent {rent}, pay {pay_cents(policy, b.income_cents)})",
+            )
         if not abs(a.commute_km - km) <= COMMUTE_TOLERANCE_KM:
-            self.add("commute_mismatch", bid, uid,
-                     f"reported commute_km {a.commute_km}, recomputed {km:.6f}")
+            self.add(
+                "commute_mismatch",
+                bid,
+                uid,
+                f"reported commute_km {a.commute_km}, recomputed {km:.6f}",
+            )
         metres = commute_m(km)
         if a.commute_m != metres:
-            self.add("commute_m_mismatch", bid, uid,
-                     f"reported commute_m {a.commute_m}, recomputed {metres} "
-                     f"(commute {km!r} km)")
+            self.add(
+                "commute_m_mismatch",
+                bid,
+                uid,
+                f"reported commute_m {a.commute_m}, recomputed {metres} (commute {km!r} km)",
+            )
         cost = contrib * months + one_off
         if self.res.format == "housing-match/result@2":
             if a.months != months:
-                self.add("months_mismatch", bid, uid,
-                         f"reported months {a.months}, the stay has {months}")
+                self.add(
+                    "months_mismatch",
+                    bid,
+                    uid,
+                    f"reported months {a.months}, the stay has {months}",
+                )
             if a.one_off_cents != one_off:
-                self.add("one_off_mismatch", bid, uid,
-                         f"reported one_off_cents {a.one_off_cents}, the terms say {one_off}")
+                self.add(
+                    "one_off_mismatch",
+                    bid,
+                    uid,
+                    f"reported one_off_cents {a.one_off_cents}, the terms say {one_off}",
+                )
             if a.cost_cents != cost:
-                self.add("cost_mismatch", bid, uid,
-                         f"reported cost_cents {a.cost_cents}, recomputed {cost} "
-                         f"({contrib} x {months} months + {one_off})")
+                self.add(
+                    "cost_mismatch",
+                    bid,
+                    uid,
+                    f"reported cost_cents {a.cost_cents}, recomputed {cost} "
+                    f"({contrib} x {months} months + {one_off})",
+                )
         # fund of this placement: it pays the cost (instance@1: contribution x months)
         if cost > 0 and a.fund is None:
             self.add("fund_missing", bid, uid, f"cost {cost} > 0 but fund is null")
@@ -568,46 +641,74 @@ class _Checker:
         fund = self.check_fund_reference(a)
         if fund is not None:
             if not _fund_eligible(fund, b):
-                self.add("fund_ineligible", bid, uid,
-                         f"fund {fund.id} requires one of {list(fund.eligible_tags)}, "
-                         f"beneficiary has {list(b.tags)}")
+                self.add(
+                    "fund_ineligible",
+                    bid,
+                    uid,
+                    f"fund {fund.id} requires one of {list(fund.eligible_tags)}, "
+                    f"beneficiary has {list(b.tags)}",
+                )
             fund_spent[fund.id] += cost
         return _weight(policy.objective_unit, b), contrib, km, metres, cost
 
-    def check_place(self, a: Assignment, b: Beneficiary, lat: float, lon: float,
-                    area: str | None, available: Span | None) -> None:
+    def check_place(
+        self,
+        a: Assignment,
+        b: Beneficiary,
+        lat: float,
+        lon: float,
+        area: str | None,
+        available: Span | None,
+    ) -> None:
         """instance@2's pair rules: the whole stay, safety zones, acceptable areas."""
         months = self.months_of(b)
         h = self.inst.policy.horizon
         if h is not None:
             span = available if available is not None else h
             if not (span.first <= months[0] and months[-1] <= span.last):
-                self.add("unit_not_available", a.beneficiary, a.unit,
-                         f"stay {month_text(months[0])} to {month_text(months[-1])}, unit "
-                         f"available {month_text(span.first)} to {month_text(span.last)}")
+                self.add(
+                    "unit_not_available",
+                    a.beneficiary,
+                    a.unit,
+                    f"stay {month_text(months[0])} to {month_text(months[-1])}, unit "
+                    f"available {month_text(span.first)} to {month_text(span.last)}",
+                )
         for z in b.avoid:
             if not float(geodesic((z.lat, z.lon), (lat, lon)).km) > z.radius_km:
                 # the zone itself is never written anywhere
-                self.add("in_safety_zone", a.beneficiary, a.unit,
-                         "the unit is within a safety zone of the household")
+                self.add(
+                    "in_safety_zone",
+                    a.beneficiary,
+                    a.unit,
+                    "the unit is within a safety zone of the household",
+                )
                 break
         if b.areas and area not in b.areas:
-            self.add("outside_areas", a.beneficiary, a.unit,
-                     f"area {area!r} is not among the household's areas {list(b.areas)}")
+            self.add(
+                "outside_areas",
+                a.beneficiary,
+                a.unit,
+                f"area {area!r} is not among the household's areas {list(b.areas)}",
+            )
 
     def check_ride(self, a: Assignment, b: Beneficiary, lat: float, lon: float) -> float:
         """The shuttle line of a placement: a stop within walking distance of the unit and
         one of work; returns the commute riding it (the least over such stops)."""
         line = self.lines.get(a.shuttle or "")
         if line is None:
-            self.add("shuttle_unknown", a.beneficiary, a.unit,
-                     f"line {a.shuttle!r} is not in the instance")
+            self.add(
+                "shuttle_unknown",
+                a.beneficiary,
+                a.unit,
+                f"line {a.shuttle!r} is not in the instance",
+            )
             return a.commute_km
         walk = self.inst.policy.walk_km or 0.0
         circ = float(self.inst.policy.circuity)
         home = [(x, float(geodesic((lat, lon), (x.lat, x.lon)).km)) for x in line.stops]
-        work = [(x, float(geodesic((b.work.lat, b.work.lon), (x.lat, x.lon)).km))
-                for x in line.stops]
+        work = [
+            (x, float(geodesic((b.work.lat, b.work.lon), (x.lat, x.lon)).km)) for x in line.stops
+        ]
         best: float | None = None
         for i, di in home:
             for j, dj in work:
@@ -615,8 +716,12 @@ class _Checker:
                     km = di + circ * float(geodesic((i.lat, i.lon), (j.lat, j.lon)).km) + dj
                     best = km if best is None else min(best, km)
         if best is None:
-            self.add("shuttle_out_of_walk", a.beneficiary, a.unit,
-                     f"line {line.id} has no stop within {walk} km of both the unit and work")
+            self.add(
+                "shuttle_out_of_walk",
+                a.beneficiary,
+                a.unit,
+                f"line {line.id} has no stop within {walk} km of both the unit and work",
+            )
             return a.commute_km
         for month in self.months_of(b):
             self.riders[line.id, month] += b.adults
@@ -630,71 +735,103 @@ class _Checker:
             if adults > seats and line_id not in full:  # said once per line
                 full.add(line_id)
                 when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
-                self.add("shuttle_over_seats", None, None,
-                         f"line {line_id}{when}: {adults} adults on {seats} seats")
+                self.add(
+                    "shuttle_over_seats",
+                    None,
+                    None,
+                    f"line {line_id}{when}: {adults} adults on {seats} seats",
+                )
         ridden = {a.shuttle for a in self.res.assignments if a.shuttle in self.lines}
         opened = sorted(x for x in ridden if x is not None and not self.lines[x].running)
-        if self.res.format == "housing-match/result@2" \
-                and sorted(self.res.lines_opened) != opened:
-            self.add("lines_opened_mismatch", None, None,
-                     f"lines_opened {sorted(self.res.lines_opened)}, placements open {opened}")
+        if self.res.format == "housing-match/result@2" and sorted(self.res.lines_opened) != opened:
+            self.add(
+                "lines_opened_mismatch",
+                None,
+                None,
+                f"lines_opened {sorted(self.res.lines_opened)}, placements open {opened}",
+            )
         pol = self.inst.policy
         months = pol.horizon.months if pol.horizon is not None else pol.contribution_months
         cost = sum(self.lines[x].monthly_cost_cents * months for x in opened)
         budget = pol.transport_budget_cents
         if opened and (budget is None or cost > budget):
-            self.add("transport_over_budget", None, None,
-                     f"opened lines {opened} cost {cost}, transport budget {budget}")
+            self.add(
+                "transport_over_budget",
+                None,
+                None,
+                f"opened lines {opened} cost {cost}, transport budget {budget}",
+            )
         return cost
 
     def check_guarantee(self) -> None:
         g = self.inst.policy.guarantee
         if g is not None and self.exposure > g.capacity_cents:
-            self.add("guarantee_over_capacity", None, None,
-                     f"guaranteed terms expose {self.exposure} cents, capacity "
-                     f"{g.capacity_cents}")
+            self.add(
+                "guarantee_over_capacity",
+                None,
+                None,
+                f"guaranteed terms expose {self.exposure} cents, capacity {g.capacity_cents}",
+            )
 
     def check_fund_reference(self, a: Assignment) -> Fund | None:
         if a.fund is None:
             return None
         fund = self.funds.get(a.fund)
         if fund is None:
-            self.add("fund_unknown", a.beneficiary, a.unit,
-                     f"fund {a.fund!r} is not a fund of the instance")
+            self.add(
+                "fund_unknown",
+                a.beneficiary,
+                a.unit,
+                f"fund {a.fund!r} is not a fund of the instance",
+            )
         return fund
 
     def check_dwelling_rules(self, b: Beneficiary, d: Dwelling) -> None:
         if "dwelling" not in b.accepts:
-            self.add("dwelling_not_accepted", b.id, d.id,
-                     f"accepts {list(b.accepts)}, not a dwelling")
+            self.add(
+                "dwelling_not_accepted", b.id, d.id, f"accepts {list(b.accepts)}, not a dwelling"
+            )
         persons = b.adults + b.minors
         cap = self.capacity[d.id]
         if persons > cap:
-            self.add("dwelling_over_capacity", b.id, d.id,
-                     f"{persons} person(s) > max_occupants {cap}")
+            self.add(
+                "dwelling_over_capacity", b.id, d.id, f"{persons} person(s) > max_occupants {cap}"
+            )
         if b.minors > 0 and not d.children_ok:
-            self.add("dwelling_no_children", b.id, d.id,
-                     f"{b.minors} minor(s) but the dwelling is not children_ok")
+            self.add(
+                "dwelling_no_children",
+                b.id,
+                d.id,
+                f"{b.minors} minor(s) but the dwelling is not children_ok",
+            )
 
     def check_bed_rules(self, b: Beneficiary, f: SharedFlat) -> None:
         if "bed" not in b.accepts:
             self.add("bed_not_accepted", b.id, f.id, f"accepts {list(b.accepts)}, not a bed")
         if b.adults != 1 or b.minors != 0:
-            self.add("bed_not_single_adult", b.id, f.id,
-                     f"{b.adults} adult(s) and {b.minors} minor(s); a bed is for one adult")
+            self.add(
+                "bed_not_single_adult",
+                b.id,
+                f.id,
+                f"{b.adults} adult(s) and {b.minors} minor(s); a bed is for one adult",
+            )
 
     def check_dwellings(self, per_dwelling: Mapping[str, list[str]]) -> None:
         for uid, bids in per_dwelling.items():
             by_month: dict[int, list[str]] = defaultdict(list)
             for bid in bids:
                 b = self.benef.get(bid)
-                for month in (self.months_of(b) if b is not None else [0]):
+                for month in self.months_of(b) if b is not None else [0]:
                     by_month[month].append(bid)
             for month, here in sorted(by_month.items()):
                 if len(here) > 1:
                     when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
-                    self.add("dwelling_shared", None, uid,
-                             f"holds {len(here)} households{when}: {', '.join(here)}")
+                    self.add(
+                        "dwelling_shared",
+                        None,
+                        uid,
+                        f"holds {len(here)} households{when}: {', '.join(here)}",
+                    )
                     break
 
     def check_rooms(self, per_room: Mapping[tuple[str, str], list[str]]) -> None:
@@ -703,69 +840,109 @@ class _Checker:
             by_month: dict[int, list[str]] = defaultdict(list)
             for bid in bids:
                 b = self.benef.get(bid)
-                for month in (self.months_of(b) if b is not None else [0]):
+                for month in self.months_of(b) if b is not None else [0]:
                     by_month[month].append(bid)
             over = mixed = False
             for month, here in sorted(by_month.items()):
                 when = f" in {month_text(month)}" if self.inst.policy.horizon else ""
                 if len(here) > beds and not over:
                     over = True
-                    self.add("room_over_capacity", None, uid,
-                             f"room {room} has {beds} bed(s) but holds {len(here)}{when}: "
-                             f"{', '.join(here)}")
+                    self.add(
+                        "room_over_capacity",
+                        None,
+                        uid,
+                        f"room {room} has {beds} bed(s) but holds {len(here)}{when}: "
+                        f"{', '.join(here)}",
+                    )
                 genders = {self.benef[bid].gender for bid in here if bid in self.benef}
                 if len(genders) > 1 and not mixed:
                     mixed = True
-                    self.add("room_mixed_gender", None, uid,
-                             f"room {room} mixes genders {sorted(genders)}{when}: "
-                             f"{', '.join(here)}")
+                    self.add(
+                        "room_mixed_gender",
+                        None,
+                        uid,
+                        f"room {room} mixes genders {sorted(genders)}{when}: {', '.join(here)}",
+                    )
 
     def check_budgets(self, fund_spent: Mapping[str, int]) -> None:
         for fid, spent in fund_spent.items():
             budget = self.funds[fid].budget_cents
             if spent > budget:
-                self.add("fund_over_budget", None, None,
-                         f"fund {fid} pays {spent} cents over the round, budget {budget}")
+                self.add(
+                    "fund_over_budget",
+                    None,
+                    None,
+                    f"fund {fid} pays {spent} cents over the round, budget {budget}",
+                )
 
     def check_pins(self, placement: Mapping[str, Assignment]) -> None:
         for p in self.inst.pinned:
             a = placement.get(p.beneficiary)
             want = p.unit if p.room is None else f"{p.unit} room {p.room}"
             if a is None:
-                self.add("pin_not_honoured", p.beneficiary, p.unit,
-                         f"pinned to {want} but not placed")
+                self.add(
+                    "pin_not_honoured", p.beneficiary, p.unit, f"pinned to {want} but not placed"
+                )
             elif a.unit != p.unit or (p.room is not None and a.room != p.room):
                 got = a.unit if a.room is None else f"{a.unit} room {a.room}"
-                self.add("pin_not_honoured", p.beneficiary, p.unit,
-                         f"pinned to {want} but placed in {got}")
+                self.add(
+                    "pin_not_honoured",
+                    p.beneficiary,
+                    p.unit,
+                    f"pinned to {want} but placed in {got}",
+                )
 
-    def check_objective(self, weight: int, contribution: int, commute: float,
-                        metres: int, money: int) -> None:
+    def check_objective(
+        self, weight: int, contribution: int, commute: float, metres: int, money: int
+    ) -> None:
         if self.res.format == "housing-match/result@2" and self.res.objective.money_cents != money:
-            self.add("objective_money_mismatch", None, None,
-                     f"reported money_cents {self.res.objective.money_cents}, recomputed {money}")
+            self.add(
+                "objective_money_mismatch",
+                None,
+                None,
+                f"reported money_cents {self.res.objective.money_cents}, recomputed {money}",
+            )
         obj = self.res.objective
         if obj.weight != weight:
-            self.add("objective_weight_mismatch", None, None,
-                     f"reported weight {obj.weight}, recomputed {weight}")
+            self.add(
+                "objective_weight_mismatch",
+                None,
+                None,
+                f"reported weight {obj.weight}, recomputed {weight}",
+            )
         if obj.contribution_cents != contribution:
-            self.add("objective_contribution_mismatch", None, None,
-                     f"reported contribution_cents {obj.contribution_cents}, "
-                     f"recomputed {contribution}")
+            self.add(
+                "objective_contribution_mismatch",
+                None,
+                None,
+                f"reported contribution_cents {obj.contribution_cents}, recomputed {contribution}",
+            )
         tol = COMMUTE_TOLERANCE_KM * max(1, len(self.res.assignments))
         if not abs(obj.commute_km - commute) <= tol:
-            self.add("objective_commute_mismatch", None, None,
-                     f"reported commute_km {obj.commute_km}, recomputed {commute:.6f} "
-                     f"(tolerance {tol:g})")
+            self.add(
+                "objective_commute_mismatch",
+                None,
+                None,
+                f"reported commute_km {obj.commute_km}, recomputed {commute:.6f} "
+                f"(tolerance {tol:g})",
+            )
         if obj.commute_m != metres:
-            self.add("objective_commute_m_mismatch", None, None,
-                     f"reported commute_m {obj.commute_m}, recomputed {metres}")
+            self.add(
+                "objective_commute_m_mismatch",
+                None,
+                None,
+                f"reported commute_m {obj.commute_m}, recomputed {metres}",
+            )
 
     def check_bound(self, weight: int) -> None:
         bound = self.res.bound_weight
         if bound is not None and bound < weight:
-            self.add("bound_below_objective", None, None,
-                     f"bound weight {bound} < objective weight {weight}")
+            self.add(
+                "bound_below_objective",
+                None,
+                None,
+                f"bound weight {bound} < objective weight {weight}",
+            )
 
 
 def validate(instance: Instance, result: Result) -> list[Violation]:

@@ -210,8 +210,7 @@ class Gazetteer:
             WGS-84 decimal degrees.
         """
         k = math.cos(math.radians(lat))
-        return min(self._items,
-                   key=lambda m: (m.lat - lat) ** 2 + ((m.lon - lon) * k) ** 2)
+        return min(self._items, key=lambda m: (m.lat - lat) ** 2 + ((m.lon - lon) * k) ** 2)
 
     def in_province(self, province: str) -> tuple[Municipality, ...]:
         """Return the municipalities of a province, in ISTAT-code order.

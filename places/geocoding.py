@@ -50,8 +50,9 @@ def online_from_env(env: Mapping[str, str] | None = None) -> OnlineGeocoder | No
 class Geocoder:
     """Locates place names: the gazetteer of Puglia, then ``online`` if given."""
 
-    def __init__(self, online: OnlineGeocoder | None = None, region: str = "Puglia, Italia"
-                 ) -> None:
+    def __init__(
+        self, online: OnlineGeocoder | None = None, region: str = "Puglia, Italia"
+    ) -> None:
         self.online = online
         self.region = region
 
@@ -73,7 +74,8 @@ class Geocoder:
             if self.online is None:
                 raise GeocodingError(
                     f"{place!r} is not a municipality of Puglia ({offline.args[0]}); no "
-                    f"online geocoder is configured (set {ENV_SERVICE})") from None
+                    f"online geocoder is configured (set {ENV_SERVICE})"
+                ) from None
         found = self.online.geocode(f"{place}, {self.region}")
         if found is None:
             raise GeocodingError(f"{place!r} was found neither in the gazetteer nor online")

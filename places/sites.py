@@ -102,8 +102,15 @@ class Hub:
     informal_share: float = 0.2
 
 
-def _town(name: str, province: Province, lat: float, lon: float, istat: str | None,
-          population: int, rent_eur_m2: float) -> Place:
+def _town(
+    name: str,
+    province: Province,
+    lat: float,
+    lon: float,
+    istat: str | None,
+    population: int,
+    rent_eur_m2: float,
+) -> Place:
     return Place(name, province, lat, lon, istat, population, rent_eur_m2)
 
 
@@ -172,37 +179,127 @@ PLACES: tuple[Place, ...] = (
 PLACE_BY_NAME: dict[str, Place] = {p.name: p for p in PLACES}
 
 HUBS: tuple[Hub, ...] = (
-    Hub("Alto Tavoliere (San Severo - Torretta Antonacci)", 41.6200, 15.4300, 12.0, 0.22,
-        ("San Severo", "Lucera", "Torremaggiore", "Apricena", "Rignano Garganico",
-         "San Marco in Lamis", "Foggia", "San Paolo di Civitate"),
-        ("Torretta Antonacci (Gran Ghetto)",), informal_share=0.62),
-    Hub("Tavoliere centrale (Foggia - Borgo Mezzanone)", 41.5000, 15.6000, 12.0, 0.20,
-        ("Foggia", "Manfredonia", "Lucera", "San Giovanni Rotondo", "Carapelle",
-         "Rignano Garganico", "Zapponeta"),
-        ("Borgo Mezzanone", "Palmori"), informal_share=0.62),
-    Hub("Basso Tavoliere (Cerignola - Orta Nova)", 41.2900, 15.7900, 12.0, 0.20,
-        ("Cerignola", "Orta Nova", "Stornara", "Stornarella", "Ordona", "Carapelle",
-         "Trinitapoli", "San Ferdinando di Puglia", "Ascoli Satriano"),
-        ("Borgo Tre Titoli",), informal_share=0.60),
-    Hub("Monti Dauni bassi (Lucera - Troia)", 41.4400, 15.3500, 10.0, 0.06,
-        ("Lucera", "Troia", "Foggia"), ("Palmori",), informal_share=0.45),
-    Hub("Laguna di Lesina (Lesina - Poggio Imperiale)", 41.8300, 15.3200, 8.0, 0.04,
-        ("Lesina", "Poggio Imperiale", "San Paolo di Civitate", "Serracapriola",
-         "Apricena"), informal_share=0.35),
-    Hub("Bassa valle dell'Ofanto (Trinitapoli - San Ferdinando)", 41.3200, 16.0500, 8.0, 0.06,
-        ("Trinitapoli", "San Ferdinando di Puglia", "Cerignola", "Canosa di Puglia",
-         "Barletta"), informal_share=0.35),
-    Hub("Arneo (Nardò - Leverano)", 40.2300, 18.0000, 7.0, 0.10,
+    Hub(
+        "Alto Tavoliere (San Severo - Torretta Antonacci)",
+        41.6200,
+        15.4300,
+        12.0,
+        0.22,
+        (
+            "San Severo",
+            "Lucera",
+            "Torremaggiore",
+            "Apricena",
+            "Rignano Garganico",
+            "San Marco in Lamis",
+            "Foggia",
+            "San Paolo di Civitate",
+        ),
+        ("Torretta Antonacci (Gran Ghetto)",),
+        informal_share=0.62,
+    ),
+    Hub(
+        "Tavoliere centrale (Foggia - Borgo Mezzanone)",
+        41.5000,
+        15.6000,
+        12.0,
+        0.20,
+        (
+            "Foggia",
+            "Manfredonia",
+            "Lucera",
+            "San Giovanni Rotondo",
+            "Carapelle",
+            "Rignano Garganico",
+            "Zapponeta",
+        ),
+        ("Borgo Mezzanone", "Palmori"),
+        informal_share=0.62,
+    ),
+    Hub(
+        "Basso Tavoliere (Cerignola - Orta Nova)",
+        41.2900,
+        15.7900,
+        12.0,
+        0.20,
+        (
+            "Cerignola",
+            "Orta Nova",
+            "Stornara",
+            "Stornarella",
+            "Ordona",
+            "Carapelle",
+            "Trinitapoli",
+            "San Ferdinando di Puglia",
+            "Ascoli Satriano",
+        ),
+        ("Borgo Tre Titoli",),
+        informal_share=0.60,
+    ),
+    Hub(
+        "Monti Dauni bassi (Lucera - Troia)",
+        41.4400,
+        15.3500,
+        10.0,
+        0.06,
+        ("Lucera", "Troia", "Foggia"),
+        ("Palmori",),
+        informal_share=0.45,
+    ),
+    Hub(
+        "Laguna di Lesina (Lesina - Poggio Imperiale)",
+        41.8300,
+        15.3200,
+        8.0,
+        0.04,
+        ("Lesina", "Poggio Imperiale", "San Paolo di Civitate", "Serracapriola", "Apricena"),
+        informal_share=0.35,
+    ),
+    Hub(
+        "Bassa valle dell'Ofanto (Trinitapoli - San Ferdinando)",
+        41.3200,
+        16.0500,
+        8.0,
+        0.06,
+        ("Trinitapoli", "San Ferdinando di Puglia", "Cerignola", "Canosa di Puglia", "Barletta"),
+        informal_share=0.35,
+    ),
+    Hub(
+        "Arneo (Nardò - Leverano)",
+        40.2300,
+        18.0000,
+        7.0,
+        0.10,
         ("Nardò", "Copertino", "Leverano", "Porto Cesareo", "Galatone", "Lecce"),
-        informal_share=0.25),
-    Hub("Sud-est barese (Noicattaro - Rutigliano)", 41.0000, 17.0000, 8.0, 0.05,
+        informal_share=0.25,
+    ),
+    Hub(
+        "Sud-est barese (Noicattaro - Rutigliano)",
+        41.0000,
+        17.0000,
+        8.0,
+        0.05,
         ("Noicattaro", "Rutigliano", "Conversano", "Adelfia", "Bari"),
-        informal_share=0.15),
-    Hub("Murgia (Altamura - Gravina)", 40.8300, 16.5000, 10.0, 0.03,
-        ("Altamura", "Gravina in Puglia", "Acquaviva delle Fonti"), informal_share=0.10),
-    Hub("Nord barese (Andria - Bitonto)", 41.1800, 16.4500, 12.0, 0.04,
+        informal_share=0.15,
+    ),
+    Hub(
+        "Murgia (Altamura - Gravina)",
+        40.8300,
+        16.5000,
+        10.0,
+        0.03,
+        ("Altamura", "Gravina in Puglia", "Acquaviva delle Fonti"),
+        informal_share=0.10,
+    ),
+    Hub(
+        "Nord barese (Andria - Bitonto)",
+        41.1800,
+        16.4500,
+        12.0,
+        0.04,
         ("Andria", "Bitonto", "Canosa di Puglia", "Barletta", "Bari"),
-        informal_share=0.15),
+        informal_share=0.15,
+    ),
 )
 
 
@@ -227,8 +324,9 @@ def place(name: str) -> Place:
     try:
         return PLACE_BY_NAME[name]
     except KeyError:
-        raise KeyError(f"unknown place {name!r}; known places: "
-                       f"{', '.join(sorted(PLACE_BY_NAME))}") from None
+        raise KeyError(
+            f"unknown place {name!r}; known places: {', '.join(sorted(PLACE_BY_NAME))}"
+        ) from None
 
 
 def check_table(places: Iterable[Place] = PLACES, hubs: Iterable[Hub] = HUBS) -> list[str]:

@@ -26,8 +26,10 @@ def _small(v: Any, threshold: int) -> bool:
 
 def _scrub(node: Any, threshold: int, hidden: set[str], path: str) -> Any:
     if isinstance(node, Mapping):
-        return {k: _scrub(v, threshold, hidden, f"{path}.{k}" if path else str(k))
-                for k, v in node.items()}
+        return {
+            k: _scrub(v, threshold, hidden, f"{path}.{k}" if path else str(k))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_scrub(v, threshold, hidden, path) for v in node]
     if _small(node, threshold):
@@ -50,8 +52,9 @@ def _run(run: dict[str, Any], threshold: int, hidden: set[str]) -> dict[str, Any
     commute = out.get("commute")
     if isinstance(commute, Mapping) and isinstance(commute.get("histogram"), Mapping):
         hist = dict(commute["histogram"])
-        hist["households"] = _scrub(hist.get("households", []), threshold, hidden,
-                                    "commute.histogram.households")
+        hist["households"] = _scrub(
+            hist.get("households", []), threshold, hidden, "commute.histogram.households"
+        )
         out["commute"] = {**commute, "histogram": hist}
     for key in COUNT_TOP:
         if _small(out.get(key), threshold):
@@ -60,8 +63,7 @@ def _run(run: dict[str, Any], threshold: int, hidden: set[str]) -> dict[str, Any
     return out
 
 
-def suppress_small_counts(report: Mapping[str, Any], threshold: int = THRESHOLD
-                          ) -> dict[str, Any]:
+def suppress_small_counts(report: Mapping[str, Any], threshold: int = THRESHOLD) -> dict[str, Any]:
     """The report with every count of persons or households from 1 to ``threshold - 1``
     replaced by None, and the differences that involve one removed."""
     out = copy.deepcopy(dict(report))
@@ -71,10 +73,14 @@ def suppress_small_counts(report: Mapping[str, Any], threshold: int = THRESHOLD
     for r in scrubbed:
         diff = r.get("difference")
         if isinstance(diff, Mapping):
-            r["difference"] = {k: v for k, v in diff.items()
-                               if not any(k == h or k.startswith(h + ".") for h in hidden)
-                               and not (_small(abs(v), threshold) and
-                                        k.split(".")[0] in (*COUNT_SECTIONS, *COUNT_TOP))}
+            r["difference"] = {
+                k: v
+                for k, v in diff.items()
+                if not any(k == h or k.startswith(h + ".") for h in hidden)
+                and not (
+                    _small(abs(v), threshold) and k.split(".")[0] in (*COUNT_SECTIONS, *COUNT_TOP)
+                )
+            }
     out["base"], out["variants"] = scrubbed[0], scrubbed[1:]
     out["suppressed_below"] = threshold
     return out

@@ -20,74 +20,84 @@ LANGS = ("it", "en")
 SPENT = 0.98
 """A fund that has used this share of its budget is taken as spent."""
 
-MONEY_REASONS = ("funds_exhausted", "no_fund_can_pay", "unaffordable_at_cap",
-                 "guarantee_exhausted", "transport_budget_exhausted")
-UNIT_REASONS = ("units_taken", "rooms_taken_by_other_gender", "unit_not_available",
-                "no_seat_on_line")
-REACH_REASONS = ("no_unit_within_commute", "no_line_within_walk", "unit_type_not_accepted",
-                 "too_large", "children_not_allowed", "not_step_free", "outside_areas",
-                 "safety", "forbidden")
+MONEY_REASONS = (
+    "funds_exhausted",
+    "no_fund_can_pay",
+    "unaffordable_at_cap",
+    "guarantee_exhausted",
+    "transport_budget_exhausted",
+)
+UNIT_REASONS = (
+    "units_taken",
+    "rooms_taken_by_other_gender",
+    "unit_not_available",
+    "no_seat_on_line",
+)
+REACH_REASONS = (
+    "no_unit_within_commute",
+    "no_line_within_walk",
+    "unit_type_not_accepted",
+    "too_large",
+    "children_not_allowed",
+    "not_step_free",
+    "outside_areas",
+    "safety",
+    "forbidden",
+)
 
 WORDS: dict[str, dict[str, str]] = {
     "it": {
         "cut": "Attenzione: il calcolo di «{name}» si è fermato al tempo massimo "
-               "(soluzione valida, scarto {gap} dal limite): le sue cifre non sono "
-               "ottime e le differenze dalla base non sono affidabili.",
+        "(soluzione valida, scarto {gap} dal limite): le sue cifre non sono "
+        "ottime e le differenze dalla base non sono affidabili.",
         "base_cut": "Attenzione: la base si è fermata al tempo massimo: nessuna differenza "
-                    "dalla base è affidabile.",
+        "dalla base è affidabile.",
         "error": "«{name}» non è stato risolto: {error}",
         "housed": "Alloggia {households} nuclei su {total} ({persons} persone), con "
-                  "{money} al mese di contributi.",
-        "money": "I soldi sono il vincolo: {funds} {spent_verb} fino all'ultimo euro"
-                 "{left}.",
+        "{money} al mese di contributi.",
+        "money": "I soldi sono il vincolo: {funds} {spent_verb} fino all'ultimo euro{left}.",
         "money_left": ", e {n} nuclei restano fuori per mancanza di fondi",
         "money_left_1": ", e un nucleo resta fuori per mancanza di fondi",
         "spent_one": "è speso",
         "spent_many": "sono spesi",
         "money_free": "I soldi non sono il vincolo: nessun fondo è esaurito "
-                      "(il più usato: {fund} al {share}).",
+        "(il più usato: {fund} al {share}).",
         "units": "Le case sono il vincolo: per {n} nuclei ogni casa raggiungibile è andata "
-                 "ad altri ({where}).",
+        "ad altri ({where}).",
         "units_1": "Le case sono il vincolo: per un nucleo ogni casa raggiungibile è andata "
-                   "ad altri ({where}).",
-        "units_none": "Nessun nucleo resta fuori perché le case raggiungibili sono tutte "
-                      "occupate.",
+        "ad altri ({where}).",
+        "units_none": "Nessun nucleo resta fuori perché le case raggiungibili sono tutte occupate.",
         "where": "oggi {dwellings} nuclei in alloggi interi e {beds} in posti letto",
         "reach": "{n} nuclei non possono essere presi da nessuna casa: {reasons}.",
         "reach_1": "Un nucleo non può essere preso da nessuna casa: {reasons}.",
-        "diff": "Rispetto alla base: {households} nuclei, {persons} persone, {money} al "
-                "mese.",
+        "diff": "Rispetto alla base: {households} nuclei, {persons} persone, {money} al mese.",
         "diff_none": "Rispetto alla base non cambia nulla di ciò che si conta qui.",
         "fund": "il fondo {fund}",
         "and": " e ",
     },
     "en": {
         "cut": "Warning: the solve of “{name}” stopped at its time limit (a valid "
-               "allocation, {gap} from the bound): its figures are not optimal and its "
-               "differences from the base are not reliable.",
+        "allocation, {gap} from the bound): its figures are not optimal and its "
+        "differences from the base are not reliable.",
         "base_cut": "Warning: the base stopped at its time limit: no difference from the "
-                    "base is reliable.",
+        "base is reliable.",
         "error": "“{name}” was not solved: {error}",
         "housed": "It houses {households} of {total} households ({persons} persons), for "
-                  "{money} a month of contributions.",
+        "{money} a month of contributions.",
         "money": "Money binds: {funds} {spent_verb} to the last euro{left}.",
         "money_left": ", and {n} households are left out for lack of money",
         "money_left_1": ", and one household is left out for lack of money",
         "spent_one": "is spent",
         "spent_many": "are spent",
-        "money_free": "Money does not bind: no fund is spent (the most used: {fund} at "
-                      "{share}).",
-        "units": "Homes bind: for {n} households every home within reach went to others "
-                 "({where}).",
+        "money_free": "Money does not bind: no fund is spent (the most used: {fund} at {share}).",
+        "units": "Homes bind: for {n} households every home within reach went to others ({where}).",
         "units_1": "Homes bind: for one household every home within reach went to others "
-                   "({where}).",
-        "units_none": "No household is left out because the homes within its reach are "
-                      "all taken.",
+        "({where}).",
+        "units_none": "No household is left out because the homes within its reach are all taken.",
         "where": "{dwellings} households now in whole dwellings and {beds} in beds",
         "reach": "{n} households can be taken by no home: {reasons}.",
         "reach_1": "One household can be taken by no home: {reasons}.",
-        "diff": "Against the base: {households} households, {persons} persons, {money} a "
-                "month.",
+        "diff": "Against the base: {households} households, {persons} persons, {money} a month.",
         "diff_none": "Against the base nothing counted here changes.",
         "fund": "the {fund} fund",
         "and": " and ",
@@ -95,18 +105,28 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 REASON_WORDS: dict[str, dict[str, str]] = {
-    "it": {"no_unit_within_commute": "troppo lontane dal lavoro",
-           "no_line_within_walk": "nessuna navetta vicina al lavoro",
-           "unit_type_not_accepted": "di un tipo che non accettano",
-           "too_large": "troppo piccole", "children_not_allowed": "senza minori ammessi",
-           "not_step_free": "non senza barriere", "outside_areas": "fuori dalle loro zone",
-           "safety": "non sicure per loro", "forbidden": "escluse dagli operatori"},
-    "en": {"no_unit_within_commute": "too far from work",
-           "no_line_within_walk": "no shuttle near work",
-           "unit_type_not_accepted": "of a kind they do not accept",
-           "too_large": "too small", "children_not_allowed": "taking no minors",
-           "not_step_free": "not step-free", "outside_areas": "outside their areas",
-           "safety": "not safe for them", "forbidden": "excluded by staff"},
+    "it": {
+        "no_unit_within_commute": "troppo lontane dal lavoro",
+        "no_line_within_walk": "nessuna navetta vicina al lavoro",
+        "unit_type_not_accepted": "di un tipo che non accettano",
+        "too_large": "troppo piccole",
+        "children_not_allowed": "senza minori ammessi",
+        "not_step_free": "non senza barriere",
+        "outside_areas": "fuori dalle loro zone",
+        "safety": "non sicure per loro",
+        "forbidden": "escluse dagli operatori",
+    },
+    "en": {
+        "no_unit_within_commute": "too far from work",
+        "no_line_within_walk": "no shuttle near work",
+        "unit_type_not_accepted": "of a kind they do not accept",
+        "too_large": "too small",
+        "children_not_allowed": "taking no minors",
+        "not_step_free": "not step-free",
+        "outside_areas": "outside their areas",
+        "safety": "not safe for them",
+        "forbidden": "excluded by staff",
+    },
 }
 
 
@@ -156,8 +176,9 @@ def _total(values: list[Any]) -> int | str:
     return known
 
 
-def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | None = None
-             ) -> list[str]:
+def findings(
+    run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | None = None
+) -> list[str]:
     """The findings of one run, sentence by sentence (``base``: the base run, when ``run``
     is a variant)."""
     w = WORDS[lang]
@@ -166,30 +187,42 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
     out: list[str] = []
     if run.get("status") != "OPTIMAL":
         gap = run.get("gap")
-        out.append(w["cut"].format(name=run.get("name", ""),
-                                   gap="–" if gap is None else f"{100 * gap:.2f}%"))
+        out.append(
+            w["cut"].format(
+                name=run.get("name", ""), gap="–" if gap is None else f"{100 * gap:.2f}%"
+            )
+        )
     housed, totals, money = run["housed"], run["totals"], run["money"]
-    out.append(w["housed"].format(households=_count(housed["households"]),
-                                  total=_count(totals["households"]),
-                                  persons=_count(housed["persons"]),
-                                  money=_euros(money["contribution_cents_per_month"], lang)))
+    out.append(
+        w["housed"].format(
+            households=_count(housed["households"]),
+            total=_count(totals["households"]),
+            persons=_count(housed["persons"]),
+            money=_euros(money["contribution_cents_per_month"], lang),
+        )
+    )
     by_reason: Mapping[str, int | None] = run["unplaced"]["by_reason"]
     funds: Mapping[str, Mapping[str, Any]] = money["funds"]
     spent = [f for f, x in funds.items() if x["budget_cents"] and x["share_used"] >= SPENT]
     short = _total([by_reason.get(r, 0) for r in MONEY_REASONS])
     if spent:
         left = _n(w, "money_left", short).format(n=short) if short else ""
-        out.append(w["money"].format(
-            funds=_join([w["fund"].format(fund=f) for f in spent], lang),
-            spent_verb=w["spent_one"] if len(spent) == 1 else w["spent_many"], left=left))
+        out.append(
+            w["money"].format(
+                funds=_join([w["fund"].format(fund=f) for f in spent], lang),
+                spent_verb=w["spent_one"] if len(spent) == 1 else w["spent_many"],
+                left=left,
+            )
+        )
     elif funds:
         top = max(funds, key=lambda f: funds[f]["share_used"])
-        out.append(w["money_free"].format(fund=top,
-                                          share=_pct(funds[top]["share_used"], lang)))
+        out.append(w["money_free"].format(fund=top, share=_pct(funds[top]["share_used"], lang)))
     taken = _total([by_reason.get(r, 0) for r in UNIT_REASONS])
     if taken:
-        where = w["where"].format(dwellings=_count(housed.get("households_in_dwellings", 0)),
-                                  beds=_count(housed.get("households_in_beds", 0)))
+        where = w["where"].format(
+            dwellings=_count(housed.get("households_in_dwellings", 0)),
+            beds=_count(housed.get("households_in_beds", 0)),
+        )
         out.append(_n(w, "units", taken).format(n=taken, where=where))
     else:
         out.append(w["units_none"])
@@ -198,16 +231,26 @@ def findings(run: Mapping[str, Any], lang: str, *, base: Mapping[str, Any] | Non
         words = REASON_WORDS[lang]
         total = _total(list(reach.values()))
         order = sorted(reach.items(), key=lambda kv: -(kv[1] if kv[1] is not None else 0))
-        out.append(_n(w, "reach", total).format(n=total, reasons=_join(
-            [f"{_count(n)} {words[r]}" for r, n in order], lang)))
+        out.append(
+            _n(w, "reach", total).format(
+                n=total, reasons=_join([f"{_count(n)} {words[r]}" for r, n in order], lang)
+            )
+        )
     if base is not None:
         d = run.get("difference") or {}
-        changes = (d.get("housed.households", 0), d.get("housed.persons", 0),
-                   d.get("money.contribution_cents_per_month", 0))
+        changes = (
+            d.get("housed.households", 0),
+            d.get("housed.persons", 0),
+            d.get("money.contribution_cents_per_month", 0),
+        )
         if any(changes):
-            out.append(w["diff"].format(households=_signed(changes[0], lang),
-                                        persons=_signed(changes[1], lang),
-                                        money=_signed(changes[2], lang, money=True)))
+            out.append(
+                w["diff"].format(
+                    households=_signed(changes[0], lang),
+                    persons=_signed(changes[1], lang),
+                    money=_signed(changes[2], lang, money=True),
+                )
+            )
         else:
             out.append(w["diff_none"])
         if base.get("status") not in ("OPTIMAL", "ERROR"):

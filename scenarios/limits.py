@@ -37,33 +37,56 @@ def check(spec: ScenarioSpec, limits: Limits | None = None) -> list[FieldError]:
     errors: list[FieldError] = []
     runs = len(spec.variants) + 1
     if runs > limits.max_runs:
-        errors.append(FieldError("variants", "(count)", f"{runs} solves (the base, each "
-                                 f"variant and sweep point): at most {limits.max_runs} "
-                                 "on the service"))
+        errors.append(
+            FieldError(
+                "variants",
+                "(count)",
+                f"{runs} solves (the base, each "
+                f"variant and sweep point): at most {limits.max_runs} "
+                "on the service",
+            )
+        )
     points: dict[str, int] = {}
     for v in spec.variants:
         if v.sweep_key:
             points[v.group] = points.get(v.group, 0) + 1
     for group, n in points.items():
         if n > limits.max_sweep_points:
-            errors.append(FieldError(f'variant "{group}"', "sweep",
-                                     f"{n} points: at most {limits.max_sweep_points} on "
-                                     "the service"))
+            errors.append(
+                FieldError(
+                    f'variant "{group}"',
+                    "sweep",
+                    f"{n} points: at most {limits.max_sweep_points} on the service",
+                )
+            )
     base = spec.base
     if isinstance(base, GenerateBase):
         if isinstance(base.scale, str):
             if base.scale not in NAMED_OK:
-                errors.append(FieldError("base", "generate.scale",
-                                         f"{base.scale}: on the service at most M "
-                                         f"({', '.join(NAMED_OK)})"))
+                errors.append(
+                    FieldError(
+                        "base",
+                        "generate.scale",
+                        f"{base.scale}: on the service at most M ({', '.join(NAMED_OK)})",
+                    )
+                )
         elif any(n > m for n, m in zip(base.scale, MAX_SIZE, strict=True)):
-            errors.append(FieldError("base", "generate.scale",
-                                     f"{list(base.scale)}: on the service at most "
-                                     f"{list(MAX_SIZE)} (households, dwellings, flats)"))
+            errors.append(
+                FieldError(
+                    "base",
+                    "generate.scale",
+                    f"{list(base.scale)}: on the service at most "
+                    f"{list(MAX_SIZE)} (households, dwellings, flats)",
+                )
+            )
     if spec.time_limit > limits.max_seconds:
-        errors.append(FieldError("scenario", "time_limit",
-                                 f"at most {limits.max_seconds:g} s on the service (the "
-                                 "whole run's limit)"))
+        errors.append(
+            FieldError(
+                "scenario",
+                "time_limit",
+                f"at most {limits.max_seconds:g} s on the service (the whole run's limit)",
+            )
+        )
     return errors
 
 

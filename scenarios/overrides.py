@@ -133,12 +133,16 @@ class RemoveUnits(Override):
             raise OverrideError(self.key, f"unknown unit id(s) {', '.join(unknown)}")
         pinned = sorted({p.unit for p in inst.pinned if p.unit in gone})
         if pinned:
-            raise OverrideError(self.key, f"unit(s) {', '.join(pinned)} hold a pinned placement "
-                                "(an accepted offer) and cannot be removed")
+            raise OverrideError(
+                self.key,
+                f"unit(s) {', '.join(pinned)} hold a pinned placement "
+                "(an accepted offer) and cannot be removed",
+            )
         return inst.replace(
             dwellings=tuple(d for d in inst.dwellings if d.id not in gone),
             shared_flats=tuple(f for f in inst.shared_flats if f.id not in gone),
-            forbidden=tuple(f for f in inst.forbidden if f.unit not in gone))
+            forbidden=tuple(f for f in inst.forbidden if f.unit not in gone),
+        )
 
     def describe(self) -> str:
         return f"remove {len(self.unit_ids)} unit(s): {', '.join(self.unit_ids)}"
@@ -182,24 +186,38 @@ class AddDwellings(Override):
         same = [d.rent_cents for d in inst.dwellings if d.bedrooms == self.bedrooms]
         rents = same or [d.rent_cents for d in inst.dwellings]
         if not rents:
-            raise OverrideError(self.key, "the base has no dwellings to take a median rent "
-                                "from; give rent_eur or rent_cents")
+            raise OverrideError(
+                self.key,
+                "the base has no dwellings to take a median rent from; give rent_eur or rent_cents",
+            )
         return int(statistics.median_low(rents))
 
     def apply(self, inst: Instance) -> Instance:
         ids = self.ids()
         _free_ids(inst, ids, self.key)
         rent = self.rent(inst)
-        new = tuple(Dwelling(id=i, lat=self.lat, lon=self.lon, area_m2=self.area_m2,
-                             bedrooms=self.bedrooms, rent_cents=rent, step_free=self.step_free,
-                             max_occupants=self.max_occupants, children_ok=self.children_ok)
-                    for i in ids)
+        new = tuple(
+            Dwelling(
+                id=i,
+                lat=self.lat,
+                lon=self.lon,
+                area_m2=self.area_m2,
+                bedrooms=self.bedrooms,
+                rent_cents=rent,
+                step_free=self.step_free,
+                max_occupants=self.max_occupants,
+                children_ok=self.children_ok,
+            )
+            for i in ids
+        )
         return inst.replace(dwellings=inst.dwellings + new)
 
     def describe(self) -> str:
         rent = "median rent" if self.rent_cents is None else f"{_euro(self.rent_cents)}/month"
-        return (f"add {self.count} dwelling(s) in {self.municipality} "
-                f"({self.bedrooms} bedroom(s), {self.area_m2:g} m², {rent})")
+        return (
+            f"add {self.count} dwelling(s) in {self.municipality} "
+            f"({self.bedrooms} bedroom(s), {self.area_m2:g} m², {rent})"
+        )
 
 
 @dataclass(frozen=True)
@@ -235,8 +253,11 @@ class AddSharedFlats(Override):
             return self.rent_per_bed_cents
         rents = [f.rent_per_bed_cents for f in inst.shared_flats]
         if not rents:
-            raise OverrideError(self.key, "the base has no shared flats to take a median rent "
-                                "from; give rent_per_bed_eur or rent_per_bed_cents")
+            raise OverrideError(
+                self.key,
+                "the base has no shared flats to take a median rent "
+                "from; give rent_per_bed_eur or rent_per_bed_cents",
+            )
         return int(statistics.median_low(rents))
 
     def apply(self, inst: Instance) -> Instance:
@@ -244,18 +265,30 @@ class AddSharedFlats(Override):
         _free_ids(inst, ids, self.key)
         rent = self.rent(inst)
         new = tuple(
-            SharedFlat(id=i, lat=self.lat, lon=self.lon, rent_per_bed_cents=rent,
-                       step_free=self.step_free,
-                       rooms=tuple(Room(id=f"{i}-R{j}", beds=self.beds_per_room)
-                                   for j in range(1, self.rooms + 1)))
-            for i in ids)
+            SharedFlat(
+                id=i,
+                lat=self.lat,
+                lon=self.lon,
+                rent_per_bed_cents=rent,
+                step_free=self.step_free,
+                rooms=tuple(
+                    Room(id=f"{i}-R{j}", beds=self.beds_per_room) for j in range(1, self.rooms + 1)
+                ),
+            )
+            for i in ids
+        )
         return inst.replace(shared_flats=inst.shared_flats + new)
 
     def describe(self) -> str:
-        rent = ("median bed rent" if self.rent_per_bed_cents is None
-                else f"{_euro(self.rent_per_bed_cents)}/bed/month")
-        return (f"add {self.count} shared flat(s) in {self.municipality}, {self.beds} beds "
-                f"({self.rooms} room(s) x {self.beds_per_room} bed(s) each, {rent})")
+        rent = (
+            "median bed rent"
+            if self.rent_per_bed_cents is None
+            else f"{_euro(self.rent_per_bed_cents)}/bed/month"
+        )
+        return (
+            f"add {self.count} shared flat(s) in {self.municipality}, {self.beds} beds "
+            f"({self.rooms} room(s) x {self.beds_per_room} bed(s) each, {rent})"
+        )
 
 
 # --------------------------------------------------------------------------- money
@@ -291,8 +324,9 @@ class FundBudget(Override):
             if f.id == self.fund_id:
                 budget = self.new_budget(f.budget_cents)
                 if budget < 0:
-                    raise OverrideError(self.key, f"the budget would be {_euro(budget)}; "
-                                        "it cannot fall below zero")
+                    raise OverrideError(
+                        self.key, f"the budget would be {_euro(budget)}; it cannot fall below zero"
+                    )
                 f = dataclasses.replace(f, budget_cents=budget)
             funds.append(f)
         return inst.replace(funds=tuple(funds))
@@ -317,8 +351,11 @@ class PolicyChange(Override):
 
     def changes(self) -> dict[str, Any]:
         """The policy fields this override sets."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name != "key" and getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "key" and getattr(self, f.name) is not None
+        }
 
     def apply(self, inst: Instance) -> Instance:
         return inst.replace(policy=dataclasses.replace(inst.policy, **self.changes()))
@@ -354,8 +391,7 @@ class Zone:
         """Whether household ``b`` is in the zone."""
         if self.tags and not set(self.tags).intersection(b.tags):
             return False
-        return float(geodesic((b.work.lat, b.work.lon), (self.lat, self.lon)).km) \
-            <= self.radius_km
+        return float(geodesic((b.work.lat, b.work.lon), (self.lat, self.lon)).km) <= self.radius_km
 
 
 @dataclass(frozen=True)
@@ -387,8 +423,10 @@ class CommuteChange(Override):
         if self.zone is None:
             return f"{what} for everyone"
         who = f" tagged {'/'.join(self.zone.tags)}" if self.zone.tags else ""
-        return (f"{what} for households{who} working within {self.zone.radius_km:g} km of "
-                f"{self.zone.name}")
+        return (
+            f"{what} for households{who} working within {self.zone.radius_km:g} km of "
+            f"{self.zone.name}"
+        )
 
 
 @dataclass(frozen=True)
@@ -406,8 +444,9 @@ class PriorityChange(Override):
     maximum: int | None = None
 
     def __hash__(self) -> int:
-        return hash((tuple(sorted(self.add.items())), tuple(sorted(self.multiply.items())),
-                     self.maximum))
+        return hash(
+            (tuple(sorted(self.add.items())), tuple(sorted(self.multiply.items())), self.maximum)
+        )
 
     def targets(self, b: Beneficiary) -> bool:
         """Whether this override changes household ``b``'s priority (may leave it equal)."""
@@ -425,9 +464,12 @@ class PriorityChange(Override):
         return p if self.maximum is None else min(p, self.maximum)
 
     def apply(self, inst: Instance) -> Instance:
-        return inst.replace(beneficiaries=tuple(
-            dataclasses.replace(b, priority=self.new_priority(b)) if self.targets(b) else b
-            for b in inst.beneficiaries))
+        return inst.replace(
+            beneficiaries=tuple(
+                dataclasses.replace(b, priority=self.new_priority(b)) if self.targets(b) else b
+                for b in inst.beneficiaries
+            )
+        )
 
     def describe(self) -> str:
         parts = [f"x{v} if {t}" for t, v in sorted(self.multiply.items())]
@@ -440,8 +482,14 @@ class PriorityChange(Override):
 # --------------------------------------------------------------------------- composition
 
 APPLY_ORDER: tuple[type[Override], ...] = (
-    RemoveUnits, AddDwellings, AddSharedFlats, FundBudget, PolicyChange, CommuteChange,
-    PriorityChange)
+    RemoveUnits,
+    AddDwellings,
+    AddSharedFlats,
+    FundBudget,
+    PolicyChange,
+    CommuteChange,
+    PriorityChange,
+)
 """The order in which a variant's overrides apply (removals before additions, so an
 added unit's median rent is taken from the units that remain)."""
 

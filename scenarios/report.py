@@ -37,17 +37,30 @@ from scenarios.findings import report_findings
 from scenarios.summary import HOUSEHOLD_TYPES, flatten
 from sheets import csv_bytes
 
-__all__ = ["PLOTS", "csv_text", "plot_budget_vs_persons", "plot_commute", "plot_unplaced",
-           "render_html", "write_report"]
+__all__ = [
+    "PLOTS",
+    "csv_text",
+    "plot_budget_vs_persons",
+    "plot_commute",
+    "plot_unplaced",
+    "render_html",
+    "write_report",
+]
 
 PLOTS: dict[str, tuple[str, str]] = {
-    "budget_vs_persons": ("Budget against persons housed",
-                          "Total budget of the funds for the round (x) against persons "
-                          "housed (y); the base is the square, sweeps are joined in order."),
-    "commute": ("Commute distribution",
-                "Households placed by commute (km, bins of 2.5 km), one line per run."),
-    "unplaced": ("Unplaced households by reason",
-                 "Households left out, by their main reason (see matching/explain.py)."),
+    "budget_vs_persons": (
+        "Budget against persons housed",
+        "Total budget of the funds for the round (x) against persons "
+        "housed (y); the base is the square, sweeps are joined in order.",
+    ),
+    "commute": (
+        "Commute distribution",
+        "Households placed by commute (km, bins of 2.5 km), one line per run.",
+    ),
+    "unplaced": (
+        "Unplaced households by reason",
+        "Households left out, by their main reason (see matching/explain.py).",
+    ),
 }
 MAX_LINES = 8
 """At most this many runs drawn in the commute plot (the base and the first others)."""
@@ -64,8 +77,7 @@ def _ok(report: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight",
-                metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -87,8 +99,13 @@ def plot_budget_vs_persons(report: Mapping[str, Any]) -> bytes:
             ax.plot(x, y, style, markersize=6, label=g)
         for k, (v, xi, yi) in enumerate(zip(vs, x, y, strict=True)):
             label = v["sweep"]["value"] if v.get("sweep") else v["name"]
-            ax.annotate(str(label), (xi, yi), textcoords="offset points",
-                        xytext=(5, 5 if k % 2 == 0 or g == "base" else -12), fontsize=8)
+            ax.annotate(
+                str(label),
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(5, 5 if k % 2 == 0 or g == "base" else -12),
+                fontsize=8,
+            )
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("budget of the funds for the round (€)")
     ax.set_ylabel("persons housed")
@@ -109,8 +126,11 @@ def plot_commute(report: Mapping[str, Any]) -> bytes:
         h = v["commute"]["histogram"]
         if not h["households"]:
             continue
-        style: dict[str, Any] = ({"color": "black", "linewidth": 2.4} if v["group"] == "base"
-                                 else {"color": f"C{k % 10}", "linewidth": 1.4})
+        style: dict[str, Any] = (
+            {"color": "black", "linewidth": 2.4}
+            if v["group"] == "base"
+            else {"color": f"C{k % 10}", "linewidth": 1.4}
+        )
         ax.stairs(h["households"], h["edges_km"], label=v["name"], **style)
     ax.set_xlabel("commute (km)")
     ax.set_ylabel("households placed")
@@ -126,15 +146,21 @@ def plot_unplaced(report: Mapping[str, Any]) -> bytes:
     """PNG: unplaced households by main reason, grouped bars per run."""
     runs = _ok(report)
     reasons = sorted({r for v in runs for r in v["unplaced"]["by_reason"]})
-    fig = Figure(figsize=(7.5, max(2.5, 0.45 * max(1, len(reasons)) * max(1, len(runs)) ** 0.5
-                                   + 1.5)))
+    fig = Figure(
+        figsize=(7.5, max(2.5, 0.45 * max(1, len(reasons)) * max(1, len(runs)) ** 0.5 + 1.5))
+    )
     ax = fig.add_subplot()
     height = 0.8 / max(1, len(runs))
     for k, v in enumerate(runs):
         counts = [v["unplaced"]["by_reason"].get(r, 0) for r in reasons]
         ys = [i + k * height for i in range(len(reasons))]
-        ax.barh(ys, counts, height=height, label=v["name"],
-                color="black" if v["group"] == "base" else None)
+        ax.barh(
+            ys,
+            counts,
+            height=height,
+            label=v["name"],
+            color="black" if v["group"] == "base" else None,
+        )
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(reasons))], reasons, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("households unplaced")
@@ -147,17 +173,34 @@ def plot_unplaced(report: Mapping[str, Any]) -> bytes:
 
 def plots(report: Mapping[str, Any]) -> dict[str, bytes]:
     """The three plots as PNG bytes, keyed as :data:`PLOTS`."""
-    return {"budget_vs_persons": plot_budget_vs_persons(report),
-            "commute": plot_commute(report), "unplaced": plot_unplaced(report)}
+    return {
+        "budget_vs_persons": plot_budget_vs_persons(report),
+        "commute": plot_commute(report),
+        "unplaced": plot_unplaced(report),
+    }
 
 
 # --------------------------------------------------------------------------- CSV
 
-_LEAD = ("name", "group", "sweep.key", "sweep.value", "status", "gap", "weight",
-         "bound_weight", "housed.households", "housed.persons",
-         "money.contribution_cents_per_month", "money.committed_cents",
-         "totals.budget_cents", "commute.mean_km", "commute.p90_km", "unplaced.households",
-         "unplaced.persons")
+_LEAD = (
+    "name",
+    "group",
+    "sweep.key",
+    "sweep.value",
+    "status",
+    "gap",
+    "weight",
+    "bound_weight",
+    "housed.households",
+    "housed.persons",
+    "money.contribution_cents_per_month",
+    "money.committed_cents",
+    "totals.budget_cents",
+    "commute.mean_km",
+    "commute.p90_km",
+    "unplaced.households",
+    "unplaced.persons",
+)
 
 
 def _row(v: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,8 +226,12 @@ def csv_text(report: Mapping[str, Any]) -> str:
     diffs = sorted(k for k in keys if k.startswith("difference."))
     fields = lead + rest + diffs
     # a variant's name and description come from the planner's file: neutralised cells
-    return csv_bytes(fields, ([("" if r.get(k) is None else r[k]) for k in fields]
-                              for r in rows), bom=False, lineterminator="\n").decode()
+    return csv_bytes(
+        fields,
+        ([("" if r.get(k) is None else r[k]) for k in fields] for r in rows),
+        bom=False,
+        lineterminator="\n",
+    ).decode()
 
 
 # --------------------------------------------------------------------------- HTML
@@ -221,8 +268,9 @@ def render_html(report: Mapping[str, Any], images: Mapping[str, bytes] | None = 
         The plots (:func:`plots`); drawn here when omitted.
     """
     images = plots(report) if images is None else images
-    env = Environment(loader=PackageLoader("scenarios", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("scenarios", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     runs = _runs(report)
     ok_runs = _ok(report)
 
@@ -243,8 +291,7 @@ def render_html(report: Mapping[str, Any], images: Mapping[str, bytes] | None = 
     reasons = sorted({r for v in ok_runs for r in v["unplaced"]["by_reason"]})
     breakdowns: Sequence[tuple[str, str, Sequence[str]]] = (
         ("Persons housed by gender", "housed.persons_by_gender", ("F", "M", "X")),
-        ("Persons housed by household type", "housed.persons_by_household_type",
-         HOUSEHOLD_TYPES),
+        ("Persons housed by household type", "housed.persons_by_household_type", HOUSEHOLD_TYPES),
         ("Persons housed by tag", "housed.persons_by_tag", tags),
         ("Households unplaced by main reason", "unplaced.by_reason", reasons),
     )
@@ -253,14 +300,29 @@ def render_html(report: Mapping[str, Any], images: Mapping[str, bytes] | None = 
         fund_ids += [f for f in v["money"]["funds"] if f not in fund_ids]
     template = env.get_template("report.html.j2")
     return template.render(
-        r=report, runs=runs, ok_runs=ok_runs, fund_ids=fund_ids, breakdowns=breakdowns,
+        r=report,
+        runs=runs,
+        ok_runs=ok_runs,
+        fund_ids=fund_ids,
+        breakdowns=breakdowns,
         base_text=_base_text(report["scenario"]["base"]),
-        plots=[{"title": PLOTS[k][0], "caption": PLOTS[k][1],
-                "data": base64.b64encode(images[k]).decode("ascii")} for k in PLOTS
-               if k in images],
-        eur=_eur, pct=_pct, km=_km, delta=delta, lookup=lookup,
+        plots=[
+            {
+                "title": PLOTS[k][0],
+                "caption": PLOTS[k][1],
+                "data": base64.b64encode(images[k]).decode("ascii"),
+            }
+            for k in PLOTS
+            if k in images
+        ],
+        eur=_eur,
+        pct=_pct,
+        km=_km,
+        delta=delta,
+        lookup=lookup,
         findings={lang: report_findings(report, lang) for lang in ("it", "en")},
-        cut=[v["name"] for v in runs if v.get("status") not in ("OPTIMAL", "ERROR")])
+        cut=[v["name"] for v in runs if v.get("status") not in ("OPTIMAL", "ERROR")],
+    )
 
 
 def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
@@ -283,8 +345,9 @@ def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Pa
     images = plots(report)
     paths: dict[str, Path] = {}
     paths["json"] = out / "report.json"
-    paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-                             encoding="utf-8")
+    paths["json"].write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     paths["csv"] = out / "report.csv"
     paths["csv"].write_text(csv_text(report), encoding="utf-8")
     paths["html"] = out / "report.html"

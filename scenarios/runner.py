@@ -52,8 +52,17 @@ from scenarios.spec import (
 )
 from scenarios.summary import difference, instance_sha256, summarize
 
-__all__ = ["REPORT_FORMAT", "PointOutcome", "PointTask", "Progress", "ScenarioReport",
-           "dask_executor", "run_point", "run_scenario_text", "run_scenarios"]
+__all__ = [
+    "REPORT_FORMAT",
+    "PointOutcome",
+    "PointTask",
+    "Progress",
+    "ScenarioReport",
+    "dask_executor",
+    "run_point",
+    "run_scenario_text",
+    "run_scenarios",
+]
 
 REPORT_FORMAT = "housing-match/scenario-report@1"
 
@@ -108,8 +117,12 @@ def run_point(task: PointTask) -> PointOutcome:
     result = solve(task.instance, task.params)
     violations = validate(task.instance, result)
     if violations:
-        logger.error("variant %s: %d violation(s) of the spec: %s", task.name,
-                     len(violations), ", ".join(sorted({v.code for v in violations})))
+        logger.error(
+            "variant %s: %d violation(s) of the spec: %s",
+            task.name,
+            len(violations),
+            ", ".join(sorted({v.code for v in violations})),
+        )
     return PointOutcome(task.name, summarize(task.instance, result, violations), result)
 
 
@@ -151,9 +164,12 @@ class ScenarioReport:
         """The report as JSON-ready data: aggregates only, never identities."""
         return {
             "format": REPORT_FORMAT,
-            "scenario": {"name": self.spec.name, "description": self.spec.description,
-                         "file_sha256": self.spec.source_sha256,
-                         "base": self.spec.base.describe()},
+            "scenario": {
+                "name": self.spec.name,
+                "description": self.spec.description,
+                "file_sha256": self.spec.source_sha256,
+                "base": self.spec.base.describe(),
+            },
             "provenance": self.provenance,
             "ok": self.ok,
             "errors": self.errors,
@@ -169,15 +185,19 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def _entry(variant: Variant | None, sha: str, outcome: PointOutcome,
-           base_summary: dict[str, Any] | None) -> dict[str, Any]:
+def _entry(
+    variant: Variant | None, sha: str, outcome: PointOutcome, base_summary: dict[str, Any] | None
+) -> dict[str, Any]:
     head: dict[str, Any] = {
         "name": outcome.name,
         "group": variant.group if variant else BASE_NAME,
         "description": variant.description if variant else "the base round, unchanged",
         "overrides": variant.describe() if variant else [],
-        "sweep": ({"key": variant.sweep_key, "value": variant.sweep_value}
-                  if variant and variant.sweep_key else None),
+        "sweep": (
+            {"key": variant.sweep_key, "value": variant.sweep_value}
+            if variant and variant.sweep_key
+            else None
+        ),
         "instance_sha256": sha,
     }
     if outcome.error is not None:
@@ -212,11 +232,18 @@ def dask_executor(address: str) -> Iterator[Executor]:
         client.close()  # type: ignore[no-untyped-call]
 
 
-def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
-                  params: SolveParams | None = None, workers: int | None = None,
-                  progress: Progress | None = None, base_instance: Instance | None = None,
-                  agency: AgencyData | None = None, executor_name: str | None = None,
-                  deadline_seconds: float | None = None) -> ScenarioReport:
+def run_scenarios(
+    spec: ScenarioSpec,
+    *,
+    executor: Executor | None = None,
+    params: SolveParams | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    base_instance: Instance | None = None,
+    agency: AgencyData | None = None,
+    executor_name: str | None = None,
+    deadline_seconds: float | None = None,
+) -> ScenarioReport:
     """Run the base and every variant of a scenario, one task each, in parallel.
 
     Parameters
@@ -273,20 +300,29 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
 
     if deadline_seconds is not None:
         outcomes_in = _within(tasks, params, t0 + deadline_seconds, progress)
-        return _report(spec, params, hashes, outcomes_in, by_name, t0,
-                       f"this process, within {deadline_seconds:g} s for the whole run")
+        return _report(
+            spec,
+            params,
+            hashes,
+            outcomes_in,
+            by_name,
+            t0,
+            f"this process, within {deadline_seconds:g} s for the whole run",
+        )
     own = executor is None
     if executor is None:
         n = max(1, min(len(tasks), workers or os.cpu_count() or 1))
-        executor = ProcessPoolExecutor(max_workers=n,
-                                       mp_context=multiprocessing.get_context("spawn"))
+        executor = ProcessPoolExecutor(
+            max_workers=n, mp_context=multiprocessing.get_context("spawn")
+        )
         kind = f"local processes ({n})"
     else:
         kind = executor_name or type(executor).__name__
     outcomes: dict[str, PointOutcome] = {}
     try:
         futures: dict[Future[PointOutcome], str] = {
-            executor.submit(run_point, t): t.name for t in tasks}
+            executor.submit(run_point, t): t.name for t in tasks
+        }
         for done, fut in enumerate(as_completed(futures), start=1):
             name = futures[fut]
             try:
@@ -294,8 +330,7 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
             except Exception as exc:  # a crashed worker is reported, not fatal to the rest
                 logger.error("variant %s failed: %s: %s", name, type(exc).__name__, exc)
                 logger.debug("variant %s failed", name, exc_info=exc)
-                outcomes[name] = PointOutcome(name, {}, None,
-                                              f"{type(exc).__name__}: {exc}")
+                outcomes[name] = PointOutcome(name, {}, None, f"{type(exc).__name__}: {exc}")
             if progress is not None:
                 progress(done, len(tasks), name)
     finally:
@@ -304,27 +339,34 @@ def run_scenarios(spec: ScenarioSpec, *, executor: Executor | None = None,
     return _report(spec, params, hashes, outcomes, by_name, t0, kind)
 
 
-def _within(tasks: list[PointTask], params: SolveParams, deadline: float,
-            progress: Progress | None) -> dict[str, PointOutcome]:
+def _within(
+    tasks: list[PointTask], params: SolveParams, deadline: float, progress: Progress | None
+) -> dict[str, PointOutcome]:
     """Each task in turn, here, each given an equal share of the time left before
     ``deadline`` (``time.perf_counter``); those left when it passes are not run."""
     outcomes: dict[str, PointOutcome] = {}
     for k, task in enumerate(tasks):
         limit = share(deadline - time.perf_counter(), len(tasks) - k)
         if limit <= 0:
-            outcomes[task.name] = PointOutcome(task.name, {}, None,
-                                               "not run: the run's time limit was reached")
+            outcomes[task.name] = PointOutcome(
+                task.name, {}, None, "not run: the run's time limit was reached"
+            )
         else:
-            outcomes[task.name] = run_point(replace(task, params=replace(
-                params, time_limit=limit)))
+            outcomes[task.name] = run_point(replace(task, params=replace(params, time_limit=limit)))
         if progress is not None:
             progress(k + 1, len(tasks), task.name)
     return outcomes
 
 
-def _report(spec: ScenarioSpec, params: SolveParams, hashes: dict[str, str],
-            outcomes: dict[str, PointOutcome], by_name: dict[str, Variant], t0: float,
-            kind: str) -> ScenarioReport:
+def _report(
+    spec: ScenarioSpec,
+    params: SolveParams,
+    hashes: dict[str, str],
+    outcomes: dict[str, PointOutcome],
+    by_name: dict[str, Variant],
+    t0: float,
+    kind: str,
+) -> ScenarioReport:
     base_out = outcomes[BASE_NAME]
     base_summary = base_out.summary if base_out.error is None else None
     provenance = {
@@ -341,19 +383,31 @@ def _report(spec: ScenarioSpec, params: SolveParams, hashes: dict[str, str],
         "wall_seconds": round(time.perf_counter() - t0, 3),
     }
     return ScenarioReport(
-        spec=spec, provenance=provenance,
+        spec=spec,
+        provenance=provenance,
         base=_entry(None, hashes[BASE_NAME], base_out, None),
-        variants=[_entry(by_name[v.name], hashes[v.name], outcomes[v.name], base_summary)
-                  for v in spec.variants],
-        results={n: o.result for n, o in outcomes.items() if o.result is not None})
+        variants=[
+            _entry(by_name[v.name], hashes[v.name], outcomes[v.name], base_summary)
+            for v in spec.variants
+        ],
+        results={n: o.result for n, o in outcomes.items() if o.result is not None},
+    )
 
 
-def run_scenario_text(toml_text: str, base_dir: str | Path, *,
-                      executor: Executor | None = None, params: SolveParams | None = None,
-                      workers: int | None = None, progress: Progress | None = None,
-                      agency: AgencyData | None = None, time_limit: float | None = None,
-                      source: str | None = None, deadline_seconds: float | None = None,
-                      limits: Limits | None = None) -> dict[str, Any]:
+def run_scenario_text(
+    toml_text: str,
+    base_dir: str | Path,
+    *,
+    executor: Executor | None = None,
+    params: SolveParams | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    agency: AgencyData | None = None,
+    time_limit: float | None = None,
+    source: str | None = None,
+    deadline_seconds: float | None = None,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
     """Run an uploaded scenario file and return its report (aggregates only).
 
     For the planners' API: the file is untrusted, so an ``instance`` base must lie
@@ -392,22 +446,40 @@ def run_scenario_text(toml_text: str, base_dir: str | Path, *,
     root = Path(base_dir).resolve()
     spec = parse_spec(toml_text, base_dir=root, source=source)
     if isinstance(spec.base, InstanceBase) and not spec.base.path.resolve().is_relative_to(root):
-        raise ScenarioError([FieldError("base", "instance",
-                                        f"{spec.base.written!r} is outside the allowed folder")],
-                            source)
+        raise ScenarioError(
+            [
+                FieldError(
+                    "base", "instance", f"{spec.base.written!r} is outside the allowed folder"
+                )
+            ],
+            source,
+        )
     if isinstance(spec.base, AgencyBase) and spec.base.database_url is not None:
-        raise ScenarioError([FieldError("base", "agency.database_url",
-                                        "may not be given here: the service uses its own "
-                                        "database")], source)
+        raise ScenarioError(
+            [
+                FieldError(
+                    "base",
+                    "agency.database_url",
+                    "may not be given here: the service uses its own database",
+                )
+            ],
+            source,
+        )
     if limits is not None:
         problems = check_limits(spec, limits)
         if problems:
             raise ScenarioError(problems, source)
     if params is None and time_limit is not None:
         spec = replace(spec, time_limit=time_limit)
-    report = run_scenarios(spec, executor=executor, params=params, workers=workers,
-                           progress=progress, agency=agency,
-                           deadline_seconds=deadline_seconds)
+    report = run_scenarios(
+        spec,
+        executor=executor,
+        params=params,
+        workers=workers,
+        progress=progress,
+        agency=agency,
+        deadline_seconds=deadline_seconds,
+    )
     out = report.to_dict()
     if isinstance(spec.base, AgencyBase):  # the agency's own people: no small counts
         out = suppress_small_counts(out)

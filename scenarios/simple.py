@@ -65,11 +65,18 @@ class SimpleScenario:
 
 
 WORDS = {
-    "it": {"scenario": "Varianti comuni: {name}", "money": "Più soldi sul fondo {fund}",
-           "reach": "+{km} km raggiungibili vicino a {place}",
-           "beds": "{n} posti letto in più a {town}"},
-    "en": {"scenario": "Common variants: {name}", "money": "More money on the fund {fund}",
-           "reach": "+{km} km of reach near {place}", "beds": "{n} more beds in {town}"},
+    "it": {
+        "scenario": "Varianti comuni: {name}",
+        "money": "Più soldi sul fondo {fund}",
+        "reach": "+{km} km raggiungibili vicino a {place}",
+        "beds": "{n} posti letto in più a {town}",
+    },
+    "en": {
+        "scenario": "Common variants: {name}",
+        "money": "More money on the fund {fund}",
+        "reach": "+{km} km of reach near {place}",
+        "beds": "{n} more beds in {town}",
+    },
 }
 """The variants' descriptions, in the planner's language."""
 
@@ -81,34 +88,43 @@ def _num(x: Decimal) -> str:
 def scenario_text(s: SimpleScenario, lang: str = "en") -> str:
     """The scenario file of ``s`` (TOML), its descriptions in ``lang`` (it or en)."""
     w = WORDS[lang if lang in WORDS else "en"]
-    lines = ["[scenario]", f"name = {_s(s.name)}",
-             f"description = {_s(w['scenario'].format(name=s.name))}",
-             f"time_limit = {int(s.time_limit)}", "seed = 0", "", "[base]",
-             "agency = {}" if s.base == "agency" else 'generate = { scale = "S", seed = 1 }',
-             ""]
+    lines = [
+        "[scenario]",
+        f"name = {_s(s.name)}",
+        f"description = {_s(w['scenario'].format(name=s.name))}",
+        f"time_limit = {int(s.time_limit)}",
+        "seed = 0",
+        "",
+        "[base]",
+        "agency = {}" if s.base == "agency" else 'generate = { scale = "S", seed = 1 }',
+        "",
+    ]
     for m in s.money:
         key = f"money_{_key(m.fund)}"
-        lines += [f"[variants.{key}]",
-                  f"description = {_s(w['money'].format(fund=m.fund))}"]
+        lines += [f"[variants.{key}]", f"description = {_s(w['money'].format(fund=m.fund))}"]
         if len(m.euros) == 1:
             lines.append(f"overrides.funds.{_key(m.fund)}.add_eur = {_num(m.euros[0])}")
         else:
             values = ", ".join(_num(e) for e in m.euros)
-            lines.append(f'sweep = {{ key = "funds.{_key(m.fund)}.add_eur", '
-                         f"values = [{values}] }}")
+            lines.append(f'sweep = {{ key = "funds.{_key(m.fund)}.add_eur", values = [{values}] }}')
         lines.append("")
     for k, r in enumerate(s.reach, 1):
         tags = f", tags = [{_s(r.tag)}]" if r.tag else ""
-        lines += [f"[variants.reach_{k}_{_key(r.place)}]",
-                  f"description = "
-                  f"{_s(w['reach'].format(km=_num(r.extra_km), place=r.place))}",
-                  f"overrides.commute = {{ extra_km = {_num(r.extra_km)}, zone = {{ place = "
-                  f"{_s(r.place)}, radius_km = {_num(r.radius_km)}{tags} }} }}", ""]
+        lines += [
+            f"[variants.reach_{k}_{_key(r.place)}]",
+            f"description = {_s(w['reach'].format(km=_num(r.extra_km), place=r.place))}",
+            f"overrides.commute = {{ extra_km = {_num(r.extra_km)}, zone = {{ place = "
+            f"{_s(r.place)}, radius_km = {_num(r.radius_km)}{tags} }} }}",
+            "",
+        ]
     for k, b in enumerate(s.beds, 1):
         total = b.flats * b.rooms * b.beds_per_room
-        lines += [f"[variants.beds_{k}_{_key(b.municipality)}]",
-                  f"description = {_s(w['beds'].format(n=total, town=b.municipality))}",
-                  f"overrides.add_shared_flats.{_key(b.municipality)} = {{ municipality = "
-                  f"{_s(b.municipality)}, count = {b.flats}, rooms = {b.rooms}, "
-                  f"beds_per_room = {b.beds_per_room} }}", ""]
+        lines += [
+            f"[variants.beds_{k}_{_key(b.municipality)}]",
+            f"description = {_s(w['beds'].format(n=total, town=b.municipality))}",
+            f"overrides.add_shared_flats.{_key(b.municipality)} = {{ municipality = "
+            f"{_s(b.municipality)}, count = {b.flats}, rooms = {b.rooms}, "
+            f"beds_per_room = {b.beds_per_room} }}",
+            "",
+        ]
     return "\n".join(lines)

@@ -219,17 +219,24 @@ class ScenarioSpec:
             try:
                 return load_instance(base.path)
             except OSError as exc:
-                raise ScenarioError([FieldError("base", "instance",
-                                                f"cannot read {base.written!r}: {exc.strerror}")],
-                                    self.source) from exc
+                raise ScenarioError(
+                    [
+                        FieldError(
+                            "base", "instance", f"cannot read {base.written!r}: {exc.strerror}"
+                        )
+                    ],
+                    self.source,
+                ) from exc
             except InstanceError as exc:
-                raise ScenarioError([FieldError("base", "instance",
-                                                f"{base.written!r}: {e}") for e in exc.errors],
-                                    self.source) from exc
+                raise ScenarioError(
+                    [FieldError("base", "instance", f"{base.written!r}: {e}") for e in exc.errors],
+                    self.source,
+                ) from exc
         if agency is None:
-            raise ScenarioError([FieldError("base", "agency",
-                                            "the agency's data is not available here")],
-                                self.source)
+            raise ScenarioError(
+                [FieldError("base", "agency", "the agency's data is not available here")],
+                self.source,
+            )
         try:
             return agency(base.database_url)
         except (ValueError, LookupError) as exc:
@@ -263,8 +270,7 @@ def _record(variant: str) -> str:
 class _Table:
     """Reads one TOML table, collecting every error, and flags unknown keys."""
 
-    def __init__(self, errors: list[FieldError], record: str, data: Any, prefix: str = ""
-                 ) -> None:
+    def __init__(self, errors: list[FieldError], record: str, data: Any, prefix: str = "") -> None:
         self.errors = errors
         self.record = record
         self.prefix = prefix
@@ -272,8 +278,9 @@ class _Table:
         self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
         self.used: set[str] = set()
         if not self.ok:
-            self.errors.append(FieldError(record, prefix or "(table)",
-                                          f"must be a table, got {_show(data)}"))
+            self.errors.append(
+                FieldError(record, prefix or "(table)", f"must be a table, got {_show(data)}")
+            )
 
     def path(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix and name else (self.prefix or name)
@@ -302,8 +309,14 @@ class _Table:
             return default or ""
         return v
 
-    def integer(self, name: str, minimum: int | None = None, maximum: int | None = None,
-                default: int | None = None, what: str | None = None) -> int | None:
+    def integer(
+        self,
+        name: str,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        default: int | None = None,
+        what: str | None = None,
+    ) -> int | None:
         v = self.raw(name)
         if v is None:
             if default is None:
@@ -320,15 +333,25 @@ class _Table:
             return None
         return v
 
-    def number(self, name: str, *, positive: bool = False, minimum: float | None = None,
-               maximum: float | None = None, required: bool = True) -> Decimal | None:
+    def number(
+        self,
+        name: str,
+        *,
+        positive: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        required: bool = True,
+    ) -> Decimal | None:
         v = self.raw(name)
         if v is None:
             if required:
                 self.fail(name, "is required")
             return None
-        if isinstance(v, bool) or not isinstance(v, int | Decimal) or \
-                (isinstance(v, Decimal) and not v.is_finite()):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | Decimal)
+            or (isinstance(v, Decimal) and not v.is_finite())
+        ):
             self.fail(name, f"must be a {'positive ' if positive else ''}number, got {_show(v)}")
             return None
         d = Decimal(v)
@@ -352,8 +375,7 @@ class _Table:
             return default
         return v
 
-    def money(self, stem: str, *, required: bool, signed: bool = False
-              ) -> tuple[bool, int | None]:
+    def money(self, stem: str, *, required: bool, signed: bool = False) -> tuple[bool, int | None]:
         """``<stem>_cents`` (integer) or ``<stem>_eur`` (at most 2 decimals): (given, cents)."""
         keys = [k for k in (f"{stem}_cents", f"{stem}_eur") if self.has(k)]
         for k in (f"{stem}_cents", f"{stem}_eur"):
@@ -373,8 +395,11 @@ class _Table:
                 self.fail(k, f"must be {sign} integer number of cents, got {_show(v)}")
                 return True, None
             return True, v
-        if isinstance(v, bool) or not isinstance(v, int | Decimal) or \
-                (isinstance(v, Decimal) and not v.is_finite()):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | Decimal)
+            or (isinstance(v, Decimal) and not v.is_finite())
+        ):
             self.fail(k, f"must be {sign} amount in euro, got {_show(v)}")
             return True, None
         cents = Decimal(v) * 100
@@ -434,8 +459,15 @@ def _municipality(t: _Table, key: str = "municipality") -> tuple[str, float, flo
 
 # --------------------------------------------------------------------------- overrides
 
-OVERRIDE_KEYS = ("funds", "policy", "commute", "priority", "add_dwellings", "add_shared_flats",
-                 "remove_units")
+OVERRIDE_KEYS = (
+    "funds",
+    "policy",
+    "commute",
+    "priority",
+    "add_dwellings",
+    "add_shared_flats",
+    "remove_units",
+)
 
 
 def _label(t: _Table, label: str) -> bool:
@@ -453,8 +485,11 @@ def _funds(t: _Table) -> list[Override]:
             continue
         ops = [k for k in ("set_cents", "set_eur", "add_cents", "add_eur", "scale") if f.has(k)]
         if len(ops) != 1:
-            f.fail("", "give exactly one of set_eur, set_cents, add_eur, add_cents, scale"
-                   + (f" (got {', '.join(ops)})" if ops else ""))
+            f.fail(
+                "",
+                "give exactly one of set_eur, set_cents, add_eur, add_cents, scale"
+                + (f" (got {', '.join(ops)})" if ops else ""),
+            )
             f.used.update(ops)
         elif ops[0] == "scale":
             factor = f.number("scale", minimum=0)
@@ -480,11 +515,21 @@ def _policy(t: _Table) -> list[Override]:
     t.finish()
     if ratio is None and cap is None and months is None and unit is None:
         if not any(e.record == t.record and e.field.startswith(t.prefix) for e in t.errors):
-            t.fail("", "changes nothing: give affordability_ratio, max_contribution_eur (or "
-                   "_cents), contribution_months or objective_unit")
+            t.fail(
+                "",
+                "changes nothing: give affordability_ratio, max_contribution_eur (or "
+                "_cents), contribution_months or objective_unit",
+            )
         return []
-    return [PolicyChange(affordability_ratio=ratio, max_contribution_cents=cap,
-                         contribution_months=months, objective_unit=unit, key=t.prefix)]
+    return [
+        PolicyChange(
+            affordability_ratio=ratio,
+            max_contribution_cents=cap,
+            contribution_months=months,
+            objective_unit=unit,
+            key=t.prefix,
+        )
+    ]
 
 
 def _commute(t: _Table) -> list[Override]:
@@ -519,13 +564,17 @@ def _commute(t: _Table) -> list[Override]:
                     centre = (f"({lat}, {lon})", float(lat), float(lon))
             z.finish()
             if centre is not None and radius is not None:
-                zone = Zone(name=centre[0], lat=centre[1], lon=centre[2],
-                            radius_km=float(radius), tags=tags)
+                zone = Zone(
+                    name=centre[0], lat=centre[1], lon=centre[2], radius_km=float(radius), tags=tags
+                )
     t.finish()
     if km is None or (t.has("zone") and zone is None):
         return []
-    return [CommuteChange(op="set" if ops[0] == "max_km" else "add", km=float(km), zone=zone,
-                          key=t.prefix)]
+    return [
+        CommuteChange(
+            op="set" if ops[0] == "max_km" else "add", km=float(km), zone=zone, key=t.prefix
+        )
+    ]
 
 
 def _priority(t: _Table) -> list[Override]:
@@ -536,8 +585,9 @@ def _priority(t: _Table) -> list[Override]:
         s = t.sub(name)
         values: dict[str, int] = {}
         for tag in s.data:
-            v = s.integer(tag, minimum=lo,
-                          what="a non-negative integer" if lo == 0 else "an integer")
+            v = s.integer(
+                tag, minimum=lo, what="a non-negative integer" if lo == 0 else "an integer"
+            )
             if v is not None:
                 values[tag] = v
         tables[name] = values
@@ -546,9 +596,14 @@ def _priority(t: _Table) -> list[Override]:
     if not tables:
         t.fail("", "give add = {tag = n, ...} and/or multiply = {tag = n, ...}")
         return []
-    return [PriorityChange(add=tables.get("add", {}), multiply=tables.get("multiply", {}),
-                           maximum=None if maximum is None or maximum < 0 else maximum,
-                           key=t.prefix)]
+    return [
+        PriorityChange(
+            add=tables.get("add", {}),
+            multiply=tables.get("multiply", {}),
+            maximum=None if maximum is None or maximum < 0 else maximum,
+            key=t.prefix,
+        )
+    ]
 
 
 def _add_dwellings(t: _Table) -> list[Override]:
@@ -567,10 +622,22 @@ def _add_dwellings(t: _Table) -> list[Override]:
         max_occ = d.integer("max_occupants", minimum=1, default=0) or None
         d.finish()
         if place and count is not None and area is not None and bedrooms is not None:
-            out.append(AddDwellings(
-                label=label, municipality=place[0], lat=place[1], lon=place[2], count=count,
-                area_m2=float(area), bedrooms=bedrooms, rent_cents=rent, step_free=step_free,
-                children_ok=children_ok, max_occupants=max_occ, key=d.prefix))
+            out.append(
+                AddDwellings(
+                    label=label,
+                    municipality=place[0],
+                    lat=place[1],
+                    lon=place[2],
+                    count=count,
+                    area_m2=float(area),
+                    bedrooms=bedrooms,
+                    rent_cents=rent,
+                    step_free=step_free,
+                    children_ok=children_ok,
+                    max_occupants=max_occ,
+                    key=d.prefix,
+                )
+            )
     return out
 
 
@@ -588,10 +655,20 @@ def _add_shared_flats(t: _Table) -> list[Override]:
         step_free = f.boolean("step_free", False)
         f.finish()
         if place and count is not None and rooms is not None and beds is not None:
-            out.append(AddSharedFlats(
-                label=label, municipality=place[0], lat=place[1], lon=place[2], count=count,
-                rooms=rooms, beds_per_room=beds, rent_per_bed_cents=rent, step_free=step_free,
-                key=f.prefix))
+            out.append(
+                AddSharedFlats(
+                    label=label,
+                    municipality=place[0],
+                    lat=place[1],
+                    lon=place[2],
+                    count=count,
+                    rooms=rooms,
+                    beds_per_room=beds,
+                    rent_per_bed_cents=rent,
+                    step_free=step_free,
+                    key=f.prefix,
+                )
+            )
     return out
 
 
@@ -605,8 +682,12 @@ def _remove_units(t: _Table, name: str) -> list[Override]:
 
 
 _SECTIONS: dict[str, Callable[[_Table], list[Override]]] = {
-    "funds": _funds, "policy": _policy, "commute": _commute, "priority": _priority,
-    "add_dwellings": _add_dwellings, "add_shared_flats": _add_shared_flats,
+    "funds": _funds,
+    "policy": _policy,
+    "commute": _commute,
+    "priority": _priority,
+    "add_dwellings": _add_dwellings,
+    "add_shared_flats": _add_shared_flats,
 }
 
 
@@ -674,8 +755,9 @@ def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> str | None:
     return None
 
 
-def _expand(name: str, v: _Table, description: str, overrides_data: Any,
-            errors: list[FieldError]) -> list[Variant]:
+def _expand(
+    name: str, v: _Table, description: str, overrides_data: Any, errors: list[FieldError]
+) -> list[Variant]:
     s = v.sub("sweep")
     if not s.ok:
         return []
@@ -688,8 +770,11 @@ def _expand(name: str, v: _Table, description: str, overrides_data: Any,
     if path[0] == "overrides":
         path = path[1:]
     if not path or path[0] not in OVERRIDE_KEYS or not all(path):
-        s.fail("key", f"must be a dotted key inside overrides, starting with one of "
-               f"{', '.join(OVERRIDE_KEYS)} (e.g. policy.affordability_ratio), got {key!r}")
+        s.fail(
+            "key",
+            f"must be a dotted key inside overrides, starting with one of "
+            f"{', '.join(OVERRIDE_KEYS)} (e.g. policy.affordability_ratio), got {key!r}",
+        )
         return []
     out = []
     for value in values:
@@ -700,9 +785,16 @@ def _expand(name: str, v: _Table, description: str, overrides_data: Any,
             s.fail("key", f"cannot set {key!r} in overrides: {problem}")
             return []
         overrides = parse_overrides(tree, errors, _record(point))
-        out.append(Variant(name=point, group=name, description=description,
-                           overrides=overrides, sweep_key=".".join(path),
-                           sweep_value=str(value)))
+        out.append(
+            Variant(
+                name=point,
+                group=name,
+                description=description,
+                overrides=overrides,
+                sweep_key=".".join(path),
+                sweep_value=str(value),
+            )
+        )
     return out
 
 
@@ -712,9 +804,11 @@ def _expand(name: str, v: _Table, description: str, overrides_data: Any,
 def _base(t: _Table, base_dir: Path) -> Base | None:
     kinds = [k for k in ("instance", "generate", "agency") if t.has(k)]
     if len(kinds) != 1:
-        t.fail("", "give exactly one of instance = \"file.json\", generate = {scale, seed} "
-               "or agency = {database_url = ...}" + (f" (got {', '.join(kinds)})" if kinds
-                                                     else ""))
+        t.fail(
+            "",
+            'give exactly one of instance = "file.json", generate = {scale, seed} '
+            "or agency = {database_url = ...}" + (f" (got {', '.join(kinds)})" if kinds else ""),
+        )
         t.used.update(kinds)
         t.finish()
         return None
@@ -733,13 +827,20 @@ def _base(t: _Table, base_dir: Path) -> Base | None:
             scale: str | tuple[int, int, int] | None = None
             if isinstance(scale_raw, str) and scale_raw.upper() in SCALES:
                 scale = scale_raw.upper()
-            elif isinstance(scale_raw, list) and len(scale_raw) == 3 and all(
-                    isinstance(x, int) and not isinstance(x, bool) and x >= 0
-                    for x in scale_raw):
+            elif (
+                isinstance(scale_raw, list)
+                and len(scale_raw) == 3
+                and all(
+                    isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in scale_raw
+                )
+            ):
                 scale = (scale_raw[0], scale_raw[1], scale_raw[2])
             else:
-                g.fail("scale", f"must be one of {', '.join(SCALES)} or [households, "
-                       f"dwellings, shared_flats], got {_show(scale_raw)}")
+                g.fail(
+                    "scale",
+                    f"must be one of {', '.join(SCALES)} or [households, "
+                    f"dwellings, shared_flats], got {_show(scale_raw)}",
+                )
             g.finish()
             if scale is not None and seed is not None:
                 base = GenerateBase(scale, seed)
@@ -756,8 +857,11 @@ def _base(t: _Table, base_dir: Path) -> Base | None:
     return base
 
 
-def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
-               ) -> ScenarioSpec:
+def parse_spec(
+    text: str,
+    base_dir: str | Path = ".",
+    source: str | None = None,
+) -> ScenarioSpec:
     """Parse and check a scenario file's text.
 
     Parameters
@@ -784,15 +888,31 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, InvalidOperation) as exc:
-        raise ScenarioError([FieldError("file", "(syntax)", f"invalid TOML: {exc}")],
-                            source) from exc
+        raise ScenarioError(
+            [FieldError("file", "(syntax)", f"invalid TOML: {exc}")], source
+        ) from exc
     except RecursionError:  # arrays or tables nested hundreds deep
-        raise ScenarioError([FieldError("file", "(syntax)", "nested too deeply: a scenario "
-                                        f"file needs at most {MAX_DEPTH} levels")],
-                            source) from None
+        raise ScenarioError(
+            [
+                FieldError(
+                    "file",
+                    "(syntax)",
+                    f"nested too deeply: a scenario file needs at most {MAX_DEPTH} levels",
+                )
+            ],
+            source,
+        ) from None
     if _depth(data) > MAX_DEPTH:
-        raise ScenarioError([FieldError("file", "(syntax)", "nested too deeply: a scenario "
-                                        f"file needs at most {MAX_DEPTH} levels")], source)
+        raise ScenarioError(
+            [
+                FieldError(
+                    "file",
+                    "(syntax)",
+                    f"nested too deeply: a scenario file needs at most {MAX_DEPTH} levels",
+                )
+            ],
+            source,
+        )
     errors: list[FieldError] = []
     top = _Table(errors, "file", data)
     for k in data:
@@ -807,8 +927,9 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
     sc.finish()
 
     if "base" not in data:
-        errors.append(FieldError("base", "(table)", "is required: [base] with instance, "
-                                 "generate or agency"))
+        errors.append(
+            FieldError("base", "(table)", "is required: [base] with instance, generate or agency")
+        )
         base: Base | None = None
     else:
         base = _base(_Table(errors, "base", data["base"]), Path(base_dir))
@@ -816,14 +937,21 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
     variants: list[Variant] = []
     vt = data.get("variants")
     if not isinstance(vt, Mapping) or not vt:
-        errors.append(FieldError("variants", "(table)", "at least one [variants.<name>] "
-                                 "is required"))
+        errors.append(
+            FieldError("variants", "(table)", "at least one [variants.<name>] is required")
+        )
         vt = {}
     for vname, vdata in vt.items():
         record = _record(vname)
         if not _NAME.match(vname) or vname == BASE_NAME:
-            errors.append(FieldError(record, "(name)", "a variant name must be 1-64 letters, "
-                                     f"digits, '-' or '_', and not {BASE_NAME!r}"))
+            errors.append(
+                FieldError(
+                    record,
+                    "(name)",
+                    "a variant name must be 1-64 letters, "
+                    f"digits, '-' or '_', and not {BASE_NAME!r}",
+                )
+            )
         v = _Table(errors, record, vdata)
         if not v.ok:
             continue
@@ -838,16 +966,21 @@ def parse_spec(text: str, base_dir: str | Path = ".", source: str | None = None,
             v.fail("overrides", "is required (or a sweep)")
         else:
             overrides = parse_overrides(overrides_data, errors, record)
-            variants.append(Variant(name=vname, group=vname, description=desc,
-                                    overrides=overrides))
+            variants.append(Variant(name=vname, group=vname, description=desc, overrides=overrides))
         v.finish()
     if errors:
         raise ScenarioError(errors, source)
     assert base is not None
     return ScenarioSpec(
-        name=name, base=base, variants=tuple(variants), description=description,
+        name=name,
+        base=base,
+        variants=tuple(variants),
+        description=description,
         time_limit=float(tl) if tl is not None else DEFAULT_TIME_LIMIT,
-        seed=seed if seed is not None else 0, source_sha256=sha, source=source)
+        seed=seed if seed is not None else 0,
+        source_sha256=sha,
+        source=source,
+    )
 
 
 def _depth(value: Any, level: int = 0) -> int:

@@ -22,8 +22,15 @@ from matching.instance import Beneficiary, Instance, dumps, instance_to_dict
 from matching.result import Result
 from matching.validate import Violation
 
-__all__ = ["COMMUTE_BIN_KM", "HOUSEHOLD_TYPES", "difference", "flatten", "household_type",
-           "instance_sha256", "summarize"]
+__all__ = [
+    "COMMUTE_BIN_KM",
+    "HOUSEHOLD_TYPES",
+    "difference",
+    "flatten",
+    "household_type",
+    "instance_sha256",
+    "summarize",
+]
 
 HOUSEHOLD_TYPES = ("single_adult", "couple", "single_parent", "family")
 """``single_adult`` (1 adult), ``couple`` (2+ adults, no minors), ``single_parent`` (at
@@ -47,8 +54,10 @@ def household_type(b: Beneficiary) -> str:
 
 
 def _tags(inst: Instance) -> list[str]:
-    tags = sorted({t for b in inst.beneficiaries for t in b.tags}
-                  | {t for f in inst.funds for t in f.eligible_tags})
+    tags = sorted(
+        {t for b in inst.beneficiaries for t in b.tags}
+        | {t for f in inst.funds for t in f.eligible_tags}
+    )
     return [*tags, "untagged"]
 
 
@@ -60,8 +69,9 @@ def _persons_by(bens: list[Beneficiary], keys: list[str], key_of: Any) -> dict[s
     return out
 
 
-def summarize(inst: Instance, result: Result, violations: list[Violation] | tuple[()] = ()
-              ) -> dict[str, Any]:
+def summarize(
+    inst: Instance, result: Result, violations: list[Violation] | tuple[()] = ()
+) -> dict[str, Any]:
     """Aggregates of one solved variant (JSON-ready; no identities).
 
     Parameters
@@ -95,12 +105,16 @@ def summarize(inst: Instance, result: Result, violations: list[Violation] | tupl
     funds: dict[str, dict[str, Any]] = {}
     for f in inst.funds:
         used = sum(a.contribution_cents for a in result.assignments if a.fund == f.id) * months
-        funds[f.id] = {"budget_cents": f.budget_cents, "used_cents": used,
-                       "share_used": round(used / f.budget_cents, 4) if f.budget_cents else 0.0}
+        funds[f.id] = {
+            "budget_cents": f.budget_cents,
+            "used_cents": used,
+            "share_used": round(used / f.budget_cents, 4) if f.budget_cents else 0.0,
+        }
 
     km = np.array(sorted(a.commute_km for a in result.assignments), dtype=float)
-    top = max(COMMUTE_BIN_KM, math.ceil(float(km.max(initial=0.0)) / COMMUTE_BIN_KM)
-              * COMMUTE_BIN_KM)
+    top = max(
+        COMMUTE_BIN_KM, math.ceil(float(km.max(initial=0.0)) / COMMUTE_BIN_KM) * COMMUTE_BIN_KM
+    )
     edges = np.arange(0.0, top + COMMUTE_BIN_KM / 2, COMMUTE_BIN_KM)
     counts, _ = np.histogram(km, bins=edges)
 
@@ -132,8 +146,9 @@ def summarize(inst: Instance, result: Result, violations: list[Violation] | tupl
             "households_in_dwellings": in_dwellings,
             "households_in_beds": len(result.assignments) - in_dwellings,
             "persons_by_gender": _persons_by(placed, genders, lambda b: (b.gender,)),
-            "persons_by_household_type": _persons_by(placed, list(HOUSEHOLD_TYPES),
-                                                     lambda b: (household_type(b),)),
+            "persons_by_household_type": _persons_by(
+                placed, list(HOUSEHOLD_TYPES), lambda b: (household_type(b),)
+            ),
             "persons_by_tag": _persons_by(placed, tags, tag_keys),
         },
         "money": {
@@ -145,15 +160,18 @@ def summarize(inst: Instance, result: Result, violations: list[Violation] | tupl
         "commute": {
             "mean_km": round(float(km.mean()), 3) if km.size else None,
             "p90_km": round(float(np.percentile(km, 90)), 3) if km.size else None,
-            "histogram": {"edges_km": [round(float(e), 3) for e in edges],
-                          "households": [int(c) for c in counts]},
+            "histogram": {
+                "edges_km": [round(float(e), 3) for e in edges],
+                "households": [int(c) for c in counts],
+            },
         },
         "unplaced": {
             "households": len(unplaced),
             "persons": sum(b.persons for b in unplaced),
             "by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "persons_by_reason": dict(sorted(reason_persons.items(),
-                                             key=lambda kv: (-kv[1], kv[0]))),
+            "persons_by_reason": dict(
+                sorted(reason_persons.items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
         },
     }
 

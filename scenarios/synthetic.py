@@ -76,8 +76,17 @@ from matching.instance import (
 )
 from places.sites import HUBS, PLACE_BY_NAME, Hub, Place
 
-__all__ = ["CALENDARS", "FUND_IDS", "HOUSING_RADIUS_KM", "SCALES", "TAGS", "VARIANTS",
-           "generate", "legal_max_array", "scale_counts"]
+__all__ = [
+    "CALENDARS",
+    "FUND_IDS",
+    "HOUSING_RADIUS_KM",
+    "SCALES",
+    "TAGS",
+    "VARIANTS",
+    "generate",
+    "legal_max_array",
+    "scale_counts",
+]
 
 #: The generator's variants (see the module docstring).
 VARIANTS: tuple[str, ...] = ("plain", "seasonal", "landlords", "full")
@@ -144,13 +153,18 @@ def scale_counts(scale: str | Sequence[int]) -> tuple[int, int, int]:
         try:
             return SCALES[scale.upper()]
         except KeyError:
-            raise ValueError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)} "
-                             "or a (households, dwellings, shared_flats) triple") from None
+            raise ValueError(
+                f"unknown scale {scale!r}; use one of {', '.join(SCALES)} "
+                "or a (households, dwellings, shared_flats) triple"
+            ) from None
     counts = tuple(scale)
-    if len(counts) != 3 or not all(isinstance(c, int | np.integer) and not isinstance(c, bool)
-                                   and c >= 0 for c in counts):
-        raise ValueError("scale must be a name or three non-negative integers "
-                         f"(households, dwellings, shared_flats), got {scale!r}")
+    if len(counts) != 3 or not all(
+        isinstance(c, int | np.integer) and not isinstance(c, bool) and c >= 0 for c in counts
+    ):
+        raise ValueError(
+            "scale must be a name or three non-negative integers "
+            f"(households, dwellings, shared_flats), got {scale!r}"
+        )
     return int(counts[0]), int(counts[1]), int(counts[2])
 
 
@@ -183,48 +197,73 @@ def generate(scale: str | tuple[int, int, int], seed: int, variant: str = "plain
     n_b, n_d, n_f = scale_counts(scale)
     label = scale.upper() if isinstance(scale, str) else f"{n_b}x{n_d}x{n_f}"
     # Independent streams, so that e.g. the dwellings do not change with the households.
-    rng_b, rng_d, rng_f, rng_m = (np.random.default_rng(s)
-                                  for s in np.random.SeedSequence(seed).spawn(4))
+    rng_b, rng_d, rng_f, rng_m = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    )
     towns = _housing_towns(HUBS)
-    policy = Policy(affordability_ratio=Decimal("0.30"), max_contribution_cents=30000,
-                    contribution_months=12, circuity=1.3, objective_unit="persons")
+    policy = Policy(
+        affordability_ratio=Decimal("0.30"),
+        max_contribution_cents=30000,
+        contribution_months=12,
+        circuity=1.3,
+        objective_unit="persons",
+    )
 
     beneficiaries, b_arrays = _beneficiaries(rng_b, n_b, HUBS)
     dwellings, d_rent, d_capacity = _dwellings(rng_d, n_d, towns)
     flats, f_rent = _shared_flats(rng_f, n_f, towns)
     if variant == "plain":
         funds = _funds(rng_m, policy, b_arrays, d_rent, d_capacity, f_rent)
-        return Instance(name=f"synthetic-{label}-seed{seed}", policy=policy, funds=funds,
-                        beneficiaries=beneficiaries, dwellings=dwellings, shared_flats=flats,
-                        format=INSTANCE_FORMAT)
+        return Instance(
+            name=f"synthetic-{label}-seed{seed}",
+            policy=policy,
+            funds=funds,
+            beneficiaries=beneficiaries,
+            dwellings=dwellings,
+            shared_flats=flats,
+            format=INSTANCE_FORMAT,
+        )
     # the instance@2 parts draw from streams of their own: the plain draws stay the same
-    rng_s, rng_t = (np.random.default_rng(s) for s in np.random.SeedSequence(
-        [seed, 2]).spawn(2))
+    rng_s, rng_t = (np.random.default_rng(s) for s in np.random.SeedSequence([seed, 2]).spawn(2))
     lines: tuple[Shuttle, ...] = ()
     months = np.full(n_b, 12, dtype=np.int64)
     if variant in ("seasonal", "full"):
         beneficiaries, months = _seasons(rng_s, beneficiaries, b_arrays["hub"])
         flats = _foresterie(rng_s, flats)
         lines, budget = _lines(rng_s, LINES_BY_SCALE.get(label, max(1, n_b // 2000)), towns)
-        policy = Policy(affordability_ratio=policy.affordability_ratio,
-                        max_contribution_cents=policy.max_contribution_cents,
-                        contribution_months=12, circuity=policy.circuity,
-                        objective_unit=policy.objective_unit, horizon=HORIZON, walk_km=3.0,
-                        transport_budget_cents=budget)
+        policy = Policy(
+            affordability_ratio=policy.affordability_ratio,
+            max_contribution_cents=policy.max_contribution_cents,
+            contribution_months=12,
+            circuity=policy.circuity,
+            objective_unit=policy.objective_unit,
+            horizon=HORIZON,
+            walk_km=3.0,
+            transport_budget_cents=budget,
+        )
     if variant in ("landlords", "full"):
-        beneficiaries, dwellings, policy = _landlords(rng_t, beneficiaries, dwellings, policy,
-                                                      b_arrays, towns)
+        beneficiaries, dwellings, policy = _landlords(
+            rng_t, beneficiaries, dwellings, policy, b_arrays, towns
+        )
     funds = _funds(rng_m, policy, b_arrays, d_rent, d_capacity, f_rent, months)
-    return Instance(name=f"synthetic-{label}-{variant}-seed{seed}", policy=policy,
-                    funds=funds, beneficiaries=beneficiaries, dwellings=dwellings,
-                    shared_flats=flats, shuttles=lines, format=INSTANCE_FORMAT_V2)
+    return Instance(
+        name=f"synthetic-{label}-{variant}-seed{seed}",
+        policy=policy,
+        funds=funds,
+        beneficiaries=beneficiaries,
+        dwellings=dwellings,
+        shared_flats=flats,
+        shuttles=lines,
+        format=INSTANCE_FORMAT_V2,
+    )
 
 
 # --------------------------------------------------------------------------- geometry
 
 
-def _disc(rng: np.random.Generator, lat: FloatArray, lon: FloatArray,
-          radius_km: FloatArray | float) -> tuple[FloatArray, FloatArray]:
+def _disc(
+    rng: np.random.Generator, lat: FloatArray, lon: FloatArray, radius_km: FloatArray | float
+) -> tuple[FloatArray, FloatArray]:
     """Points uniform in discs of ``radius_km`` around (lat, lon), rounded to ~1 m."""
     n = lat.shape[0]
     r = np.sqrt(rng.random(n)) * radius_km
@@ -252,23 +291,31 @@ def _housing_towns(hubs: Sequence[Hub]) -> _Towns:
         for t, share in zip(h.towns, pops / pops.sum(), strict=True):
             p[index[t]] += h.weight / total_w * share
     places = tuple(PLACE_BY_NAME[n] for n in names)
-    return _Towns(places=places,
-                  lat=np.array([t.lat for t in places]), lon=np.array([t.lon for t in places]),
-                  rent_eur_m2=np.array([t.rent_eur_m2 for t in places]), p=p / p.sum())
+    return _Towns(
+        places=places,
+        lat=np.array([t.lat for t in places]),
+        lon=np.array([t.lon for t in places]),
+        rent_eur_m2=np.array([t.rent_eur_m2 for t in places]),
+        p=p / p.sum(),
+    )
 
 
 # --------------------------------------------------------------------------- households
 
 _TAG_SETS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(t for k, t in enumerate(TAGS) if code >> k & 1) for code in range(8))
+    tuple(t for k, t in enumerate(TAGS) if code >> k & 1) for code in range(8)
+)
 _ACCEPTS: tuple[tuple[UnitKind, ...], ...] = (("dwelling", "bed"), ("bed",), ("dwelling",))
 _GENDERS = np.array(["M", "F", "X"])
 _COMMUTES = np.array([10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0])
 _COMMUTE_P = np.array([0.03, 0.14, 0.22, 0.26, 0.20, 0.12, 0.03])
 
 
-def _beneficiaries(rng: np.random.Generator, n: int, hubs: Sequence[Hub],
-                   ) -> tuple[tuple[Beneficiary, ...], dict[str, Any]]:
+def _beneficiaries(
+    rng: np.random.Generator,
+    n: int,
+    hubs: Sequence[Hub],
+) -> tuple[tuple[Beneficiary, ...], dict[str, Any]]:
     weights = np.array([h.weight for h in hubs])
     hub = rng.choice(len(hubs), size=n, p=weights / weights.sum())
     h_lat = np.array([h.lat for h in hubs])[hub]
@@ -281,9 +328,11 @@ def _beneficiaries(rng: np.random.Generator, n: int, hubs: Sequence[Hub],
     adults = np.where(kind >= 2, 2, 1)
     adults[family & (rng.random(n) < 0.30)] = 1  # single parents
     minors = np.where(family, rng.choice([1, 2, 3], size=n, p=[0.45, 0.35, 0.20]), 0)
-    gender = np.select([kind == 0, kind == 1, kind == 2],
-                       [0, 1, (rng.random(n) >= 0.80).astype(np.int64)],
-                       (rng.random(n) >= 0.65).astype(np.int64))
+    gender = np.select(
+        [kind == 0, kind == 1, kind == 2],
+        [0, 1, (rng.random(n) >= 0.80).astype(np.int64)],
+        (rng.random(n) >= 0.65).astype(np.int64),
+    )
     gender[rng.random(n) < 0.01] = 2
 
     mean = np.select([kind <= 1, kind == 2], [700.0, 900.0], 880.0)
@@ -294,10 +343,12 @@ def _beneficiaries(rng: np.random.Generator, n: int, hubs: Sequence[Hub],
     informal = rng.random(n) < np.array([h.informal_share for h in hubs])[hub]
     victim = rng.random(n) < np.where(informal, 0.42, 0.18)
     health = rng.random(n) < 0.05
-    tag_code = victim.astype(np.int64) | informal.astype(np.int64) << 1 \
-        | health.astype(np.int64) << 2
-    priority = np.clip(rng.integers(1, 5, size=n) + 2 * victim + 2 * informal + 2 * health
-                       + (minors > 0), 1, 10)
+    tag_code = (
+        victim.astype(np.int64) | informal.astype(np.int64) << 1 | health.astype(np.int64) << 2
+    )
+    priority = np.clip(
+        rng.integers(1, 5, size=n) + 2 * victim + 2 * informal + 2 * health + (minors > 0), 1, 10
+    )
 
     single = (adults == 1) & (minors == 0)
     u = rng.random(n)
@@ -307,17 +358,45 @@ def _beneficiaries(rng: np.random.Generator, n: int, hubs: Sequence[Hub],
 
     ids = _ids("B", n, 5)
     out = tuple(
-        Beneficiary(id=i, adults=a, minors=m, gender=g, income_cents=inc,
-                    work=Point(la, lo), max_commute_km=c, needs_step_free=sf, priority=pr,
-                    accepts=_ACCEPTS[ac], tags=_TAG_SETS[tc])
+        Beneficiary(
+            id=i,
+            adults=a,
+            minors=m,
+            gender=g,
+            income_cents=inc,
+            work=Point(la, lo),
+            max_commute_km=c,
+            needs_step_free=sf,
+            priority=pr,
+            accepts=_ACCEPTS[ac],
+            tags=_TAG_SETS[tc],
+        )
         for i, a, m, g, inc, la, lo, c, sf, pr, ac, tc in zip(
-            ids, adults.tolist(), minors.tolist(), _GENDERS[gender].tolist(),
-            income.tolist(), w_lat.tolist(), w_lon.tolist(), commute.tolist(),
-            step_free.tolist(), priority.tolist(), accepts.tolist(), tag_code.tolist(),
-            strict=True))
-    arrays: dict[str, Any] = {"persons": adults + minors, "income": income,
-                              "takes_bed": single & (accepts <= 1), "hub": hub,
-                              "victim": victim, "minors": minors, "lat": w_lat, "lon": w_lon}
+            ids,
+            adults.tolist(),
+            minors.tolist(),
+            _GENDERS[gender].tolist(),
+            income.tolist(),
+            w_lat.tolist(),
+            w_lon.tolist(),
+            commute.tolist(),
+            step_free.tolist(),
+            priority.tolist(),
+            accepts.tolist(),
+            tag_code.tolist(),
+            strict=True,
+        )
+    )
+    arrays: dict[str, Any] = {
+        "persons": adults + minors,
+        "income": income,
+        "takes_bed": single & (accepts <= 1),
+        "hub": hub,
+        "victim": victim,
+        "minors": minors,
+        "lat": w_lat,
+        "lon": w_lon,
+    }
     return out, arrays
 
 
@@ -338,17 +417,20 @@ def legal_max_array(area: FloatArray, bedrooms: IntArray) -> IntArray:
     return np.where(bedrooms == 0, studio, flat).astype(np.int64)
 
 
-def _dwellings(rng: np.random.Generator, n: int, towns: _Towns,
-               ) -> tuple[tuple[Dwelling, ...], IntArray, IntArray]:
+def _dwellings(
+    rng: np.random.Generator,
+    n: int,
+    towns: _Towns,
+) -> tuple[tuple[Dwelling, ...], IntArray, IntArray]:
     town = rng.choice(len(towns.places), size=n, p=towns.p)
     lat, lon = _disc(rng, towns.lat[town], towns.lon[town], HOUSING_RADIUS_KM)
     bedrooms = rng.choice(5, size=n, p=[0.12, 0.30, 0.33, 0.20, 0.05])
-    area = np.round(_AREA_LO[bedrooms] + (_AREA_HI[bedrooms] - _AREA_LO[bedrooms])
-                    * rng.random(n))
+    area = np.round(_AREA_LO[bedrooms] + (_AREA_HI[bedrooms] - _AREA_LO[bedrooms]) * rng.random(n))
     # Small flats cost more per m²; each flat varies around its town's market rent.
     premium = np.where(bedrooms == 0, 1.15, np.where(bedrooms == 1, 1.05, 1.0))
-    per_m2 = np.clip(towns.rent_eur_m2[town] * premium * rng.lognormal(0.0, 0.10, size=n),
-                     4.0, 10.0)
+    per_m2 = np.clip(
+        towns.rent_eur_m2[town] * premium * rng.lognormal(0.0, 0.10, size=n), 4.0, 10.0
+    )
     rent = (np.round(area * per_m2 / 5.0) * 500).astype(np.int64)
     step_free = rng.random(n) < 0.25
     children_ok = rng.random(n) < 0.85
@@ -356,26 +438,47 @@ def _dwellings(rng: np.random.Generator, n: int, towns: _Towns,
     certified = rng.random(n) < 0.10
     cert_value = np.maximum(legal - rng.integers(0, 2, size=n), 1)
     capacity = np.where(certified, np.minimum(legal, cert_value), legal)
-    max_occ: list[int | None] = [int(c) if k else None
-                                 for c, k in zip(cert_value.tolist(), certified.tolist(),
-                                                 strict=True)]
+    max_occ: list[int | None] = [
+        int(c) if k else None for c, k in zip(cert_value.tolist(), certified.tolist(), strict=True)
+    ]
     ids = _ids("D", n, 5)
     out = tuple(
-        Dwelling(id=i, lat=la, lon=lo, area_m2=ar, bedrooms=b, rent_cents=r, step_free=sf,
-                 max_occupants=mo, children_ok=co)
+        Dwelling(
+            id=i,
+            lat=la,
+            lon=lo,
+            area_m2=ar,
+            bedrooms=b,
+            rent_cents=r,
+            step_free=sf,
+            max_occupants=mo,
+            children_ok=co,
+        )
         for i, la, lo, ar, b, r, sf, mo, co in zip(
-            ids, lat.tolist(), lon.tolist(), area.tolist(), bedrooms.tolist(), rent.tolist(),
-            step_free.tolist(), max_occ, children_ok.tolist(), strict=True))
+            ids,
+            lat.tolist(),
+            lon.tolist(),
+            area.tolist(),
+            bedrooms.tolist(),
+            rent.tolist(),
+            step_free.tolist(),
+            max_occ,
+            children_ok.tolist(),
+            strict=True,
+        )
+    )
     return out, rent, capacity
 
 
-def _shared_flats(rng: np.random.Generator, n: int, towns: _Towns,
-                  ) -> tuple[tuple[SharedFlat, ...], IntArray]:
+def _shared_flats(
+    rng: np.random.Generator,
+    n: int,
+    towns: _Towns,
+) -> tuple[tuple[SharedFlat, ...], IntArray]:
     town = rng.choice(len(towns.places), size=n, p=towns.p)
     lat, lon = _disc(rng, towns.lat[town], towns.lon[town], HOUSING_RADIUS_KM)
     base = 120.0 + (towns.rent_eur_m2[town] - 4.0) * 16.0
-    rent_eur = np.clip(np.round((base + rng.normal(0.0, 20.0, size=n)) / 5.0) * 5.0,
-                       120.0, 250.0)
+    rent_eur = np.clip(np.round((base + rng.normal(0.0, 20.0, size=n)) / 5.0) * 5.0, 120.0, 250.0)
     rent = (rent_eur * 100).astype(np.int64)
     step_free = rng.random(n) < 0.25
     n_rooms = rng.integers(2, 6, size=n)
@@ -384,21 +487,35 @@ def _shared_flats(rng: np.random.Generator, n: int, towns: _Towns,
     out: list[SharedFlat] = []
     start = 0
     beds_list = beds.tolist()
-    for i, la, lo, r, sf, k in zip(ids, lat.tolist(), lon.tolist(), rent.tolist(),
-                                   step_free.tolist(), n_rooms.tolist(), strict=True):
+    for i, la, lo, r, sf, k in zip(
+        ids,
+        lat.tolist(),
+        lon.tolist(),
+        rent.tolist(),
+        step_free.tolist(),
+        n_rooms.tolist(),
+        strict=True,
+    ):
         rooms = tuple(Room(id=f"{i}-R{j + 1}", beds=beds_list[start + j]) for j in range(k))
         start += k
-        out.append(SharedFlat(id=i, lat=la, lon=lo, rent_per_bed_cents=r, step_free=sf,
-                              rooms=rooms))
+        out.append(
+            SharedFlat(id=i, lat=la, lon=lo, rent_per_bed_cents=r, step_free=sf, rooms=rooms)
+        )
     return tuple(out), rent
 
 
 # --------------------------------------------------------------------------- funds
 
 
-def _funds(rng: np.random.Generator, policy: Policy, b: dict[str, Any], d_rent: IntArray,
-           d_capacity: IntArray, f_rent: IntArray,
-           months: IntArray | None = None) -> tuple[Fund, ...]:
+def _funds(
+    rng: np.random.Generator,
+    policy: Policy,
+    b: dict[str, Any],
+    d_rent: IntArray,
+    d_capacity: IntArray,
+    f_rent: IntArray,
+    months: IntArray | None = None,
+) -> tuple[Fund, ...]:
     """Three funds whose total covers 40-60% of everyone's contributions (a year of them,
     or each household's months of stay).
 
@@ -421,14 +538,19 @@ def _funds(rng: np.random.Generator, policy: Policy, b: dict[str, Any], d_rent: 
     bed_rent = int(np.median(f_rent)) if f_rent.size else median_d
     rent = np.where(b["takes_bed"], bed_rent, dwelling_rent)
     contribution = np.clip(rent - pay, 0, policy.max_contribution_cents)
-    yearly = int((contribution * months).sum()) if months is not None \
+    yearly = (
+        int((contribution * months).sum())
+        if months is not None
         else int(contribution.sum()) * policy.contribution_months
+    )
     total = yearly * rng.uniform(0.40, 0.60)
     shares = (0.50, 0.25, 0.25)
     budgets = [int(total * s) // 10_000 * 10_000 for s in shares]  # whole hundreds of euro
     tags: tuple[tuple[str, ...], ...] = ((), ("exploitation_victim",), ("informal_settlement",))
-    return tuple(Fund(id=f, budget_cents=bc, eligible_tags=t)
-                 for f, bc, t in zip(FUND_IDS, budgets, tags, strict=True))
+    return tuple(
+        Fund(id=f, budget_cents=bc, eligible_tags=t)
+        for f, bc, t in zip(FUND_IDS, budgets, tags, strict=True)
+    )
 
 
 # --------------------------------------------------------------------------- instance@2
@@ -442,8 +564,9 @@ def _family(hub: Hub) -> str:
     return "capitanata"
 
 
-def _seasons(rng: np.random.Generator, bens: tuple[Beneficiary, ...], hub: IntArray
-             ) -> tuple[tuple[Beneficiary, ...], IntArray]:
+def _seasons(
+    rng: np.random.Generator, bens: tuple[Beneficiary, ...], hub: IntArray
+) -> tuple[tuple[Beneficiary, ...], IntArray]:
     """Each household's stay: its district's harvest, a month more or less at each end."""
     n = len(bens)
     first = np.zeros(n, dtype=np.int64)
@@ -460,19 +583,23 @@ def _seasons(rng: np.random.Generator, bens: tuple[Beneficiary, ...], hub: IntAr
         lo = np.where(year_round, lo, np.clip(lo - rng.integers(0, 2, mine.size), 0, 11))
         hi = np.where(year_round, hi, np.clip(hi + rng.integers(0, 2, mine.size), 0, 11))
         first[mine], last[mine] = lo, hi
-    out = tuple(dataclasses.replace(b, stay=None if (f == 0 and t == 11) else Span(
-        HORIZON.first + f, HORIZON.first + t)) for b, f, t in zip(
-        bens, first.tolist(), last.tolist(), strict=True))
+    out = tuple(
+        dataclasses.replace(
+            b, stay=None if (f == 0 and t == 11) else Span(HORIZON.first + f, HORIZON.first + t)
+        )
+        for b, f, t in zip(bens, first.tolist(), last.tolist(), strict=True)
+    )
     return out, last - first + 1
 
 
-def _foresterie(rng: np.random.Generator, flats: tuple[SharedFlat, ...]
-                ) -> tuple[SharedFlat, ...]:
+def _foresterie(rng: np.random.Generator, flats: tuple[SharedFlat, ...]) -> tuple[SharedFlat, ...]:
     """40% of the shared flats are farms' guest houses, open June to October."""
     season = Span(HORIZON.first + FORESTERIA[0], HORIZON.first + FORESTERIA[1])
     open_in_season = rng.random(len(flats)) < 0.40
-    return tuple(dataclasses.replace(f, available=season) if o else f
-                 for f, o in zip(flats, open_in_season.tolist(), strict=True))
+    return tuple(
+        dataclasses.replace(f, available=season) if o else f
+        for f, o in zip(flats, open_in_season.tolist(), strict=True)
+    )
 
 
 def _lines(rng: np.random.Generator, n: int, towns: _Towns) -> tuple[tuple[Shuttle, ...], int]:
@@ -494,26 +621,44 @@ def _lines(rng: np.random.Generator, n: int, towns: _Towns) -> tuple[tuple[Shutt
         farms = [(h.lat, h.lon)]
         for q in range(4):  # four farm stops half-way out, a quarter turn apart
             a = angle + q * math.pi / 2
-            farms.append((h.lat + 0.5 * h.spread_km * math.cos(a) / KM_PER_DEGREE,
-                          h.lon + 0.5 * h.spread_km * math.sin(a)
-                          / (KM_PER_DEGREE * math.cos(math.radians(h.lat)))))
-        stops = (Stop("S1", round(origin.lat, 5), round(origin.lon, 5)),
-                 Stop("S2", round(town.lat, 5), round(town.lon, 5)),
-                 *(Stop(f"S{3 + q}", round(la, 5), round(lo, 5))
-                   for q, (la, lo) in enumerate(farms)))
-        out.append(Shuttle(id=f"L{k + 1:02d}", stops=stops,
-                           seats=int(rng.choice([16, 20, 25, 30])),
-                           monthly_cost_cents=int(rng.integers(35, 51)) * 10_000,
-                           running=k == 0))
+            farms.append(
+                (
+                    h.lat + 0.5 * h.spread_km * math.cos(a) / KM_PER_DEGREE,
+                    h.lon
+                    + 0.5
+                    * h.spread_km
+                    * math.sin(a)
+                    / (KM_PER_DEGREE * math.cos(math.radians(h.lat))),
+                )
+            )
+        stops = (
+            Stop("S1", round(origin.lat, 5), round(origin.lon, 5)),
+            Stop("S2", round(town.lat, 5), round(town.lon, 5)),
+            *(Stop(f"S{3 + q}", round(la, 5), round(lo, 5)) for q, (la, lo) in enumerate(farms)),
+        )
+        out.append(
+            Shuttle(
+                id=f"L{k + 1:02d}",
+                stops=stops,
+                seats=int(rng.choice([16, 20, 25, 30])),
+                monthly_cost_cents=int(rng.integers(35, 51)) * 10_000,
+                running=k == 0,
+            )
+        )
     proposed = sorted(x.monthly_cost_cents * HORIZON.months for x in out if not x.running)
     budget = sum(proposed[: (len(proposed) + 1) // 2])
     del towns
     return tuple(out), budget
 
 
-def _landlords(rng: np.random.Generator, bens: tuple[Beneficiary, ...],
-               dws: tuple[Dwelling, ...], policy: Policy, b: dict[str, Any], towns: _Towns
-               ) -> tuple[tuple[Beneficiary, ...], tuple[Dwelling, ...], Policy]:
+def _landlords(
+    rng: np.random.Generator,
+    bens: tuple[Beneficiary, ...],
+    dws: tuple[Dwelling, ...],
+    policy: Policy,
+    b: dict[str, Any],
+    towns: _Towns,
+) -> tuple[tuple[Beneficiary, ...], tuple[Dwelling, ...], Policy]:
     """Landlords' terms, the guarantee, safety zones and acceptable areas."""
     n_d = len(dws)
     has_terms = rng.random(n_d) < 0.30
@@ -528,8 +673,10 @@ def _landlords(rng: np.random.Generator, bens: tuple[Beneficiary, ...],
         if has_terms[k]:
             agreed = round(d.rent_cents * 0.85 / 500) * 500
             exposure += agreed * 3
-            terms = (Term("market", d.rent_cents),
-                     Term("agreed", agreed, one_off_cents=int(one_off[k]), guaranteed=True))
+            terms = (
+                Term("market", d.rent_cents),
+                Term("agreed", agreed, one_off_cents=int(one_off[k]), guaranteed=True),
+            )
             out_d.append(dataclasses.replace(d, terms=terms, rent_cents=0, area=area))
         else:
             out_d.append(dataclasses.replace(d, area=area))
@@ -541,11 +688,13 @@ def _landlords(rng: np.random.Generator, bens: tuple[Beneficiary, ...],
         if not h.camps:
             continue
         camp = PLACE_BY_NAME[h.camps[int(rng.integers(len(h.camps)))]]
-        out_b[i] = dataclasses.replace(out_b[i], avoid=(Zone(
-            camp.lat, camp.lon, float(rng.choice([5.0, 8.0, 12.0]))),))
+        out_b[i] = dataclasses.replace(
+            out_b[i], avoid=(Zone(camp.lat, camp.lon, float(rng.choice([5.0, 8.0, 12.0]))),)
+        )
     for i in families.tolist():
-        dist = (towns.lat - b["lat"][i]) ** 2 + ((towns.lon - b["lon"][i])
-                                                 * math.cos(math.radians(b["lat"][i]))) ** 2
+        dist = (towns.lat - b["lat"][i]) ** 2 + (
+            (towns.lon - b["lon"][i]) * math.cos(math.radians(b["lat"][i]))
+        ) ** 2
         near = [towns.places[j].istat for j in np.argsort(dist)[:2].tolist()]
         out_b[i] = dataclasses.replace(out_b[i], areas=tuple(x for x in near if x))
     guarantee = Guarantee(capacity_cents=int(exposure * 0.5) // 10_000 * 10_000, months=3)
@@ -555,6 +704,5 @@ def _landlords(rng: np.random.Generator, bens: tuple[Beneficiary, ...],
 def _nearest_town(lat: FloatArray, lon: FloatArray, towns: _Towns) -> IntArray:
     """The housing town each point was drawn around (the nearest centre)."""
     cos = np.cos(np.radians(lat))[:, None]
-    d = (lat[:, None] - towns.lat[None, :]) ** 2 + ((lon[:, None] - towns.lon[None, :])
-                                                    * cos) ** 2
+    d = (lat[:, None] - towns.lat[None, :]) ** 2 + ((lon[:, None] - towns.lon[None, :]) * cos) ** 2
     return np.asarray(np.argmin(d, axis=1), dtype=np.int64)

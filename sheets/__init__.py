@@ -8,5 +8,13 @@ the scenarios' reports use it alike, and it imports neither.
 from sheets.cells import FORMULA_STARTS, csv_bytes, safe_cell, xlsx_bytes
 from sheets.reading import Limits, ReadStats, SheetError, read_table
 
-__all__ = ["FORMULA_STARTS", "Limits", "ReadStats", "SheetError", "csv_bytes", "read_table",
-           "safe_cell", "xlsx_bytes"]
+__all__ = [
+    "FORMULA_STARTS",
+    "Limits",
+    "ReadStats",
+    "SheetError",
+    "csv_bytes",
+    "read_table",
+    "safe_cell",
+    "xlsx_bytes",
+]

@@ -43,8 +43,14 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True,
-              lineterminator: str = "\r\n", delimiter: str = ",") -> bytes:
+def csv_bytes(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    bom: bool = True,
+    lineterminator: str = "\r\n",
+    delimiter: str = ",",
+) -> bytes:
     """A CSV file (UTF-8, with a BOM for Excel by default) whose every text cell is safe
     (``delimiter=";"`` for Italian office software, whose decimal sign is the comma)."""
     buf = io.StringIO()
@@ -55,8 +61,11 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool
     return buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], *,
-               number_formats: Sequence[str | None] = ()) -> bytes:
+def xlsx_bytes(
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
+    *,
+    number_formats: Sequence[str | None] = (),
+) -> bytes:
     """An XLSX workbook of ``(sheet name, header, rows)``: every text cell a string cell.
 
     openpyxl would store a string beginning with ``=`` as a live formula; here every
@@ -78,7 +87,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
                 return c
             return value
         c = WriteOnlyCell(ws, value=None)
-        c._value = value          # bypass openpyxl's type guess ("=…" → formula)
+        c._value = value  # bypass openpyxl's type guess ("=…" → formula)
         c.data_type = "s"
         if risky(value):
             c.quotePrefix = True  # shown as text, and stays text when edited

@@ -41,7 +41,7 @@ class SheetError(ValueError):
 class Limits:
     """What a file may hold before it is refused."""
 
-    max_rows: int = 20_000             # rows under the header
+    max_rows: int = 20_000  # rows under the header
     max_columns: int = 64
     max_file_bytes: int = 32 * 1024 * 1024
     max_unzipped_bytes: int = 64 * 1024 * 1024  # an XLSX's members, as declared, in all
@@ -58,8 +58,9 @@ class ReadStats:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: str | Path, limits: Limits | None = None,
-               stats: ReadStats | None = None) -> tuple[list[str], list[list[Any]]]:
+def read_table(
+    path: str | Path, limits: Limits | None = None, stats: ReadStats | None = None
+) -> tuple[list[str], list[list[Any]]]:
     """The header (lowercased) and the rows of a CSV (``,``, ``;`` or tab) or XLSX file.
 
     Raises :class:`SheetError` for a file that is not what its name says, in an encoding
@@ -71,8 +72,7 @@ def read_table(path: str | Path, limits: Limits | None = None,
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise SheetError(f"the file is larger than {limits.max_file_bytes} bytes",
-                         too_large=True)
+        raise SheetError(f"the file is larger than {limits.max_file_bytes} bytes", too_large=True)
     if suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(path, limits, stats)
     elif suffix in (".csv", ".txt"):
@@ -95,15 +95,19 @@ def check_zip(path: Path, limits: Limits) -> None:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise SheetError("not an XLSX file (it is not a zip archive): save it again as "
-                         "Excel workbook (.xlsx) or as CSV") from None
+        raise SheetError(
+            "not an XLSX file (it is not a zip archive): save it again as "
+            "Excel workbook (.xlsx) or as CSV"
+        ) from None
     if len(infos) > limits.max_members:
-        raise SheetError(f"the workbook holds more than {limits.max_members} parts",
-                         too_large=True)
+        raise SheetError(f"the workbook holds more than {limits.max_members} parts", too_large=True)
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_unzipped_bytes:
-        raise SheetError(f"the workbook unpacks to {declared} bytes, more than "
-                         f"{limits.max_unzipped_bytes}: split it", too_large=True)
+        raise SheetError(
+            f"the workbook unpacks to {declared} bytes, more than "
+            f"{limits.max_unzipped_bytes}: split it",
+            too_large=True,
+        )
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise SheetError("not an XLSX file (a zip archive, but not an Excel workbook)")
@@ -114,8 +118,9 @@ class _CountingZip(zipfile.ZipFile):
 
     stats: ReadStats
 
-    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *,
-             force_zip64: bool = False) -> Any:
+    def open(
+        self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False
+    ) -> Any:
         handle = super().open(name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
         if mode != "r":
             return handle
@@ -138,8 +143,10 @@ def _xlsx_rows(path: Path, limits: Limits, stats: ReadStats) -> list[list[Any]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise SheetError(f"the workbook cannot be read ({type(exc).__name__}): save it "
-                         "again from Excel or as CSV") from None
+        raise SheetError(
+            f"the workbook cannot be read ({type(exc).__name__}): save it "
+            "again from Excel or as CSV"
+        ) from None
     archive = wb._archive  # the sheet is streamed from it: count what it inflates
     archive.__class__ = _CountingZip
     archive.stats = stats
@@ -150,23 +157,28 @@ def _xlsx_rows(path: Path, limits: Limits, stats: ReadStats) -> list[list[Any]]:
         ws.reset_dimensions()  # never trust the declared dimension
         rows: list[list[Any]] = []
         try:
-            for row in ws.iter_rows(min_row=1, max_row=limits.max_rows + 2,
-                                    max_col=limits.max_columns + 1, values_only=True):
+            for row in ws.iter_rows(
+                min_row=1,
+                max_row=limits.max_rows + 2,
+                max_col=limits.max_columns + 1,
+                values_only=True,
+            ):
                 stats.rows += 1
                 if len(rows) > limits.max_rows:  # header + max_rows already
                     raise _too_many_rows(limits)
                 if len(row) > limits.max_columns and row[limits.max_columns] is not None:
-                    raise SheetError(f"more than {limits.max_columns} columns",
-                                     too_large=True)
-                cells = list(row[:limits.max_columns])
+                    raise SheetError(f"more than {limits.max_columns} columns", too_large=True)
+                cells = list(row[: limits.max_columns])
                 while cells and cells[-1] is None:
                     cells.pop()
                 rows.append(cells)
         except SheetError:
             raise
         except Exception as exc:
-            raise SheetError(f"the sheet cannot be read ({type(exc).__name__}): save it "
-                             "again from Excel or as CSV") from None
+            raise SheetError(
+                f"the sheet cannot be read ({type(exc).__name__}): save it "
+                "again from Excel or as CSV"
+            ) from None
         while rows and not rows[-1]:
             rows.pop()
         return rows
@@ -184,8 +196,7 @@ def decode(raw: bytes, stats: ReadStats | None = None) -> str:
         if stats is not None:
             stats.encoding = encoding
         return text
-    raise SheetError("the file is neither UTF-8 nor Windows-1252 text: save it as "
-                     "\"CSV UTF-8\"")
+    raise SheetError('the file is neither UTF-8 nor Windows-1252 text: save it as "CSV UTF-8"')
 
 
 def _csv_rows(path: Path, limits: Limits, stats: ReadStats) -> list[list[Any]]:
@@ -204,8 +215,9 @@ def _csv_rows(path: Path, limits: Limits, stats: ReadStats) -> list[list[Any]]:
             if len(rows) > limits.max_rows:
                 raise _too_many_rows(limits)
             if len(row) > limits.max_columns:
-                raise SheetError(f"row {len(rows) + 1}: more than {limits.max_columns} "
-                                 "columns", too_large=True)
+                raise SheetError(
+                    f"row {len(rows) + 1}: more than {limits.max_columns} columns", too_large=True
+                )
             rows.append(list(row))
     except csv.Error as exc:
         raise SheetError(f"row {len(rows) + 1}: not valid CSV ({exc})") from None

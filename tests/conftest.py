@@ -44,8 +44,9 @@ def postgres_engine(schema: str) -> Engine:
 
 
 @pytest.fixture(params=_backends())
-def engine(request: pytest.FixtureRequest, tmp_path: Path,
-           _sqlite_template: Path) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         path = tmp_path / "agency.sqlite3"
         shutil.copyfile(_sqlite_template, path)

@@ -28,8 +28,10 @@ FORMULA_PAYLOADS = (
 )
 """Names, addresses and room names that a spreadsheet program would run as formulas."""
 
-_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
 
 
 def _workbook(rows: list[list[object]]) -> bytes:
@@ -42,8 +44,9 @@ def _workbook(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-def _replace_sheet(book: bytes, sheet_xml: bytes | None = None,
-                   stream: object | None = None) -> bytes:
+def _replace_sheet(
+    book: bytes, sheet_xml: bytes | None = None, stream: object | None = None
+) -> bytes:
     """``book`` with its first sheet's XML replaced (``stream`` writes it in chunks)."""
     src = zipfile.ZipFile(io.BytesIO(book))
     out = io.BytesIO()
@@ -62,10 +65,12 @@ def _replace_sheet(book: bytes, sheet_xml: bytes | None = None,
 
 def dimension_bomb(path: Path) -> Path:
     book = _workbook([["given_name", "family_name"], ["Amadou", "Diallo"]])
-    sheet = (_HEAD + '<dimension ref="A1:XFD1048576"/><sheetData>'
-             '<row r="1"><c r="A1" t="inlineStr"><is><t>given_name</t></is></c></row>'
-             '<row r="2"><c r="A2" t="inlineStr"><is><t>Amadou</t></is></c></row>'
-             '</sheetData></worksheet>').encode()
+    sheet = (
+        _HEAD + '<dimension ref="A1:XFD1048576"/><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>given_name</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Amadou</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
     path.write_bytes(_replace_sheet(book, sheet))
     return path
 

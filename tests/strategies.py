@@ -42,58 +42,83 @@ LON = st.floats(15.48, 15.62, allow_nan=False)
 
 
 @st.composite
-def instances(draw: st.DrawFn, max_beneficiaries: int = 4, max_dwellings: int = 3,
-              max_flats: int = 2, pins: bool = True) -> Instance:
+def instances(
+    draw: st.DrawFn,
+    max_beneficiaries: int = 4,
+    max_dwellings: int = 3,
+    max_flats: int = 2,
+    pins: bool = True,
+) -> Instance:
     """A small random instance whose records are all valid."""
     policy = Policy(
-        affordability_ratio=draw(st.sampled_from([Decimal("0.30"), Decimal("0.29"),
-                                                  Decimal("0.25")])),
+        affordability_ratio=draw(
+            st.sampled_from([Decimal("0.30"), Decimal("0.29"), Decimal("0.25")])
+        ),
         max_contribution_cents=draw(st.sampled_from([10000, 30000, 60000])),
         contribution_months=draw(st.sampled_from([1, 12])),
         circuity=draw(st.sampled_from([1.0, 1.3])),
         objective_unit=draw(st.sampled_from(["persons", "households"])),
     )
     funds = tuple(
-        Fund(id=f"fund{k}",
-             budget_cents=draw(st.sampled_from([0, 150000, 400000, 3600000, 3600000])),
-             eligible_tags=("victim",) if k == 1 else ())
-        for k in range(draw(st.integers(1, 2))))
+        Fund(
+            id=f"fund{k}",
+            budget_cents=draw(st.sampled_from([0, 150000, 400000, 3600000, 3600000])),
+            eligible_tags=("victim",) if k == 1 else (),
+        )
+        for k in range(draw(st.integers(1, 2)))
+    )
     bens = []
     for i in range(draw(st.integers(min(2, max_beneficiaries), max_beneficiaries))):
-        bens.append(Beneficiary(
-            id=f"B{i}", adults=draw(st.sampled_from([1, 1, 1, 2])),
-            minors=draw(st.sampled_from([0, 0, 0, 1, 2])),
-            gender=draw(st.sampled_from(["F", "M"])),
-            income_cents=draw(st.integers(50000, 150000)),
-            work=Point(draw(LAT), draw(LON)),
-            max_commute_km=draw(st.sampled_from([6.0, 12.0, 25.0, 25.0])),
-            needs_step_free=draw(st.sampled_from([False, False, False, True])),
-            priority=draw(st.integers(0, 5)),
-            accepts=draw(st.sampled_from([("dwelling", "bed"), ("dwelling",), ("bed",)])),
-            tags=draw(st.sampled_from([(), ("victim",)])),
-        ))
+        bens.append(
+            Beneficiary(
+                id=f"B{i}",
+                adults=draw(st.sampled_from([1, 1, 1, 2])),
+                minors=draw(st.sampled_from([0, 0, 0, 1, 2])),
+                gender=draw(st.sampled_from(["F", "M"])),
+                income_cents=draw(st.integers(50000, 150000)),
+                work=Point(draw(LAT), draw(LON)),
+                max_commute_km=draw(st.sampled_from([6.0, 12.0, 25.0, 25.0])),
+                needs_step_free=draw(st.sampled_from([False, False, False, True])),
+                priority=draw(st.integers(0, 5)),
+                accepts=draw(st.sampled_from([("dwelling", "bed"), ("dwelling",), ("bed",)])),
+                tags=draw(st.sampled_from([(), ("victim",)])),
+            )
+        )
     dwellings = tuple(
-        Dwelling(id=f"D{k}", lat=draw(LAT), lon=draw(LON),
-                 area_m2=draw(st.sampled_from([27, 30, 45, 60, 75, 90])),
-                 bedrooms=draw(st.sampled_from([0, 1, 2, 2, 3])),
-                 rent_cents=draw(st.integers(15000, 45000)),
-                 step_free=draw(st.booleans()),
-                 max_occupants=draw(st.sampled_from([None, None, 1, 3])),
-                 children_ok=draw(st.sampled_from([True, True, False])))
-        for k in range(draw(st.integers(min(1, max_dwellings), max_dwellings))))
+        Dwelling(
+            id=f"D{k}",
+            lat=draw(LAT),
+            lon=draw(LON),
+            area_m2=draw(st.sampled_from([27, 30, 45, 60, 75, 90])),
+            bedrooms=draw(st.sampled_from([0, 1, 2, 2, 3])),
+            rent_cents=draw(st.integers(15000, 45000)),
+            step_free=draw(st.booleans()),
+            max_occupants=draw(st.sampled_from([None, None, 1, 3])),
+            children_ok=draw(st.sampled_from([True, True, False])),
+        )
+        for k in range(draw(st.integers(min(1, max_dwellings), max_dwellings)))
+    )
     flats = tuple(
-        SharedFlat(id=f"F{k}", lat=draw(LAT), lon=draw(LON),
-                   rent_per_bed_cents=draw(st.integers(8000, 30000)),
-                   step_free=draw(st.booleans()),
-                   rooms=tuple(Room(id=f"F{k}-R{r}", beds=draw(st.integers(1, 2)))
-                               for r in range(draw(st.integers(1, 2)))))
-        for k in range(draw(st.integers(0, max_flats))))
+        SharedFlat(
+            id=f"F{k}",
+            lat=draw(LAT),
+            lon=draw(LON),
+            rent_per_bed_cents=draw(st.integers(8000, 30000)),
+            step_free=draw(st.booleans()),
+            rooms=tuple(
+                Room(id=f"F{k}-R{r}", beds=draw(st.integers(1, 2)))
+                for r in range(draw(st.integers(1, 2)))
+            ),
+        )
+        for k in range(draw(st.integers(0, max_flats)))
+    )
     units = [d.id for d in dwellings] + [f.id for f in flats]
     pinned: tuple[Pin, ...] = ()
     forbidden: tuple[Forbidden, ...] = ()
     if units and draw(st.booleans()):
-        forbidden = (Forbidden(draw(st.sampled_from([b.id for b in bens])),
-                               draw(st.sampled_from(units))),)
+        forbidden = (
+            Forbidden(draw(st.sampled_from([b.id for b in bens])), draw(st.sampled_from(units))),
+        )
     if pins and units and draw(st.integers(0, 4)) == 0:
         b = draw(st.sampled_from([b.id for b in bens]))
         u = draw(st.sampled_from(units))
@@ -102,8 +127,16 @@ def instances(draw: st.DrawFn, max_beneficiaries: int = 4, max_dwellings: int = 
         if flat is not None and draw(st.booleans()):
             room = draw(st.sampled_from([r.id for r in flat.rooms]))
         pinned = (Pin(b, u, room),)
-    return Instance(name="hypothesis", policy=policy, funds=funds, beneficiaries=tuple(bens),
-                    dwellings=dwellings, shared_flats=flats, pinned=pinned, forbidden=forbidden)
+    return Instance(
+        name="hypothesis",
+        policy=policy,
+        funds=funds,
+        beneficiaries=tuple(bens),
+        dwellings=dwellings,
+        shared_flats=flats,
+        pinned=pinned,
+        forbidden=forbidden,
+    )
 
 
 @dataclass(frozen=True)
@@ -118,12 +151,16 @@ class Best:
 
 
 def _weight(inst: Instance, b: Beneficiary) -> int:
-    return b.priority * (b.adults + b.minors) if inst.policy.objective_unit == "persons" \
+    return (
+        b.priority * (b.adults + b.minors)
+        if inst.policy.objective_unit == "persons"
         else b.priority
+    )
 
 
-def _options(inst: Instance, b: Beneficiary) -> list[tuple[str, str | None, str | None,
-                                                         int, float]]:
+def _options(
+    inst: Instance, b: Beneficiary
+) -> list[tuple[str, str | None, str | None, int, float]]:
     """Every (unit, room, fund, contribution, commute) the spec's pair rules allow for b."""
     pol = inst.policy
     banned = {f.unit for f in inst.forbidden if f.beneficiary == b.id}
@@ -133,8 +170,9 @@ def _options(inst: Instance, b: Beneficiary) -> list[tuple[str, str | None, str 
     def funds_for(c: int) -> list[str | None]:
         if c == 0:
             return [None]
-        return [f.id for f in inst.funds
-                if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)]
+        return [
+            f.id for f in inst.funds if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)
+        ]
 
     for d in inst.dwellings:
         cap = legal_max_from_spec(d.area_m2, d.bedrooms)
@@ -142,16 +180,28 @@ def _options(inst: Instance, b: Beneficiary) -> list[tuple[str, str | None, str 
             cap = min(cap, d.max_occupants)
         km = commute_km(pol, b, d.lat, d.lon)
         c = contribution_cents(pol, b.income_cents, d.rent_cents)
-        if ("dwelling" in b.accepts and persons <= cap and (b.minors == 0 or d.children_ok)
-                and (not b.needs_step_free or d.step_free) and km <= b.max_commute_km
-                and c <= pol.max_contribution_cents and d.id not in banned):
+        if (
+            "dwelling" in b.accepts
+            and persons <= cap
+            and (b.minors == 0 or d.children_ok)
+            and (not b.needs_step_free or d.step_free)
+            and km <= b.max_commute_km
+            and c <= pol.max_contribution_cents
+            and d.id not in banned
+        ):
             out += [(d.id, None, f, c, km) for f in funds_for(c)]
     for fl in inst.shared_flats:
         km = commute_km(pol, b, fl.lat, fl.lon)
         c = contribution_cents(pol, b.income_cents, fl.rent_per_bed_cents)
-        if ("bed" in b.accepts and b.adults == 1 and b.minors == 0
-                and (not b.needs_step_free or fl.step_free) and km <= b.max_commute_km
-                and c <= pol.max_contribution_cents and fl.id not in banned):
+        if (
+            "bed" in b.accepts
+            and b.adults == 1
+            and b.minors == 0
+            and (not b.needs_step_free or fl.step_free)
+            and km <= b.max_commute_km
+            and c <= pol.max_contribution_cents
+            and fl.id not in banned
+        ):
             out += [(fl.id, r.id, f, c, km) for r in fl.rooms for f in funds_for(c)]
     return out
 
@@ -239,74 +289,113 @@ def spans(draw: st.DrawFn, months: int) -> Span:
 
 
 @st.composite
-def instances_v2(draw: st.DrawFn, max_beneficiaries: int = 4, months: int = 4,
-                 pins: bool = True, line: bool | None = None, crowded: bool = False
-                 ) -> Instance:
+def instances_v2(
+    draw: st.DrawFn,
+    max_beneficiaries: int = 4,
+    months: int = 4,
+    pins: bool = True,
+    line: bool | None = None,
+    crowded: bool = False,
+) -> Instance:
     """A small instance@2 where every kind of rule has a chance to bind: stays and
     availability, a line that brings a far home within reach, terms with one-offs and a
     guarantee, safety zones and areas. ``line`` forces a line (or none); ``crowded``
     makes single adults of different stays compete for one dwelling and one flat, so that
     homes and beds are used in turn."""
     horizon = Span(MONTH0, MONTH0 + months - 1)
-    policy = Policy(affordability_ratio=draw(st.sampled_from([Decimal("0.30"),
-                                                             Decimal("0.25")])),
-                    max_contribution_cents=60_000, contribution_months=12,
-                    circuity=draw(st.sampled_from([1.0, 1.3])),
-                    objective_unit=draw(st.sampled_from(["persons", "households"])),
-                    horizon=horizon,
-                    guarantee=draw(st.sampled_from([None, Guarantee(0, 3),
-                                                    Guarantee(100_000, 3),
-                                                    Guarantee(10_000_000, 3)])))
-    funds = tuple(Fund(id=f"fund{k}",
-                       budget_cents=draw(st.sampled_from([200_000, 600_000, 5_000_000,
-                                                          5_000_000])),
-                       eligible_tags=("victim",) if k == 1 else ())
-                  for k in range(draw(st.integers(1, 2))))
+    policy = Policy(
+        affordability_ratio=draw(st.sampled_from([Decimal("0.30"), Decimal("0.25")])),
+        max_contribution_cents=60_000,
+        contribution_months=12,
+        circuity=draw(st.sampled_from([1.0, 1.3])),
+        objective_unit=draw(st.sampled_from(["persons", "households"])),
+        horizon=horizon,
+        guarantee=draw(
+            st.sampled_from(
+                [None, Guarantee(0, 3), Guarantee(100_000, 3), Guarantee(10_000_000, 3)]
+            )
+        ),
+    )
+    funds = tuple(
+        Fund(
+            id=f"fund{k}",
+            budget_cents=draw(st.sampled_from([200_000, 600_000, 5_000_000, 5_000_000])),
+            eligible_tags=("victim",) if k == 1 else (),
+        )
+        for k in range(draw(st.integers(1, 2)))
+    )
     areas = ("071024", "071051")
     bens = []
     for i in range(draw(st.integers(2, max_beneficiaries))):
         single = crowded or draw(st.sampled_from([True, True, False]))
-        bens.append(Beneficiary(
-            id=f"B{i}", adults=1 if single else 2, minors=0 if single else draw(
-                st.integers(0, 2)),
-            gender=draw(st.sampled_from(["F", "M"])),
-            income_cents=draw(st.integers(40_000, 150_000)), work=Point(draw(LAT), draw(LON)),
-            max_commute_km=25.0 if crowded else draw(st.sampled_from([1.0, 12.0, 25.0, 25.0])),
-            needs_step_free=draw(st.sampled_from([False, False, False, False, True])),
-            priority=draw(st.integers(1, 5)),
-            accepts=("dwelling", "bed") if crowded else draw(st.sampled_from(
-                [("dwelling", "bed"), ("dwelling",), ("bed",)])),
-            tags=draw(st.sampled_from([(), ("victim",)])),
-            stay=draw(spans(months)) if crowded or draw(st.integers(0, 2)) else None,
-            avoid=() if crowded else draw(st.sampled_from(
-                [(), (), (), (), (Zone(draw(LAT), draw(LON), 3.0),)])),
-            areas=() if crowded else draw(st.sampled_from(
-                [(), (), (), (), (areas[0],), areas]))))
+        bens.append(
+            Beneficiary(
+                id=f"B{i}",
+                adults=1 if single else 2,
+                minors=0 if single else draw(st.integers(0, 2)),
+                gender=draw(st.sampled_from(["F", "M"])),
+                income_cents=draw(st.integers(40_000, 150_000)),
+                work=Point(draw(LAT), draw(LON)),
+                max_commute_km=25.0 if crowded else draw(st.sampled_from([1.0, 12.0, 25.0, 25.0])),
+                needs_step_free=draw(st.sampled_from([False, False, False, False, True])),
+                priority=draw(st.integers(1, 5)),
+                accepts=("dwelling", "bed")
+                if crowded
+                else draw(st.sampled_from([("dwelling", "bed"), ("dwelling",), ("bed",)])),
+                tags=draw(st.sampled_from([(), ("victim",)])),
+                stay=draw(spans(months)) if crowded or draw(st.integers(0, 2)) else None,
+                avoid=()
+                if crowded
+                else draw(st.sampled_from([(), (), (), (), (Zone(draw(LAT), draw(LON), 3.0),)])),
+                areas=()
+                if crowded
+                else draw(st.sampled_from([(), (), (), (), (areas[0],), areas])),
+            )
+        )
     dws = []
     for k in range(1 if crowded else draw(st.integers(1, 2))):
         terms: tuple[Term, ...] = ()
         if draw(st.booleans()):
-            terms = tuple(Term(f"t{j}", draw(st.integers(15_000, 55_000)),
-                               one_off_cents=draw(st.sampled_from([0, 0, 60_000])),
-                               guaranteed=draw(st.booleans()))
-                          for j in range(draw(st.integers(1, 2))))
-        dws.append(Dwelling(
-            id=f"D{k}", lat=draw(LAT), lon=draw(LON),
-            area_m2=draw(st.sampled_from([30, 45, 60, 75])),
-            bedrooms=draw(st.sampled_from([0, 1, 2, 3])),
-            rent_cents=0 if terms else draw(st.integers(15_000, 45_000)),
-            step_free=draw(st.booleans()), max_occupants=None,
-            children_ok=draw(st.sampled_from([True, True, False])), terms=terms,
+            terms = tuple(
+                Term(
+                    f"t{j}",
+                    draw(st.integers(15_000, 55_000)),
+                    one_off_cents=draw(st.sampled_from([0, 0, 60_000])),
+                    guaranteed=draw(st.booleans()),
+                )
+                for j in range(draw(st.integers(1, 2)))
+            )
+        dws.append(
+            Dwelling(
+                id=f"D{k}",
+                lat=draw(LAT),
+                lon=draw(LON),
+                area_m2=draw(st.sampled_from([30, 45, 60, 75])),
+                bedrooms=draw(st.sampled_from([0, 1, 2, 3])),
+                rent_cents=0 if terms else draw(st.integers(15_000, 45_000)),
+                step_free=draw(st.booleans()),
+                max_occupants=None,
+                children_ok=draw(st.sampled_from([True, True, False])),
+                terms=terms,
+                available=None if crowded or draw(st.integers(0, 3)) else draw(spans(months)),
+                area=draw(st.sampled_from([None, *areas, *areas])),
+            )
+        )
+    flats = tuple(
+        SharedFlat(
+            id=f"F{k}",
+            lat=draw(LAT),
+            lon=draw(LON),
+            rent_per_bed_cents=draw(st.integers(8_000, 25_000)),
+            step_free=draw(st.booleans()),
+            rooms=tuple(
+                Room(f"F{k}-R{r}", draw(st.integers(1, 2))) for r in range(draw(st.integers(1, 2)))
+            ),
             available=None if crowded or draw(st.integers(0, 3)) else draw(spans(months)),
-            area=draw(st.sampled_from([None, *areas, *areas]))))
-    flats = tuple(SharedFlat(
-        id=f"F{k}", lat=draw(LAT), lon=draw(LON),
-        rent_per_bed_cents=draw(st.integers(8_000, 25_000)), step_free=draw(st.booleans()),
-        rooms=tuple(Room(f"F{k}-R{r}", draw(st.integers(1, 2)))
-                    for r in range(draw(st.integers(1, 2)))),
-        available=None if crowded or draw(st.integers(0, 3)) else draw(spans(months)),
-        area=draw(st.sampled_from([None, *areas, *areas])))
-        for k in range(1 if crowded else draw(st.integers(0, 1))))
+            area=draw(st.sampled_from([None, *areas, *areas])),
+        )
+        for k in range(1 if crowded else draw(st.integers(0, 1)))
+    )
     units = [(d.lat, d.lon) for d in dws] + [(f.lat, f.lon) for f in flats]
     lines: tuple[Shuttle, ...] = ()
     if units and (line if line is not None else bool(draw(st.integers(0, 2)))):
@@ -317,18 +406,35 @@ def instances_v2(draw: st.DrawFn, max_beneficiaries: int = 4, months: int = 4,
         # the rider's own reach is short: the line is its way to a farther home
         bens[rider] = dataclasses.replace(bens[rider], max_commute_km=1.0)
         stops = (Stop("S0", home[0] + 0.002, home[1]), Stop("S1", work[0], work[1] + 0.002))
-        lines = (Shuttle("L1", stops, seats=draw(st.sampled_from([0, 1, 2, 2])),
-                         monthly_cost_cents=draw(st.sampled_from([0, 50_000, 200_000])),
-                         running=draw(st.booleans())),)
-        policy = dataclasses.replace(policy, walk_km=1.0, transport_budget_cents=draw(
-            st.sampled_from([0, 400_000, 10_000_000, 10_000_000])))
+        lines = (
+            Shuttle(
+                "L1",
+                stops,
+                seats=draw(st.sampled_from([0, 1, 2, 2])),
+                monthly_cost_cents=draw(st.sampled_from([0, 50_000, 200_000])),
+                running=draw(st.booleans()),
+            ),
+        )
+        policy = dataclasses.replace(
+            policy,
+            walk_km=1.0,
+            transport_budget_cents=draw(st.sampled_from([0, 400_000, 10_000_000, 10_000_000])),
+        )
     pinned: tuple[Pin, ...] = ()
     ids = [d.id for d in dws] + [f.id for f in flats]
     if pins and ids and draw(st.integers(0, 5)) == 0:
         pinned = (Pin(draw(st.sampled_from([b.id for b in bens])), draw(st.sampled_from(ids))),)
-    return Instance(name="hypothesis-v2", policy=policy, funds=funds, beneficiaries=tuple(bens),
-                    dwellings=tuple(dws), shared_flats=flats, pinned=pinned,
-                    shuttles=lines, format=INSTANCE_FORMAT_V2)
+    return Instance(
+        name="hypothesis-v2",
+        policy=policy,
+        funds=funds,
+        beneficiaries=tuple(bens),
+        dwellings=tuple(dws),
+        shared_flats=flats,
+        pinned=pinned,
+        shuttles=lines,
+        format=INSTANCE_FORMAT_V2,
+    )
 
 
 @dataclass(frozen=True)
@@ -376,8 +482,9 @@ def _options_v2(inst: Instance, b: Beneficiary) -> list[dict[str, Any]]:
         if d.max_occupants is not None:
             cap = min(cap, d.max_occupants)
         if "dwelling" in b.accepts and persons <= cap and (b.minors == 0 or d.children_ok):
-            offers = [(t.id, t.rent_cents, t.one_off_cents, t.guaranteed) for t in d.terms] \
-                or [(None, d.rent_cents, 0, False)]
+            offers = [(t.id, t.rent_cents, t.one_off_cents, t.guaranteed) for t in d.terms] or [
+                (None, d.rent_cents, 0, False)
+            ]
             units.append((d, None, offers))
     for f in inst.shared_flats:
         if "bed" in b.accepts and b.adults == 1 and b.minors == 0:
@@ -388,8 +495,9 @@ def _options_v2(inst: Instance, b: Beneficiary) -> list[dict[str, Any]]:
             continue
         if not (avail.first <= stay[0] and stay[-1] <= avail.last):
             continue
-        if any(not float(geodesic((z.lat, z.lon), (u.lat, u.lon)).km) > z.radius_km
-               for z in b.avoid):
+        if any(
+            not float(geodesic((z.lat, z.lon), (u.lat, u.lon)).km) > z.radius_km for z in b.avoid
+        ):
             continue
         if b.areas and u.area not in b.areas:
             continue
@@ -407,14 +515,30 @@ def _options_v2(inst: Instance, b: Beneficiary) -> list[dict[str, Any]]:
                 continue
             cost = c * len(stay) + one_off
             exposure = rent * pol.guarantee.months if guaranteed and pol.guarantee else 0
-            funds = [None] if cost == 0 else [
-                f.id for f in inst.funds
-                if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)]
+            funds = (
+                [None]
+                if cost == 0
+                else [
+                    f.id
+                    for f in inst.funds
+                    if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)
+                ]
+            )
             for line_id, km_way in ways:
                 for fund in funds:
-                    out.append({"unit": u.id, "room": room, "dwelling": room is None,
-                                "term": term, "line": line_id, "fund": fund, "cost": cost,
-                                "metres": commute_m(km_way), "exposure": exposure})
+                    out.append(
+                        {
+                            "unit": u.id,
+                            "room": room,
+                            "dwelling": room is None,
+                            "term": term,
+                            "line": line_id,
+                            "fund": fund,
+                            "cost": cost,
+                            "metres": commute_m(km_way),
+                            "exposure": exposure,
+                        }
+                    )
     return out
 
 
@@ -433,8 +557,9 @@ def exhaustive_v2(inst: Instance) -> BestV2 | None:
         opts: list[Any] = _options_v2(inst, b)
         if b.id in pins:
             p = pins[b.id]
-            opts = [o for o in opts if o["unit"] == p.unit and (p.room is None
-                                                                 or o["room"] == p.room)]
+            opts = [
+                o for o in opts if o["unit"] == p.unit and (p.room is None or o["room"] == p.room)
+            ]
         else:
             opts = [None, *opts]
         choices.append(opts)
@@ -468,20 +593,21 @@ def exhaustive_v2(inst: Instance) -> BestV2 | None:
             if o["dwelling"] and any((o["unit"], m) in dwelling_months for m in stay):
                 continue
             if not o["dwelling"] and any(
-                    len(room_people.get((o["unit"], o["room"], m), [])) >= beds[o["unit"],
-                                                                              o["room"]]
-                    or any(g != b.gender for g in room_people.get((o["unit"], o["room"], m),
-                                                                  []))
-                    for m in stay):
+                len(room_people.get((o["unit"], o["room"], m), [])) >= beds[o["unit"], o["room"]]
+                or any(g != b.gender for g in room_people.get((o["unit"], o["room"], m), []))
+                for m in stay
+            ):
                 continue
             if o["line"] is not None and any(
-                    seats.get((o["line"], m), 0) + b.adults > lines[o["line"]].seats
-                    for m in stay):
+                seats.get((o["line"], m), 0) + b.adults > lines[o["line"]].seats for m in stay
+            ):
                 continue
             if o["fund"] is not None and spent[o["fund"]] + o["cost"] > budget[o["fund"]]:
                 continue
-            if pol.guarantee is not None and \
-                    state["exposure"] + o["exposure"] > pol.guarantee.capacity_cents:
+            if (
+                pol.guarantee is not None
+                and state["exposure"] + o["exposure"] > pol.guarantee.capacity_cents
+            ):
                 continue
             for m in stay:
                 if o["dwelling"]:
@@ -493,8 +619,13 @@ def exhaustive_v2(inst: Instance) -> BestV2 | None:
             if o["fund"] is not None:
                 spent[o["fund"]] += o["cost"]
             state["exposure"] += o["exposure"]
-            rec(i + 1, w + _weight(inst, b), money + o["cost"], metres + o["metres"],
-                used + ((o["line"],) if o["line"] is not None else ()))
+            rec(
+                i + 1,
+                w + _weight(inst, b),
+                money + o["cost"],
+                metres + o["metres"],
+                used + ((o["line"],) if o["line"] is not None else ()),
+            )
             state["exposure"] -= o["exposure"]
             if o["fund"] is not None:
                 spent[o["fund"]] -= o["cost"]

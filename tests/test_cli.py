@@ -97,8 +97,7 @@ def test_validate_command_accepts_the_result(solved: tuple[Path, Path]) -> None:
     assert "valid" in flat_text(res)
 
 
-def tamper(src: Path, dst: Path, change: Callable[[dict[str, Any]], object]
-           ) -> dict[str, Any]:
+def tamper(src: Path, dst: Path, change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(src.read_text(encoding="utf-8"))
     change(data)
     dst.write_text(json.dumps(data), encoding="utf-8")
@@ -106,7 +105,8 @@ def tamper(src: Path, dst: Path, change: Callable[[dict[str, Any]], object]
 
 
 def test_validate_command_rejects_a_tampered_contribution(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    tmp_path: Path, solved: tuple[Path, Path]
+) -> None:
     inst_path, res_path = solved
     bad = tmp_path / "bad.json"
 
@@ -121,15 +121,18 @@ def test_validate_command_rejects_a_tampered_contribution(
     assert res.exit_code == 1
     text = flat_text(res)
     a = next(a for a in data["assignments"] if a["beneficiary"] == who)
-    assert (f"beneficiary {who}, unit {a['unit']}: reported contribution_cents "
-            f"{a['contribution_cents']}, recomputed {a['contribution_cents'] - 1}") in text
+    assert (
+        f"beneficiary {who}, unit {a['unit']}: reported contribution_cents "
+        f"{a['contribution_cents']}, recomputed {a['contribution_cents'] - 1}"
+    ) in text
     assert f"reported contribution_cents {data['objective']['contribution_cents']}" in text
     assert "2 violation(s)" in text
     assert validate(load_instance(inst_path), load_result(bad)) != []
 
 
 def test_validate_command_rejects_a_missing_beneficiary(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    tmp_path: Path, solved: tuple[Path, Path]
+) -> None:
     inst_path, res_path = solved
     bad = tmp_path / "bad.json"
     data = tamper(res_path, bad, lambda d: d["unassigned"].pop(0))
@@ -137,13 +140,12 @@ def test_validate_command_rejects_a_missing_beneficiary(
     assert all(u["beneficiary"] != gone for u in data["unassigned"])
     res = invoke("validate", inst_path, bad)
     assert res.exit_code == 1
-    assert f"beneficiary {gone}: appears in neither assignments nor unassigned" \
-        in flat_text(res)
-
+    assert f"beneficiary {gone}: appears in neither assignments nor unassigned" in flat_text(res)
 
 
 def test_validate_command_prints_the_violation_code(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    tmp_path: Path, solved: tuple[Path, Path]
+) -> None:
     inst_path, res_path = solved
     bad = tmp_path / "bad.json"
     tamper(res_path, bad, lambda d: d["unassigned"].pop(0))
@@ -152,8 +154,7 @@ def test_validate_command_prints_the_violation_code(
     assert "[beneficiary_missing]" in flat_text(res)
 
 
-def test_solve_invalid_room_names_the_room_field(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+def test_solve_invalid_room_names_the_room_field(tmp_path: Path, solved: tuple[Path, Path]) -> None:
     inst_path, _ = solved
     data = json.loads(inst_path.read_text(encoding="utf-8"))
     data["shared_flats"][0]["rooms"][0] = {"id": "r1", "beds": 0}
@@ -166,7 +167,8 @@ def test_solve_invalid_room_names_the_room_field(
 
 
 def test_validate_command_unreadable_result_exits_2(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    tmp_path: Path, solved: tuple[Path, Path]
+) -> None:
     inst_path, _ = solved
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
@@ -193,8 +195,7 @@ def test_explain_units_taken_names_the_holders(solved: tuple[Path, Path]) -> Non
     res = invoke("explain", res_path, u.beneficiary)
     assert res.exit_code == 0, res.output
     item = u.details["taken"][0]
-    assert f"{item['unit']} went to {item['by'][0]} (weight {item['weights'][0]})" \
-        in flat_text(res)
+    assert f"{item['unit']} went to {item['by'][0]} (weight {item['weights'][0]})" in flat_text(res)
 
 
 def test_explain_placed_prints_the_unit(solved: tuple[Path, Path]) -> None:
@@ -226,7 +227,8 @@ def test_explain_unknown_id_exits_2(solved: tuple[Path, Path]) -> None:
 
 
 def test_solve_invalid_instance_exits_2_naming_record_and_field(
-        tmp_path: Path, solved: tuple[Path, Path]) -> None:
+    tmp_path: Path, solved: tuple[Path, Path]
+) -> None:
     inst_path, _ = solved
     data = json.loads(inst_path.read_text(encoding="utf-8"))
     data["beneficiaries"][1]["income_cents"] = -5
@@ -251,14 +253,18 @@ def test_solve_unreadable_instance_exits_2(tmp_path: Path) -> None:
     assert invoke("solve", tmp_path / "missing.json", "--time-limit", "10").exit_code == 2
 
 
-@pytest.mark.parametrize(("option", "value", "name"), [
-    ("--time-limit", "0", "time_limit"),
-    ("--time-limit", "-1", "time_limit"),
-    ("--workers", "0", "workers"),
-    ("--seed", "-1", "seed"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "name"),
+    [
+        ("--time-limit", "0", "time_limit"),
+        ("--time-limit", "-1", "time_limit"),
+        ("--workers", "0", "workers"),
+        ("--seed", "-1", "seed"),
+    ],
+)
 def test_solve_bad_option_exits_2_naming_it(
-        tmp_path: Path, solved: tuple[Path, Path], option: str, value: str, name: str) -> None:
+    tmp_path: Path, solved: tuple[Path, Path], option: str, value: str, name: str
+) -> None:
     inst_path, _ = solved
     out = tmp_path / "r.json"
     res = invoke("solve", inst_path, "-o", out, option, value)
@@ -268,23 +274,32 @@ def test_solve_bad_option_exits_2_naming_it(
 
 
 def test_bench_refuses_an_unknown_solver(tmp_path: Path) -> None:
-    res = invoke("bench", "--scale", "XS", "--seeds", "1", "--solvers", "cp-sat,magic",
-                 "-o", tmp_path / "b")
+    res = invoke(
+        "bench", "--scale", "XS", "--seeds", "1", "--solvers", "cp-sat,magic", "-o", tmp_path / "b"
+    )
     assert res.exit_code == 2
     assert "solvers: unknown magic" in flat_text(res)
     assert not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize(("mutate", "record", "field"), [
-    (lambda d: d["beneficiaries"][0].update(adults=2**63), "beneficiary", "adults"),
-    (lambda d: d["beneficiaries"][0].update(income_cents=2**63), "beneficiary", "income_cents"),
-    (lambda d: d["dwellings"][0].update(area_m2=2**63), "dwelling", "area_m2"),
-    (lambda d: d.pop("policy"), "instance", "policy"),
-    (lambda d: d["policy"].update(affordability_ratio=None), "policy", "affordability_ratio"),
-], ids=["adults", "income", "area", "no-policy", "null-ratio"])
+@pytest.mark.parametrize(
+    ("mutate", "record", "field"),
+    [
+        (lambda d: d["beneficiaries"][0].update(adults=2**63), "beneficiary", "adults"),
+        (lambda d: d["beneficiaries"][0].update(income_cents=2**63), "beneficiary", "income_cents"),
+        (lambda d: d["dwellings"][0].update(area_m2=2**63), "dwelling", "area_m2"),
+        (lambda d: d.pop("policy"), "instance", "policy"),
+        (lambda d: d["policy"].update(affordability_ratio=None), "policy", "affordability_ratio"),
+    ],
+    ids=["adults", "income", "area", "no-policy", "null-ratio"],
+)
 def test_regression_out_of_range_numbers_exit_2_and_write_nothing(
-        solved: tuple[Path, Path], tmp_path: Path, mutate: Callable[[dict[str, Any]], object],
-        record: str, field: str) -> None:
+    solved: tuple[Path, Path],
+    tmp_path: Path,
+    mutate: Callable[[dict[str, Any]], object],
+    record: str,
+    field: str,
+) -> None:
     data = json.loads(solved[0].read_text(encoding="utf-8"))
     mutate(data)
     bad, out = tmp_path / "bad.json", tmp_path / "r.json"
@@ -296,20 +311,25 @@ def test_regression_out_of_range_numbers_exit_2_and_write_nothing(
     assert not out.exists()
 
 
-def test_regression_a_file_that_is_not_utf8_exits_2(solved: tuple[Path, Path],
-                                                    tmp_path: Path) -> None:
+def test_regression_a_file_that_is_not_utf8_exits_2(
+    solved: tuple[Path, Path], tmp_path: Path
+) -> None:
     bad, out = tmp_path / "latin1.json", tmp_path / "r.json"
-    bad.write_bytes(solved[0].read_text(encoding="utf-8")
-                    .replace('"name": "synthetic', '"name": "Cerignola è synthetic')
-                    .encode("latin-1"))
+    bad.write_bytes(
+        solved[0]
+        .read_text(encoding="utf-8")
+        .replace('"name": "synthetic', '"name": "Cerignola è synthetic')
+        .encode("latin-1")
+    )
     res = invoke("solve", bad, "-o", out)
     assert res.exit_code == 2, res.output
     assert "not UTF-8" in flat_text(res)
     assert not out.exists()
 
 
-def test_a_limit_too_short_for_the_whole_run_is_said_and_timed(solved: tuple[Path, Path],
-                                                              tmp_path: Path) -> None:
+def test_a_limit_too_short_for_the_whole_run_is_said_and_timed(
+    solved: tuple[Path, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "r.json"
     res = invoke("solve", solved[0], "-o", out, "--time-limit", "0.001")
     assert res.exit_code == 0, res.output
@@ -334,7 +354,8 @@ def test_summary_never_indexes_an_empty_list_of_reasons() -> None:
 
 
 def test_solve_takes_engine_parameters_from_a_file_and_records_them(
-        solved: tuple[Path, Path], tmp_path: Path) -> None:
+    solved: tuple[Path, Path], tmp_path: Path
+) -> None:
     params, out = tmp_path / "p.toml", tmp_path / "r.json"
     params.write_text("[stage]\nlp_share = 0.2\n[pricing]\nmin_pairs = 0\n", encoding="utf-8")
     res = invoke("solve", solved[0], "-o", out, "--params", params, "--time-limit", "10")
@@ -348,11 +369,25 @@ def test_solve_takes_engine_parameters_from_a_file_and_records_them(
     assert res.exit_code == 2 and "stage.lp_share" in flat_text(res)
 
 
-def test_bench_runs_on_instance_files_and_variants(solved: tuple[Path, Path],
-                                                   tmp_path: Path) -> None:
+def test_bench_runs_on_instance_files_and_variants(
+    solved: tuple[Path, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "bench"
-    res = invoke("bench", "--instance", solved[0], "--scale", "XS:seasonal", "--seeds", "1",
-                 "--time-limit", "10", "--solvers", "cp-sat,greedy", "-o", out)
+    res = invoke(
+        "bench",
+        "--instance",
+        solved[0],
+        "--scale",
+        "XS:seasonal",
+        "--seeds",
+        "1",
+        "--time-limit",
+        "10",
+        "--solvers",
+        "cp-sat,greedy",
+        "-o",
+        out,
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads((out / "bench.json").read_text(encoding="utf-8"))["runs"]
     assert {r["scale"] for r in rows} == {str(solved[0]), "XS:seasonal"}

@@ -13,9 +13,25 @@ from pathlib import Path
 
 import pytest
 
-EXTRAS_ONLY = ("sqlmodel", "sqlalchemy", "alembic", "psycopg", "openpyxl", "argon2",
-               "fastapi", "starlette", "uvicorn", "jinja2", "multipart", "pydantic_settings",
-               "dask", "distributed", "matplotlib", "highspy", "httpx")
+EXTRAS_ONLY = (
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "openpyxl",
+    "argon2",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "multipart",
+    "pydantic_settings",
+    "dask",
+    "distributed",
+    "matplotlib",
+    "highspy",
+    "httpx",
+)
 """The top-level packages of the extras (agency, service, scenarios, benchmarks); pydantic
 is not among them: Typer, and so the core, needs it."""
 
@@ -30,25 +46,32 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def core_only(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` with the extras' packages blocked, ``argv`` as its arguments."""
-    return subprocess.run([sys.executable, "-c", PRELUDE + code, *argv], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",
-                               "HOME": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-c", PRELUDE + code, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
 
 
 def housing(*argv: str | Path) -> subprocess.CompletedProcess[str]:
-    return core_only("from housing.cli import app\napp(sys.argv[1:], prog_name='housing')",
-                     *map(str, argv))
+    return core_only(
+        "from housing.cli import app\napp(sys.argv[1:], prog_name='housing')", *map(str, argv)
+    )
 
 
 def test_the_engine_and_the_places_import_without_the_extras() -> None:
-    done = core_only("import matching.solve, matching.validate, matching.explain\n"
-                     "import places.gazetteer, places.geocoding, places.sites\n"
-                     "import sheets\n"
-                     "import scenarios.spec, scenarios.synthetic, scenarios.bundled\n"
-                     "import housing.cli\n"
-                     "blocked = [m for m in sys.modules if sys.modules[m] is None]\n"
-                     "print('ok', len(blocked))")
+    done = core_only(
+        "import matching.solve, matching.validate, matching.explain\n"
+        "import places.gazetteer, places.geocoding, places.sites\n"
+        "import sheets\n"
+        "import scenarios.spec, scenarios.synthetic, scenarios.bundled\n"
+        "import housing.cli\n"
+        "blocked = [m for m in sys.modules if sys.modules[m] is None]\n"
+        "print('ok', len(blocked))"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
 
@@ -67,18 +90,21 @@ def test_the_command_line_solves_with_the_core_alone(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize(("argv", "extra"), [
-    (("round", "show", "1"), "agency"),
-    (("db", "upgrade"), "agency"),
-    (("demo",), "agency"),
-    (("user", "add", "anna", "--role", "admin"), "agency"),
-    (("user", "reactivate", "anna"), "agency"),
-    (("subject", "export", "B-1", "-o", "out/b.json"), "agency"),
-    (("retention", "run", "--dry-run"), "agency"),
-    (("serve",), "service"),
-    (("bench", "--scale", "XS"), "benchmarks"),
-    (("scenario", "run", "scenarios/examples/victims-fund.toml"), "scenarios"),
-])
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [
+        (("round", "show", "1"), "agency"),
+        (("db", "upgrade"), "agency"),
+        (("demo",), "agency"),
+        (("user", "add", "anna", "--role", "admin"), "agency"),
+        (("user", "reactivate", "anna"), "agency"),
+        (("subject", "export", "B-1", "-o", "out/b.json"), "agency"),
+        (("retention", "run", "--dry-run"), "agency"),
+        (("serve",), "service"),
+        (("bench", "--scale", "XS"), "benchmarks"),
+        (("scenario", "run", "scenarios/examples/victims-fund.toml"), "scenarios"),
+    ],
+)
 def test_a_command_that_needs_an_extra_says_which(argv: tuple[str, ...], extra: str) -> None:
     done = housing(*argv)
     said = " ".join((done.stdout + done.stderr).split())

@@ -40,9 +40,11 @@ only its own solver, on purpose)."""
 
 def _imports(path: Path, *, in_functions: bool = False) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    scopes = [n for n in ast.walk(tree)
-              if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)] if in_functions \
+    scopes = (
+        [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        if in_functions
         else [tree]
+    )
     found = []
     for scope in scopes:
         for node in ast.walk(scope):
@@ -59,16 +61,21 @@ def _modules(package: str) -> list[Path]:
 
 @pytest.mark.parametrize("package", list(BELOW))
 def test_a_package_imports_only_the_layers_below_it(package: str) -> None:
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-             for path in _modules(package) for line, name in _imports(path)
-             if (top := name.partition(".")[0]) in BELOW and top != package
-             and top not in BELOW[package]]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in _modules(package)
+        for line, name in _imports(path)
+        if (top := name.partition(".")[0]) in BELOW and top != package and top not in BELOW[package]
+    ]
     assert wrong == []
 
 
 @pytest.mark.parametrize("package", MODULE_TOP)
 def test_no_project_module_is_imported_inside_a_function(package: str) -> None:
-    local = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-             for path in _modules(package) for line, name in _imports(path, in_functions=True)
-             if name.partition(".")[0] in BELOW]
+    local = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in _modules(package)
+        for line, name in _imports(path, in_functions=True)
+        if name.partition(".")[0] in BELOW
+    ]
     assert local == []

@@ -58,12 +58,21 @@ def test_readme_parser() -> None:
     text = (
         "intro\n```sh\nmake demo   # sets up\n# a comment\nhousing a out/x.json  # note\n```\n"
         "```python\nhousing not_sh\n```\n"
-        "```sh\nhousing b 'two words'\n```\n")
+        "```sh\nhousing b 'two words'\n```\n"
+    )
     assert readme_commands(text) == [["a", "out/x.json"], ["b", "two words"]]
     assert relocate(["a", "out/x.json", "scenarios/y.json"], Path("/t")) == [
-        "a", "/t/out/x.json", "scenarios/y.json"]
+        "a",
+        "/t/out/x.json",
+        "scenarios/y.json",
+    ]
     assert relocate(["solve", "--time-limit", "30", "--seed", "0"], Path("/t")) == [
-        "solve", "--time-limit", str(TIME_LIMIT_CAP), "--seed", "0"]
+        "solve",
+        "--time-limit",
+        str(TIME_LIMIT_CAP),
+        "--seed",
+        "0",
+    ]
     assert relocate(["solve", "--time-limit", "1"], Path("/t"))[2] == "1"
 
 
@@ -87,7 +96,8 @@ def test_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         res = runner.invoke(app, args)
         shown = "housing " + shlex.join(argv)
         assert res.exception is None or isinstance(res.exception, SystemExit), (
-            f"{shown} raised {res.exception!r}")
+            f"{shown} raised {res.exception!r}"
+        )
         assert res.exit_code == 0, f"{shown} exited {res.exit_code}:\n{res.output}"
         if args[0] == "solve":
             solves.append(args)

@@ -63,12 +63,25 @@ def _insert_once(session: Session, b: Beneficiary) -> None:
         raise DuplicateError("given_name", str(exc)) from None
 
 
-def _event(session: Session, actor: Actor, b: Beneficiary, kind: str, *,
-           from_status: str | None = None, to_status: str | None = None,
-           note: str | None = None) -> BeneficiaryEvent:
+def _event(
+    session: Session,
+    actor: Actor,
+    b: Beneficiary,
+    kind: str,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+) -> BeneficiaryEvent:
     assert b.id is not None
-    event = BeneficiaryEvent(beneficiary_id=b.id, kind=kind, from_status=from_status,
-                             to_status=to_status, note=note, user_id=actor.user_id)
+    event = BeneficiaryEvent(
+        beneficiary_id=b.id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        user_id=actor.user_id,
+    )
     session.add(event)
     return event
 
@@ -77,8 +90,9 @@ def _beneficiary(session: Session, ref: str, scope: int | None) -> Beneficiary:
     return in_office(session, Beneficiary, ENTITY, ref, scope)
 
 
-def create_beneficiary(session: Session, actor: Actor, office_id: int,
-                       data: BeneficiaryCreate) -> Beneficiary:
+def create_beneficiary(
+    session: Session, actor: Actor, office_id: int, data: BeneficiaryCreate
+) -> Beneficiary:
     """A household taken in charge by ``office_id``: waiting, with its priority computed."""
     office_of(session, office_id)
     b = Beneficiary(office_id=office_id, **_fields(data))
@@ -90,17 +104,25 @@ def create_beneficiary(session: Session, actor: Actor, office_id: int,
     return b
 
 
-def get_beneficiary(session: Session, actor: Actor, ref: str, *,
-                    scope: int | None = None) -> Beneficiary:
+def get_beneficiary(
+    session: Session, actor: Actor, ref: str, *, scope: int | None = None
+) -> Beneficiary:
     """One household's record (an audited read)."""
     b = _beneficiary(session, ref, scope)
     record(session, actor, "beneficiary.read", ENTITY, ref)
     return b
 
 
-def list_beneficiaries(session: Session, actor: Actor, *, scope: int | None = None,
-                       q: str | None = None, status: BeneficiaryStatus | str | None = None,
-                       limit: int = 50, offset: int = 0) -> Page[Beneficiary]:
+def list_beneficiaries(
+    session: Session,
+    actor: Actor,
+    *,
+    scope: int | None = None,
+    q: str | None = None,
+    status: BeneficiaryStatus | str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Beneficiary]:
     """Households, highest priority first; ``q`` searches ref and names (an audited read)."""
     conds: list[Any] = []
     if scope is not None:
@@ -110,16 +132,27 @@ def list_beneficiaries(session: Session, actor: Actor, *, scope: int | None = No
     match = search(q, Beneficiary.ref, Beneficiary.given_name, Beneficiary.family_name)
     if match is not None:
         conds.append(match)
-    order = (col(Beneficiary.priority).desc(), col(Beneficiary.registered_on),
-             col(Beneficiary.id))
+    order = (col(Beneficiary.priority).desc(), col(Beneficiary.registered_on), col(Beneficiary.id))
     page = page_of(session, Beneficiary, conds, order, limit, offset)
-    record(session, actor, "beneficiary.list", ENTITY, None,
-           detail={"count": len(page.items), "searched": match is not None})
+    record(
+        session,
+        actor,
+        "beneficiary.list",
+        ENTITY,
+        None,
+        detail={"count": len(page.items), "searched": match is not None},
+    )
     return page
 
 
-def update_beneficiary(session: Session, actor: Actor, ref: str, changes: Mapping[str, Any],
-                       *, scope: int | None = None) -> Beneficiary:
+def update_beneficiary(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    changes: Mapping[str, Any],
+    *,
+    scope: int | None = None,
+) -> Beneficiary:
     """Change some fields; the whole record is checked again as on creation."""
     b = _beneficiary(session, ref, scope)
     base = {k: getattr(b, k) for k in BeneficiaryCreate.model_fields}
@@ -131,8 +164,7 @@ def update_beneficiary(session: Session, actor: Actor, ref: str, changes: Mappin
     b.updated_at = now()
     _score(b)
     _insert_once(session, b)
-    record(session, actor, "beneficiary.update", ENTITY, ref,
-           detail={"fields": sorted(changes)})
+    record(session, actor, "beneficiary.update", ENTITY, ref, detail={"fields": sorted(changes)})
     return b
 
 
@@ -141,32 +173,43 @@ def status_moves(status: BeneficiaryStatus | str) -> list[str]:
     return sorted(s.value for s in STATUS_MOVES.get(BeneficiaryStatus(status), set()))
 
 
-def change_beneficiary_status(session: Session, actor: Actor, ref: str,
-                              to_status: BeneficiaryStatus | str, note: str | None = None,
-                              *, scope: int | None = None) -> Beneficiary:
+def change_beneficiary_status(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    to_status: BeneficiaryStatus | str,
+    note: str | None = None,
+    *,
+    scope: int | None = None,
+) -> Beneficiary:
     """Move a case to another status, recorded as an event of its history."""
     b = _beneficiary(session, ref, scope)
     target = status_of(BeneficiaryStatus, to_status)
     current = BeneficiaryStatus(b.status)
     if target not in STATUS_MOVES.get(current, set()):
-        raise RecordError("status", f"a case cannot go from {current.value} to "
-                                    f"{target.value} by hand")
-    _event(session, actor, b, "status", from_status=current.value, to_status=target.value,
-           note=note)
+        raise RecordError(
+            "status", f"a case cannot go from {current.value} to {target.value} by hand"
+        )
+    _event(
+        session, actor, b, "status", from_status=current.value, to_status=target.value, note=note
+    )
     b.updated_at = now()
     change_status(session, actor, b, ENTITY, target)
     return b
 
 
-def deactivate_beneficiary(session: Session, actor: Actor, ref: str, note: str | None = None,
-                           *, scope: int | None = None) -> Beneficiary:
+def deactivate_beneficiary(
+    session: Session, actor: Actor, ref: str, note: str | None = None, *, scope: int | None = None
+) -> Beneficiary:
     """Close the case (it leaves every future round; the record stays)."""
-    return change_beneficiary_status(session, actor, ref, BeneficiaryStatus.closed, note,
-                                     scope=scope)
+    return change_beneficiary_status(
+        session, actor, ref, BeneficiaryStatus.closed, note, scope=scope
+    )
 
 
-def add_note(session: Session, actor: Actor, ref: str, note: str, *,
-             scope: int | None = None) -> BeneficiaryEvent:
+def add_note(
+    session: Session, actor: Actor, ref: str, note: str, *, scope: int | None = None
+) -> BeneficiaryEvent:
     """A note in the case's history."""
     b = _beneficiary(session, ref, scope)
     if not note.strip():
@@ -178,37 +221,51 @@ def add_note(session: Session, actor: Actor, ref: str, note: str, *,
 
 
 def beneficiary_events(session: Session, beneficiary: Beneficiary) -> list[BeneficiaryEvent]:
-    return list(session.exec(select(BeneficiaryEvent)
-                             .where(BeneficiaryEvent.beneficiary_id == beneficiary.id)
-                             .order_by(col(BeneficiaryEvent.id))))
+    return list(
+        session.exec(
+            select(BeneficiaryEvent)
+            .where(BeneficiaryEvent.beneficiary_id == beneficiary.id)
+            .order_by(col(BeneficiaryEvent.id))
+        )
+    )
 
 
-def add_household_member(session: Session, actor: Actor, ref: str,
-                         data: HouseholdMemberCreate, *,
-                         scope: int | None = None) -> HouseholdMember:
+def add_household_member(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    data: HouseholdMemberCreate,
+    *,
+    scope: int | None = None,
+) -> HouseholdMember:
     b = _beneficiary(session, ref, scope)
     assert b.id is not None
     m = HouseholdMember(beneficiary_id=b.id, **data.model_dump())
     session.add(m)
     session.flush()
-    record(session, actor, "beneficiary.member_add", ENTITY, ref,
-           detail={"member_id": m.id})
+    record(session, actor, "beneficiary.member_add", ENTITY, ref, detail={"member_id": m.id})
     return m
 
 
-def remove_household_member(session: Session, actor: Actor, ref: str, member_id: int, *,
-                            scope: int | None = None) -> None:
+def remove_household_member(
+    session: Session, actor: Actor, ref: str, member_id: int, *, scope: int | None = None
+) -> None:
     b = _beneficiary(session, ref, scope)
     m = session.get(HouseholdMember, member_id)
     if m is None or m.beneficiary_id != b.id:
         raise NotFoundError("household member", str(member_id))
     session.delete(m)
     session.flush()
-    record(session, actor, "beneficiary.member_remove", ENTITY, ref,
-           detail={"member_id": member_id})
+    record(
+        session, actor, "beneficiary.member_remove", ENTITY, ref, detail={"member_id": member_id}
+    )
 
 
 def household_members(session: Session, beneficiary: Beneficiary) -> list[HouseholdMember]:
-    return list(session.exec(select(HouseholdMember)
-                             .where(HouseholdMember.beneficiary_id == beneficiary.id)
-                             .order_by(col(HouseholdMember.id))))
+    return list(
+        session.exec(
+            select(HouseholdMember)
+            .where(HouseholdMember.beneficiary_id == beneficiary.id)
+            .order_by(col(HouseholdMember.id))
+        )
+    )

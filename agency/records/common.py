@@ -37,8 +37,9 @@ class Page(Generic[T]):
     offset: int
 
 
-def page_of(session: Session, table: Any, conds: list[Any], order: tuple[Any, ...],
-            limit: int, offset: int) -> Page[Any]:
+def page_of(
+    session: Session, table: Any, conds: list[Any], order: tuple[Any, ...], limit: int, offset: int
+) -> Page[Any]:
     """One page of ``table``'s rows meeting ``conds`` in ``order``, with their total.
 
     Raises
@@ -94,8 +95,7 @@ def office_of(session: Session, office_id: int) -> Office:
     return office
 
 
-def in_office(session: Session, table: type[R], entity: str, ref: str,
-              scope: int | None) -> R:
+def in_office(session: Session, table: type[R], entity: str, ref: str, scope: int | None) -> R:
     """The record of ``table`` with ``ref``, if it lies within the caller's office.
 
     ``scope`` is the caller's office (None: every office). A record of another office is
@@ -118,16 +118,27 @@ def status_of(kind: type[S], value: S | str) -> S:
         raise RecordError("status", f"unknown status {value!r}") from None
 
 
-def change_status(session: Session, actor: Actor, row: Any, entity: str, target: StrEnum,
-                  ) -> str:
+def change_status(
+    session: Session,
+    actor: Actor,
+    row: Any,
+    entity: str,
+    target: StrEnum,
+) -> str:
     """Set ``row``'s status to ``target`` and log it as ``<entity>.status``, from and to
     (flushed); returns the status it had."""
     before = str(row.status)
     row.status = target
     session.add(row)
     session.flush()
-    record(session, actor, f"{entity}.status", entity, row.ref,
-           detail={"from": before, "to": target.value})
+    record(
+        session,
+        actor,
+        f"{entity}.status",
+        entity,
+        row.ref,
+        detail={"from": before, "to": target.value},
+    )
     return before
 
 

@@ -13,15 +13,15 @@ from agency.schemas import SharedFlatCreate
 
 
 def rooms_of(session: Session, flat: SharedFlat) -> list[Room]:
-    return list(session.exec(select(Room).where(Room.flat_id == flat.id)
-                             .order_by(col(Room.id))))
+    return list(session.exec(select(Room).where(Room.flat_id == flat.id).order_by(col(Room.id))))
 
 
 class SharedFlats(Units[SharedFlat, SharedFlatCreate]):
     """Shared flats: a unit with rooms."""
 
-    def _after_create(self, session: Session, unit: SharedFlat,
-                      data: SharedFlatCreate) -> dict[str, Any]:
+    def _after_create(
+        self, session: Session, unit: SharedFlat, data: SharedFlatCreate
+    ) -> dict[str, Any]:
         assert unit.id is not None
         for k, r in enumerate(data.rooms, start=1):
             session.add(Room(flat_id=unit.id, name=r.name or f"{k}", beds=r.beds))
@@ -32,8 +32,9 @@ class SharedFlats(Units[SharedFlat, SharedFlatCreate]):
         return {"rooms": [{"name": r.name, "beds": r.beds} for r in rooms_of(session, unit)]}
 
 
-FLATS = SharedFlats(SharedFlat, SharedFlatCreate, entity="shared_flat", label="shared flat",
-                    fixed=("rooms",))
+FLATS = SharedFlats(
+    SharedFlat, SharedFlatCreate, entity="shared_flat", label="shared flat", fixed=("rooms",)
+)
 
 create_shared_flat = FLATS.create
 get_shared_flat = FLATS.get

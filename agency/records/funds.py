@@ -39,8 +39,14 @@ def get_fund(session: Session, code: str) -> Fund:
     return fund
 
 
-def list_funds(session: Session, *, q: str | None = None, active: bool | None = None,
-               limit: int = 50, offset: int = 0) -> Page[Fund]:
+def list_funds(
+    session: Session,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Fund]:
     conds: list[Any] = []
     if active is not None:
         conds.append(Fund.active == active)
@@ -50,9 +56,15 @@ def list_funds(session: Session, *, q: str | None = None, active: bool | None = 
     return page_of(session, Fund, conds, (col(Fund.code),), limit, offset)
 
 
-def update_fund(session: Session, actor: Actor, code: str, *, name: str | None = None,
-                eligible_tags: Sequence[str] | None = None,
-                active: bool | None = None) -> Fund:
+def update_fund(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    name: str | None = None,
+    eligible_tags: Sequence[str] | None = None,
+    active: bool | None = None,
+) -> Fund:
     """Rename a fund, change whom it may pay for, or (de)activate it. Money moves only
     through the ledger (:func:`grant_fund`)."""
     fund = get_fund(session, code)
@@ -67,14 +79,18 @@ def update_fund(session: Session, actor: Actor, code: str, *, name: str | None =
         fund.active = active
     session.add(fund)
     session.flush()
-    changed = [k for k, v in (("name", name), ("eligible_tags", eligible_tags),
-                              ("active", active)) if v is not None]
+    changed = [
+        k
+        for k, v in (("name", name), ("eligible_tags", eligible_tags), ("active", active))
+        if v is not None
+    ]
     record(session, actor, "fund.update", ENTITY, code, detail={"fields": changed})
     return fund
 
 
-def grant_fund(session: Session, actor: Actor, code: str, amount_cents: int,
-               note: str | None = None) -> Fund:
+def grant_fund(
+    session: Session, actor: Actor, code: str, amount_cents: int, note: str | None = None
+) -> Fund:
     """Money into a fund (a positive amount in cents), as a ledger entry."""
     fund = get_fund(session, code)
     if amount_cents <= 0:

@@ -17,8 +17,9 @@ from agency.schemas import LandlordCreate
 ENTITY = "landlord"
 
 
-def create_landlord(session: Session, actor: Actor, office_id: int,
-                    data: LandlordCreate) -> Landlord:
+def create_landlord(
+    session: Session, actor: Actor, office_id: int, data: LandlordCreate
+) -> Landlord:
     office_of(session, office_id)
     landlord = Landlord(office_id=office_id, **data.model_dump())
     session.add(landlord)
@@ -27,31 +28,48 @@ def create_landlord(session: Session, actor: Actor, office_id: int,
     return landlord
 
 
-def get_landlord(session: Session, actor: Actor, ref: str, *,
-                 scope: int | None = None) -> Landlord:
+def get_landlord(session: Session, actor: Actor, ref: str, *, scope: int | None = None) -> Landlord:
     """A landlord's record (may be a person: an audited read)."""
     landlord = in_office(session, Landlord, ENTITY, ref, scope)
     record(session, actor, "landlord.read", ENTITY, ref)
     return landlord
 
 
-def list_landlords(session: Session, actor: Actor, *, scope: int | None = None,
-                   q: str | None = None, limit: int = 50, offset: int = 0) -> Page[Landlord]:
+def list_landlords(
+    session: Session,
+    actor: Actor,
+    *,
+    scope: int | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Landlord]:
     conds: list[Any] = []
     if scope is not None:
         conds.append(Landlord.office_id == scope)
     match = search(q, Landlord.ref, Landlord.name)
     if match is not None:
         conds.append(match)
-    page = page_of(session, Landlord, conds, (col(Landlord.name), col(Landlord.id)), limit,
-                   offset)
-    record(session, actor, "landlord.list", ENTITY, None,
-           detail={"count": len(page.items), "searched": match is not None})
+    page = page_of(session, Landlord, conds, (col(Landlord.name), col(Landlord.id)), limit, offset)
+    record(
+        session,
+        actor,
+        "landlord.list",
+        ENTITY,
+        None,
+        detail={"count": len(page.items), "searched": match is not None},
+    )
     return page
 
 
-def update_landlord(session: Session, actor: Actor, ref: str, changes: Mapping[str, Any], *,
-                    scope: int | None = None) -> Landlord:
+def update_landlord(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    changes: Mapping[str, Any],
+    *,
+    scope: int | None = None,
+) -> Landlord:
     landlord = in_office(session, Landlord, ENTITY, ref, scope)
     base = {k: getattr(landlord, k) for k in LandlordCreate.model_fields}
     data = checked(LandlordCreate, {**base, **changes})

@@ -11,8 +11,9 @@ from agency.records.common import checked
 from agency.schemas import OfficeCreate
 
 
-def create_office(session: Session, actor: Actor, code: str, name: str,
-                  province: str | None = None) -> Office:
+def create_office(
+    session: Session, actor: Actor, code: str, name: str, province: str | None = None
+) -> Office:
     """A new office (the unit whose caseworkers share their cases)."""
     data = checked(OfficeCreate, {"code": code, "name": name, "province": province})
     if session.exec(select(Office).where(Office.code == data.code)).first() is not None:

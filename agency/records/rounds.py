@@ -15,8 +15,9 @@ def round_by_ref(session: Session, ref: str, *, scope: int | None = None) -> Rou
     return in_office(session, Round, "round", ref, scope)
 
 
-def list_rounds(session: Session, *, scope: int | None = None, limit: int = 50,
-                offset: int = 0) -> Page[Round]:
+def list_rounds(
+    session: Session, *, scope: int | None = None, limit: int = 50, offset: int = 0
+) -> Page[Round]:
     """Rounds, newest first."""
     conds: list[Any] = [] if scope is None else [Round.office_id == scope]
     return page_of(session, Round, conds, (col(Round.id).desc(),), limit, offset)

@@ -37,14 +37,20 @@ def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, 
         return {str(s): int(n) for s, n in session.exec(q).all()}
 
     waiting = select(func.coalesce(func.sum(Beneficiary.adults + Beneficiary.minors), 0)).where(
-        Beneficiary.status == BeneficiaryStatus.waiting.value)
-    beds = select(func.coalesce(func.sum(Room.beds), 0)).join(
-        SharedFlat, col(SharedFlat.id) == col(Room.flat_id)).where(
-        SharedFlat.status == UnitStatus.available.value)
-    let = select(func.count()).select_from(Lease).join(
-        Room, col(Room.id) == col(Lease.room_id)).join(
-        SharedFlat, col(SharedFlat.id) == col(Room.flat_id)).where(
-        col(Lease.ended_on).is_(None), SharedFlat.status == UnitStatus.available.value)
+        Beneficiary.status == BeneficiaryStatus.waiting.value
+    )
+    beds = (
+        select(func.coalesce(func.sum(Room.beds), 0))
+        .join(SharedFlat, col(SharedFlat.id) == col(Room.flat_id))
+        .where(SharedFlat.status == UnitStatus.available.value)
+    )
+    let = (
+        select(func.count())
+        .select_from(Lease)
+        .join(Room, col(Room.id) == col(Lease.room_id))
+        .join(SharedFlat, col(SharedFlat.id) == col(Room.flat_id))
+        .where(col(Lease.ended_on).is_(None), SharedFlat.status == UnitStatus.available.value)
+    )
     if scope is not None:
         waiting = waiting.where(Beneficiary.office_id == scope)
         beds = beds.where(SharedFlat.office_id == scope)
@@ -52,8 +58,11 @@ def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, 
     beds_total = int(session.exec(beds).one())
     balances = ledger.balances(session)
     active_funds = set(session.exec(select(Fund.id).where(col(Fund.active).is_(True))).all())
-    committed = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-        col(LedgerEntry.kind).in_([LedgerKind.commitment.value, LedgerKind.release.value]))).one()
+    committed = session.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            col(LedgerEntry.kind).in_([LedgerKind.commitment.value, LedgerKind.release.value])
+        )
+    ).one()
     leases = select(func.count()).select_from(Lease).where(col(Lease.ended_on).is_(None))
     return {
         "households_by_status": by_status(Beneficiary),
@@ -69,9 +78,16 @@ def aggregate_stats(session: Session, *, scope: int | None = None) -> dict[str, 
     }
 
 
-def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
-               action: str | None = None, outcome: str | None = None, limit: int = 50,
-               offset: int = 0) -> Page[AuditEntry]:
+def audit_page(
+    session: Session,
+    actor: Actor,
+    *,
+    entity_ref: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AuditEntry]:
     """The audit log, newest first (reading it is itself logged)."""
     conds: list[Any] = []
     if entity_ref:
@@ -85,13 +101,25 @@ def audit_page(session: Session, actor: Actor, *, entity_ref: str | None = None,
     return page
 
 
-def audit_export(session: Session, actor: Actor, *, entity_ref: str | None = None,
-                 limit: int = 10_000, fmt: str = "csv") -> list[AuditEntry]:
+def audit_export(
+    session: Session,
+    actor: Actor,
+    *,
+    entity_ref: str | None = None,
+    limit: int = 10_000,
+    fmt: str = "csv",
+) -> list[AuditEntry]:
     """The newest ``limit`` entries (of one record, if named), for an export (audited)."""
     q = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
     if entity_ref:
         q = q.where(AuditEntry.entity_ref == entity_ref)
     entries = list(session.exec(q))
-    record(session, actor, "audit.export", "audit", entity_ref,
-           detail={"format": fmt, "rows": len(entries)})
+    record(
+        session,
+        actor,
+        "audit.export",
+        "audit",
+        entity_ref,
+        detail={"format": fmt, "rows": len(entries)},
+    )
     return entries

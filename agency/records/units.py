@@ -55,8 +55,15 @@ class Units(Generic[U, C]):
         Input fields that may not change once the unit is registered.
     """
 
-    def __init__(self, table: type[U], create_model: type[C], *, entity: str, label: str,
-                 fixed: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        table: type[U],
+        create_model: type[C],
+        *,
+        entity: str,
+        label: str,
+        fixed: tuple[str, ...] = (),
+    ) -> None:
         self.table = table
         self.create_model = create_model
         self.entity = entity
@@ -87,24 +94,34 @@ class Units(Generic[U, C]):
     def create(self, session: Session, actor: Actor, office_id: int, data: C) -> U:
         """A unit offered through ``office_id``, available."""
         office_of(session, office_id)
-        unit = self.table(office_id=office_id,
-                          landlord_id=landlord_id(session, data.landlord_ref, office_id),
-                          **self._place(data), **self._columns(data))
+        unit = self.table(
+            office_id=office_id,
+            landlord_id=landlord_id(session, data.landlord_ref, office_id),
+            **self._place(data),
+            **self._columns(data),
+        )
         session.add(unit)
         session.flush()
         detail = self._after_create(session, unit, data)
         record(session, actor, f"{self.entity}.create", self.entity, unit.ref, detail=detail)
         return unit
 
-    def get(self, session: Session, actor: Actor, ref: str, *,
-            scope: int | None = None) -> U:
+    def get(self, session: Session, actor: Actor, ref: str, *, scope: int | None = None) -> U:
         """The unit ``ref`` of the caller's office (``scope``)."""
         return in_office(session, self.table, self.label, ref, scope)
 
-    def page(self, session: Session, actor: Actor, *, scope: int | None = None,
-             q: str | None = None, status: UnitStatus | str | None = None,
-             municipality: str | None = None, limit: int = 50,
-             offset: int = 0) -> Page[U]:
+    def page(
+        self,
+        session: Session,
+        actor: Actor,
+        *,
+        scope: int | None = None,
+        q: str | None = None,
+        status: UnitStatus | str | None = None,
+        municipality: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[U]:
         """Units in registration order; ``q`` searches ref and address."""
         table = self.table
         conds: list[Any] = []
@@ -113,24 +130,34 @@ class Units(Generic[U, C]):
         if status:
             conds.append(table.status == status_of(UnitStatus, status).value)
         if municipality:
-            conds.append(table.municipality
-                         == resolve_municipality("municipality", municipality)[0])
+            conds.append(
+                table.municipality == resolve_municipality("municipality", municipality)[0]
+            )
         match = search(q, table.ref, table.address)
         if match is not None:
             conds.append(match)
         return page_of(session, table, conds, (col(table.id),), limit, offset)
 
-    def update(self, session: Session, actor: Actor, ref: str, changes: Mapping[str, Any],
-               *, scope: int | None = None) -> U:
+    def update(
+        self,
+        session: Session,
+        actor: Actor,
+        ref: str,
+        changes: Mapping[str, Any],
+        *,
+        scope: int | None = None,
+    ) -> U:
         """Change some fields; the whole unit is checked again as on creation. A new
         municipality without coordinates moves the unit to its centre."""
         unit = self.get(session, actor, ref, scope=scope)
         for name in self.fixed:
             if name in changes:
-                raise RecordError(name, f"cannot be changed once the {self.label} is "
-                                        "registered")
-        base: dict[str, Any] = {k: getattr(unit, k) for k in self.create_model.model_fields
-                                if k not in ("landlord_ref", *self.fixed)}
+                raise RecordError(name, f"cannot be changed once the {self.label} is registered")
+        base: dict[str, Any] = {
+            k: getattr(unit, k)
+            for k in self.create_model.model_fields
+            if k not in ("landlord_ref", *self.fixed)
+        }
         base["landlord_ref"] = landlord_ref_of(session, unit.landlord_id)
         base.update(self._stored(session, unit))
         if "municipality" in changes and not {"lat", "lon"} & set(changes):
@@ -141,12 +168,25 @@ class Units(Generic[U, C]):
         unit.landlord_id = landlord_id(session, data.landlord_ref, unit.office_id)
         session.add(unit)
         session.flush()
-        record(session, actor, f"{self.entity}.update", self.entity, ref,
-               detail={"fields": sorted(changes)})
+        record(
+            session,
+            actor,
+            f"{self.entity}.update",
+            self.entity,
+            ref,
+            detail={"fields": sorted(changes)},
+        )
         return unit
 
-    def set_status(self, session: Session, actor: Actor, ref: str, status: UnitStatus | str,
-                   *, scope: int | None = None) -> U:
+    def set_status(
+        self,
+        session: Session,
+        actor: Actor,
+        ref: str,
+        status: UnitStatus | str,
+        *,
+        scope: int | None = None,
+    ) -> U:
         """Withdraw a unit from the rounds, or offer it again (``let`` comes from leases)."""
         unit = self.get(session, actor, ref, scope=scope)
         target = status_of(UnitStatus, status)
@@ -155,7 +195,8 @@ class Units(Generic[U, C]):
         change_status(session, actor, unit, self.entity, target)
         return unit
 
-    def deactivate(self, session: Session, actor: Actor, ref: str, *,
-                   scope: int | None = None) -> U:
+    def deactivate(
+        self, session: Session, actor: Actor, ref: str, *, scope: int | None = None
+    ) -> U:
         """Withdraw the unit from every future round."""
         return self.set_status(session, actor, ref, UnitStatus.withdrawn, scope=scope)

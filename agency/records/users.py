@@ -40,11 +40,20 @@ def password_needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def create_user(session: Session, actor: Actor, username: str, full_name: str,
-                password: str, role: Role | str, office_id: int | None) -> User:
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    password: str,
+    role: Role | str,
+    office_id: int | None,
+) -> User:
     """A staff user with an argon2-hashed password; a caseworker needs an office."""
-    data = checked(UserCreate, {"username": username, "full_name": full_name,
-                                "password": password, "role": role})
+    data = checked(
+        UserCreate,
+        {"username": username, "full_name": full_name, "password": password, "role": role},
+    )
     if office_id is not None:
         office_of(session, office_id)
     elif data.role is Role.caseworker:
@@ -54,13 +63,16 @@ def create_user(session: Session, actor: Actor, username: str, full_name: str,
         raise RecordError("password", weak)
     if user_by_username(session, data.username) is not None:
         raise DuplicateError("username", f"user {data.username!r} exists")
-    user = User(username=data.username, full_name=data.full_name,
-                password_hash=hash_password(data.password), role=data.role,
-                office_id=office_id)
+    user = User(
+        username=data.username,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        office_id=office_id,
+    )
     session.add(user)
     session.flush()
-    record(session, actor, "user.create", "user", user.username,
-           detail={"role": data.role.value})
+    record(session, actor, "user.create", "user", user.username, detail={"role": data.role.value})
     return user
 
 
@@ -82,9 +94,12 @@ def list_users(session: Session) -> list[User]:
 def _active_admins(session: Session) -> int:
     # locks the active admins' rows (PostgreSQL): two admins deactivating each other at
     # once cannot both succeed; SQLite holds the database's write lock already
-    ids = session.exec(select(User.id).where(User.role == Role.admin.value,
-                                             col(User.active).is_(True))
-                       .order_by(col(User.id)).with_for_update()).all()
+    ids = session.exec(
+        select(User.id)
+        .where(User.role == Role.admin.value, col(User.active).is_(True))
+        .order_by(col(User.id))
+        .with_for_update()
+    ).all()
     return len(ids)
 
 
@@ -93,15 +108,26 @@ def deactivate_user(session: Session, actor: Actor, username: str) -> User:
     last active admin."""
     user = _user(session, username)
     if user.active and user.role == Role.admin.value and _active_admins(session) <= 1:
-        record(session, actor, "user.deactivate", "user", username, outcome="denied",
-               detail={"reason": "last active admin"})
-        raise RecordError("username", f"{username} is the last active admin: "
-                                      "make another admin first")
+        record(
+            session,
+            actor,
+            "user.deactivate",
+            "user",
+            username,
+            outcome="denied",
+            detail={"reason": "last active admin"},
+        )
+        raise RecordError(
+            "username", f"{username} is the last active admin: make another admin first"
+        )
     user.active = False
     session.add(user)
     at = now()
-    for s in session.exec(select(AuthSession).where(AuthSession.user_id == user.id,
-                                                    col(AuthSession.revoked_at).is_(None))):
+    for s in session.exec(
+        select(AuthSession).where(
+            AuthSession.user_id == user.id, col(AuthSession.revoked_at).is_(None)
+        )
+    ):
         s.revoked_at = at
         session.add(s)
     session.flush()

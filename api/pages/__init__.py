@@ -14,6 +14,13 @@ from api.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for pages in (home.router, records_pages.router, units_pages.dwellings, units_pages.flats,
-              rounds_pages.router, scenarios_pages.router, imports_pages.router):
+for pages in (
+    home.router,
+    records_pages.router,
+    units_pages.dwellings,
+    units_pages.flats,
+    rounds_pages.router,
+    scenarios_pages.router,
+    imports_pages.router,
+):
     router.include_router(pages)

@@ -43,8 +43,12 @@ FormDep = Annotated[FormData, Depends(_form)]
 
 def language(request: Request) -> str:
     settings = request.app.state.settings
-    return pick(request.query_params.get("lang"), request.cookies.get("lang"),
-                request.headers.get("accept-language"), settings.default_language)
+    return pick(
+        request.query_params.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("accept-language"),
+        settings.default_language,
+    )
 
 
 def translator(request: Request) -> Translator:
@@ -59,16 +63,25 @@ def lang_url(request: Request, lang: str) -> str:
     return "?" + urlencode(params)
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None,
-           status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
     t = translator(request)
     lang = t.lang
     who: Principal | None = getattr(request.state, "principal", None)
     ctx: dict[str, Any] = {
-        "t": t, "lang": lang, "me": who, "csrf": who.csrf if who else "",
-        "csrf_field": CSRF_FIELD, "money": t.money, "km": t.km, "num": t.number,
-        "day": t.date, "when": t.datetime,
-        "place": municipality_name, "lang_url": lambda x: lang_url(request, x),
+        "t": t,
+        "lang": lang,
+        "me": who,
+        "csrf": who.csrf if who else "",
+        "csrf_field": CSRF_FIELD,
+        "money": t.money,
+        "km": t.km,
+        "num": t.number,
+        "day": t.date,
+        "when": t.datetime,
+        "place": municipality_name,
+        "lang_url": lambda x: lang_url(request, x),
         "path": request.url.path,
         # each form a fresh key: sent twice (a double click), it is carried out once
         "idempotency_key": lambda: secrets.token_urlsafe(16),
@@ -80,12 +93,17 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     return resp
 
 
-def render_error(request: Request, status: int, code: str, message: str,
-                 fields: list[dict[str, str]]) -> Response:
+def render_error(
+    request: Request, status: int, code: str, message: str, fields: list[dict[str, str]]
+) -> Response:
     if status == 401:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "error.html", {"status": status, "code": code,
-                                          "message": message, "fields": fields}, status)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "code": code, "message": message, "fields": fields},
+        status,
+    )
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -119,9 +137,14 @@ class Form:
     ``income_euros``).
     """
 
-    def __init__(self, data: FormData, t: Translator, labels: dict[str, str],
-                 aliases: dict[str, str] | None = None,
-                 hints: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data: FormData,
+        t: Translator,
+        labels: dict[str, str],
+        aliases: dict[str, str] | None = None,
+        hints: dict[str, str] | None = None,
+    ) -> None:
         self.data, self.t = data, t
         self.labels, self.aliases, self.hints = labels, aliases or {}, hints or {}
         self.errors: dict[str, str] = {}
@@ -145,8 +168,12 @@ class Form:
         try:
             return self.t.parse_decimal(raw)
         except ValueError:
-            self.fail(name, "error.type.number", value=raw,
-                      example=self.t.decimal_input(Decimal("1234.5"), 1))
+            self.fail(
+                name,
+                "error.type.number",
+                value=raw,
+                example=self.t.decimal_input(Decimal("1234.5"), 1),
+            )
             return None
 
     def number(self, name: str) -> str | None:
@@ -208,13 +235,15 @@ class Form:
                 field = self.aliases.get(loc[0], loc[0]) if loc else "_"
                 if field in self.errors:  # its own value was already refused
                     continue
-                self.errors[field] = self.message(field, str(err["type"]),
-                                                  dict(err.get("ctx") or {}))
+                self.errors[field] = self.message(
+                    field, str(err["type"]), dict(err.get("ctx") or {})
+                )
         elif isinstance(exc, RecordError | RoundInputError):
             field = self.aliases.get(exc.field, exc.field)
             if field in PLACE_FIELDS:
-                self.errors.setdefault(field, self.t("error.type.municipality",
-                                                     value=self.text(field) or ""))
+                self.errors.setdefault(
+                    field, self.t("error.type.municipality", value=self.text(field) or "")
+                )
             else:
                 self.errors.setdefault(field, self.message(field, "record", {}))
         else:
@@ -222,13 +251,19 @@ class Form:
 
     def message(self, field: str, kind: str, ctx: dict[str, Any]) -> str:
         """A rule's message in the page's language (``kind``: pydantic's error type)."""
-        values = {k: self.t.number(v, 0 if float(v).is_integer() else 2)
-                  if isinstance(v, int | float | Decimal) and not isinstance(v, bool) else v
-                  for k, v in ctx.items()}
+        values = {
+            k: self.t.number(v, 0 if float(v).is_integer() else 2)
+            if isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+            else v
+            for k, v in ctx.items()
+        }
         if kind == "string_pattern_mismatch":
             hint = self.hints.get(field)
-            return self.t("error.type.pattern_hint", hint=self.t(hint)) if hint else \
-                self.t("error.type.pattern")
+            return (
+                self.t("error.type.pattern_hint", hint=self.t(hint))
+                if hint
+                else self.t("error.type.pattern")
+            )
         if kind == "string_too_short" and ctx.get("min_length") == 1:
             kind = "missing"
         key = f"error.type.{kind}"
@@ -247,8 +282,10 @@ class Form:
     def summary(self) -> list[tuple[str, str]]:
         """``(label, message)`` for every problem, in the form's order of fields."""
         order = {name: k for k, name in enumerate(self.labels)}
-        return [(self.label(f), m) for f, m in
-                sorted(self.errors.items(), key=lambda kv: order.get(kv[0], len(order)))]
+        return [
+            (self.label(f), m)
+            for f, m in sorted(self.errors.items(), key=lambda kv: order.get(kv[0], len(order)))
+        ]
 
     def values(self) -> dict[str, Any]:
         """The form as posted, to show it again with its errors."""

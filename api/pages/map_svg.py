@@ -28,8 +28,20 @@ WIDTH = 900.0
 K = math.cos(math.radians((LAT_MIN + LAT_MAX) / 2))
 SCALE = WIDTH / ((LON_MAX - LON_MIN) * K)
 HEIGHT = (LAT_MAX - LAT_MIN) * SCALE
-LABELLED = {"071024", "072006", "073027", "074001", "075035", "110001", "110002", "110009",
-            "071051", "075052", "071028", "071033"}
+LABELLED = {
+    "071024",
+    "072006",
+    "073027",
+    "074001",
+    "075035",
+    "110001",
+    "110002",
+    "110009",
+    "071051",
+    "075052",
+    "071028",
+    "071033",
+}
 
 
 def project(lat: float, lon: float) -> tuple[float, float]:
@@ -61,8 +73,14 @@ def province_outlines() -> list[dict[str, Any]]:
         hull = pts[ConvexHull(pts).vertices]
         middle = pts.mean(axis=0)
         grown = middle + (hull - middle) * 1.04
-        out.append({"code": code, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in grown),
-                    "x": round(float(middle[0]), 1), "y": round(float(middle[1]), 1)})
+        out.append(
+            {
+                "code": code,
+                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in grown),
+                "x": round(float(middle[0]), 1),
+                "y": round(float(middle[1]), 1),
+            }
+        )
     return out
 
 
@@ -70,15 +88,19 @@ def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date
     m = MapData(provinces=province_outlines())
     for town in load():
         x, y = project(town.lat, town.lon)
-        m.towns.append({"x": x, "y": y, "name": town.name,
-                        "big": town.istat_code in LABELLED})
+        m.towns.append({"x": x, "y": y, "name": town.name, "big": town.istat_code in LABELLED})
     if r is not None:
         snap = r.snapshot
         # the households of the round; people already in their beds are not
-        work = {b["id"]: project(b["work"]["lat"], b["work"]["lon"])
-                for b in snap.get("beneficiaries", []) if not is_occupant(b["id"])}
-        units = {u["id"]: project(u["lat"], u["lon"])
-                 for u in [*snap.get("dwellings", []), *snap.get("shared_flats", [])]}
+        work = {
+            b["id"]: project(b["work"]["lat"], b["work"]["lon"])
+            for b in snap.get("beneficiaries", [])
+            if not is_occupant(b["id"])
+        }
+        units = {
+            u["id"]: project(u["lat"], u["lon"])
+            for u in [*snap.get("dwellings", []), *snap.get("shared_flats", [])]
+        }
         m.work = sorted(set(work.values()))
         m.households = len(work)
         m.units = [(x, y, ref) for ref, (x, y) in units.items()]
@@ -88,11 +110,14 @@ def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date
                 m.lines.append((x1, y1, x2, y2, a["unit"]))
         return m
     bq = select(Beneficiary.work_lat, Beneficiary.work_lon).where(
-        Beneficiary.status == BeneficiaryStatus.waiting.value)
+        Beneficiary.status == BeneficiaryStatus.waiting.value
+    )
     dq = select(Dwelling.lat, Dwelling.lon, Dwelling.ref).where(
-        Dwelling.status == UnitStatus.available.value)
+        Dwelling.status == UnitStatus.available.value
+    )
     fq = select(SharedFlat.lat, SharedFlat.lon, SharedFlat.ref).where(
-        SharedFlat.status == UnitStatus.available.value)
+        SharedFlat.status == UnitStatus.available.value
+    )
     if scope is not None:
         bq = bq.where(Beneficiary.office_id == scope)
         dq = dq.where(Dwelling.office_id == scope)
@@ -100,6 +125,8 @@ def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date
     workplaces = session.exec(bq).all()
     m.work = sorted({project(lat, lon) for lat, lon in workplaces})
     m.households = len(workplaces)
-    m.units = [(*project(lat, lon), ref) for lat, lon, ref in
-               [*session.exec(dq).all(), *session.exec(fq).all()]]
+    m.units = [
+        (*project(lat, lon), ref)
+        for lat, lon, ref in [*session.exec(dq).all(), *session.exec(fq).all()]
+    ]
     return m

@@ -70,47 +70,85 @@ ANSWERS = ("accepted", "refused_household", "refused_landlord", "unreachable", "
 
 
 @router.get("/rounds")
-def rounds_list(request: Request, me: Reader, session: SessionDep,
-                offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> Response:
+def rounds_list(
+    request: Request,
+    me: Reader,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
     got = records.list_rounds(session, scope=me.scope, limit=25, offset=offset)
     return render(request, "rounds.html", {"page": got})
 
 
-ROUND_LABELS = {"name": "round.name", "office": "field.office",
-                "time_limit_s": "round.time_limit_s", "seed": "round.seed",
-                "affordability_ratio": "round.affordability_ratio",
-                "max_contribution_euros": "round.max_contribution_euros",
-                "contribution_months": "round.contribution_months", "_": "form.whole"}
+ROUND_LABELS = {
+    "name": "round.name",
+    "office": "field.office",
+    "time_limit_s": "round.time_limit_s",
+    "seed": "round.seed",
+    "affordability_ratio": "round.affordability_ratio",
+    "max_contribution_euros": "round.max_contribution_euros",
+    "contribution_months": "round.contribution_months",
+    "_": "form.whole",
+}
 
 
-def _new_round_page(request: Request, session: Session, me: Principal,
-                    values: dict[str, Any], f: Form | None = None, status: int = 200
-                    ) -> Response:
-    return render(request, "round_new.html", {
-        "values": values, "errors": f.errors if f else {}, "summary": f.summary if f else [],
-        "offices": records.list_offices(session) if me.scope is None else []}, status)
+def _new_round_page(
+    request: Request,
+    session: Session,
+    me: Principal,
+    values: dict[str, Any],
+    f: Form | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "round_new.html",
+        {
+            "values": values,
+            "errors": f.errors if f else {},
+            "summary": f.summary if f else [],
+            "offices": records.list_offices(session) if me.scope is None else [],
+        },
+        status,
+    )
 
 
 @router.get("/rounds/new")
 def new_round(request: Request, me: Writer, session: SessionDep) -> Response:
     t = translator(request)
-    return _new_round_page(request, session, me, {
-        "name": "", "time_limit_s": "30", "seed": "0",
-        "affordability_ratio": t.decimal_input(Decimal("0.30"), 2),
-        "max_contribution_euros": t.decimal_input(Decimal(300), 2),
-        "contribution_months": "12"})
+    return _new_round_page(
+        request,
+        session,
+        me,
+        {
+            "name": "",
+            "time_limit_s": "30",
+            "seed": "0",
+            "affordability_ratio": t.decimal_input(Decimal("0.30"), 2),
+            "max_contribution_euros": t.decimal_input(Decimal(300), 2),
+            "contribution_months": "12",
+        },
+    )
 
 
 @router.post("/rounds/new")
 def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep) -> Response:
-    f = Form(form, translator(request), ROUND_LABELS,
-             {"max_contribution_cents": "max_contribution_euros"},
-             {"affordability_ratio": "round.affordability_hint"})
+    f = Form(
+        form,
+        translator(request),
+        ROUND_LABELS,
+        {"max_contribution_cents": "max_contribution_euros"},
+        {"affordability_ratio": "round.affordability_hint"},
+    )
     ratio = f.decimal("affordability_ratio")
-    policy = f.check(RoundPolicy, {
-        "affordability_ratio": None if ratio is None else str(ratio),
-        "max_contribution_cents": f.cents("max_contribution_euros"),
-        "contribution_months": f.number("contribution_months")})
+    policy = f.check(
+        RoundPolicy,
+        {
+            "affordability_ratio": None if ratio is None else str(ratio),
+            "max_contribution_cents": f.cents("max_contribution_euros"),
+            "contribution_months": f.number("contribution_months"),
+        },
+    )
     limit = f.decimal("time_limit_s")
     seed = f.decimal("seed")
     name = f.text("name")
@@ -122,10 +160,15 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
         try:
             cap_time_limit(request, float(limit or 30))
             with session.begin_nested():
-                r = rounds.open_round(session, me.actor, name=name or "",
-                                      office_id=round_office(session, me, f.text("office")),
-                                      policy=policy, time_limit_s=float(limit or 30),
-                                      seed=int(seed or 0))
+                r = rounds.open_round(
+                    session,
+                    me.actor,
+                    name=name or "",
+                    office_id=round_office(session, me, f.text("office")),
+                    policy=policy,
+                    time_limit_s=float(limit or 30),
+                    seed=int(seed or 0),
+                )
         except (RecordError, RoundInputError) as exc:
             f.note(exc)
         except ValueError:
@@ -135,8 +178,9 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
     return _new_round_page(request, session, me, f.values(), f, 422)
 
 
-def evidence(t: Translator, u: UnplacedView, people: dict[str, Person],
-             homes: dict[str, Home], months: int) -> list[str]:
+def evidence(
+    t: Translator, u: UnplacedView, people: dict[str, Person], homes: dict[str, Home], months: int
+) -> list[str]:
     """The facts behind a household's reasons, in plain words and euros."""
     d = u.details
     out: list[str] = []
@@ -150,32 +194,58 @@ def evidence(t: Translator, u: UnplacedView, people: dict[str, Person],
         return p.name if p else t("evidence.someone")
 
     if "max_commute_km" in d and "units_within_commute" in d:
-        out.append(t("evidence.within_commute", n=d["units_within_commute"],
-                     km=t.km(d["max_commute_km"])))
+        out.append(
+            t("evidence.within_commute", n=d["units_within_commute"], km=t.km(d["max_commute_km"]))
+        )
     if d.get("nearest_unit_km") is not None:
         out.append(t("evidence.nearest", km=t.km(d["nearest_unit_km"])))
     for code, n in (d.get("rejected_by") or {}).items():
-        out.append(t("evidence.rejected", n=n, reason=t(f"reason.{code}")
-                     if t.has(f"reason.{code}") else code))
+        out.append(
+            t(
+                "evidence.rejected",
+                n=n,
+                reason=t(f"reason.{code}") if t.has(f"reason.{code}") else code,
+            )
+        )
     for item in d.get("taken") or []:
-        holders = [f"{who(b)} ({t('evidence.weight', w=w)})"
-                   for b, w in zip(item.get("by", []), item.get("weights", []), strict=False)]
-        out.append(t("evidence.taken", home=home(item["unit"]),
-                     by=", ".join(holders) or t("evidence.someone"),
-                     own=t("evidence.weight", w=d.get("weight", "?"))))
+        holders = [
+            f"{who(b)} ({t('evidence.weight', w=w)})"
+            for b, w in zip(item.get("by", []), item.get("weights", []), strict=False)
+        ]
+        out.append(
+            t(
+                "evidence.taken",
+                home=home(item["unit"]),
+                by=", ".join(holders) or t("evidence.someone"),
+                own=t("evidence.weight", w=d.get("weight", "?")),
+            )
+        )
     if "needed_cents" in d:
-        left = ", ".join(f"{code} {t.money(c)}" for code, c in
-                         (d.get("funds_left_cents") or {}).items())
-        out.append(t("evidence.funds", needed=t.money(d["needed_cents"]), months=months,
-                     left=left or t("evidence.no_fund")))
+        left = ", ".join(
+            f"{code} {t.money(c)}" for code, c in (d.get("funds_left_cents") or {}).items()
+        )
+        out.append(
+            t(
+                "evidence.funds",
+                needed=t.money(d["needed_cents"]),
+                months=months,
+                left=left or t("evidence.no_fund"),
+            )
+        )
     if d.get("search") == "stopped early":
         out.append(t("evidence.stopped"))
     return out
 
 
-def _round_page(request: Request, session: Session, me: Principal, r: Round,
-                error: str | None = None, status: int = 200, job: str | None = None
-                ) -> Response:
+def _round_page(
+    request: Request,
+    session: Session,
+    me: Principal,
+    r: Round,
+    error: str | None = None,
+    status: int = 200,
+    job: str | None = None,
+) -> Response:
     t = translator(request)
     view = round_public(session, r)
     assert r.id is not None
@@ -191,44 +261,73 @@ def _round_page(request: Request, session: Session, me: Principal, r: Round,
     last_failed = None
     if job and active_job and active_job["status"] == "failed":
         last_failed = active_job["error"]
-    interrupted = active_job if active_job and active_job["status"] == "interrupted" \
-        else None
+    interrupted = active_job if active_job and active_job["status"] == "interrupted" else None
     people = round_details.round_people(session, r)
     homes, rooms = round_details.round_homes(session, r)
     offers = {o.id: o for o in full.offers}
-    return render(request, "round.html", {
-        "r": r, "view": view, "error": error or last_failed, "decided": decided,
-        "households": sum(1 for b in r.snapshot.get("beneficiaries", [])
-                          if not is_occupant(b["id"])),
-        "job": active_job if active_job and active_job["status"] in ("queued", "running")
-        else None, "interrupted": interrupted, "answers": ANSWERS,
-        "solvable": r.status in rounds.SOLVABLE,
-        "can_offer": r.status in ("solved", "offers"),
-        "can_close": r.status == "offers",
-        "pending": sum(1 for o in view.offers if o.status == "pending"),
-        "accepted": sum(1 for o in view.offers if o.status == "accepted"),
-        "people": people, "homes": homes, "rooms": rooms,
-        "evidence": {u.beneficiary_ref: evidence(t, u, people, homes,
-                                                 int(r.policy.get("contribution_months", 12)))
-                     for u in full.unplaced},
-        "changes": round_details.last_changes(session, r),
-        "offer_rows": offers, "overdue": {i for i, o in offers.items() if rounds.overdue(o)},
-        "letter_lang": {ref: household_language(nat) for ref, nat in session.exec(
-            select(Beneficiary.ref, Beneficiary.nationality).where(
-                col(Beneficiary.ref).in_(list(people)))).all()},
-        "letter_langs": LETTER_LANGS}, status)
+    return render(
+        request,
+        "round.html",
+        {
+            "r": r,
+            "view": view,
+            "error": error or last_failed,
+            "decided": decided,
+            "households": sum(
+                1 for b in r.snapshot.get("beneficiaries", []) if not is_occupant(b["id"])
+            ),
+            "job": active_job
+            if active_job and active_job["status"] in ("queued", "running")
+            else None,
+            "interrupted": interrupted,
+            "answers": ANSWERS,
+            "solvable": r.status in rounds.SOLVABLE,
+            "can_offer": r.status in ("solved", "offers"),
+            "can_close": r.status == "offers",
+            "pending": sum(1 for o in view.offers if o.status == "pending"),
+            "accepted": sum(1 for o in view.offers if o.status == "accepted"),
+            "people": people,
+            "homes": homes,
+            "rooms": rooms,
+            "evidence": {
+                u.beneficiary_ref: evidence(
+                    t, u, people, homes, int(r.policy.get("contribution_months", 12))
+                )
+                for u in full.unplaced
+            },
+            "changes": round_details.last_changes(session, r),
+            "offer_rows": offers,
+            "overdue": {i for i, o in offers.items() if rounds.overdue(o)},
+            "letter_lang": {
+                ref: household_language(nat)
+                for ref, nat in session.exec(
+                    select(Beneficiary.ref, Beneficiary.nationality).where(
+                        col(Beneficiary.ref).in_(list(people))
+                    )
+                ).all()
+            },
+            "letter_langs": LETTER_LANGS,
+        },
+        status,
+    )
 
 
 @router.get("/rounds/{ref}")
-def round_page(request: Request, me: Reader, session: SessionDep, ref: str,
-               job: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+def round_page(
+    request: Request,
+    me: Reader,
+    session: SessionDep,
+    ref: str,
+    job: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
     return _round_page(request, session, me, r, job=job)
 
 
 @router.post("/rounds/{ref}/solve")
-def solve(request: Request, me: Writer, session: SessionDep, engine: EngineDep,
-          ref: str) -> Response:
+def solve(
+    request: Request, me: Writer, session: SessionDep, engine: EngineDep, ref: str
+) -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
     try:
         job = start_solve(request, engine, session, me, r)
@@ -238,15 +337,20 @@ def solve(request: Request, me: Writer, session: SessionDep, engine: EngineDep,
 
 
 @router.get("/rounds/{ref}/jobs/{job}.json")
-def solve_progress(request: Request, me: Reader, session: SessionDep, ref: str,
-                   job: str) -> JobPublic:
+def solve_progress(
+    request: Request, me: Reader, session: SessionDep, ref: str, job: str
+) -> JobPublic:
     r = records.round_by_ref(session, ref, scope=me.scope)
     return job_public(session, solve_job(session, r, job))
 
 
-ROUND_ERRORS = {"status": "error.choose_answer", "reason": "error.answer_reason",
-                "beneficiary_ref": "error.decision_household", "unit_ref": "error.decision_unit",
-                "kind": "error.decision_kind"}
+ROUND_ERRORS = {
+    "status": "error.choose_answer",
+    "reason": "error.answer_reason",
+    "beneficiary_ref": "error.decision_household",
+    "unit_ref": "error.decision_unit",
+    "kind": "error.decision_kind",
+}
 """The message of a round's refused input, by the field at fault."""
 
 
@@ -261,8 +365,9 @@ def round_error(t: Translator, r: Round, exc: Exception) -> str:
     return t("error.generic")
 
 
-def _act(request: Request, form: FormData, session: Session, me: Principal, ref: str,
-         action: Any) -> Response:
+def _act(
+    request: Request, form: FormData, session: Session, me: Principal, ref: str, action: Any
+) -> Response:
     """Run a round action from a form; on a refusal show the round with the reason."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     try:
@@ -270,8 +375,14 @@ def _act(request: Request, form: FormData, session: Session, me: Principal, ref:
     except AGENCY_ERRORS as exc:
         session.rollback()
         r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(request, session, me, r, round_error(translator(request), r, exc),
-                           agency_problem(exc)[0])
+        return _round_page(
+            request,
+            session,
+            me,
+            r,
+            round_error(translator(request), r, exc),
+            agency_problem(exc)[0],
+        )
     return redirect(f"/rounds/{r.ref}")
 
 
@@ -283,16 +394,24 @@ def decide(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
             kind = DecisionKind(text(form, "kind") or "")
         except ValueError:
             raise RecordError("kind", "lock or forbid") from None
-        rounds.decide(session, me.actor, r.id, text(form, "beneficiary_ref") or "",
-                      text(form, "unit_ref") or "", kind,
-                      room_ref=text(form, "room_ref"), note=text(form, "note"))
+        rounds.decide(
+            session,
+            me.actor,
+            r.id,
+            text(form, "beneficiary_ref") or "",
+            text(form, "unit_ref") or "",
+            kind,
+            room_ref=text(form, "room_ref"),
+            note=text(form, "note"),
+        )
 
     return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/decisions/{decision_id}/undo")
-def undo(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
-               decision_id: Id) -> Response:
+def undo(
+    request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str, decision_id: Id
+) -> Response:
     def act(r: Round, form: Any) -> None:
         rounds.undo_decision(session, me.actor, decision_of(session, r, decision_id).id or 0)
 
@@ -300,8 +419,9 @@ def undo(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: 
 
 
 @router.post("/rounds/{ref}/offers")
-def send_offers(request: Request, form: FormDep,
-                me: Writer, session: SessionDep, ref: str) -> Response:
+def send_offers(
+    request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str
+) -> Response:
     def act(r: Round, form: Any) -> None:
         assert r.id is not None
         rounds.send_offers(session, me.actor, r.id)
@@ -310,21 +430,22 @@ def send_offers(request: Request, form: FormDep,
 
 
 @router.post("/rounds/{ref}/offers/{offer_id}/answer")
-def answer(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str,
-                 offer_id: Id) -> Response:
+def answer(
+    request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str, offer_id: Id
+) -> Response:
     def act(r: Round, form: Any) -> None:
         answer = text(form, "status")
         if answer is None:  # the select has no default: an answer is a choice
             raise RoundInputError("status", "choose the answer")
-        rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
-                             answer, text(form, "reason"))
+        rounds.record_answer(
+            session, me.actor, offer_of(session, r, offer_id).id or 0, answer, text(form, "reason")
+        )
 
     return _act(request, form, session, me, ref, act)
 
 
 @router.post("/rounds/{ref}/cancel")
-def cancel(request: Request, form: FormDep, me: Writer, session: SessionDep,
-           ref: str) -> Response:
+def cancel(request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str) -> Response:
     def act(r: Round, form: Any) -> None:
         assert r.id is not None
         cancel_round(session, me.actor, r.id, text(form, "reason") or "")
@@ -341,20 +462,38 @@ def close_confirm(request: Request, me: Writer, session: SessionDep, ref: str) -
     preview = round_details.close_preview(session, r)
     people = round_details.round_people(session, r)
     homes, _rooms = round_details.round_homes(session, r)
-    refs = dict(session.exec(select(Beneficiary.id, Beneficiary.ref).where(col(
-        Beneficiary.id).in_([o.beneficiary_id for o in [*preview.leases, *preview.pending]])
-    )).all())
+    refs = dict(
+        session.exec(
+            select(Beneficiary.id, Beneficiary.ref).where(
+                col(Beneficiary.id).in_(
+                    [o.beneficiary_id for o in [*preview.leases, *preview.pending]]
+                )
+            )
+        ).all()
+    )
     units = {**dict(session.exec(select(Dwelling.id, Dwelling.ref)).all())}
     flats = dict(session.exec(select(SharedFlat.id, SharedFlat.ref)).all())
-    return render(request, "round_close.html", {
-        "r": r, "p": preview, "people": people, "homes": homes, "refs": refs,
-        "unit_of": lambda o: units.get(o.dwelling_id) if o.dwelling_id else flats.get(o.flat_id),
-        "closable": r.status in ("solved", "offers") and not preview.pending})
+    return render(
+        request,
+        "round_close.html",
+        {
+            "r": r,
+            "p": preview,
+            "people": people,
+            "homes": homes,
+            "refs": refs,
+            "unit_of": lambda o: (
+                units.get(o.dwelling_id) if o.dwelling_id else flats.get(o.flat_id)
+            ),
+            "closable": r.status in ("solved", "offers") and not preview.pending,
+        },
+    )
 
 
 @router.post("/rounds/{ref}/close")
-def close(request: Request, form: FormDep, me: Writer, session: SessionDep, engine: EngineDep,
-          ref: str) -> Response:
+def close(
+    request: Request, form: FormDep, me: Writer, session: SessionDep, engine: EngineDep, ref: str
+) -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
     if text(form, "confirm") != "yes":  # closing is irreversible: confirm on its page
         return redirect(f"/rounds/{r.ref}/close")
@@ -365,31 +504,47 @@ def close(request: Request, form: FormDep, me: Writer, session: SessionDep, engi
         rounds.close_round(engine, me.actor, round_id)
     except AGENCY_ERRORS as exc:
         r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(request, session, me, r, round_error(translator(request), r, exc),
-                           agency_problem(exc)[0])
+        return _round_page(
+            request,
+            session,
+            me,
+            r,
+            round_error(translator(request), r, exc),
+            agency_problem(exc)[0],
+        )
     return redirect(f"/rounds/{ref}")
 
 
 @router.get("/rounds/{ref}/offers/{offer_id}/letter.pdf")
-def letter(request: Request, me: Exporter, session: SessionDep, ref: str, offer_id: Id,
-           lang: Annotated[str, Query(pattern="^(it|en|fr|ar)$")] = "it") -> Response:
+def letter(
+    request: Request,
+    me: Exporter,
+    session: SessionDep,
+    ref: str,
+    offer_id: Id,
+    lang: Annotated[str, Query(pattern="^(it|en|fr|ar)$")] = "it",
+) -> Response:
     """The offer's letter (PDF): in Italian, and in ``lang`` too."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     o = offer_of(session, r, offer_id)
     data = offer_letter_data(session, r, o, me)
-    record(session, me.actor, "offer.letter", "round", r.ref,
-           detail={"offer": o.id, "lang": lang})
-    return Response(offer_letter(data, lang), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="offer-{o.id}-{lang}.pdf"'})
+    record(session, me.actor, "offer.letter", "round", r.ref, detail={"offer": o.id, "lang": lang})
+    return Response(
+        offer_letter(data, lang),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="offer-{o.id}-{lang}.pdf"'},
+    )
 
 
 def offer_letter_data(session: Session, r: Round, o: Offer, me: Principal) -> LetterData:
     """What the letter of offer ``o`` says."""
     b = session.get(Beneficiary, o.beneficiary_id)
     assert b is not None and o.id is not None
-    unit: Dwelling | SharedFlat | None = (session.get(Dwelling, o.dwelling_id)
-                                          if o.dwelling_id else session.get(SharedFlat,
-                                                                            o.flat_id))
+    unit: Dwelling | SharedFlat | None = (
+        session.get(Dwelling, o.dwelling_id)
+        if o.dwelling_id
+        else session.get(SharedFlat, o.flat_id)
+    )
     assert unit is not None
     rent = unit.rent_cents if isinstance(unit, Dwelling) else unit.rent_per_bed_cents
     _, rooms = round_details.homes(session, [unit.ref])
@@ -398,21 +553,35 @@ def offer_letter_data(session: Session, r: Round, o: Offer, me: Principal) -> Le
     reply_by = o.reply_by or today + timedelta(days=rounds.REPLY_DAYS)
     move_in = max(reply_by + timedelta(days=1), unit.available_from or today)
     office = session.get(Office, b.office_id)
-    contact = ", ".join(x for x in (b.pai_tutor, me.full_name,
-                                    f"{office.name}" if office else None) if x)
+    contact = ", ".join(
+        x for x in (b.pai_tutor, me.full_name, f"{office.name}" if office else None) if x
+    )
     return LetterData(
-        offer=o.id, round_ref=r.ref, name=f"{b.given_name} {b.family_name}",
-        kind="dwelling" if o.dwelling_id else "bed", address=unit.address,
+        offer=o.id,
+        round_ref=r.ref,
+        name=f"{b.given_name} {b.family_name}",
+        kind="dwelling" if o.dwelling_id else "bed",
+        address=unit.address,
         town=records.municipality_name(unit.municipality),
-        room=rooms.get(room.ref) if room else None, rent_cents=rent,
+        room=rooms.get(room.ref) if room else None,
+        rent_cents=rent,
         contribution_cents=o.contribution_cents,
-        months=int(r.policy.get("contribution_months", 12)), move_in=move_in,
-        reply_by=reply_by, contact=contact, today=today)
+        months=int(r.policy.get("contribution_months", 12)),
+        move_in=move_in,
+        reply_by=reply_by,
+        contact=contact,
+        today=today,
+    )
 
 
 @router.get("/rounds/{ref}/export")
-def export(request: Request, me: Exporter, session: SessionDep, ref: str,
-           format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:
+def export(
+    request: Request,
+    me: Exporter,
+    session: SessionDep,
+    ref: str,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+) -> Response:
     r = records.round_by_ref(session, ref, scope=me.scope)
     fmt: Literal["csv", "xlsx"] = "xlsx" if format == "xlsx" else "csv"
     record(session, me.actor, "round.export", "round", r.ref, detail={"format": fmt})
@@ -420,8 +589,12 @@ def export(request: Request, me: Exporter, session: SessionDep, ref: str,
 
 
 @router.get("/map")
-def map_page(request: Request, me: MapReader, session: SessionDep,
-             round: Annotated[str | None, Query(max_length=16)] = None) -> Response:
+def map_page(
+    request: Request,
+    me: MapReader,
+    session: SessionDep,
+    round: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
     """Puglia offline: municipalities, workplaces, units and a round's placements."""
     r = records.round_by_ref(session, round, scope=me.scope) if round else None
     if r is not None:

@@ -35,27 +35,59 @@ router = APIRouter()
 Planner = Annotated[Principal, page(perms.SCENARIOS_RUN)]
 
 SIMPLE_LABELS = {
-    "name": "scenarios.form.name", "base": "scenarios.form.base",
-    "time_limit": "scenarios.form.time_limit", "money_fund": "scenarios.form.money_fund",
-    "money_euros": "scenarios.form.money_euros", "reach_place": "scenarios.form.reach_place",
-    "reach_radius": "scenarios.form.reach_radius", "reach_extra": "scenarios.form.reach_extra",
+    "name": "scenarios.form.name",
+    "base": "scenarios.form.base",
+    "time_limit": "scenarios.form.time_limit",
+    "money_fund": "scenarios.form.money_fund",
+    "money_euros": "scenarios.form.money_euros",
+    "reach_place": "scenarios.form.reach_place",
+    "reach_radius": "scenarios.form.reach_radius",
+    "reach_extra": "scenarios.form.reach_extra",
     "beds_municipality": "scenarios.form.beds_municipality",
-    "beds_flats": "scenarios.form.beds_flats", "beds_rooms": "scenarios.form.beds_rooms",
-    "beds_per_room": "scenarios.form.beds_per_room", "_": "form.whole"}
+    "beds_flats": "scenarios.form.beds_flats",
+    "beds_rooms": "scenarios.form.beds_rooms",
+    "beds_per_room": "scenarios.form.beds_per_room",
+    "_": "form.whole",
+}
 
 
-def _list_page(request: Request, session: Session, me: Principal, error: str | None = None,
-               f: Form | None = None, status: int = 200) -> Response:
+def _list_page(
+    request: Request,
+    session: Session,
+    me: Principal,
+    error: str | None = None,
+    f: Form | None = None,
+    status: int = 200,
+) -> Response:
     t = translator(request)
     runs = records.list_scenario_runs(session, user_id=_owner(me), limit=50).items
     funds = records.list_funds(session, active=True, limit=200).items
-    values = f.values() if f else {"name": "", "time_limit": "20", "reach_radius":
-                                   t.decimal_input(10), "reach_extra": t.decimal_input(15),
-                                   "beds_flats": "5", "beds_rooms": "2",
-                                   "beds_per_room": "2"}
-    return render(request, "scenarios.html", {
-        "runs": runs, "error": error, "funds": funds, "values": values,
-        "errors": f.errors if f else {}, "summary": f.summary if f else []}, status)
+    values = (
+        f.values()
+        if f
+        else {
+            "name": "",
+            "time_limit": "20",
+            "reach_radius": t.decimal_input(10),
+            "reach_extra": t.decimal_input(15),
+            "beds_flats": "5",
+            "beds_rooms": "2",
+            "beds_per_room": "2",
+        }
+    )
+    return render(
+        request,
+        "scenarios.html",
+        {
+            "runs": runs,
+            "error": error,
+            "funds": funds,
+            "values": values,
+            "errors": f.errors if f else {},
+            "summary": f.summary if f else [],
+        },
+        status,
+    )
 
 
 @router.get("/scenarios")
@@ -64,21 +96,28 @@ def scenarios(request: Request, me: Planner, session: SessionDep) -> Response:
 
 
 @router.post("/scenarios")
-def run_scenario(request: Request, form: FormDep, me: Planner, session: SessionDep,
-                 engine: EngineDep) -> Response:
+def run_scenario(
+    request: Request, form: FormDep, me: Planner, session: SessionDep, engine: EngineDep
+) -> Response:
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile):
             raise ApiError(422, translator(request)("scenarios.choose_file"))
         text = read_spec(upload.file.read(MAX_SPEC_BYTES + 1))
-        run, _job = submit(request, session, engine, me, text,
-                           (upload.filename or "scenario.toml")[:100])
+        run, _job = submit(
+            request, session, engine, me, text, (upload.filename or "scenario.toml")[:100]
+        )
     except ApiError as exc:
         session.rollback()
         problems = "; ".join(f"{f['field']}: {f['message']}" for f in exc.fields)
-        return _list_page(request, session, me,
-                          exc.message + (f" ({problems})" if problems else ""), None,
-                          exc.status)
+        return _list_page(
+            request,
+            session,
+            me,
+            exc.message + (f" ({problems})" if problems else ""),
+            None,
+            exc.status,
+        )
     return redirect(f"/scenarios/{run.ref}")
 
 
@@ -91,8 +130,12 @@ def _amounts(f: Form, name: str) -> tuple[Decimal, ...]:
             try:
                 out.append(f.t.parse_decimal(part))
             except ValueError:
-                f.fail(name, "error.type.number", value=part.strip(),
-                       example=f.t.decimal_input(Decimal("10000"), 0))
+                f.fail(
+                    name,
+                    "error.type.number",
+                    value=part.strip(),
+                    example=f.t.decimal_input(Decimal("10000"), 0),
+                )
     return tuple(out)
 
 
@@ -113,8 +156,11 @@ def simple_scenario(f: Form) -> SimpleScenario:
         if radius is None or extra is None:
             f.fail("reach_extra" if radius else "reach_radius", "error.type.missing")
         else:
-            reach.append(Reach(place, radius, extra, "informal_settlement"
-                               if f.flag("reach_camps") else None))
+            reach.append(
+                Reach(
+                    place, radius, extra, "informal_settlement" if f.flag("reach_camps") else None
+                )
+            )
     town = f.text("beds_municipality")
     if town:
         f.place("beds_municipality")
@@ -126,21 +172,22 @@ def simple_scenario(f: Form) -> SimpleScenario:
     if not (money or reach or beds) and not f.errors:
         f.fail("_", "scenarios.form.nothing")
     base = "example" if f.text("base") == "example" else "agency"
-    return SimpleScenario(name=name[:60], base=base, time_limit=int(limit or 20),
-                          money=money, reach=reach, beds=beds)
+    return SimpleScenario(
+        name=name[:60], base=base, time_limit=int(limit or 20), money=money, reach=reach, beds=beds
+    )
 
 
 @router.post("/scenarios/simple")
-def run_simple(request: Request, form: FormDep, me: Planner, session: SessionDep,
-               engine: EngineDep) -> Response:
+def run_simple(
+    request: Request, form: FormDep, me: Planner, session: SessionDep, engine: EngineDep
+) -> Response:
     """Run the common variants of the form: no TOML to write."""
     f = Form(form, translator(request), SIMPLE_LABELS)
     spec = simple_scenario(f)
     if f.errors:
         return _list_page(request, session, me, None, f, 422)
     try:
-        run, _job = submit(request, session, engine, me, scenario_text(spec, f.t.lang),
-                           "form.toml")
+        run, _job = submit(request, session, engine, me, scenario_text(spec, f.t.lang), "form.toml")
     except ApiError as exc:
         session.rollback()
         for field in exc.fields:
@@ -151,10 +198,16 @@ def run_simple(request: Request, form: FormDep, me: Planner, session: SessionDep
     return redirect(f"/scenarios/{run.ref}")
 
 
-PLOTS = {"budget_vs_persons": plot_budget_vs_persons, "commute": plot_commute,
-         "unplaced": plot_unplaced}
-PLOTTED = {"budget_vs_persons": ("housed.persons",),
-           "commute": ("commute.histogram.households",), "unplaced": ("unplaced.by_reason",)}
+PLOTS = {
+    "budget_vs_persons": plot_budget_vs_persons,
+    "commute": plot_commute,
+    "unplaced": plot_unplaced,
+}
+PLOTTED = {
+    "budget_vs_persons": ("housed.persons",),
+    "commute": ("commute.histogram.households",),
+    "unplaced": ("unplaced.by_reason",),
+}
 """What each plot draws: a plot of counts some of which are suppressed (the agency's own
 data, counts of 1 to 4) is left out rather than drawn with them as zeros."""
 
@@ -191,26 +244,40 @@ def scenario(request: Request, me: Planner, session: SessionDep, ref: str) -> Re
     t = translator(request)
     job = jobs.latest_for(session, SCENARIO, run.ref)
     context: dict[str, Any] = {
-        "run": run, "rows": rows,
-        "position": jobs.queue_position(session, job) if job else None}
+        "run": run,
+        "rows": rows,
+        "position": jobs.queue_position(session, job) if job else None,
+    }
     if rows:
         ok = [v for v in rows if v.get("status") != "ERROR"]
         context.update(
             findings=report_findings(report, t.lang),
             cut=[v["name"] for v in rows if v.get("status") not in ("OPTIMAL", "ERROR")],
-            images={k: base64.b64encode(draw(report)).decode("ascii")
-                    for k, draw in PLOTS.items() if not _hidden(report, k)},
-            ok_rows=ok, fund_ids=sorted({f for v in ok for f in v["money"]["funds"]}),
+            images={
+                k: base64.b64encode(draw(report)).decode("ascii")
+                for k, draw in PLOTS.items()
+                if not _hidden(report, k)
+            },
+            ok_rows=ok,
+            fund_ids=sorted({f for v in ok for f in v["money"]["funds"]}),
             reasons=sorted({r for v in ok for r in v["unplaced"]["by_reason"]}),
-            diffs=[(v["name"], sorted((k, d) for k, d in (v.get("difference") or {}).items()
-                                      if isinstance(d, int | float)))
-                   for v in report.get("variants", [])])
+            diffs=[
+                (
+                    v["name"],
+                    sorted(
+                        (k, d)
+                        for k, d in (v.get("difference") or {}).items()
+                        if isinstance(d, int | float)
+                    ),
+                )
+                for v in report.get("variants", [])
+            ],
+        )
     return render(request, "scenario.html", context)
 
 
 @router.post("/scenarios/{ref}/retry")
-def retry(request: Request, form: FormDep, me: Planner, session: SessionDep,
-          ref: str) -> Response:
+def retry(request: Request, form: FormDep, me: Planner, session: SessionDep, ref: str) -> Response:
     retry_run(request, session, me, ref)
     return redirect(f"/scenarios/{ref}")
 
@@ -223,5 +290,7 @@ def scenario_report(me: Planner, session: SessionDep, ref: str) -> Response:
         raise ApiError(404, f"scenario run {ref} has no report yet")
     report = dict(run.report)
     images = {k: draw(report) for k, draw in PLOTS.items() if not _hidden(report, k)}
-    return HTMLResponse(render_html(report, images), headers={
-        "Content-Disposition": f'attachment; filename="{run.ref}-report.html"'})
+    return HTMLResponse(
+        render_html(report, images),
+        headers={"Content-Disposition": f'attachment; filename="{run.ref}-report.html"'},
+    )

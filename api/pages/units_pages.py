@@ -78,45 +78,99 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
     path, units = kind.path, kind.units
 
     def reader(request: Request, form: FormData) -> Form:
-        return Form(form, translator(request), {**UNIT_LABELS, **kind.labels}, kind.aliases,
-                    {"rooms": "flat.rooms_hint"})
+        return Form(
+            form,
+            translator(request),
+            {**UNIT_LABELS, **kind.labels},
+            kind.aliases,
+            {"rooms": "flat.rooms_hint"},
+        )
 
     def data(f: Form) -> dict[str, Any]:
         out: dict[str, Any] = {k: f.text(k) for k in ("address", "landlord_ref")}
-        out.update(municipality=f.place("municipality"),
-                   available_from=f.date("available_from"),
-                   lat=f.number("lat"), lon=f.number("lon"),
-                   step_free=f.flag("step_free"), **kind.read(f))
+        out.update(
+            municipality=f.place("municipality"),
+            available_from=f.date("available_from"),
+            lat=f.number("lat"),
+            lon=f.number("lon"),
+            step_free=f.flag("step_free"),
+            **kind.read(f),
+        )
         return out
 
     def values(session: Session, t: Translator, unit: U | None) -> dict[str, Any]:
         if unit is None:
             return dict(kind.blank)
-        return {"address": unit.address,
-                "municipality": records.municipality_name(unit.municipality),
-                "available_from": t.date_input(unit.available_from),
-                "landlord_ref": records.landlord_ref_of(session, unit.landlord_id) or "",
-                "lat": t.decimal_input(unit.lat), "lon": t.decimal_input(unit.lon),
-                "step_free": unit.step_free, **kind.show(session, unit, t)}
+        return {
+            "address": unit.address,
+            "municipality": records.municipality_name(unit.municipality),
+            "available_from": t.date_input(unit.available_from),
+            "landlord_ref": records.landlord_ref_of(session, unit.landlord_id) or "",
+            "lat": t.decimal_input(unit.lat),
+            "lon": t.decimal_input(unit.lon),
+            "step_free": unit.step_free,
+            **kind.show(session, unit, t),
+        }
 
-    def form_page(request: Request, me: Principal, session: Session, unit: U | None,
-                  f: Form | None, status: int = 200) -> Response:
+    def form_page(
+        request: Request,
+        me: Principal,
+        session: Session,
+        unit: U | None,
+        f: Form | None,
+        status: int = 200,
+    ) -> Response:
         offices = records.list_offices(session) if unit is None and me.scope is None else []
-        shown = (f.values() | {k: f.flag(k) for k in kind.flags} if f is not None
-                 else values(session, translator(request), unit))
-        return render(request, kind.form_template, {
-            "unit": unit, "path": path, "values": shown, "errors": f.errors if f else {},
-            "summary": f.summary if f else [], "offices": offices}, status)
+        shown = (
+            f.values() | {k: f.flag(k) for k in kind.flags}
+            if f is not None
+            else values(session, translator(request), unit)
+        )
+        return render(
+            request,
+            kind.form_template,
+            {
+                "unit": unit,
+                "path": path,
+                "values": shown,
+                "errors": f.errors if f else {},
+                "summary": f.summary if f else [],
+                "offices": offices,
+            },
+            status,
+        )
 
     @router.get(path)
-    def listing(request: Request, me: Reader, session: SessionDep, q: Q = None,
-                status: AnyStatus = None, offset: Offset = 0) -> Response:
+    def listing(
+        request: Request,
+        me: Reader,
+        session: SessionDep,
+        q: Q = None,
+        status: AnyStatus = None,
+        offset: Offset = 0,
+    ) -> Response:
         chosen = status if status in {s.value for s in UnitStatus} else ""
-        got = units.page(session, me.actor, scope=me.scope, q=q or None,
-                         status=chosen or None, limit=PAGE, offset=offset)
-        return render(request, kind.list_template, {
-            "page": got, "path": path, "q": q or "", "status": chosen,
-            "statuses": [s.value for s in UnitStatus], **kind.listed(session, got)})
+        got = units.page(
+            session,
+            me.actor,
+            scope=me.scope,
+            q=q or None,
+            status=chosen or None,
+            limit=PAGE,
+            offset=offset,
+        )
+        return render(
+            request,
+            kind.list_template,
+            {
+                "page": got,
+                "path": path,
+                "q": q or "",
+                "status": chosen,
+                "statuses": [s.value for s in UnitStatus],
+                **kind.listed(session, got),
+            },
+        )
 
     @router.get(f"{path}/new")
     def new(request: Request, me: Writer, session: SessionDep) -> Response:
@@ -142,12 +196,16 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
         return form_page(request, me, session, unit, None)
 
     @router.post(f"{path}/{{ref}}/edit")
-    def update(request: Request, form: FormDep, me: Writer, session: SessionDep,
-               ref: str) -> Response:
+    def update(
+        request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str
+    ) -> Response:
         keep_empty = (*CLEARABLE, *kind.clearable)
         f = reader(request, form)
-        changes = {k: v for k, v in data(f).items()
-                   if k not in units.fixed and (v is not None or k in keep_empty)}
+        changes = {
+            k: v
+            for k, v in data(f).items()
+            if k not in units.fixed and (v is not None or k in keep_empty)
+        }
         unit = units.get(session, me.actor, ref, scope=me.scope)
         if not f.errors:
             try:
@@ -160,8 +218,9 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
         return form_page(request, me, session, unit, f, 422)
 
     @router.post(f"{path}/{{ref}}/status")
-    def set_status(request: Request, form: FormDep, me: Writer, session: SessionDep,
-                   ref: str) -> Response:
+    def set_status(
+        request: Request, form: FormDep, me: Writer, session: SessionDep, ref: str
+    ) -> Response:
         units.set_status(session, me.actor, ref, text(form, "status") or "", scope=me.scope)
         return redirect(path)
 
@@ -170,22 +229,36 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
 
 # --------------------------------------------------------------------------- the two kinds
 
-UNIT_LABELS = {"office": "field.office", "address": "unit.address",
-               "municipality": "unit.municipality", "lat": "field.lat", "lon": "field.lon",
-               "landlord_ref": "unit.landlord_ref", "available_from": "unit.available_from",
-               "_": "form.whole"}
+UNIT_LABELS = {
+    "office": "field.office",
+    "address": "unit.address",
+    "municipality": "unit.municipality",
+    "lat": "field.lat",
+    "lon": "field.lon",
+    "landlord_ref": "unit.landlord_ref",
+    "available_from": "unit.available_from",
+    "_": "form.whole",
+}
 
 
 def _dwelling_fields(f: Form) -> dict[str, Any]:
-    return {"area_m2": f.number("area_m2"), "bedrooms": f.number("bedrooms"),
-            "rent_cents": f.cents("rent_euros"), "max_occupants": f.number("max_occupants"),
-            "children_ok": f.flag("children_ok")}
+    return {
+        "area_m2": f.number("area_m2"),
+        "bedrooms": f.number("bedrooms"),
+        "rent_cents": f.cents("rent_euros"),
+        "max_occupants": f.number("max_occupants"),
+        "children_ok": f.flag("children_ok"),
+    }
 
 
 def _dwelling_shown(session: Session, d: Dwelling, t: Translator) -> dict[str, Any]:
-    return {"area_m2": t.decimal_input(d.area_m2), "bedrooms": str(d.bedrooms),
-            "rent_euros": t.decimal_input(Decimal(d.rent_cents) / 100, 2),
-            "max_occupants": str(d.max_occupants or ""), "children_ok": d.children_ok}
+    return {
+        "area_m2": t.decimal_input(d.area_m2),
+        "bedrooms": str(d.bedrooms),
+        "rent_euros": t.decimal_input(Decimal(d.rent_cents) / 100, 2),
+        "max_occupants": str(d.max_occupants or ""),
+        "children_ok": d.children_ok,
+    }
 
 
 def _flat_fields(f: Form) -> dict[str, Any]:
@@ -199,23 +272,48 @@ def _flat_fields(f: Form) -> dict[str, Any]:
 
 
 def _flat_shown(session: Session, flat: SharedFlat, t: Translator) -> dict[str, Any]:
-    return {"rent_euros": t.decimal_input(Decimal(flat.rent_per_bed_cents) / 100, 2),
-            "rooms": ", ".join(str(r.beds) for r in records.rooms_of(session, flat))}
+    return {
+        "rent_euros": t.decimal_input(Decimal(flat.rent_per_bed_cents) / 100, 2),
+        "rooms": ", ".join(str(r.beds) for r in records.rooms_of(session, flat)),
+    }
 
 
-dwellings = unit_pages(UnitForm(
-    DWELLINGS, path="/dwellings", list_template="dwellings.html",
-    form_template="dwelling_form.html", create=DwellingCreate, read=_dwelling_fields,
-    show=_dwelling_shown, blank={"children_ok": True, "bedrooms": "1"},
-    labels={"area_m2": "dwelling.area_m2", "bedrooms": "dwelling.bedrooms",
-            "rent_euros": "dwelling.rent_euros", "max_occupants": "dwelling.max_occupants"},
-    aliases={"rent_cents": "rent_euros"},
-    flags=("step_free", "children_ok"), clearable=("max_occupants",)))
+dwellings = unit_pages(
+    UnitForm(
+        DWELLINGS,
+        path="/dwellings",
+        list_template="dwellings.html",
+        form_template="dwelling_form.html",
+        create=DwellingCreate,
+        read=_dwelling_fields,
+        show=_dwelling_shown,
+        blank={"children_ok": True, "bedrooms": "1"},
+        labels={
+            "area_m2": "dwelling.area_m2",
+            "bedrooms": "dwelling.bedrooms",
+            "rent_euros": "dwelling.rent_euros",
+            "max_occupants": "dwelling.max_occupants",
+        },
+        aliases={"rent_cents": "rent_euros"},
+        flags=("step_free", "children_ok"),
+        clearable=("max_occupants",),
+    )
+)
 
-flats = unit_pages(UnitForm(
-    FLATS, path="/flats", list_template="flats.html", form_template="flat_form.html",
-    create=SharedFlatCreate, read=_flat_fields, show=_flat_shown, blank={"rooms": "2, 2"},
-    labels={"rent_euros": "flat.rent_per_bed_euros", "rooms": "flat.rooms"},
-    aliases={"rent_per_bed_cents": "rent_euros"},
-    listed=lambda session, got: {"rooms": {f.id: records.rooms_of(session, f)
-                                           for f in got.items}}))
+flats = unit_pages(
+    UnitForm(
+        FLATS,
+        path="/flats",
+        list_template="flats.html",
+        form_template="flat_form.html",
+        create=SharedFlatCreate,
+        read=_flat_fields,
+        show=_flat_shown,
+        blank={"rooms": "2, 2"},
+        labels={"rent_euros": "flat.rent_per_bed_euros", "rooms": "flat.rooms"},
+        aliases={"rent_per_bed_cents": "rent_euros"},
+        listed=lambda session, got: {
+            "rooms": {f.id: records.rooms_of(session, f) for f in got.items}
+        },
+    )
+)

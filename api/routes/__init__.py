@@ -21,8 +21,20 @@ from api.routes import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for resource in (auth.router, beneficiaries.router, landlords.router, units.dwellings,
-                 units.flats, funds.router, imports.router, rounds.router, scenarios.router,
-                 users.router, stats.router, audit.router, corrections.router,
-                 subject_rights.router):
+for resource in (
+    auth.router,
+    beneficiaries.router,
+    landlords.router,
+    units.dwellings,
+    units.flats,
+    funds.router,
+    imports.router,
+    rounds.router,
+    scenarios.router,
+    users.router,
+    stats.router,
+    audit.router,
+    corrections.router,
+    subject_rights.router,
+):
     router.include_router(resource)

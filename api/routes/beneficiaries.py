@@ -38,22 +38,33 @@ def public(session: Session, b: Beneficiary) -> BeneficiaryPublic:
 
 
 @router.get("")
-def list_beneficiaries(me: Reader, session: SessionDep, page: PageDep,
-                       q: Annotated[str | None, Query(max_length=100)] = None,
-                       status: BeneficiaryStatus | None = None) -> Paged[BeneficiarySummary]:
+def list_beneficiaries(
+    me: Reader,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    status: BeneficiaryStatus | None = None,
+) -> Paged[BeneficiarySummary]:
     """Households of your office (an admin: all), highest priority first; ``q`` searches
     the ref and the names."""
-    got = records.list_beneficiaries(session, me.actor, scope=me.scope, q=q, status=status,
-                                     limit=page.limit, offset=page.offset)
+    got = records.list_beneficiaries(
+        session, me.actor, scope=me.scope, q=q, status=status, limit=page.limit, offset=page.offset
+    )
     return Paged[BeneficiarySummary](
-        items=[BeneficiarySummary.model_validate(b) for b in got.items], total=got.total,
-        limit=got.limit, offset=got.offset)
+        items=[BeneficiarySummary.model_validate(b) for b in got.items],
+        total=got.total,
+        limit=got.limit,
+        offset=got.offset,
+    )
 
 
 @router.post("", status_code=201)
-def create_beneficiary(me: Writer, session: SessionDep, body: BeneficiaryCreate,
-                       office: Annotated[str | None, Query(max_length=32)] = None
-                       ) -> BeneficiaryPublic:
+def create_beneficiary(
+    me: Writer,
+    session: SessionDep,
+    body: BeneficiaryCreate,
+    office: Annotated[str | None, Query(max_length=32)] = None,
+) -> BeneficiaryPublic:
     """Take a household in charge (in your office; an admin names it with ``office``)."""
     b = records.create_beneficiary(session, me.actor, target_office(session, me, office), body)
     return public(session, b)
@@ -66,36 +77,43 @@ def get_beneficiary(me: Reader, session: SessionDep, ref: str) -> BeneficiaryPub
 
 
 @router.patch("/{ref}")
-def update_beneficiary(me: Writer, session: SessionDep, ref: str,
-                       body: BeneficiaryUpdate) -> BeneficiaryPublic:
+def update_beneficiary(
+    me: Writer, session: SessionDep, ref: str, body: BeneficiaryUpdate
+) -> BeneficiaryPublic:
     """Change some fields; the record is checked again as a whole."""
-    b = records.update_beneficiary(session, me.actor, ref, body.model_dump(exclude_unset=True),
-                                   scope=me.scope)
+    b = records.update_beneficiary(
+        session, me.actor, ref, body.model_dump(exclude_unset=True), scope=me.scope
+    )
     return public(session, b)
 
 
 @router.post("/{ref}/status")
-def change_status(me: Writer, session: SessionDep, ref: str,
-                  body: StatusChange) -> BeneficiaryPublic:
+def change_status(
+    me: Writer, session: SessionDep, ref: str, body: StatusChange
+) -> BeneficiaryPublic:
     """Suspend, reopen or close a case (``offered`` and ``housed`` come from rounds)."""
-    b = records.change_beneficiary_status(session, me.actor, ref, body.status, body.note,
-                                          scope=me.scope)
+    b = records.change_beneficiary_status(
+        session, me.actor, ref, body.status, body.note, scope=me.scope
+    )
     return public(session, b)
 
 
 @router.post("/{ref}/notes", status_code=201)
 def add_note(me: Writer, session: SessionDep, ref: str, body: NoteBody) -> EventPublic:
     """A note in the case's history."""
-    return EventPublic.model_validate(records.add_note(session, me.actor, ref, body.note,
-                                                       scope=me.scope))
+    return EventPublic.model_validate(
+        records.add_note(session, me.actor, ref, body.note, scope=me.scope)
+    )
 
 
 @router.post("/{ref}/members", status_code=201)
-def add_member(me: Writer, session: SessionDep, ref: str,
-               body: HouseholdMemberCreate) -> MemberPublic:
+def add_member(
+    me: Writer, session: SessionDep, ref: str, body: HouseholdMemberCreate
+) -> MemberPublic:
     """Another member of the household."""
-    return MemberPublic.model_validate(records.add_household_member(session, me.actor, ref,
-                                                                    body, scope=me.scope))
+    return MemberPublic.model_validate(
+        records.add_household_member(session, me.actor, ref, body, scope=me.scope)
+    )
 
 
 @router.delete("/{ref}/members/{member_id}", status_code=204)

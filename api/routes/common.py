@@ -16,15 +16,21 @@ def target_office(session: Session, me: Principal, office_code: str | None) -> i
         try:
             office = records.office_by_code(session, office_code)
         except records.NotFoundError:
-            raise ApiError(422, f"office: no office {office_code!r}",
-                           fields=[{"field": "office", "message": "no such office"}]) from None
+            raise ApiError(
+                422,
+                f"office: no office {office_code!r}",
+                fields=[{"field": "office", "message": "no such office"}],
+            ) from None
         if me.role is not Role.admin and office.id != me.office_id:
             raise ApiError(403, "you may only add records to your own office")
         assert office.id is not None
         return office.id
     if me.office_id is None:
-        raise ApiError(422, "office: give ?office=CODE (you belong to no office)",
-                       fields=[{"field": "office", "message": "required"}])
+        raise ApiError(
+            422,
+            "office: give ?office=CODE (you belong to no office)",
+            fields=[{"field": "office", "message": "required"}],
+        )
     return me.office_id
 
 

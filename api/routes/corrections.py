@@ -39,27 +39,39 @@ class LedgerEntryPublic(BaseModel):
 
 
 @router.get("/funds/{code}/ledger", tags=["funds"])
-def fund_ledger(me: Annotated[Principal, require(perms.FUNDS_READ)], session: SessionDep,
-                code: str) -> list[LedgerEntryPublic]:
+def fund_ledger(
+    me: Annotated[Principal, require(perms.FUNDS_READ)], session: SessionDep, code: str
+) -> list[LedgerEntryPublic]:
     """Every movement of the fund, oldest first (amounts in cents, signed)."""
     return [LedgerEntryPublic.model_validate(e) for e in corrections.entries(session, code)]
 
 
 @router.post("/funds/{code}/ledger/{entry_id}/reverse", status_code=201, tags=["funds"])
-def reverse_entry(me: Annotated[Principal, require(perms.FUNDS_WRITE)], session: SessionDep,
-                  code: str, entry_id: Id, body: ReasonBody) -> LedgerEntryPublic:
+def reverse_entry(
+    me: Annotated[Principal, require(perms.FUNDS_WRITE)],
+    session: SessionDep,
+    code: str,
+    entry_id: Id,
+    body: ReasonBody,
+) -> LedgerEntryPublic:
     """Reverse a grant: an adjustment of the opposite amount naming it, once (422 if it
     would take the fund below zero, 409 if already reversed)."""
     return LedgerEntryPublic.model_validate(
-        corrections.reverse_entry(session, me.actor, code, entry_id, body.note))
+        corrections.reverse_entry(session, me.actor, code, entry_id, body.note)
+    )
 
 
 @router.post("/rounds/{ref}/cancel", tags=["rounds"])
-def cancel_round(me: Annotated[Principal, require(perms.ROUNDS_WRITE)], session: SessionDep,
-                 ref: str, body: ReasonBody) -> RoundSummary:
+def cancel_round(
+    me: Annotated[Principal, require(perms.ROUNDS_WRITE)],
+    session: SessionDep,
+    ref: str,
+    body: ReasonBody,
+) -> RoundSummary:
     """Cancel a round under way: pending offers withdrawn, their households waiting again,
     nothing in the ledger."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     assert r.id is not None
-    return RoundSummary.model_validate(round_control.cancel_round(session, me.actor, r.id,
-                                                                  body.note))
+    return RoundSummary.model_validate(
+        round_control.cancel_round(session, me.actor, r.id, body.note)
+    )

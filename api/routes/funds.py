@@ -25,20 +25,29 @@ Writer = Annotated[Principal, require(perms.FUNDS_WRITE)]
 def public(session: Session, f: Fund, balances: dict[int, int] | None = None) -> FundPublic:
     out = FundPublic.model_validate(f)
     assert f.id is not None
-    out.balance_cents = (balances or {}).get(f.id, 0) if balances is not None \
-        else ledger.balance(session, f.id)
+    out.balance_cents = (
+        (balances or {}).get(f.id, 0) if balances is not None else ledger.balance(session, f.id)
+    )
     return out
 
 
 @router.get("")
-def list_funds(me: Reader, session: SessionDep, page: PageDep,
-               q: Annotated[str | None, Query(max_length=100)] = None,
-               active: bool | None = None) -> Paged[FundPublic]:
+def list_funds(
+    me: Reader,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    active: bool | None = None,
+) -> Paged[FundPublic]:
     """Funds with their balances in cents."""
     got = records.list_funds(session, q=q, active=active, limit=page.limit, offset=page.offset)
     balances = ledger.balances(session)
-    return Paged[FundPublic](items=[public(session, f, balances) for f in got.items],
-                             total=got.total, limit=got.limit, offset=got.offset)
+    return Paged[FundPublic](
+        items=[public(session, f, balances) for f in got.items],
+        total=got.total,
+        limit=got.limit,
+        offset=got.offset,
+    )
 
 
 @router.post("", status_code=201)
@@ -54,13 +63,22 @@ def get_fund(me: Reader, session: SessionDep, code: str) -> FundPublic:
 
 @router.patch("/{code}")
 def update_fund(me: Writer, session: SessionDep, code: str, body: FundUpdate) -> FundPublic:
-    return public(session, records.update_fund(session, me.actor, code, name=body.name,
-                                               eligible_tags=body.eligible_tags,
-                                               active=body.active))
+    return public(
+        session,
+        records.update_fund(
+            session,
+            me.actor,
+            code,
+            name=body.name,
+            eligible_tags=body.eligible_tags,
+            active=body.active,
+        ),
+    )
 
 
 @router.post("/{code}/grants", status_code=201)
 def grant(me: Writer, session: SessionDep, code: str, body: GrantBody) -> FundPublic:
     """Money into the fund (a ledger entry; the ledger is append-only)."""
-    return public(session, records.grant_fund(session, me.actor, code, body.amount_cents,
-                                              body.note))
+    return public(
+        session, records.grant_fund(session, me.actor, code, body.amount_cents, body.note)
+    )

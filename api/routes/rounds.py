@@ -54,28 +54,56 @@ def round_public(session: Session, r: Round) -> RoundPublic:
     assert r.id is not None
     view = rounds.round_view(session, r.id)
     ids = {d.beneficiary_id for d in view.decisions} | {o.beneficiary_id for o in view.offers}
-    refs = {b.id: b.ref for b in session.exec(select(Beneficiary).where(
-        col(Beneficiary.id).in_(ids)))} if ids else {}
+    refs = (
+        {b.id: b.ref for b in session.exec(select(Beneficiary).where(col(Beneficiary.id).in_(ids)))}
+        if ids
+        else {}
+    )
     return RoundPublic(
-        round=RoundSummary.model_validate(r), result_status=view.result_status,
-        weight=view.weight, bound=view.bound, contribution_cents=view.contribution_cents,
+        round=RoundSummary.model_validate(r),
+        result_status=view.result_status,
+        weight=view.weight,
+        bound=view.bound,
+        contribution_cents=view.contribution_cents,
         commute_km=view.commute_km,
         proposals=[ProposalPublic.model_validate(p) for p in view.proposals],
-        unplaced=[UnplacedPublic(beneficiary_ref=u.beneficiary_ref, persons=u.persons,
-                                 reasons=list(u.reasons), texts=list(u.texts))
-                  for u in view.unplaced],
-        decisions=[DecisionPublic(id=d.id or 0, beneficiary_ref=refs.get(d.beneficiary_id, ""),
-                                  unit_ref=d.unit_ref, room_ref=d.room_ref, kind=str(d.kind),
-                                  note=d.note) for d in view.decisions],
-        offers=[OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
-                            beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
-                            reason=o.reason, contribution_cents=o.contribution_cents,
-                            commute_km=o.commute_km, reply_by=o.reply_by)
-                for o in view.offers])
+        unplaced=[
+            UnplacedPublic(
+                beneficiary_ref=u.beneficiary_ref,
+                persons=u.persons,
+                reasons=list(u.reasons),
+                texts=list(u.texts),
+            )
+            for u in view.unplaced
+        ],
+        decisions=[
+            DecisionPublic(
+                id=d.id or 0,
+                beneficiary_ref=refs.get(d.beneficiary_id, ""),
+                unit_ref=d.unit_ref,
+                room_ref=d.room_ref,
+                kind=str(d.kind),
+                note=d.note,
+            )
+            for d in view.decisions
+        ],
+        offers=[
+            OfferPublic(
+                id=o.id or 0,
+                proposal_id=o.proposal_id,
+                beneficiary_ref=refs.get(o.beneficiary_id, ""),
+                status=str(o.status),
+                reason=o.reason,
+                contribution_cents=o.contribution_cents,
+                commute_km=o.commute_km,
+                reply_by=o.reply_by,
+            )
+            for o in view.offers
+        ],
+    )
 
 
-def start_solve(request: Request, engine: Engine, session: Session, me: Principal,
-                r: Round) -> Job:
+def start_solve(request: Request, engine: Engine, session: Session, me: Principal, r: Round) -> Job:
     """The round's solve job (a queued or running one is reused); refused at once if the
     round is not solvable or its office has too many solves waiting."""
     if r.status not in rounds.SOLVABLE:
@@ -88,9 +116,15 @@ def start_solve(request: Request, engine: Engine, session: Session, me: Principa
     if jobs.count_active(session, SOLVE, fair) >= settings.max_queued_solves_per_office:
         raise ApiError(429, "this office has too many solves waiting: wait for one to end")
     assert r.id is not None
-    job = jobs.enqueue(session, SOLVE, r.ref, fair_key=fair, office_id=r.office_id,
-                       user_id=me.user_id,
-                       params={"round_id": r.id, **actor_params(me.actor)})
+    job = jobs.enqueue(
+        session,
+        SOLVE,
+        r.ref,
+        fair_key=fair,
+        office_id=r.office_id,
+        user_id=me.user_id,
+        params={"round_id": r.id, **actor_params(me.actor)},
+    )
     record(session, me.actor, "round.solve_start", "round", r.ref, detail={"job": job.ref})
     session.commit()
     request.app.state.workers.wake(SOLVE)
@@ -143,19 +177,35 @@ def round_office(session: Session, me: Principal, office: str | None) -> int | N
 @router.get("")
 def list_rounds(me: Reader, session: SessionDep, page: PageDep) -> Paged[RoundSummary]:
     got = records.list_rounds(session, scope=me.scope, limit=page.limit, offset=page.offset)
-    return Paged[RoundSummary](items=[RoundSummary.model_validate(r) for r in got.items],
-                               total=got.total, limit=got.limit, offset=got.offset)
+    return Paged[RoundSummary](
+        items=[RoundSummary.model_validate(r) for r in got.items],
+        total=got.total,
+        limit=got.limit,
+        offset=got.offset,
+    )
 
 
 @router.post("", status_code=201)
-def open_round(me: Writer, session: SessionDep, body: RoundOpen, request: Request,
-               office: Annotated[str | None, Query(max_length=32)] = None) -> RoundPublic:
+def open_round(
+    me: Writer,
+    session: SessionDep,
+    body: RoundOpen,
+    request: Request,
+    office: Annotated[str | None, Query(max_length=32)] = None,
+) -> RoundPublic:
     """Open a round: the waiting households, free units and fund balances, as of now.
     The time limit is at most the service's cap (``HOUSING_MAX_SOLVE_SECONDS``)."""
     cap_time_limit(request, body.time_limit_s)
-    r = rounds.open_round(session, me.actor, name=body.name,
-                          office_id=round_office(session, me, office), policy=body.policy,
-                          on=body.on, time_limit_s=body.time_limit_s, seed=body.seed)
+    r = rounds.open_round(
+        session,
+        me.actor,
+        name=body.name,
+        office_id=round_office(session, me, office),
+        policy=body.policy,
+        on=body.on,
+        time_limit_s=body.time_limit_s,
+        seed=body.seed,
+    )
     return round_public(session, r)
 
 
@@ -169,16 +219,18 @@ def get_round(me: Reader, session: SessionDep, ref: str) -> RoundPublic:
 
 
 @router.post("/{ref}/solve", status_code=202)
-def solve(me: Writer, session: SessionDep, engine: EngineDep, request: Request,
-          ref: str) -> JobPublic:
+def solve(
+    me: Writer, session: SessionDep, engine: EngineDep, request: Request, ref: str
+) -> JobPublic:
     """Start solving (or re-solving) in the background; poll the job it returns."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     return job_public(session, start_solve(request, engine, session, me, r))
 
 
 @router.get("/{ref}/solve/{job}")
-def solve_progress(me: Reader, session: SessionDep, request: Request, ref: str,
-                   job: str) -> JobPublic:
+def solve_progress(
+    me: Reader, session: SessionDep, request: Request, ref: str, job: str
+) -> JobPublic:
     """The solve's state: queued (with its place in the queue), running (stage, incumbent,
     bound), done, failed, or interrupted (the server stopped: solve again)."""
     r = records.round_by_ref(session, ref, scope=me.scope)
@@ -190,11 +242,24 @@ def decide(me: Writer, session: SessionDep, ref: str, body: DecisionBody) -> Dec
     """Lock a (household, unit) pair for the next solves, or forbid it."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     assert r.id is not None
-    d = rounds.decide(session, me.actor, r.id, body.beneficiary_ref, body.unit_ref, body.kind,
-                      room_ref=body.room_ref, note=body.note)
-    return DecisionPublic(id=d.id or 0, beneficiary_ref=body.beneficiary_ref,
-                          unit_ref=d.unit_ref, room_ref=d.room_ref, kind=str(d.kind),
-                          note=d.note)
+    d = rounds.decide(
+        session,
+        me.actor,
+        r.id,
+        body.beneficiary_ref,
+        body.unit_ref,
+        body.kind,
+        room_ref=body.room_ref,
+        note=body.note,
+    )
+    return DecisionPublic(
+        id=d.id or 0,
+        beneficiary_ref=body.beneficiary_ref,
+        unit_ref=d.unit_ref,
+        room_ref=d.room_ref,
+        kind=str(d.kind),
+        note=d.note,
+    )
 
 
 @router.delete("/{ref}/decisions/{decision_id}", status_code=204)
@@ -204,37 +269,59 @@ def undo(me: Writer, session: SessionDep, ref: str, decision_id: Id) -> None:
 
 
 @router.post("/{ref}/offers", status_code=201)
-def send_offers(me: Writer, session: SessionDep, ref: str,
-                body: OffersBody | None = None) -> list[OfferPublic]:
+def send_offers(
+    me: Writer, session: SessionDep, ref: str, body: OffersBody | None = None
+) -> list[OfferPublic]:
     """Offers for the current proposals (all, or those named)."""
     r = records.round_by_ref(session, ref, scope=me.scope)
     assert r.id is not None
     sent = rounds.send_offers(session, me.actor, r.id, body.proposal_ids if body else None)
-    refs = {b.id: b.ref for b in session.exec(select(Beneficiary).where(
-        col(Beneficiary.id).in_([o.beneficiary_id for o in sent])))}
-    return [OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
-                        beneficiary_ref=refs.get(o.beneficiary_id, ""), status=str(o.status),
-                        reason=o.reason, contribution_cents=o.contribution_cents,
-                        commute_km=o.commute_km, reply_by=o.reply_by) for o in sent]
+    refs = {
+        b.id: b.ref
+        for b in session.exec(
+            select(Beneficiary).where(col(Beneficiary.id).in_([o.beneficiary_id for o in sent]))
+        )
+    }
+    return [
+        OfferPublic(
+            id=o.id or 0,
+            proposal_id=o.proposal_id,
+            beneficiary_ref=refs.get(o.beneficiary_id, ""),
+            status=str(o.status),
+            reason=o.reason,
+            contribution_cents=o.contribution_cents,
+            commute_km=o.commute_km,
+            reply_by=o.reply_by,
+        )
+        for o in sent
+    ]
 
 
 @router.post("/{ref}/offers/{offer_id}/answer")
-def answer(me: Writer, session: SessionDep, ref: str, offer_id: Id,
-           body: AnswerBody) -> OfferPublic:
+def answer(
+    me: Writer, session: SessionDep, ref: str, offer_id: Id, body: AnswerBody
+) -> OfferPublic:
     """Record the household's (or landlord's) answer; refusals need a reason."""
     r = records.round_by_ref(session, ref, scope=me.scope)
-    o = rounds.record_answer(session, me.actor, offer_of(session, r, offer_id).id or 0,
-                             body.status, body.reason)
+    o = rounds.record_answer(
+        session, me.actor, offer_of(session, r, offer_id).id or 0, body.status, body.reason
+    )
     b = session.get(Beneficiary, o.beneficiary_id)
-    return OfferPublic(id=o.id or 0, proposal_id=o.proposal_id,
-                       beneficiary_ref=b.ref if b else "", status=str(o.status),
-                       reason=o.reason, contribution_cents=o.contribution_cents,
-                       commute_km=o.commute_km)
+    return OfferPublic(
+        id=o.id or 0,
+        proposal_id=o.proposal_id,
+        beneficiary_ref=b.ref if b else "",
+        status=str(o.status),
+        reason=o.reason,
+        contribution_cents=o.contribution_cents,
+        commute_km=o.commute_km,
+    )
 
 
 @router.post("/{ref}/close")
-def close(me: Writer, session: SessionDep, engine: EngineDep, ref: str,
-          body: CloseBody | None = None) -> CloseReportPublic:
+def close(
+    me: Writer, session: SessionDep, engine: EngineDep, ref: str, body: CloseBody | None = None
+) -> CloseReportPublic:
     """Accepted offers become leases and their contributions commitments: all or nothing
     (409 with the conflicts if a unit was taken or a fund ran short meanwhile)."""
     r = records.round_by_ref(session, ref, scope=me.scope)
@@ -244,16 +331,32 @@ def close(me: Writer, session: SessionDep, engine: EngineDep, ref: str,
     # this session again, or it would begin anew)
     session.rollback()
     report = rounds.close_round(engine, me.actor, round_id, body.on if body else None)
-    return CloseReportPublic(round_ref=report.round_ref, leases=report.leases,
-                             committed_cents=dict(report.committed_cents))
+    return CloseReportPublic(
+        round_ref=report.round_ref,
+        leases=report.leases,
+        committed_cents=dict(report.committed_cents),
+    )
 
 
-@router.get("/{ref}/export", response_class=Response,
-            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
-                                         "officedocument.spreadsheetml.sheet": {}}}})
-def export(me: Exporter, session: SessionDep, ref: str,
-           format: Literal["csv", "xlsx"] = "csv",
-           lang: Literal["it", "en"] = "it") -> Response:
+@router.get(
+    "/{ref}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+def export(
+    me: Exporter,
+    session: SessionDep,
+    ref: str,
+    format: Literal["csv", "xlsx"] = "csv",
+    lang: Literal["it", "en"] = "it",
+) -> Response:
     """The round's households with their names (an audited read), placed and left out
     with their reasons, for Italian office software: CSV with ``;``, a decimal comma and a
     byte-order mark, or XLSX with numeric cells in euros; headers in ``lang``."""

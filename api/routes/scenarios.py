@@ -45,17 +45,26 @@ class ScenarioRunPublic(BaseModel):
     error: str | None = None
 
 
-def _public(run: Any, job: str | None = None,
-            position: int | None = None) -> ScenarioRunPublic:
-    return ScenarioRunPublic(ref=run.ref, status=run.status, spec_sha256=run.spec_sha256,
-                             created_at=run.created_at, finished_at=run.finished_at, job=job,
-                             position=position, report=run.report, error=run.error)
+def _public(run: Any, job: str | None = None, position: int | None = None) -> ScenarioRunPublic:
+    return ScenarioRunPublic(
+        ref=run.ref,
+        status=run.status,
+        spec_sha256=run.spec_sha256,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+        job=job,
+        position=position,
+        report=run.report,
+        error=run.error,
+    )
 
 
 def _limits(settings: Settings) -> Limits:
-    return Limits(max_runs=settings.scenario_max_runs,
-                  max_sweep_points=settings.scenario_max_sweep_points,
-                  max_seconds=settings.scenario_max_seconds)
+    return Limits(
+        max_runs=settings.scenario_max_runs,
+        max_sweep_points=settings.scenario_max_sweep_points,
+        max_seconds=settings.scenario_max_seconds,
+    )
 
 
 def _check(text: str, source: str, settings: Settings) -> float:
@@ -66,8 +75,10 @@ def _check(text: str, source: str, settings: Settings) -> float:
         if errors:
             raise ScenarioError(errors, source)
     except ScenarioError as exc:
-        raise ApiError(422, f"the scenario file has {len(exc.errors)} error(s)", fields=[
-            {"field": f"{e.record}: {e.field}", "message": e.message} for e in exc.errors]
+        raise ApiError(
+            422,
+            f"the scenario file has {len(exc.errors)} error(s)",
+            fields=[{"field": f"{e.record}: {e.field}", "message": e.message} for e in exc.errors],
         ) from None
     return min(spec.time_limit, settings.scenario_max_seconds)
 
@@ -78,36 +89,54 @@ def read_spec(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(422, "the scenario file is not UTF-8 text",
-                       fields=[{"field": "file", "message": "not UTF-8"}]) from None
+        raise ApiError(
+            422,
+            "the scenario file is not UTF-8 text",
+            fields=[{"field": "file", "message": "not UTF-8"}],
+        ) from None
     if "\x00" in text:
-        raise ApiError(422, "the scenario file holds a NUL character",
-                       fields=[{"field": "file", "message": "NUL character"}])
+        raise ApiError(
+            422,
+            "the scenario file holds a NUL character",
+            fields=[{"field": "file", "message": "NUL character"}],
+        )
     return text
 
 
-def submit(request: Request, session: Session, engine: Engine, me: Principal, text: str,
-           source: str) -> tuple[Any, str]:
+def submit(
+    request: Request, session: Session, engine: Engine, me: Principal, text: str, source: str
+) -> tuple[Any, str]:
     """Check the file (422 naming each problem), store the run and queue its job (429
     when this planner already has as many waiting as the service allows)."""
     settings: Settings = request.app.state.settings
     seconds = _check(text, source, settings)
     fair = f"user:{me.user_id}"
     if jobs.count_active(session, SCENARIO, fair) >= settings.max_queued_runs_per_planner:
-        raise ApiError(429, "you have as many scenario runs waiting as the service allows: "
-                            "wait for one to end")
+        raise ApiError(
+            429, "you have as many scenario runs waiting as the service allows: wait for one to end"
+        )
     run = records.create_scenario_run(session, me.actor, text)
-    job = jobs.enqueue(session, SCENARIO, run.ref, fair_key=fair, user_id=me.user_id,
-                       params={"source": source, "seconds": seconds})
+    job = jobs.enqueue(
+        session,
+        SCENARIO,
+        run.ref,
+        fair_key=fair,
+        user_id=me.user_id,
+        params={"source": source, "seconds": seconds},
+    )
     session.commit()
     request.app.state.workers.wake(SCENARIO)
     return run, job.ref
 
 
 @router.post("", status_code=202, responses={422: {"description": "the file's problems"}})
-async def run_scenario(me: Planner, session: SessionDep, engine: EngineDep, request: Request,
-                       file: Annotated[UploadFile, File(description="scenario file (TOML)")]
-                       ) -> ScenarioRunPublic:
+async def run_scenario(
+    me: Planner,
+    session: SessionDep,
+    engine: EngineDep,
+    request: Request,
+    file: Annotated[UploadFile, File(description="scenario file (TOML)")],
+) -> ScenarioRunPublic:
     """Run a scenario file in the background; poll ``GET /scenarios/{ref}``. On the
     service the file's time limit (at most 60 s) bounds the whole run, which has at most
     25 solves, sweeps of at most 20 points and a generated base of at most M's size."""
@@ -124,10 +153,12 @@ def _owner(me: Principal) -> int | None:
 @router.get("")
 def list_runs(me: Planner, session: SessionDep, page: PageDep) -> Paged[ScenarioRunPublic]:
     """Your scenario runs (an admin: everyone's), newest first, with their reports."""
-    got = records.list_scenario_runs(session, user_id=_owner(me), limit=page.limit,
-                                     offset=page.offset)
-    return Paged[ScenarioRunPublic](items=[_public(r) for r in got.items], total=got.total,
-                                    limit=got.limit, offset=got.offset)
+    got = records.list_scenario_runs(
+        session, user_id=_owner(me), limit=page.limit, offset=page.offset
+    )
+    return Paged[ScenarioRunPublic](
+        items=[_public(r) for r in got.items], total=got.total, limit=got.limit, offset=got.offset
+    )
 
 
 @router.get("/{ref}")
@@ -136,16 +167,18 @@ def get_run(me: Planner, session: SessionDep, ref: str) -> ScenarioRunPublic:
     done, its report: aggregates only (counts under 5 suppressed on the agency's data)."""
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     job = jobs.latest_for(session, SCENARIO, run.ref)
-    return _public(run, job.ref if job else None,
-                   jobs.queue_position(session, job) if job else None)
+    return _public(
+        run, job.ref if job else None, jobs.queue_position(session, job) if job else None
+    )
 
 
 def retry_run(request: Request, session: Session, me: Principal, ref: str) -> Any:
     """Run an interrupted (or failed) run again, as a new job."""
     run = records.get_scenario_run(session, ref, user_id=_owner(me))
     if run.status not in ("interrupted", "failed"):
-        raise ApiError(409, f"run {ref} is {run.status}: only an interrupted or failed run "
-                            "is run again")
+        raise ApiError(
+            409, f"run {ref} is {run.status}: only an interrupted or failed run is run again"
+        )
     last = jobs.latest_for(session, SCENARIO, run.ref)
     if last is None:
         raise ApiError(409, f"run {ref} has no job to run again")

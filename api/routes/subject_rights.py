@@ -30,17 +30,19 @@ class ErasureBody(BaseModel):
 def subject_access(me: Officer, session: SessionDep, ref: str) -> JSONResponse:
     """Everything held about the household: record, members, case history, rounds (its
     snapshot entries, proposals, decisions, offers), leases, ledger lines, audit lines."""
-    data: dict[str, Any] = subject_rights.subject_access(session, me.actor, ref,
-                                                         scope=me.scope)
-    return JSONResponse(data, headers={
-        "Content-Disposition": f'attachment; filename="{ref}-subject-access.json"'})
+    data: dict[str, Any] = subject_rights.subject_access(session, me.actor, ref, scope=me.scope)
+    return JSONResponse(
+        data, headers={"Content-Disposition": f'attachment; filename="{ref}-subject-access.json"'}
+    )
 
 
 @router.post("/{ref}/pseudonymise")
-def pseudonymise(me: Officer, session: SessionDep, ref: str,
-                 body: ErasureBody) -> dict[str, str]:
+def pseudonymise(me: Officer, session: SessionDep, ref: str, body: ErasureBody) -> dict[str, str]:
     """Erase the household's identity: it becomes its ref; leases and the ledger's
     amounts stay (422 while it holds an active lease or awaits an offer's answer)."""
     b = subject_rights.pseudonymise(session, me.actor, ref, body.reason, scope=me.scope)
-    return {"ref": b.ref, "status": str(b.status),
-            "pseudonymised_at": b.pseudonymised_at.isoformat() if b.pseudonymised_at else ""}
+    return {
+        "ref": b.ref,
+        "status": str(b.status),
+        "pseudonymised_at": b.pseudonymised_at.isoformat() if b.pseudonymised_at else "",
+    }

@@ -37,8 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 Reader = Annotated[Principal, require(perms.UNITS_READ)]
 Writer = Annotated[Principal, require(perms.UNITS_WRITE)]
 Search = Annotated[str | None, Query(max_length=100)]
-Municipality = Annotated[str | None, Query(max_length=100,
-                                           description="name or ISTAT code")]
+Municipality = Annotated[str | None, Query(max_length=100, description="name or ISTAT code")]
 OfficeCode = Annotated[str | None, Query(max_length=32)]
 
 
@@ -73,18 +72,37 @@ def unit_router(kind: UnitKind[U, C, P]) -> APIRouter:
     units = kind.units
 
     def public(session: Session, unit: U) -> P:
-        return kind.public.model_validate(unit).model_copy(update={
-            "landlord_ref": records.landlord_ref_of(session, unit.landlord_id),
-            **kind.more(session, unit)})
+        return kind.public.model_validate(unit).model_copy(
+            update={
+                "landlord_ref": records.landlord_ref_of(session, unit.landlord_id),
+                **kind.more(session, unit),
+            }
+        )
 
-    def listing(me: Reader, session: SessionDep, page: PageDep, q: Search = None,
-                status: UnitStatus | None = None,
-                municipality: Municipality = None) -> Paged[P]:
-        got = units.page(session, me.actor, scope=me.scope, q=q, status=status,
-                         municipality=municipality, limit=page.limit, offset=page.offset)
+    def listing(
+        me: Reader,
+        session: SessionDep,
+        page: PageDep,
+        q: Search = None,
+        status: UnitStatus | None = None,
+        municipality: Municipality = None,
+    ) -> Paged[P]:
+        got = units.page(
+            session,
+            me.actor,
+            scope=me.scope,
+            q=q,
+            status=status,
+            municipality=municipality,
+            limit=page.limit,
+            offset=page.offset,
+        )
         return Paged[kind.public](  # type: ignore[name-defined]
-            items=[public(session, u) for u in got.items], total=got.total,
-            limit=got.limit, offset=got.offset)
+            items=[public(session, u) for u in got.items],
+            total=got.total,
+            limit=got.limit,
+            offset=got.offset,
+        )
 
     def create(me: Writer, session: SessionDep, body: C, office: OfficeCode = None) -> P:
         unit = units.create(session, me.actor, target_office(session, me, office), body)
@@ -94,34 +112,58 @@ def unit_router(kind: UnitKind[U, C, P]) -> APIRouter:
         return public(session, units.get(session, me.actor, ref, scope=me.scope))
 
     def update(me: Writer, session: SessionDep, ref: str, body: BaseModel) -> P:
-        return public(session, units.update(session, me.actor, ref,
-                                            body.model_dump(exclude_unset=True),
-                                            scope=me.scope))
+        return public(
+            session,
+            units.update(
+                session, me.actor, ref, body.model_dump(exclude_unset=True), scope=me.scope
+            ),
+        )
 
     def set_status(me: Writer, session: SessionDep, ref: str, body: UnitStatusBody) -> P:
-        return public(session, units.set_status(session, me.actor, ref, body.status,
-                                                scope=me.scope))
+        return public(
+            session, units.set_status(session, me.actor, ref, body.status, scope=me.scope)
+        )
 
     answer = {"return": kind.public}
-    router.get("", name=f"list_{kind.many}")(
-        _typed(listing, **{"return": Paged[kind.public]}))  # type: ignore[name-defined]
+    router.get("", name=f"list_{kind.many}")(_typed(listing, **{"return": Paged[kind.public]}))  # type: ignore[name-defined]
     router.post("", status_code=201, name=f"create_{kind.one}")(
-        _typed(create, body=kind.create, **answer))
+        _typed(create, body=kind.create, **answer)
+    )
     router.get("/{ref}", name=f"get_{kind.one}")(_typed(read, **answer))
-    router.patch("/{ref}", name=f"update_{kind.one}")(
-        _typed(update, body=kind.update, **answer))
-    router.post("/{ref}/status", name="set_status",
-                description=f"Withdraw the {units.label} from the rounds, or offer it again.")(
-        _typed(set_status, **answer))
+    router.patch("/{ref}", name=f"update_{kind.one}")(_typed(update, body=kind.update, **answer))
+    router.post(
+        "/{ref}/status",
+        name="set_status",
+        description=f"Withdraw the {units.label} from the rounds, or offer it again.",
+    )(_typed(set_status, **answer))
     return router
 
 
-dwellings = unit_router(UnitKind(
-    DWELLINGS, path="/dwellings", tag="dwellings", one="dwelling", many="dwellings",
-    create=DwellingCreate, update=DwellingUpdate, public=DwellingPublic))
+dwellings = unit_router(
+    UnitKind(
+        DWELLINGS,
+        path="/dwellings",
+        tag="dwellings",
+        one="dwelling",
+        many="dwellings",
+        create=DwellingCreate,
+        update=DwellingUpdate,
+        public=DwellingPublic,
+    )
+)
 
-flats = unit_router(UnitKind(
-    FLATS, path="/shared-flats", tag="shared flats", one="flat", many="flats",
-    create=SharedFlatCreate, update=SharedFlatUpdate, public=SharedFlatPublic,
-    more=lambda session, flat: {"rooms": [RoomPublic.model_validate(r)
-                                          for r in records.rooms_of(session, flat)]}))
+flats = unit_router(
+    UnitKind(
+        FLATS,
+        path="/shared-flats",
+        tag="shared flats",
+        one="flat",
+        many="flats",
+        create=SharedFlatCreate,
+        update=SharedFlatUpdate,
+        public=SharedFlatPublic,
+        more=lambda session, flat: {
+            "rooms": [RoomPublic.model_validate(r) for r in records.rooms_of(session, flat)]
+        },
+    )
+)

@@ -25,8 +25,11 @@ def list_users(me: Admin, session: SessionDep) -> list[UserPublic]:
 @router.post("", status_code=201)
 def create_user(me: Admin, session: SessionDep, body: UserCreate) -> UserPublic:
     office = target_office(session, me, body.office_code) if body.office_code else None
-    return UserPublic.model_validate(records.create_user(
-        session, me.actor, body.username, body.full_name, body.password, body.role, office))
+    return UserPublic.model_validate(
+        records.create_user(
+            session, me.actor, body.username, body.full_name, body.password, body.role, office
+        )
+    )
 
 
 @router.delete("/{username}", status_code=204)

@@ -60,17 +60,28 @@ class Columns:
 
     @staticmethod
     def concat(parts: list[Columns]) -> Columns:
-        return Columns(*(np.concatenate([getattr(c, f) for c in parts])
-                         for f in COLUMN_FIELDS))
+        return Columns(*(np.concatenate([getattr(c, f) for c in parts]) for f in COLUMN_FIELDS))
 
     def codes(self, n_funds: int, n_rooms: int) -> IntArray:
         """A code per column, unique in the round: its option, room and fund."""
-        return np.asarray((self.pair * (n_rooms + 1) + self.room + 1) * (n_funds + 1)
-                          + self.fund + 1, dtype=np.int64)
+        return np.asarray(
+            (self.pair * (n_rooms + 1) + self.room + 1) * (n_funds + 1) + self.fund + 1,
+            dtype=np.int64,
+        )
 
 
-COLUMN_FIELDS = ("pair", "beneficiary", "unit", "term", "line", "room", "fund",
-                 "contribution_cents", "cost_cents", "commute_m")
+COLUMN_FIELDS = (
+    "pair",
+    "beneficiary",
+    "unit",
+    "term",
+    "line",
+    "room",
+    "fund",
+    "contribution_cents",
+    "cost_cents",
+    "commute_m",
+)
 
 
 def allowed_pairs(inst: Instance, pairs: Pairs) -> BoolArray:
@@ -82,9 +93,17 @@ def allowed_pairs(inst: Instance, pairs: Pairs) -> BoolArray:
     return allowed
 
 
-def columns_of(inst: Instance, pairs: Pairs, funds: FundTable, allowed: BoolArray,
-               months: IntArray, one_off: IntArray, rooms: RoomChoice,
-               idx: IntArray | None = None, ordered: bool = True) -> Columns:
+def columns_of(
+    inst: Instance,
+    pairs: Pairs,
+    funds: FundTable,
+    allowed: BoolArray,
+    months: IntArray,
+    one_off: IntArray,
+    rooms: RoomChoice,
+    idx: IntArray | None = None,
+    ordered: bool = True,
+) -> Columns:
     """Every column of the options ``idx`` (sorted indices; all options when None),
     sorted by option, room and fund unless ``ordered`` is False (a pricing block needs
     no order).
@@ -114,10 +133,18 @@ def columns_of(inst: Instance, pairs: Pairs, funds: FundTable, allowed: BoolArra
         order = np.lexsort((fund, room[local], idx[local]))
         local, fund = local[order], fund[order]
     pair = idx[local]
-    return Columns(pair=pair, beneficiary=b[local], unit=pairs.unit[pair],
-                   term=pairs.term[pair], line=pairs.line[pair], room=room[local], fund=fund,
-                   contribution_cents=c[local], cost_cents=cost[local],
-                   commute_m=pairs.commute_m[pair])
+    return Columns(
+        pair=pair,
+        beneficiary=b[local],
+        unit=pairs.unit[pair],
+        term=pairs.term[pair],
+        line=pairs.line[pair],
+        room=room[local],
+        fund=fund,
+        contribution_cents=c[local],
+        cost_cents=cost[local],
+        commute_m=pairs.commute_m[pair],
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +162,7 @@ class RoomChoice:
     def any(self) -> bool:
         return bool(self.explicit.any())
 
-    def expand(self, inst: Instance, pairs: Pairs, idx: IntArray
-               ) -> tuple[IntArray, SmallArray]:
+    def expand(self, inst: Instance, pairs: Pairs, idx: IntArray) -> tuple[IntArray, SmallArray]:
         """The options ``idx`` with each bed option of an explicit flat repeated per room
         (a pinned household's, only for its pinned room)."""
         nd = self.n_dwellings
@@ -150,8 +176,7 @@ class RoomChoice:
         room = np.where(np.repeat(explicit, reps), rank, -1).astype(np.int16)
         if self.room_of_pin:
             b = pairs.beneficiary[out]
-            want = np.array([self.room_of_pin.get(int(x), -1) for x in b.tolist()],
-                            dtype=np.int64)
+            want = np.array([self.room_of_pin.get(int(x), -1) for x in b.tolist()], dtype=np.int64)
             keep = (room < 0) | (want < 0) | (room == want)
             out, room = out[keep], room[keep]
         return out, room

@@ -47,8 +47,9 @@ class Solution:
 
     @staticmethod
     def of(chosen: Sequence[int] | IntArray, aux: IntArray) -> Solution:
-        return Solution(np.unique(np.asarray(chosen, dtype=np.int64)),
-                        np.asarray(aux, dtype=np.int64))
+        return Solution(
+            np.unique(np.asarray(chosen, dtype=np.int64)), np.asarray(aux, dtype=np.int64)
+        )
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Formulation:
     @property
     def trivial_bound(self) -> int:
         """The weight of every household with a column: no allocation beats it."""
-        w = self.coefficients[0][:self.n]
+        w = self.coefficients[0][: self.n]
         first = np.unique(self.columns.beneficiary, return_index=True)[1]
         return int(w[first].sum())
 
@@ -89,13 +90,13 @@ class Formulation:
         """The solution as a vector over every variable."""
         x = np.zeros(self.size, dtype=np.int64)
         x[sol.chosen] = 1
-        x[self.n:] = sol.aux
+        x[self.n :] = sol.aux
         return x
 
     def value(self, term: int, sol: Solution) -> int:
         """Objective term ``term`` of a solution."""
         c = self.coefficients[term]
-        return int(c[sol.chosen].sum() + np.dot(c[self.n:], sol.aux))
+        return int(c[sol.chosen].sum() + np.dot(c[self.n :], sol.aux))
 
     def satisfies(self, sol: Solution, holds: Sequence[Hold] = ()) -> bool:
         """Whether a solution meets every row, bound and hold exactly, in integers."""
@@ -106,8 +107,11 @@ class Formulation:
             return False
         for h in holds:
             val = self.value(h.term, sol)
-            if (h.sense == "==" and val != h.value) or (h.sense == ">=" and val < h.value) \
-                    or (h.sense == "<=" and val > h.value):
+            if (
+                (h.sense == "==" and val != h.value)
+                or (h.sense == ">=" and val < h.value)
+                or (h.sense == "<=" and val > h.value)
+            ):
                 return False
         return True
 
@@ -123,8 +127,9 @@ class Formulation:
         pos = m.multiply(m > 0) @ up
         neg = m.multiply(m < 0) @ up
         lo, hi = self.space.lo, self.space.hi
-        return np.flatnonzero((np.asarray(pos).ravel() > hi) | (np.asarray(neg).ravel() < lo)
-                              | np.isfinite(lo))
+        return np.flatnonzero(
+            (np.asarray(pos).ravel() > hi) | (np.asarray(neg).ravel() < lo) | np.isfinite(lo)
+        )
 
     def subset(self, keep: BoolArray) -> tuple[Formulation, IntArray]:
         """The formulation on the kept columns, and old column index -> new (or -1)."""
@@ -132,9 +137,13 @@ class Formulation:
         new_index[keep] = np.arange(int(keep.sum()))
         cols = np.concatenate([np.flatnonzero(keep), self.n + np.arange(self.space.n_aux)])
         return Formulation(
-            space=self.space, columns=self.columns.subset(keep), objectives=self.objectives,
+            space=self.space,
+            columns=self.columns.subset(keep),
+            objectives=self.objectives,
             coefficients=tuple(c[cols] for c in self.coefficients),
-            matrix=self.matrix[:, cols].tocsr(), seconds=self.seconds), new_index
+            matrix=self.matrix[:, cols].tocsr(),
+            seconds=self.seconds,
+        ), new_index
 
     def lookup(self, cols: Columns) -> IntArray:
         """The index of each of ``cols`` in the formulation, or -1 where it has none."""
@@ -159,16 +168,25 @@ def formulate(space: RowSpace, columns: Columns) -> Formulation:
     t = space.touch(columns)
     a = space.aux
     matrix = sparse.csr_matrix(
-        (np.concatenate([t.coef, a.coef]).astype(np.float64),
-         (np.concatenate([t.row, a.row]), np.concatenate([t.col, n + a.col]))),
-        shape=(space.n_rows, n + space.n_aux))
+        (
+            np.concatenate([t.coef, a.coef]).astype(np.float64),
+            (np.concatenate([t.row, a.row]), np.concatenate([t.col, n + a.col])),
+        ),
+        shape=(space.n_rows, n + space.n_aux),
+    )
     objectives = objectives_of(inst)
-    coefficients = tuple(np.concatenate([term.coefficients(columns, inst),
-                                         term.aux_coefficients(space)])
-                         for term in objectives)
-    return Formulation(space=space, columns=columns, objectives=objectives,
-                       coefficients=coefficients, matrix=matrix,
-                       seconds=time.perf_counter() - t0)
+    coefficients = tuple(
+        np.concatenate([term.coefficients(columns, inst), term.aux_coefficients(space)])
+        for term in objectives
+    )
+    return Formulation(
+        space=space,
+        columns=columns,
+        objectives=objectives,
+        coefficients=coefficients,
+        matrix=matrix,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 def assignments(space: RowSpace, chosen: Columns, aux: IntArray) -> list[Assignment]:
@@ -178,22 +196,33 @@ def assignments(space: RowSpace, chosen: Columns, aux: IntArray) -> list[Assignm
     for i, b in enumerate(space.blocks):
         if b.decode is not None:
             lo = int(space.aux_start[i])
-            named.update(b.decode(chosen, aux[lo:lo + b.n_aux]))
+            named.update(b.decode(chosen, aux[lo : lo + b.n_aux]))
     out = []
     for j in np.argsort(chosen.beneficiary, kind="stable").tolist():
         p = int(chosen.pair[j])
-        fk, u, t, line = (int(chosen.fund[j]), int(chosen.unit[j]), int(chosen.term[j]),
-                          int(chosen.line[j]))
+        fk, u, t, line = (
+            int(chosen.fund[j]),
+            int(chosen.unit[j]),
+            int(chosen.term[j]),
+            int(chosen.line[j]),
+        )
         ben = inst.beneficiaries[int(chosen.beneficiary[j])]
-        out.append(Assignment(
-            beneficiary=ben.id, unit=inst.unit_id(u), room=named.get(j),
-            fund=inst.funds[fk].id if fk >= 0 else None,
-            contribution_cents=int(chosen.contribution_cents[j]),
-            commute_km=float(pairs.commute_km[p]), commute_m=int(chosen.commute_m[j]),
-            months=inst.months(ben), term=inst.dwellings[u].terms[t].id if t >= 0 else None,
-            one_off_cents=int(space.universe.one_off[p]),
-            cost_cents=int(chosen.cost_cents[j]),
-            shuttle=inst.shuttles[line].id if line >= 0 else None))
+        out.append(
+            Assignment(
+                beneficiary=ben.id,
+                unit=inst.unit_id(u),
+                room=named.get(j),
+                fund=inst.funds[fk].id if fk >= 0 else None,
+                contribution_cents=int(chosen.contribution_cents[j]),
+                commute_km=float(pairs.commute_km[p]),
+                commute_m=int(chosen.commute_m[j]),
+                months=inst.months(ben),
+                term=inst.dwellings[u].terms[t].id if t >= 0 else None,
+                one_off_cents=int(space.universe.one_off[p]),
+                cost_cents=int(chosen.cost_cents[j]),
+                shuttle=inst.shuttles[line].id if line >= 0 else None,
+            )
+        )
     return out
 
 
@@ -206,8 +235,12 @@ def option_index(inst: Instance, pairs: Pairs, a: Assignment) -> int:
     if a.term is not None and ui < len(inst.dwellings):
         ids = [t.id for t in inst.dwellings[ui].terms]
         term = ids.index(a.term) if a.term in ids else -2
-    line = next((k for k, x in enumerate(inst.shuttles) if x.id == a.shuttle), -2) \
-        if a.shuttle is not None else -1
-    hit = np.flatnonzero((pairs.unit[sl] == ui) & (pairs.term[sl] == term)
-                         & (pairs.line[sl] == line))
+    line = (
+        next((k for k, x in enumerate(inst.shuttles) if x.id == a.shuttle), -2)
+        if a.shuttle is not None
+        else -1
+    )
+    hit = np.flatnonzero(
+        (pairs.unit[sl] == ui) & (pairs.term[sl] == term) & (pairs.line[sl] == line)
+    )
     return int(sl.start + hit[0]) if hit.size else -1

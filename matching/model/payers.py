@@ -24,8 +24,9 @@ BEYOND_ANY_BUDGET = MAX_INT + 1
 2^53 - 1 cents): such a placement can never be paid, and its true cost never overflows."""
 
 
-def cost_cents(contribution_cents: IntArray, months: IntArray | int,
-               one_off_cents: IntArray | int = 0) -> IntArray:
+def cost_cents(
+    contribution_cents: IntArray, months: IntArray | int, one_off_cents: IntArray | int = 0
+) -> IntArray:
     """What a placement costs a fund over the round: ``contribution * months + one_off``.
 
     Costs beyond any budget are recorded as :data:`BEYOND_ANY_BUDGET`, so that 64-bit
@@ -35,8 +36,7 @@ def cost_cents(contribution_cents: IntArray, months: IntArray | int,
     m = np.maximum(np.asarray(months, dtype=np.int64), 1)
     over = c > MAX_INT // m
     cost = np.where(over, 0, c) * m + np.asarray(one_off_cents, dtype=np.int64)
-    return np.asarray(np.where(over | (cost > MAX_INT), BEYOND_ANY_BUDGET, cost),
-                      dtype=np.int64)
+    return np.asarray(np.where(over | (cost > MAX_INT), BEYOND_ANY_BUDGET, cost), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,14 @@ class FundTable:
     @staticmethod
     def of(inst: Instance) -> FundTable:
         nb = len(inst.beneficiaries)
-        ok = np.array([[f.eligible(b.tags) for b in inst.beneficiaries] for f in inst.funds],
-                      dtype=bool).reshape(len(inst.funds), nb)
-        return FundTable(ok=ok,
-                         budget=np.array([f.budget_cents for f in inst.funds], dtype=np.int64),
-                         reserved=np.array([bool(f.eligible_tags) for f in inst.funds],
-                                           dtype=bool))
+        ok = np.array(
+            [[f.eligible(b.tags) for b in inst.beneficiaries] for f in inst.funds], dtype=bool
+        ).reshape(len(inst.funds), nb)
+        return FundTable(
+            ok=ok,
+            budget=np.array([f.budget_cents for f in inst.funds], dtype=np.int64),
+            reserved=np.array([bool(f.eligible_tags) for f in inst.funds], dtype=bool),
+        )
 
     @property
     def n(self) -> int:
@@ -71,5 +73,4 @@ class FundTable:
         """Per household, the largest budget of a fund that may pay for it (-1: none)."""
         if self.n == 0:
             return np.full(self.ok.shape[1], -1, dtype=np.int64)
-        return np.asarray(np.where(self.ok, self.budget[:, None], -1).max(axis=0),
-                          dtype=np.int64)
+        return np.asarray(np.where(self.ok, self.budget[:, None], -1).max(axis=0), dtype=np.int64)

@@ -57,9 +57,11 @@ class Touch:
     def concat(parts: Sequence[Touch]) -> Touch:
         if not parts:
             return Touch.empty()
-        return Touch(np.concatenate([p.col for p in parts]),
-                     np.concatenate([p.row for p in parts]),
-                     np.concatenate([p.coef for p in parts]))
+        return Touch(
+            np.concatenate([p.col for p in parts]),
+            np.concatenate([p.row for p in parts]),
+            np.concatenate([p.coef for p in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,24 +102,45 @@ class Universe:
         one_off = np.zeros(len(pairs), dtype=np.int64)
         has_term = np.flatnonzero(pairs.term >= 0)
         if has_term.size:
-            table = {(u, k): t.one_off_cents for u, d in enumerate(inst.dwellings)
-                     for k, t in enumerate(d.terms)}
-            one_off[has_term] = [table[u, k] for u, k in zip(
-                pairs.unit[has_term].tolist(), pairs.term[has_term].tolist(), strict=True)]
+            table = {
+                (u, k): t.one_off_cents
+                for u, d in enumerate(inst.dwellings)
+                for k, t in enumerate(d.terms)
+            }
+            one_off[has_term] = [
+                table[u, k]
+                for u, k in zip(
+                    pairs.unit[has_term].tolist(), pairs.term[has_term].tolist(), strict=True
+                )
+            ]
         stays = [inst.stay(b) for b in inst.beneficiaries]
         first = np.array([x.first for x in stays], dtype=np.int64)
-        return Universe(inst=inst, pairs=pairs, allowed=allowed, funds=FundTable.of(inst),
-                        months=np.array([inst.months(b) for b in inst.beneficiaries],
-                                        dtype=np.int64),
-                        one_off=one_off, rooms=_room_choice(inst, pairs, allowed),
-                        first=first,
-                        last=np.array([x.last for x in stays], dtype=np.int64),
-                        starts=np.unique(first) if first.size else np.zeros(1, np.int64))
+        return Universe(
+            inst=inst,
+            pairs=pairs,
+            allowed=allowed,
+            funds=FundTable.of(inst),
+            months=np.array([inst.months(b) for b in inst.beneficiaries], dtype=np.int64),
+            one_off=one_off,
+            rooms=_room_choice(inst, pairs, allowed),
+            first=first,
+            last=np.array([x.last for x in stays], dtype=np.int64),
+            starts=np.unique(first) if first.size else np.zeros(1, np.int64),
+        )
 
     def columns(self, idx: IntArray | None = None, ordered: bool = True) -> Columns:
         """The columns of the options ``idx`` (sorted indices; every option when None)."""
-        return columns_of(self.inst, self.pairs, self.funds, self.allowed, self.months,
-                          self.one_off, self.rooms, idx, ordered)
+        return columns_of(
+            self.inst,
+            self.pairs,
+            self.funds,
+            self.allowed,
+            self.months,
+            self.one_off,
+            self.rooms,
+            idx,
+            ordered,
+        )
 
 
 def _room_choice(inst: Instance, pairs: Pairs, allowed: BoolArray) -> RoomChoice:
@@ -214,11 +237,17 @@ class RowSpace:
         self.aux_start = np.cumsum([0] + [b.n_aux for b in self.blocks])
         self.lo = np.concatenate([b.lo for b in self.blocks]) if self.blocks else np.zeros(0)
         self.hi = np.concatenate([b.hi for b in self.blocks]) if self.blocks else np.zeros(0)
-        self.aux_upper = np.concatenate([b.aux_upper for b in self.blocks]) \
-            if self.blocks else np.zeros(0, dtype=np.int64)
-        self.aux = Touch.concat([b.aux_touch.shifted(int(self.row_start[i]),
-                                                     int(self.aux_start[i]))
-                                 for i, b in enumerate(self.blocks)])
+        self.aux_upper = (
+            np.concatenate([b.aux_upper for b in self.blocks])
+            if self.blocks
+            else np.zeros(0, dtype=np.int64)
+        )
+        self.aux = Touch.concat(
+            [
+                b.aux_touch.shifted(int(self.row_start[i]), int(self.aux_start[i]))
+                for i, b in enumerate(self.blocks)
+            ]
+        )
         """How every auxiliary variable touches the rows (global indices)."""
 
     @property
@@ -244,8 +273,9 @@ class RowSpace:
 
     def touch(self, cols: Columns) -> Touch:
         """How ``cols`` touch the rows (global row indices; ``col`` indexes ``cols``)."""
-        return Touch.concat([b.touch(cols).shifted(int(self.row_start[i]))
-                             for i, b in enumerate(self.blocks)])
+        return Touch.concat(
+            [b.touch(cols).shifted(int(self.row_start[i])) for i, b in enumerate(self.blocks)]
+        )
 
     def block(self, name: str) -> tuple[RowBlock, int]:
         """The block a rule declared, and its first global row."""
@@ -267,7 +297,7 @@ class RowSpace:
         if b.blocker is None:
             return "units_taken"
         r0, a0 = int(self.row_start[i]), int(self.aux_start[i])
-        local = Activity(row=act.row[r0:r0 + b.n_rows], aux=act.aux[a0:a0 + b.n_aux])
+        local = Activity(row=act.row[r0 : r0 + b.n_rows], aux=act.aux[a0 : a0 + b.n_aux])
         return b.blocker(row - r0, local)
 
     def name(self, row: int) -> str:
@@ -289,4 +319,3 @@ class RowSpace:
             if b.unit_capacity is not None:
                 cap = np.minimum(cap, b.unit_capacity)
         return cap
-

@@ -48,8 +48,10 @@ class CpSatModel:
         model.name = form.space.inst.name
         n = form.n
         var: list[cp_model.IntVar] = [model.new_bool_var(f"x{j}") for j in range(n)]
-        var += [model.new_int_var(0, int(ub), f"a{k}")
-                for k, ub in enumerate(form.space.aux_upper.tolist())]
+        var += [
+            model.new_int_var(0, int(ub), f"a{k}")
+            for k, ub in enumerate(form.space.aux_upper.tolist())
+        ]
         m = form.matrix
         lo, hi = form.space.lo, form.space.hi
         for r in form.binding_rows().tolist():
@@ -65,7 +67,8 @@ class CpSatModel:
                 lo_r = -cp_model.INT_MAX if lo[r] == -np.inf else int(lo[r])
                 hi_r = cp_model.INT_MAX if hi[r] == np.inf else int(hi[r])
                 model.add_linear_constraint(
-                    cp_model.LinearExpr.weighted_sum([var[i] for i in idx], coef), lo_r, hi_r)
+                    cp_model.LinearExpr.weighted_sum([var[i] for i in idx], coef), lo_r, hi_r
+                )
         self.model, self.var = model, var
         for h in holds:
             expr = self.objective(h.term)
@@ -85,11 +88,9 @@ class CpSatModel:
     def objective(self, term: int) -> cp_model.LinearExprT:
         c = self.form.coefficients[term]
         nz = np.flatnonzero(c)
-        return cp_model.LinearExpr.weighted_sum([self.var[i] for i in nz.tolist()],
-                                                c[nz].tolist())
+        return cp_model.LinearExpr.weighted_sum([self.var[i] for i in nz.tolist()], c[nz].tolist())
 
-    def instance(self, fixed: Sequence[int] = (), hint: Solution | None = None
-                 ) -> cp_model.CpModel:
+    def instance(self, fixed: Sequence[int] = (), hint: Solution | None = None) -> cp_model.CpModel:
         """The model to solve: a copy with the ``fixed`` columns set to 1 (or the model
         itself), hinted with ``hint``."""
         model = self.model
@@ -107,8 +108,9 @@ class CpSatModel:
 class _Watch(cp_model.CpSolverSolutionCallback):
     """Times the first solution, relays incumbents, and stops the search at the target."""
 
-    def __init__(self, sense: str, target: int | None, on_solution: OnSolution | None,
-                 bounds: bool) -> None:
+    def __init__(
+        self, sense: str, target: int | None, on_solution: OnSolution | None, bounds: bool
+    ) -> None:
         super().__init__()
         self.t0 = time.perf_counter()
         self.sense, self.target, self.on_solution, self.bounds = sense, target, on_solution, bounds
@@ -121,18 +123,29 @@ class _Watch(cp_model.CpSolverSolutionCallback):
         value = self.objective_value
         if self.on_solution is not None:
             self.on_solution(value, self.best_objective_bound if self.bounds else None)
-        if self.target is not None and (value >= self.target if self.sense == "max"
-                                        else value <= self.target):
+        if self.target is not None and (
+            value >= self.target if self.sense == "max" else value <= self.target
+        ):
             self.reached = True
             self.stop_search()
 
 
-def solve_cpsat(cm: CpSatModel, time_limit: float, seed: int, workers: int, *,
-                deadline: float | None = None, hint: Solution | None = None,
-                fixed: Sequence[int] = (), target: int | None = None,
-                dtime: float | None = None, relative_gap: float = 0.0, log: bool = False,
-                on_solution: OnSolution | None = None,
-                on_bound: Callable[[float], None] | None = None) -> CpSatOutcome:
+def solve_cpsat(
+    cm: CpSatModel,
+    time_limit: float,
+    seed: int,
+    workers: int,
+    *,
+    deadline: float | None = None,
+    hint: Solution | None = None,
+    fixed: Sequence[int] = (),
+    target: int | None = None,
+    dtime: float | None = None,
+    relative_gap: float = 0.0,
+    log: bool = False,
+    on_solution: OnSolution | None = None,
+    on_bound: Callable[[float], None] | None = None,
+) -> CpSatOutcome:
     """Optimise the model's objective term with CP-SAT within ``time_limit`` seconds.
 
     ``fixed`` columns are forced to 1 (a neighbourhood search: its status and bound say
@@ -173,7 +186,12 @@ def solve_cpsat(cm: CpSatModel, time_limit: float, seed: int, workers: int, *,
     sol = None
     if status in ("OPTIMAL", "FEASIBLE"):
         x = np.asarray(list(solver.response_proto.solution), dtype=np.int64)
-        sol = Solution.of(np.flatnonzero(x[:form.n]), x[form.n:])
+        sol = Solution.of(np.flatnonzero(x[: form.n]), x[form.n :])
     bound = float(solver.best_objective_bound) if status != "INFEASIBLE" else None
-    return CpSatOutcome(status=status, solution=sol, bound=bound,
-                        reached_target=watch.reached, first_solution=watch.first)
+    return CpSatOutcome(
+        status=status,
+        solution=sol,
+        bound=bound,
+        reached_target=watch.reached,
+        first_solution=watch.first,
+    )

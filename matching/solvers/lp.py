@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +44,7 @@ class LPSolution:
     seconds: float
 
 
-def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
-                ) -> mbh.ModelBuilderHelper:
+def stage_model(form: Formulation, term: int, holds: Sequence[Hold]) -> mbh.ModelBuilderHelper:
     """Stage ``term`` as an OR-Tools linear model: the binding rows, the holds, the
     objective. Variables are continuous within their bounds; :mod:`.mip` marks them
     integral."""
@@ -54,8 +54,9 @@ def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
     lo = form.space.lo[rows]
     hi = form.space.hi[rows]
     if holds:
-        extra = [sparse.csr_matrix(form.coefficients[h.term].astype(np.float64)[None, :])
-                 for h in holds]
+        extra = [
+            sparse.csr_matrix(form.coefficients[h.term].astype(np.float64)[None, :]) for h in holds
+        ]
         matrix = sparse.vstack([matrix, *extra], format="csr")
         lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
         hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
@@ -63,14 +64,22 @@ def stage_model(form: Formulation, term: int, holds: Sequence[Hold]
     upper = form.upper.astype(np.float64)
     model = mbh.ModelBuilderHelper()
     # (OR-Tools' stub types the arrays wrongly as ndarray[float64])
-    model.fill_model_from_sparse_data(np.zeros(size), upper, cost, lo, hi,  # type: ignore[arg-type]
-                                      matrix)
+    fill: Any = model.fill_model_from_sparse_data
+    fill(
+        np.zeros(size),
+        upper,
+        cost,
+        lo,
+        hi,
+        matrix,
+    )
     model.set_maximize(form.objectives[term].sense == "max")
     return model
 
 
-def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
-             time_limit: float = 60.0) -> LPSolution:
+def solve_lp(
+    form: Formulation, term: int, holds: Sequence[Hold] = (), time_limit: float = 60.0
+) -> LPSolution:
     """Optimise objective term ``term`` over the relaxation, with ``holds`` as rows."""
     t0 = time.perf_counter()
     size = form.size
@@ -80,13 +89,22 @@ def solve_lp(form: Formulation, term: int, holds: Sequence[Hold] = (),
     solver.solve(model)
     status = solver.status()
     if status != mbh.SolveStatus.OPTIMAL:
-        return LPSolution(optimal=False, infeasible=status == mbh.SolveStatus.INFEASIBLE,
-                          value=float("nan"), x=np.zeros(size), reduced_cost=np.zeros(size),
-                          seconds=time.perf_counter() - t0)
-    return LPSolution(optimal=True, infeasible=False, value=float(solver.objective_value()),
-                      x=np.asarray(solver.variable_values(), dtype=np.float64),
-                      reduced_cost=np.asarray(solver.reduced_costs(), dtype=np.float64),
-                      seconds=time.perf_counter() - t0)
+        return LPSolution(
+            optimal=False,
+            infeasible=status == mbh.SolveStatus.INFEASIBLE,
+            value=float("nan"),
+            x=np.zeros(size),
+            reduced_cost=np.zeros(size),
+            seconds=time.perf_counter() - t0,
+        )
+    return LPSolution(
+        optimal=True,
+        infeasible=False,
+        value=float(solver.objective_value()),
+        x=np.asarray(solver.variable_values(), dtype=np.float64),
+        reduced_cost=np.asarray(solver.reduced_costs(), dtype=np.float64),
+        seconds=time.perf_counter() - t0,
+    )
 
 
 def prunable(form: Formulation, term: int, lp: LPSolution, incumbent: int) -> BoolArray:

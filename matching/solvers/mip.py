@@ -32,8 +32,13 @@ class MipOutcome:
     seconds: float
 
 
-def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: float,
-              hint: Solution | None = None) -> MipOutcome:
+def solve_mip(
+    form: Formulation,
+    term: int,
+    holds: Sequence[Hold],
+    time_limit: float,
+    hint: Solution | None = None,
+) -> MipOutcome:
     """Optimise objective term ``term`` over the formulation's rows with SCIP."""
     t0 = time.perf_counter()
     model = stage_model(form, term, holds)
@@ -46,14 +51,20 @@ def solve_mip(form: Formulation, term: int, holds: Sequence[Hold], time_limit: f
     solver.set_time_limit_in_seconds(max(0.1, time_limit))
     solver.solve(model)
     status = solver.status()
-    names = {mbh.SolveStatus.OPTIMAL: "OPTIMAL", mbh.SolveStatus.FEASIBLE: "FEASIBLE",
-             mbh.SolveStatus.INFEASIBLE: "INFEASIBLE"}
+    names = {
+        mbh.SolveStatus.OPTIMAL: "OPTIMAL",
+        mbh.SolveStatus.FEASIBLE: "FEASIBLE",
+        mbh.SolveStatus.INFEASIBLE: "INFEASIBLE",
+    }
     name = names.get(status, "UNKNOWN")
     if name not in ("OPTIMAL", "FEASIBLE") or not solver.has_solution():
-        return MipOutcome(name if name == "INFEASIBLE" else "UNKNOWN", None, None,
-                          time.perf_counter() - t0)
+        return MipOutcome(
+            name if name == "INFEASIBLE" else "UNKNOWN", None, None, time.perf_counter() - t0
+        )
     x = np.rint(np.asarray(solver.variable_values(), dtype=np.float64)).astype(np.int64)
-    return MipOutcome(status=name, solution=Solution.of(np.flatnonzero(x[:form.n]),
-                                                        x[form.n:]),
-                      bound=float(solver.best_objective_bound()),
-                      seconds=time.perf_counter() - t0)
+    return MipOutcome(
+        status=name,
+        solution=Solution.of(np.flatnonzero(x[: form.n]), x[form.n :]),
+        bound=float(solver.best_objective_bound()),
+        seconds=time.perf_counter() - t0,
+    )

@@ -43,9 +43,14 @@ def prepare(inst: Instance, pairs: Pairs | None = None) -> Prepared:
 
 def engine_record(params: SolveParams) -> dict[str, Any]:
     """The result's record of the engine: its version, and every parameter it ran with."""
-    return {"name": ENGINE, "ortools": version("ortools"), "seed": params.seed,
-            "workers": params.workers, "time_limit": params.time_limit,
-            "params": params.to_dict()}
+    return {
+        "name": ENGINE,
+        "ortools": version("ortools"),
+        "seed": params.seed,
+        "workers": params.workers,
+        "time_limit": params.time_limit,
+        "params": params.to_dict(),
+    }
 
 
 def usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
@@ -57,7 +62,11 @@ def usable_bound(solver_bound: int | None, weight: int, trivial: int) -> int:
     """
     if solver_bound is None or solver_bound < weight or (solver_bound <= 0 < trivial):
         if solver_bound is not None and solver_bound < weight:
-            logger.warning("a bound of %s below an allocation's weight %s: the trivial bound "
-                           "%s is kept", solver_bound, weight, trivial)
+            logger.warning(
+                "a bound of %s below an allocation's weight %s: the trivial bound %s is kept",
+                solver_bound,
+                weight,
+                trivial,
+            )
         return max(trivial, weight)
     return min(solver_bound, trivial)

@@ -36,8 +36,9 @@ from matching.strategies.whole import solve_whole
 FloatArray = npt.NDArray[np.float64]
 
 
-def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
-                 budget: Budget, pairs: Pairs) -> Result:
+def solve_priced(
+    inst: Instance, params: SolveParams, progress: Progress | None, budget: Budget, pairs: Pairs
+) -> Result:
     """Price-and-branch on ``inst`` over all its ``pairs`` (see the module docstring)."""
     timings: dict[str, float] = {"eligibility": pairs.seconds}
     universe = Universe.of(inst, pairs)
@@ -58,8 +59,7 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
         if g is not None:
             seed = np.unique(g.columns.pair)
     timings["greedy"] = time.perf_counter() - t
-    priced = price_pairs(space, run.share(params.pricing.share), params.pricing,
-                         seed_pairs=seed)
+    priced = price_pairs(space, run.share(params.pricing.share), params.pricing, seed_pairs=seed)
     timings["pricing"] = priced.seconds
     trivial = int(w[np.unique(pairs.beneficiary)].sum())
     bound = trivial
@@ -76,8 +76,19 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
         starts.append(([(int(p), -1, -1) for p in priced.matching], None))
     if priced.x_pair.size:
         # the master's room counts start the rooms: they fit its integral columns
-        starts.append((list(zip(priced.x_pair.tolist(), priced.x_fund.tolist(),
-                                priced.x_room.tolist(), strict=True)), priced.x_aux))
+        starts.append(
+            (
+                list(
+                    zip(
+                        priced.x_pair.tolist(),
+                        priced.x_fund.tolist(),
+                        priced.x_room.tolist(),
+                        strict=True,
+                    )
+                ),
+                priced.x_aux,
+            )
+        )
     best: list[tuple[int, int, int]] = []
     best_weight = -1
     keep = priced.keep
@@ -89,8 +100,14 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
         keep = np.union1d(keep, out.columns.pair)
         if placed > best_weight:
             best_weight = placed
-            best = list(zip(out.columns.pair.tolist(), out.columns.fund.tolist(),
-                            out.columns.room.tolist(), strict=True))
+            best = list(
+                zip(
+                    out.columns.pair.tolist(),
+                    out.columns.fund.tolist(),
+                    out.columns.room.tolist(),
+                    strict=True,
+                )
+            )
     timings["rounding"] = time.perf_counter() - t
     if best_weight >= 0 and progress is not None:
         progress(ProgressEvent("weight", best_weight, None, budget.elapsed()))
@@ -107,29 +124,50 @@ def solve_priced(inst: Instance, params: SolveParams, progress: Progress | None,
 
     inner = solve_whole(inst, params, relay, run.keep(0.0), restricted, initial=initial)
     info: dict[str, Any] = {
-        "strategy": "priced", "pairs": len(pairs),
-        "pricing": {"bound": round(priced.bound, 3), "lp_value": round(priced.lp_value, 3),
-                    "converged": priced.converged, "iterations": priced.iterations,
-                    "columns": priced.columns, "seconds": round(priced.seconds, 3)},
-        "priced_pairs": len(restricted)}
+        "strategy": "priced",
+        "pairs": len(pairs),
+        "pricing": {
+            "bound": round(priced.bound, 3),
+            "lp_value": round(priced.lp_value, 3),
+            "converged": priced.converged,
+            "iterations": priced.iterations,
+            "columns": priced.columns,
+            "seconds": round(priced.seconds, 3),
+        },
+        "priced_pairs": len(restricted),
+    }
     timings.update({k: v for k, v in inner.timings.items() if k != "eligibility"})
     if inner.status == "INFEASIBLE":
         # only the pinned placements can make a round infeasible, and their pairs are
         # all priced in: the inner proof holds for the round
         return replace(inner, engine={**inner.engine, **info}, timings=timings)
     if inner.status == "UNKNOWN":
-        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
-                           {"time_limit": params.time_limit}, ENGINE, bound)
-        return replace(res, engine={**res.engine, **info}, stages=inner.stages,
-                       timings=timings)
+        res = empty_result(
+            inst,
+            "UNKNOWN",
+            "no_solution_in_time",
+            0.0,
+            {"time_limit": params.time_limit},
+            ENGINE,
+            bound,
+        )
+        return replace(res, engine={**res.engine, **info}, stages=inner.stages, timings=timings)
     weight = inner.objective.weight
     if bound < weight:  # only floating point could do this: keep what is sure
-        logger.warning("pricing bound %s below an allocation's weight %s; trivial bound kept",
-                       bound, weight)
+        logger.warning(
+            "pricing bound %s below an allocation's weight %s; trivial bound kept", bound, weight
+        )
         bound = trivial
     t = time.perf_counter()
-    unassigned = explain_unassigned(inst, pairs, inner.assignments, proven=weight >= bound,
-                                    space=space)
+    unassigned = explain_unassigned(
+        inst, pairs, inner.assignments, proven=weight >= bound, space=space
+    )
     timings["explain"] = time.perf_counter() - t
-    return replace(inner, status="FEASIBLE", bound_weight=bound, unassigned=tuple(unassigned),
-                   engine={**inner.engine, **info}, timings=timings)
+    return replace(
+        inner,
+        status="FEASIBLE",
+        bound_weight=bound,
+        unassigned=tuple(unassigned),
+        engine={**inner.engine, **info},
+        timings=timings,
+    )

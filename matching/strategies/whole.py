@@ -22,8 +22,9 @@ from matching.stage import Progress, StageReport, StageState, run_stage
 from matching.strategies.common import ENGINE, prepare, usable_bound
 
 
-def _start(form: Formulation, params: SolveParams, budget: Budget,
-           initial: Start) -> tuple[Solution | None, float]:
+def _start(
+    form: Formulation, params: SolveParams, budget: Budget, initial: Start
+) -> tuple[Solution | None, float]:
     """The incumbent the first stage starts from: greedy's, or ``initial`` completed
     greedily when it places more weight."""
     t = time.perf_counter()
@@ -46,9 +47,14 @@ def _start(form: Formulation, params: SolveParams, budget: Budget,
     return best, time.perf_counter() - t
 
 
-def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
-                budget: Budget, pairs: Pairs,
-                initial: Start = ()) -> Result:
+def solve_whole(
+    inst: Instance,
+    params: SolveParams,
+    progress: Progress | None,
+    budget: Budget,
+    pairs: Pairs,
+    initial: Start = (),
+) -> Result:
     """The staged engine on the whole formulation of ``inst`` over ``pairs``.
 
     ``initial`` lists (option, fund, room) placements of an allocation to start from (completed
@@ -74,10 +80,19 @@ def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
     for term in range(params.stages):
         if term > 0 and run.left() <= 0.05:
             break
-        state = run_stage(StageState(
-            form=form, term=term, holds=tuple(holds), incumbent=inc, budget=run,
-            params=params, progress=progress, build_estimate=build,
-            report=StageReport(name=form.objectives[term].name)))
+        state = run_stage(
+            StageState(
+                form=form,
+                term=term,
+                holds=tuple(holds),
+                incumbent=inc,
+                budget=run,
+                params=params,
+                progress=progress,
+                build_estimate=build,
+                report=StageReport(name=form.objectives[term].name),
+            )
+        )
         if state.cpsat is not None:
             build = state.cpsat.seconds
         form, inc = state.form, state.incumbent
@@ -86,38 +101,60 @@ def solve_whole(inst: Instance, params: SolveParams, progress: Progress | None,
         stages.append(st)
         if st.status == "INFEASIBLE" or inc is None or st.value is None:
             break
-        holds.append(Hold(term, "==" if st.status == "OPTIMAL" else
-                          (">=" if form.objectives[term].sense == "max" else "<="), st.value))
+        holds.append(
+            Hold(
+                term,
+                "=="
+                if st.status == "OPTIMAL"
+                else (">=" if form.objectives[term].sense == "max" else "<="),
+                st.value,
+            )
+        )
 
     first = stages[0] if stages else None
     if first is not None and first.status == "INFEASIBLE":
         res = infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space)
         return _with(res, engine, timings, stages)
-    solver_bound = None if first is None or first.bound is None \
-        else math.floor(first.bound + 1e-6)
+    solver_bound = None if first is None or first.bound is None else math.floor(first.bound + 1e-6)
     if inc is None:
-        res = empty_result(inst, "UNKNOWN", "no_solution_in_time", 0.0,
-                           {"time_limit": params.time_limit}, ENGINE,
-                           usable_bound(solver_bound, 0, trivial))
+        res = empty_result(
+            inst,
+            "UNKNOWN",
+            "no_solution_in_time",
+            0.0,
+            {"time_limit": params.time_limit},
+            ENGINE,
+            usable_bound(solver_bound, 0, trivial),
+        )
         return _with(res, engine, timings, stages)
     placed = form.assignments(inc)
     objective = objective_of(placed, inst.weights, inst.line_costs)
     proven = first is not None and first.status == "OPTIMAL"
-    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight,
-                                                         trivial)
+    bound = objective.weight if proven else usable_bound(solver_bound, objective.weight, trivial)
     all_proven = len(stages) == 3 and all(s.status == "OPTIMAL" for s in stages)
     t = time.perf_counter()
     unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
     timings["explain"] = time.perf_counter() - t
-    res = Result(instance=inst.name, status="OPTIMAL" if all_proven else "FEASIBLE",
-                 objective=objective, bound_weight=bound, assignments=tuple(placed),
-                 unassigned=tuple(unassigned), solve_seconds=0.0,
-                 format=result_format(inst.v2), lines_opened=lines_opened(placed,
-                                                                          inst.line_costs))
+    res = Result(
+        instance=inst.name,
+        status="OPTIMAL" if all_proven else "FEASIBLE",
+        objective=objective,
+        bound_weight=bound,
+        assignments=tuple(placed),
+        unassigned=tuple(unassigned),
+        solve_seconds=0.0,
+        format=result_format(inst.v2),
+        lines_opened=lines_opened(placed, inst.line_costs),
+    )
     return _with(res, engine, timings, stages)
 
 
-def _with(res: Result, engine: dict[str, Any], timings: dict[str, float],
-          stages: Sequence[StageReport]) -> Result:
-    return replace(res, engine={**res.engine, **engine}, timings={**res.timings, **timings},
-                   stages=tuple(s.to_dict() for s in stages))
+def _with(
+    res: Result, engine: dict[str, Any], timings: dict[str, float], stages: Sequence[StageReport]
+) -> Result:
+    return replace(
+        res,
+        engine={**res.engine, **engine},
+        timings={**res.timings, **timings},
+        stages=tuple(s.to_dict() for s in stages),
+    )

@@ -27,9 +27,19 @@ def office(s: Session, code: str = "FG", name: str = "Foggia") -> Office:
 def household(s: Session, off: Office, n: int, **kw: Any) -> Beneficiary:
     lat, lon = kw.pop("work", WORK_FOGGIA)
     data: dict[str, Any] = dict(
-        office_id=off.id, given_name=f"Given{n}", family_name=f"Family{n}", gender="M",
-        adults=1, minors=0, income_cents=70000, work_lat=lat, work_lon=lon,
-        work_municipality="071024", max_commute_km=30.0, registered_on=date(2026, 6, 1))
+        office_id=off.id,
+        given_name=f"Given{n}",
+        family_name=f"Family{n}",
+        gender="M",
+        adults=1,
+        minors=0,
+        income_cents=70000,
+        work_lat=lat,
+        work_lon=lon,
+        work_municipality="071024",
+        max_commute_km=30.0,
+        registered_on=date(2026, 6, 1),
+    )
     data.update(kw)
     b = Beneficiary(**data)
     s.add(b)
@@ -39,8 +49,16 @@ def household(s: Session, off: Office, n: int, **kw: Any) -> Beneficiary:
 
 def dwelling(s: Session, off: Office, **kw: Any) -> Dwelling:
     lat, lon = kw.pop("at", FOGGIA)
-    data: dict[str, Any] = dict(office_id=off.id, address="Via Napoli 10", municipality="071024",
-                                lat=lat, lon=lon, area_m2=60, bedrooms=2, rent_cents=42000)
+    data: dict[str, Any] = dict(
+        office_id=off.id,
+        address="Via Napoli 10",
+        municipality="071024",
+        lat=lat,
+        lon=lon,
+        area_m2=60,
+        bedrooms=2,
+        rent_cents=42000,
+    )
     data.update(kw)
     d = Dwelling(**data)
     s.add(d)
@@ -50,8 +68,14 @@ def dwelling(s: Session, off: Office, **kw: Any) -> Dwelling:
 
 def flat(s: Session, off: Office, beds: tuple[int, ...] = (2, 1), **kw: Any) -> SharedFlat:
     lat, lon = kw.pop("at", FOGGIA)
-    data: dict[str, Any] = dict(office_id=off.id, address="Via Lucera 3", municipality="071024",
-                                lat=lat, lon=lon, rent_per_bed_cents=17000)
+    data: dict[str, Any] = dict(
+        office_id=off.id,
+        address="Via Lucera 3",
+        municipality="071024",
+        lat=lat,
+        lon=lon,
+        rent_per_bed_cents=17000,
+    )
     data.update(kw)
     f = SharedFlat(**data)
     s.add(f)

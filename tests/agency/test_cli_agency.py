@@ -56,8 +56,9 @@ def test_a_bad_import_lists_its_errors_and_exits_1(url: str, tmp_path: Path) -> 
 def test_a_round_through_the_command_line(url: str, tmp_path: Path) -> None:
     with Session(get_engine()) as s:
         foggia_round_data(s)
-    assert "households" in ok("round", "open", "Foggia July", "--office", "FG", "--on",
-                              "2026-07-01", "--time-limit", "10")
+    assert "households" in ok(
+        "round", "open", "Foggia July", "--office", "FG", "--on", "2026-07-01", "--time-limit", "10"
+    )
     with Session(get_engine()) as s:
         ref = s.exec(select(Round)).one().ref
     out = ok("round", "solve", ref)
@@ -77,8 +78,9 @@ def test_a_round_through_the_command_line(url: str, tmp_path: Path) -> None:
             ok("round", "record", str(o.id), "accepted")
     assert "closed" in ok("round", "close", ref)
     ok("round", "export", ref, "-o", str(tmp_path / "p.csv"))
-    assert (tmp_path / "p.csv").read_text(encoding="utf-8-sig").startswith(
-        "round;beneficiary")  # for Italian office software: ';' between cells
+    assert (
+        (tmp_path / "p.csv").read_text(encoding="utf-8-sig").startswith("round;beneficiary")
+    )  # for Italian office software: ';' between cells
     with Session(get_engine()) as s:
         assert s.exec(select(Round)).one().status == RoundStatus.closed
         assert s.exec(select(Lease)).all()

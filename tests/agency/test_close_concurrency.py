@@ -94,8 +94,9 @@ def _assert_consistent(s: Session) -> None:
         assert sum(-e.amount_cents for e in entries) == expected
 
 
-def test_two_rounds_on_the_same_units_closing_at_once(engine: Engine,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_rounds_on_the_same_units_closing_at_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Session(engine) as s:
         foggia_round_data(s)
     # Opening a second round over the same households is refused now (issue 17); rounds
@@ -110,8 +111,9 @@ def test_two_rounds_on_the_same_units_closing_at_once(engine: Engine,
     assert len(winners) == 1 and len(losers) == 1
     conflict = out[losers[0]]
     assert isinstance(conflict, RoundConflict)
-    assert any("no longer available" in c or "already holds a lease" in c
-               for c in conflict.conflicts)
+    assert any(
+        "no longer available" in c or "already holds a lease" in c for c in conflict.conflicts
+    )
     with Session(engine) as s:
         _assert_consistent(s)
         assert s.get(Round, winners[0]).status == RoundStatus.closed
@@ -124,8 +126,9 @@ def test_two_offices_sharing_a_fund_that_pays_for_one_round_only(engine: Engine)
     with Session(engine) as s:
         for code in ("FG", "SS"):
             off = office(s, code, code)
-            household(s, off, 1, tags=["exploitation_victim"], accepts_bed=False,
-                      income_cents=70000)
+            household(
+                s, off, 1, tags=["exploitation_victim"], accepts_bed=False, income_cents=70000
+            )
             dwelling(s, off, rent_cents=45000)  # contribution 24,000 a month
         fund(s, "victims", 24000 * 12 + 5000, ("exploitation_victim",))
         s.commit()
@@ -155,14 +158,21 @@ def test_a_process_killed_while_closing_leaves_the_round_closable(engine: Engine
     with Session(engine) as s:
         before_entries = len(s.exec(select(LedgerEntry)).all())
     engine.dispose()
-    code = ("import sys; from agency.db import make_engine; from agency.rounds import close_round;"
-            "from tests.agency.factories import ACTOR;"
-            f"close_round(make_engine(sys.argv[1]), ACTOR, {rid})")
+    code = (
+        "import sys; from agency.db import make_engine; from agency.rounds import close_round;"
+        "from tests.agency.factories import ACTOR;"
+        f"close_round(make_engine(sys.argv[1]), ACTOR, {rid})"
+    )
     root = Path(__file__).resolve().parents[2]
     for point in ("close:after-first-lease", "close:before-commit"):
         env = {**os.environ, "HOUSING_FAULT": point, "PYTHONPATH": str(root)}
-        proc = subprocess.run([sys.executable, "-c", code, _url(engine)], env=env, cwd=root,
-                              capture_output=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, _url(engine)],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+        )
         assert proc.returncode == EXIT_STATUS, proc.stderr.decode()[-2000:]
         with Session(engine) as s:
             assert s.get(Round, rid).status == RoundStatus.offers

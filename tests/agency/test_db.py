@@ -39,12 +39,15 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_entry SET amount_cents = 999999999",
-    "DELETE FROM ledger_entry",
-    "UPDATE audit_entry SET actor = 'someone else'",
-    "DELETE FROM audit_entry",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET amount_cents = 999999999",
+        "DELETE FROM ledger_entry",
+        "UPDATE audit_entry SET actor = 'someone else'",
+        "DELETE FROM audit_entry",
+    ],
+)
 def test_ledger_and_audit_are_append_only(engine: Engine, statement: str) -> None:
     with Session(engine) as s:
         fund(s, "regional", 100_000)

@@ -21,8 +21,10 @@ from matching.validate import validate
 def _state(path: Path) -> tuple[list[tuple[str, str, int]], list[str], dict[int, int], str]:
     engine = get_engine(f"sqlite:///{path}")
     with Session(engine) as s:
-        rounds = [(r.ref, str(r.status), r.solve_count)
-                  for r in s.exec(select(Round).order_by(col(Round.id)))]
+        rounds = [
+            (r.ref, str(r.status), r.solve_count)
+            for r in s.exec(select(Round).order_by(col(Round.id)))
+        ]
         leases = [lease.ref for lease in s.exec(select(Lease).order_by(col(Lease.id)))]
         people = ",".join(b.ref for b in s.exec(select(Beneficiary).order_by(col(Beneficiary.id))))
         return rounds, leases, balances(s), people

@@ -33,8 +33,10 @@ def template(kind: str) -> list[list[str]]:
 
 def counts(engine: Engine) -> tuple[int, ...]:
     with Session(engine) as s:
-        return tuple(s.exec(select(func.count()).select_from(m)).one()
-                     for m in (Beneficiary, Dwelling, SharedFlat, Room, Landlord))
+        return tuple(
+            s.exec(select(func.count()).select_from(m)).one()
+            for m in (Beneficiary, Dwelling, SharedFlat, Room, Landlord)
+        )
 
 
 @pytest.fixture
@@ -63,7 +65,10 @@ def test_the_templates_import_as_shipped(fg: Engine, tmp_path: Path) -> None:
         assert sorted(r.beds for r in s.exec(select(Room))) == [1, 2]
         assert flat.rent_per_bed_cents == 17000
         assert {x.name for x in s.exec(select(Landlord))} == {
-            "Immobiliare Dauna", "Maria Rossi", "Cooperativa Casa Comune"}
+            "Immobiliare Dauna",
+            "Maria Rossi",
+            "Cooperativa Casa Comune",
+        }
 
 
 def test_xlsx_and_semicolon_csv(fg: Engine, tmp_path: Path) -> None:
@@ -102,8 +107,12 @@ BENEFICIARY_CASES = [
     ("income_eur", "-5", "row 2, column income_eur: Input should be greater than or equal to 0"),
     ("income_eur", "", "row 2, column income_eur: required, but empty"),
     ("gender", "Q", "row 2, column gender: Input should be 'F', 'M' or 'X'"),
-    ("work_municipality", "Fogia", "row 2, column work_municipality: no municipality of Puglia "
-                                   "is named 'Fogia'; did you mean 'Foggia'"),
+    (
+        "work_municipality",
+        "Fogia",
+        "row 2, column work_municipality: no municipality of Puglia "
+        "is named 'Fogia'; did you mean 'Foggia'",
+    ),
     ("work_municipality", "Milano", "row 2, column work_municipality: no municipality"),
     ("birth_date", "31/02/1990", "row 2, column birth_date: must be a date"),
     ("needs_step_free", "forse", "row 2, column needs_step_free: must be yes/no"),
@@ -117,8 +126,9 @@ BENEFICIARY_CASES = [
 
 
 @pytest.mark.parametrize(("column", "value", "expected"), BENEFICIARY_CASES)
-def test_each_bad_beneficiary_cell_is_named(fg: Engine, tmp_path: Path, column: str, value: str,
-                                            expected: str | None) -> None:
+def test_each_bad_beneficiary_cell_is_named(
+    fg: Engine, tmp_path: Path, column: str, value: str, expected: str | None
+) -> None:
     rows = _with(template("beneficiaries"), 2, column, value)
     if expected is None:
         rows = _with(rows, 2, "accepts_dwelling", "no")
@@ -133,13 +143,18 @@ def test_every_error_of_a_file_is_listed_at_once(fg: Engine, tmp_path: Path) -> 
     rows = _with(rows, 3, "work_municipality", "Atlantide")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
     assert [e.split(":")[0] for e in errors] == [
-        "row 2, column adults", "row 3, column income_eur", "row 3, column work_municipality"]
+        "row 2, column adults",
+        "row 3, column income_eur",
+        "row 3, column work_municipality",
+    ]
     # the municipality is looked up with the rest, not once the rows are otherwise valid
     rows = _with(template("beneficiaries"), 3, "work_municipality", "Atlantide")
     rows = _with(rows, 2, "work_municipality", "Narnia")
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
     assert [e.split(":")[0] for e in errors] == [
-        "row 2, column work_municipality", "row 3, column work_municipality"]
+        "row 2, column work_municipality",
+        "row 3, column work_municipality",
+    ]
 
 
 def test_header_errors(fg: Engine, tmp_path: Path) -> None:
@@ -147,7 +162,8 @@ def test_header_errors(fg: Engine, tmp_path: Path) -> None:
     rows[0][rows[0].index("income_eur")] = "income"
     errors = _bad(fg, tmp_path, "beneficiaries", rows)
     assert "row 1, column income: unknown column" in errors[0] or any(
-        e.startswith("row 1, column income: unknown column") for e in errors)
+        e.startswith("row 1, column income: unknown column") for e in errors
+    )
     assert "row 1, column income_eur: required column missing" in errors
     rows = template("dwellings")
     rows[0].append("rent_eur")
@@ -156,7 +172,8 @@ def test_header_errors(fg: Engine, tmp_path: Path) -> None:
 
 def test_empty_and_blank_files(fg: Engine, tmp_path: Path) -> None:
     assert _bad(fg, tmp_path, "dwellings", [template("dwellings")[0]]) == [
-        "file: no rows under the header"]
+        "file: no rows under the header"
+    ]
     (tmp_path / "x.csv").write_text("")
     with pytest.raises(ImportFailed, match="the file is empty"):
         import_file(fg, ACTOR, "dwellings", tmp_path / "x.csv")
@@ -173,16 +190,24 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers(fg: Engine, tmp_path
     assert errors == ["row 4, column bedrooms: Input should be greater than or equal to 0"]
 
 
-@pytest.mark.parametrize(("column", "value", "expected"), [
-    ("rent_eur", "-420", "row 2, column rent_eur: Input should be greater than or equal to 0"),
-    ("area_m2", "0", "row 2, column area_m2: Input should be greater than 0"),
-    ("municipality", "Bari Vecchia", "row 2, column municipality: no municipality"),
-    ("available_from", "domani", "row 2, column available_from: must be a date"),
-    ("max_occupants", "0", "row 2, column max_occupants: Input should be greater than or equal"),
-    ("address", "", "row 2, column address: required, but empty"),
-])
-def test_each_bad_dwelling_cell_is_named(fg: Engine, tmp_path: Path, column: str, value: str,
-                                         expected: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("rent_eur", "-420", "row 2, column rent_eur: Input should be greater than or equal to 0"),
+        ("area_m2", "0", "row 2, column area_m2: Input should be greater than 0"),
+        ("municipality", "Bari Vecchia", "row 2, column municipality: no municipality"),
+        ("available_from", "domani", "row 2, column available_from: must be a date"),
+        (
+            "max_occupants",
+            "0",
+            "row 2, column max_occupants: Input should be greater than or equal",
+        ),
+        ("address", "", "row 2, column address: required, but empty"),
+    ],
+)
+def test_each_bad_dwelling_cell_is_named(
+    fg: Engine, tmp_path: Path, column: str, value: str, expected: str
+) -> None:
     errors = _bad(fg, tmp_path, "dwellings", _with(template("dwellings"), 2, column, value))
     assert any(e.startswith(expected) for e in errors), errors
 
@@ -190,23 +215,24 @@ def test_each_bad_dwelling_cell_is_named(fg: Engine, tmp_path: Path, column: str
 def test_flat_rows_must_agree_and_rooms_are_checked(fg: Engine, tmp_path: Path) -> None:
     rows = _with(template("flats"), 3, "rent_per_bed_eur", "180,00")
     errors = _bad(fg, tmp_path, "flats", rows)
-    assert errors == ["row 3, column rent_per_bed_eur: differs from row 2 of the same flat "
-                      "(17000)"]
+    assert errors == ["row 3, column rent_per_bed_eur: differs from row 2 of the same flat (17000)"]
     errors = _bad(fg, tmp_path, "flats", _with(template("flats"), 3, "beds", "5"))
-    assert any(e.startswith("row 2, column beds: Input should be less than or equal to 4")
-               for e in errors), errors
+    assert any(
+        e.startswith("row 2, column beds: Input should be less than or equal to 4") for e in errors
+    ), errors
 
 
 def test_the_same_person_twice(fg: Engine, tmp_path: Path) -> None:
     rows = template("beneficiaries")
     rows.append(list(rows[1]))
     assert _bad(fg, tmp_path, "beneficiaries", rows) == [
-        "row 4, column given_name: the same person as row 2"]
-    import_file(fg, ACTOR, "beneficiaries", write_csv(tmp_path / "ok.csv",
-                                                      template("beneficiaries")))
+        "row 4, column given_name: the same person as row 2"
+    ]
+    import_file(
+        fg, ACTOR, "beneficiaries", write_csv(tmp_path / "ok.csv", template("beneficiaries"))
+    )
     errors = _bad(fg, tmp_path, "beneficiaries", template("beneficiaries"))
-    assert len(errors) == 2 and all("already registered in this office as B-" in e
-                                    for e in errors)
+    assert len(errors) == 2 and all("already registered in this office as B-" in e for e in errors)
 
 
 def test_a_rejected_file_keeps_what_was_already_stored(fg: Engine, tmp_path: Path) -> None:
@@ -240,11 +266,13 @@ def test_placements_export_as_csv_and_xlsx(engine: Engine) -> None:
     assert len(placed) == len(offers) and len(placed) + len(left) == len(parsed)
     assert all(p["reasons"] and not p["unit"] for p in left)
     assert sorted(p["offer"] for p in placed) == sorted(
-        ["offer.accepted"] + ["offer.pending"] * (len(offers) - 1))
+        ["offer.accepted"] + ["offer.pending"] * (len(offers) - 1)
+    )
     for p in placed:  # a decimal comma: 12,50 euros is 1250 cents
         assert "." not in p["contribution_eur"]
         assert int(p["contribution_cents"]) == round(
-            float(p["contribution_eur"].replace(",", ".")) * 100)
+            float(p["contribution_eur"].replace(",", ".")) * 100
+        )
         assert p["municipality"] == "Foggia"
         assert (p["room"] == "") == (p["unit_kind"] == "dwelling")
         assert p["room"] == "" or p["room"].startswith("room ")

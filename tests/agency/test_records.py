@@ -26,8 +26,14 @@ ACTOR = Actor("tester")
 
 
 def _bene(**kw: object) -> BeneficiaryCreate:
-    data: dict[str, object] = dict(given_name="Amadou", family_name="Diallo", gender="M",
-                                   adults=1, income_cents=80000, work_municipality="Foggia")
+    data: dict[str, object] = dict(
+        given_name="Amadou",
+        family_name="Diallo",
+        gender="M",
+        adults=1,
+        income_cents=80000,
+        work_municipality="Foggia",
+    )
     data.update(kw)
     return BeneficiaryCreate.model_validate(data)
 
@@ -66,8 +72,9 @@ def test_beneficiary_lifecycle(session: Session, offices: tuple[int, int]) -> No
         records.get_beneficiary(session, ACTOR, "B-NOPE0000")
     assert not exc.value.denied
 
-    b = records.update_beneficiary(session, ACTOR, b.ref, {"work_municipality": "071033",
-                                                            "minors": 2})
+    b = records.update_beneficiary(
+        session, ACTOR, b.ref, {"work_municipality": "071033", "minors": 2}
+    )
     assert b.work_municipality == "071033" and b.minors == 2
     with pytest.raises(RecordError) as err:
         records.update_beneficiary(session, ACTOR, b.ref, {"adults": 0})
@@ -75,10 +82,14 @@ def test_beneficiary_lifecycle(session: Session, offices: tuple[int, int]) -> No
 
     records.change_beneficiary_status(session, ACTOR, b.ref, "suspended", "not reachable")
     records.deactivate_beneficiary(session, ACTOR, b.ref)
-    events = session.exec(select(BeneficiaryEvent)
-                          .where(BeneficiaryEvent.beneficiary_id == b.id)).all()
+    events = session.exec(
+        select(BeneficiaryEvent).where(BeneficiaryEvent.beneficiary_id == b.id)
+    ).all()
     assert [(e.from_status, e.to_status) for e in events] == [
-        (None, "waiting"), ("waiting", "suspended"), ("suspended", "closed")]
+        (None, "waiting"),
+        ("waiting", "suspended"),
+        ("suspended", "closed"),
+    ]
     with pytest.raises(RecordError):
         records.change_beneficiary_status(session, ACTOR, b.ref, "housed")
     # no personal data in any audit entry
@@ -86,8 +97,7 @@ def test_beneficiary_lifecycle(session: Session, offices: tuple[int, int]) -> No
         assert "Diallo" not in repr(e.detail) and "Amadou" not in repr(e.detail)
 
 
-def test_unknown_municipality_names_the_field(session: Session,
-                                              offices: tuple[int, int]) -> None:
+def test_unknown_municipality_names_the_field(session: Session, offices: tuple[int, int]) -> None:
     with pytest.raises(RecordError) as err:
         records.create_beneficiary(session, ACTOR, offices[0], _bene(work_municipality="Fogia"))
     assert err.value.field == "work_municipality"
@@ -111,43 +121,92 @@ def test_list_search_scope_and_pages(session: Session, offices: tuple[int, int])
 def test_units_landlords_and_members(session: Session, offices: tuple[int, int]) -> None:
     fg, le = offices
     landlord = records.create_landlord(session, ACTOR, fg, LandlordCreate(name="Rossi srl"))
-    d = records.create_dwelling(session, ACTOR, fg, DwellingCreate(
-        landlord_ref=landlord.ref, address="Via Roma 1", municipality="San Severo",
-        area_m2=60, bedrooms=2, rent_cents=40000))
+    d = records.create_dwelling(
+        session,
+        ACTOR,
+        fg,
+        DwellingCreate(
+            landlord_ref=landlord.ref,
+            address="Via Roma 1",
+            municipality="San Severo",
+            area_m2=60,
+            bedrooms=2,
+            rent_cents=40000,
+        ),
+    )
     assert d.landlord_id == landlord.id and d.municipality == "071051"
     with pytest.raises(RecordError) as err:
-        records.create_dwelling(session, ACTOR, le, DwellingCreate(
-            landlord_ref=landlord.ref, address="Via Roma 2", municipality="Lecce",
-            area_m2=60, bedrooms=2, rent_cents=40000))
+        records.create_dwelling(
+            session,
+            ACTOR,
+            le,
+            DwellingCreate(
+                landlord_ref=landlord.ref,
+                address="Via Roma 2",
+                municipality="Lecce",
+                area_m2=60,
+                bedrooms=2,
+                rent_cents=40000,
+            ),
+        )
     assert err.value.field == "landlord_ref"
     d = records.update_dwelling(session, ACTOR, d.ref, {"rent_cents": 45000})
     assert d.rent_cents == 45000
     assert records.deactivate_dwelling(session, ACTOR, d.ref).status == "withdrawn"
 
-    f = records.create_shared_flat(session, ACTOR, fg, SharedFlatCreate(
-        address="Via Lucera 3", municipality="Foggia", lat=41.46, lon=15.55,
-        rent_per_bed_cents=15000, rooms=[RoomCreate(beds=2), RoomCreate(beds=1)]))
+    f = records.create_shared_flat(
+        session,
+        ACTOR,
+        fg,
+        SharedFlatCreate(
+            address="Via Lucera 3",
+            municipality="Foggia",
+            lat=41.46,
+            lon=15.55,
+            rent_per_bed_cents=15000,
+            rooms=[RoomCreate(beds=2), RoomCreate(beds=1)],
+        ),
+    )
     rooms = session.exec(select(Room).where(Room.flat_id == f.id)).all()
     assert sorted(r.beds for r in rooms) == [1, 2] and f.lat == 41.46
     assert records.list_shared_flats(session, ACTOR, scope=le).total == 0
 
     b = records.create_beneficiary(session, ACTOR, fg, _bene(adults=2, minors=1))
-    m = records.add_household_member(session, ACTOR, b.ref, HouseholdMemberCreate(
-        given_name="Awa", family_name="Diallo", relation="partner", gender="F"))
+    m = records.add_household_member(
+        session,
+        ACTOR,
+        b.ref,
+        HouseholdMemberCreate(
+            given_name="Awa", family_name="Diallo", relation="partner", gender="F"
+        ),
+    )
     assert records.household_members(session, b) == [m]
     records.remove_household_member(session, ACTOR, b.ref, m.id or 0)
     assert records.household_members(session, b) == []
 
 
 @pytest.mark.parametrize("kind", ["dwelling", "shared_flat"])
-def test_both_kinds_of_unit_keep_the_same_rules(session: Session, offices: tuple[int, int],
-                                               kind: str) -> None:
+def test_both_kinds_of_unit_keep_the_same_rules(
+    session: Session, offices: tuple[int, int], kind: str
+) -> None:
     fg, le = offices
     units = records.DWELLINGS if kind == "dwelling" else records.FLATS
-    data = (DwellingCreate(address="Via Roma 1", municipality="San Severo", area_m2=60,
-                           bedrooms=2, rent_cents=40000) if kind == "dwelling" else
-            SharedFlatCreate(address="Via Roma 1", municipality="San Severo",
-                             rent_per_bed_cents=15000, rooms=[RoomCreate(beds=2)]))
+    data = (
+        DwellingCreate(
+            address="Via Roma 1",
+            municipality="San Severo",
+            area_m2=60,
+            bedrooms=2,
+            rent_cents=40000,
+        )
+        if kind == "dwelling"
+        else SharedFlatCreate(
+            address="Via Roma 1",
+            municipality="San Severo",
+            rent_per_bed_cents=15000,
+            rooms=[RoomCreate(beds=2)],
+        )
+    )
     unit = units.create(session, ACTOR, fg, data)
     # another office's unit is not found, and the refusal says it was a denial
     with pytest.raises(NotFoundError) as hidden:
@@ -156,8 +215,7 @@ def test_both_kinds_of_unit_keep_the_same_rules(session: Session, offices: tuple
     # a new municipality without coordinates moves the unit to its centre
     moved = units.update(session, ACTOR, unit.ref, {"municipality": "Lucera"})
     lucera = gazetteer.find("Lucera")
-    assert (moved.municipality, moved.lat, moved.lon) == (lucera.istat_code, lucera.lat,
-                                                          lucera.lon)
+    assert (moved.municipality, moved.lat, moved.lon) == (lucera.istat_code, lucera.lat, lucera.lon)
     assert units.page(session, ACTOR, municipality="Lucera").total == 1
     # "let" comes from leases only
     with pytest.raises(RecordError) as let:
@@ -165,16 +223,27 @@ def test_both_kinds_of_unit_keep_the_same_rules(session: Session, offices: tuple
     assert let.value.field == "status"
     assert units.deactivate(session, ACTOR, unit.ref).status == "withdrawn"
     assert units.set_status(session, ACTOR, unit.ref, "available").status == "available"
-    actions = [e.action for e in session.exec(select(AuditEntry).where(
-        AuditEntry.entity_ref == unit.ref).order_by(col(AuditEntry.id)))]
+    actions = [
+        e.action
+        for e in session.exec(
+            select(AuditEntry).where(AuditEntry.entity_ref == unit.ref).order_by(col(AuditEntry.id))
+        )
+    ]
     assert actions == [f"{kind}.create", f"{kind}.update", f"{kind}.status", f"{kind}.status"]
 
 
-def test_a_shared_flats_rooms_do_not_change(session: Session,
-                                            offices: tuple[int, int]) -> None:
-    f = records.create_shared_flat(session, ACTOR, offices[0], SharedFlatCreate(
-        address="Via Lucera 3", municipality="Foggia", rent_per_bed_cents=15000,
-        rooms=[RoomCreate(beds=2), RoomCreate(beds=1)]))
+def test_a_shared_flats_rooms_do_not_change(session: Session, offices: tuple[int, int]) -> None:
+    f = records.create_shared_flat(
+        session,
+        ACTOR,
+        offices[0],
+        SharedFlatCreate(
+            address="Via Lucera 3",
+            municipality="Foggia",
+            rent_per_bed_cents=15000,
+            rooms=[RoomCreate(beds=2), RoomCreate(beds=1)],
+        ),
+    )
     with pytest.raises(RecordError) as err:
         records.update_shared_flat(session, ACTOR, f.ref, {"rooms": [{"beds": 4}]})
     assert err.value.field == "rooms"
@@ -183,8 +252,9 @@ def test_a_shared_flats_rooms_do_not_change(session: Session,
 
 
 def test_fund_budget_is_a_grant(session: Session) -> None:
-    fund = records.create_fund(session, ACTOR, FundCreate(code="regional", name="Regione",
-                                                          budget_cents=500000))
+    fund = records.create_fund(
+        session, ACTOR, FundCreate(code="regional", name="Regione", budget_cents=500000)
+    )
     assert fund.id is not None and ledger.balance(session, fund.id) == 500000
     records.grant_fund(session, ACTOR, "regional", 1000)
     assert ledger.balance(session, fund.id) == 501000
@@ -196,8 +266,9 @@ def test_fund_budget_is_a_grant(session: Session) -> None:
 
 
 def test_users_hash_and_office(session: Session, offices: tuple[int, int]) -> None:
-    u = records.create_user(session, ACTOR, "anna", "Anna B.", "correct horse battery",
-                            Role.caseworker, offices[0])
+    u = records.create_user(
+        session, ACTOR, "anna", "Anna B.", "correct horse battery", Role.caseworker, offices[0]
+    )
     assert u.password_hash.startswith("$argon2id$")
     assert records.verify_password(u.password_hash, "correct horse battery")
     assert not records.verify_password(u.password_hash, "wrong")
@@ -211,11 +282,11 @@ def test_users_hash_and_office(session: Session, offices: tuple[int, int]) -> No
     assert records.deactivate_user(session, ACTOR, "anna").active is False
 
 
-def test_staff_and_offices_are_checked_by_their_schemas(session: Session,
-                                                       offices: tuple[int, int]) -> None:
+def test_staff_and_offices_are_checked_by_their_schemas(
+    session: Session, offices: tuple[int, int]
+) -> None:
     with pytest.raises(RecordError) as bad_name:
-        records.create_user(session, ACTOR, "Anna Rossi", "Anna", "long enough pw", "admin",
-                            None)
+        records.create_user(session, ACTOR, "Anna Rossi", "Anna", "long enough pw", "admin", None)
     assert bad_name.value.field == "username"
     assert "lowercase letters" in bad_name.value.message
     with pytest.raises(RecordError) as role:
@@ -223,8 +294,7 @@ def test_staff_and_offices_are_checked_by_their_schemas(session: Session,
     assert role.value.field == "role"
     with pytest.raises(RecordError) as code:
         records.create_office(session, ACTOR, "F G", "Foggia")
-    assert (code.value.field, code.value.message) == ("code",
-                                                      "1 to 32 letters, digits, '-' or '_'")
+    assert (code.value.field, code.value.message) == ("code", "1 to 32 letters, digits, '-' or '_'")
     with pytest.raises(RecordError) as name:
         records.create_office(session, ACTOR, "BA", "x" * 201)
     assert name.value.field == "name"
@@ -233,9 +303,11 @@ def test_staff_and_offices_are_checked_by_their_schemas(session: Session,
 
 def test_texts_and_amounts_beyond_their_columns_are_refused_by_field() -> None:
     """The checked models keep within the tables' columns (200 characters; 32-bit cents)."""
-    for build, field in ((lambda: LandlordCreate(name="x" * 250), "name"),
-                         (lambda: FundCreate(code="long", name="y" * 250), "name"),
-                         (lambda: _bene(income_cents=2**31), "income_cents")):
+    for build, field in (
+        (lambda: LandlordCreate(name="x" * 250), "name"),
+        (lambda: FundCreate(code="long", name="y" * 250), "name"),
+        (lambda: _bene(income_cents=2**31), "income_cents"),
+    ):
         with pytest.raises(ValidationError) as err:
             build()
         assert [e["loc"] for e in err.value.errors()] == [(field,)]

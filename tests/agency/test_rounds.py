@@ -56,13 +56,26 @@ def solved(engine: Engine, round_id: int) -> Round:
         assert violations == []
         # accepted and pending offers are part of the allocation just stored, fund included
         # (regression: offers kept the fund of an older solve and overspent it at close)
-        props = {p.beneficiary_id: p for p in s.exec(select(Proposal).where(
-            Proposal.round_id == round_id, col(Proposal.current).is_(True)))}
-        for o in s.exec(select(Offer).where(Offer.round_id == round_id,
-                                            col(Offer.status).in_(["pending", "accepted"]))):
+        props = {
+            p.beneficiary_id: p
+            for p in s.exec(
+                select(Proposal).where(
+                    Proposal.round_id == round_id, col(Proposal.current).is_(True)
+                )
+            )
+        }
+        for o in s.exec(
+            select(Offer).where(
+                Offer.round_id == round_id, col(Offer.status).in_(["pending", "accepted"])
+            )
+        ):
             p = props[o.beneficiary_id]
             assert (o.proposal_id, o.dwelling_id, o.room_id, o.fund_id) == (
-                p.id, p.dwelling_id, p.room_id, p.fund_id)
+                p.id,
+                p.dwelling_id,
+                p.room_id,
+                p.fund_id,
+            )
     s.expunge_all()
     return r
 
@@ -78,8 +91,12 @@ def open_one(engine: Engine, name: str = "Foggia July", **kw: object) -> int:
 
 def current(s: Session, round_id: int) -> dict[str, Proposal]:
     refs = dict(s.exec(select(Beneficiary.id, Beneficiary.ref)).all())
-    return {refs[p.beneficiary_id]: p for p in s.exec(select(Proposal).where(
-        Proposal.round_id == round_id, col(Proposal.current).is_(True)))}
+    return {
+        refs[p.beneficiary_id]: p
+        for p in s.exec(
+            select(Proposal).where(Proposal.round_id == round_id, col(Proposal.current).is_(True))
+        )
+    }
 
 
 def test_open_takes_a_snapshot_with_priorities(engine: Engine) -> None:
@@ -93,12 +110,17 @@ def test_open_takes_a_snapshot_with_priorities(engine: Engine) -> None:
         assert len(r.snapshot["dwellings"]) == 2
         assert [len(f["rooms"]) for f in r.snapshot["shared_flats"]] == [2]
         assert {f["id"]: f["budget_cents"] for f in r.snapshot["funds"]} == {
-            "regional": 1_000_000, "victims": 300_000}
+            "regional": 1_000_000,
+            "victims": 300_000,
+        }
         victim = s.exec(select(Beneficiary).where(Beneficiary.given_name == "Given1")).one()
         # base 1 + victim 4 + informal settlement 3
         assert victim.priority == 8
         assert {line["component"] for line in victim.priority_breakdown} == {
-            "base", "exploitation_victim", "informal_settlement"}
+            "base",
+            "exploitation_victim",
+            "informal_settlement",
+        }
 
 
 def test_no_waiting_household_is_a_clear_error(engine: Engine) -> None:
@@ -107,7 +129,8 @@ def test_no_waiting_household_is_a_clear_error(engine: Engine) -> None:
 
 
 def test_round_lifecycle_with_a_refusal_and_a_resolve_keeping_accepted_offers(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     with Session(engine) as s:
         off = foggia_round_data(s)
         dwelling(s, off, area_m2=70, bedrooms=2, rent_cents=43000, at=(41.47, 15.56))
@@ -128,8 +151,9 @@ def test_round_lifecycle_with_a_refusal_and_a_resolve_keeping_accepted_offers(
         fam_unit = s.get(Dwelling, first[fam.ref].dwelling_id)
         assert fam_unit is not None
         fam_ref, fam_id, fam_unit_id = fam.ref, fam.id, fam_unit.id
-        decide(s, ACTOR, rid, fam.ref, fam_unit.ref, DecisionKind.forbid,
-               note="too far from school")
+        decide(
+            s, ACTOR, rid, fam.ref, fam_unit.ref, DecisionKind.forbid, note="too far from school"
+        )
         s.commit()
     solved(engine, rid)
     with Session(engine) as s:
@@ -138,8 +162,9 @@ def test_round_lifecycle_with_a_refusal_and_a_resolve_keeping_accepted_offers(
         offers = send_offers(s, ACTOR, rid)
         s.commit()
         assert len(offers) == len(second)
-        assert all(s.get(Beneficiary, o.beneficiary_id).status == BeneficiaryStatus.offered
-                   for o in offers)
+        assert all(
+            s.get(Beneficiary, o.beneficiary_id).status == BeneficiaryStatus.offered for o in offers
+        )
         refused = next(o for o in offers if o.beneficiary_id == fam_id)
         with pytest.raises(RoundError, match="reason"):
             record_answer(s, ACTOR, refused.id, OfferStatus.refused_household)
@@ -183,8 +208,9 @@ def test_round_lifecycle_with_a_refusal_and_a_resolve_keeping_accepted_offers(
         months = 12
         assert sum(spent.values()) == sum(lease.contribution_cents * months for lease in leases)
         assert all(v >= 0 for v in after.values())
-        history = s.exec(select(BeneficiaryEvent).where(
-            BeneficiaryEvent.beneficiary_id == fam_id)).all()
+        history = s.exec(
+            select(BeneficiaryEvent).where(BeneficiaryEvent.beneficiary_id == fam_id)
+        ).all()
         assert [e.to_status for e in history][:2] == ["offered", "waiting"]
     # a closed round is closed: no more solves, offers or decisions
     with pytest.raises(RoundError, match="closed"):
@@ -210,11 +236,16 @@ def test_next_round_sees_the_leases_and_the_ledger(engine: Engine) -> None:
     with Session(engine) as s:
         r2 = s.get(Round, rid2)
         assert r2 is not None
-        waiting = {b.ref for b in s.exec(select(Beneficiary).where(
-            Beneficiary.status == BeneficiaryStatus.waiting))}
+        waiting = {
+            b.ref
+            for b in s.exec(
+                select(Beneficiary).where(Beneficiary.status == BeneficiaryStatus.waiting)
+            )
+        }
         assert len(waiting) == 2  # the newcomer, and the worker too far from every unit
-        assert {b["id"] for b in r2.snapshot["beneficiaries"]
-                if not b["id"].startswith("OCC-")} == waiting
+        assert {
+            b["id"] for b in r2.snapshot["beneficiaries"] if not b["id"].startswith("OCC-")
+        } == waiting
         let = {d.ref for d in s.exec(select(Dwelling).where(Dwelling.status == UnitStatus.let))}
         assert let and not let & {d["id"] for d in r2.snapshot["dwellings"]}
         # beds already let in flats with room to spare are held by pinned occupants of
@@ -222,13 +253,17 @@ def test_next_round_sees_the_leases_and_the_ledger(engine: Engine) -> None:
         kept = {f["id"]: {r["id"] for r in f["rooms"]} for f in r2.snapshot["shared_flats"]}
         rooms_kept = set().union(*kept.values())
         room_refs = dict(s.exec(select(Room.id, Room.ref)).all())
-        beds_let = [lease for lease in s.exec(select(Lease).where(col(Lease.room_id).is_not(None)))
-                    if room_refs[lease.room_id] in rooms_kept]
+        beds_let = [
+            lease
+            for lease in s.exec(select(Lease).where(col(Lease.room_id).is_not(None)))
+            if room_refs[lease.room_id] in rooms_kept
+        ]
         occupants = [b for b in r2.snapshot["beneficiaries"] if b["id"].startswith("OCC-")]
         assert len(occupants) == len(beds_let)
         assert all(b["priority"] == 0 for b in occupants)
         assert {(p["unit"], p["room"]) for p in r2.snapshot["pinned"]} <= {
-            (f, r) for f, rs in kept.items() for r in rs}
+            (f, r) for f, rs in kept.items() for r in rs
+        }
         funds = {f["id"]: f["budget_cents"] for f in r2.snapshot["funds"]}
         for f in s.exec(select(Fund)):
             assert funds[f.code] == balance(s, f.id)
@@ -266,7 +301,8 @@ def test_unreachable_household_leaves_the_round(engine: Engine) -> None:
         assert ref not in inst.beneficiary_index
         # the other offers are pending: pinned
         assert len(inst.pinned) == len(offers) - 1 + sum(
-            1 for p in inst.pinned if p.beneficiary.startswith("OCC-"))
+            1 for p in inst.pinned if p.beneficiary.startswith("OCC-")
+        )
 
 
 def test_decisions_are_checked(engine: Engine) -> None:
@@ -299,9 +335,11 @@ def test_refusals_say_their_kind_and_field(engine: Engine) -> None:
         r = s.get(Round, rid)
         b = r.snapshot["beneficiaries"][0]["id"]
         d = r.snapshot["dwellings"][0]["id"]
-        for who, unit, room, field in (("B-NOTHERE", d, None, "beneficiary_ref"),
-                                       (b, "D-NOTHERE", None, "unit_ref"),
-                                       (b, d, "R-NOTHERE", "room_ref")):
+        for who, unit, room, field in (
+            ("B-NOTHERE", d, None, "beneficiary_ref"),
+            (b, "D-NOTHERE", None, "unit_ref"),
+            (b, d, "R-NOTHERE", "room_ref"),
+        ):
             with pytest.raises(RoundInputError) as got:
                 decide(s, ACTOR, rid, who, unit, DecisionKind.lock, room)
             assert got.value.field == field and str(got.value).startswith(f"{field}: ")
@@ -318,7 +356,8 @@ def test_refusals_say_their_kind_and_field(engine: Engine) -> None:
 
 
 def test_a_lock_that_breaks_a_rule_gives_an_infeasible_round_with_the_conflict(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     with Session(engine) as s:
         foggia_round_data(s)
     rid = open_one(engine)

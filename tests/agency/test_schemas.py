@@ -54,20 +54,24 @@ def test_partial_drops_what_it_is_told_and_keeps_the_rest_optional() -> None:
     assert loose.model_validate({"name": None}).model_dump() == {"name": None}
 
 
-@pytest.mark.parametrize(("table", "field", "create"), [
-    (models.Beneficiary, "given_name", schemas.BeneficiaryCreate),
-    (models.Beneficiary, "workplace", schemas.BeneficiaryCreate),
-    (models.Landlord, "name", schemas.LandlordCreate),
-    (models.Landlord, "email", schemas.LandlordCreate),
-    (models.Dwelling, "address", schemas.DwellingCreate),
-    (models.SharedFlat, "address", schemas.SharedFlatCreate),
-    (models.Fund, "name", schemas.FundCreate),
-    (models.Fund, "code", schemas.FundCreate),
-    (models.Room, "name", schemas.RoomCreate),
-    (models.Office, "name", schemas.OfficeCreate),
-    (models.User, "full_name", schemas.UserCreate),
-])
-def test_a_text_is_as_long_as_its_column(table: type[SQLModel], field: str,
-                                         create: type[BaseModel]) -> None:
+@pytest.mark.parametrize(
+    ("table", "field", "create"),
+    [
+        (models.Beneficiary, "given_name", schemas.BeneficiaryCreate),
+        (models.Beneficiary, "workplace", schemas.BeneficiaryCreate),
+        (models.Landlord, "name", schemas.LandlordCreate),
+        (models.Landlord, "email", schemas.LandlordCreate),
+        (models.Dwelling, "address", schemas.DwellingCreate),
+        (models.SharedFlat, "address", schemas.SharedFlatCreate),
+        (models.Fund, "name", schemas.FundCreate),
+        (models.Fund, "code", schemas.FundCreate),
+        (models.Room, "name", schemas.RoomCreate),
+        (models.Office, "name", schemas.OfficeCreate),
+        (models.User, "full_name", schemas.UserCreate),
+    ],
+)
+def test_a_text_is_as_long_as_its_column(
+    table: type[SQLModel], field: str, create: type[BaseModel]
+) -> None:
     column = table.__table__.columns[field]  # type: ignore[attr-defined]
     assert _limits(create)[field]["maxLength"] == column.type.length

@@ -75,10 +75,8 @@ def test_exports_never_hold_a_live_formula(engine: Engine) -> None:
 
 def test_a_scenario_report_neutralises_its_text() -> None:
     """Item 1: a planner's variant description is text in report.csv."""
-    run = {"name": "base", "group": "base", "description": FORMULA_PAYLOADS[0],
-           "status": "OPTIMAL"}
-    text = csv_text({"base": run, "variants": [
-        {**run, "name": "v", "description": "@SUM(1)"}]})
+    run = {"name": "base", "group": "base", "description": FORMULA_PAYLOADS[0], "status": "OPTIMAL"}
+    text = csv_text({"base": run, "variants": [{**run, "name": "v", "description": "@SUM(1)"}]})
     for row in csv.reader(io.StringIO(text)):
         assert not any(c.startswith(sheets.FORMULA_STARTS) for c in row)
 
@@ -98,8 +96,9 @@ def fg(engine: Engine) -> Engine:
     return engine
 
 
-def test_an_xlsx_declaring_a_huge_sheet_is_read_as_what_it_holds(fg: Engine,
-                                                                tmp_path: Path) -> None:
+def test_an_xlsx_declaring_a_huge_sheet_is_read_as_what_it_holds(
+    fg: Engine, tmp_path: Path
+) -> None:
     """Item 2: the declared dimension (1,048,576 x 16,384) is ignored: two rows read."""
     stats = sheets.ReadStats()
     header, body = sheets.read_table(dimension_bomb(tmp_path / "dim.xlsx"), stats=stats)
@@ -107,8 +106,7 @@ def test_an_xlsx_declaring_a_huge_sheet_is_read_as_what_it_holds(fg: Engine,
     assert stats.rows == 2 and stats.inflated_bytes < 10_000
 
 
-def test_a_zip_of_millions_of_rows_is_refused_before_inflating(fg: Engine,
-                                                               tmp_path: Path) -> None:
+def test_a_zip_of_millions_of_rows_is_refused_before_inflating(fg: Engine, tmp_path: Path) -> None:
     """Item 2: a 0.4 MB zip declaring 147 MB of sheet is refused on its directory."""
     path = row_bomb(tmp_path / "rows.xlsx")
     assert path.stat().st_size < 1_000_000
@@ -124,8 +122,7 @@ def test_too_many_rows_stop_the_reader_at_the_limit(tmp_path: Path) -> None:
     """Item 2: within the size limit, the reader stops one row past the row limit."""
     stats = sheets.ReadStats()
     with pytest.raises(sheets.SheetError) as err:
-        sheets.read_table(dense_rows(tmp_path / "dense.xlsx"),
-                          sheets.Limits(max_rows=1000), stats)
+        sheets.read_table(dense_rows(tmp_path / "dense.xlsx"), sheets.Limits(max_rows=1000), stats)
     assert err.value.too_large and stats.rows == 1002
 
 

@@ -30,8 +30,9 @@ def test_two_imports_of_one_file_at_once_make_one_set(engine: Engine) -> None:
     def run() -> None:
         start.wait()
         try:
-            outcomes.append(import_file(engine, ACTOR, "beneficiaries",
-                                        TEMPLATES / "beneficiaries.csv"))
+            outcomes.append(
+                import_file(engine, ACTOR, "beneficiaries", TEMPLATES / "beneficiaries.csv")
+            )
         except ImportFailed as exc:
             outcomes.append(exc)
 
@@ -67,9 +68,17 @@ def test_the_database_refuses_the_same_person_twice_in_an_office(engine: Engine)
 def test_a_repeated_create_is_a_conflict_naming_the_record(engine: Engine) -> None:
     from agency.schemas import BeneficiaryCreate
 
-    data = BeneficiaryCreate.model_validate(dict(
-        given_name="Amadou", family_name="Diallo", birth_date="1991-02-03", gender="M",
-        adults=1, income_cents=70000, work_municipality="Foggia"))
+    data = BeneficiaryCreate.model_validate(
+        dict(
+            given_name="Amadou",
+            family_name="Diallo",
+            birth_date="1991-02-03",
+            gender="M",
+            adults=1,
+            income_cents=70000,
+            work_municipality="Foggia",
+        )
+    )
     with Session(engine) as s:
         fg = office(s, "FG")
         assert fg.id is not None

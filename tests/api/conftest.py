@@ -43,8 +43,9 @@ FAMILY = ["Diallo", "Traore", "Keita", "Camara", "Sow", "Ndiaye"]
 @pytest.fixture(autouse=True)
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters: the tests are about who may do what, not about hashing."""
-    monkeypatch.setattr(users, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 @dataclass
@@ -75,16 +76,30 @@ class World:
     @property
     def secrets(self) -> list[str]:
         """Everything of office FG an intruder must never see."""
-        return [*GIVEN[:5], *FAMILY[:5], *self.beneficiaries, "Rossi Immobili", self.landlord,
-                *self.dwellings, self.flat]
+        return [
+            *GIVEN[:5],
+            *FAMILY[:5],
+            *self.beneficiaries,
+            "Rossi Immobili",
+            self.landlord,
+            *self.dwellings,
+            self.flat,
+        ]
 
 
 def household(k: int, **kw: Any) -> BeneficiaryCreate:
-    data: dict[str, Any] = dict(given_name=GIVEN[k], family_name=FAMILY[k], gender="M",
-                                adults=1, income_cents=70000 + 5000 * k,
-                                work_municipality="Foggia", work_lat=41.4584,
-                                work_lon=15.5519, max_commute_km=30.0,
-                                registered_on="2026-06-01")
+    data: dict[str, Any] = dict(
+        given_name=GIVEN[k],
+        family_name=FAMILY[k],
+        gender="M",
+        adults=1,
+        income_cents=70000 + 5000 * k,
+        work_municipality="Foggia",
+        work_lat=41.4584,
+        work_lon=15.5519,
+        max_commute_km=30.0,
+        registered_on="2026-06-01",
+    )
     data.update(kw)
     return BeneficiaryCreate.model_validate(data)
 
@@ -107,35 +122,75 @@ def build_world(engine: Engine) -> World:
             b = records.create_beneficiary(s, ACTOR, fg.id, household(k, **extra))
             w.beneficiaries.append(b.ref)
         member = records.add_household_member(
-            s, ACTOR, w.beneficiaries[2], HouseholdMemberCreate(
-                given_name="Aissatou", family_name=FAMILY[2], relation="partner", gender="F"))
+            s,
+            ACTOR,
+            w.beneficiaries[2],
+            HouseholdMemberCreate(
+                given_name="Aissatou", family_name=FAMILY[2], relation="partner", gender="F"
+            ),
+        )
         w.member_id = member.id or 0
-        other = records.create_beneficiary(s, ACTOR, le.id, household(
-            5, work_municipality="Nardò", work_lat=None, work_lon=None))
+        other = records.create_beneficiary(
+            s, ACTOR, le.id, household(5, work_municipality="Nardò", work_lat=None, work_lon=None)
+        )
         w.le_beneficiary = other.ref
         landlord = records.create_landlord(s, ACTOR, fg.id, LandlordCreate(name="Rossi Immobili"))
         w.landlord = landlord.ref
         for addr, rent, area in (("Via Napoli 10", 42000, 60), ("Via Bari 2", 38000, 75)):
-            d = records.create_dwelling(s, ACTOR, fg.id, DwellingCreate(
-                landlord_ref=landlord.ref, address=addr, municipality="Foggia", lat=41.4622,
-                lon=15.5446, area_m2=area, bedrooms=2, rent_cents=rent))
+            d = records.create_dwelling(
+                s,
+                ACTOR,
+                fg.id,
+                DwellingCreate(
+                    landlord_ref=landlord.ref,
+                    address=addr,
+                    municipality="Foggia",
+                    lat=41.4622,
+                    lon=15.5446,
+                    area_m2=area,
+                    bedrooms=2,
+                    rent_cents=rent,
+                ),
+            )
             w.dwellings.append(d.ref)
-        f = records.create_shared_flat(s, ACTOR, fg.id, SharedFlatCreate(
-            address="Via Lucera 3", municipality="Foggia", lat=41.47, lon=15.55,
-            rent_per_bed_cents=17000, rooms=[RoomCreate(beds=2), RoomCreate(beds=1)]))
+        f = records.create_shared_flat(
+            s,
+            ACTOR,
+            fg.id,
+            SharedFlatCreate(
+                address="Via Lucera 3",
+                municipality="Foggia",
+                lat=41.47,
+                lon=15.55,
+                rent_per_bed_cents=17000,
+                rooms=[RoomCreate(beds=2), RoomCreate(beds=1)],
+            ),
+        )
         w.flat = f.ref
         for code, budget in (("regional", 2_000_000), ("victims", 500_000)):
-            records.create_fund(s, ACTOR, FundCreate(
-                code=code, name=code.title(), budget_cents=budget,
-                eligible_tags=["exploitation_victim"] if code == "victims" else []))
+            records.create_fund(
+                s,
+                ACTOR,
+                FundCreate(
+                    code=code,
+                    name=code.title(),
+                    budget_cents=budget,
+                    eligible_tags=["exploitation_victim"] if code == "victims" else [],
+                ),
+            )
             w.funds.append(code)
-        users = {"root": (Role.admin, None), "anna": (Role.caseworker, fg.id),
-                 "luca": (Role.caseworker, le.id), "pia": (Role.planner, None),
-                 "aldo": (Role.auditor, None)}
+        users = {
+            "root": (Role.admin, None),
+            "anna": (Role.caseworker, fg.id),
+            "luca": (Role.caseworker, le.id),
+            "pia": (Role.planner, None),
+            "aldo": (Role.auditor, None),
+        }
         created: dict[str, User] = {}
         for name, (role, office) in users.items():
-            created[name] = records.create_user(s, ACTOR, name, name.title(), PASSWORD, role,
-                                                office)
+            created[name] = records.create_user(
+                s, ACTOR, name, name.title(), PASSWORD, role, office
+            )
         for name, user in created.items():
             w.tokens[name] = issue(s, user, Settings()).token
         s.commit()

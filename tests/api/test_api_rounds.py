@@ -24,8 +24,9 @@ from tests.api.conftest import FAMILY, GIVEN, World
 OPEN = {"name": "Foggia, July 2026", "time_limit_s": 10, "on": "2026-07-01", "seed": 0}
 
 
-def solve_and_wait(client: TestClient, headers: dict[str, str], ref: str,
-                   timeout: float = 60.0) -> dict[str, Any]:
+def solve_and_wait(
+    client: TestClient, headers: dict[str, str], ref: str, timeout: float = 60.0
+) -> dict[str, Any]:
     """Start a solve, poll its job until it ends, and return the round's view."""
     res = client.post(f"/api/v1/rounds/{ref}/solve", headers=headers)
     assert res.status_code == 202, res.text
@@ -52,8 +53,9 @@ def check_valid(engine: Engine, ref: str) -> None:
         assert validate(instance_from_dict(r.snapshot), result_from_dict(r.result)) == []
 
 
-def test_a_whole_round(client: TestClient, world: World, engine: Engine,
-                       caplog: pytest.LogCaptureFixture) -> None:
+def test_a_whole_round(
+    client: TestClient, world: World, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     h = world.headers("anna")
     res = client.post("/api/v1/rounds", json=OPEN, headers=h)
@@ -72,16 +74,36 @@ def test_a_whole_round(client: TestClient, world: World, engine: Engine,
 
     # lock one placement, forbid another, re-solve around them
     keep, drop = view["proposals"][0], view["proposals"][1]
-    r1 = client.post(f"/api/v1/rounds/{ref}/decisions", headers=h, json={
-        "beneficiary_ref": keep["beneficiary_ref"], "unit_ref": keep["unit_ref"],
-        "room_ref": keep["room_ref"], "kind": "lock"})
-    r2 = client.post(f"/api/v1/rounds/{ref}/decisions", headers=h, json={
-        "beneficiary_ref": drop["beneficiary_ref"], "unit_ref": drop["unit_ref"],
-        "kind": "forbid", "note": "too far from the school"})
+    r1 = client.post(
+        f"/api/v1/rounds/{ref}/decisions",
+        headers=h,
+        json={
+            "beneficiary_ref": keep["beneficiary_ref"],
+            "unit_ref": keep["unit_ref"],
+            "room_ref": keep["room_ref"],
+            "kind": "lock",
+        },
+    )
+    r2 = client.post(
+        f"/api/v1/rounds/{ref}/decisions",
+        headers=h,
+        json={
+            "beneficiary_ref": drop["beneficiary_ref"],
+            "unit_ref": drop["unit_ref"],
+            "kind": "forbid",
+            "note": "too far from the school",
+        },
+    )
     assert r1.status_code == r2.status_code == 201, (r1.text, r2.text)
-    again = client.post(f"/api/v1/rounds/{ref}/decisions", headers=h, json={
-        "beneficiary_ref": drop["beneficiary_ref"], "unit_ref": drop["unit_ref"],
-        "kind": "forbid"})
+    again = client.post(
+        f"/api/v1/rounds/{ref}/decisions",
+        headers=h,
+        json={
+            "beneficiary_ref": drop["beneficiary_ref"],
+            "unit_ref": drop["unit_ref"],
+            "kind": "forbid",
+        },
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
     view = solve_and_wait(client, h, ref)
     check_valid(engine, ref)
@@ -93,18 +115,24 @@ def test_a_whole_round(client: TestClient, world: World, engine: Engine,
 
     # offers, answers (a refusal needs its reason), close
     offers = client.post(f"/api/v1/rounds/{ref}/offers", headers=h).json()
-    assert len(offers) == len(view["proposals"]) and all(o["status"] == "pending"
-                                                         for o in offers)
-    no_reason = client.post(f"/api/v1/rounds/{ref}/offers/{offers[0]['id']}/answer",
-                            headers=h, json={"status": "refused_household"})
+    assert len(offers) == len(view["proposals"]) and all(o["status"] == "pending" for o in offers)
+    no_reason = client.post(
+        f"/api/v1/rounds/{ref}/offers/{offers[0]['id']}/answer",
+        headers=h,
+        json={"status": "refused_household"},
+    )
     assert no_reason.status_code == 422
     assert no_reason.json()["error"]["fields"][0]["field"] == "reason"
-    refused = client.post(f"/api/v1/rounds/{ref}/offers/{offers[0]['id']}/answer", headers=h,
-                          json={"status": "refused_household", "reason": "moved away"})
+    refused = client.post(
+        f"/api/v1/rounds/{ref}/offers/{offers[0]['id']}/answer",
+        headers=h,
+        json={"status": "refused_household", "reason": "moved away"},
+    )
     assert refused.status_code == 200 and refused.json()["status"] == "refused_household"
     for o in offers[1:]:
-        ok = client.post(f"/api/v1/rounds/{ref}/offers/{o['id']}/answer", headers=h,
-                         json={"status": "accepted"})
+        ok = client.post(
+            f"/api/v1/rounds/{ref}/offers/{o['id']}/answer", headers=h, json={"status": "accepted"}
+        )
         assert ok.status_code == 200, ok.text
     export = client.get(f"/api/v1/rounds/{ref}/export?format=csv&lang=en", headers=h)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
@@ -121,9 +149,19 @@ def test_a_whole_round(client: TestClient, world: World, engine: Engine,
     with Session(engine) as s:
         assert len(s.exec(select(Lease)).all()) == len(offers) - 1
         actions = {e.action for e in s.exec(select(AuditEntry))}
-    assert {"round.open", "round.solve_start", "round.solve", "round.lock", "round.forbid",
-            "offer.send", "offer.accepted", "offer.refused_household", "round.close",
-            "round.export", "round.read"} <= actions
+    assert {
+        "round.open",
+        "round.solve_start",
+        "round.solve",
+        "round.lock",
+        "round.forbid",
+        "offer.send",
+        "offer.accepted",
+        "offer.refused_household",
+        "round.close",
+        "round.export",
+        "round.read",
+    } <= actions
 
     # the application's logs never hold a name
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -139,12 +177,12 @@ def test_solve_of_an_unknown_job_or_round(client: TestClient, world: World) -> N
     assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
     assert client.post("/api/v1/rounds/RND-NOPE/solve", headers=h).status_code == 404
     bad = client.post("/api/v1/rounds", json={**OPEN, "time_limit_s": 0}, headers=h)
-    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == \
-        "time_limit_s"
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "time_limit_s"
 
 
-def test_an_admin_round_takes_every_office(client: TestClient, world: World,
-                                           engine: Engine) -> None:
+def test_an_admin_round_takes_every_office(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     h = world.headers("root")
     res = client.post("/api/v1/rounds", json=OPEN, headers=h)
     assert res.status_code == 201
@@ -156,8 +194,9 @@ def test_an_admin_round_takes_every_office(client: TestClient, world: World,
     assert client.get(f"/api/v1/rounds/{ref}", headers=world.headers("anna")).status_code == 404
 
 
-def test_each_refusal_has_its_status_and_names_its_field(client: TestClient, world: World,
-                                                        engine: Engine) -> None:
+def test_each_refusal_has_its_status_and_names_its_field(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     h = world.headers("anna")
     ref = client.post("/api/v1/rounds", json=OPEN, headers=h).json()["round"]["ref"]
     with Session(engine) as s:
@@ -166,14 +205,18 @@ def test_each_refusal_has_its_status_and_names_its_field(client: TestClient, wor
         dwelling = r.snapshot["dwellings"][0]["id"]
 
     def decide(**body: Any) -> Any:
-        return client.post(f"/api/v1/rounds/{ref}/decisions", headers=h,
-                           json={"beneficiary_ref": household, "unit_ref": dwelling,
-                                 "kind": "forbid", **body})
+        return client.post(
+            f"/api/v1/rounds/{ref}/decisions",
+            headers=h,
+            json={"beneficiary_ref": household, "unit_ref": dwelling, "kind": "forbid", **body},
+        )
 
     # a household or a unit the round does not know: 422 naming the field
-    for body, field in (({"beneficiary_ref": "B-NOTHERE"}, "beneficiary_ref"),
-                        ({"unit_ref": "D-NOTHERE"}, "unit_ref"),
-                        ({"room_ref": "R-NOTHERE"}, "room_ref")):
+    for body, field in (
+        ({"beneficiary_ref": "B-NOTHERE"}, "beneficiary_ref"),
+        ({"unit_ref": "D-NOTHERE"}, "unit_ref"),
+        ({"room_ref": "R-NOTHERE"}, "room_ref"),
+    ):
         res = decide(**body)
         assert res.status_code == 422, res.text
         error = res.json()["error"]
@@ -186,7 +229,9 @@ def test_each_refusal_has_its_status_and_names_its_field(client: TestClient, wor
     early = client.post(f"/api/v1/rounds/{ref}/offers", headers=h)
     assert early.status_code == 409 and early.json()["error"]["code"] == "conflict"
     # a resource named in the path: 404
-    for method, path in (("POST", f"/api/v1/rounds/{ref}/offers/999999/answer"),
-                         ("DELETE", f"/api/v1/rounds/{ref}/decisions/999999")):
+    for method, path in (
+        ("POST", f"/api/v1/rounds/{ref}/offers/999999/answer"),
+        ("DELETE", f"/api/v1/rounds/{ref}/decisions/999999"),
+    ):
         res = client.request(method, path, headers=h, json={"status": "accepted"})
         assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"

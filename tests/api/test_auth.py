@@ -28,8 +28,10 @@ def form_login(c: TestClient, user: str, password: str, next: str = "/") -> Resp
     page = c.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None
-    return c.post("/login", data={"username": user, "password": password, "next": next,
-                                  "csrf_token": token.group(1)})
+    return c.post(
+        "/login",
+        data={"username": user, "password": password, "next": next, "csrf_token": token.group(1)},
+    )
 
 
 def login(client: TestClient, user: str, password: str = PASSWORD) -> tuple[int, dict]:
@@ -37,20 +39,25 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> tuple[int,
     return res.status_code, res.json()
 
 
-def test_login_issues_a_token_stored_only_as_its_hash(client: TestClient, world: World,
-                                                      engine: Engine) -> None:
+def test_login_issues_a_token_stored_only_as_its_hash(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     status, body = login(client, "anna")
     assert status == 200 and body["token_type"] == "bearer"
     token = body["token"]
     assert len(token) >= 40 and body["user"] == {
-        "username": "anna", "full_name": "Anna", "role": "caseworker",
-        "office_id": world.fg, "active": True}
+        "username": "anna",
+        "full_name": "Anna",
+        "role": "caseworker",
+        "office_id": world.fg,
+        "active": True,
+    }
     with Session(engine) as s:
-        stored = s.exec(select(AuthSession).where(
-            AuthSession.token_hash == token_hash(token))).one()
+        stored = s.exec(
+            select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+        ).one()
         assert token not in stored.token_hash
-        assert s.exec(select(LoginAttempt).where(
-            LoginAttempt.user_id != None)).one().success  # noqa: E711
+        assert s.exec(select(LoginAttempt).where(LoginAttempt.user_id != None)).one().success  # noqa: E711
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["username"] == "anna"
 
@@ -65,17 +72,18 @@ def test_logout_revokes(client: TestClient, world: World) -> None:
     assert res.headers["www-authenticate"] == "Bearer"
 
 
-def test_idle_timeout_and_absolute_expiry(client: TestClient, world: World,
-                                          engine: Engine) -> None:
+def test_idle_timeout_and_absolute_expiry(client: TestClient, world: World, engine: Engine) -> None:
     h = world.headers("anna")
     assert client.get("/api/v1/auth/me", headers=h).status_code == 200
     with Session(engine) as s:
-        auth = s.exec(select(AuthSession).where(
-            AuthSession.token_hash == token_hash(world.tokens["anna"]))).one()
+        auth = s.exec(
+            select(AuthSession).where(AuthSession.token_hash == token_hash(world.tokens["anna"]))
+        ).one()
         auth.last_seen_at -= timedelta(minutes=31)
         s.add(auth)
-        other = s.exec(select(AuthSession).where(
-            AuthSession.token_hash == token_hash(world.tokens["root"]))).one()
+        other = s.exec(
+            select(AuthSession).where(AuthSession.token_hash == token_hash(world.tokens["root"]))
+        ).one()
         other.expires_at -= timedelta(hours=13)
         s.add(other)
         s.commit()
@@ -96,11 +104,16 @@ def test_wrong_password_then_throttled(engine: Engine, world: World) -> None:
     with Session(engine) as s:
         anna = records.user_by_username(s, "anna")
         assert anna is not None
-        failures = s.exec(select(LoginAttempt).where(LoginAttempt.user_id == anna.id,
-                                                     LoginAttempt.success == False)).all()  # noqa: E712
+        failures = s.exec(
+            select(LoginAttempt).where(
+                LoginAttempt.user_id == anna.id,
+                LoginAttempt.success == False,  # noqa: E712
+            )
+        ).all()
         assert len(failures) == 3
-        denied = s.exec(select(AuditEntry).where(AuditEntry.action == "login",
-                                                 AuditEntry.outcome == "denied")).all()
+        denied = s.exec(
+            select(AuditEntry).where(AuditEntry.action == "login", AuditEntry.outcome == "denied")
+        ).all()
         assert len(denied) >= 4
 
 
@@ -109,8 +122,9 @@ def test_failures_slow_down_exponentially() -> None:
     assert [t.delay(n) for n in range(0, 6)] == [0.0, 0.25, 0.5, 1.0, 2.0, 2.0]
 
 
-def test_unknown_and_inactive_users_cannot_log_in(client: TestClient, world: World,
-                                                  engine: Engine) -> None:
+def test_unknown_and_inactive_users_cannot_log_in(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     assert login(client, "ghost")[0] == 401
     with Session(engine) as s:
         records.deactivate_user(s, Actor("admin"), "luca")
@@ -123,21 +137,27 @@ def test_api_takes_bearer_tokens_only(client: TestClient, world: World) -> None:
     client.cookies.set("housing_session", world.tokens["anna"])
     assert client.get("/api/v1/beneficiaries").status_code == 401
     client.cookies.clear()
-    assert client.get("/api/v1/beneficiaries",
-                      headers={"Authorization": "Basic abc"}).status_code == 401
+    assert (
+        client.get("/api/v1/beneficiaries", headers={"Authorization": "Basic abc"}).status_code
+        == 401
+    )
 
 
 def test_page_login_sets_a_strict_httponly_cookie(app: FastAPI, world: World) -> None:
     c = TestClient(app, follow_redirects=False)
     res = form_login(c, "anna", PASSWORD, next="/beneficiaries")
     assert res.status_code == 303 and res.headers["location"] == "/beneficiaries"
-    cookie = next(v for k, v in res.headers.multi_items()
-              if k == "set-cookie" and v.startswith("housing_session=")).lower()
+    cookie = next(
+        v
+        for k, v in res.headers.multi_items()
+        if k == "set-cookie" and v.startswith("housing_session=")
+    ).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     bad = form_login(TestClient(app, follow_redirects=False), "anna", "nope")
     assert bad.status_code == 401 and "login" in bad.text
-    offsite = form_login(TestClient(app, follow_redirects=False), "anna", PASSWORD,
-                         next="//evil.example")
+    offsite = form_login(
+        TestClient(app, follow_redirects=False), "anna", PASSWORD, next="//evil.example"
+    )
     assert offsite.headers["location"] == "/"
 
 
@@ -148,14 +168,19 @@ def test_pages_redirect_to_login(app: FastAPI) -> None:
 
 
 @pytest.mark.parametrize("token", ["", "not-the-token"])
-def test_page_forms_need_the_csrf_token(app: FastAPI, world: World, engine: Engine,
-                                        token: str) -> None:
+def test_page_forms_need_the_csrf_token(
+    app: FastAPI, world: World, engine: Engine, token: str
+) -> None:
     c = page_client(app, world, "anna")
-    res = c.post(f"/beneficiaries/{world.beneficiaries[0]}/status",
-                 data={"status": "suspended", "csrf_token": token})
+    res = c.post(
+        f"/beneficiaries/{world.beneficiaries[0]}/status",
+        data={"status": "suspended", "csrf_token": token},
+    )
     assert res.status_code == 403 and "csrf" in res.text.lower()
-    ok = c.post(f"/beneficiaries/{world.beneficiaries[0]}/status",
-                data={"status": "suspended", "csrf_token": world.csrf("anna")})
+    ok = c.post(
+        f"/beneficiaries/{world.beneficiaries[0]}/status",
+        data={"status": "suspended", "csrf_token": world.csrf("anna")},
+    )
     assert ok.status_code == 303
     with Session(engine) as s:
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "csrf")).first()

@@ -34,8 +34,7 @@ def server(engine: Engine) -> Iterator[str]:
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1360, "height": 900},
-                                      locale="it-IT")
+        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="it-IT")
         pg = context.new_page()
         pg.set_default_timeout(60_000)
         yield pg
@@ -86,8 +85,10 @@ def test_a_whole_round_in_the_browser(server: str, page: object) -> None:
 
     solve()  # re-solve around the decisions
     assert pg.locator(f'#proposals tr[data-beneficiary="{first}"] .s-accepted').count() == 1
-    assert pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]'
-                      ).count() == 0
+    assert (
+        pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]').count()
+        == 0
+    )
 
     click_and_wait(pg, pg.locator("#send-offers"))
     n = answer_offers(pg, round_url)  # one refusal with its reason, the rest accepted

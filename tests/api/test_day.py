@@ -65,8 +65,19 @@ def axe_script() -> Path:
         if npm is None:
             pytest.fail("npm is missing: apt-get install -y npm (see .ci/run)")
         AXE_DIR.mkdir(exist_ok=True)
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--silent",
-                        f"axe-core@{AXE_VERSION}"], cwd=AXE_DIR, check=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                f"axe-core@{AXE_VERSION}",
+            ],
+            cwd=AXE_DIR,
+            check=True,
+        )
     return AXE
 
 
@@ -122,20 +133,35 @@ class Day:
         if at is not None:
             pg.locator(at).first.evaluate("e => e.scrollIntoView({block: 'center'})")
         pg.screenshot(path=str(shot))
-        if (self.lang == "it" and name in DOC_STEPS
-                and os.environ.get("HOUSING_DOCS_SCREENSHOTS") == "1"):
+        if (
+            self.lang == "it"
+            and name in DOC_STEPS
+            and os.environ.get("HOUSING_DOCS_SCREENSHOTS") == "1"
+        ):
             _small_png(shot, DOCS / f"day-{DOC_STEPS.index(name) + 1:02d}-{name}.png")
         if narrow:
             self.phone.goto(pg.url.split("#")[0])
             wide = self.phone.evaluate(
-                "() => [document.documentElement.scrollWidth, window.innerWidth]")
+                "() => [document.documentElement.scrollWidth, window.innerWidth]"
+            )
             assert wide[0] <= wide[1], (name, "scrolls sideways at 390 px", wide)
         self.checked.append(name)
 
 
-DOC_STEPS = ["dashboard", "beneficiaries", "new-household-errors", "household", "import-check",
-             "round-solved", "reason-evidence", "re-solved-changes", "offers",
-             "close-confirm", "round-closed", "map"]
+DOC_STEPS = [
+    "dashboard",
+    "beneficiaries",
+    "new-household-errors",
+    "household",
+    "import-check",
+    "round-solved",
+    "reason-evidence",
+    "re-solved-changes",
+    "offers",
+    "close-confirm",
+    "round-closed",
+    "map",
+]
 """The steps of the day whose screenshots (Italian) are in docs/ and the README."""
 
 
@@ -148,17 +174,38 @@ def _small_png(src: Path, dst: Path) -> None:
 
 
 WORDS = {
-    "it": {"beneficiaries": "Beneficiari", "round_open": "aperta", "solved": "proposte pronte",
-           "closed": "chiusa", "errors": "Controlla questi campi (4)", "required": "obbligatorio",
-           "municipality": "non è un comune della Puglia", "number": "non è un numero",
-           "pattern": "formato non valido", "name": "Luglio Diop", "round": "Tornata di prova",
-           "income": "1.050,50", "ratio": "0,30", "header": "Cognome"},
-    "en": {"beneficiaries": "Beneficiaries", "round_open": "open", "solved": "proposals ready",
-           "closed": "closed", "errors": "Please check these fields (4)",
-           "required": "required", "municipality": "is not a municipality of Puglia",
-           "number": "is not a number", "pattern": "not in the expected form",
-           "name": "July Diop", "round": "Test round", "income": "1,050.50", "ratio": "0.30",
-           "header": "Family name"},
+    "it": {
+        "beneficiaries": "Beneficiari",
+        "round_open": "aperta",
+        "solved": "proposte pronte",
+        "closed": "chiusa",
+        "errors": "Controlla questi campi (4)",
+        "required": "obbligatorio",
+        "municipality": "non è un comune della Puglia",
+        "number": "non è un numero",
+        "pattern": "formato non valido",
+        "name": "Luglio Diop",
+        "round": "Tornata di prova",
+        "income": "1.050,50",
+        "ratio": "0,30",
+        "header": "Cognome",
+    },
+    "en": {
+        "beneficiaries": "Beneficiaries",
+        "round_open": "open",
+        "solved": "proposals ready",
+        "closed": "closed",
+        "errors": "Please check these fields (4)",
+        "required": "required",
+        "municipality": "is not a municipality of Puglia",
+        "number": "is not a number",
+        "pattern": "not in the expected form",
+        "name": "July Diop",
+        "round": "Test round",
+        "income": "1,050.50",
+        "ratio": "0.30",
+        "header": "Family name",
+    },
 }
 
 
@@ -175,16 +222,28 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     w = WORDS[lang]
     locale = "it-IT" if lang == "it" else "en-GB"
     # the page's scripts run (the solve's progress); axe is injected past the CSP
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale,
-                                  bypass_csp=True, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale=locale,
+        bypass_csp=True,
+        accept_downloads=True,
+    )
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     # (a page answered 4xx on purpose, a form with mistakes, is not a script's error)
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and not
-          m.text.startswith("Failed to load resource: the server responded with a status of 4")
-          else None)
+    pg.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error"
+            and not m.text.startswith(
+                "Failed to load resource: the server responded with a status of 4"
+            )
+            else None
+        ),
+    )
 
     # --- log in (the language from the browser's own)
     pg.goto(day_server + "/")
@@ -193,8 +252,12 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     day.check("login")
     _login(pg, day_server, "anna")
     pg.wait_for_url(day_server + "/")
-    phone_context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale,
-                                        storage_state=context.storage_state(), bypass_csp=True)
+    phone_context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale=locale,
+        storage_state=context.storage_state(),
+        bypass_csp=True,
+    )
     day.phone = phone_context.new_page()
     day.check("dashboard", narrow=True)
 
@@ -301,8 +364,10 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     expect(pg.locator("#decisions tbody tr")).to_have_count(2)
     solve()
     assert pg.locator(f'#proposals tr[data-beneficiary="{first}"] .s-accepted').count() == 1
-    assert pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]'
-                      ).count() == 0
+    assert (
+        pg.locator(f'#proposals tr[data-beneficiary="{second}"][data-unit="{second_unit}"]').count()
+        == 0
+    )
     changes = pg.locator("#changes li")
     assert changes.count() >= 1
     day.check("re-solved-changes")
@@ -346,13 +411,17 @@ def test_a_caseworkers_day(day_server: str, browser: Any, lang: str) -> None:
     day.check("round-closed", narrow=True, at="#unplaced")
 
     # --- the rest of the pages, checked too
-    for path, name, narrow in (("/dwellings", "dwellings", True), ("/flats", "flats", True),
-                               ("/funds", "funds", True), ("/rounds", "rounds", True),
-                               (f"/map?round={round_url.rsplit('/', 1)[1]}", "map", True),
-                               ("/dwellings/new", "new-dwelling", False),
-                               ("/flats/new", "new-flat", False),
-                               (f"/beneficiaries/{household}/edit", "edit-household", False),
-                               ("/beneficiaries/B-NOPE2345", "not-found", False)):
+    for path, name, narrow in (
+        ("/dwellings", "dwellings", True),
+        ("/flats", "flats", True),
+        ("/funds", "funds", True),
+        ("/rounds", "rounds", True),
+        (f"/map?round={round_url.rsplit('/', 1)[1]}", "map", True),
+        ("/dwellings/new", "new-dwelling", False),
+        ("/flats/new", "new-flat", False),
+        (f"/beneficiaries/{household}/edit", "edit-household", False),
+        ("/beneficiaries/B-NOPE2345", "not-found", False),
+    ):
         pg.goto(day.url(path))
         day.check(name, narrow=narrow)
     assert errors == [], errors
@@ -376,8 +445,12 @@ def test_planners_and_auditors_pages(day_server: str, browser: Any, lang: str) -
     from playwright.sync_api import expect
 
     locale = "it-IT" if lang == "it" else "en-GB"
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale,
-                                  bypass_csp=True, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale=locale,
+        bypass_csp=True,
+        accept_downloads=True,
+    )
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)

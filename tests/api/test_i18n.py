@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _extracted() -> set[str]:
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    found = extract_from_dir(str(ROOT / "api"), method_map, options_map,
-                             keywords={"t": None, "N_": None})
+    found = extract_from_dir(
+        str(ROOT / "api"), method_map, options_map, keywords={"t": None, "N_": None}
+    )
     return {str(message) for _file, _line, message, _comments, _ctx in found}
 
 

@@ -20,11 +20,22 @@ from api.letters import LetterData, household_language, offer_letter
 from tests.api.conftest import World, page_client
 from tests.api.test_api_rounds import OPEN, solve_and_wait
 
-DATA = LetterData(offer=7, round_ref="RND-TEST", name="Moussa Diallo", kind="bed",
-                  address="Via Roma 3", town="San Severo", room="2", rent_cents=117000,
-                  contribution_cents=4550, months=12, move_in=date(2026, 8, 9),
-                  reply_by=date(2026, 8, 8), contact="Operatrice A, Foggia",
-                  today=date(2026, 8, 1))
+DATA = LetterData(
+    offer=7,
+    round_ref="RND-TEST",
+    name="Moussa Diallo",
+    kind="bed",
+    address="Via Roma 3",
+    town="San Severo",
+    room="2",
+    rent_cents=117000,
+    contribution_cents=4550,
+    months=12,
+    move_in=date(2026, 8, 9),
+    reply_by=date(2026, 8, 8),
+    contact="Operatrice A, Foggia",
+    today=date(2026, 8, 1),
+)
 
 
 def pages(pdf: bytes) -> list[str]:
@@ -43,12 +54,28 @@ def test_the_italian_page_says_everything_in_plain_words() -> None:
     assert "Operatrice A, Foggia" in it
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ["Dear Moussa Diallo", "You pay €1,124.50 a month", "Please answer by 08/08/2026",
-            "The agency pays €45.50 a month, for 12 months"]),
-    ("fr", ["Bonjour Moussa Diallo", "Vous payez 1 124,50 € par mois",
-            "Répondez avant le 08/08/2026"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "en",
+            [
+                "Dear Moussa Diallo",
+                "You pay €1,124.50 a month",
+                "Please answer by 08/08/2026",
+                "The agency pays €45.50 a month, for 12 months",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Bonjour Moussa Diallo",
+                "Vous payez 1 124,50 € par mois",
+                "Répondez avant le 08/08/2026",
+            ],
+        ),
+    ],
+)
 def test_a_second_page_in_the_household_language(lang: str, words: list[str]) -> None:
     it, other = pages(offer_letter(DATA, lang))
     assert "Gentile" in it
@@ -73,13 +100,17 @@ def test_arabic_is_shaped_and_in_logical_order() -> None:
 
 def test_the_household_language_follows_its_nationality() -> None:
     assert [household_language(n) for n in ("SN", "ma", "GH", None, "RO")] == [
-        "fr", "ar", "en", "en", "en"]
+        "fr",
+        "ar",
+        "en",
+        "en",
+        "en",
+    ]
     with pytest.raises(ValueError):
         offer_letter(DATA, "de")
 
 
-def test_letters_of_a_round_through_the_pages(app: FastAPI, world: World,
-                                              engine: Engine) -> None:
+def test_letters_of_a_round_through_the_pages(app: FastAPI, world: World, engine: Engine) -> None:
     client = page_client(app, world, "anna")
     headers = world.headers("anna")
     from fastapi.testclient import TestClient

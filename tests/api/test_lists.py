@@ -23,39 +23,60 @@ def _more(engine: Engine, w: World) -> None:
     """Enough households and dwellings for three pages of each."""
     with Session(engine) as s:
         for k in range(56):
-            records.create_beneficiary(s, ACTOR, w.fg, household(
-                k % 5, given_name=f"Nome{k:02d}", family_name="Diallo" if k % 2 else "Sow"))
+            records.create_beneficiary(
+                s,
+                ACTOR,
+                w.fg,
+                household(
+                    k % 5, given_name=f"Nome{k:02d}", family_name="Diallo" if k % 2 else "Sow"
+                ),
+            )
         for k in range(52):
-            records.create_dwelling(s, ACTOR, w.fg, DwellingCreate(
-                address=f"Via Lunga {k}", municipality="Foggia", area_m2=50, bedrooms=1,
-                rent_cents=30000))
+            records.create_dwelling(
+                s,
+                ACTOR,
+                w.fg,
+                DwellingCreate(
+                    address=f"Via Lunga {k}",
+                    municipality="Foggia",
+                    area_m2=50,
+                    bedrooms=1,
+                    rent_cents=30000,
+                ),
+            )
         s.commit()
 
 
 def _links(page: str, path: str) -> list[str]:
     """The pager's links (previous and next)."""
-    return [html.unescape(x) for x in
-            re.findall(rf'href="({re.escape(path)}\?[^"]*)" rel="(?:next|prev)"', page)]
+    return [
+        html.unescape(x)
+        for x in re.findall(rf'href="({re.escape(path)}\?[^"]*)" rel="(?:next|prev)"', page)
+    ]
 
 
 def _rows(page: str) -> int:
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return body.count("<tr") - body.count('colspan=')
+    return body.count("<tr") - body.count("colspan=")
 
 
-@pytest.mark.parametrize(("path", "statuses", "query"), [
-    ("/beneficiaries", [s.value for s in BeneficiaryStatus], "diallo"),
-    ("/dwellings", [s.value for s in UnitStatus], "lunga"),
-    ("/flats", [s.value for s in UnitStatus], "lucera"),
-])
+@pytest.mark.parametrize(
+    ("path", "statuses", "query"),
+    [
+        ("/beneficiaries", [s.value for s in BeneficiaryStatus], "diallo"),
+        ("/dwellings", [s.value for s in UnitStatus], "lunga"),
+        ("/flats", [s.value for s in UnitStatus], "lucera"),
+    ],
+)
 def test_search_filter_and_paging_in_every_combination(
-        app: FastAPI, world: World, engine: Engine, path: str, statuses: list[str],
-        query: str) -> None:
+    app: FastAPI, world: World, engine: Engine, path: str, statuses: list[str], query: str
+) -> None:
     _more(engine, world)
     c = page_client(app, world, "anna")
     seen_next = 0
-    for q, status, offset in itertools.product(["", query, "zzz"], ["", *statuses],
-                                               ["", "0", "25"]):
+    for q, status, offset in itertools.product(
+        ["", query, "zzz"], ["", *statuses], ["", "0", "25"]
+    ):
         url = f"{path}?q={q}&status={status}" + (f"&offset={offset}" if offset else "")
         res = c.get(url)
         assert res.status_code == 200, (url, res.status_code)
@@ -97,6 +118,12 @@ def test_paging_walks_the_whole_list(app: FastAPI, world: World, engine: Engine)
 
 def test_other_lists_take_empty_searches(app: FastAPI, world: World) -> None:
     c = page_client(app, world, "root")
-    for url in ("/funds?q=", "/funds?q=&offset=0", "/rounds?offset=0", "/audit?entity_ref=",
-                "/audit?entity_ref=&offset=50", "/map?round="):
+    for url in (
+        "/funds?q=",
+        "/funds?q=&offset=0",
+        "/rounds?offset=0",
+        "/audit?entity_ref=",
+        "/audit?entity_ref=&offset=50",
+        "/map?round=",
+    ):
         assert c.get(url).status_code == 200, url

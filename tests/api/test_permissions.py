@@ -56,14 +56,26 @@ def test_roles_hold_what_the_issue_says() -> None:
 
 def _fill(path: str, w: World, ids: dict[str, int]) -> str:
     """The path with its parameters naming records of office FG."""
-    ref = {"beneficiaries": w.beneficiaries[0], "landlords": w.landlord,
-           "dwellings": w.dwellings[0], "shared-flats": w.flat, "flats": w.flat}
+    ref = {
+        "beneficiaries": w.beneficiaries[0],
+        "landlords": w.landlord,
+        "dwellings": w.dwellings[0],
+        "shared-flats": w.flat,
+        "flats": w.flat,
+    }
     kind = path.strip("/").split("/")[2 if path.startswith("/api/") else 0]
-    values = {"ref": ref.get(kind, ids.get("round_ref", "")), "code": "regional",
-              "username": "anna", "member_id": str(w.member_id), "job": "nojob",
-              "name": "style.css", "offer_id": str(ids.get("offer", 1)),
-              "decision_id": str(ids.get("decision", 1)), "entry_id": "1",
-              "token": "x" * 32}
+    values = {
+        "ref": ref.get(kind, ids.get("round_ref", "")),
+        "code": "regional",
+        "username": "anna",
+        "member_id": str(w.member_id),
+        "job": "nojob",
+        "name": "style.css",
+        "offer_id": str(ids.get("offer", 1)),
+        "decision_id": str(ids.get("decision", 1)),
+        "entry_id": "1",
+        "token": "x" * 32,
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 
@@ -72,7 +84,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/beneficiaries/{ref}/status"): {"status": "suspended"},
     ("POST", "/api/v1/beneficiaries/{ref}/notes"): {"note": "x"},
     ("POST", "/api/v1/beneficiaries/{ref}/members"): {
-        "given_name": "X", "family_name": "Y", "relation": "child", "gender": "F"},
+        "given_name": "X",
+        "family_name": "Y",
+        "relation": "child",
+        "gender": "F",
+    },
     ("PATCH", "/api/v1/landlords/{ref}"): {"name": "Z"},
     ("PATCH", "/api/v1/dwellings/{ref}"): {"rent_cents": 1},
     ("POST", "/api/v1/dwellings/{ref}/status"): {"status": "withdrawn"},
@@ -80,19 +96,39 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/shared-flats/{ref}/status"): {"status": "withdrawn"},
     ("PATCH", "/api/v1/funds/{code}"): {"name": "Renamed"},
     ("POST", "/api/v1/funds/{code}/grants"): {"amount_cents": 100},
-    ("POST", "/api/v1/rounds/{ref}/decisions"): {"beneficiary_ref": "B-X", "unit_ref": "D-X",
-                                                 "kind": "forbid"},
+    ("POST", "/api/v1/rounds/{ref}/decisions"): {
+        "beneficiary_ref": "B-X",
+        "unit_ref": "D-X",
+        "kind": "forbid",
+    },
     ("POST", "/api/v1/rounds/{ref}/offers"): {},
     ("POST", "/api/v1/rounds/{ref}/offers/{offer_id}/answer"): {"status": "accepted"},
     ("POST", "/api/v1/rounds/{ref}/close"): {},
 }
 
 # routes a caseworker of any office may call and get their own office's answer (or none)
-OWN_OFFICE = {"/api/v1/beneficiaries", "/api/v1/landlords", "/api/v1/dwellings",
-              "/api/v1/shared-flats", "/api/v1/rounds", "/api/v1/funds", "/api/v1/funds/{code}",
-              "/api/v1/auth/me", "/api/v1/auth/logout", "/", "/beneficiaries", "/dwellings",
-              "/flats", "/funds", "/rounds", "/map", "/beneficiaries/new", "/dwellings/new",
-              "/flats/new", "/rounds/new"}
+OWN_OFFICE = {
+    "/api/v1/beneficiaries",
+    "/api/v1/landlords",
+    "/api/v1/dwellings",
+    "/api/v1/shared-flats",
+    "/api/v1/rounds",
+    "/api/v1/funds",
+    "/api/v1/funds/{code}",
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+    "/",
+    "/beneficiaries",
+    "/dwellings",
+    "/flats",
+    "/funds",
+    "/rounds",
+    "/map",
+    "/beneficiaries/new",
+    "/dwellings/new",
+    "/flats/new",
+    "/rounds/new",
+}
 
 
 @pytest.fixture
@@ -101,25 +137,42 @@ def fg_round(client: TestClient, world: World, engine: Engine) -> dict[str, int 
     from tests.api.test_api_rounds import solve_and_wait
 
     h = world.headers("anna")
-    r = client.post("/api/v1/rounds", json={"name": "FG July", "time_limit_s": 10,
-                                            "on": "2026-07-01"}, headers=h)
+    r = client.post(
+        "/api/v1/rounds",
+        json={"name": "FG July", "time_limit_s": 10, "on": "2026-07-01"},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     ref = r.json()["round"]["ref"]
     view = solve_and_wait(client, h, ref)
     first = view["proposals"][0]
-    d = client.post(f"/api/v1/rounds/{ref}/decisions", headers=h, json={
-        "beneficiary_ref": view["unplaced"][0]["beneficiary_ref"] if view["unplaced"]
-        else first["beneficiary_ref"], "unit_ref": world.dwellings[1], "kind": "forbid"})
+    d = client.post(
+        f"/api/v1/rounds/{ref}/decisions",
+        headers=h,
+        json={
+            "beneficiary_ref": view["unplaced"][0]["beneficiary_ref"]
+            if view["unplaced"]
+            else first["beneficiary_ref"],
+            "unit_ref": world.dwellings[1],
+            "kind": "forbid",
+        },
+    )
     assert d.status_code == 201, d.text
-    offers = client.post(f"/api/v1/rounds/{ref}/offers", headers=h,
-                         json={"proposal_ids": [first["id"]]}).json()
+    offers = client.post(
+        f"/api/v1/rounds/{ref}/offers", headers=h, json={"proposal_ids": [first["id"]]}
+    ).json()
     return {"round_ref": ref, "offer": offers[0]["id"], "decision": d.json()["id"]}
 
 
 @pytest.mark.parametrize("intruder", ["luca", "pia", "aldo"])
-def test_no_route_gives_office_fg_to_an_intruder(app: FastAPI, client: TestClient,
-                                                world: World, engine: Engine,
-                                                fg_round: dict[str, Any], intruder: str) -> None:
+def test_no_route_gives_office_fg_to_an_intruder(
+    app: FastAPI,
+    client: TestClient,
+    world: World,
+    engine: Engine,
+    fg_round: dict[str, Any],
+    intruder: str,
+) -> None:
     secrets = [*world.secrets, str(fg_round["round_ref"])]
     checked = 0
     for method, path, perm in all_routes(app):
@@ -129,18 +182,23 @@ def test_no_route_gives_office_fg_to_an_intruder(app: FastAPI, client: TestClien
             continue  # the intruder's own session: ending it would end the test
         url = _fill(path, world, fg_round)
         if path.startswith("/api/"):
-            res = client.request(method, url, headers=world.headers(intruder),
-                                 json=BODIES.get((method, path)))
+            res = client.request(
+                method, url, headers=world.headers(intruder), json=BODIES.get((method, path))
+            )
         else:
             pc = page_client(app, world, intruder)
-            data = {"csrf_token": world.csrf(intruder), "status": "withdrawn",
-                    "kind": "forbid", "note": "x"}
+            data = {
+                "csrf_token": world.csrf(intruder),
+                "status": "withdrawn",
+                "kind": "forbid",
+                "note": "x",
+            }
             res = pc.request(method, url, data=data if method == "POST" else None)
         shown = f"{intruder} {method} {url} -> {res.status_code}"
         body = res.text
         # the audit log names records by their pseudonymous refs, never by a name
         names_only = perm == perms.AUDIT_READ
-        for s in (world.names if names_only else secrets):
+        for s in world.names if names_only else secrets:
             if s in url:
                 continue  # the ref the intruder sent comes back in "no beneficiary B-…"
             assert s not in body, f"{shown} leaked {s!r}"
@@ -153,21 +211,25 @@ def test_no_route_gives_office_fg_to_an_intruder(app: FastAPI, client: TestClien
         checked += 1
     assert checked > 70
     with Session(engine) as s:
-        denied = s.exec(select(AuditEntry).where(AuditEntry.outcome == "denied",
-                                                 AuditEntry.actor == intruder)).all()
+        denied = s.exec(
+            select(AuditEntry).where(AuditEntry.outcome == "denied", AuditEntry.actor == intruder)
+        ).all()
     assert denied, "denials are audited"
 
 
 def _role(user: str) -> perms.Role:
-    return {"luca": perms.Role.caseworker, "pia": perms.Role.planner,
-            "aldo": perms.Role.auditor}[user]
+    return {"luca": perms.Role.caseworker, "pia": perms.Role.planner, "aldo": perms.Role.auditor}[
+        user
+    ]
 
 
 def test_the_office_s_own_caseworker_and_admin_reach_the_records(
-        client: TestClient, world: World) -> None:
+    client: TestClient, world: World
+) -> None:
     for user in ("anna", "root"):
-        res = client.get(f"/api/v1/beneficiaries/{world.beneficiaries[0]}",
-                         headers=world.headers(user))
+        res = client.get(
+            f"/api/v1/beneficiaries/{world.beneficiaries[0]}", headers=world.headers(user)
+        )
         assert res.status_code == 200 and res.json()["family_name"] == "Diallo"
     listed = client.get("/api/v1/beneficiaries", headers=world.headers("luca")).json()
     assert [b["ref"] for b in listed["items"]] == [world.le_beneficiary]
@@ -190,8 +252,9 @@ def test_planner_statistics_are_aggregates_only(client: TestClient, world: World
 def test_auditor_reads_the_log_and_nothing_else(client: TestClient, world: World) -> None:
     client.get(f"/api/v1/beneficiaries/{world.beneficiaries[0]}", headers=world.headers("anna"))
     client.get(f"/api/v1/beneficiaries/{world.beneficiaries[0]}", headers=world.headers("luca"))
-    res = client.get(f"/api/v1/audit?entity_ref={world.beneficiaries[0]}",
-                     headers=world.headers("aldo"))
+    res = client.get(
+        f"/api/v1/audit?entity_ref={world.beneficiaries[0]}", headers=world.headers("aldo")
+    )
     assert res.status_code == 200
     entries = {(e["actor"], e["action"], e["outcome"]) for e in res.json()["items"]}
     assert ("anna", "beneficiary.read", "ok") in entries
@@ -199,4 +262,3 @@ def test_auditor_reads_the_log_and_nothing_else(client: TestClient, world: World
     for name in [*GIVEN, *FAMILY]:
         assert name not in res.text
     assert client.get("/api/v1/beneficiaries", headers=world.headers("aldo")).status_code == 403
-

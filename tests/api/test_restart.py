@@ -23,6 +23,8 @@ from tests.api.conftest import World, build_world
 from tests.api.test_jobs import SCENARIO
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,13 +46,32 @@ def _until(check: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
 class Server:
     def __init__(self, db: Path, fault: str = "") -> None:
         self.port = _port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "HOUSING_FAULT": fault,
-               "HOUSING_LOGIN_DELAY_BASE_SECONDS": "0", "HOUSING_COOKIE_SECURE": "false"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HOUSING_FAULT": fault,
+            "HOUSING_LOGIN_DELAY_BASE_SECONDS": "0",
+            "HOUSING_COOKIE_SECURE": "false",
+        }
         env.pop("DATABASE_URL", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "housing", "serve", "--db", str(db), "--port",
-             str(self.port), "--log-level", "warning"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "housing",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         _until(self._up, "the server's start")
 
@@ -61,9 +82,12 @@ class Server:
             return False
 
     def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30,
-                            headers={"Authorization": f"Bearer {token}"},
-                            cookies={"housing_session": token})
+        return httpx.Client(
+            base_url=self.url,
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+            cookies={"housing_session": token},
+        )
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -98,23 +122,29 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_killed_server_leaves_interrupted_jobs_and_no_orphan(
-        seeded: tuple[Path, World, Engine]) -> None:
+    seeded: tuple[Path, World, Engine],
+) -> None:
     db, world, engine = seeded
     first = Server(db, fault="job:solve,job:scenario")  # both jobs hang once started
     try:
         anna, pia = first.client(world.tokens["anna"]), first.client(world.tokens["pia"])
-        ref = anna.post("/api/v1/rounds", json={"name": "August", "time_limit_s": 10}
-                        ).json()["round"]["ref"]
+        ref = anna.post("/api/v1/rounds", json={"name": "August", "time_limit_s": 10}).json()[
+            "round"
+        ]["ref"]
         job = anna.post(f"/api/v1/rounds/{ref}/solve").json()["job"]
-        _until(lambda: anna.get(f"/api/v1/rounds/{ref}/solve/{job}").json()["status"]
-               == "running", "the solve's start")
-        run = pia.post("/api/v1/scenarios",
-                       files={"file": ("s.toml", SCENARIO, "application/toml")}).json()["ref"]
+        _until(
+            lambda: anna.get(f"/api/v1/rounds/{ref}/solve/{job}").json()["status"] == "running",
+            "the solve's start",
+        )
+        run = pia.post(
+            "/api/v1/scenarios", files={"file": ("s.toml", SCENARIO, "application/toml")}
+        ).json()["ref"]
 
         def worker_pid() -> int | None:
             with engine.connect() as c:
-                row = c.exec_driver_sql("SELECT progress FROM job WHERE subject = ?",
-                                        (run,)).first()
+                row = c.exec_driver_sql(
+                    "SELECT progress FROM job WHERE subject = ?", (run,)
+                ).first()
             import json
 
             got = json.loads(row[0]).get("worker_pid") if row and row[0] else None
@@ -139,14 +169,27 @@ def test_a_killed_server_leaves_interrupted_jobs_and_no_orphan(
         assert 'id="run-again"' in pia.get(f"/scenarios/{run}").text
         # run both again: they end
         again = anna.post(f"/api/v1/rounds/{ref}/solve").json()["job"]
-        done = _until(lambda: anna.get(f"/api/v1/rounds/{ref}/solve/{again}").json()
-                      if anna.get(f"/api/v1/rounds/{ref}/solve/{again}").json()["status"]
-                      in ("done", "failed") else None, "the solve run again", 120)
+        done = _until(
+            lambda: (
+                anna.get(f"/api/v1/rounds/{ref}/solve/{again}").json()
+                if anna.get(f"/api/v1/rounds/{ref}/solve/{again}").json()["status"]
+                in ("done", "failed")
+                else None
+            ),
+            "the solve run again",
+            120,
+        )
         assert done["status"] == "done", done
         assert pia.post(f"/api/v1/scenarios/{run}/retry").status_code == 202
-        end = _until(lambda: pia.get(f"/api/v1/scenarios/{run}").json()
-                     if pia.get(f"/api/v1/scenarios/{run}").json()["status"]
-                     in ("done", "failed") else None, "the run run again", 180)
+        end = _until(
+            lambda: (
+                pia.get(f"/api/v1/scenarios/{run}").json()
+                if pia.get(f"/api/v1/scenarios/{run}").json()["status"] in ("done", "failed")
+                else None
+            ),
+            "the run run again",
+            180,
+        )
         assert end["status"] == "done", end
     finally:
         second.stop()

@@ -30,11 +30,15 @@ overrides.funds.regional.add_eur = 20000
 """
 
 
-def test_a_planner_runs_a_scenario_and_reads_aggregates(client: TestClient, world: World,
-                                                        engine: Engine) -> None:
+def test_a_planner_runs_a_scenario_and_reads_aggregates(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     h = world.headers("pia")
-    res = client.post("/api/v1/scenarios", headers=h,
-                      files={"file": ("more-budget.toml", SCENARIO, "application/toml")})
+    res = client.post(
+        "/api/v1/scenarios",
+        headers=h,
+        files={"file": ("more-budget.toml", SCENARIO, "application/toml")},
+    )
     assert res.status_code == 202, res.text
     ref = res.json()["ref"]
     deadline = time.monotonic() + 120
@@ -54,32 +58,37 @@ def test_a_planner_runs_a_scenario_and_reads_aggregates(client: TestClient, worl
     listed = client.get("/api/v1/scenarios", headers=h).json()
     assert [r["ref"] for r in listed["items"]] == [ref]
     # another planner's runs are not theirs; caseworkers may not run scenarios
-    assert client.get(f"/api/v1/scenarios/{ref}", headers=world.headers("root")).status_code \
-        == 200
-    assert client.post("/api/v1/scenarios", headers=world.headers("anna"),
-                       files={"file": ("x.toml", SCENARIO)}).status_code == 403
+    assert client.get(f"/api/v1/scenarios/{ref}", headers=world.headers("root")).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/scenarios", headers=world.headers("anna"), files={"file": ("x.toml", SCENARIO)}
+        ).status_code
+        == 403
+    )
     with Session(engine) as s:
         stored = s.exec(select(ScenarioRun).where(ScenarioRun.ref == ref)).one()
         assert stored.report is not None and stored.finished_at is not None
 
 
-def test_a_bad_scenario_file_is_refused_with_its_errors(client: TestClient,
-                                                        world: World) -> None:
+def test_a_bad_scenario_file_is_refused_with_its_errors(client: TestClient, world: World) -> None:
     h = world.headers("pia")
-    res = client.post("/api/v1/scenarios", headers=h,
-                      files={"file": ("bad.toml", b"[scenario]\nname = 3\n")})
+    res = client.post(
+        "/api/v1/scenarios", headers=h, files={"file": ("bad.toml", b"[scenario]\nname = 3\n")}
+    )
     assert res.status_code == 422
     assert res.json()["error"]["fields"]
-    res = client.post("/api/v1/scenarios", headers=h,
-                      files={"file": ("bin.toml", b"\xff\xfe")})
+    res = client.post("/api/v1/scenarios", headers=h, files={"file": ("bin.toml", b"\xff\xfe")})
     assert res.status_code == 422
 
 
 def test_the_scenario_pages(app: FastAPI, world: World) -> None:
     c = page_client(app, world, "pia")
     assert "scenario-file" in c.get("/scenarios?lang=en").text
-    res = c.post("/scenarios", data={"csrf_token": world.csrf("pia")},
-                 files={"file": ("more-budget.toml", SCENARIO, "application/toml")})
+    res = c.post(
+        "/scenarios",
+        data={"csrf_token": world.csrf("pia")},
+        files={"file": ("more-budget.toml", SCENARIO, "application/toml")},
+    )
     assert res.status_code == 303, res.text
     url = res.headers["location"]
     deadline = time.monotonic() + 120
@@ -89,8 +98,11 @@ def test_the_scenario_pages(app: FastAPI, world: World) -> None:
     assert "double" in html and "⟦" not in html
     for secret in world.secrets:
         assert secret not in html
-    bad = c.post("/scenarios", data={"csrf_token": world.csrf("pia")},
-                 files={"file": ("bad.toml", b"[scenario]\nname = 3\n")})
+    bad = c.post(
+        "/scenarios",
+        data={"csrf_token": world.csrf("pia")},
+        files={"file": ("bad.toml", b"[scenario]\nname = 3\n")},
+    )
     assert bad.status_code == 422 and "alert" in bad.text
     assert page_client(app, world, "anna").get("/scenarios").status_code == 403
 
@@ -98,33 +110,52 @@ def test_the_scenario_pages(app: FastAPI, world: World) -> None:
 def _done(c: TestClient, url: str) -> str:
     deadline = time.monotonic() + 180
     while 'id="run-status">' not in (html := c.get(url).text) or any(
-            f'id="run-status">{s}' in html for s in ("queued", "running", "in coda",
-                                                       "in corso")):
+        f'id="run-status">{s}' in html for s in ("queued", "running", "in coda", "in corso")
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.3)
     return html
 
 
-def test_the_common_variants_on_a_form_and_the_whole_report(app: FastAPI,
-                                                           world: World) -> None:
+def test_the_common_variants_on_a_form_and_the_whole_report(app: FastAPI, world: World) -> None:
     c = page_client(app, world, "pia")
     token = world.csrf("pia")
     form = c.get("/scenarios?lang=it").text
     assert 'id="simple-form"' in form and 'value="regional"' in form
     empty = c.post("/scenarios/simple?lang=it", data={"csrf_token": token, "name": "vuoto"})
     assert empty.status_code == 422 and "compila almeno una variante" in empty.text
-    bad = c.post("/scenarios/simple?lang=it", data={
-        "csrf_token": token, "money_fund": "regional", "money_euros": "mille",
-        "beds_municipality": "Atlantide", "beds_flats": "1", "beds_rooms": "2",
-        "beds_per_room": "2"})
+    bad = c.post(
+        "/scenarios/simple?lang=it",
+        data={
+            "csrf_token": token,
+            "money_fund": "regional",
+            "money_euros": "mille",
+            "beds_municipality": "Atlantide",
+            "beds_flats": "1",
+            "beds_rooms": "2",
+            "beds_per_room": "2",
+        },
+    )
     assert bad.status_code == 422
     assert "«mille» non è un numero" in bad.text and "«Atlantide» non è un comune" in bad.text
-    res = c.post("/scenarios/simple?lang=it", data={
-        "csrf_token": token, "name": "più fondi e letti", "base": "agency", "time_limit": "5",
-        "money_fund": "regional", "money_euros": "5.000; 20.000",
-        "beds_municipality": "Foggia", "beds_flats": "1", "beds_rooms": "2",
-        "beds_per_room": "2", "reach_place": "Foggia", "reach_radius": "5",
-        "reach_extra": "10"})
+    res = c.post(
+        "/scenarios/simple?lang=it",
+        data={
+            "csrf_token": token,
+            "name": "più fondi e letti",
+            "base": "agency",
+            "time_limit": "5",
+            "money_fund": "regional",
+            "money_euros": "5.000; 20.000",
+            "beds_municipality": "Foggia",
+            "beds_flats": "1",
+            "beds_rooms": "2",
+            "beds_per_room": "2",
+            "reach_place": "Foggia",
+            "reach_radius": "5",
+            "reach_extra": "10",
+        },
+    )
     assert res.status_code == 303, res.text
     html = _done(c, res.headers["location"] + "?lang=it")
     assert 'id="run-status">completato' in html and "⟦" not in html

@@ -49,8 +49,9 @@ def test_a_read_only_database_is_said_so(engine: Engine, world: World) -> None:
     assert health.status_code == 503 and health.json()["database"] == "read_only"
 
 
-def test_a_full_disk_is_said_so(engine: Engine, world: World,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_is_said_so(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not is_sqlite(engine):
         pytest.skip("a full SQLite file (PRAGMA max_page_count)")
     with engine.connect() as c:
@@ -60,8 +61,11 @@ def test_a_full_disk_is_said_so(engine: Engine, world: World,
     h = world.headers("root")
     codes = set()
     for k in range(40):  # until the file can grow no more
-        res = client.post("/api/v1/funds", headers=h, json={
-            "code": f"fund{k}", "name": "A fund with a long name " * 6, "budget_cents": 0})
+        res = client.post(
+            "/api/v1/funds",
+            headers=h,
+            json={"code": f"fund{k}", "name": "A fund with a long name " * 6, "budget_cents": 0},
+        )
         codes.add(res.status_code)
         if res.status_code != 201:
             assert res.status_code == 503 and res.json()["error"]["code"] == "disk_full"
@@ -78,17 +82,20 @@ def test_a_full_disk_is_said_so(engine: Engine, world: World,
 
 
 def _import(client: TestClient, world: World, name: str, data: bytes) -> Any:
-    return client.post("/api/v1/imports/beneficiaries", headers=world.headers("anna"),
-                       files={"file": (name, data, "application/octet-stream")})
+    return client.post(
+        "/api/v1/imports/beneficiaries",
+        headers=world.headers("anna"),
+        files={"file": (name, data, "application/octet-stream")},
+    )
 
 
-def test_bad_spreadsheets_get_clear_answers(client: TestClient, world: World,
-                                            tmp_path: Any) -> None:
+def test_bad_spreadsheets_get_clear_answers(
+    client: TestClient, world: World, tmp_path: Any
+) -> None:
     """Items 2 and 12 over HTTP: 413 for the bombs, 422 for a non-zip .xlsx, and a
     Windows-1252 CSV read as it is."""
     res = _import(client, world, "bomb.xlsx", row_bomb(tmp_path / "b.xlsx").read_bytes())
-    assert res.status_code == 413 and "unpacks to" in res.json()["error"]["fields"][0][
-        "message"]
+    assert res.status_code == 413 and "unpacks to" in res.json()["error"]["fields"][0]["message"]
     res = _import(client, world, "dim.xlsx", dimension_bomb(tmp_path / "d.xlsx").read_bytes())
     assert res.status_code == 422  # read as the two rows it holds: not a template
     res = _import(client, world, "fake.xlsx", not_a_zip(tmp_path / "n.xlsx").read_bytes())
@@ -96,14 +103,18 @@ def test_bad_spreadsheets_get_clear_answers(client: TestClient, world: World,
     template = Path(__file__).resolve().parents[2] / "agency" / "data" / "templates"
     rows = list(_csv.reader((template / "beneficiaries.csv").open(encoding="utf-8")))
     rows[1][rows[0].index("given_name")] = "Niccolò"
-    res = _import(client, world, "excel.csv", cp1252_csv(tmp_path / "w.csv", rows)
-                  .read_bytes())
+    res = _import(client, world, "excel.csv", cp1252_csv(tmp_path / "w.csv", rows).read_bytes())
     assert res.status_code == 201, res.text
 
 
-def test_parsing_an_upload_holds_no_transaction(client: TestClient, world: World,
-                                                app: Any, engine: Engine, tmp_path: Any,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parsing_an_upload_holds_no_transaction(
+    client: TestClient,
+    world: World,
+    app: Any,
+    engine: Engine,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Item 2: while a stranger's spreadsheet is parsed, no connection is checked out
     and (SQLite) the requests' queue is free."""
     import sheets
@@ -113,8 +124,7 @@ def test_parsing_an_upload_holds_no_transaction(client: TestClient, world: World
 
     def spy(*args: Any, **kw: Any) -> Any:
         queue = app.state.transactions
-        seen.append((engine.pool.checkedout(),
-                     bool(queue is not None and queue._lock.locked())))
+        seen.append((engine.pool.checkedout(), bool(queue is not None and queue._lock.locked())))
         return real(*args, **kw)
 
     monkeypatch.setattr(sheets, "read_table", spy)

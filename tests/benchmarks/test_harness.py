@@ -11,7 +11,13 @@ from benchmarks.harness import bench, markdown, write
 def test_bench_runs_solvers_side_by_side_and_writes_its_reports(tmp_path: Path) -> None:
     runs = bench(["XS"], [1, 2], time_limit=10, solvers=["cp-sat", "greedy", "lp"])
     assert [(r.seed, r.solver) for r in runs] == [
-        (1, "cp-sat"), (1, "greedy"), (1, "lp"), (2, "cp-sat"), (2, "greedy"), (2, "lp")]
+        (1, "cp-sat"),
+        (1, "greedy"),
+        (1, "lp"),
+        (2, "cp-sat"),
+        (2, "greedy"),
+        (2, "lp"),
+    ]
     for seed in (1, 2):
         cp, greedy, lp = (r for r in runs if r.seed == seed)
         assert cp.valid and greedy.valid  # the independent validator ran on both

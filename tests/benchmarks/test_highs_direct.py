@@ -30,14 +30,27 @@ LIMIT = 20.0
 
 
 def person(i: int, gender: str = "M", **kw: object) -> Beneficiary:
-    b = Beneficiary(id=f"B{i}", adults=1, minors=0, gender=gender,  # type: ignore[arg-type]
-                    income_cents=60000, work=FOGGIA, max_commute_km=15.0, priority=2)
+    b = Beneficiary(
+        id=f"B{i}",
+        adults=1,
+        minors=0,
+        gender=gender,  # type: ignore[arg-type]
+        income_cents=60000,
+        work=FOGGIA,
+        max_commute_km=15.0,
+        priority=2,
+    )
     return replace(b, **kw)  # type: ignore[arg-type]
 
 
 def flat(rooms: tuple[int, ...], fid: str = "F1") -> SharedFlat:
-    return SharedFlat(id=fid, lat=41.47, lon=15.55, rent_per_bed_cents=15000,
-                      rooms=tuple(Room(f"{fid}-R{k}", n) for k, n in enumerate(rooms)))
+    return SharedFlat(
+        id=fid,
+        lat=41.47,
+        lon=15.55,
+        rent_per_bed_cents=15000,
+        rooms=tuple(Room(f"{fid}-R{k}", n) for k, n in enumerate(rooms)),
+    )
 
 
 def dwelling(did: str = "D1", **kw: object) -> Dwelling:
@@ -45,13 +58,24 @@ def dwelling(did: str = "D1", **kw: object) -> Dwelling:
     return replace(d, **kw)  # type: ignore[arg-type]
 
 
-def round_of(bens: tuple[Beneficiary, ...], dws: tuple[Dwelling, ...] = (),
-             flats: tuple[SharedFlat, ...] = (), funds: tuple[Fund, ...] | None = None,
-             pinned: tuple[Pin, ...] = (), cap: int | None = None) -> Instance:
+def round_of(
+    bens: tuple[Beneficiary, ...],
+    dws: tuple[Dwelling, ...] = (),
+    flats: tuple[SharedFlat, ...] = (),
+    funds: tuple[Fund, ...] | None = None,
+    pinned: tuple[Pin, ...] = (),
+    cap: int | None = None,
+) -> Instance:
     policy = Policy() if cap is None else replace(Policy(), max_contribution_cents=cap)
-    return Instance(name="t", policy=policy, beneficiaries=bens, dwellings=dws,
-                    shared_flats=flats, pinned=pinned,
-                    funds=(Fund("regional", 100_000_000),) if funds is None else funds)
+    return Instance(
+        name="t",
+        policy=policy,
+        beneficiaries=bens,
+        dwellings=dws,
+        shared_flats=flats,
+        pinned=pinned,
+        funds=(Fund("regional", 100_000_000),) if funds is None else funds,
+    )
 
 
 def gender_mix() -> Instance:
@@ -60,19 +84,24 @@ def gender_mix() -> Instance:
 
 
 def knapsack() -> Instance:
-    bens = (person(1, income_cents=0, tags=("v",)), person(2, income_cents=0, tags=("v",)),
-            person(3, income_cents=0))
+    bens = (
+        person(1, income_cents=0, tags=("v",)),
+        person(2, income_cents=0, tags=("v",)),
+        person(3, income_cents=0),
+    )
     funds = (Fund("general", 12 * 40000), Fund("victims", 12 * 40000, ("v",)))
-    return round_of(bens, dws=(dwelling("D1"), dwelling("D2"), dwelling("D3")), funds=funds,
-                    cap=40000)
+    return round_of(
+        bens, dws=(dwelling("D1"), dwelling("D2"), dwelling("D3")), funds=funds, cap=40000
+    )
 
 
 def pinned_room() -> Instance:
     bens = (person(1, "F"), person(2, "M"), person(3, "M", priority=1), person(4, "F"))
     near = dwelling("NEAR", lat=41.4625, lon=15.5450, rent_cents=40000)
     far = dwelling("FAR", lat=41.52, lon=15.60, rent_cents=20000)
-    return round_of(bens, dws=(near, far), flats=(flat((1, 1)),),
-                    pinned=(Pin("B2", "F1", "F1-R0"),))
+    return round_of(
+        bens, dws=(near, far), flats=(flat((1, 1)),), pinned=(Pin("B2", "F1", "F1-R0"),)
+    )
 
 
 def peer(inst: Instance) -> Result:
@@ -112,8 +141,9 @@ def test_pinned_room_is_kept() -> None:
 
 
 def test_pins_that_break_a_rule_are_infeasible() -> None:
-    inst = round_of((person(1), person(2)), dws=(dwelling(),),
-                    pinned=(Pin("B1", "D1"), Pin("B2", "D1")))
+    inst = round_of(
+        (person(1), person(2)), dws=(dwelling(),), pinned=(Pin("B1", "D1"), Pin("B2", "D1"))
+    )
     res = peer(inst)
     assert res.status == "INFEASIBLE" and not res.assignments
 
@@ -133,9 +163,9 @@ def test_highspy_is_installed_but_never_imported_here() -> None:
     assert find_spec("highspy") is not None
 
 
-
 def test_a_worker_that_overruns_gives_an_unknown_result_not_a_crash(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import subprocess
 
     import benchmarks.highs_direct as hd

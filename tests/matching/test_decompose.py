@@ -27,13 +27,13 @@ from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _decomposed(part_pairs: int, time_limit: float = 20.0) -> SolveParams:
-    return SolveParams(time_limit=time_limit,
-                       decompose=DecomposeParams(min_cells=1, part_pairs=part_pairs))
+    return SolveParams(
+        time_limit=time_limit, decompose=DecomposeParams(min_cells=1, part_pairs=part_pairs)
+    )
 
 
 def _weight_with_a_pair(inst: Instance) -> int:
@@ -90,8 +90,9 @@ def test_decomposed_solve_is_valid_and_bounds_the_optimum(inst: Instance) -> Non
 def test_decomposed_generated_round(part_pairs: int) -> None:
     inst = generate("S", 3)
     events: list[tuple[object, object]] = []
-    res = solve(inst, _decomposed(part_pairs), progress=lambda ev: events.append(
-        (ev.incumbent, ev.bound)))
+    res = solve(
+        inst, _decomposed(part_pairs), progress=lambda ev: events.append((ev.incumbent, ev.bound))
+    )
     assert validate(inst, res) == []
     assert res.status == "FEASIBLE"
     info = res.engine["decomposition"]
@@ -130,9 +131,15 @@ def test_pinned_households_go_with_their_unit() -> None:
     inst = generate("S", 2)
     base = solve(inst, SolveParams(time_limit=20.0))
     pins = tuple(Pin(a.beneficiary, a.unit, a.room) for a in base.assignments[:15])
-    pinned = Instance(name=inst.name, policy=inst.policy, funds=inst.funds,
-                      beneficiaries=inst.beneficiaries, dwellings=inst.dwellings,
-                      shared_flats=inst.shared_flats, pinned=pins)
+    pinned = Instance(
+        name=inst.name,
+        policy=inst.policy,
+        funds=inst.funds,
+        beneficiaries=inst.beneficiaries,
+        dwellings=inst.dwellings,
+        shared_flats=inst.shared_flats,
+        pinned=pins,
+    )
     res = solve(pinned, _decomposed(300))
     assert validate(pinned, res) == []
     assert res.status == "FEASIBLE"
@@ -167,17 +174,21 @@ def test_a_pin_across_components_makes_the_round_infeasible() -> None:
     inst = generate("S", 1)
     b_comp, u_comp, _ = components(inst)
     ben = inst.beneficiaries[0]
-    far = next(d for i, d in enumerate(inst.dwellings)
-               if u_comp[i] >= 0 and u_comp[i] != b_comp[0])
-    pinned = Instance(name=inst.name, policy=inst.policy, funds=inst.funds,
-                      beneficiaries=inst.beneficiaries, dwellings=inst.dwellings,
-                      shared_flats=inst.shared_flats, pinned=(Pin(ben.id, far.id),))
+    far = next(d for i, d in enumerate(inst.dwellings) if u_comp[i] >= 0 and u_comp[i] != b_comp[0])
+    pinned = Instance(
+        name=inst.name,
+        policy=inst.policy,
+        funds=inst.funds,
+        beneficiaries=inst.beneficiaries,
+        dwellings=inst.dwellings,
+        shared_flats=inst.shared_flats,
+        pinned=(Pin(ben.id, far.id),),
+    )
     res = solve(pinned, _decomposed(300))
     assert validate(pinned, res) == []
     assert res.status == "INFEASIBLE"
     conflicts = res.unassigned[0].details["conflicts"]
-    assert any(ben.id in c and far.id in c and "no_unit_within_commute" in c
-               for c in conflicts)
+    assert any(ben.id in c and far.id in c and "no_unit_within_commute" in c for c in conflicts)
 
 
 def test_parts_left_when_the_time_is_spent_are_not_searched_and_say_so() -> None:

@@ -87,15 +87,36 @@ def one_pair_instance(max_commute_km: float, unit: str = "dwelling") -> Instance
     dwellings: tuple[Dwelling, ...] = ()
     flats: tuple[SharedFlat, ...] = ()
     if unit == "dwelling":
-        dwellings = (Dwelling("D1", SAN_SEVERO[0], SAN_SEVERO[1], area_m2=50, bedrooms=1,
-                              rent_cents=10_000),)
+        dwellings = (
+            Dwelling("D1", SAN_SEVERO[0], SAN_SEVERO[1], area_m2=50, bedrooms=1, rent_cents=10_000),
+        )
     else:
-        flats = (SharedFlat("F1", SAN_SEVERO[0], SAN_SEVERO[1], rent_per_bed_cents=10_000,
-                            rooms=(Room("F1-R1", 2),)),)
-    ben = Beneficiary("B1", adults=1, minors=0, gender="M", income_cents=100_000,
-                      work=FOGGIA, max_commute_km=max_commute_km)
-    return Instance(name="limit", policy=Policy(), funds=(Fund("regional", 10_000_000),),
-                    beneficiaries=(ben,), dwellings=dwellings, shared_flats=flats)
+        flats = (
+            SharedFlat(
+                "F1",
+                SAN_SEVERO[0],
+                SAN_SEVERO[1],
+                rent_per_bed_cents=10_000,
+                rooms=(Room("F1-R1", 2),),
+            ),
+        )
+    ben = Beneficiary(
+        "B1",
+        adults=1,
+        minors=0,
+        gender="M",
+        income_cents=100_000,
+        work=FOGGIA,
+        max_commute_km=max_commute_km,
+    )
+    return Instance(
+        name="limit",
+        policy=Policy(),
+        funds=(Fund("regional", 10_000_000),),
+        beneficiaries=(ben,),
+        dwellings=dwellings,
+        shared_flats=flats,
+    )
 
 
 @pytest.mark.parametrize("unit", ["dwelling", "bed"])
@@ -125,8 +146,10 @@ def test_unit_at_the_workplace_with_zero_commute_is_eligible() -> None:
 def sphere_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance on the mean sphere (pure Python)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(min(h, 1.0)))
 
 
@@ -141,15 +164,21 @@ def brute_force_pairs(inst: Instance) -> dict[tuple[str, str], tuple[int, float]
     forbidden = {(f.beneficiary, f.unit) for f in inst.forbidden}
     units: list[tuple[str, bool, float, float, int, bool, int, bool]] = [
         (d.id, True, d.lat, d.lon, d.rent_cents, d.step_free, d.capacity, d.children_ok)
-        for d in inst.dwellings]
-    units += [(f.id, False, f.lat, f.lon, f.rent_per_bed_cents, f.step_free, 0, False)
-              for f in inst.shared_flats]
+        for d in inst.dwellings
+    ]
+    units += [
+        (f.id, False, f.lat, f.lon, f.rent_per_bed_cents, f.step_free, 0, False)
+        for f in inst.shared_flats
+    ]
     out: dict[tuple[str, str], tuple[int, float]] = {}
     for b in inst.beneficiaries:
         persons = b.adults + b.minors
         pay = spec_pay(pol, b.income_cents)
-        budgets = [f.budget_cents for f in inst.funds
-                   if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)]
+        budgets = [
+            f.budget_cents
+            for f in inst.funds
+            if not f.eligible_tags or set(f.eligible_tags) & set(b.tags)
+        ]
         for uid, is_dwelling, lat, lon, rent, step_free, capacity, children_ok in units:
             if is_dwelling:
                 if "dwelling" not in b.accepts:  # rule 1
@@ -168,12 +197,12 @@ def brute_force_pairs(inst: Instance) -> dict[tuple[str, str], tuple[int, float]
             if (b.id, uid) in forbidden:  # rule 7
                 continue
             if contribution > 0 and not any(
-                    contribution * pol.contribution_months <= budget for budget in budgets):
+                contribution * pol.contribution_months <= budget for budget in budgets
+            ):
                 continue  # the documented extra filter: no fund could ever pay it
             # Only to save time: the mean sphere is within 0.6% of the ellipsoid, so a
             # pair whose spherical commute exceeds the limit by 3% is far for sure.
-            if pol.circuity * sphere_km(b.work.lat, b.work.lon, lat, lon) * 0.97 \
-                    > b.max_commute_km:
+            if pol.circuity * sphere_km(b.work.lat, b.work.lon, lat, lon) * 0.97 > b.max_commute_km:
                 continue
             km = pol.circuity * geopy_km(b.work.lat, b.work.lon, lat, lon)
             if not km <= b.max_commute_km:  # rule 5
@@ -184,9 +213,13 @@ def brute_force_pairs(inst: Instance) -> dict[tuple[str, str], tuple[int, float]
 
 def engine_pairs(inst: Instance, pairs: Pairs) -> dict[tuple[str, str], tuple[int, float]]:
     out: dict[tuple[str, str], tuple[int, float]] = {}
-    for b, u, c, k in zip(pairs.beneficiary.tolist(), pairs.unit.tolist(),
-                          pairs.contribution_cents.tolist(), pairs.commute_km.tolist(),
-                          strict=True):
+    for b, u, c, k in zip(
+        pairs.beneficiary.tolist(),
+        pairs.unit.tolist(),
+        pairs.contribution_cents.tolist(),
+        pairs.commute_km.tolist(),
+        strict=True,
+    ):
         key = (inst.beneficiaries[b].id, inst.unit_id(u))
         assert key not in out, f"pair {key} listed twice"
         out[key] = (int(c), float(k))
@@ -207,8 +240,11 @@ def assert_pairs_match_brute_force(inst: Instance) -> Pairs:
 
 def tight_funds(inst: Instance) -> Instance:
     """The same round with funds so small that the extra fund filter bites."""
-    funds = (Fund("regional", 60_000), Fund("victims", 150_000, ("exploitation_victim",)),
-             Fund("municipal", 0, ("informal_settlement",)))
+    funds = (
+        Fund("regional", 60_000),
+        Fund("victims", 150_000, ("exploitation_victim",)),
+        Fund("municipal", 0, ("informal_settlement",)),
+    )
     return inst.replace(funds=funds)
 
 
@@ -234,8 +270,9 @@ def test_eligible_pairs_equal_brute_force_with_tight_funds(seed: int) -> None:
 @pytest.mark.parametrize("ratio", ["0.29", "0.33", "0.5"])
 def test_eligible_pairs_equal_brute_force_with_other_ratios(ratio: str) -> None:
     inst = generate("S", 6)
-    policy = dataclasses.replace(inst.policy, affordability_ratio=Decimal(ratio),
-                                 max_contribution_cents=20_000)
+    policy = dataclasses.replace(
+        inst.policy, affordability_ratio=Decimal(ratio), max_contribution_cents=20_000
+    )
     assert_pairs_match_brute_force(inst.replace(policy=policy))
 
 
@@ -304,9 +341,14 @@ def test_random_subsets_match_brute_force() -> None:
         dws = tuple(rng.sample(base.dwellings, 30))
         fls = tuple(rng.sample(base.shared_flats, 8))
         units = [d.id for d in dws] + [f.id for f in fls]
-        forbidden = tuple({Forbidden(rng.choice(bens).id, rng.choice(units))
-                           for _ in range(30)})
-        inst = Instance(name="subset", policy=base.policy, funds=base.funds,
-                        beneficiaries=bens, dwellings=dws, shared_flats=fls,
-                        forbidden=forbidden)
+        forbidden = tuple({Forbidden(rng.choice(bens).id, rng.choice(units)) for _ in range(30)})
+        inst = Instance(
+            name="subset",
+            policy=base.policy,
+            funds=base.funds,
+            beneficiaries=bens,
+            dwellings=dws,
+            shared_flats=fls,
+            forbidden=forbidden,
+        )
         assert_pairs_match_brute_force(inst)

@@ -10,8 +10,7 @@ from matching.solve import solve
 from matching.validate import validate
 from tests.strategies import exhaustive, instances
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

@@ -12,13 +12,19 @@ from matching.solve import solve
 from matching.validate import validate
 from tests.strategies import exhaustive_v2, instances_v2
 
-SETTINGS = settings(max_examples=250, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @SETTINGS
-@given(instances_v2(max_beneficiaries=5) | instances_v2(line=True)
-       | instances_v2(max_beneficiaries=5, crowded=True))
+@given(
+    instances_v2(max_beneficiaries=5)
+    | instances_v2(line=True)
+    | instances_v2(max_beneficiaries=5, crowded=True)
+)
 def test_v2_optimum_equals_enumeration(inst: Instance) -> None:
     res = solve(inst, SolveParams(time_limit=20, seed=0))
     assert validate(inst, res) == []
@@ -53,16 +59,20 @@ def test_v2_greedy_is_valid_and_never_beats_the_optimum(inst: Instance) -> None:
     assert greedy.objective.weight <= best.weight
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(instances_v2(line=True) | instances_v2(crowded=True))
 def test_v2_priced_and_decomposed_solves_are_valid_and_bounded(inst: Instance) -> None:
     from matching.params import DecomposeParams, PricingParams
 
     best = exhaustive_v2(inst)
-    for params in (SolveParams(time_limit=10, pricing=PricingParams(min_pairs=0)),
-                   SolveParams(time_limit=10, decompose=DecomposeParams(min_cells=1,
-                                                                        part_pairs=4))):
+    for params in (
+        SolveParams(time_limit=10, pricing=PricingParams(min_pairs=0)),
+        SolveParams(time_limit=10, decompose=DecomposeParams(min_cells=1, part_pairs=4)),
+    ):
         res = solve(inst, params)
         assert validate(inst, res) == []
         if best is None:

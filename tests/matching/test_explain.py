@@ -48,42 +48,92 @@ def commute(a: tuple[float, float], b: tuple[float, float]) -> float:
     return CIRCUITY * float(geodesic(a, b).km)
 
 
-def ben(bid: str, *, adults: int = 1, minors: int = 0, gender: Gender = "M",
-        income_cents: int = 100_000, work: tuple[float, float] = FOGGIA,
-        max_commute_km: float = 10.0, needs_step_free: bool = False, priority: int = 1,
-        accepts: tuple[UnitKind, ...] = ("dwelling", "bed"),
-        tags: tuple[str, ...] = ()) -> Beneficiary:
-    return Beneficiary(bid, adults=adults, minors=minors, gender=gender,
-                       income_cents=income_cents, work=Point(*work),
-                       max_commute_km=max_commute_km, needs_step_free=needs_step_free,
-                       priority=priority, accepts=accepts, tags=tags)
+def ben(
+    bid: str,
+    *,
+    adults: int = 1,
+    minors: int = 0,
+    gender: Gender = "M",
+    income_cents: int = 100_000,
+    work: tuple[float, float] = FOGGIA,
+    max_commute_km: float = 10.0,
+    needs_step_free: bool = False,
+    priority: int = 1,
+    accepts: tuple[UnitKind, ...] = ("dwelling", "bed"),
+    tags: tuple[str, ...] = (),
+) -> Beneficiary:
+    return Beneficiary(
+        bid,
+        adults=adults,
+        minors=minors,
+        gender=gender,
+        income_cents=income_cents,
+        work=Point(*work),
+        max_commute_km=max_commute_km,
+        needs_step_free=needs_step_free,
+        priority=priority,
+        accepts=accepts,
+        tags=tags,
+    )
 
 
-def dwelling(did: str, at: tuple[float, float] = FOGGIA_CENTRE, *, area_m2: float = 60,
-             bedrooms: int = 2, rent_cents: int = 20_000, step_free: bool = False,
-             max_occupants: int | None = None, children_ok: bool = True) -> Dwelling:
-    return Dwelling(did, at[0], at[1], area_m2=area_m2, bedrooms=bedrooms,
-                    rent_cents=rent_cents, step_free=step_free, max_occupants=max_occupants,
-                    children_ok=children_ok)
+def dwelling(
+    did: str,
+    at: tuple[float, float] = FOGGIA_CENTRE,
+    *,
+    area_m2: float = 60,
+    bedrooms: int = 2,
+    rent_cents: int = 20_000,
+    step_free: bool = False,
+    max_occupants: int | None = None,
+    children_ok: bool = True,
+) -> Dwelling:
+    return Dwelling(
+        did,
+        at[0],
+        at[1],
+        area_m2=area_m2,
+        bedrooms=bedrooms,
+        rent_cents=rent_cents,
+        step_free=step_free,
+        max_occupants=max_occupants,
+        children_ok=children_ok,
+    )
 
 
-def flat(fid: str, at: tuple[float, float] = FOGGIA_STATION, *, rent: int = 15_000,
-         beds: Sequence[int] = (2,), step_free: bool = False) -> SharedFlat:
+def flat(
+    fid: str,
+    at: tuple[float, float] = FOGGIA_STATION,
+    *,
+    rent: int = 15_000,
+    beds: Sequence[int] = (2,),
+    step_free: bool = False,
+) -> SharedFlat:
     rooms = tuple(Room(f"{fid}-R{k + 1}", n) for k, n in enumerate(beds))
-    return SharedFlat(fid, at[0], at[1], rent_per_bed_cents=rent, step_free=step_free,
-                      rooms=rooms)
+    return SharedFlat(fid, at[0], at[1], rent_per_bed_cents=rent, step_free=step_free, rooms=rooms)
 
 
 REGIONAL = Fund("regional", 10_000_000)
 
 
-def instance(beneficiaries: Sequence[Beneficiary], dwellings: Sequence[Dwelling] = (),
-             flats: Sequence[SharedFlat] = (), funds: Sequence[Fund] = (REGIONAL,),
-             pinned: Sequence[Pin] = (), forbidden: Sequence[Forbidden] = ()) -> Instance:
-    return Instance(name="explain-test", policy=POLICY, funds=tuple(funds),
-                    beneficiaries=tuple(beneficiaries), dwellings=tuple(dwellings),
-                    shared_flats=tuple(flats), pinned=tuple(pinned),
-                    forbidden=tuple(forbidden))
+def instance(
+    beneficiaries: Sequence[Beneficiary],
+    dwellings: Sequence[Dwelling] = (),
+    flats: Sequence[SharedFlat] = (),
+    funds: Sequence[Fund] = (REGIONAL,),
+    pinned: Sequence[Pin] = (),
+    forbidden: Sequence[Forbidden] = (),
+) -> Instance:
+    return Instance(
+        name="explain-test",
+        policy=POLICY,
+        funds=tuple(funds),
+        beneficiaries=tuple(beneficiaries),
+        dwellings=tuple(dwellings),
+        shared_flats=tuple(flats),
+        pinned=tuple(pinned),
+        forbidden=tuple(forbidden),
+    )
 
 
 def run(inst: Instance) -> Result:
@@ -208,8 +258,7 @@ def test_no_fund_can_pay_tagged_fund_only() -> None:
 def test_no_fund_can_pay_budget_below_one_placement() -> None:
     # contribution 200 euro a month, 2,400 a year; the only fund has 2,000
     b = ben("B1", income_cents=0, accepts=("dwelling",))
-    inst = instance([b], [dwelling("D1", rent_cents=20_000)],
-                    funds=[Fund("regional", 200_000)])
+    inst = instance([b], [dwelling("D1", rent_cents=20_000)], funds=[Fund("regional", 200_000)])
     u = left_out(run(inst), "B1")
     assert u.reasons == ("no_fund_can_pay",)
 
@@ -223,9 +272,14 @@ def test_forbidden() -> None:
 
 def test_several_rules_most_frequent_first() -> None:
     family = ben("B1", adults=2, minors=3)
-    inst = instance([family], [dwelling("D1", area_m2=40, bedrooms=1),
-                               dwelling("D2", FOGGIA_STATION, area_m2=45, bedrooms=1),
-                               dwelling("D3", FOGGIA, area_m2=90, children_ok=False)])
+    inst = instance(
+        [family],
+        [
+            dwelling("D1", area_m2=40, bedrooms=1),
+            dwelling("D2", FOGGIA_STATION, area_m2=45, bedrooms=1),
+            dwelling("D3", FOGGIA, area_m2=90, children_ok=False),
+        ],
+    )
     u = left_out(run(inst), "B1")
     assert u.reasons == ("too_large", "children_not_allowed")
     assert u.details["rejected_by"] == {"too_large": 2, "children_not_allowed": 1}
@@ -277,8 +331,11 @@ def test_rooms_taken_by_other_gender_two_rooms() -> None:
     w1 = ben("B1", gender="F", priority=5, accepts=("bed",))
     w2 = ben("B2", gender="F", priority=5, accepts=("bed",))
     man = ben("B3", gender="M", priority=1, accepts=("bed",))
-    inst = instance([w1, w2, man], flats=[flat("F1", beds=(2, 2))],
-                    pinned=[Pin("B1", "F1", "F1-R1"), Pin("B2", "F1", "F1-R2")])
+    inst = instance(
+        [w1, w2, man],
+        flats=[flat("F1", beds=(2, 2))],
+        pinned=[Pin("B1", "F1", "F1-R1"), Pin("B2", "F1", "F1-R2")],
+    )
     res = run(inst)
     assert res.status == "OPTIMAL"
     u = left_out(res, "B3")
@@ -290,9 +347,11 @@ def test_funds_exhausted() -> None:
     # the fund pays one year of 100 euro a month; B1 (Foggia) outweighs B2 (Cerignola)
     b1 = ben("B1", income_cents=0, priority=5, accepts=("dwelling",))
     b2 = ben("B2", income_cents=0, priority=1, work=CERIGNOLA, accepts=("dwelling",))
-    inst = instance([b1, b2], [dwelling("D1", rent_cents=10_000),
-                               dwelling("D2", CERIGNOLA_CENTRE, rent_cents=8_000)],
-                    funds=[Fund("regional", 150_000)])
+    inst = instance(
+        [b1, b2],
+        [dwelling("D1", rent_cents=10_000), dwelling("D2", CERIGNOLA_CENTRE, rent_cents=8_000)],
+        funds=[Fund("regional", 150_000)],
+    )
     res = run(inst)
     assert res.status == "OPTIMAL"
     a = res.assignment_of("B1")
@@ -307,9 +366,11 @@ def test_funds_exhausted_lists_only_eligible_funds() -> None:
     b1 = ben("B1", income_cents=0, priority=5, accepts=("dwelling",))
     b2 = ben("B2", income_cents=0, priority=1, work=CERIGNOLA, accepts=("dwelling",))
     victims = Fund("victims", 5_000_000, ("exploitation_victim",))
-    inst = instance([b1, b2], [dwelling("D1", rent_cents=10_000),
-                               dwelling("D2", CERIGNOLA_CENTRE, rent_cents=10_000)],
-                    funds=[Fund("regional", 120_000), victims])
+    inst = instance(
+        [b1, b2],
+        [dwelling("D1", rent_cents=10_000), dwelling("D2", CERIGNOLA_CENTRE, rent_cents=10_000)],
+        funds=[Fund("regional", 120_000), victims],
+    )
     u = left_out(run(inst), "B2")
     assert u.reasons == ("funds_exhausted",)
     assert u.details["funds_left_cents"] == {"regional": 0}
@@ -329,8 +390,9 @@ def test_zero_priority() -> None:
 def test_not_reached_in_time_when_not_optimal() -> None:
     # explain an allocation that leaves a free, fundable unit unused (as a search
     # stopped early would): the household is "not reached in time"
-    inst = instance([ben("B1"), ben("B2", work=CERIGNOLA)],
-                    [dwelling("D1"), dwelling("D2", CERIGNOLA_CENTRE)])
+    inst = instance(
+        [ben("B1"), ben("B2", work=CERIGNOLA)], [dwelling("D1"), dwelling("D2", CERIGNOLA_CENTRE)]
+    )
     pairs = eligible_pairs(inst)
     out = {u.beneficiary: u for u in explain_unassigned(inst, pairs, [], proven=False)}
     assert out["B1"].reasons == ("not_reached_in_time",)
@@ -344,9 +406,11 @@ def test_not_reached_in_time_when_not_optimal() -> None:
 def test_round_infeasible_pin_breaks_a_rule() -> None:
     family = ben("B1", adults=2, minors=3)
     other = ben("B2")
-    inst = instance([family, other], [dwelling("D1", area_m2=40, bedrooms=1),
-                                      dwelling("D2")],
-                    pinned=[Pin("B1", "D1")])
+    inst = instance(
+        [family, other],
+        [dwelling("D1", area_m2=40, bedrooms=1), dwelling("D2")],
+        pinned=[Pin("B1", "D1")],
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert res.assignments == ()
@@ -372,8 +436,12 @@ PIN_BREAKS: dict[str, tuple[Beneficiary, Dwelling, tuple[Forbidden, ...]]] = {
 @pytest.mark.parametrize("rule", sorted(PIN_BREAKS))
 def test_round_infeasible_conflict_names_the_rule(rule: str) -> None:
     b, d, forbidden = PIN_BREAKS[rule]
-    inst = instance([b, ben("B2")], [d, dwelling("D2", FOGGIA_STATION)],
-                    pinned=[Pin("B1", "D1")], forbidden=forbidden)
+    inst = instance(
+        [b, ben("B2")],
+        [d, dwelling("D2", FOGGIA_STATION)],
+        pinned=[Pin("B1", "D1")],
+        forbidden=forbidden,
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert all(u.reasons == ("round_infeasible",) for u in res.unassigned)
@@ -385,36 +453,46 @@ def test_round_infeasible_pins_over_the_funds() -> None:
     # each pinned placement needs 200 euro a month; the fund pays one year of one
     b1 = ben("B1", income_cents=0)
     b2 = ben("B2", income_cents=0)
-    inst = instance([b1, b2], [dwelling("D1", rent_cents=20_000),
-                               dwelling("D2", FOGGIA_STATION, rent_cents=20_000)],
-                    funds=[Fund("regional", 300_000)],
-                    pinned=[Pin("B1", "D1"), Pin("B2", "D2")])
+    inst = instance(
+        [b1, b2],
+        [dwelling("D1", rent_cents=20_000), dwelling("D2", FOGGIA_STATION, rent_cents=20_000)],
+        funds=[Fund("regional", 300_000)],
+        pinned=[Pin("B1", "D1"), Pin("B2", "D2")],
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert all(u.reasons == ("round_infeasible",) for u in res.unassigned)
     # one fund may pay them: the pins certainly overspend it
     assert res.unassigned[0].details["conflicts"] == [
-        "budget of fund regional: the pinned B1, B2 need 480000, at most 300000 fit"]
+        "budget of fund regional: the pinned B1, B2 need 480000, at most 300000 fit"
+    ]
 
 
 def test_round_infeasible_pins_over_two_funds_together() -> None:
     # either fund pays any one pin, neither pays two, and there are three pins: no single
     # fund is certainly overspent, only the solver can tell, and says they do not fit
     bens = [ben(f"B{i}", income_cents=0) for i in (1, 2, 3)]
-    inst = instance(bens, [dwelling("D1", rent_cents=20_000),
-                           dwelling("D2", FOGGIA_STATION, rent_cents=20_000),
-                           dwelling("D3", FOGGIA, rent_cents=20_000)],
-                    funds=[Fund("regional", 300_000), Fund("municipal", 250_000)],
-                    pinned=[Pin("B1", "D1"), Pin("B2", "D2"), Pin("B3", "D3")])
+    inst = instance(
+        bens,
+        [
+            dwelling("D1", rent_cents=20_000),
+            dwelling("D2", FOGGIA_STATION, rent_cents=20_000),
+            dwelling("D3", FOGGIA, rent_cents=20_000),
+        ],
+        funds=[Fund("regional", 300_000), Fund("municipal", 250_000)],
+        pinned=[Pin("B1", "D1"), Pin("B2", "D2"), Pin("B3", "D3")],
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert res.unassigned[0].details["conflicts"] == [
-        "the pinned placements' contributions do not fit in the funds"]
+        "the pinned placements' contributions do not fit in the funds"
+    ]
 
 
 def test_round_infeasible_two_pins_on_one_dwelling() -> None:
-    inst = instance([ben("B1"), ben("B2")], [dwelling("D1")],
-                    pinned=[Pin("B1", "D1"), Pin("B2", "D1")])
+    inst = instance(
+        [ben("B1"), ben("B2")], [dwelling("D1")], pinned=[Pin("B1", "D1"), Pin("B2", "D1")]
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     conflicts: list[Any] = res.unassigned[0].details["conflicts"]
@@ -423,9 +501,11 @@ def test_round_infeasible_two_pins_on_one_dwelling() -> None:
 
 
 def test_round_infeasible_pinned_room_mixed_genders() -> None:
-    inst = instance([ben("B1", gender="F"), ben("B2", gender="M")],
-                    flats=[flat("F1", beds=(2, 1))],
-                    pinned=[Pin("B1", "F1", "F1-R1"), Pin("B2", "F1", "F1-R1")])
+    inst = instance(
+        [ben("B1", gender="F"), ben("B2", gender="M")],
+        flats=[flat("F1", beds=(2, 1))],
+        pinned=[Pin("B1", "F1", "F1-R1"), Pin("B2", "F1", "F1-R1")],
+    )
     res = run(inst)
     assert res.status == "INFEASIBLE"
     conflicts = res.unassigned[0].details["conflicts"]

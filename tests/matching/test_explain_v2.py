@@ -38,24 +38,54 @@ JAN = 2027 * 12
 YEAR = Span(JAN, JAN + 11)
 
 
-def ben(bid: str, *, work: Point = FOGGIA, reach: float = 10.0, priority: int = 1,
-        stay: Span | None = None, accepts: tuple[str, ...] = ("dwelling", "bed"),
-        **kw: object) -> Beneficiary:
-    return Beneficiary(bid, 1, 0, "M", 100_000, work, reach, False, priority,
-                       accepts, (), stay=stay, **kw)  # type: ignore[arg-type]
+def ben(
+    bid: str,
+    *,
+    work: Point = FOGGIA,
+    reach: float = 10.0,
+    priority: int = 1,
+    stay: Span | None = None,
+    accepts: tuple[str, ...] = ("dwelling", "bed"),
+    **kw: object,
+) -> Beneficiary:
+    return Beneficiary(
+        bid, 1, 0, "M", 100_000, work, reach, False, priority, accepts, (), stay=stay, **kw
+    )  # type: ignore[arg-type]
 
 
 def dwelling(did: str, at: Point = FOGGIA, **kw: object) -> Dwelling:
     fields: dict[str, object] = {"rent_cents": 20_000, **kw}
-    return Dwelling(did, at.lat + 0.001, at.lon, 50, 1, step_free=False, max_occupants=None,
-                    children_ok=True, **fields)  # type: ignore[arg-type]
+    return Dwelling(
+        did,
+        at.lat + 0.001,
+        at.lon,
+        50,
+        1,
+        step_free=False,
+        max_occupants=None,
+        children_ok=True,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
-def round_of(bens: list[Beneficiary], dws: list[Dwelling], flats: tuple[SharedFlat, ...] = (),
-             lines: tuple[Shuttle, ...] = (), **policy: object) -> Instance:
+def round_of(
+    bens: list[Beneficiary],
+    dws: list[Dwelling],
+    flats: tuple[SharedFlat, ...] = (),
+    lines: tuple[Shuttle, ...] = (),
+    **policy: object,
+) -> Instance:
     pol = Policy(horizon=YEAR, **policy)  # type: ignore[arg-type]
-    return Instance("v2", pol, (Fund("regional", 10**8),), tuple(bens), tuple(dws), flats,
-                    shuttles=lines, format=INSTANCE_FORMAT_V2)
+    return Instance(
+        "v2",
+        pol,
+        (Fund("regional", 10**8),),
+        tuple(bens),
+        tuple(dws),
+        flats,
+        shuttles=lines,
+        format=INSTANCE_FORMAT_V2,
+    )
 
 
 def left_out(inst: Instance, bid: str) -> Unassigned:
@@ -92,7 +122,8 @@ def test_seasons_that_do_not_meet_share_the_home() -> None:
 def test_outside_the_households_areas() -> None:
     b = ben("B1", areas=("071024",))
     assert left_out(round_of([b], [dwelling("D1", area="071051")]), "B1").reasons == (
-        "outside_areas",)
+        "outside_areas",
+    )
 
 
 def test_a_safety_zone_is_the_only_reason_and_is_never_shown() -> None:
@@ -118,8 +149,16 @@ def test_other_obstacles_are_given_without_the_zone() -> None:
 
 
 def line(seats: int = 1, running: bool = True, cost: int = 100_000) -> Shuttle:
-    return Shuttle("L1", (Stop("S1", SAN_SEVERO.lat, SAN_SEVERO.lon + 0.003),
-                          Stop("S2", FOGGIA.lat + 0.003, FOGGIA.lon)), seats, cost, running)
+    return Shuttle(
+        "L1",
+        (
+            Stop("S1", SAN_SEVERO.lat, SAN_SEVERO.lon + 0.003),
+            Stop("S2", FOGGIA.lat + 0.003, FOGGIA.lon),
+        ),
+        seats,
+        cost,
+        running,
+    )
 
 
 def test_a_line_brings_a_far_home_within_reach() -> None:
@@ -134,8 +173,12 @@ def test_a_line_brings_a_far_home_within_reach() -> None:
 def test_no_seat_left_on_the_line() -> None:
     one = ben("B1", work=SAN_SEVERO, reach=5.0, priority=5)
     two = ben("B2", work=SAN_SEVERO, reach=5.0)
-    inst = round_of([one, two], [dwelling("D1"), dwelling("D2", at=Point(41.47, 15.55))],
-                    lines=(line(seats=1),), walk_km=1.5)
+    inst = round_of(
+        [one, two],
+        [dwelling("D1"), dwelling("D2", at=Point(41.47, 15.55))],
+        lines=(line(seats=1),),
+        walk_km=1.5,
+    )
     u = left_out(inst, "B2")
     # the first home went to B1; the other is reached only by the full line
     assert sorted(u.reasons) == ["no_seat_on_line", "units_taken"]
@@ -143,8 +186,13 @@ def test_no_seat_left_on_the_line() -> None:
 
 def test_a_line_the_budget_cannot_open() -> None:
     far = ben("B1", work=SAN_SEVERO, reach=5.0)
-    inst = round_of([far], [dwelling("D1")], lines=(line(running=False),), walk_km=1.0,
-                    transport_budget_cents=1000)
+    inst = round_of(
+        [far],
+        [dwelling("D1")],
+        lines=(line(running=False),),
+        walk_km=1.0,
+        transport_budget_cents=1000,
+    )
     assert left_out(inst, "B1").reasons == ("transport_budget_exhausted",)
 
 
@@ -158,23 +206,29 @@ def test_the_guarantee_has_too_little_left() -> None:
     guaranteed = (Term("agreed", 20_000, guaranteed=True),)
     one = ben("B1", priority=5)
     two = ben("B2")
-    inst = round_of([one, two], [dwelling("D1", terms=guaranteed, rent_cents=0),
-                                 dwelling("D2", terms=guaranteed, rent_cents=0,
-                                          at=Point(41.47, 15.55))],
-                    guarantee=Guarantee(capacity_cents=60_000, months=3))
+    inst = round_of(
+        [one, two],
+        [
+            dwelling("D1", terms=guaranteed, rent_cents=0),
+            dwelling("D2", terms=guaranteed, rent_cents=0, at=Point(41.47, 15.55)),
+        ],
+        guarantee=Guarantee(capacity_cents=60_000, months=3),
+    )
     # the first home went to B1; the other's guaranteed terms find the guarantee spent
     assert sorted(left_out(inst, "B2").reasons) == ["guarantee_exhausted", "units_taken"]
 
 
 def test_rooms_chosen_per_stay_keep_genders_apart_month_by_month() -> None:
-    woman = Beneficiary("W", 1, 0, "F", 100_000, FOGGIA, 10.0, False, 5, ("bed",), (),
-                        stay=Span(JAN, JAN + 5))
-    man = Beneficiary("M", 1, 0, "M", 100_000, FOGGIA, 10.0, False, 1, ("bed",), (),
-                      stay=Span(JAN + 3, JAN + 8))
-    late = Beneficiary("L", 1, 0, "M", 100_000, FOGGIA, 10.0, False, 1, ("bed",), (),
-                       stay=Span(JAN + 6, JAN + 11))
-    flat = SharedFlat("F1", FOGGIA.lat, FOGGIA.lon + 0.001, 10_000, False,
-                      (Room("F1-R1", 2),))
+    woman = Beneficiary(
+        "W", 1, 0, "F", 100_000, FOGGIA, 10.0, False, 5, ("bed",), (), stay=Span(JAN, JAN + 5)
+    )
+    man = Beneficiary(
+        "M", 1, 0, "M", 100_000, FOGGIA, 10.0, False, 1, ("bed",), (), stay=Span(JAN + 3, JAN + 8)
+    )
+    late = Beneficiary(
+        "L", 1, 0, "M", 100_000, FOGGIA, 10.0, False, 1, ("bed",), (), stay=Span(JAN + 6, JAN + 11)
+    )
+    flat = SharedFlat("F1", FOGGIA.lat, FOGGIA.lon + 0.001, 10_000, False, (Room("F1-R1", 2),))
     inst = round_of([woman, man, late], [], flats=(flat,))
     res: Result = solve(inst, SolveParams(time_limit=10))
     assert validate(inst, res) == []

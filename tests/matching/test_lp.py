@@ -17,8 +17,7 @@ from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
 
-SETTINGS = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def build_formulation(inst: Instance) -> Formulation:
@@ -33,11 +32,17 @@ def _optimal_columns(inst: Instance) -> tuple[list[int], int] | None:
     if best is None:
         return None
     form = build_formulation(inst)
-    index = {(int(b), int(u), int(f)): j for j, (b, u, f) in enumerate(zip(
-        form.columns.beneficiary, form.columns.unit, form.columns.fund, strict=True))}
+    index = {
+        (int(b), int(u), int(f)): j
+        for j, (b, u, f) in enumerate(
+            zip(form.columns.beneficiary, form.columns.unit, form.columns.fund, strict=True)
+        )
+    }
     fund = {f.id: k for k, f in enumerate(inst.funds)}
-    cols = [index[inst.beneficiary_index[b], inst.unit_index[u], fund[f] if f else -1]
-            for b, u, _room, f in best.placements]
+    cols = [
+        index[inst.beneficiary_index[b], inst.unit_index[u], fund[f] if f else -1]
+        for b, u, _room, f in best.placements
+    ]
     return cols, best.weight
 
 
@@ -63,14 +68,15 @@ def test_rounding_the_lp_down_is_feasible() -> None:
     inst = generate("S", 2)
     form = build_formulation(inst)
     lp = solve_lp(form, 0)
-    chosen = np.flatnonzero(lp.x[:form.n] > 1 - 1e-6)
+    chosen = np.flatnonzero(lp.x[: form.n] > 1 - 1e-6)
     x = np.zeros(form.size)
     x[chosen] = 1.0
-    x[form.n:] = lp.x[form.n:]  # room counts as the LP set them (continuous)
+    x[form.n :] = lp.x[form.n :]  # room counts as the LP set them (continuous)
     activity = form.matrix @ x
     assert np.all(activity <= form.space.hi + 1e-6)
-    assert lp.value >= form.value(0, Solution.of(chosen, np.zeros(form.space.n_aux,
-                                                                     dtype=np.int64)))
+    assert lp.value >= form.value(
+        0, Solution.of(chosen, np.zeros(form.space.n_aux, dtype=np.int64))
+    )
 
 
 def test_infeasible_pins_make_the_lp_infeasible() -> None:
@@ -82,8 +88,10 @@ def test_infeasible_pins_make_the_lp_infeasible() -> None:
     pairs = eligible_pairs(inst)
     paid = np.flatnonzero(pairs.contribution_cents > 0)
     b0, b1 = (int(pairs.beneficiary[paid[0]]), int(pairs.beneficiary[paid[-1]]))
-    pins = (Pin(inst.beneficiaries[b0].id, inst.unit_id(int(pairs.unit[paid[0]]))),
-            Pin(inst.beneficiaries[b1].id, inst.unit_id(int(pairs.unit[paid[-1]]))))
+    pins = (
+        Pin(inst.beneficiaries[b0].id, inst.unit_id(int(pairs.unit[paid[0]]))),
+        Pin(inst.beneficiaries[b1].id, inst.unit_id(int(pairs.unit[paid[-1]]))),
+    )
     emptied = tuple(replace(f, budget_cents=0) for f in inst.funds)
     broke = inst.replace(pinned=pins, funds=(*emptied, Fund("tiny", 1)))
     assert prepare(broke).conflicts  # the pin checks say so before any solver...

@@ -60,8 +60,10 @@ def test_satisfies_rejects_a_dwelling_given_twice() -> None:
     units, counts = np.unique(form.columns.unit[form.columns.unit < nd], return_counts=True)
     cols = np.flatnonzero(form.columns.unit == units[np.argmax(counts)]).tolist()
     assert len({int(form.columns.beneficiary[j]) for j in cols}) >= 2
-    two = [cols[0], next(j for j in cols
-                         if form.columns.beneficiary[j] != form.columns.beneficiary[cols[0]])]
+    two = [
+        cols[0],
+        next(j for j in cols if form.columns.beneficiary[j] != form.columns.beneficiary[cols[0]]),
+    ]
     no_rooms = np.zeros(form.space.n_aux, dtype=np.int64)
     assert form.satisfies(Solution.of(two[:1], no_rooms))
     assert not form.satisfies(Solution.of(two, no_rooms))

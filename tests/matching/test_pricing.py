@@ -33,8 +33,7 @@ from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.strategies import exhaustive, instances
 
-SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-6
 PRICED = SolveParams(pricing=PricingParams(min_pairs=0))
 """Every round priced, however small."""
@@ -44,11 +43,15 @@ def _space(inst: Instance) -> RowSpace:
     return declare(Universe.of(inst, eligible_pairs(inst)))
 
 
-def _price(inst: Instance, seconds: float = 30.0, flows: bool = True,
-           **params: object) -> PricingResult:
-    return price_pairs(_space(inst), Budget.start(seconds),
-                       PricingParams(**params),  # type: ignore[arg-type]
-                       flows=flows)
+def _price(
+    inst: Instance, seconds: float = 30.0, flows: bool = True, **params: object
+) -> PricingResult:
+    return price_pairs(
+        _space(inst),
+        Budget.start(seconds),
+        PricingParams(**params),  # type: ignore[arg-type]
+        flows=flows,
+    )
 
 
 def _full_lp(inst: Instance) -> float | None:
@@ -62,15 +65,17 @@ def _full_lp(inst: Instance) -> float | None:
 
 
 @SETTINGS
-@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2),
-       st.booleans(), st.sampled_from([1, 8]))
+@given(
+    instances(max_beneficiaries=6, max_dwellings=3, max_flats=2),
+    st.booleans(),
+    st.sampled_from([1, 8]),
+)
 def test_converged_bound_is_the_full_lp(inst: Instance, flows: bool, per_household: int) -> None:
     pairs = eligible_pairs(inst)
     if len(pairs) == 0:
         return
     full = _full_lp(inst)
-    priced = _price(inst, flows=flows, per_household=per_household, per_unit=0,
-                    add_per_household=1)
+    priced = _price(inst, flows=flows, per_household=per_household, per_unit=0, add_per_household=1)
     if full is None:
         assert priced.infeasible
         return
@@ -91,8 +96,9 @@ def test_bound_cut_short_still_bounds_the_lp_and_the_optimum(inst: Instance) -> 
     best = exhaustive(inst)
     assert best is not None
     for flows in (False, True):
-        priced = _price(inst, flows=flows, per_household=1, per_unit=0,
-                        add_per_household=1, max_iterations=1)
+        priced = _price(
+            inst, flows=flows, per_household=1, per_unit=0, add_per_household=1, max_iterations=1
+        )
         assert priced.bound >= full - TOL * max(1.0, abs(full))
         assert math.floor(priced.bound + TOL) >= best.weight
 
@@ -104,8 +110,10 @@ def _assert_bounds(inst: Instance, bound: float, weight: int) -> None:
 
 
 @SETTINGS
-@given(instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False),
-       st.lists(st.floats(0.0, 1e-3), min_size=2, max_size=2))
+@given(
+    instances(max_beneficiaries=6, max_dwellings=3, max_flats=2, pins=False),
+    st.lists(st.floats(0.0, 1e-3), min_size=2, max_size=2),
+)
 def test_matching_bound_holds_at_any_fund_prices(inst: Instance, prices: list[float]) -> None:
     pairs = eligible_pairs(inst)
     if len(pairs) == 0:
@@ -113,7 +121,7 @@ def test_matching_bound_holds_at_any_fund_prices(inst: Instance, prices: list[fl
     best = exhaustive(inst)
     assert best is not None
     rnd = Round.of(_space(inst))
-    fb = flow_bound(rnd, np.array(prices[:rnd.n_funds]))
+    fb = flow_bound(rnd, np.array(prices[: rnd.n_funds]))
     _assert_bounds(inst, fb.bound, best.weight)
 
 
@@ -125,8 +133,9 @@ def test_fund_price_search_keeps_a_valid_bound(inst: Instance) -> None:
         return
     best = exhaustive(inst)
     assert best is not None
-    ps = search_fund_prices(Round.of(_space(inst)), target=float(best.weight),
-                            deadline=time.perf_counter() + 10.0)
+    ps = search_fund_prices(
+        Round.of(_space(inst)), target=float(best.weight), deadline=time.perf_counter() + 10.0
+    )
     _assert_bounds(inst, ps.best.bound, best.weight)
     assert ps.best.bound <= ps.history[0][1]  # never worse than the prices at zero
 
@@ -185,8 +194,9 @@ def test_fund_prices_bring_the_matching_bound_to_the_lp(seed: int) -> None:
     assert full is not None
     rnd = Round.of(_space(inst))
     free = flow_bound(rnd, np.zeros(rnd.n_funds))
-    ps = search_fund_prices(rnd, target=0.99 * full, deadline=time.perf_counter() + 60.0,
-                            first=free)
+    ps = search_fund_prices(
+        rnd, target=0.99 * full, deadline=time.perf_counter() + 60.0, first=free
+    )
     assert ps.best.bound >= full - TOL * full
     assert ps.best.bound - full < 0.001 * full
     assert ps.best.bound - full <= 0.5 * (free.bound - full)  # at least half the gap closed
@@ -238,8 +248,11 @@ def test_priced_progress_reports_plain_numbers() -> None:
     benchmark's JSON writer refused after a 300 s L run."""
     inst = generate("S", 1)
     events: list[tuple[object, object]] = []
-    res = solve(inst, replace(PRICED, time_limit=20.0),
-                progress=lambda ev: events.append((ev.incumbent, ev.bound)))
+    res = solve(
+        inst,
+        replace(PRICED, time_limit=20.0),
+        progress=lambda ev: events.append((ev.incumbent, ev.bound)),
+    )
     assert validate(inst, res) == []
     assert events
     json.dumps(events)

@@ -26,18 +26,42 @@ from matching.validate import validate
 FOGGIA = Point(41.4622, 15.5446)
 
 
-def base(b: dict[str, Any] | None = None, d: dict[str, Any] | None = None,
-         f: dict[str, Any] | None = None, kind: str = "dwelling",
-         forbidden: tuple[Forbidden, ...] = ()) -> Instance:
+def base(
+    b: dict[str, Any] | None = None,
+    d: dict[str, Any] | None = None,
+    f: dict[str, Any] | None = None,
+    kind: str = "dwelling",
+    forbidden: tuple[Forbidden, ...] = (),
+) -> Instance:
     """One single adult near Foggia and one unit 1 km away that it may take."""
-    ben = Beneficiary(id="B1", adults=1, minors=0, gender="M", income_cents=80000, work=FOGGIA,
-                      max_commute_km=10.0, priority=3, accepts=("dwelling", "bed"))
-    dw = Dwelling(id="D1", lat=41.4700, lon=15.5500, area_m2=60, bedrooms=2,
-                  rent_cents=40000, step_free=False, children_ok=True)
-    fl = SharedFlat(id="F1", lat=41.4700, lon=15.5500, rent_per_bed_cents=30000,
-                    rooms=(Room("F1-R1", 2),))
+    ben = Beneficiary(
+        id="B1",
+        adults=1,
+        minors=0,
+        gender="M",
+        income_cents=80000,
+        work=FOGGIA,
+        max_commute_km=10.0,
+        priority=3,
+        accepts=("dwelling", "bed"),
+    )
+    dw = Dwelling(
+        id="D1",
+        lat=41.4700,
+        lon=15.5500,
+        area_m2=60,
+        bedrooms=2,
+        rent_cents=40000,
+        step_free=False,
+        children_ok=True,
+    )
+    fl = SharedFlat(
+        id="F1", lat=41.4700, lon=15.5500, rent_per_bed_cents=30000, rooms=(Room("F1-R1", 2),)
+    )
     return Instance(
-        name="rules", policy=Policy(), funds=(Fund("regional", 10_000_000),),
+        name="rules",
+        policy=Policy(),
+        funds=(Fund("regional", 10_000_000),),
         beneficiaries=(replace(ben, **(b or {})),),
         dwellings=(replace(dw, **(d or {})),) if kind == "dwelling" else (),
         shared_flats=(replace(fl, **(f or {})),) if kind == "bed" else (),
@@ -72,25 +96,32 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(("rule", "bchange", "uchange", "kind"), BREAKS,
-                         ids=[r[0] for r in BREAKS])
-def test_each_rule_alone_excludes_the_pair(rule: str, bchange: dict[str, Any],
-                                           uchange: dict[str, Any], kind: str) -> None:
+@pytest.mark.parametrize(("rule", "bchange", "uchange", "kind"), BREAKS, ids=[r[0] for r in BREAKS])
+def test_each_rule_alone_excludes_the_pair(
+    rule: str, bchange: dict[str, Any], uchange: dict[str, Any], kind: str
+) -> None:
     unit_key = "d" if kind == "dwelling" else "f"
     assert placed(base(kind=kind))
     assert not placed(base(b=bchange, kind=kind, **{unit_key: uchange}))
 
 
-@pytest.mark.parametrize(("rule", "bchange", "uchange", "kind"), [
-    ("step-free unit satisfies the need", {"needs_step_free": True}, {"step_free": True},
-     "dwelling"),
-    ("children_ok takes minors", {"minors": 2}, {"children_ok": True}, "dwelling"),
-    ("contribution exactly at the cap", {"income_cents": 0}, {"rent_cents": 30000},
-     "dwelling"),
-    ("studio of 38 m2 holds two", {"adults": 2}, {"area_m2": 38, "bedrooms": 0}, "dwelling"),
-])
-def test_the_rule_allows_its_boundary(rule: str, bchange: dict[str, Any],
-                                      uchange: dict[str, Any], kind: str) -> None:
+@pytest.mark.parametrize(
+    ("rule", "bchange", "uchange", "kind"),
+    [
+        (
+            "step-free unit satisfies the need",
+            {"needs_step_free": True},
+            {"step_free": True},
+            "dwelling",
+        ),
+        ("children_ok takes minors", {"minors": 2}, {"children_ok": True}, "dwelling"),
+        ("contribution exactly at the cap", {"income_cents": 0}, {"rent_cents": 30000}, "dwelling"),
+        ("studio of 38 m2 holds two", {"adults": 2}, {"area_m2": 38, "bedrooms": 0}, "dwelling"),
+    ],
+)
+def test_the_rule_allows_its_boundary(
+    rule: str, bchange: dict[str, Any], uchange: dict[str, Any], kind: str
+) -> None:
     assert placed(base(b=bchange, d=uchange, kind=kind))
 
 
@@ -102,8 +133,9 @@ def test_fund_eligibility_tags() -> None:
     inst = base(d={"rent_cents": 40000})
     only_victims = inst.replace(funds=(Fund("victims", 10_000_000, ("exploitation_victim",)),))
     assert not placed(only_victims)
-    tagged = only_victims.replace(beneficiaries=(
-        replace(only_victims.beneficiaries[0], tags=("exploitation_victim",)),))
+    tagged = only_victims.replace(
+        beneficiaries=(replace(only_victims.beneficiaries[0], tags=("exploitation_victim",)),)
+    )
     assert placed(tagged)
 
 

@@ -28,14 +28,27 @@ FOGGIA = Point(41.4622, 15.5446)
 
 
 def person(i: int, gender: str = "M", **kw: object) -> Beneficiary:
-    b = Beneficiary(id=f"B{i}", adults=1, minors=0, gender=gender, income_cents=60000,  # type: ignore[arg-type]
-                    work=FOGGIA, max_commute_km=15.0, priority=2)
+    b = Beneficiary(
+        id=f"B{i}",
+        adults=1,
+        minors=0,
+        gender=gender,
+        income_cents=60000,  # type: ignore[arg-type]
+        work=FOGGIA,
+        max_commute_km=15.0,
+        priority=2,
+    )
     return replace(b, **kw)  # type: ignore[arg-type]
 
 
 def flat(rooms: tuple[int, ...], fid: str = "F1") -> SharedFlat:
-    return SharedFlat(id=fid, lat=41.47, lon=15.55, rent_per_bed_cents=15000,
-                      rooms=tuple(Room(f"{fid}-R{k}", n) for k, n in enumerate(rooms)))
+    return SharedFlat(
+        id=fid,
+        lat=41.47,
+        lon=15.55,
+        rent_per_bed_cents=15000,
+        rooms=tuple(Room(f"{fid}-R{k}", n) for k, n in enumerate(rooms)),
+    )
 
 
 def dwelling(did: str = "D1", **kw: object) -> Dwelling:
@@ -43,12 +56,22 @@ def dwelling(did: str = "D1", **kw: object) -> Dwelling:
     return replace(d, **kw)  # type: ignore[arg-type]
 
 
-def round_of(bens: tuple[Beneficiary, ...], dws: tuple[Dwelling, ...] = (),
-             flats: tuple[SharedFlat, ...] = (), funds: tuple[Fund, ...] | None = None,
-             pinned: tuple[Pin, ...] = ()) -> Instance:
-    return Instance(name="t", policy=Policy(), beneficiaries=bens, dwellings=dws,
-                    shared_flats=flats, pinned=pinned,
-                    funds=(Fund("regional", 100_000_000),) if funds is None else funds)
+def round_of(
+    bens: tuple[Beneficiary, ...],
+    dws: tuple[Dwelling, ...] = (),
+    flats: tuple[SharedFlat, ...] = (),
+    funds: tuple[Fund, ...] | None = None,
+    pinned: tuple[Pin, ...] = (),
+) -> Instance:
+    return Instance(
+        name="t",
+        policy=Policy(),
+        beneficiaries=bens,
+        dwellings=dws,
+        shared_flats=flats,
+        pinned=pinned,
+        funds=(Fund("regional", 100_000_000),) if funds is None else funds,
+    )
 
 
 def run(inst: Instance, **kw: object) -> Result:
@@ -63,8 +86,9 @@ def test_rooms_are_single_gender_and_all_beds_used() -> None:
     assert res.status == "OPTIMAL" and len(res.assignments) == 4
     rooms: dict[str | None, set[str]] = {}
     for a in res.assignments:
-        rooms.setdefault(a.room, set()).add(a.beneficiary[:2] and
-                                            ("F" if a.beneficiary in ("B1", "B2") else "M"))
+        rooms.setdefault(a.room, set()).add(
+            a.beneficiary[:2] and ("F" if a.beneficiary in ("B1", "B2") else "M")
+        )
     assert all(len(g) == 1 for g in rooms.values())
 
 
@@ -94,13 +118,17 @@ def test_pinned_room_is_kept() -> None:
     assert res.assignment_of("B2").room == "F1-R0"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("pins", "conflict"), [
-    ((Pin("B1", "D1"), Pin("B2", "D1")), "dwelling D1: the pinned B1, B2 need 2, at most 1"),
-    ((Pin("B3", "D1"),), "too_large"),
-    ((Pin("B1", "F1", "F1-R0"), Pin("B2", "F1", "F1-R0")), "1 beds but 2 pinned"),
-])
-def test_pins_that_break_a_rule_make_the_round_infeasible(pins: tuple[Pin, ...],
-                                                          conflict: str) -> None:
+@pytest.mark.parametrize(
+    ("pins", "conflict"),
+    [
+        ((Pin("B1", "D1"), Pin("B2", "D1")), "dwelling D1: the pinned B1, B2 need 2, at most 1"),
+        ((Pin("B3", "D1"),), "too_large"),
+        ((Pin("B1", "F1", "F1-R0"), Pin("B2", "F1", "F1-R0")), "1 beds but 2 pinned"),
+    ],
+)
+def test_pins_that_break_a_rule_make_the_round_infeasible(
+    pins: tuple[Pin, ...], conflict: str
+) -> None:
     bens = (person(1), person(2), person(3, adults=4, minors=3))
     res = run(round_of(bens, dws=(dwelling(),), flats=(flat((1,)),), pinned=pins))
     assert res.status == "INFEASIBLE"
@@ -112,20 +140,28 @@ def test_pins_that_break_a_rule_make_the_round_infeasible(pins: tuple[Pin, ...],
 def test_pinned_contributions_over_the_funds_are_infeasible() -> None:
     bens = (person(1, income_cents=0), person(2, income_cents=0))
     # each needs 400 EUR a month for 12 months; the fund holds one year of one of them
-    inst = round_of(bens, dws=(dwelling(), dwelling("D2")), funds=(Fund("f", 480000),),
-                    pinned=(Pin("B1", "D1"), Pin("B2", "D2")))
+    inst = round_of(
+        bens,
+        dws=(dwelling(), dwelling("D2")),
+        funds=(Fund("f", 480000),),
+        pinned=(Pin("B1", "D1"), Pin("B2", "D2")),
+    )
     inst = inst.replace(policy=replace(inst.policy, max_contribution_cents=40000))
     res = run(inst)
     assert res.status == "INFEASIBLE"
     assert res.unassigned[0].details["conflicts"] == [
-        "budget of fund f: the pinned B1, B2 need 960000, at most 480000 fit"]
+        "budget of fund f: the pinned B1, B2 need 960000, at most 480000 fit"
+    ]
 
 
 def test_funds_are_a_multiple_knapsack() -> None:
     # two victims and one other; the victims' fund alone cannot pay both victims, so one
     # victim must be charged to the general fund, which then cannot pay the third.
-    bens = (person(1, income_cents=0, tags=("v",)), person(2, income_cents=0, tags=("v",)),
-            person(3, income_cents=0))
+    bens = (
+        person(1, income_cents=0, tags=("v",)),
+        person(2, income_cents=0, tags=("v",)),
+        person(3, income_cents=0),
+    )
     funds = (Fund("general", 12 * 40000), Fund("victims", 12 * 40000, ("v",)))
     inst = round_of(bens, dws=(dwelling("D1"), dwelling("D2"), dwelling("D3")), funds=funds)
     inst = inst.replace(policy=replace(inst.policy, max_contribution_cents=40000))
@@ -175,9 +211,10 @@ def test_time_limit_cut_still_returns_a_valid_allocation_and_bound() -> None:
     assert res.assignments
 
 
-@pytest.mark.parametrize(("field", "value"), [("time_limit", 0), ("workers", 0),
-                                              ("stages", 4), ("relative_gap", 1.5),
-                                              ("seed", -1)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("time_limit", 0), ("workers", 0), ("stages", 4), ("relative_gap", 1.5), ("seed", -1)],
+)
 def test_params_check_themselves(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         SolveParams(**{field: value})  # type: ignore[arg-type]
@@ -185,7 +222,8 @@ def test_params_check_themselves(field: str, value: float) -> None:
 
 @pytest.mark.parametrize("claim", ["OPTIMAL", "INFEASIBLE"])
 def test_a_proof_that_contradicts_the_incumbent_is_discarded(
-        monkeypatch: pytest.MonkeyPatch, claim: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, claim: str
+) -> None:
     # Regression: a search's proof that excludes the incumbent (an optimum worse than
     # it, or nothing feasible) was once taken although the incumbent already placed
     # people. Simulate such a claim on the weight stage, with the LP and SCIP unable to
@@ -202,14 +240,21 @@ def test_a_proof_that_contradicts_the_incumbent_is_discarded(
         if cm.term != 0 or kwargs.get("fixed"):
             return out
         nothing = Solution.of([], np.zeros(cm.form.space.n_aux, dtype=np.int64))
-        return CpSatOutcome(claim, nothing if claim == "OPTIMAL" else None,
-                            0.0 if claim == "OPTIMAL" else None, False, None)
+        return CpSatOutcome(
+            claim,
+            nothing if claim == "OPTIMAL" else None,
+            0.0 if claim == "OPTIMAL" else None,
+            False,
+            None,
+        )
 
-    monkeypatch.setattr(stage, "_meets", lambda sense, value, limit: False
-                        if sense == "max" else real_meets(sense, value, limit))
+    monkeypatch.setattr(
+        stage,
+        "_meets",
+        lambda sense, value, limit: False if sense == "max" else real_meets(sense, value, limit),
+    )
     monkeypatch.setattr(stage, "solve_cpsat", lying)
-    monkeypatch.setattr(stage, "solve_mip", lambda *a, **k: MipOutcome("UNKNOWN", None, None,
-                                                                       0.0))
+    monkeypatch.setattr(stage, "solve_mip", lambda *a, **k: MipOutcome("UNKNOWN", None, None, 0.0))
     inst = generate("XS", 2)
     res = run(inst, time_limit=10)
     assert validate(inst, res) == []
@@ -228,8 +273,9 @@ def test_same_seed_same_result_through_the_lp_and_scip_paths() -> None:
     assert any(s["mip_seconds"] is not None for s in a.stages)
     assert any(s["pruned_columns"] for s in a.stages)
     strip = {"solve_seconds", "timings", "stages"}
-    assert {k: v for k, v in a.to_dict().items() if k not in strip} == \
-        {k: v for k, v in b.to_dict().items() if k not in strip}
+    assert {k: v for k, v in a.to_dict().items() if k not in strip} == {
+        k: v for k, v in b.to_dict().items() if k not in strip
+    }
 
 
 def test_a_budget_spent_before_the_solve_still_gives_a_valid_result() -> None:

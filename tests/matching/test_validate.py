@@ -39,12 +39,19 @@ CERIGNOLA = (41.2654, 15.8993)
 CIRCUITY = 1.3
 
 
-
-def placement(beneficiary: str, unit: str, room: str | None, fund: str | None,
-              contribution_cents: int, commute_km: float) -> Assignment:
+def placement(
+    beneficiary: str,
+    unit: str,
+    room: str | None,
+    fund: str | None,
+    contribution_cents: int,
+    commute_km: float,
+) -> Assignment:
     """An assignment with its whole metres as the contract counts them."""
-    return Assignment(beneficiary, unit, room, fund, contribution_cents, commute_km,
-                      commute_m(commute_km))
+    return Assignment(
+        beneficiary, unit, room, fund, contribution_cents, commute_km, commute_m(commute_km)
+    )
+
 
 def km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return CIRCUITY * float(geodesic(a, b).km)
@@ -53,45 +60,118 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
 BASE: dict[str, Any] = {
     "format": "housing-match/instance@1",
     "name": "foggia-test",
-    "policy": {"affordability_ratio": Decimal("0.29"), "max_contribution_cents": 30000,
-               "contribution_months": 12, "circuity": CIRCUITY, "objective_unit": "persons"},
+    "policy": {
+        "affordability_ratio": Decimal("0.29"),
+        "max_contribution_cents": 30000,
+        "contribution_months": 12,
+        "circuity": CIRCUITY,
+        "objective_unit": "persons",
+    },
     "funds": [
         {"id": "regional", "budget_cents": 10_000_000, "eligible_tags": []},
         {"id": "victims", "budget_cents": 1_000_000, "eligible_tags": ["exploitation_victim"]},
     ],
     "beneficiaries": [
         # a family of three in a San Severo flat; pay 29000, contribution 13000
-        {"id": "B1", "adults": 2, "minors": 1, "gender": "F", "income_cents": 100_000,
-         "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]}, "max_commute_km": 50.0,
-         "needs_step_free": False, "priority": 5, "accepts": ["dwelling"]},
+        {
+            "id": "B1",
+            "adults": 2,
+            "minors": 1,
+            "gender": "F",
+            "income_cents": 100_000,
+            "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]},
+            "max_commute_km": 50.0,
+            "needs_step_free": False,
+            "priority": 5,
+            "accepts": ["dwelling"],
+        },
         # single man in a Lucera bed; pay 29, contribution 16971
-        {"id": "B2", "adults": 1, "minors": 0, "gender": "M", "income_cents": 100,
-         "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]}, "max_commute_km": 40.0,
-         "needs_step_free": False, "priority": 3, "accepts": ["bed"],
-         "tags": ["exploitation_victim"]},
+        {
+            "id": "B2",
+            "adults": 1,
+            "minors": 0,
+            "gender": "M",
+            "income_cents": 100,
+            "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]},
+            "max_commute_km": 40.0,
+            "needs_step_free": False,
+            "priority": 3,
+            "accepts": ["bed"],
+            "tags": ["exploitation_victim"],
+        },
         # single man in the same room; pay 58000, contribution 0
-        {"id": "B3", "adults": 1, "minors": 0, "gender": "M", "income_cents": 200_000,
-         "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]}, "max_commute_km": 40.0,
-         "needs_step_free": False, "priority": 2, "accepts": ["dwelling", "bed"]},
+        {
+            "id": "B3",
+            "adults": 1,
+            "minors": 0,
+            "gender": "M",
+            "income_cents": 200_000,
+            "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]},
+            "max_commute_km": 40.0,
+            "needs_step_free": False,
+            "priority": 2,
+            "accepts": ["dwelling", "bed"],
+        },
         # left out
-        {"id": "B4", "adults": 1, "minors": 0, "gender": "F", "income_cents": 80_000,
-         "work": {"lat": CERIGNOLA[0], "lon": CERIGNOLA[1]}, "max_commute_km": 5.0,
-         "needs_step_free": False, "priority": 1, "accepts": ["dwelling", "bed"]},
+        {
+            "id": "B4",
+            "adults": 1,
+            "minors": 0,
+            "gender": "F",
+            "income_cents": 80_000,
+            "work": {"lat": CERIGNOLA[0], "lon": CERIGNOLA[1]},
+            "max_commute_km": 5.0,
+            "needs_step_free": False,
+            "priority": 1,
+            "accepts": ["dwelling", "bed"],
+        },
         # pinned in a step-free Foggia flat; pay 14500, contribution 25500
-        {"id": "B5", "adults": 1, "minors": 0, "gender": "F", "income_cents": 50_000,
-         "work": {"lat": FOGGIA_STATION[0], "lon": FOGGIA_STATION[1]}, "max_commute_km": 10.0,
-         "needs_step_free": True, "priority": 4, "accepts": ["dwelling"]},
+        {
+            "id": "B5",
+            "adults": 1,
+            "minors": 0,
+            "gender": "F",
+            "income_cents": 50_000,
+            "work": {"lat": FOGGIA_STATION[0], "lon": FOGGIA_STATION[1]},
+            "max_commute_km": 10.0,
+            "needs_step_free": True,
+            "priority": 4,
+            "accepts": ["dwelling"],
+        },
     ],
     "dwellings": [
-        {"id": "D1", "lat": SAN_SEVERO[0], "lon": SAN_SEVERO[1], "area_m2": 62, "bedrooms": 2,
-         "rent_cents": 42_000, "step_free": False, "max_occupants": None, "children_ok": True},
-        {"id": "D2", "lat": FOGGIA_CENTRE[0], "lon": FOGGIA_CENTRE[1], "area_m2": 45,
-         "bedrooms": 1, "rent_cents": 40_000, "step_free": True, "max_occupants": 2,
-         "children_ok": False},
+        {
+            "id": "D1",
+            "lat": SAN_SEVERO[0],
+            "lon": SAN_SEVERO[1],
+            "area_m2": 62,
+            "bedrooms": 2,
+            "rent_cents": 42_000,
+            "step_free": False,
+            "max_occupants": None,
+            "children_ok": True,
+        },
+        {
+            "id": "D2",
+            "lat": FOGGIA_CENTRE[0],
+            "lon": FOGGIA_CENTRE[1],
+            "area_m2": 45,
+            "bedrooms": 1,
+            "rent_cents": 40_000,
+            "step_free": True,
+            "max_occupants": 2,
+            "children_ok": False,
+        },
     ],
     "shared_flats": [
-        {"id": "F1", "lat": LUCERA[0], "lon": LUCERA[1], "rent_per_bed_cents": 17_000,
-         "step_free": False, "rooms": [{"id": "F1-R1", "beds": 2}, {"id": "F1-R2", "beds": 1}]},
+        {
+            "id": "F1",
+            "lat": LUCERA[0],
+            "lon": LUCERA[1],
+            "rent_per_bed_cents": 17_000,
+            "step_free": False,
+            "rooms": [{"id": "F1-R1", "beds": 2}, {"id": "F1-R2", "beds": 1}],
+        },
     ],
     "pinned": [{"beneficiary": "B5", "unit": "D2"}],
     "forbidden": [{"beneficiary": "B4", "unit": "D1"}],
@@ -131,26 +211,37 @@ def make_result(
     """A result whose objective is the sum of the reported figures."""
     weight = sum(person_weight(inst, a.beneficiary) for a in assignments)
     return Result(
-        instance=inst.name, status=cast(Any, status),
-        objective=Objective(weight, sum(a.contribution_cents for a in assignments),
-                            sum(a.commute_km for a in assignments),
-                            sum(a.commute_m for a in assignments)),
-        bound_weight=weight, assignments=assignments, unassigned=unassigned,
-        solve_seconds=0.1)
+        instance=inst.name,
+        status=cast(Any, status),
+        objective=Objective(
+            weight,
+            sum(a.contribution_cents for a in assignments),
+            sum(a.commute_km for a in assignments),
+            sum(a.commute_m for a in assignments),
+        ),
+        bound_weight=weight,
+        assignments=assignments,
+        unassigned=unassigned,
+        solve_seconds=0.1,
+    )
 
 
 def change(result: Result, bid: str, **changes: Any) -> Result:
     """The result with one beneficiary's assignment changed (objective untouched)."""
-    return dataclasses.replace(result, assignments=tuple(
-        dataclasses.replace(a, **changes) if a.beneficiary == bid else a
-        for a in result.assignments))
+    return dataclasses.replace(
+        result,
+        assignments=tuple(
+            dataclasses.replace(a, **changes) if a.beneficiary == bid else a
+            for a in result.assignments
+        ),
+    )
 
 
 def rebuild(result: Result) -> Result:
     """The result with its objective (and bound) summed again from its assignments."""
     return dataclasses.replace(
-        make_result(make_instance(), result.assignments, result.unassigned),
-        status=result.status)
+        make_result(make_instance(), result.assignments, result.unassigned), status=result.status
+    )
 
 
 def codes(inst: Instance, result: Result) -> list[str]:
@@ -180,8 +271,9 @@ def test_households_objective_unit() -> None:
     result = make_result(inst)
     assert result.objective.weight == 5 + 3 + 2 + 4
     assert validate(inst, result) == []
-    wrong = dataclasses.replace(result, objective=dataclasses.replace(
-        result.objective, weight=BASE_WEIGHT))
+    wrong = dataclasses.replace(
+        result, objective=dataclasses.replace(result.objective, weight=BASE_WEIGHT)
+    )
     assert codes(inst, wrong) == ["objective_weight_mismatch"]
 
 
@@ -242,19 +334,23 @@ INSTANCE_TAMPERING: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
     ("bed_not_single_adult", lambda d: d["beneficiaries"][2].update(adults=2)),
     ("room_over_capacity", lambda d: d["shared_flats"][0]["rooms"][0].update(beds=1)),
     ("room_mixed_gender", lambda d: d["beneficiaries"][2].update(gender="X")),
-    ("pin_not_honoured", lambda d: d["pinned"].append(
-        {"beneficiary": "B3", "unit": "F1", "room": "F1-R2"})),
+    (
+        "pin_not_honoured",
+        lambda d: d["pinned"].append({"beneficiary": "B3", "unit": "F1", "room": "F1-R2"}),
+    ),
     ("pin_not_honoured", lambda d: d["pinned"].append({"beneficiary": "B1", "unit": "D2"})),
     ("pin_not_honoured", lambda d: d["pinned"].append({"beneficiary": "B4", "unit": "D1"})),
     ("fund_ineligible", lambda d: d["funds"][1].update(eligible_tags=["minor_victim"])),
-    ("fund_over_budget", lambda d: d["funds"][0].update(
-        budget_cents=(13_000 + 25_500) * 12 - 1)),
+    ("fund_over_budget", lambda d: d["funds"][0].update(budget_cents=(13_000 + 25_500) * 12 - 1)),
     ("fund_over_budget", lambda d: d["policy"].update(contribution_months=60)),
 ]
 
 
-@pytest.mark.parametrize(("code", "mutate"), INSTANCE_TAMPERING,
-                         ids=[f"{c}-{k}" for k, (c, _) in enumerate(INSTANCE_TAMPERING)])
+@pytest.mark.parametrize(
+    ("code", "mutate"),
+    INSTANCE_TAMPERING,
+    ids=[f"{c}-{k}" for k, (c, _) in enumerate(INSTANCE_TAMPERING)],
+)
 def test_instance_tampering_is_reported(
     code: str, mutate: Callable[[dict[str, Any]], object]
 ) -> None:
@@ -274,23 +370,48 @@ def _objective(r: Result, **changes: Any) -> Result:
 # (code, change to the base result)
 RESULT_TAMPERING: list[tuple[str, Callable[[Result], Result]]] = [
     ("beneficiary_missing", _drop_b4),
-    ("beneficiary_duplicated", lambda r: dataclasses.replace(
-        r, unassigned=(*r.unassigned, Unassigned("B1", ("dup",))))),
-    ("beneficiary_duplicated", lambda r: dataclasses.replace(
-        r, unassigned=(*r.unassigned, Unassigned("B4", ("dup",))))),
-    ("unknown_beneficiary", lambda r: dataclasses.replace(
-        r, unassigned=(*r.unassigned, Unassigned("B999", ("ghost",))))),
+    (
+        "beneficiary_duplicated",
+        lambda r: dataclasses.replace(r, unassigned=(*r.unassigned, Unassigned("B1", ("dup",)))),
+    ),
+    (
+        "beneficiary_duplicated",
+        lambda r: dataclasses.replace(r, unassigned=(*r.unassigned, Unassigned("B4", ("dup",)))),
+    ),
+    (
+        "unknown_beneficiary",
+        lambda r: dataclasses.replace(
+            r, unassigned=(*r.unassigned, Unassigned("B999", ("ghost",)))
+        ),
+    ),
     ("unknown_unit", lambda r: change(r, "B1", unit="D999")),
     ("room_on_dwelling", lambda r: change(r, "B1", room="F1-R1")),
     ("room_missing", lambda r: change(r, "B3", room=None)),
     ("unknown_room", lambda r: change(r, "B3", room="F1-R9")),
     ("unknown_room", lambda r: change(r, "B3", room="D1")),
-    ("dwelling_shared", lambda r: rebuild(change(
-        r, "B3", unit="D2", room=None, commute_km=km(FOGGIA, FOGGIA_CENTRE),
-        commute_m=commute_m(km(FOGGIA, FOGGIA_CENTRE))))),
-    ("pin_not_honoured", lambda r: rebuild(dataclasses.replace(
-        r, assignments=r.assignments[:3],
-        unassigned=(*r.unassigned, Unassigned("B5", ("dropped",)))))),
+    (
+        "dwelling_shared",
+        lambda r: rebuild(
+            change(
+                r,
+                "B3",
+                unit="D2",
+                room=None,
+                commute_km=km(FOGGIA, FOGGIA_CENTRE),
+                commute_m=commute_m(km(FOGGIA, FOGGIA_CENTRE)),
+            )
+        ),
+    ),
+    (
+        "pin_not_honoured",
+        lambda r: rebuild(
+            dataclasses.replace(
+                r,
+                assignments=r.assignments[:3],
+                unassigned=(*r.unassigned, Unassigned("B5", ("dropped",))),
+            )
+        ),
+    ),
     ("contribution_mismatch", lambda r: change(r, "B2", contribution_cents=16_972)),
     ("contribution_mismatch", lambda r: change(r, "B3", contribution_cents=-1)),
     ("commute_mismatch", lambda r: change(r, "B1", commute_km=B1_KM + 0.0011)),
@@ -302,27 +423,39 @@ RESULT_TAMPERING: list[tuple[str, Callable[[Result], Result]]] = [
     ("fund_unknown", lambda r: change(r, "B1", fund="municipal")),
     ("fund_ineligible", lambda r: change(r, "B1", fund="victims")),
     ("objective_weight_mismatch", lambda r: _objective(r, weight=r.objective.weight - 1)),
-    ("objective_contribution_mismatch", lambda r: _objective(
-        r, contribution_cents=r.objective.contribution_cents + 1)),
-    ("objective_commute_mismatch", lambda r: _objective(
-        r, commute_km=r.objective.commute_km + 0.0041)),
+    (
+        "objective_contribution_mismatch",
+        lambda r: _objective(r, contribution_cents=r.objective.contribution_cents + 1),
+    ),
+    (
+        "objective_commute_mismatch",
+        lambda r: _objective(r, commute_km=r.objective.commute_km + 0.0041),
+    ),
     ("objective_commute_mismatch", lambda r: _objective(r, commute_km=float("nan"))),
-    ("objective_commute_m_mismatch", lambda r: _objective(
-        r, commute_m=r.objective.commute_m + 1)),
-    ("bound_below_objective", lambda r: dataclasses.replace(
-        r, bound_weight=r.objective.weight - 1)),
+    ("objective_commute_m_mismatch", lambda r: _objective(r, commute_m=r.objective.commute_m + 1)),
+    (
+        "bound_below_objective",
+        lambda r: dataclasses.replace(r, bound_weight=r.objective.weight - 1),
+    ),
     ("invalid_status", lambda r: dataclasses.replace(r, status=cast(Any, "DONE"))),
     ("assignments_without_solution", lambda r: dataclasses.replace(r, status="INFEASIBLE")),
     ("assignments_without_solution", lambda r: dataclasses.replace(r, status="UNKNOWN")),
-    ("unassigned_without_reason", lambda r: dataclasses.replace(
-        r, unassigned=(Unassigned("B4", ()),))),
-    ("unassigned_without_reason", lambda r: dataclasses.replace(
-        r, unassigned=(Unassigned("B4", ("",)),))),
+    (
+        "unassigned_without_reason",
+        lambda r: dataclasses.replace(r, unassigned=(Unassigned("B4", ()),)),
+    ),
+    (
+        "unassigned_without_reason",
+        lambda r: dataclasses.replace(r, unassigned=(Unassigned("B4", ("",)),)),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("code", "tamper"), RESULT_TAMPERING,
-                         ids=[f"{c}-{k}" for k, (c, _) in enumerate(RESULT_TAMPERING)])
+@pytest.mark.parametrize(
+    ("code", "tamper"),
+    RESULT_TAMPERING,
+    ids=[f"{c}-{k}" for k, (c, _) in enumerate(RESULT_TAMPERING)],
+)
 def test_result_tampering_is_reported(code: str, tamper: Callable[[Result], Result]) -> None:
     inst = make_instance()
     assert codes(inst, tamper(make_result(inst))) == [code]
@@ -350,8 +483,7 @@ def test_violation_names_who_and_where() -> None:
 def test_several_violations_are_all_reported() -> None:
     inst = make_instance(lambda d: d["dwellings"][0].update(children_ok=False))
     result = change(_drop_b4(make_result(inst)), "B3", fund="regional")
-    assert codes(inst, result) == ["beneficiary_missing", "dwelling_no_children",
-                                   "fund_not_null"]
+    assert codes(inst, result) == ["beneficiary_missing", "dwelling_no_children", "fund_not_null"]
 
 
 def test_check_raises_listing_the_violations() -> None:
@@ -380,8 +512,7 @@ def test_reported_commute_within_a_metre_is_accepted() -> None:
 def test_objective_commute_tolerance_grows_with_assignments() -> None:
     inst = make_instance()
     result = make_result(inst)  # four assignments: 4e-3 km of slack
-    assert validate(inst, _objective(result, commute_km=result.objective.commute_km + 0.0039)) \
-        == []
+    assert validate(inst, _objective(result, commute_km=result.objective.commute_km + 0.0039)) == []
 
 
 def test_budget_spent_exactly_is_allowed() -> None:
@@ -395,8 +526,10 @@ def test_contribution_exactly_at_the_cap_is_allowed() -> None:
 
 
 def test_pin_without_room_accepts_any_room_and_pin_with_room_its_room() -> None:
-    for pin in ({"beneficiary": "B3", "unit": "F1"},
-                {"beneficiary": "B3", "unit": "F1", "room": "F1-R1"}):
+    for pin in (
+        {"beneficiary": "B3", "unit": "F1"},
+        {"beneficiary": "B3", "unit": "F1", "room": "F1-R1"},
+    ):
         inst = make_instance(lambda d, p=pin: d["pinned"].append(p))  # type: ignore[misc]
         assert validate(inst, make_result(inst)) == [], pin
 
@@ -409,15 +542,16 @@ def test_room_of_one_gender_filled_to_capacity_is_allowed() -> None:
 def test_bound_may_exceed_the_objective_and_may_be_absent() -> None:
     inst = make_instance()
     result = make_result(inst)
-    assert validate(inst, dataclasses.replace(result, bound_weight=BASE_WEIGHT + 7,
-                                              status="FEASIBLE")) == []
+    assert (
+        validate(inst, dataclasses.replace(result, bound_weight=BASE_WEIGHT + 7, status="FEASIBLE"))
+        == []
+    )
     assert validate(inst, dataclasses.replace(result, bound_weight=None)) == []
 
 
 def test_objective_is_not_compared_when_an_assignment_cannot_be_resolved() -> None:
     inst = make_instance()
-    result = dataclasses.replace(change(make_result(inst), "B1", unit="D999"),
-                                 bound_weight=0)
+    result = dataclasses.replace(change(make_result(inst), "B1", unit="D999"), bound_weight=0)
     # the bound is then compared with the reported weight
     assert codes(inst, result) == ["bound_below_objective", "unknown_unit"]
 
@@ -425,11 +559,29 @@ def test_objective_is_not_compared_when_an_assignment_cannot_be_resolved() -> No
 # --------------------------------------------------------------------------- legal max
 
 
-@pytest.mark.parametrize(("area", "bedrooms", "expected"), [
-    (13.9, 1, 0), (14, 1, 1), (27.9, 1, 1), (28, 2, 2), (41.99, 1, 2), (42, 3, 3),
-    (55.9, 2, 3), (56, 2, 4), (65.9, 3, 4), (66, 3, 5), (75.5, 3, 5), (76, 3, 6),
-    (106, 4, 9), (27.9, 0, 0), (28, 0, 1), (37.9, 0, 1), (38, 0, 2), (120, 0, 2),
-])
+@pytest.mark.parametrize(
+    ("area", "bedrooms", "expected"),
+    [
+        (13.9, 1, 0),
+        (14, 1, 1),
+        (27.9, 1, 1),
+        (28, 2, 2),
+        (41.99, 1, 2),
+        (42, 3, 3),
+        (55.9, 2, 3),
+        (56, 2, 4),
+        (65.9, 3, 4),
+        (66, 3, 5),
+        (75.5, 3, 5),
+        (76, 3, 6),
+        (106, 4, 9),
+        (27.9, 0, 0),
+        (28, 0, 1),
+        (37.9, 0, 1),
+        (38, 0, 2),
+        (120, 0, 2),
+    ],
+)
 def test_legal_max_from_the_spec(area: float, bedrooms: int, expected: int) -> None:
     assert legal_max_from_spec(area, bedrooms) == expected
     assert instance_module.legal_max_occupants(area, bedrooms) == expected
@@ -439,8 +591,9 @@ def test_legal_max_agrees_with_the_data_layer_on_a_grid() -> None:
     for tenths in range(0, 2000):
         for bedrooms in (0, 1, 3):
             area = tenths / 10
-            assert legal_max_from_spec(area, bedrooms) == \
-                instance_module.legal_max_occupants(area, bedrooms), (area, bedrooms)
+            assert legal_max_from_spec(area, bedrooms) == instance_module.legal_max_occupants(
+                area, bedrooms
+            ), (area, bedrooms)
 
 
 def test_data_layer_capacity_is_cross_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -456,29 +609,61 @@ def test_data_layer_capacity_is_cross_checked(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.slow
 def test_twenty_thousand_assignments_take_one_geodesic_each(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The checker is linear: one geodesic per placement, whatever the round's size."""
     import matching.validate as validate_module
 
     n = 20_000
     beneficiaries = [
-        {"id": f"B{k}", "adults": 1, "minors": 0, "gender": "MF"[k % 2],
-         "income_cents": 100_000, "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]},
-         "max_commute_km": 60.0, "needs_step_free": False, "priority": 1,
-         "accepts": ["dwelling", "bed"]}
-        for k in range(n)]
+        {
+            "id": f"B{k}",
+            "adults": 1,
+            "minors": 0,
+            "gender": "MF"[k % 2],
+            "income_cents": 100_000,
+            "work": {"lat": FOGGIA[0], "lon": FOGGIA[1]},
+            "max_commute_km": 60.0,
+            "needs_step_free": False,
+            "priority": 1,
+            "accepts": ["dwelling", "bed"],
+        }
+        for k in range(n)
+    ]
     dwellings = [
-        {"id": f"D{k}", "lat": SAN_SEVERO[0] + k * 1e-6, "lon": SAN_SEVERO[1], "area_m2": 30,
-         "bedrooms": 1, "rent_cents": 30_000, "step_free": False, "max_occupants": None,
-         "children_ok": True}
-        for k in range(n)]
-    data = {**copy.deepcopy(BASE), "beneficiaries": beneficiaries, "dwellings": dwellings,
-            "shared_flats": [], "pinned": [], "forbidden": []}
+        {
+            "id": f"D{k}",
+            "lat": SAN_SEVERO[0] + k * 1e-6,
+            "lon": SAN_SEVERO[1],
+            "area_m2": 30,
+            "bedrooms": 1,
+            "rent_cents": 30_000,
+            "step_free": False,
+            "max_occupants": None,
+            "children_ok": True,
+        }
+        for k in range(n)
+    ]
+    data = {
+        **copy.deepcopy(BASE),
+        "beneficiaries": beneficiaries,
+        "dwellings": dwellings,
+        "shared_flats": [],
+        "pinned": [],
+        "forbidden": [],
+    }
     inst = instance_from_dict(data)
     assignments = tuple(
-        placement(f"B{k}", f"D{k}", None, "regional", 1_000,
-                  km(FOGGIA, (SAN_SEVERO[0] + k * 1e-6, SAN_SEVERO[1])))
-        for k in range(n))
+        placement(
+            f"B{k}",
+            f"D{k}",
+            None,
+            "regional",
+            1_000,
+            km(FOGGIA, (SAN_SEVERO[0] + k * 1e-6, SAN_SEVERO[1])),
+        )
+        for k in range(n)
+    )
     result = make_result(inst, assignments=assignments, unassigned=())
     calls = 0
     real = validate_module.geodesic

@@ -56,6 +56,7 @@ def test_online_miss_is_an_error_naming_the_place() -> None:
 def test_online_geocoder_comes_only_from_the_environment_when_set() -> None:
     assert online_from_env({}) is None
     assert Geocoder.from_env({}).online is None
-    geocoder = online_from_env({"HOUSING_GEOCODER": "nominatim",
-                                "HOUSING_GEOCODER_USER_AGENT": "housing-match-test"})
+    geocoder = online_from_env(
+        {"HOUSING_GEOCODER": "nominatim", "HOUSING_GEOCODER_USER_AGENT": "housing-match-test"}
+    )
     assert type(geocoder).__name__ == "Nominatim"  # built, not called: no network here

@@ -39,8 +39,22 @@ def scenario(tmp_path: Path) -> Path:
 
 def test_run_writes_the_report(scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    res = runner.invoke(app, ["scenario", "run", str(scenario), "-o", str(out), "--workers",
-                              "1", "--time-limit", "5", "--seed", "2"])
+    res = runner.invoke(
+        app,
+        [
+            "scenario",
+            "run",
+            str(scenario),
+            "-o",
+            str(out),
+            "--workers",
+            "1",
+            "--time-limit",
+            "5",
+            "--seed",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Scenario cli-tiny" in res.output and "OPTIMAL" in res.output
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -59,9 +73,12 @@ def test_check_lists_the_variants(scenario: Path) -> None:
 
 def test_bad_file_exits_2_listing_every_error(tmp_path: Path) -> None:
     f = tmp_path / "bad.toml"
-    f.write_text('[base]\ngenerate = { scale = "XS", seed = 1 }\n'
-                 "[variants.shuttle]\noverrides.commute.extra_km = -1\n"
-                 "[variants.money]\noverrides.funds.victims.add_eur = 0.001\n", encoding="utf-8")
+    f.write_text(
+        '[base]\ngenerate = { scale = "XS", seed = 1 }\n'
+        "[variants.shuttle]\noverrides.commute.extra_km = -1\n"
+        "[variants.money]\noverrides.funds.victims.add_eur = 0.001\n",
+        encoding="utf-8",
+    )
     for command in ("run", "check"):
         res = runner.invoke(app, ["scenario", command, str(f)])
         assert res.exit_code == 2, res.output
@@ -72,8 +89,11 @@ def test_bad_file_exits_2_listing_every_error(tmp_path: Path) -> None:
 
 def test_check_catches_what_only_the_base_shows(tmp_path: Path) -> None:
     f = tmp_path / "ids.toml"
-    f.write_text('[base]\ngenerate = { scale = "XS", seed = 1 }\n'
-                 '[variants.a]\noverrides.remove_units = ["D77777"]\n', encoding="utf-8")
+    f.write_text(
+        '[base]\ngenerate = { scale = "XS", seed = 1 }\n'
+        '[variants.a]\noverrides.remove_units = ["D77777"]\n',
+        encoding="utf-8",
+    )
     res = runner.invoke(app, ["scenario", "check", str(f)])
     assert res.exit_code == 2
     assert "unknown unit id(s) D77777" in " ".join(res.output.split())
@@ -97,8 +117,7 @@ def test_unreachable_scheduler(scenario: Path, monkeypatch: pytest.MonkeyPatch) 
         yield
 
     monkeypatch.setattr(runner_module, "dask_executor", refuse)
-    res = runner.invoke(app, ["scenario", "run", str(scenario), "--scheduler",
-                              "tcp://127.0.0.1:1"])
+    res = runner.invoke(app, ["scenario", "run", str(scenario), "--scheduler", "tcp://127.0.0.1:1"])
     assert res.exit_code == 2 and "Cannot reach the scheduler" in res.output
 
 
@@ -108,11 +127,17 @@ def test_the_comparison_never_cuts_a_variant_name() -> None:
     from housing.cli_scenario import print_summary
 
     def run(name: str) -> dict[str, Any]:
-        return {"name": name, "status": "OPTIMAL", "gap": 0.0, "violations": {},
-                "housed": {"households": 150, "persons": 220},
-                "money": {"contribution_cents_per_month": 123_456},
-                "commute": {"mean_km": 11.25, "p90_km": 20.5},
-                "unplaced": {"households": 50}, "difference": {"housed.persons": 3}}
+        return {
+            "name": name,
+            "status": "OPTIMAL",
+            "gap": 0.0,
+            "violations": {},
+            "housed": {"households": 150, "persons": 220},
+            "money": {"contribution_cents_per_month": 123_456},
+            "commute": {"mean_km": 11.25, "p90_km": 20.5},
+            "unplaced": {"households": 50},
+            "difference": {"housed.persons": 3},
+        }
 
     long = "victims_fund_plus_one_hundred_thousand_euro_and_the_shuttle[25000]"
     report = {"scenario": {"name": "wide"}, "base": run("base"), "variants": [run(long)]}

@@ -22,8 +22,7 @@ def _counts(node: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path, node)]
 
 
-def test_small_counts_of_the_agencys_people_are_suppressed(engine: Engine,
-                                                           tmp_path: Path) -> None:
+def test_small_counts_of_the_agencys_people_are_suppressed(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s:
         foggia_round_data(s)  # six households: most counts by tag or gender are 1 or 2
     report = run_on_agency_data(engine, tmp_path)
@@ -36,8 +35,11 @@ def test_small_counts_of_the_agencys_people_are_suppressed(engine: Engine,
                     assert value == 0 or value >= 5, (path, value)
                 hidden += value is None
         for key, value in (run.get("difference") or {}).items():
-            assert not (isinstance(value, int) and 0 < abs(value) < 5
-                        and key.split(".")[0] in COUNT_SECTIONS), (key, value)
+            assert not (
+                isinstance(value, int)
+                and 0 < abs(value) < 5
+                and key.split(".")[0] in COUNT_SECTIONS
+            ), (key, value)
     assert hidden, "some counts were small enough to hide"
     json.dumps(report)
 
@@ -45,11 +47,23 @@ def test_small_counts_of_the_agencys_people_are_suppressed(engine: Engine,
 def test_a_generated_base_keeps_its_counts() -> None:
     """Invented households point at nobody: only agency data is suppressed (the caller
     decides); the function itself hides 1 to 4 and keeps 0 and 5."""
-    run = {"housed": {"households": 1, "persons": 5, "persons_by_tag": {"a": 0, "b": 4}},
-           "unplaced": {"by_reason": {"units_taken": 2}}, "totals": {"households": 3}}
-    out = suppress_small_counts({"base": run, "variants": [
-        {**run, "difference": {"housed.households": 1, "money.committed_cents": 3}}]})
-    assert out["base"]["housed"] == {"households": None, "persons": 5,
-                                     "persons_by_tag": {"a": 0, "b": None}}
+    run = {
+        "housed": {"households": 1, "persons": 5, "persons_by_tag": {"a": 0, "b": 4}},
+        "unplaced": {"by_reason": {"units_taken": 2}},
+        "totals": {"households": 3},
+    }
+    out = suppress_small_counts(
+        {
+            "base": run,
+            "variants": [
+                {**run, "difference": {"housed.households": 1, "money.committed_cents": 3}}
+            ],
+        }
+    )
+    assert out["base"]["housed"] == {
+        "households": None,
+        "persons": 5,
+        "persons_by_tag": {"a": 0, "b": None},
+    }
     assert out["base"]["totals"]["households"] is None
     assert out["variants"][0]["difference"] == {"money.committed_cents": 3}

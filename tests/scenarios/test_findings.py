@@ -14,15 +14,31 @@ from scenarios.findings import findings, report_findings
 
 def run(name: str = "base", status: str = "OPTIMAL", **kw: Any) -> dict[str, Any]:
     r: dict[str, Any] = {
-        "name": name, "status": status, "gap": 0.0 if status == "OPTIMAL" else 0.0123,
+        "name": name,
+        "status": status,
+        "gap": 0.0 if status == "OPTIMAL" else 0.0123,
         "totals": {"households": 200, "persons": 300},
-        "housed": {"households": 150, "persons": 220, "households_in_dwellings": 60,
-                   "households_in_beds": 90},
-        "money": {"contribution_cents_per_month": 123_456, "funds": {
-            "regional": {"budget_cents": 1_000_000, "share_used": 0.999},
-            "victims": {"budget_cents": 500_000, "share_used": 0.41}}},
-        "unplaced": {"by_reason": {"units_taken": 23, "funds_exhausted": 7,
-                                   "no_unit_within_commute": 12, "too_large": 3}},
+        "housed": {
+            "households": 150,
+            "persons": 220,
+            "households_in_dwellings": 60,
+            "households_in_beds": 90,
+        },
+        "money": {
+            "contribution_cents_per_month": 123_456,
+            "funds": {
+                "regional": {"budget_cents": 1_000_000, "share_used": 0.999},
+                "victims": {"budget_cents": 500_000, "share_used": 0.41},
+            },
+        },
+        "unplaced": {
+            "by_reason": {
+                "units_taken": 23,
+                "funds_exhausted": 7,
+                "no_unit_within_commute": 12,
+                "too_large": 3,
+            }
+        },
     }
     r.update(kw)
     return r
@@ -57,8 +73,14 @@ def test_money_that_does_not_bind() -> None:
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_variants_against_the_base_and_time_limits(lang: str) -> None:
     base = run()
-    more = run("more_money", difference={"housed.households": 2, "housed.persons": 3,
-                                         "money.contribution_cents_per_month": 46_000})
+    more = run(
+        "more_money",
+        difference={
+            "housed.households": 2,
+            "housed.persons": 3,
+            "money.contribution_cents_per_month": 46_000,
+        },
+    )
     same = run("same", difference={})
     cut = run("cut", status="FEASIBLE", difference={"housed.persons": -1})
     report = {"base": base, "variants": [more, same, cut]}
@@ -67,11 +89,12 @@ def test_variants_against_the_base_and_time_limits(lang: str) -> None:
     if lang == "en":
         assert "Against the base: +2 households, +3 persons, +€460 a month." in got["more_money"]
         assert "Against the base nothing counted here changes." in got["same"]
-        assert got["cut"][0].startswith("Warning: the solve of “cut” stopped at its time "
-                                        "limit (a valid allocation, 1.23% from the bound)")
+        assert got["cut"][0].startswith(
+            "Warning: the solve of “cut” stopped at its time "
+            "limit (a valid allocation, 1.23% from the bound)"
+        )
     else:
-        assert "Rispetto alla base: +2 nuclei, +3 persone, +460 € al mese." in got[
-            "more_money"]
+        assert "Rispetto alla base: +2 nuclei, +3 persone, +460 € al mese." in got["more_money"]
         assert got["cut"][0].startswith("Attenzione: il calcolo di «cut» si è fermato")
     assert not any("ttenzione" in x or "Warning" in x for x in got["more_money"])
     # a base cut by its time limit makes every difference unreliable
@@ -79,8 +102,9 @@ def test_variants_against_the_base_and_time_limits(lang: str) -> None:
     cut_base["base"]["status"] = "FEASIBLE"
     again = dict(report_findings(cut_base, lang))
     for name in ("more_money", "same", "cut"):
-        assert any(("base" in x) and ("Warning" in x or "Attenzione" in x)
-                   for x in again[name]), again[name]
+        assert any(("base" in x) and ("Warning" in x or "Attenzione" in x) for x in again[name]), (
+            again[name]
+        )
 
 
 def test_one_household_in_the_singular() -> None:
@@ -96,8 +120,12 @@ def test_counts_suppressed_for_privacy() -> None:
     """On the agency's own data a count of 1 to 4 is None (scenarios.disclosure)."""
     r = run()
     r["housed"]["persons"] = None
-    r["unplaced"]["by_reason"] = {"units_taken": None, "rooms_taken_by_other_gender": 7,
-                                  "funds_exhausted": None, "too_large": None}
+    r["unplaced"]["by_reason"] = {
+        "units_taken": None,
+        "rooms_taken_by_other_gender": 7,
+        "funds_exhausted": None,
+        "too_large": None,
+    }
     text = " ".join(findings(r, "en"))
     assert "(<5 persons)" in text
     assert "for 7+ households every home within reach went to others" in text
@@ -107,4 +135,5 @@ def test_counts_suppressed_for_privacy() -> None:
 
 def test_a_run_in_error() -> None:
     assert findings({"name": "x", "status": "ERROR", "error": "boom"}, "en") == [
-        "“x” was not solved: boom"]
+        "“x” was not solved: boom"
+    ]

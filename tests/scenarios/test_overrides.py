@@ -49,16 +49,24 @@ def same_beneficiaries_except(before: Instance, after: Instance, field: str) -> 
 
 
 @PROPS
-@given(instances(), st.sampled_from(["set", "add", "scale"]), st.integers(0, 10_000_000),
-       st.sampled_from([Decimal("0"), Decimal("0.5"), Decimal("1.25"), Decimal("3")]))
-def test_fund_budget_changes_one_budget(inst: Instance, op: Any, cents: int,
-                                        factor: Decimal) -> None:
+@given(
+    instances(),
+    st.sampled_from(["set", "add", "scale"]),
+    st.integers(0, 10_000_000),
+    st.sampled_from([Decimal("0"), Decimal("0.5"), Decimal("1.25"), Decimal("3")]),
+)
+def test_fund_budget_changes_one_budget(
+    inst: Instance, op: Any, cents: int, factor: Decimal
+) -> None:
     fund = inst.funds[-1]
     o = FundBudget(fund_id=fund.id, op=op, cents=cents, factor=factor)
     out = o.apply(inst)
     same_except(inst, out, "funds")
-    expected = {"set": cents, "add": fund.budget_cents + cents,
-                "scale": int(factor * fund.budget_cents)}[op]
+    expected = {
+        "set": cents,
+        "add": fund.budget_cents + cents,
+        "scale": int(factor * fund.budget_cents),
+    }[op]
     assert out.fund(fund.id).budget_cents == expected
     for before, after in zip(inst.funds, out.funds, strict=True):
         if before.id != fund.id:
@@ -76,8 +84,9 @@ def test_fund_budget_unknown_fund_and_negative_budget() -> None:
     with pytest.raises(OverrideError, match="unknown fund 'nope'"):
         FundBudget(fund_id="nope", op="add", cents=1, key="overrides.funds.nope").apply(inst)
     with pytest.raises(OverrideError, match="below zero") as exc:
-        FundBudget(fund_id=inst.funds[0].id, op="add", cents=-10**12,
-                   key="overrides.funds.x").apply(inst)
+        FundBudget(
+            fund_id=inst.funds[0].id, op="add", cents=-(10**12), key="overrides.funds.x"
+        ).apply(inst)
     assert exc.value.key == "overrides.funds.x"
 
 
@@ -85,19 +94,30 @@ def test_fund_budget_unknown_fund_and_negative_budget() -> None:
 
 
 @PROPS
-@given(instances(),
-       st.one_of(st.none(), st.sampled_from([Decimal("0.25"), Decimal("0.35"), Decimal("0")])),
-       st.one_of(st.none(), st.integers(0, 100_000)), st.one_of(st.none(), st.integers(1, 24)),
-       st.one_of(st.none(), st.sampled_from(["persons", "households"])))
-def test_policy_change_sets_only_the_given_fields(inst: Instance, ratio: Decimal | None,
-                                                  cap: int | None, months: int | None,
-                                                  unit: Any) -> None:
-    o = PolicyChange(affordability_ratio=ratio, max_contribution_cents=cap,
-                     contribution_months=months, objective_unit=unit)
+@given(
+    instances(),
+    st.one_of(st.none(), st.sampled_from([Decimal("0.25"), Decimal("0.35"), Decimal("0")])),
+    st.one_of(st.none(), st.integers(0, 100_000)),
+    st.one_of(st.none(), st.integers(1, 24)),
+    st.one_of(st.none(), st.sampled_from(["persons", "households"])),
+)
+def test_policy_change_sets_only_the_given_fields(
+    inst: Instance, ratio: Decimal | None, cap: int | None, months: int | None, unit: Any
+) -> None:
+    o = PolicyChange(
+        affordability_ratio=ratio,
+        max_contribution_cents=cap,
+        contribution_months=months,
+        objective_unit=unit,
+    )
     out = o.apply(inst)
     same_except(inst, out, "policy")
-    for name, given_value in (("affordability_ratio", ratio), ("max_contribution_cents", cap),
-                              ("contribution_months", months), ("objective_unit", unit)):
+    for name, given_value in (
+        ("affordability_ratio", ratio),
+        ("max_contribution_cents", cap),
+        ("contribution_months", months),
+        ("objective_unit", unit),
+    ):
         expected = getattr(inst.policy, name) if given_value is None else given_value
         assert getattr(out.policy, name) == expected
     assert out.policy.circuity == inst.policy.circuity
@@ -107,11 +127,17 @@ def test_policy_change_sets_only_the_given_fields(inst: Instance, ratio: Decimal
 
 
 @PROPS
-@given(instances(), st.sampled_from(["set", "add"]), st.floats(0.5, 60.0),
-       st.booleans(), st.floats(0.5, 8.0), st.sampled_from([(), ("victim",)]))
-def test_commute_change_targets_the_zone_only(inst: Instance, op: Any, km: float,
-                                              zoned: bool, radius: float,
-                                              tags: tuple[str, ...]) -> None:
+@given(
+    instances(),
+    st.sampled_from(["set", "add"]),
+    st.floats(0.5, 60.0),
+    st.booleans(),
+    st.floats(0.5, 8.0),
+    st.sampled_from([(), ("victim",)]),
+)
+def test_commute_change_targets_the_zone_only(
+    inst: Instance, op: Any, km: float, zoned: bool, radius: float, tags: tuple[str, ...]
+) -> None:
     zone = Zone("centre", 41.47, 15.55, radius, tags) if zoned else None
     out = CommuteChange(op=op, km=km, zone=zone).apply(inst)
     same_except(inst, out, "beneficiaries")
@@ -119,7 +145,8 @@ def test_commute_change_targets_the_zone_only(inst: Instance, op: Any, km: float
     for a, b in zip(out.beneficiaries, inst.beneficiaries, strict=True):
         inside = zone is None or (
             (not tags or bool(set(tags) & set(b.tags)))
-            and geodesic((b.work.lat, b.work.lon), (41.47, 15.55)).km <= radius)
+            and geodesic((b.work.lat, b.work.lon), (41.47, 15.55)).km <= radius
+        )
         if not inside:
             assert a.max_commute_km == b.max_commute_km
         elif op == "set":
@@ -135,9 +162,9 @@ TAGS = st.dictionaries(st.sampled_from(["victim", "other"]), st.integers(0, 4), 
 
 @PROPS
 @given(instances(), TAGS, TAGS, st.one_of(st.none(), st.integers(0, 12)))
-def test_priority_change_reweights_tagged_households(inst: Instance, add: dict[str, int],
-                                                     multiply: dict[str, int],
-                                                     maximum: int | None) -> None:
+def test_priority_change_reweights_tagged_households(
+    inst: Instance, add: dict[str, int], multiply: dict[str, int], maximum: int | None
+) -> None:
     o = PriorityChange(add=add, multiply=multiply, maximum=maximum)
     out = o.apply(inst)
     same_except(inst, out, "beneficiaries")
@@ -155,12 +182,20 @@ def test_priority_change_reweights_tagged_households(inst: Instance, add: dict[s
 
 
 def test_priority_documented_example() -> None:
-    b = Beneficiary("B1", 1, 0, "M", 50000, _example().beneficiaries[0].work, 20.0,
-                    priority=4, tags=("exploitation_victim", "health"))
+    b = Beneficiary(
+        "B1",
+        1,
+        0,
+        "M",
+        50000,
+        _example().beneficiaries[0].work,
+        20.0,
+        priority=4,
+        tags=("exploitation_victim", "health"),
+    )
     o = PriorityChange(add={"exploitation_victim": 3}, multiply={"health": 2}, maximum=10)
     assert o.new_priority(b) == 10  # 4 * 2 + 3 = 11, at most 10
-    assert PriorityChange(add={"x": -9}).new_priority(
-        dataclasses.replace(b, tags=("x",))) == 0
+    assert PriorityChange(add={"x": -9}).new_priority(dataclasses.replace(b, tags=("x",))) == 0
 
 
 # --------------------------------------------------------------------------- units
@@ -169,55 +204,86 @@ MUNICIPALITIES = st.sampled_from(["Foggia", "San Severo", "Lucera"])
 
 
 @PROPS
-@given(instances(), MUNICIPALITIES, st.integers(1, 4), st.integers(1, 3), st.integers(1, 3),
-       st.one_of(st.none(), st.integers(0, 40_000)))
-def test_add_shared_flats_appends_only_new_flats(inst: Instance, town: str, count: int,
-                                                 rooms: int, beds: int,
-                                                 rent: int | None) -> None:
+@given(
+    instances(),
+    MUNICIPALITIES,
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.one_of(st.none(), st.integers(0, 40_000)),
+)
+def test_add_shared_flats_appends_only_new_flats(
+    inst: Instance, town: str, count: int, rooms: int, beds: int, rent: int | None
+) -> None:
     lat, lon = geocode(town)
-    o = AddSharedFlats(label="new", municipality=town, lat=lat, lon=lon, count=count,
-                       rooms=rooms, beds_per_room=beds, rent_per_bed_cents=rent)
+    o = AddSharedFlats(
+        label="new",
+        municipality=town,
+        lat=lat,
+        lon=lon,
+        count=count,
+        rooms=rooms,
+        beds_per_room=beds,
+        rent_per_bed_cents=rent,
+    )
     if rent is None and not inst.shared_flats:
         with pytest.raises(OverrideError, match="median"):
             o.apply(inst)
         return
     out = o.apply(inst)
     same_except(inst, out, "shared_flats")
-    assert out.shared_flats[:len(inst.shared_flats)] == inst.shared_flats
-    new = out.shared_flats[len(inst.shared_flats):]
+    assert out.shared_flats[: len(inst.shared_flats)] == inst.shared_flats
+    new = out.shared_flats[len(inst.shared_flats) :]
     assert [f.id for f in new] == [f"SF-new-{k}" for k in range(1, count + 1)]
     assert sum(f.beds for f in new) == o.beds == count * rooms * beds
     rents = sorted(f.rent_per_bed_cents for f in inst.shared_flats)
     expected = rent if rent is not None else rents[(len(rents) - 1) // 2]
-    assert all(f.rent_per_bed_cents == expected and (f.lat, f.lon) == (lat, lon)
-               and not f.step_free for f in new)
+    assert all(
+        f.rent_per_bed_cents == expected and (f.lat, f.lon) == (lat, lon) and not f.step_free
+        for f in new
+    )
     assert o.apply(inst) == out  # deterministic
 
 
 @PROPS
-@given(instances(), MUNICIPALITIES, st.integers(1, 4), st.integers(0, 3),
-       st.one_of(st.none(), st.integers(0, 90_000)))
-def test_add_dwellings_appends_only_new_dwellings(inst: Instance, town: str, count: int,
-                                                  bedrooms: int, rent: int | None) -> None:
+@given(
+    instances(),
+    MUNICIPALITIES,
+    st.integers(1, 4),
+    st.integers(0, 3),
+    st.one_of(st.none(), st.integers(0, 90_000)),
+)
+def test_add_dwellings_appends_only_new_dwellings(
+    inst: Instance, town: str, count: int, bedrooms: int, rent: int | None
+) -> None:
     lat, lon = geocode(town)
-    o = AddDwellings(label="x", municipality=town, lat=lat, lon=lon, count=count,
-                     area_m2=55.0, bedrooms=bedrooms, rent_cents=rent)
+    o = AddDwellings(
+        label="x",
+        municipality=town,
+        lat=lat,
+        lon=lon,
+        count=count,
+        area_m2=55.0,
+        bedrooms=bedrooms,
+        rent_cents=rent,
+    )
     out = o.apply(inst)
     same_except(inst, out, "dwellings")
-    assert out.dwellings[:len(inst.dwellings)] == inst.dwellings
-    new = out.dwellings[len(inst.dwellings):]
+    assert out.dwellings[: len(inst.dwellings)] == inst.dwellings
+    new = out.dwellings[len(inst.dwellings) :]
     assert [d.id for d in new] == [f"D-x-{k}" for k in range(1, count + 1)]
-    same_kind = sorted(d.rent_cents for d in inst.dwellings if d.bedrooms == bedrooms) or \
-        sorted(d.rent_cents for d in inst.dwellings)
+    same_kind = sorted(d.rent_cents for d in inst.dwellings if d.bedrooms == bedrooms) or sorted(
+        d.rent_cents for d in inst.dwellings
+    )
     expected = rent if rent is not None else same_kind[(len(same_kind) - 1) // 2]
-    assert all(d.rent_cents == expected and d.bedrooms == bedrooms and d.area_m2 == 55.0
-               for d in new)
+    assert all(
+        d.rent_cents == expected and d.bedrooms == bedrooms and d.area_m2 == 55.0 for d in new
+    )
 
 
 @PROPS
 @given(instances(), st.data())
-def test_remove_units_drops_units_and_their_exclusions(inst: Instance, data: st.DataObject
-                                                       ) -> None:
+def test_remove_units_drops_units_and_their_exclusions(inst: Instance, data: st.DataObject) -> None:
     units = list(inst.unit_index)
     gone = tuple(data.draw(st.lists(st.sampled_from(units), min_size=1, unique=True)))
     o = RemoveUnits(unit_ids=gone)
@@ -236,8 +302,9 @@ def test_remove_unknown_unit_and_clashing_ids() -> None:
     inst = _example()
     with pytest.raises(OverrideError, match="unknown unit id"):
         RemoveUnits(unit_ids=("NOPE",)).apply(inst)
-    o = AddDwellings(label="a", municipality="Foggia", lat=41.46, lon=15.54, count=1,
-                     rent_cents=100)
+    o = AddDwellings(
+        label="a", municipality="Foggia", lat=41.46, lon=15.54, count=1, rent_cents=100
+    )
     with pytest.raises(OverrideError, match="already exist"):
         o.apply(o.apply(inst))
 

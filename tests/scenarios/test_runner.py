@@ -58,8 +58,11 @@ overrides.remove_units = ["D00001"]
 def without_timings(data: Any) -> Any:
     """The report data without wall-clock figures (they differ from run to run)."""
     if isinstance(data, dict):
-        return {k: without_timings(v) for k, v in data.items()
-                if k not in ("solve_seconds", "wall_seconds", "created", "executor")}
+        return {
+            k: without_timings(v)
+            for k, v in data.items()
+            if k not in ("solve_seconds", "wall_seconds", "created", "executor")
+        }
     if isinstance(data, list):
         return [without_timings(v) for v in data]
     return data
@@ -70,12 +73,15 @@ def report() -> ScenarioReport:
     spec = parse_spec(SPEC)
     seen: list[tuple[int, int, str]] = []
     with ThreadPoolExecutor(2) as pool:
-        out = run_scenarios(spec, executor=pool, params=PARAMS,
-                            progress=lambda d, n, name: seen.append((d, n, name)))
+        out = run_scenarios(
+            spec,
+            executor=pool,
+            params=PARAMS,
+            progress=lambda d, n, name: seen.append((d, n, name)),
+        )
     assert [d for d, _, _ in seen] == list(range(1, 10))
     assert {n for _, n, _ in seen} == {9}
-    assert sorted(name for _, _, name in seen) == sorted(
-        ["base", *[v.name for v in spec.variants]])
+    assert sorted(name for _, _, name in seen) == sorted(["base", *[v.name for v in spec.variants]])
     return out
 
 
@@ -83,18 +89,30 @@ def test_every_variant_is_solved_and_valid(report: ScenarioReport) -> None:
     data = report.to_dict()
     assert data["format"] == REPORT_FORMAT and data["ok"] and data["errors"] == []
     names = [v["name"] for v in data["variants"]]
-    assert names == ["money[0]", "money[1000]", "money[5000]", "beds", "shuttle",
-                     "afford[0.25]", "afford[0.35]", "victims_first"]
+    assert names == [
+        "money[0]",
+        "money[1000]",
+        "money[5000]",
+        "beds",
+        "shuttle",
+        "afford[0.25]",
+        "afford[0.35]",
+        "victims_first",
+    ]
     base = generate("XS", 1)
     for v in [data["base"], *data["variants"]]:
         assert v["status"] == "OPTIMAL" and v["gap"] == 0.0 and v["violations"] == {}
         res = report.results[v["name"]]
-        inst = next(s for s in report.spec.variants if s.name == v["name"]).build(base) \
-            if v["name"] != "base" else base
+        inst = (
+            next(s for s in report.spec.variants if s.name == v["name"]).build(base)
+            if v["name"] != "base"
+            else base
+        )
         assert validate(inst, res) == []
         assert v["housed"]["households"] == len(res.assignments)
-        assert v["housed"]["persons"] == sum(inst.beneficiary(a.beneficiary).persons
-                                             for a in res.assignments)
+        assert v["housed"]["persons"] == sum(
+            inst.beneficiary(a.beneficiary).persons for a in res.assignments
+        )
         assert v["housed"]["persons"] + v["unplaced"]["persons"] == v["totals"]["persons"]
         assert sum(v["unplaced"]["by_reason"].values()) == v["unplaced"]["households"]
         assert sum(v["housed"]["persons_by_gender"].values()) == v["housed"]["persons"]
@@ -110,20 +128,28 @@ def test_differences_against_the_base(report: ScenarioReport) -> None:
     data = report.to_dict()
     by_name = {v["name"]: v for v in data["variants"]}
     assert by_name["money[0]"]["difference"] == {}  # adding nothing changes nothing
-    assert without_timings({k: v for k, v in by_name["money[0]"].items()
-                            if k not in ("name", "group", "overrides", "sweep", "description",
-                                         "difference")}) == without_timings(
-        {k: v for k, v in data["base"].items()
-         if k not in ("name", "group", "overrides", "sweep", "description")})
+    assert without_timings(
+        {
+            k: v
+            for k, v in by_name["money[0]"].items()
+            if k not in ("name", "group", "overrides", "sweep", "description", "difference")
+        }
+    ) == without_timings(
+        {
+            k: v
+            for k, v in data["base"].items()
+            if k not in ("name", "group", "overrides", "sweep", "description")
+        }
+    )
     beds = by_name["beds"]
     assert beds["difference"]["totals.beds"] == 8
     assert beds["difference"]["totals.shared_flats"] == 2
     money = by_name["money[5000]"]
     assert money["difference"]["totals.budget_cents"] == 500_000
     assert money["difference"].get("housed.persons", 0) == (
-        money["housed"]["persons"] - data["base"]["housed"]["persons"])
-    assert by_name["money[5000]"]["sweep"] == {"key": "funds.regional.add_eur",
-                                              "value": "5000"}
+        money["housed"]["persons"] - data["base"]["housed"]["persons"]
+    )
+    assert by_name["money[5000]"]["sweep"] == {"key": "funds.regional.add_eur", "value": "5000"}
     assert by_name["victims_first"]["difference"]["totals.dwellings"] == -1
 
 
@@ -133,8 +159,7 @@ def test_weight_never_falls_with_more_money(report: ScenarioReport) -> None:
     assert weights == sorted(weights)
 
 
-PROPS = settings(max_examples=25, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPS
@@ -147,10 +172,12 @@ def test_at_optimality_a_larger_budget_never_houses_fewer_persons(inst: Instance
     the head count may.) Funds start empty and commutes generous, so money binds.
     """
     flat = inst.replace(
-        beneficiaries=tuple(dataclasses.replace(b, priority=1, max_commute_km=25.0)
-                            for b in inst.beneficiaries),
+        beneficiaries=tuple(
+            dataclasses.replace(b, priority=1, max_commute_km=25.0) for b in inst.beneficiaries
+        ),
         funds=tuple(dataclasses.replace(f, budget_cents=0) for f in inst.funds),
-        policy=dataclasses.replace(inst.policy, objective_unit="persons"))
+        policy=dataclasses.replace(inst.policy, objective_unit="persons"),
+    )
     params = SolveParams(time_limit=10.0, seed=0)
     previous: int | None = None
     for budget in (0, 150_000, 400_000, 1_500_000):
@@ -167,13 +194,17 @@ def test_at_optimality_a_larger_budget_never_houses_fewer_persons(inst: Instance
 def test_a_violation_is_a_hard_error(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = Violation("fund_over_budget", "B00001", None, "B00001 over budget")
     monkeypatch.setattr(runner_module, "validate", lambda inst, res: [fake])
-    spec = parse_spec('[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
-                      "overrides.policy.contribution_months = 6\n")
+    spec = parse_spec(
+        '[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
+        "overrides.policy.contribution_months = 6\n"
+    )
     with ThreadPoolExecutor(1) as pool:
         rep = run_scenarios(spec, executor=pool, params=PARAMS)
     assert not rep.ok
-    assert rep.errors == ["base: the result breaks the spec (fund_over_budget x1)",
-                          "a: the result breaks the spec (fund_over_budget x1)"]
+    assert rep.errors == [
+        "base: the result breaks the spec (fund_over_budget x1)",
+        "a: the result breaks the spec (fund_over_budget x1)",
+    ]
     assert "B00001" not in json.dumps(rep.to_dict())
 
 
@@ -182,19 +213,22 @@ def test_a_crashed_variant_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(runner_module, "solve", boom)
-    spec = parse_spec('[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
-                      "overrides.policy.contribution_months = 6\n")
+    spec = parse_spec(
+        '[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
+        "overrides.policy.contribution_months = 6\n"
+    )
     with ThreadPoolExecutor(1) as pool:
         rep = run_scenarios(spec, executor=pool, params=PARAMS)
-    assert rep.errors == ["base: RuntimeError: solver exploded",
-                          "a: RuntimeError: solver exploded"]
+    assert rep.errors == ["base: RuntimeError: solver exploded", "a: RuntimeError: solver exploded"]
     assert rep.to_dict()["variants"][0]["status"] == "ERROR"
     render_html(rep.to_dict())  # still renders
 
 
 def test_override_that_does_not_fit_the_base_stops_before_solving() -> None:
-    spec = parse_spec('[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
-                      'overrides.remove_units = ["NOPE"]\n')
+    spec = parse_spec(
+        '[base]\ngenerate = { scale = "XS", seed = 2 }\n[variants.a]\n'
+        'overrides.remove_units = ["NOPE"]\n'
+    )
     with pytest.raises(ScenarioError, match=r'variant "a": overrides\.remove_units: unknown'):
         run_scenarios(spec, executor=ThreadPoolExecutor(1), params=PARAMS)
 
@@ -202,8 +236,7 @@ def test_override_that_does_not_fit_the_base_stops_before_solving() -> None:
 # --------------------------------------------------------------------------- report files
 
 
-def test_report_files_render_without_identities(report: ScenarioReport, tmp_path: Path
-                                                ) -> None:
+def test_report_files_render_without_identities(report: ScenarioReport, tmp_path: Path) -> None:
     data = report.to_dict()
     paths = write_report(data, tmp_path)
     assert set(paths) == {"json", "csv", "html", "budget_vs_persons", "commute", "unplaced"}
@@ -230,7 +263,8 @@ def test_report_files_render_without_identities(report: ScenarioReport, tmp_path
     warned = render_html(cut, {})
     assert 'id="time-limit-warning"' in warned and cut["variants"][0]["name"] in warned
     assert ('id="time-limit-warning"' in html) == any(
-        v["status"] not in ("OPTIMAL", "ERROR") for v in [data["base"], *data["variants"]])
+        v["status"] not in ("OPTIMAL", "ERROR") for v in [data["base"], *data["variants"]]
+    )
     # no household is identified anywhere
     base = generate("XS", 1)
     texts = [paths[k].read_text(encoding="utf-8") for k in ("json", "csv", "html")]
@@ -241,9 +275,23 @@ def test_report_files_render_without_identities(report: ScenarioReport, tmp_path
 
 
 def test_csv_of_a_report_with_an_error() -> None:
-    rows = list(csv.DictReader(io.StringIO(csv_text({
-        "base": {"name": "base", "group": "base", "status": "ERROR", "error": "boom"},
-        "variants": []}))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                csv_text(
+                    {
+                        "base": {
+                            "name": "base",
+                            "group": "base",
+                            "status": "ERROR",
+                            "error": "boom",
+                        },
+                        "variants": [],
+                    }
+                )
+            )
+        )
+    )
     assert rows == [{"name": "base", "group": "base", "status": "ERROR", "error": "boom"}]
 
 
@@ -254,8 +302,7 @@ def test_csv_of_a_report_with_an_error() -> None:
 def cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
-    c = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                     dashboard_address=None)
+    c = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         yield str(c.scheduler_address)
     finally:
@@ -291,8 +338,10 @@ overrides.commute = { extra_km = 10, zone = { place = "Foggia", radius_km = 20 }
 def test_run_scenario_text_returns_aggregates_only(tmp_path: Path) -> None:
     inst = generate("XS", 4)
     save_instance(inst, tmp_path / "round.json")
-    text = ('[scenario]\nname = "uploaded"\n[base]\ninstance = "round.json"\n'
-            "[variants.more]\noverrides.funds.regional.add_eur = 2000\n")
+    text = (
+        '[scenario]\nname = "uploaded"\n[base]\ninstance = "round.json"\n'
+        "[variants.more]\noverrides.funds.regional.add_eur = 2000\n"
+    )
     with ThreadPoolExecutor(2) as pool:
         data = run_scenario_text(text, tmp_path, executor=pool, time_limit=5.0)
     assert data["ok"] and data["scenario"]["name"] == "uploaded"
@@ -303,13 +352,17 @@ def test_run_scenario_text_returns_aggregates_only(tmp_path: Path) -> None:
     assert data["provenance"]["base_instance_sha256"] == data["base"]["instance_sha256"]
 
 
-@pytest.mark.parametrize(("base", "expected"), [
-    ('instance = "../outside.json"', "base: instance: '../outside.json' is outside"),
-    ('instance = "/etc/passwd"', "base: instance: '/etc/passwd' is outside"),
-    ('agency = { database_url = "postgresql://x/y" }', "base: agency.database_url: may not"),
-])
-def test_run_scenario_text_refuses_what_an_upload_may_not_name(tmp_path: Path, base: str,
-                                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ('instance = "../outside.json"', "base: instance: '../outside.json' is outside"),
+        ('instance = "/etc/passwd"', "base: instance: '/etc/passwd' is outside"),
+        ('agency = { database_url = "postgresql://x/y" }', "base: agency.database_url: may not"),
+    ],
+)
+def test_run_scenario_text_refuses_what_an_upload_may_not_name(
+    tmp_path: Path, base: str, expected: str
+) -> None:
     text = f"[base]\n{base}\n[variants.a]\noverrides.policy.contribution_months = 6\n"
     with pytest.raises(ScenarioError) as exc:
         run_scenario_text(text, tmp_path / "uploads")

@@ -37,8 +37,10 @@ FloatArray = npt.NDArray[np.float64]
 def _km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
     """Great-circle distance in km (haversine; ample for 0.1 km tolerances)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (np.sin((p2 - p1) / 2) ** 2
-         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
     out: FloatArray = 2 * 6371.0088 * np.arcsin(np.sqrt(a))
     return out
 
@@ -50,22 +52,25 @@ def _km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) 
 def test_sizes_per_scale(scale: str) -> None:
     inst = generate(scale, 1)
     n_b, n_d, n_f = SCALES[scale]
-    assert (len(inst.beneficiaries), len(inst.dwellings), len(inst.shared_flats)) \
-        == (n_b, n_d, n_f)
+    assert (len(inst.beneficiaries), len(inst.dwellings), len(inst.shared_flats)) == (n_b, n_d, n_f)
     assert inst.name == f"synthetic-{scale}-seed1"
 
 
 @pytest.mark.slow
 def test_xl_size() -> None:
     inst = generate("XL", 1)
-    assert (len(inst.beneficiaries), len(inst.dwellings), len(inst.shared_flats)) \
-        == SCALES["XL"]
+    assert (len(inst.beneficiaries), len(inst.dwellings), len(inst.shared_flats)) == SCALES["XL"]
     assert inst.beneficiaries[-1].id == "B200000"
 
 
 def test_scale_names_and_explicit_counts() -> None:
-    assert SCALES == {"XS": (30, 12, 3), "S": (200, 80, 20), "M": (2000, 800, 200),
-                      "L": (20000, 8000, 2000), "XL": (200000, 80000, 20000)}
+    assert SCALES == {
+        "XS": (30, 12, 3),
+        "S": (200, 80, 20),
+        "M": (2000, 800, 200),
+        "L": (20000, 8000, 2000),
+        "XL": (200000, 80000, 20000),
+    }
     assert scale_counts("xs") == (30, 12, 3)
     inst = generate((7, 3, 2), 5)
     assert (len(inst.beneficiaries), len(inst.dwellings), len(inst.shared_flats)) == (7, 3, 2)
@@ -105,8 +110,9 @@ def test_housing_does_not_depend_on_the_number_of_households() -> None:
 
 
 @pytest.mark.parametrize("scale", ["XS", "S", "M", "L", (13, 0, 4)])
-def test_round_trip_through_the_file_format(scale: str | tuple[int, int, int],
-                                            tmp_path: Path) -> None:
+def test_round_trip_through_the_file_format(
+    scale: str | tuple[int, int, int], tmp_path: Path
+) -> None:
     inst = generate(scale, 2)
     path = tmp_path / "instance.json"
     save_instance(inst, path)
@@ -130,11 +136,19 @@ def test_ids(medium: Instance) -> None:
 
 def test_policy_and_funds(medium: Instance) -> None:
     p = medium.policy
-    assert (p.affordability_ratio, p.max_contribution_cents, p.contribution_months,
-            p.circuity, p.objective_unit) == (Decimal("0.30"), 30000, 12, 1.3, "persons")
+    assert (
+        p.affordability_ratio,
+        p.max_contribution_cents,
+        p.contribution_months,
+        p.circuity,
+        p.objective_unit,
+    ) == (Decimal("0.30"), 30000, 12, 1.3, "persons")
     assert tuple(f.id for f in medium.funds) == FUND_IDS
     assert [f.eligible_tags for f in medium.funds] == [
-        (), ("exploitation_victim",), ("informal_settlement",)]
+        (),
+        ("exploitation_victim",),
+        ("informal_settlement",),
+    ]
     budgets = [f.budget_cents for f in medium.funds]
     assert all(b > 0 and b % 10_000 == 0 for b in budgets)
     assert budgets[0] > budgets[1] and budgets[0] > budgets[2]
@@ -153,8 +167,9 @@ def test_budgets_scale_with_households() -> None:
 def test_households(medium: Instance) -> None:
     bs = medium.beneficiaries
     n = len(bs)
-    kind = Counter("single" if b.single_adult else "couple" if b.minors == 0 else "family"
-                   for b in bs)
+    kind = Counter(
+        "single" if b.single_adult else "couple" if b.minors == 0 else "family" for b in bs
+    )
     single_men = sum(b.single_adult and b.gender == "M" for b in bs)
     single_women = sum(b.single_adult and b.gender == "F" for b in bs)
     assert 0.64 < single_men / n < 0.76
@@ -194,8 +209,9 @@ def test_workplaces_are_in_the_farm_districts(medium: Instance) -> None:
     lon = np.array([b.work.lon for b in medium.beneficiaries])
     inside = np.zeros((len(HUBS), lat.size), dtype=bool)
     for k, h in enumerate(HUBS):
-        inside[k] = _km(lat, lon, np.full_like(lat, h.lat), np.full_like(lon, h.lon)) \
-            <= h.spread_km + 0.05
+        inside[k] = (
+            _km(lat, lon, np.full_like(lat, h.lat), np.full_like(lon, h.lon)) <= h.spread_km + 0.05
+        )
     assert inside.any(axis=0).all()
     capitanata = lat > 41.15
     assert capitanata.mean() > 0.7  # Capitanata dominates
@@ -226,8 +242,11 @@ def test_rents_follow_the_town(medium: Instance) -> None:
     bari, small = place("Bari"), place("Stornara")
 
     def per_m2_near(lat: float, lon: float) -> list[float]:
-        return [d.rent_cents / 100 / d.area_m2 for d in medium.dwellings
-                if _km(np.array(d.lat), np.array(d.lon), np.array(lat), np.array(lon)) < 2]
+        return [
+            d.rent_cents / 100 / d.area_m2
+            for d in medium.dwellings
+            if _km(np.array(d.lat), np.array(d.lon), np.array(lat), np.array(lon)) < 2
+        ]
 
     bari_rents, small_rents = per_m2_near(bari.lat, bari.lon), per_m2_near(small.lat, small.lon)
     assert bari_rents and small_rents
@@ -247,8 +266,9 @@ def test_housing_is_near_a_town_centre(medium: Instance) -> None:
     ts = [t for t in towns()]
     t_lat = np.array([t.lat for t in ts])
     t_lon = np.array([t.lon for t in ts])
-    units = [(d.lat, d.lon) for d in medium.dwellings] + \
-        [(f.lat, f.lon) for f in medium.shared_flats]
+    units = [(d.lat, d.lon) for d in medium.dwellings] + [
+        (f.lat, f.lon) for f in medium.shared_flats
+    ]
     for lat, lon in units:
         d = _km(np.full_like(t_lat, lat), np.full_like(t_lon, lon), t_lat, t_lon)
         assert d.min() <= HOUSING_RADIUS_KM + 0.01
@@ -279,12 +299,19 @@ def test_places_are_in_puglia() -> None:
     assert check_table() == []
 
 
-@pytest.mark.parametrize(("name", "lat", "lon"), [
-    ("Foggia", 41.4622, 15.5446), ("San Severo", 41.6856, 15.3815),
-    ("Cerignola", 41.2652, 15.8997), ("Lucera", 41.5057, 15.3357),
-    ("Manfredonia", 41.6264, 15.9100), ("Rignano Garganico", 41.6770, 15.5880),
-    ("Nardò", 40.1790, 18.0330), ("Bari", 41.1171, 16.8719),
-])
+@pytest.mark.parametrize(
+    ("name", "lat", "lon"),
+    [
+        ("Foggia", 41.4622, 15.5446),
+        ("San Severo", 41.6856, 15.3815),
+        ("Cerignola", 41.2652, 15.8997),
+        ("Lucera", 41.5057, 15.3357),
+        ("Manfredonia", 41.6264, 15.9100),
+        ("Rignano Garganico", 41.6770, 15.5880),
+        ("Nardò", 40.1790, 18.0330),
+        ("Bari", 41.1171, 16.8719),
+    ],
+)
 def test_known_coordinates(name: str, lat: float, lon: float) -> None:
     p = place(name)
     assert math.isclose(p.lat, lat, abs_tol=0.01) and math.isclose(p.lon, lon, abs_tol=0.01)
@@ -292,17 +319,49 @@ def test_known_coordinates(name: str, lat: float, lon: float) -> None:
 
 def test_places_table_contents() -> None:
     names = {p.name for p in PLACES}
-    for n in ("San Marco in Lamis", "Apricena", "Torremaggiore", "Orta Nova", "Stornara",
-              "Stornarella", "Ordona", "Carapelle", "Trinitapoli", "San Ferdinando di Puglia",
-              "Zapponeta", "Troia", "Ascoli Satriano", "San Giovanni Rotondo",
-              "Poggio Imperiale", "Lesina", "San Paolo di Civitate", "Serracapriola",
-              "Copertino", "Leverano", "Porto Cesareo", "Galatone", "Lecce", "Bitonto",
-              "Altamura", "Gravina in Puglia", "Acquaviva delle Fonti", "Adelfia",
-              "Noicattaro", "Rutigliano", "Conversano", "Andria", "Barletta",
-              "Canosa di Puglia"):
+    for n in (
+        "San Marco in Lamis",
+        "Apricena",
+        "Torremaggiore",
+        "Orta Nova",
+        "Stornara",
+        "Stornarella",
+        "Ordona",
+        "Carapelle",
+        "Trinitapoli",
+        "San Ferdinando di Puglia",
+        "Zapponeta",
+        "Troia",
+        "Ascoli Satriano",
+        "San Giovanni Rotondo",
+        "Poggio Imperiale",
+        "Lesina",
+        "San Paolo di Civitate",
+        "Serracapriola",
+        "Copertino",
+        "Leverano",
+        "Porto Cesareo",
+        "Galatone",
+        "Lecce",
+        "Bitonto",
+        "Altamura",
+        "Gravina in Puglia",
+        "Acquaviva delle Fonti",
+        "Adelfia",
+        "Noicattaro",
+        "Rutigliano",
+        "Conversano",
+        "Andria",
+        "Barletta",
+        "Canosa di Puglia",
+    ):
         assert n in names
-    assert {c.name for c in camps()} == {"Borgo Mezzanone", "Torretta Antonacci (Gran Ghetto)",
-                                          "Borgo Tre Titoli", "Palmori"}
+    assert {c.name for c in camps()} == {
+        "Borgo Mezzanone",
+        "Torretta Antonacci (Gran Ghetto)",
+        "Borgo Tre Titoli",
+        "Palmori",
+    }
     assert all(c.approximate and c.istat is None for c in camps())
     assert place("Foggia").istat == "071024" and place("Trinitapoli").province == "BT"
     with pytest.raises(KeyError, match="unknown place"):
@@ -354,8 +413,11 @@ def test_seasons_follow_the_districts_harvests() -> None:
     assert summer > len(stays) / 3  # August: tomatoes, watermelons, grapes
     open_in_season = [f for f in inst.shared_flats if f.available is not None]
     assert 0.25 < len(open_in_season) / len(inst.shared_flats) < 0.55
-    assert {(f.available.first - HORIZON.first, f.available.last - HORIZON.first)
-            for f in open_in_season if f.available} == {FORESTERIA}
+    assert {
+        (f.available.first - HORIZON.first, f.available.last - HORIZON.first)
+        for f in open_in_season
+        if f.available
+    } == {FORESTERIA}
     assert len(inst.shuttles) == 4 and inst.shuttles[0].running
     assert not any(x.running for x in inst.shuttles[1:])
     assert inst.policy.transport_budget_cents and inst.policy.walk_km == 3.0

@@ -5,22 +5,23 @@ Revises: 0002
 Create Date: 2026-12-04 17:00:00
 
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | Sequence[str] | None = '0002'
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('offer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reply_by', sa.Date(), nullable=True))
+    with op.batch_alter_table("offer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reply_by", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('offer', schema=None) as batch_op:
-        batch_op.drop_column('reply_by')
+    with op.batch_alter_table("offer", schema=None) as batch_op:
+        batch_op.drop_column("reply_by")

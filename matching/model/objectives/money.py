@@ -21,6 +21,10 @@ class MoneySpent(ObjectiveTerm):
         return cols.cost_cents
 
     def aux_coefficients(self, space: RowSpace) -> IntArray:
-        return np.concatenate([b.aux_money if b.aux_money is not None
-                               else np.zeros(b.n_aux, dtype=np.int64) for b in space.blocks]
-                              or [np.zeros(0, dtype=np.int64)])
+        return np.concatenate(
+            [
+                b.aux_money if b.aux_money is not None else np.zeros(b.n_aux, dtype=np.int64)
+                for b in space.blocks
+            ]
+            or [np.zeros(0, dtype=np.int64)]
+        )

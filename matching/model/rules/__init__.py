@@ -46,6 +46,14 @@ def declare(u: Universe, rules: tuple[Rule, ...] = RULES) -> RowSpace:
     return RowSpace(u, [rule.declare(u) for rule in rules])
 
 
-__all__ = ["RULES", "BedsAndSingleGenderRooms", "FundBudgets", "GuaranteeCapacity",
-           "OneHouseholdPerDwelling", "OnePlacementPerHousehold", "Rule", "ShuttleSeats",
-           "declare"]
+__all__ = [
+    "RULES",
+    "BedsAndSingleGenderRooms",
+    "FundBudgets",
+    "GuaranteeCapacity",
+    "OneHouseholdPerDwelling",
+    "OnePlacementPerHousehold",
+    "Rule",
+    "ShuttleSeats",
+    "declare",
+]

@@ -28,6 +28,11 @@ class FundBudgets:
         def blocker(row: int, act: Activity) -> str:
             return "funds_exhausted"
 
-        return RowBlock(rule=self.name, lo=np.full(len(ids), -np.inf),
-                        hi=u.funds.budget.astype(np.float64), touch=touch,
-                        names=lambda r: f"budget of fund {ids[r]}", blocker=blocker)
+        return RowBlock(
+            rule=self.name,
+            lo=np.full(len(ids), -np.inf),
+            hi=u.funds.budget.astype(np.float64),
+            touch=touch,
+            names=lambda r: f"budget of fund {ids[r]}",
+            blocker=blocker,
+        )

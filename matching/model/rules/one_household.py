@@ -37,6 +37,12 @@ class OneHouseholdPerDwelling:
         def blocker(row: int, act: Activity) -> str:
             return "units_taken"
 
-        return RowBlock(rule=self.name, lo=np.full(nd * ns, -np.inf), hi=np.ones(nd * ns),
-                        touch=touch, names=name, unit_capacity=capacity, blocker=blocker)
-
+        return RowBlock(
+            rule=self.name,
+            lo=np.full(nd * ns, -np.inf),
+            hi=np.ones(nd * ns),
+            touch=touch,
+            names=name,
+            unit_capacity=capacity,
+            blocker=blocker,
+        )

@@ -28,8 +28,13 @@ class OnePlacementPerHousehold:
 
         def touch(cols: Columns) -> Touch:
             n = len(cols)
-            return Touch(np.arange(n, dtype=np.int64), cols.beneficiary,
-                         np.ones(n, dtype=np.int64))
+            return Touch(np.arange(n, dtype=np.int64), cols.beneficiary, np.ones(n, dtype=np.int64))
 
-        return RowBlock(rule=self.name, lo=lo, hi=np.ones(nb), touch=touch,
-                        names=lambda r: f"one placement for {ids[r]}", convexity=True)
+        return RowBlock(
+            rule=self.name,
+            lo=lo,
+            hi=np.ones(nb),
+            touch=touch,
+            names=lambda r: f"one placement for {ids[r]}",
+            convexity=True,
+        )

@@ -89,8 +89,10 @@ class BedsAndSingleGenderRooms:
                 continue  # its rooms are chosen per column: see _explicit_rows
             who = pinned_flat.get(flat.id, [])
             if len(who) > flat.beds:
-                conflicts.append(f"shared flat {flat.id} has {flat.beds} beds but {len(who)} "
-                                 f"pinned beneficiaries")
+                conflicts.append(
+                    f"shared flat {flat.id} has {flat.beds} beds but {len(who)} "
+                    f"pinned beneficiaries"
+                )
             genders = tuple(np.flatnonzero(present[fi]).tolist())
             if not genders:
                 continue
@@ -98,8 +100,10 @@ class BedsAndSingleGenderRooms:
             for room in flat.rooms:
                 holders = pinned_room.get((flat.id, room.id), [])
                 if len(holders) > room.beds:
-                    conflicts.append(f"room {room.id} of {flat.id} has {room.beds} beds but "
-                                     f"{len(holders)} pinned")
+                    conflicts.append(
+                        f"room {room.id} of {flat.id} has {room.beds} beds but "
+                        f"{len(holders)} pinned"
+                    )
                 kinds = {inst.beneficiary(x).gender for x in holders}
                 if len(kinds) > 1:
                     conflicts.append(f"room {room.id} of {flat.id} is pinned to mixed genders")
@@ -132,8 +136,10 @@ class BedsAndSingleGenderRooms:
 
         ex = _explicit_rows(u, present, row, conflicts, aux_upper, aux_col, aux_row, aux_coef)
         capacity = np.full(inst.n_units, len(inst.beneficiaries), dtype=np.int64)
-        capacity[nd:] = [f.beds * (len(u.starts) if explicit[fi] else 1)
-                         for fi, f in enumerate(inst.shared_flats)]
+        capacity[nd:] = [
+            f.beds * (len(u.starts) if explicit[fi] else 1)
+            for fi, f in enumerate(inst.shared_flats)
+        ]
 
         def touch(cols: Columns) -> Touch:
             j = np.flatnonzero((cols.unit >= nd) & (cols.room < 0))
@@ -143,8 +149,12 @@ class BedsAndSingleGenderRooms:
                 jj = np.flatnonzero(cols.room >= 0)
                 at, k = u.stay_starts(cols.beneficiary[jj])
                 j = jj[at]
-                r = ex.table[ex.position[cols.unit[j] - nd], cols.room[j].astype(np.int64), k,
-                             gcode[cols.beneficiary[j]]]
+                r = ex.table[
+                    ex.position[cols.unit[j] - nd],
+                    cols.room[j].astype(np.int64),
+                    k,
+                    gcode[cols.beneficiary[j]],
+                ]
                 sel = r >= 0
                 parts.append(Touch(j[sel], r[sel], np.ones(int(sel.sum()), dtype=np.int64)))
             return Touch.concat(parts)
@@ -163,21 +173,31 @@ class BedsAndSingleGenderRooms:
             return "units_taken"
 
         block = RowBlock(
-            rule=self.name, lo=np.asarray(lo, dtype=np.float64),
-            hi=np.asarray(hi, dtype=np.float64), names=lambda r: names[r], touch=touch,
+            rule=self.name,
+            lo=np.asarray(lo, dtype=np.float64),
+            hi=np.asarray(hi, dtype=np.float64),
+            names=lambda r: names[r],
+            touch=touch,
             aux_upper=np.asarray(aux_upper, dtype=np.int64),
-            aux_touch=Touch(np.asarray(aux_col, dtype=np.int64),
-                            np.asarray(aux_row, dtype=np.int64),
-                            np.asarray(aux_coef, dtype=np.int64)),
-            unit_capacity=capacity, conflicts=tuple(conflicts), blocker=blocker,
+            aux_touch=Touch(
+                np.asarray(aux_col, dtype=np.int64),
+                np.asarray(aux_row, dtype=np.int64),
+                np.asarray(aux_coef, dtype=np.int64),
+            ),
+            unit_capacity=capacity,
+            conflicts=tuple(conflicts),
+            blocker=blocker,
             decode=lambda cols, aux: {**name_rooms(u, flats, cols, aux), **ex.named(u, cols)},
-            encode=lambda placed: count_rooms(u, flats, len(aux_upper), placed)
-            + ex.encode(u, placed, len(aux_upper)))
+            encode=lambda placed: (
+                count_rooms(u, flats, len(aux_upper), placed) + ex.encode(u, placed, len(aux_upper))
+            ),
+        )
         return block
 
 
-def count_rooms(u: Universe, flats: dict[int, _Flat], n_aux: int,
-                placed: Sequence[Assignment]) -> IntArray:
+def count_rooms(
+    u: Universe, flats: dict[int, _Flat], n_aux: int, placed: Sequence[Assignment]
+) -> IntArray:
     """The room counts of an allocation whose bed placements name their rooms."""
     inst = u.inst
     nd = len(inst.dwellings)
@@ -199,8 +219,9 @@ def count_rooms(u: Universe, flats: dict[int, _Flat], n_aux: int,
     return out
 
 
-def name_rooms(u: Universe, flats: dict[int, _Flat], cols: Columns,
-               aux: IntArray) -> dict[int, str]:
+def name_rooms(
+    u: Universe, flats: dict[int, _Flat], cols: Columns, aux: IntArray
+) -> dict[int, str]:
     """A room for every bed placement of ``cols`` (column index -> room id).
 
     Pinned rooms take their pinned households first; the other placements of a gender
@@ -228,19 +249,30 @@ def name_rooms(u: Universe, flats: dict[int, _Flat], cols: Columns,
                     quota[room.beds, g] -= 1
                     gender_of[room.id] = GENDERS[g]
                     break
-        people = sorted(js, key=lambda j: (int(cols.beneficiary[j]) not in pin_room,
-                                           inst.beneficiaries[int(cols.beneficiary[j])].id))
+        people = sorted(
+            js,
+            key=lambda j: (
+                int(cols.beneficiary[j]) not in pin_room,
+                inst.beneficiaries[int(cols.beneficiary[j])].id,
+            ),
+        )
         for j in people:
             bi = int(cols.beneficiary[j])
             gender = inst.beneficiaries[bi].gender
             room_id = pin_room.get(bi)
             if room_id is None:
-                room_id = next((r.id for r in flat.rooms
-                                if gender_of.get(r.id) == gender and free_left[r.id] > 0),
-                               None)
+                room_id = next(
+                    (
+                        r.id
+                        for r in flat.rooms
+                        if gender_of.get(r.id) == gender and free_left[r.id] > 0
+                    ),
+                    None,
+                )
             if room_id is None:  # an empty room nobody claimed
-                room_id = next(r.id for r in flat.rooms
-                               if r.id not in gender_of and free_left[r.id] > 0)
+                room_id = next(
+                    r.id for r in flat.rooms if r.id not in gender_of and free_left[r.id] > 0
+                )
                 gender_of[room_id] = gender
             free_left[room_id] -= 1
             out[j] = room_id
@@ -265,8 +297,10 @@ class _Explicit:
 
     def named(self, u: Universe, cols: Columns) -> dict[int, str]:
         nd = len(u.inst.dwellings)
-        return {j: u.inst.shared_flats[int(cols.unit[j]) - nd].rooms[int(cols.room[j])].id
-                for j in np.flatnonzero(cols.room >= 0).tolist()}
+        return {
+            j: u.inst.shared_flats[int(cols.unit[j]) - nd].rooms[int(cols.room[j])].id
+            for j in np.flatnonzero(cols.room >= 0).tolist()
+        }
 
     def encode(self, u: Universe, placed: Sequence[Assignment], n_aux: int) -> IntArray:
         """The room-per-gender auxiliaries an allocation's named placements take."""
@@ -290,10 +324,16 @@ class _Explicit:
         return out
 
 
-def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
-                   row: Callable[[str, float], int], conflicts: list[str],
-                   aux_upper: list[int], aux_col: list[int], aux_row: list[int],
-                   aux_coef: list[int]) -> _Explicit:
+def _explicit_rows(
+    u: Universe,
+    present: npt.NDArray[np.bool_],
+    row: Callable[[str, float], int],
+    conflicts: list[str],
+    aux_upper: list[int],
+    aux_col: list[int],
+    aux_row: list[int],
+    aux_coef: list[int],
+) -> _Explicit:
     """Declare the rows of the explicit flats (see :class:`_Explicit`)."""
     inst, pairs = u.inst, u.pairs
     nd, ng, ns = len(inst.dwellings), len(GENDERS), len(u.starts)
@@ -305,8 +345,11 @@ def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
     gender_aux: dict[tuple[int, int, int, int], int] = {}
     other: dict[int, list[int]] = defaultdict(list)
     bed = u.allowed & (pairs.unit >= nd)
-    pins = [(inst.unit_index[p.unit] - nd, p.room, inst.beneficiary(p.beneficiary))
-            for p in inst.pinned if p.room is not None and inst.unit_index[p.unit] >= nd]
+    pins = [
+        (inst.unit_index[p.unit] - nd, p.room, inst.beneficiary(p.beneficiary))
+        for p in inst.pinned
+        if p.room is not None and inst.unit_index[p.unit] >= nd
+    ]
     for fi in flats.tolist():
         flat = inst.shared_flats[fi]
         who = np.unique(pairs.beneficiary[bed & (pairs.unit == nd + fi)])
@@ -318,14 +361,22 @@ def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
                 continue
             when = month_text(month)
             for r, room in enumerate(flat.rooms):
-                pinned_here = [b for f2, rid, b in pins if f2 == fi and rid == room.id
-                               and inst.stay(b).first <= month <= inst.stay(b).last]
+                pinned_here = [
+                    b
+                    for f2, rid, b in pins
+                    if f2 == fi
+                    and rid == room.id
+                    and inst.stay(b).first <= month <= inst.stay(b).last
+                ]
                 if len(pinned_here) > room.beds:
-                    conflicts.append(f"room {room.id} of {flat.id} has {room.beds} beds but "
-                                     f"{len(pinned_here)} pinned in {when}")
+                    conflicts.append(
+                        f"room {room.id} of {flat.id} has {room.beds} beds but "
+                        f"{len(pinned_here)} pinned in {when}"
+                    )
                 if len({b.gender for b in pinned_here}) > 1:
-                    conflicts.append(f"room {room.id} of {flat.id} is pinned to mixed genders "
-                                     f"in {when}")
+                    conflicts.append(
+                        f"room {room.id} of {flat.id} is pinned to mixed genders in {when}"
+                    )
                 if room.beds == 1 or len(genders) == 1:
                     one = row(f"beds of room {room.id} of {flat.id} in {when}", float(room.beds))
                     table[pos, r, k, :] = one
@@ -333,8 +384,7 @@ def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
                 choice = row(f"one gender in room {room.id} of {flat.id} in {when}", 1.0)
                 mine: dict[int, int] = {}
                 for g in genders:
-                    gr = row(f"beds for {GENDERS[g]} in room {room.id} of {flat.id} in {when}",
-                             0.0)
+                    gr = row(f"beds for {GENDERS[g]} in room {room.id} of {flat.id} in {when}", 0.0)
                     table[pos, r, k, g] = gr
                     a = len(aux_upper)
                     aux_upper.append(1)
@@ -345,5 +395,6 @@ def _explicit_rows(u: Universe, present: npt.NDArray[np.bool_],
                     mine[g] = a
                 for g in mine:
                     other[int(table[pos, r, k, g])] = [x for h, x in mine.items() if h != g]
-    return _Explicit(position=position, table=table, gender_aux=gender_aux,
-                     other_genders=dict(other))
+    return _Explicit(
+        position=position, table=table, gender_aux=gender_aux, other_genders=dict(other)
+    )

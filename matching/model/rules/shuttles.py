@@ -56,8 +56,7 @@ class ShuttleSeats:
                 return Touch.empty()
             pos, k = u.stay_starts(cols.beneficiary[jr])
             j = jr[pos]
-            return Touch(j, cols.line[j].astype(np.int64) * ns + k,
-                         adults[cols.beneficiary[j]])
+            return Touch(j, cols.line[j].astype(np.int64) * ns + k, adults[cols.beneficiary[j]])
 
         def name(r: int) -> str:
             if r == budget_row:
@@ -75,9 +74,17 @@ class ShuttleSeats:
             return "no_seat_on_line"
 
         return RowBlock(
-            rule=self.name, lo=lo, hi=hi, names=name, touch=touch,
+            rule=self.name,
+            lo=lo,
+            hi=hi,
+            names=name,
+            touch=touch,
             aux_upper=np.ones(len(proposed), dtype=np.int64),
-            aux_touch=Touch(np.asarray(col, dtype=np.int64), np.asarray(row, dtype=np.int64),
-                            np.asarray(coef, dtype=np.int64)),
+            aux_touch=Touch(
+                np.asarray(col, dtype=np.int64),
+                np.asarray(row, dtype=np.int64),
+                np.asarray(coef, dtype=np.int64),
+            ),
             blocker=blocker,
-            aux_money=np.array([inst.line_cost(lines[k]) for k in proposed], dtype=np.int64))
+            aux_money=np.array([inst.line_cost(lines[k]) for k in proposed], dtype=np.int64),
+        )
