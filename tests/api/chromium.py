@@ -85,21 +85,29 @@ def answer_offers(pg: Any, round_url: str) -> int:
 
 
 def solve_on_page(pg: Any, round_url: str, solved: str) -> None:
-    """Click *Calcola* / *Ricalcola* on a round's page and come back to the page once the
-    solve has ended (its progress box gone) and the round reads ``solved``."""
-    from playwright.sync_api import expect
+    """Click *Calcola* / *Ricalcola* on a round's page and stay until the solve has ended
+    (the page's progress box gone) and the round reads ``solved``.
+
+    The box polls the job and reloads the page itself when the job ends, so the test never
+    navigates while a box is on the page: a navigation of its own could race the box's
+    reload (and be interrupted by it)."""
+    from playwright.sync_api import Error, expect
 
     pg.click("#solve")
     pg.wait_for_url("**?job=*")
-    for _ in range(100):
-        if pg.locator("#solve-progress").count():
-            # the box polls the job and reloads the page when it ends
+    for _ in range(200):
+        try:
+            pg.wait_for_load_state("load")
+            if not pg.locator("#solve-progress").count():
+                break
+            # detached once the box's reload has replaced the document (or the job ended)
             pg.wait_for_selector("#solve-progress", state="detached", timeout=120_000)
-        failed = pg.locator("#round-error")
-        assert failed.count() == 0, failed.inner_text()
-        pg.goto(round_url)
-        if not pg.locator("#solve-progress").count():
-            break
+        except Error as e:  # the document changed under the check: look again
+            if "context was destroyed" not in str(e) and "navigat" not in str(e):
+                raise
+    failed = pg.locator("#round-error")
+    assert failed.count() == 0, failed.inner_text()
+    assert pg.url.split("?")[0] == round_url.split("?")[0], pg.url
     expect(pg.locator("#round-status")).to_have_text(solved)
 
 
