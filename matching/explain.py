@@ -79,6 +79,7 @@ from matching.eligibility import (
     within_commute,
 )
 from matching.instance import Instance
+from matching.model.columns import Columns
 from matching.model.formulation import option_index
 from matching.model.rules import declare
 from matching.model.space import RowSpace, Universe
@@ -272,31 +273,37 @@ def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> 
     The rules' auxiliary values come from the named placements (a rule's ``encode``:
     which rooms each gender holds), so that a valid allocation always fits.
     """
-    inst = space.inst
     pack = Packing(space)
     for i, b in enumerate(space.blocks):
         if b.encode is not None and b.n_aux:
             values = b.encode(assignments)
             for k in np.flatnonzero(values).tolist():
                 pack.raise_aux(int(space.aux_start[i]) + k, int(values[k]))
-    fund_index = {f.id: k for k, f in enumerate(inst.funds)}
-    nd = len(inst.dwellings)
     for a in assignments:
-        p = option_index(inst, pairs, a)
-        if p < 0:
+        col = placement_column(space, pairs, a)
+        if col is None:
             continue
-        cols = space.universe.columns(np.array([p], dtype=np.int64))
-        want = fund_index[a.fund] if a.fund is not None else -1
-        room = -1
-        ui = inst.unit_index[a.unit]
-        if ui >= nd and a.room is not None and space.universe.rooms.explicit[ui - nd]:
-            room = [r.id for r in inst.shared_flats[ui - nd].rooms].index(a.room)
-        js = np.flatnonzero((cols.fund == want) & (cols.room == room))
-        if js.size == 0:
-            continue
-        t = space.touch(cols.subset(js[:1]))
+        t = space.touch(col)
         pack.place(t.row.tolist(), t.coef.tolist(), Fit(True))
     return pack
+
+
+def placement_column(space: RowSpace, pairs: Pairs, a: Assignment) -> Columns | None:
+    """The model's column of a placement (its option, room and fund), or None if the
+    placement has none (it breaks a pair rule, or a pin keeps the household elsewhere)."""
+    inst = space.inst
+    p = option_index(inst, pairs, a)
+    if p < 0:
+        return None
+    cols = space.universe.columns(np.array([p], dtype=np.int64))
+    want = next((k for k, f in enumerate(inst.funds) if f.id == a.fund), -2) if a.fund else -1
+    room = -1
+    nd = len(inst.dwellings)
+    ui = inst.unit_index[a.unit]
+    if ui >= nd and a.room is not None and space.universe.rooms.explicit[ui - nd]:
+        room = [r.id for r in inst.shared_flats[ui - nd].rooms].index(a.room)
+    js = np.flatnonzero((cols.fund == want) & (cols.room == room))
+    return cols.subset(js[:1]) if js.size else None
 
 
 def explain_unassigned(

@@ -537,6 +537,10 @@ def _options_v2(inst: Instance, b: Beneficiary) -> list[dict[str, Any]]:
                             "cost": cost,
                             "metres": commute_m(km_way),
                             "exposure": exposure,
+                            "contribution": c,
+                            "km": km_way,
+                            "months": len(stay),
+                            "one_off": one_off,
                         }
                     )
     return out

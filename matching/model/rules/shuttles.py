@@ -8,11 +8,15 @@ add up to at most the transport budget.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from matching.instance import month_text
 from matching.model.columns import Columns
 from matching.model.space import Activity, RowBlock, Touch, Universe
+from matching.result import Assignment
 
 
 class ShuttleSeats:
@@ -73,6 +77,17 @@ class ShuttleSeats:
                 return "transport_budget_exhausted"  # closed, and opening it is beyond it
             return "no_seat_on_line"
 
+        line_index = {x.id: k for k, x in enumerate(lines)}
+
+        def encode(placed: Sequence[Assignment]) -> npt.NDArray[np.int64]:
+            """The lines an allocation opens: those not running that some placement rides."""
+            out = np.zeros(len(proposed), dtype=np.int64)
+            for a in placed:
+                k = line_index.get(a.shuttle, -1) if a.shuttle is not None else -1
+                if k in aux_of:
+                    out[aux_of[k]] = 1
+            return out
+
         return RowBlock(
             rule=self.name,
             lo=lo,
@@ -86,5 +101,6 @@ class ShuttleSeats:
                 np.asarray(coef, dtype=np.int64),
             ),
             blocker=blocker,
+            encode=encode,
             aux_money=np.array([inst.line_cost(lines[k]) for k in proposed], dtype=np.int64),
         )
