@@ -92,6 +92,9 @@ class Inversion:
     swap: Mapping[str, str | None] = field(default_factory=dict)
     """The best valid swap: ``left``'s new placement (``room``, ``fund``, ``term``,
     ``line``) and whether ``holder`` moves to ``left``'s unit (``holder_to``)."""
+    commute_saved_m: int = 0
+    """For a household placed farther from work: how many metres shorter its commute to
+    ``unit`` would be."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class Inversion:
             "why": self.why,
             "lost": self.lost,
             "swap": dict(self.swap),
+            "commute_saved_m": self.commute_saved_m,
         }
 
 
@@ -122,6 +126,8 @@ class _Swapper:
         self.column: dict[str, Columns | None] = {
             a.beneficiary: placement_column(space, pairs, a) for a in self.assignments
         }
+        self._touches: dict[str, tuple[list[int], list[int]]] = {}
+        self._options: dict[tuple[int, int], Columns] = {}
         # who shares a unit or a line: the only placements whose rules' auxiliary values
         # (rooms per gender, lines opened) change when one of them leaves
         self.by_unit: dict[str, list[Assignment]] = defaultdict(list)
@@ -174,8 +180,10 @@ class _Swapper:
             col = self.column[a.beneficiary]
             if col is None:
                 continue
-            t = self.space.touch(col)
-            rows, coefs = t.row.tolist(), (-t.coef).tolist()
+            if a.beneficiary not in self._touches:
+                t = self.space.touch(col)
+                self._touches[a.beneficiary] = (t.row.tolist(), (-t.coef).tolist())
+            rows, coefs = self._touches[a.beneficiary]
             self.pack.place(rows, coefs, Fit(True))
             touched.append((rows, coefs))
         for aux, by in delta.items():
@@ -190,9 +198,12 @@ class _Swapper:
 
     def options(self, b: int, u: int) -> Columns:
         """Household ``b``'s columns in unit ``u`` (none when a pin keeps it elsewhere)."""
-        sl = self.pairs.of_beneficiary(b)
-        idx = sl.start + np.flatnonzero(self.pairs.unit[sl] == u)
-        return self.space.universe.columns(idx.astype(np.int64))
+        got = self._options.get((b, u))
+        if got is None:
+            sl = self.pairs.of_beneficiary(b)
+            idx = sl.start + np.flatnonzero(self.pairs.unit[sl] == u)
+            got = self._options[b, u] = self.space.universe.columns(idx.astype(np.int64))
+        return got
 
     def fitting(self, cols: Columns) -> tuple[list[tuple[int, Fit, list[int], list[int]]], str]:
         """The columns of ``cols`` that fit now, and the reason of the first that does not
@@ -223,23 +234,29 @@ def _better(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64] | None) -> bool:
     return y is None or tuple(x.tolist()) > tuple(y.tolist())
 
 
+NOT_EXAMINED = "not_examined"
+"""The why of a placed-worse inversion beyond the examination limit (counted, not tried)."""
+
+
 def inversions(
     inst: Instance,
     result: Result,
     pairs: Pairs | None = None,
     space: RowSpace | None = None,
+    examine: int | None = None,
 ) -> list[Inversion]:
     """Every priority inversion of ``result``, with why the allocation still stands.
 
-    Sorted by the priority gap (largest first), then the households' ids.
+    Households left out come first, then those placed farther from work; each kind by
+    the priority gap (largest first), then the commute the swap would save, then ids.
+    Every left-out inversion is examined; of the placed-worse ones (on a large round,
+    tens of thousands of near-equal commutes), the first ``examine`` (all when None), the
+    rest listed with why ``not_examined``.
     """
     if not result.assignments:
         return []
     pairs = eligible_pairs(inst) if pairs is None else pairs
     space = declare(Universe.of(inst, pairs)) if space is None else space
-    sw = _Swapper(space, pairs, result.assignments)
-    term_names = [t.name for t in sw.terms]
-    pinned = {p.beneficiary for p in inst.pinned}
     placed = {a.beneficiary: a for a in result.assignments}
     holders: dict[int, list[Assignment]] = defaultdict(list)
     for a in result.assignments:
@@ -251,22 +268,63 @@ def inversions(
     order = np.argsort(key, kind="stable")
     uniq, starts = np.unique(key[order], return_index=True)
     shortest = np.minimum.reduceat(pairs.commute_m[order], starts) if starts.size else starts
-    out: list[Inversion] = []
+    found: list[tuple[tuple[int, int, int, str, str], int, int, Assignment, int]] = []
     for k, code in enumerate(uniq.tolist()):
         bi, ui = divmod(code, n_units)
         ben = inst.beneficiaries[bi]
         mine = placed.get(ben.id)
-        if mine is not None and (
-            inst.unit_index[mine.unit] == ui or int(shortest[k]) >= mine.commute_m
-        ):
-            continue
+        saved = 0
+        if mine is not None:
+            saved = mine.commute_m - int(shortest[k])
+            if inst.unit_index[mine.unit] == ui or saved <= 0:
+                continue
         for h in holders.get(ui, ()):
             hb = inst.beneficiary_index[h.beneficiary]
             if prio[hb] >= prio[bi]:
                 continue
+            rank = (int(mine is not None), int(prio[hb] - prio[bi]), -saved, ben.id, h.beneficiary)
+            found.append((rank, bi, ui, h, hb))
+    found.sort(key=lambda x: x[0])
+    sw = _Swapper(space, pairs, result.assignments)
+    term_names = [t.name for t in sw.terms]
+    pinned = {p.beneficiary for p in inst.pinned}
+    out: list[Inversion] = []
+    worse = 0
+    for rank, bi, ui, h, hb in found:
+        ben = inst.beneficiaries[bi]
+        mine = placed.get(ben.id)
+        if mine is not None:
+            worse += 1
+        if mine is not None and examine is not None and worse > examine:
+            out.append(_inversion(inst, ben, mine, h, hb, NOT_EXAMINED, -rank[2]))
+        else:
             out.append(_explain_swap(sw, inst, ben, bi, mine, h, hb, ui, pinned, term_names))
-    out.sort(key=lambda x: (x.holder_priority - x.left_priority, x.left, x.holder))
     return out
+
+
+def _inversion(
+    inst: Instance,
+    ben: Beneficiary,
+    mine: Assignment | None,
+    h: Assignment,
+    hb: int,
+    why: str,
+    saved: int,
+    lost: int = 0,
+    swap: Mapping[str, str | None] | None = None,
+) -> Inversion:
+    return Inversion(
+        left=ben.id,
+        left_priority=ben.priority,
+        left_unit=mine.unit if mine is not None else None,
+        holder=h.beneficiary,
+        holder_priority=inst.beneficiaries[hb].priority,
+        unit=h.unit,
+        why=why,
+        lost=lost,
+        swap=swap or {},
+        commute_saved_m=saved,
+    )
 
 
 def _explain_swap(
@@ -281,18 +339,12 @@ def _explain_swap(
     pinned: set[str],
     term_names: list[str],
 ) -> Inversion:
+    saved = 0
+    if mine is not None:
+        saved = mine.commute_m - int(sw.options(bi, ui).commute_m.min(initial=mine.commute_m))
+
     def inv(why: str, lost: int = 0, swap: Mapping[str, str | None] | None = None) -> Inversion:
-        return Inversion(
-            left=ben.id,
-            left_priority=ben.priority,
-            left_unit=mine.unit if mine is not None else None,
-            holder=h.beneficiary,
-            holder_priority=inst.beneficiaries[hb].priority,
-            unit=h.unit,
-            why=why,
-            lost=lost,
-            swap=swap or {},
-        )
+        return _inversion(inst, ben, mine, h, hb, why, saved, lost, swap)
 
     if h.beneficiary in pinned or ben.id in pinned:
         return inv("pinned")
@@ -483,12 +535,16 @@ class RoundAudit:
             )
         return out
 
-    def inversion_counts(self) -> dict[str, int]:
-        """How many inversions each explanation covers (what a planner may see)."""
-        return dict(Counter(x.why for x in self.inversions).most_common())
+    def inversion_counts(self) -> dict[str, dict[str, int]]:
+        """How many inversions each explanation covers, for households left out and for
+        households placed farther from work (what a planner may see)."""
+        out: dict[str, Counter[str]] = {"left_out": Counter(), "placed_worse": Counter()}
+        for x in self.inversions:
+            out["left_out" if x.left_unit is None else "placed_worse"][x.why] += 1
+        return {k: dict(v.most_common()) for k, v in out.items()}
 
     def to_dict(self, small: int = SMALL, named: bool = True) -> dict[str, Any]:
-        """The audit as stored and shown: ``named`` lists each inversion with the
+        """The audit as stored and shown: ``named`` lists each examined inversion with the
         households' ids (for staff of the round's office); otherwise counts only."""
         out: dict[str, Any] = {
             "proven": self.proven,
@@ -497,8 +553,12 @@ class RoundAudit:
             "inversions_total": len(self.inversions),
         }
         if named:
-            out["inversions"] = [x.to_dict() for x in self.inversions]
+            out["inversions"] = [x.to_dict() for x in self.inversions if x.why != NOT_EXAMINED]
         return out
+
+
+EXAMINE = 2000
+"""How many placed-worse inversions a round's audit examines (every left-out one is)."""
 
 
 def audit(
@@ -506,10 +566,12 @@ def audit(
     result: Result,
     extra: Mapping[str, Mapping[str, str]] | None = None,
     pairs: Pairs | None = None,
+    examine: int | None = EXAMINE,
 ) -> RoundAudit:
-    """The group audit and the priority inversions of ``result``."""
+    """The group audit and the priority inversions of ``result`` (of the households
+    placed farther from work, the first ``examine`` examined: see :func:`inversions`)."""
     return RoundAudit(
         groups=tuple(group_audit(inst, result, extra)),
-        inversions=tuple(inversions(inst, result, pairs)),
+        inversions=tuple(inversions(inst, result, pairs, examine=examine)),
         proven=result.status == "OPTIMAL",
     )

@@ -22,6 +22,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 INSTANCE_FORMAT = "housing-match/instance@1"
 INSTANCE_FORMAT_V2 = "housing-match/instance@2"
 FORMATS = (INSTANCE_FORMAT, INSTANCE_FORMAT_V2)
@@ -409,6 +412,13 @@ class Instance:
     def weights(self) -> dict[str, int]:
         """Every household's weight, by id."""
         return {b.id: self.weight(b) for b in self.beneficiaries}
+
+    @cached_property
+    def weight_array(self) -> npt.NDArray[np.int64]:
+        """Every household's weight, by index (read-only)."""
+        out = np.array([self.weight(b) for b in self.beneficiaries], dtype=np.int64)
+        out.flags.writeable = False
+        return out
 
     def line_cost(self, line: Shuttle) -> int:
         """What opening ``line`` costs over the round (nothing when it already runs)."""

@@ -155,7 +155,7 @@ def check_round(inst: Instance) -> None:
     if res.status != "OPTIMAL":
         event(res.status)
         return
-    got = audit(inst, res)
+    got = audit(inst, res, examine=None)
     terms = ["weight", "money_cents" if inst.v2 else "contribution_cents", "commute_m"]
     placed = {a.beneficiary: a for a in res.assignments}
     prio = {b.id: b.priority for b in inst.beneficiaries}
@@ -268,14 +268,20 @@ def test_the_example_round_is_audited() -> None:
     inst = load_instance(Path(__file__).parents[2] / "scenarios/examples/foggia-round.json")
     res = solve(inst, SolveParams(time_limit=30, seed=0))
     assert validate(inst, res) == [] and res.status == "OPTIMAL"
-    got = audit(inst, res).to_dict()
+    full = audit(inst, res, examine=None)
+    got = full.to_dict()
     assert got["proven"] and got["inversions_total"] == len(got["inversions"]) > 0
-    assert set(got["inversion_counts"]) <= RULES | {
-        "weight",
-        "contribution_cents",
-        "commute_m",
-        "tie",
-    }
+    whys = {w for kind in got["inversion_counts"].values() for w in kind}
+    assert whys <= RULES | {"weight", "contribution_cents", "commute_m", "tie"}
+    # left out first, then by the priority gap
+    kinds = [x.left_unit is not None for x in full.inversions]
+    assert kinds == sorted(kinds)
+    # a cap on the placed-worse ones examined: every left-out one still is, and the same
+    capped = audit(inst, res, examine=0)
+    assert len(capped.inversions) == len(full.inversions)
+    for a, b in zip(capped.inversions, full.inversions, strict=True):
+        assert a.why == (b.why if a.left_unit is None else "not_examined")
+        assert a.commute_saved_m == b.commute_saved_m > 0 or a.left_unit is None
     # a planner's view: counts, no household
     anonymous = audit(inst, res).to_dict(named=False)
     assert "inversions" not in anonymous

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from matching.instance import Instance
 from matching.model.columns import Columns
 from matching.model.objectives.base import IntArray, ObjectiveTerm
@@ -21,4 +19,4 @@ class PlacedWeight(ObjectiveTerm):
 
 def weights(inst: Instance) -> IntArray:
     """Every household's weight, by index."""
-    return np.array([inst.weight(b) for b in inst.beneficiaries], dtype=np.int64)
+    return inst.weight_array

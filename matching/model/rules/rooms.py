@@ -201,7 +201,6 @@ def count_rooms(
     """The room counts of an allocation whose bed placements name their rooms."""
     inst = u.inst
     nd = len(inst.dwellings)
-    beds = {(f.id, r.id): r.beds for f in inst.shared_flats for r in f.rooms}
     gender_of: dict[tuple[int, str], int] = {}
     for a in placed:
         if a.room is None:
@@ -213,7 +212,8 @@ def count_rooms(
         fr = flats.get(fi)
         if fr is None or room in fr.fixed:
             continue
-        a_idx = fr.aux.get((beds[inst.shared_flats[fi].id, room], g))
+        beds = next(r.beds for r in inst.shared_flats[fi].rooms if r.id == room)
+        a_idx = fr.aux.get((beds, g))
         if a_idx is not None:
             out[a_idx] += 1
     return out
