@@ -34,6 +34,7 @@ GENDERS: tuple[Gender, ...] = ("F", "M", "X")
 UnitKind = Literal["dwelling", "bed"]
 UNIT_KINDS: tuple[UnitKind, ...] = ("dwelling", "bed")
 ObjectiveUnit = Literal["persons", "households"]
+PriorityMode = Literal["weighted", "strict"]
 
 
 # --------------------------------------------------------------------------- errors
@@ -131,6 +132,10 @@ class Policy:
     contribution_months: int = 12
     circuity: float = 1.3
     objective_unit: ObjectiveUnit = "persons"
+    priority_mode: PriorityMode = "weighted"
+    """``strict``: no household is left out, or placed farther from work, for one of lower
+    priority when the rules allow the swap; the round is solved lexicographically by
+    priority classes (highest first), then money, then commute."""
     horizon: Span | None = None
     walk_km: float | None = None
     transport_budget_cents: int | None = None
@@ -793,8 +798,8 @@ class _Reader:
             return False
         return v
 
-    def choice(self, name: str, options: Sequence[str]) -> Any:
-        if not self.present(name):
+    def choice(self, name: str, options: Sequence[str], optional: bool = False) -> Any:
+        if not self.present(name, optional):
             return options[0]
         v = self.data[name]
         if v not in options:
@@ -939,6 +944,7 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             contribution_months=months or 12,
             circuity=circuity or 1.0,
             objective_unit=pr.choice("objective_unit", ("persons", "households")),
+            priority_mode=pr.choice("priority_mode", ("weighted", "strict"), optional=True),
             horizon=horizon,
             walk_km=pr.optional_number("walk_km", 0.0),
             transport_budget_cents=pr.integer("transport_budget_cents", 0, optional=True),
@@ -1164,6 +1170,8 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         "circuity": pol.circuity,
         "objective_unit": pol.objective_unit,
     }
+    if pol.priority_mode != "weighted":
+        policy["priority_mode"] = pol.priority_mode
     if pol.horizon is not None:
         policy["horizon"] = {"start": month_text(pol.horizon.first), "months": pol.horizon.months}
     policy.update(_optional(walk_km=pol.walk_km, transport_budget_cents=pol.transport_budget_cents))

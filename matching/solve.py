@@ -94,11 +94,13 @@ def solve(
     params = SolveParams() if params is None else params
     budget = Budget.start(params.time_limit) if budget is None else budget
     check_engine_limits(inst)
-    if pairs is None and in_parts(inst, params):
+    # the strict priority mode's class stages are run on the whole round
+    strict = inst.policy.priority_mode == "strict"
+    if pairs is None and in_parts(inst, params) and not strict:
         res = solve_decomposed(inst, params, progress, budget)
     else:
         pairs = eligible_pairs(inst) if pairs is None else pairs
-        if priced(inst, pairs, params):
+        if priced(inst, pairs, params) and not strict:
             res = solve_priced(inst, params, progress, budget, pairs)
         else:
             res = solve_whole(inst, params, progress, budget, pairs)

@@ -35,6 +35,7 @@ import numpy as np
 from matching.budget import Budget
 from matching.greedy import greedy
 from matching.model.formulation import Formulation, Hold, Solution
+from matching.model.objectives import stage_share
 from matching.params import SolveParams
 from matching.solvers.cpsat import CpSatModel, solve_cpsat
 from matching.solvers.lp import LPSolution, prunable, solve_lp
@@ -225,7 +226,8 @@ def fix_by_reduced_cost(s: StageState) -> None:
 
 def _search_budget(s: StageState) -> Budget:
     if s.search is None:
-        share = s.params.stage.shares[s.params.stages - 1][s.term]
+        shares = s.params.stage.shares[s.params.stages - 1]
+        share = stage_share(shares, s.form.objectives, s.term)
         s.search = s.budget.share(share)
     return s.search
 
@@ -317,7 +319,8 @@ def _mip(s: StageState, limit: float) -> None:
 
 
 def mip_first(s: StageState) -> None:
-    if s.settled or not _small(s) or s.term not in s.params.stage.mip_first_terms:
+    role = s.form.objectives[s.term].role
+    if s.settled or not _small(s) or role not in s.params.stage.mip_first_terms:
         return
     budget = _search_budget(s)
     _mip(s, s.params.stage.mip_first_share * budget.left())

@@ -16,6 +16,7 @@ dictionary look-ups.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -35,7 +36,7 @@ from matching.instance import (
     Span,
     month_text,
 )
-from matching.result import Assignment, Result
+from matching.result import Assignment, Result, Unassigned, lines_opened
 
 __all__ = [
     "COMMUTE_RULE_TOLERANCE_KM",
@@ -135,6 +136,9 @@ VIOLATION_CODES: Mapping[str, str] = {
     "invalid_status": "status is not OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN",
     "assignments_without_solution": "an INFEASIBLE or UNKNOWN result has assignments",
     "unassigned_without_reason": "an unassigned entry carries no (non-empty string) reason",
+    # policy options
+    "priority_inversion": "strict priority mode: a household is left out while one of lower "
+    "priority holds a unit the first could take in its place, every rule kept",
     # data layer cross-check
     "capacity_mismatch": "Dwelling.capacity of the data layer disagrees with the occupancy "
     "limit recomputed from the spec",
@@ -329,9 +333,11 @@ def _fund_eligible(fund: Fund, b: Beneficiary) -> bool:
 class _Checker:
     """Accumulates the violations of one (instance, result) pair."""
 
-    def __init__(self, instance: Instance, result: Result) -> None:
+    def __init__(self, instance: Instance, result: Result, policy_options: bool = True) -> None:
         self.inst = instance
         self.res = result
+        self.policy_options = policy_options
+        """Whether to check the policy options (off for a trial swap's rules)."""
         self.out: list[Violation] = []
         self.benef: dict[str, Beneficiary] = {b.id: b for b in instance.beneficiaries}
         self.dwellings: dict[str, Dwelling] = {d.id: d for d in instance.dwellings}
@@ -390,6 +396,8 @@ class _Checker:
         else:
             weight = self.res.objective.weight
         self.check_bound(weight)
+        if self.policy_options and self.inst.policy.priority_mode == "strict" and not self.out:
+            self.check_strict()
         return self.out
 
     # -- time (instance@2's seasons) --------------------------------------------------
@@ -934,6 +942,100 @@ class _Checker:
                 f"reported commute_m {obj.commute_m}, recomputed {metres}",
             )
 
+    # -- policy options -----------------------------------------------------------------
+
+    def check_strict(self) -> None:
+        """The strict priority mode: no household left out while one of lower priority
+        holds a unit the first could take instead (the holder left out, every other
+        placement kept, every rule met), in any of its ways (room, terms, line, fund)."""
+        if self.res.status in _NO_ALLOCATION:
+            return
+        placed = {a.beneficiary for a in self.res.assignments}
+        for b in self.inst.beneficiaries:
+            if b.id in placed or b.priority <= 0:
+                continue
+            for h in self.res.assignments:
+                hb = self.benef[h.beneficiary]
+                if hb.priority >= b.priority:
+                    continue
+                way = self.swap_that_fits(b, h)
+                if way is not None:
+                    self.add(
+                        "priority_inversion",
+                        b.id,
+                        h.unit,
+                        f"{b.id} (priority {b.priority}) is left out while {h.beneficiary} "
+                        f"(priority {hb.priority}) holds {h.unit}; {b.id} could take it "
+                        f"({way}) with every rule kept",
+                    )
+                    break
+
+    def ways(self, b: Beneficiary, unit: str) -> list[Assignment]:
+        """Every placement of ``b`` in ``unit`` that breaks no rule of its own (room, terms,
+        line, fund), with its figures recomputed."""
+        d, f = self.dwellings.get(unit), self.flats.get(unit)
+        rooms: list[str | None] = [r.id for r in f.rooms] if f is not None else [None]
+        terms: list[str | None] = [t.id for t in d.terms] if d is not None and d.terms else [None]
+        lines: list[str | None] = [None, *self.lines]
+        funds: list[str | None] = [None, *self.funds]
+        scratch = _Checker(
+            self.inst, dataclasses.replace(self.res, assignments=(), unassigned=()), False
+        )
+        out = []
+        for room in rooms:
+            for term in terms:
+                for line in lines:
+                    for fund in funds:
+                        trial = Assignment(
+                            b.id, unit, room, fund, 0, 0.0, 0, term=term, shuttle=line
+                        )
+                        scratch.out = []
+                        spent: dict[str, int] = defaultdict(int)
+                        figures = scratch.check_assignment(
+                            trial, defaultdict(list), defaultdict(list), spent
+                        )
+                        if figures is None or any(v.code not in _FIGURES for v in scratch.out):
+                            continue
+                        _, contrib, km, metres, cost = figures
+                        if fund is not None and cost > self.funds[fund].budget_cents:
+                            continue
+                        one_off = 0
+                        if d is not None and term is not None:
+                            one_off = next(t.one_off_cents for t in d.terms if t.id == term)
+                        out.append(
+                            dataclasses.replace(
+                                trial,
+                                contribution_cents=contrib,
+                                commute_km=km,
+                                commute_m=metres,
+                                months=self.n_months(b),
+                                one_off_cents=one_off,
+                                cost_cents=cost,
+                            )
+                        )
+        return out
+
+    def swap_that_fits(self, b: Beneficiary, h: Assignment) -> str | None:
+        """A way for ``b`` to take ``h``'s unit with ``h`` left out, every rule kept."""
+        others = [a for a in self.res.assignments if a.beneficiary != h.beneficiary]
+        for way in self.ways(b, h.unit):
+            placed = [*others, way]
+            trial = dataclasses.replace(
+                self.res,
+                assignments=tuple(placed),
+                unassigned=tuple(
+                    Unassigned(x.id, ("swap",), {})
+                    for x in self.inst.beneficiaries
+                    if x.id not in {a.beneficiary for a in placed}
+                ),
+                lines_opened=lines_opened(placed, self.inst.line_costs),
+                bound_weight=None,
+            )
+            if not any(v.code not in _FIGURES for v in _Checker(self.inst, trial, False).run()):
+                room = f" room {way.room}" if way.room else ""
+                return f"{way.unit}{room}, fund {way.fund}" if way.fund else f"{way.unit}{room}"
+        return None
+
     def check_bound(self, weight: int) -> None:
         bound = self.res.bound_weight
         if bound is not None and bound < weight:
@@ -943,6 +1045,25 @@ class _Checker:
                 None,
                 f"bound weight {bound} < objective weight {weight}",
             )
+
+
+_FIGURES = frozenset(
+    {
+        "contribution_mismatch",
+        "commute_mismatch",
+        "commute_m_mismatch",
+        "months_mismatch",
+        "one_off_mismatch",
+        "cost_mismatch",
+        "objective_weight_mismatch",
+        "objective_contribution_mismatch",
+        "objective_commute_mismatch",
+        "objective_commute_m_mismatch",
+        "objective_money_mismatch",
+        "lines_opened_mismatch",
+    }
+)
+"""Codes about reported figures, not rules: a trial placement's figures are not reported."""
 
 
 def validate(instance: Instance, result: Result) -> list[Violation]:

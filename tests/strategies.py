@@ -227,13 +227,25 @@ def exhaustive(inst: Instance) -> Best | None:
     budget = {f.id: f.budget_cents for f in inst.funds}
     chosen: list[Any] = []
 
-    def key(w: int, c: int, m: int) -> tuple[int, int, int]:
-        return (-w, c, m)
+    classes = sorted({b.priority for b in inst.beneficiaries if b.priority > 0}, reverse=True)
+    by_id = {b.id: b for b in inst.beneficiaries}
+
+    def key(w: int, c: int, m: int) -> tuple[int, ...]:
+        if pol.priority_mode != "strict" or not classes:
+            return (-w, c, m)
+        # the strict priority mode: each class's weight, highest class first
+        placed = [by_id[x[0]] for x in chosen if x is not None]
+        return (
+            *(-sum(_weight(inst, b) for b in placed if b.priority == p) for p in classes),
+            c,
+            m,
+        )
 
     def rec(i: int, w: int, c: int, m: int) -> None:
         if i == len(inst.beneficiaries):
-            if best[0] is None or key(w, c, m) < key(*best[0][:3]):
-                best[0] = (w, c, m, tuple(chosen))
+            k = key(w, c, m)
+            if best[0] is None or k < best[0][4]:
+                best[0] = (w, c, m, tuple(chosen), k)
             return
         b = inst.beneficiaries[i]
         for o in choices[i]:
@@ -271,7 +283,7 @@ def exhaustive(inst: Instance) -> Best | None:
     rec(0, 0, 0, 0)
     if best[0] is None:
         return None
-    w, c, m, placements = best[0]
+    w, c, m, placements, _ = best[0]
     return Best(w, c, m, tuple(p for p in placements if p is not None))
 
 

@@ -16,6 +16,7 @@ from matching.explain import empty_result, explain_unassigned, infeasible_result
 from matching.greedy import Start, greedy
 from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
+from matching.model.objectives import weight_terms
 from matching.params import SolveParams
 from matching.result import Result, lines_opened, objective_of, result_format
 from matching.stage import Progress, StageReport, StageState, run_stage
@@ -77,7 +78,11 @@ def solve_whole(
     holds: list[Hold] = []
     run = budget.keep(params.stage.reserve_share)
     build = 0.0
-    for term in range(params.stages):
+    # the weight's terms (one, or one per priority class in the strict mode), then money
+    # and commute as far as ``params.stages`` asks
+    n_weight = weight_terms(form.objectives)
+    n_terms = len(form.objectives)
+    for term in range(n_weight + params.stages - 1):
         if term > 0 and run.left() <= 0.05:
             break
         state = run_stage(
@@ -115,7 +120,11 @@ def solve_whole(
     if first is not None and first.status == "INFEASIBLE":
         res = infeasible_result(inst, pairs, 0.0, ENGINE, space=ready.space)
         return _with(res, engine, timings, stages)
-    solver_bound = None if first is None or first.bound is None else math.floor(first.bound + 1e-6)
+    solver_bound = (
+        None
+        if first is None or first.bound is None or n_weight > 1  # a class's bound, not the weight's
+        else math.floor(first.bound + 1e-6)
+    )
     if inc is None:
         res = empty_result(
             inst,
@@ -129,9 +138,9 @@ def solve_whole(
         return _with(res, engine, timings, stages)
     placed = form.assignments(inc)
     objective = objective_of(placed, inst.weights, inst.line_costs)
-    proven = first is not None and first.status == "OPTIMAL"
+    proven = len(stages) >= n_weight and all(s.status == "OPTIMAL" for s in stages[:n_weight])
     bound = objective.weight if proven else usable_bound(solver_bound, objective.weight, trivial)
-    all_proven = len(stages) == 3 and all(s.status == "OPTIMAL" for s in stages)
+    all_proven = len(stages) == n_terms and all(s.status == "OPTIMAL" for s in stages)
     t = time.perf_counter()
     unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
     timings["explain"] = time.perf_counter() - t

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from matching.audit import SMALL, audit, household_type
@@ -45,12 +45,17 @@ RULES = {
 
 
 @st.composite
-def contested(draw: st.DrawFn, v2: bool = False) -> Instance:
+def contested(draw: st.DrawFn, v2: bool = False, pressed: bool = False) -> Instance:
     """A small round where households compete: everyone within reach of every unit,
-    priorities spread from 1 to 9, so that inversions happen (of every kind)."""
+    priorities spread from 1 to 9, so that inversions happen (of every kind). ``pressed``:
+    at least four households, weighed by persons (a large family of lower priority may
+    outweigh a single person of higher priority)."""
     inst = draw(
         instances_v2() if v2 else instances(max_beneficiaries=6, max_dwellings=2, max_flats=1)
     )
+    if pressed:
+        assume(len(inst.beneficiaries) >= 4)
+        inst = replace(inst, policy=replace(inst.policy, objective_unit="persons"))
     bens = tuple(
         replace(
             b,

@@ -464,6 +464,8 @@ def test_result_tampering_is_reported(code: str, tamper: Callable[[Result], Resu
 def test_every_code_is_exercised() -> None:
     exercised = {c for c, _ in INSTANCE_TAMPERING} | {c for c, _ in RESULT_TAMPERING}
     exercised |= {"capacity_mismatch"}  # see test_data_layer_capacity_is_cross_checked
+    # see tests/matching/test_policy_options.py, a weighted optimum refused as a strict one
+    exercised |= {"priority_inversion"}
     from tests.matching.test_validate_v2 import INSTANCE_TAMPERING as V2_INSTANCE
     from tests.matching.test_validate_v2 import RESULT_TAMPERING as V2_RESULT
 

@@ -19,6 +19,9 @@ class ObjectiveTerm:
 
     name: str = ""
     sense: Literal["max", "min"] = "max"
+    role: int = 0
+    """Which of the contract's three objectives the term is, or a part of (0: weight,
+    1: money, 2: commute): stages share time and methods by role."""
 
     def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
         """The coefficient of each column."""

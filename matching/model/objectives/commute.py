@@ -12,6 +12,7 @@ class TotalCommute(ObjectiveTerm):
 
     name = "commute_m"
     sense = "min"
+    role = 2
 
     def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
         return cols.commute_m

@@ -12,6 +12,7 @@ class MonthlyContribution(ObjectiveTerm):
 
     name = "contribution_cents"
     sense = "min"
+    role = 1
 
     def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
         return cols.contribution_cents

@@ -16,6 +16,7 @@ class MoneySpent(ObjectiveTerm):
 
     name = "money_cents"
     sense = "min"
+    role = 1
 
     def coefficients(self, cols: Columns, inst: Instance) -> IntArray:
         return cols.cost_cents
