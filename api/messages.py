@@ -135,6 +135,7 @@ DYNAMIC = (
     N_("reason.children_not_allowed"),
     N_("reason.forbidden"),
     N_("reason.funds_exhausted"),
+    N_("reason.group_floor"),
     N_("reason.guarantee_exhausted"),
     N_("reason.no_fund_can_pay"),
     N_("reason.no_line_within_walk"),

@@ -18,8 +18,9 @@ Two parts, both computed from the instance and the result alone:
 
   - the swap breaks a rule: the reason code of the row that stops it
     (``funds_exhausted``, ``rooms_taken_by_other_gender``, ``no_seat_on_line``,
-    ``transport_budget_exhausted``, ``guarantee_exhausted``, ``units_taken``), or
-    ``pinned`` when a pin keeps either household where it is;
+    ``transport_budget_exhausted``, ``guarantee_exhausted``, ``units_taken``),
+    ``group_floor`` when the swap would take a group under its floor (a policy option),
+    or ``pinned`` when a pin keeps either household where it is;
   - the best valid swap is worse on an objective term: ``weight`` (the weight it would
     lose), then ``contribution_cents`` / ``money_cents``, then ``commute_m`` (how much
     more it would cost or how much longer the commutes would be);
@@ -39,6 +40,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -46,10 +49,10 @@ import numpy.typing as npt
 
 from matching.eligibility import Pairs, eligible_pairs
 from matching.explain import placement_column, replay
-from matching.instance import Beneficiary, Instance
+from matching.instance import Beneficiary, Instance, household_type
 from matching.model.columns import Columns
 from matching.model.objectives import ObjectiveTerm, objectives_of
-from matching.model.rules import declare
+from matching.model.rules import GroupFloors, declare
 from matching.model.space import RowSpace, Universe
 from matching.packing import Fit, Packing
 from matching.result import Assignment, Result
@@ -59,17 +62,6 @@ IntArray = npt.NDArray[np.int64]
 SMALL = 5
 """Groups and counts under this are shown as ``"<5"``: no person can be recognised."""
 FOUR_FIFTHS = 0.8
-HOUSEHOLD_TYPES = ("single_adult", "couple", "adults_only", "family_with_minors")
-
-
-def household_type(b: Beneficiary) -> str:
-    """``single_adult``, ``couple`` (two adults), ``adults_only`` (three or more adults)
-    or ``family_with_minors``."""
-    if b.minors:
-        return "family_with_minors"
-    return {1: "single_adult", 2: "couple"}.get(b.adults, "adults_only")
-
-
 # -- priority inversions --------------------------------------------------------------
 
 
@@ -139,8 +131,48 @@ class _Swapper:
         self.encoders = [
             (int(space.aux_start[i]), b.encode)
             for i, b in enumerate(space.blocks)
-            if b.encode is not None and b.n_aux
+            if b.encode is not None and b.n_aux and b.rule != GroupFloors.name
         ]
+        self._floors_init(space)
+
+    def _floors_init(self, space: RowSpace) -> None:
+        """Group floors hold over the whole allocation, not unit by unit: their rows are
+        emptied in the packing (each floor's ``all`` raised) and a swap is checked by its
+        counts instead (:meth:`floors_hold`)."""
+        inst = self.inst
+        floors = inst.policy.group_floors
+        nb = len(inst.beneficiaries)
+        self.member = np.array(
+            [[f.holds(b) for b in inst.beneficiaries] for f in floors], dtype=bool
+        ).reshape(len(floors), nb)
+        has_option = np.zeros(nb, dtype=bool)
+        if floors:
+            u = space.universe
+            has_option[u.columns(np.flatnonzero(u.allowed), ordered=False).beneficiary] = True
+        self.reach = (self.member & has_option).sum(axis=1)
+        shares = [Fraction(f.share) for f in floors]
+        self.num = np.array([x.numerator for x in shares], dtype=np.int64)
+        self.den = np.array([x.denominator for x in shares], dtype=np.int64)
+        idx = [inst.beneficiary_index[a.beneficiary] for a in self.assignments]
+        self.n_placed = len(idx)
+        self.placed_in = self.member[:, idx].sum(axis=1)
+        for i, b in enumerate(space.blocks):
+            if b.rule == GroupFloors.name:
+                act = self.pack.activity.aux
+                for k in range(b.n_aux):
+                    a = int(space.aux_start[i]) + k
+                    if act[a] == 0:
+                        self.pack.raise_aux(a, 1)
+
+    def floors_hold(self, joins: Sequence[int], leaves: Sequence[int]) -> bool:
+        """Whether every group floor holds once households ``joins`` are placed and
+        ``leaves`` left out (beneficiary indices)."""
+        if not len(self.num):
+            return True
+        n = self.n_placed + len(joins) - len(leaves)
+        got = self.placed_in + self.member[:, list(joins)].sum(axis=1)
+        got = got - self.member[:, list(leaves)].sum(axis=1)
+        return bool(np.all((self.num * n <= self.den * got) | (got >= self.reach)))
 
     def gains(self, cols: Columns) -> npt.NDArray[np.int64]:
         """Each term's value of ``cols`` (a column per row), signed so that more is better."""
@@ -363,10 +395,12 @@ def _explain_swap(
         g = sw.gains(mine_cols)
         best: npt.NDArray[np.int64] | None = None
         best_swap: dict[str, str | None] = {}
+        # the holder left out: the first household joins (unless it only moves)
+        alone = sw.floors_hold([bi] if mine is None else [], [hb])
         for j, fit, rows, coefs in fits:
             here = base + g[j] + sw.raise_gain(fit)
             swap = _named(inst, mine_cols, j)
-            if _better(here, best):
+            if alone and _better(here, best):
                 best, best_swap = here, {**swap, "holder_to": None}
             if mine is None:
                 continue
@@ -384,7 +418,8 @@ def _explain_swap(
                 _unplace(sw.pack, rows, coefs, fit)
     finally:
         sw.restore(touched, delta)
-    assert best is not None
+    if best is None:
+        return inv("group_floor")
     nz = np.flatnonzero(best)
     if nz.size == 0:
         return inv("tie", 0, best_swap)
@@ -492,6 +527,41 @@ def _shown(n: int, small: int) -> int | str:
 
 
 @dataclass(frozen=True)
+class FloorRow:
+    """How one group floor is met by an allocation."""
+
+    group: str
+    share: Decimal
+    placed_in_group: int
+    placed: int
+    met: str
+    """``share``, ``whole_group`` or ``unmet``."""
+
+
+def floor_rows(inst: Instance, result: Result, pairs: Pairs | None = None) -> list[FloorRow]:
+    """Each group floor of the policy against ``result``."""
+    floors = inst.policy.group_floors
+    if not floors:
+        return []
+    pairs = eligible_pairs(inst) if pairs is None else pairs
+    u = Universe.of(inst, pairs)
+    has_option = set(u.columns(np.flatnonzero(u.allowed), ordered=False).beneficiary.tolist())
+    placed = {inst.beneficiary_index[a.beneficiary] for a in result.assignments}
+    out = []
+    for f in floors:
+        group = {i for i, b in enumerate(inst.beneficiaries) if f.holds(b)}
+        got = len(group & placed)
+        if got >= f.share * len(placed):
+            met = "share"
+        elif not (group & has_option) - placed:
+            met = "whole_group"
+        else:
+            met = "unmet"
+        out.append(FloorRow(f.group, f.share, got, len(placed), met))
+    return out
+
+
+@dataclass(frozen=True)
 class RoundAudit:
     """The group audit and the priority inversions of one solved round."""
 
@@ -499,6 +569,26 @@ class RoundAudit:
     inversions: tuple[Inversion, ...]
     proven: bool
     """Whether the result is proven optimal (an ``improves`` inversion is then impossible)."""
+    floors: tuple[FloorRow, ...] = ()
+    """How each group floor of the policy is met (none without floors)."""
+
+    def floor_dicts(self, small: int = SMALL) -> list[dict[str, Any]]:
+        """Each floor: the share it asks, the group's placed (``"<5"`` when few) and the
+        share reached (shown for 5 or more), and how it is met: ``share``, ``whole_group``
+        (every one of the group who could be placed is) or ``unmet``."""
+        return [
+            {
+                "group": f.group,
+                "share": str(f.share),
+                "placed": _shown(f.placed_in_group, small),
+                "of_placed": f.placed,
+                "reached": round(f.placed_in_group / f.placed, 4)
+                if f.placed and f.placed_in_group >= small
+                else None,
+                "met": f.met,
+            }
+            for f in self.floors
+        ]
 
     def group_dicts(self, small: int = SMALL) -> list[dict[str, Any]]:
         """The groups as shown to anyone: counts under ``small`` as ``"<5"``, a rate only
@@ -552,6 +642,8 @@ class RoundAudit:
             "inversion_counts": self.inversion_counts(),
             "inversions_total": len(self.inversions),
         }
+        if self.floors:
+            out["floors"] = self.floor_dicts(small)
         if named:
             out["inversions"] = [x.to_dict() for x in self.inversions if x.why != NOT_EXAMINED]
         return out
@@ -574,4 +666,5 @@ def audit(
         groups=tuple(group_audit(inst, result, extra)),
         inversions=tuple(inversions(inst, result, pairs, examine=examine)),
         proven=result.status == "OPTIMAL",
+        floors=tuple(floor_rows(inst, result, pairs)),
     )

@@ -43,6 +43,8 @@ Some unit could take it, but this round's allocation did not place it there:
                                   not running, and opening it is beyond the budget
 ``guarantee_exhausted``           instance@2: the dwelling's guaranteed terms need
                                   more of the guarantee fund than is left
+``group_floor``                   a policy option: placing the household would take a
+                                  group under the share of the placed reserved for it
 ``zero_priority``                 a unit was free and fundable, but its priority is 0,
                                   so placing it adds nothing to objective 1
 ``not_reached_in_time``           a unit was free and fundable: the search stopped
@@ -106,6 +108,7 @@ ALLOCATION_REASONS = (
     "no_seat_on_line",
     "transport_budget_exhausted",
     "guarantee_exhausted",
+    "group_floor",
     "zero_priority",
     "not_reached_in_time",
     "other_parts_not_searched",
@@ -140,6 +143,8 @@ REASON_TEXT = {
     "transport budget cannot open it",
     "guarantee_exhausted": "the guarantee fund has too little left for the dwelling's "
     "guaranteed terms",
+    "group_floor": "placing the household would take a group under the share of the placed "
+    "the policy reserves for it",
     "units_taken": "every unit the household could take went to other placements (of higher "
     "weight, or equal weight and cheaper)",
     "rooms_taken_by_other_gender": "free beds remain only in rooms given to another gender",

@@ -119,6 +119,45 @@ class Guarantee:
     months: int
 
 
+GROUP_DIMENSIONS = ("gender", "household", "tag")
+HOUSEHOLD_TYPES = ("single_adult", "couple", "adults_only", "family_with_minors")
+
+
+def household_type(b: Beneficiary) -> str:
+    """``single_adult``, ``couple`` (two adults), ``adults_only`` (three or more adults)
+    or ``family_with_minors``."""
+    if b.minors:
+        return "family_with_minors"
+    return {1: "single_adult", 2: "couple"}.get(b.adults, "adults_only")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFloor:
+    """A policy option: at least ``share`` of the placed households come from ``group``
+    (``"gender:F"``, ``"household:family_with_minors"``, ``"tag:exploitation_victim"``),
+    unless every household of the group that has an eligible unit is placed."""
+
+    group: str
+    share: Decimal
+
+    @property
+    def dimension(self) -> str:
+        return self.group.partition(":")[0]
+
+    @property
+    def value(self) -> str:
+        return self.group.partition(":")[2]
+
+    def holds(self, b: Beneficiary) -> bool:
+        """Whether household ``b`` belongs to the group."""
+        dim, value = self.dimension, self.value
+        if dim == "gender":
+            return b.gender == value
+        if dim == "household":
+            return household_type(b) == value
+        return value in b.tags
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The round's policy parameters (see the spec).
@@ -136,6 +175,8 @@ class Policy:
     """``strict``: no household is left out, or placed farther from work, for one of lower
     priority when the rules allow the swap; the round is solved lexicographically by
     priority classes (highest first), then money, then commute."""
+    group_floors: tuple[GroupFloor, ...] = ()
+    """Shares of the placed reserved for groups (see :class:`GroupFloor`)."""
     horizon: Span | None = None
     walk_km: float | None = None
     transport_budget_cents: int | None = None
@@ -899,6 +940,49 @@ def _terms(r: _Reader) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+def _group_floors(pr: _Reader, errors: list[FieldError]) -> tuple[GroupFloor, ...]:
+    """``policy.group_floors``: optional; each ``{"group": "dimension:value", "share": x}``
+    with a share in (0, 1], each group once."""
+    out: list[GroupFloor] = []
+    seen: set[str] = set()
+    for k, fd in enumerate(pr.records("group_floors", optional=True)):
+        r = _Reader(errors, "policy", fd, prefix=f"group_floors[{k}]")
+        if not r.ok:
+            continue
+        group, share = r.string("group"), r.ratio("share")
+        if group:
+            dim, sep, value = group.partition(":")
+            if not sep or dim not in GROUP_DIMENSIONS or not value.strip():
+                r.fail(
+                    "group",
+                    f"must be one of {', '.join(GROUP_DIMENSIONS)} then ':' and a "
+                    f"value, e.g. 'tag:exploitation_victim', got {_show(group)}",
+                )
+                group = ""
+            elif dim == "gender" and value not in GENDERS:
+                r.fail("group", f"gender must be one of {', '.join(GENDERS)}, got {_show(value)}")
+                group = ""
+            elif dim == "household" and value not in HOUSEHOLD_TYPES:
+                r.fail(
+                    "group",
+                    f"household must be one of {', '.join(HOUSEHOLD_TYPES)}, got {_show(value)}",
+                )
+                group = ""
+            elif group in seen:
+                r.fail("group", f"{group} has a floor already")
+                group = ""
+        if share is not None and share == 0:
+            r.fail("share", "must be greater than 0")
+            share = None
+        if share is not None and share.as_tuple().exponent < -4:  # type: ignore[operator]
+            r.fail("share", f"must have at most 4 decimals, got {_show(fd.get('share'))}")
+            share = None
+        if group and share is not None:
+            seen.add(group)
+            out.append(GroupFloor(group, share))
+    return tuple(out)
+
+
 def instance_from_dict(data: Any, source: str | None = None) -> Instance:
     """Build an :class:`Instance` from the parsed JSON, listing every error at once.
 
@@ -945,6 +1029,7 @@ def instance_from_dict(data: Any, source: str | None = None) -> Instance:
             circuity=circuity or 1.0,
             objective_unit=pr.choice("objective_unit", ("persons", "households")),
             priority_mode=pr.choice("priority_mode", ("weighted", "strict"), optional=True),
+            group_floors=_group_floors(pr, errors),
             horizon=horizon,
             walk_km=pr.optional_number("walk_km", 0.0),
             transport_budget_cents=pr.integer("transport_budget_cents", 0, optional=True),
@@ -1172,6 +1257,8 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
     }
     if pol.priority_mode != "weighted":
         policy["priority_mode"] = pol.priority_mode
+    if pol.group_floors:
+        policy["group_floors"] = [{"group": f.group, "share": f.share} for f in pol.group_floors]
     if pol.horizon is not None:
         policy["horizon"] = {"start": month_text(pol.horizon.first), "months": pol.horizon.months}
     policy.update(_optional(walk_km=pol.walk_km, transport_budget_cents=pol.transport_budget_cents))

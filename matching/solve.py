@@ -94,8 +94,9 @@ def solve(
     params = SolveParams() if params is None else params
     budget = Budget.start(params.time_limit) if budget is None else budget
     check_engine_limits(inst)
-    # the strict priority mode's class stages are run on the whole round
-    strict = inst.policy.priority_mode == "strict"
+    # the strict priority mode's class stages and the group floors (which count the whole
+    # allocation) are run on the whole round
+    strict = inst.policy.priority_mode == "strict" or bool(inst.policy.group_floors)
     if pairs is None and in_parts(inst, params) and not strict:
         res = solve_decomposed(inst, params, progress, budget)
     else:

@@ -139,6 +139,8 @@ VIOLATION_CODES: Mapping[str, str] = {
     # policy options
     "priority_inversion": "strict priority mode: a household is left out while one of lower "
     "priority holds a unit the first could take in its place, every rule kept",
+    "group_floor_unmet": "a group's placed households are under its floor's share of the "
+    "placed while some household of the group that could be placed is not",
     # data layer cross-check
     "capacity_mismatch": "Dwelling.capacity of the data layer disagrees with the occupancy "
     "limit recomputed from the spec",
@@ -396,6 +398,8 @@ class _Checker:
         else:
             weight = self.res.objective.weight
         self.check_bound(weight)
+        if self.inst.policy.group_floors and self.res.status not in _NO_ALLOCATION:
+            self.check_floors()
         if self.policy_options and self.inst.policy.priority_mode == "strict" and not self.out:
             self.check_strict()
         return self.out
@@ -969,6 +973,30 @@ class _Checker:
                         f"({way}) with every rule kept",
                     )
                     break
+
+    def check_floors(self) -> None:
+        """Group floors: the placed of each group are at least its share of all the placed,
+        or every household of the group that could be placed on its own is placed."""
+        placed = {a.beneficiary for a in self.res.assignments}
+        for f in self.inst.policy.group_floors:
+            group = [b for b in self.inst.beneficiaries if f.holds(b)]
+            got = sum(1 for b in group if b.id in placed)
+            if got >= f.share * len(placed):
+                continue
+            could = [b for b in group if b.id not in placed and self.has_option(b)]
+            if could:
+                self.add(
+                    "group_floor_unmet",
+                    could[0].id,
+                    None,
+                    f"{f.group}: {got} of the {len(placed)} placed, under the floor's share "
+                    f"{f.share}, while {len(could)} of the group could be placed",
+                )
+
+    def has_option(self, b: Beneficiary) -> bool:
+        """Whether ``b`` could be placed somewhere on its own (every rule of the pair, and a
+        fund that may pay for it with the money for it)."""
+        return any(self.ways(b, unit) for unit in (*self.dwellings, *self.flats))
 
     def ways(self, b: Beneficiary, unit: str) -> list[Assignment]:
         """Every placement of ``b`` in ``unit`` that breaks no rule of its own (room, terms,

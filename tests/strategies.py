@@ -229,6 +229,32 @@ def exhaustive(inst: Instance) -> Best | None:
 
     classes = sorted({b.priority for b in inst.beneficiaries if b.priority > 0}, reverse=True)
     by_id = {b.id: b for b in inst.beneficiaries}
+    # group floors: each group's members that could be placed on their own (a fund that
+    # may pay with the money for it)
+    floor_groups = [
+        (
+            f,
+            {b.id for b in inst.beneficiaries if f.holds(b)},
+            {
+                b.id
+                for b, opts in zip(inst.beneficiaries, choices, strict=True)
+                if f.holds(b)
+                and any(
+                    o is not None
+                    and (o[2] is None or o[3] * pol.contribution_months <= budget[o[2]])
+                    for o in opts
+                )
+            },
+        )
+        for f in pol.group_floors
+    ]
+
+    def floors_hold() -> bool:
+        placed = {x[0] for x in chosen if x is not None}
+        return all(
+            len(members & placed) >= f.share * len(placed) or reach <= placed
+            for f, members, reach in floor_groups
+        )
 
     def key(w: int, c: int, m: int) -> tuple[int, ...]:
         if pol.priority_mode != "strict" or not classes:
@@ -243,6 +269,8 @@ def exhaustive(inst: Instance) -> Best | None:
 
     def rec(i: int, w: int, c: int, m: int) -> None:
         if i == len(inst.beneficiaries):
+            if not floors_hold():
+                return
             k = key(w, c, m)
             if best[0] is None or k < best[0][4]:
                 best[0] = (w, c, m, tuple(chosen), k)

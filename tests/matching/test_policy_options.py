@@ -9,11 +9,13 @@ lower-priority household's unit.
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
 
 from matching.audit import audit
-from matching.instance import Instance, dumps, instance_to_dict
+from matching.instance import GroupFloor, Instance, dumps, instance_to_dict
 from matching.params import SolveParams
 from matching.solve import solve
 from matching.validate import validate
@@ -163,3 +165,123 @@ def test_the_weighted_optimum_is_refused_as_a_strict_one_and_the_strict_one_hous
     assert res.status == "OPTIMAL"
     assert [a.beneficiary for a in res.assignments] == ["SINGLE"]
     assert (res.objective.weight, res.bound_weight) == (8, 8)
+
+
+# -- group floors -----------------------------------------------------------------------
+
+GROUPS = (
+    "gender:F",
+    "gender:M",
+    "household:single_adult",
+    "household:family_with_minors",
+    "tag:exploitation_victim",
+)
+
+
+@st.composite
+def floored(draw: st.DrawFn) -> Instance:
+    """A contested round with one or two group floors."""
+    inst = draw(contested(pressed=True))
+    groups = draw(st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True))
+    floors = tuple(
+        GroupFloor(g, draw(st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal("1")])))
+        for g in groups
+    )
+    return replace(inst, policy=replace(inst.policy, group_floors=floors))
+
+
+@SETTINGS
+@given(floored())
+def test_floored_optimum_equals_enumeration(inst: Instance) -> None:
+    note(dumps(instance_to_dict(inst), indent=None))
+    res = solve(inst, SolveParams(time_limit=20, seed=0))
+    assert validate(inst, res) == []
+    best = exhaustive(inst)
+    if best is None:
+        assert inst.pinned and res.status == "INFEASIBLE"
+        return
+    assert res.status == "OPTIMAL"
+    assert (res.objective.weight, res.objective.contribution_cents, res.objective.commute_m) == (
+        best.weight,
+        best.contribution_cents,
+        best.commute_m,
+    )
+    unfloored = solve(replace(inst, policy=replace(inst.policy, group_floors=())), SolveParams())
+    assert validate(unfloored_inst(inst), unfloored) == []
+    o, u = res.objective, unfloored.objective
+    better = (-u.weight, u.contribution_cents, u.commute_m) < (
+        -o.weight,
+        o.contribution_cents,
+        o.commute_m,
+    )
+    event("floor binds" if better else "free")
+    # an allocation better than the floored optimum must break a floor: the validator says so
+    if better:
+        assert "group_floor_unmet" in {v.code for v in validate(inst, unfloored)}
+        assert "unmet" in {f.met for f in audit(inst, unfloored, examine=0).floors}
+    # the audit's swaps keep the floors (none it says improves the optimum), and it says
+    # how each floor is met
+    found = audit(inst, res, examine=0)
+    assert all(x.why != "improves" for x in found.inversions)
+    assert [f.group for f in found.floors] == [f.group for f in inst.policy.group_floors]
+    assert "unmet" not in {f.met for f in found.floors}
+    assert [f["met"] for f in found.to_dict()["floors"]] == [f.met for f in found.floors]
+
+
+def test_floors_are_read_written_and_refused_when_malformed() -> None:
+    from matching.instance import InstanceError, instance_from_dict
+
+    data = instance_to_dict(one_home_two_claims())
+    data["policy"]["group_floors"] = [{"group": "tag:exploitation_victim", "share": 0.25}]
+    inst = instance_from_dict(data)
+    assert inst.policy.group_floors == (GroupFloor("tag:exploitation_victim", Decimal("0.25")),)
+    assert instance_from_dict(instance_to_dict(inst)) == inst
+    for bad, field, words in (
+        ({"group": "nationality:MA", "share": 0.2}, "group", "gender, household, tag"),
+        ({"group": "gender:Q", "share": 0.2}, "group", "F, M, X"),
+        ({"group": "household:crew", "share": 0.2}, "group", "single_adult"),
+        ({"group": "gender:F", "share": 0}, "share", "greater than 0"),
+        ({"group": "gender:F", "share": 1.5}, "share", "between 0 and 1"),
+        ({"group": "gender:F", "share": 0.123456}, "share", "4 decimals"),
+        ({"group": "gender:F"}, "share", "required"),
+    ):
+        data["policy"]["group_floors"] = [bad]
+        try:
+            instance_from_dict(data)
+        except InstanceError as e:
+            (err,) = e.errors
+            assert err.field == f"group_floors[0].{field}" and words in err.message, err
+        else:
+            raise AssertionError(f"accepted {bad}")
+    data["policy"]["group_floors"] = [
+        {"group": "gender:F", "share": 0.2},
+        {"group": "gender:F", "share": 0.3},
+    ]
+    try:
+        instance_from_dict(data)
+    except InstanceError as e:
+        assert "has a floor already" in str(e)
+    else:
+        raise AssertionError("a group with two floors was accepted")
+
+
+def test_a_floor_keeps_a_place_for_the_group() -> None:
+    """One home, a single woman at priority 8, a family at priority 2 (which the weights
+    prefer, 10 against 8): a floor reserving every placement for single adults houses the
+    woman, and the audit says the floor is met by its share."""
+    inst = one_home_two_claims()
+    inst = replace(
+        inst,
+        policy=replace(
+            inst.policy, group_floors=(GroupFloor("household:single_adult", Decimal("1")),)
+        ),
+    )
+    res = solve(inst, SolveParams(time_limit=20, seed=0))
+    assert validate(inst, res) == []
+    assert [a.beneficiary for a in res.assignments] == ["SINGLE"]
+    (floor,) = audit(inst, res).floors
+    assert (floor.placed_in_group, floor.placed, floor.met) == (1, 1, "share")
+
+
+def unfloored_inst(inst: Instance) -> Instance:
+    return replace(inst, policy=replace(inst.policy, group_floors=()))

@@ -466,6 +466,8 @@ def test_every_code_is_exercised() -> None:
     exercised |= {"capacity_mismatch"}  # see test_data_layer_capacity_is_cross_checked
     # see tests/matching/test_policy_options.py, a weighted optimum refused as a strict one
     exercised |= {"priority_inversion"}
+    # and test_floored_optimum_equals_enumeration there: an unfloored optimum refused
+    exercised |= {"group_floor_unmet"}
     from tests.matching.test_validate_v2 import INSTANCE_TAMPERING as V2_INSTANCE
     from tests.matching.test_validate_v2 import RESULT_TAMPERING as V2_RESULT
 

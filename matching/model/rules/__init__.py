@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from matching.model.rules.floors import GroupFloors
 from matching.model.rules.funds import FundBudgets
 from matching.model.rules.guarantee import GuaranteeCapacity
 from matching.model.rules.one_household import OneHouseholdPerDwelling
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     ShuttleSeats(),
     GuaranteeCapacity(),
     FundBudgets(),
+    GroupFloors(),
 )
 
 
@@ -50,6 +52,7 @@ __all__ = [
     "RULES",
     "BedsAndSingleGenderRooms",
     "FundBudgets",
+    "GroupFloors",
     "GuaranteeCapacity",
     "OneHouseholdPerDwelling",
     "OnePlacementPerHousehold",
