@@ -940,6 +940,15 @@ def _terms(r: _Reader) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+def group_floors_from(value: Any) -> tuple[tuple[GroupFloor, ...], list[FieldError]]:
+    """Group floors as a scenario or a form gives them (a list of ``{"group", "share"}``),
+    with the errors as :func:`instance_from_dict` words them (field
+    ``group_floors[k].group`` ...)."""
+    errors: list[FieldError] = []
+    floors = _group_floors(_Reader(errors, "policy", {"group_floors": value}), errors)
+    return floors, errors
+
+
 def _group_floors(pr: _Reader, errors: list[FieldError]) -> tuple[GroupFloor, ...]:
     """``policy.group_floors``: optional; each ``{"group": "dimension:value", "share": x}``
     with a share in (0, 1], each group once."""

@@ -264,6 +264,14 @@ def commute_km(policy: Policy, b: Beneficiary, lat: float, lon: float) -> float:
     return float(policy.circuity) * float(km)
 
 
+def _sphere_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance on a sphere of the Earth's mean radius (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
 def commute_m(km: float) -> int:
     """Objective 3's whole metres of a commute: ``floor(1000 * commute_km + 0.5)``.
 
@@ -355,6 +363,7 @@ class _Checker:
         self.lines: dict[str, Shuttle] = {x.id: x for x in instance.shuttles}
         self.riders: dict[tuple[str, int], int] = defaultdict(int)
         self.exposure = 0
+        self._scratch: _Checker | None = None
 
     def add(self, code: str, beneficiary: str | None, unit: str | None, message: str) -> None:
         assert code in VIOLATION_CODES, code
@@ -955,24 +964,61 @@ class _Checker:
         if self.res.status in _NO_ALLOCATION:
             return
         placed = {a.beneficiary for a in self.res.assignments}
+        pinned = {p.beneficiary for p in self.inst.pinned}
+        holders: dict[str, list[Assignment]] = defaultdict(list)
+        for a in self.res.assignments:
+            if a.beneficiary not in pinned:  # a pinned household cannot be left out
+                holders[a.unit].append(a)
         for b in self.inst.beneficiaries:
             if b.id in placed or b.priority <= 0:
                 continue
-            for h in self.res.assignments:
-                hb = self.benef[h.beneficiary]
-                if hb.priority >= b.priority:
+            found = None
+            for unit, held in holders.items():
+                lower = [h for h in held if self.benef[h.beneficiary].priority < b.priority]
+                if not lower or not self.might_reach(b, unit):
                     continue
-                way = self.swap_that_fits(b, h)
-                if way is not None:
-                    self.add(
-                        "priority_inversion",
-                        b.id,
-                        h.unit,
-                        f"{b.id} (priority {b.priority}) is left out while {h.beneficiary} "
-                        f"(priority {hb.priority}) holds {h.unit}; {b.id} could take it "
-                        f"({way}) with every rule kept",
-                    )
+                ways = self.ways(b, unit)
+                for h in lower:
+                    way = self.swap_that_fits(ways, h) if ways else None
+                    if way is not None:
+                        found = (h, way)
+                        break
+                if found is not None:
                     break
+            if found is not None:
+                h, way = found
+                self.add(
+                    "priority_inversion",
+                    b.id,
+                    h.unit,
+                    f"{b.id} (priority {b.priority}) is left out while {h.beneficiary} "
+                    f"(priority {self.benef[h.beneficiary].priority}) holds {h.unit}; {b.id} "
+                    f"could take it ({way}) with every rule kept",
+                )
+
+    def might_reach(self, b: Beneficiary, unit: str) -> bool:
+        """False only when ``b`` surely cannot reach ``unit`` (a quick test before the exact
+        one): the great circle on a sphere is within 1% of the ellipsoid's geodesic, so a
+        unit whose great-circle commute is 1% beyond reach, and that no line brings within
+        reach, is out of reach."""
+        d, f = self.dwellings.get(unit), self.flats.get(unit)
+        x = d if d is not None else f
+        assert x is not None
+        circuity = float(self.inst.policy.circuity)
+        if _sphere_km(b.work.lat, b.work.lon, x.lat, x.lon) * 0.99 * circuity <= b.max_commute_km:
+            return True
+        walk = self.inst.policy.walk_km
+        if walk is None:
+            return False
+        for line in self.lines.values():
+            near_work = any(
+                _sphere_km(b.work.lat, b.work.lon, s.lat, s.lon) * 0.99 <= walk for s in line.stops
+            )
+            if near_work and any(
+                _sphere_km(x.lat, x.lon, s.lat, s.lon) * 0.99 <= walk for s in line.stops
+            ):
+                return True
+        return False
 
     def check_floors(self) -> None:
         """Group floors: the placed of each group are at least its share of all the placed,
@@ -996,7 +1042,10 @@ class _Checker:
     def has_option(self, b: Beneficiary) -> bool:
         """Whether ``b`` could be placed somewhere on its own (every rule of the pair, and a
         fund that may pay for it with the money for it)."""
-        return any(self.ways(b, unit) for unit in (*self.dwellings, *self.flats))
+        return any(
+            self.might_reach(b, unit) and self.ways(b, unit)
+            for unit in (*self.dwellings, *self.flats)
+        )
 
     def ways(self, b: Beneficiary, unit: str) -> list[Assignment]:
         """Every placement of ``b`` in ``unit`` that breaks no rule of its own (room, terms,
@@ -1006,9 +1055,11 @@ class _Checker:
         terms: list[str | None] = [t.id for t in d.terms] if d is not None and d.terms else [None]
         lines: list[str | None] = [None, *self.lines]
         funds: list[str | None] = [None, *self.funds]
-        scratch = _Checker(
-            self.inst, dataclasses.replace(self.res, assignments=(), unassigned=()), False
-        )
+        if self._scratch is None:
+            self._scratch = _Checker(
+                self.inst, dataclasses.replace(self.res, assignments=(), unassigned=()), False
+            )
+        scratch = self._scratch
         out = []
         for room in rooms:
             for term in terms:
@@ -1043,10 +1094,11 @@ class _Checker:
                         )
         return out
 
-    def swap_that_fits(self, b: Beneficiary, h: Assignment) -> str | None:
-        """A way for ``b`` to take ``h``'s unit with ``h`` left out, every rule kept."""
+    def swap_that_fits(self, ways: Sequence[Assignment], h: Assignment) -> str | None:
+        """One of ``ways`` (a household's placements in ``h``'s unit) that fits with ``h``
+        left out, every rule kept."""
         others = [a for a in self.res.assignments if a.beneficiary != h.beneficiary]
-        for way in self.ways(b, h.unit):
+        for way in ways:
             placed = [*others, way]
             trial = dataclasses.replace(
                 self.res,

@@ -47,8 +47,10 @@ from geopy.distance import geodesic
 from matching.instance import (
     Beneficiary,
     Dwelling,
+    GroupFloor,
     Instance,
     ObjectiveUnit,
+    PriorityMode,
     Room,
     SharedFlat,
 )
@@ -348,6 +350,8 @@ class PolicyChange(Override):
     max_contribution_cents: int | None = None
     contribution_months: int | None = None
     objective_unit: ObjectiveUnit | None = None
+    priority_mode: PriorityMode | None = None
+    group_floors: tuple[GroupFloor, ...] | None = None
 
     def changes(self) -> dict[str, Any]:
         """The policy fields this override sets."""
@@ -366,6 +370,9 @@ class PolicyChange(Override):
             if name == "max_contribution_cents":
                 assert isinstance(value, int)
                 parts.append(f"contribution cap {_euro(value)}/month")
+            elif name == "group_floors":
+                floors = ", ".join(f"{f.group} {float(f.share) * 100:g}%" for f in value) or "none"
+                parts.append(f"group floors {floors}")
             else:
                 parts.append(f"{name.replace('_', ' ')} {value}")
         return "policy: " + ", ".join(parts)

@@ -40,7 +40,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from matching.instance import FieldError, Instance, InstanceError, load_instance
+from matching.instance import (
+    FieldError,
+    GroupFloor,
+    Instance,
+    InstanceError,
+    group_floors_from,
+    load_instance,
+)
 from places import gazetteer
 from places.sites import PLACE_BY_NAME
 from scenarios.overrides import (
@@ -512,13 +519,24 @@ def _policy(t: _Table) -> list[Override]:
     if unit is not None and unit not in ("persons", "households"):
         t.fail("objective_unit", f"must be persons or households, got {_show(unit)}")
         unit = None
+    mode: Any = t.raw("priority_mode")
+    if mode is not None and mode not in ("weighted", "strict"):
+        t.fail("priority_mode", f"must be weighted or strict, got {_show(mode)}")
+        mode = None
+    floors: tuple[GroupFloor, ...] | None = None
+    if t.has("group_floors"):
+        floors, errors = group_floors_from(t.raw("group_floors"))
+        for e in errors:
+            t.fail(e.field, e.message)
+        if errors:
+            floors = None
     t.finish()
-    if ratio is None and cap is None and months is None and unit is None:
+    if all(x is None for x in (ratio, cap, months, unit, mode, floors)):
         if not any(e.record == t.record and e.field.startswith(t.prefix) for e in t.errors):
             t.fail(
                 "",
                 "changes nothing: give affordability_ratio, max_contribution_eur (or "
-                "_cents), contribution_months or objective_unit",
+                "_cents), contribution_months, objective_unit, priority_mode or group_floors",
             )
         return []
     return [
@@ -527,6 +545,8 @@ def _policy(t: _Table) -> list[Override]:
             max_contribution_cents=cap,
             contribution_months=months,
             objective_unit=unit,
+            priority_mode=mode,
+            group_floors=floors,
             key=t.prefix,
         )
     ]

@@ -378,3 +378,24 @@ def test_provenance_records_how_to_reproduce(report: ScenarioReport) -> None:
 
     assert p["base_instance_sha256"] == instance_sha256(generate("XS", 1))
     assert report.to_dict()["scenario"]["file_sha256"] == p["scenario_sha256"]
+
+
+def test_the_priority_policies_example_prices_each_policy() -> None:
+    """The shipped example: every variant valid (the runner validates each result); the
+    strict mode, the household count and the floor each weigh no more than the default on
+    its own measure, and each is proven optimal."""
+    from scenarios.spec import load_spec
+
+    spec = load_spec(
+        Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "priority-policies.toml"
+    )
+    report = run_scenarios(spec, executor=ThreadPoolExecutor(max_workers=1))
+    assert report.ok, report.errors
+    rows = {v["name"]: v for v in [report.base, *report.variants]}
+    assert set(rows) == {"base", "strict", "households", "victims_floor"}
+    for name, row in rows.items():
+        assert (row["status"], row["violations"]) == ("OPTIMAL", {}), name
+    # the default's weight is the most any allocation weighs by persons x priority
+    assert rows["strict"]["weight"] <= rows["base"]["weight"]
+    assert rows["victims_floor"]["weight"] <= rows["base"]["weight"]
+    assert "policy: priority mode strict" in rows["strict"]["overrides"]

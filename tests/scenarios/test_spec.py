@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.instance import Instance, save_instance
+from matching.instance import GroupFloor, Instance, save_instance
 from places.sites import place
 from scenarios.overrides import (
     AddDwellings,
@@ -36,6 +36,33 @@ def errors_of(text: str) -> list[str]:
     with pytest.raises(ScenarioError) as exc:
         parse_spec(text)
     return [str(e) for e in exc.value.errors]
+
+
+def test_the_policy_options_are_overrides() -> None:
+    spec = parse_spec(
+        BASE
+        + """
+[variants.strict.overrides.policy]
+priority_mode = "strict"
+[variants.floors.overrides.policy]
+group_floors = [
+    { group = "tag:exploitation_victim", share = 0.25 },
+    { group = "gender:F", share = 0.3 },
+]
+"""
+    )
+    strict, floors = (v.overrides[0] for v in spec.variants)
+    assert isinstance(strict, PolicyChange) and isinstance(floors, PolicyChange)
+    assert strict.changes() == {"priority_mode": "strict"}
+    assert floors.changes() == {
+        "group_floors": (
+            GroupFloor("tag:exploitation_victim", Decimal("0.25")),
+            GroupFloor("gender:F", Decimal("0.3")),
+        )
+    }
+    assert floors.describe() == "policy: group floors tag:exploitation_victim 25%, gender:F 30%"
+    inst = floors.apply(strict.apply(generate("XS", 1)))
+    assert (inst.policy.priority_mode, len(inst.policy.group_floors)) == ("strict", 2)
 
 
 def test_full_file_parses_every_override() -> None:
@@ -275,6 +302,18 @@ V = "[variants.v]\n"
         (
             V + 'overrides.policy.objective_unit = "euros"\n',
             'variant "v": overrides.policy.objective_unit: must be persons or households',
+        ),
+        (
+            V + 'overrides.policy.priority_mode = "lottery"\n',
+            'variant "v": overrides.policy.priority_mode: must be weighted or strict',
+        ),
+        (
+            V + 'overrides.policy.group_floors = [{ group = "nation:MA", share = 0.2 }]\n',
+            'variant "v": overrides.policy.group_floors[0].group: must be one of gender, household',
+        ),
+        (
+            V + 'overrides.policy.group_floors = [{ group = "gender:F", share = 2 }]\n',
+            'variant "v": overrides.policy.group_floors[0].share: must be between 0 and 1',
         ),
         (
             V + "overrides.policy.max_contribution_eur = 1\noverrides.policy.max_contribution_cents"

@@ -8,10 +8,11 @@ group and ``E_g`` the group's households that could be placed on their own (a pa
 rules hold, with a fund that may pay and has the money), each floor is two rows over
 an auxiliary 0/1 ``all`` ("the whole group is placed"):
 
-    num * P - den * P_g - num * N * all <= 0      (the share, unless ``all``)
-    E_g * all - P_g                     <= 0      (``all`` only when every one is placed)
+    num * P - den * P_g - M * all <= 0      (the share, unless ``all``)
+    E_g * all - P_g               <= 0      (``all`` only when every one is placed)
 
-``N``, the number of households, makes the first row empty when ``all`` is 1. The empty
+``M = num * E - den * E_g``, with ``E`` the households that have an option, is the most
+the share row can be short by once the whole group is placed: ``all = 1`` empties it. The empty
 allocation meets every floor, so a floor never leaves a round without an allocation
 unless its pinned placements already break it.
 """
@@ -69,11 +70,14 @@ class GroupFloors:
             keep = coef != 0
             return Touch(col[keep], row[keep], coef[keep])
 
+        # ``all`` need only empty the share row as far as it can go once the whole group
+        # is placed: at most every household with an option, the group's all among them
+        big = np.maximum(num * int(has_option.sum()) - den * reachable, 0)
         aux = np.arange(n, dtype=np.int64)
         aux_touch = Touch(
             np.repeat(aux, 2),
             np.stack([2 * aux, 2 * aux + 1], axis=1).ravel(),
-            np.stack([-num * nb, reachable], axis=1).ravel().astype(np.int64),
+            np.stack([-big, reachable], axis=1).ravel().astype(np.int64),
         )
 
         def name(r: int) -> str:
