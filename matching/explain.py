@@ -435,6 +435,11 @@ def pin_conflicts(inst: Instance, pairs: Pairs, space: RowSpace | None = None) -
             who[r].append(pin.beneficiary)
     conflicts += space.conflicts
     relieved = set(space.aux.row[space.aux.coef < 0].tolist())
+    # a group floor's rows are met by placing more of the group, not a capacity: the
+    # pinned placements alone never break them (the solver says whether the rest can)
+    for i, b in enumerate(space.blocks):
+        if b.rule == "group_floors":
+            relieved.update(range(int(space.row_start[i]), int(space.row_start[i]) + b.n_rows))
     for r in np.flatnonzero(load > space.hi).tolist():
         if r in relieved:
             continue  # a capacity the rule shares out itself (its declared conflicts)

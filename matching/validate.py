@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from geopy.distance import geodesic
 
@@ -260,8 +261,15 @@ def commute_km(policy: Policy, b: Beneficiary, lat: float, lon: float) -> float:
     float
         The commute in km.
     """
-    km = geodesic((b.work.lat, b.work.lon), (lat, lon)).km
+    km = _geodesic_km(b.work.lat, b.work.lon, lat, lon)
     return float(policy.circuity) * float(km)
+
+
+@lru_cache(maxsize=1 << 20)
+def _geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The geodesic on the WGS-84 ellipsoid in km (geopy), remembered: the strict mode's
+    and the floors' checks try swaps that recompute the same commutes."""
+    return float(geodesic((lat1, lon1), (lat2, lon2)).km)
 
 
 def _sphere_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -695,7 +703,7 @@ class _Checker:
                     f"available {month_text(span.first)} to {month_text(span.last)}",
                 )
         for z in b.avoid:
-            if not float(geodesic((z.lat, z.lon), (lat, lon)).km) > z.radius_km:
+            if not _geodesic_km(z.lat, z.lon, lat, lon) > z.radius_km:
                 # the zone itself is never written anywhere
                 self.add(
                     "in_safety_zone",
@@ -726,15 +734,13 @@ class _Checker:
             return a.commute_km
         walk = self.inst.policy.walk_km or 0.0
         circ = float(self.inst.policy.circuity)
-        home = [(x, float(geodesic((lat, lon), (x.lat, x.lon)).km)) for x in line.stops]
-        work = [
-            (x, float(geodesic((b.work.lat, b.work.lon), (x.lat, x.lon)).km)) for x in line.stops
-        ]
+        home = [(x, _geodesic_km(lat, lon, x.lat, x.lon)) for x in line.stops]
+        work = [(x, _geodesic_km(b.work.lat, b.work.lon, x.lat, x.lon)) for x in line.stops]
         best: float | None = None
         for i, di in home:
             for j, dj in work:
                 if di <= walk and dj <= walk:
-                    km = di + circ * float(geodesic((i.lat, i.lon), (j.lat, j.lon)).km) + dj
+                    km = di + circ * _geodesic_km(i.lat, i.lon, j.lat, j.lon) + dj
                     best = km if best is None else min(best, km)
         if best is None:
             self.add(

@@ -74,10 +74,12 @@ class GroupFloors:
         # is placed: at most every household with an option, the group's all among them
         big = np.maximum(num * int(has_option.sum()) - den * reachable, 0)
         aux = np.arange(n, dtype=np.int64)
+        coef = np.stack([-big, reachable], axis=1).ravel().astype(np.int64)
+        keep = coef != 0
         aux_touch = Touch(
-            np.repeat(aux, 2),
-            np.stack([2 * aux, 2 * aux + 1], axis=1).ravel(),
-            np.stack([-big, reachable], axis=1).ravel().astype(np.int64),
+            np.repeat(aux, 2)[keep],
+            np.stack([2 * aux, 2 * aux + 1], axis=1).ravel()[keep],
+            coef[keep],
         )
 
         def name(r: int) -> str:
