@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from agency import db
+from agency.accountability import replay
 from agency.audit import Actor
 from agency.demo import AUGUST, AUGUST_GRANTS, seed
 from agency.errors import NotFoundError
@@ -436,6 +437,47 @@ def round_export(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     console.print(f"placements written to {output}")
+
+
+@round_app.command("replay")
+def round_replay(
+    ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")],
+    solve_no: Annotated[
+        int | None, typer.Option("--solve", help="Which solve (1, 2, …; default: the latest).")
+    ] = None,
+    url: DbOption = None,
+) -> None:
+    """Solve a stored solve of the round again, from its record: the same instance (its
+    hash checked), engine parameters and seed. Says whether the allocation is the same,
+    and why not (a stage cut by the time limit, another engine). Exit code 1 if not."""
+    engine, rid = _located(ref, url)
+    try:
+        with Session(engine) as s:
+            r = s.get(Round, rid)
+            assert r is not None
+            found = replay(s, r, solve_no)
+    except (RoundError, NotFoundError) as exc:
+        raise _fail(exc, 2) from exc
+    t = Table(title=f"Round {found.round_ref}, solve {found.iteration}", title_justify="left")
+    t.add_column("")
+    t.add_column("stored", justify="right")
+    t.add_column("replayed", justify="right")
+    for key in ("placed", "weight", "contribution_cents", "commute_m"):
+        t.add_row(key, str(found.stored.get(key)), str(found.replayed.get(key)))
+    t.add_row("allocation", found.stored["sha256"][:16], found.replayed["sha256"][:16])
+    for then, now in zip(found.stored_stages, found.replayed_stages, strict=False):
+        t.add_row(f"stage {then.get('objective')}", str(then.get("status")), str(now.get("status")))
+    t.add_row(
+        "engine",
+        f"{found.engine_then.get('housing_match')} / OR-Tools {found.engine_then.get('ortools')}",
+        f"{found.engine_now.get('housing_match')} / OR-Tools {found.engine_now.get('ortools')}",
+    )
+    console.print(t)
+    if found.identical:
+        console.print("[green]identical[/green]: the replay gives the same allocation")
+        return
+    console.print("[red]different[/red]: " + "; ".join(escape(w) for w in found.why))
+    raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- demo

@@ -113,3 +113,20 @@ def test_a_tampered_instance_is_refused(engine: Engine) -> None:
         with pytest.raises(NotFoundError):
             accountability.solve_of(s, r, 7)
         assert s.exec(select(Dwelling)).first() is not None
+
+
+def test_a_replay_that_differs_says_which_stage_a_time_limit_cut(engine: Engine) -> None:
+    rid, *_ = contested(engine)
+    solve_round(engine, ACTOR, rid)
+    with Session(engine) as s:
+        r = s.get(Round, rid)
+        assert r is not None
+        kept = accountability.solve_of(s, r)
+        # as if the stored solve's first stage had stopped at its time limit
+        kept.stages = [{**kept.stages[0], "status": "FEASIBLE"}, *kept.stages[1:]]
+        kept.result_sha256 = "0" * 64
+        found = accountability.replay(s, r)
+        assert not found.identical
+        assert found.why == ["time limit cut the stored solve's stage(s): weight"]
+        assert found.to_dict()["replayed_stages"][0]["status"] == "OPTIMAL"
+        s.rollback()
