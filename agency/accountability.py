@@ -126,7 +126,11 @@ def round_audit(
         found = RoundAudit(
             groups=tuple(
                 group_audit(
-                    replace(inst, beneficiaries=own),
+                    replace(
+                        inst,
+                        beneficiaries=own,
+                        pinned=tuple(p for p in inst.pinned if not is_occupant(p.beneficiary)),
+                    ),
                     replace(
                         result,
                         assignments=tuple(

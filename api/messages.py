@@ -77,6 +77,19 @@ DYNAMIC = (
     # flats.*
     N_("flats.new"),
     N_("flats.title"),
+    # fair.* (the round's audit: dimensions, household types, why an inversion stands)
+    N_("fair.dim.gender"),
+    N_("fair.dim.household"),
+    N_("fair.dim.nationality"),
+    N_("fair.dim.tag"),
+    N_("fair.household.adults_only"),
+    N_("fair.household.couple"),
+    N_("fair.household.family_with_minors"),
+    N_("fair.household.single_adult"),
+    N_("fair.why.improves"),
+    N_("fair.why.not_examined"),
+    N_("fair.why.pinned"),
+    N_("fair.why.tie"),
     # form.*
     N_("form.whole"),
     # gender.*
