@@ -90,6 +90,15 @@ DYNAMIC = (
     N_("fair.why.not_examined"),
     N_("fair.why.pinned"),
     N_("fair.why.tie"),
+    # priority.component.*, and the flags' two wordings
+    N_("priority.flag"),
+    N_("priority.flag_never"),
+    N_("priority.component.base"),
+    N_("priority.component.days_waiting"),
+    N_("priority.component.exploitation_victim"),
+    N_("priority.component.health"),
+    N_("priority.component.informal_settlement"),
+    N_("priority.component.minors"),
     # form.*
     N_("form.whole"),
     # gender.*

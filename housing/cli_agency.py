@@ -23,6 +23,8 @@ from agency.errors import NotFoundError
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
 from agency.models import DecisionKind, Fund, OfferStatus, Office, Round, seeded_refs
+from agency.priority import PolicyError, PriorityPolicy
+from agency.priority_audit import COMPONENTS, priority_audit
 from agency.records import grant_fund, municipality_name
 from agency.rounds import (
     RoundError,
@@ -54,6 +56,9 @@ round_app = typer.Typer(
     help="Allocation rounds: open, solve, review, offers, answers, close.",
 )
 demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
+priority_app = typer.Typer(
+    name="priority", no_args_is_help=True, help="The priority policy: how it ranks groups."
+)
 
 DbOption = Annotated[
     str | None,
@@ -478,6 +483,86 @@ def round_replay(
         return
     console.print("[red]different[/red]: " + "; ".join(escape(w) for w in found.why))
     raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- priority
+
+
+SHORT = {
+    "exploitation_victim": "victim",
+    "informal_settlement": "settlement",
+    "days_waiting": "waiting",
+}
+
+
+@priority_app.callback()
+def priority_main() -> None:
+    """The priority policy: how it ranks groups."""
+
+
+@priority_app.command("audit")
+def priority_audit_command(
+    office: Annotated[str | None, typer.Option(help="Office code (default: all).")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Priority file (default: HOUSING_PRIORITY_POLICY, else the agency's)."),
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Day to score on, YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The audit as JSON.")] = False,
+    url: DbOption = None,
+) -> None:
+    """How each component of the priority policy falls across groups of the households
+    waiting (gender, household type, nationality, tags): mean points and the share that
+    gets it; a component that ranks a whole group down is flagged. Small counts as <5."""
+    if not console.is_terminal:  # a log or a pipe: room for the components' columns
+        console.width = max(console.width, 120)
+    engine = _engine(url)
+    try:
+        rules = PriorityPolicy.load(policy)
+        day = date.fromisoformat(on) if on else None
+        with Session(engine) as s:
+            found = priority_audit(s, _office_id(s, office), rules, day)
+    except (PolicyError, ValueError, OSError) as exc:
+        raise _fail(exc, 2) from exc
+    data = found.to_dict()
+    if as_json:
+        console.print_json(data=data)
+        return
+    t = Table(
+        title=f"Priority policy on {data['households']} households waiting ({data['on']})",
+        title_justify="left",
+    )
+    t.add_column("group", no_wrap=True)
+    t.add_column("households", justify="right")
+    t.add_column("mean priority", justify="right")
+    for c in COMPONENTS:
+        t.add_column(SHORT.get(c, c), justify="right", no_wrap=True)
+
+    def cell(fig: dict[str, Any], flagged: bool) -> str:
+        if fig["mean_points"] is None:
+            return str(fig["households"]) if fig["households"] else "–"
+        text = f"{fig['mean_points']:.1f} {100 * fig['share']:.0f}%"
+        return f"[red]{text} ▼[/red]" if flagged else text
+
+    rows = [("all", data["overall"], [])] + [
+        (f"{g['dimension']}: {g['group']}", g, g["flagged"]) for g in data["groups"]
+    ]
+    for name, fig, flagged in rows:
+        mean = fig["mean_priority"]
+        t.add_row(
+            escape(name),
+            str(fig["households"]),
+            "–" if mean is None else f"{mean:.2f}",
+            *(cell(fig["components"][c], c in flagged) for c in COMPONENTS),
+        )
+    console.print(t)
+    console.print("mean points, share of the group that gets any; ▼ under 4/5 of the best group")
+    for f in data["flags"]:
+        console.print(
+            f"[red]flagged[/red]: {f['component']} ranks {escape(f['dimension'])} "
+            f"{escape(f['group'])} down ({f['ratio_to_best']:.2f} of the best group"
+            + ("; no one of the group gets it)" if f["never"] else ")")
+        )
 
 
 # --------------------------------------------------------------------------- demo
