@@ -226,7 +226,8 @@ def solved_instance(r: Round, s: RoundSolve) -> Instance:
     if got != s.instance_sha256:
         raise ReplayError(
             f"round {r.ref}, solve {s.iteration}: the rebuilt instance hashes to {got[:12]}…, "
-            f"not the stored {s.instance_sha256[:12]}…"
+            f"not the stored {s.instance_sha256[:12]}…: the round's snapshot changed since "
+            "(a person's data erased at their request changes it)"
         )
     return inst
 
