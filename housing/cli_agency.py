@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from agency import db
-from agency.accountability import replay
+from agency.accountability import replay, solves
 from agency.audit import Actor
 from agency.demo import AUGUST, AUGUST_GRANTS, seed
 from agency.errors import NotFoundError
@@ -244,10 +244,38 @@ def round_tables(view: RoundView) -> list[Table]:
     return [head, props, out]
 
 
+def audit_lines(audit: dict[str, Any]) -> list[str]:
+    """The round's audit in a few lines: the groups flagged under four fifths, and the
+    priority inversions counted by why they stand."""
+    out = []
+    flagged = [g for g in audit.get("groups", []) if g.get("flagged")]
+    for g in flagged:
+        out.append(
+            f"[red]flagged[/red] {escape(g['dimension'])} {escape(g['group'])}: placed "
+            f"{100 * g['rate']:.0f}% ({g['ratio_to_best']:.2f} of the best-served group)"
+        )
+    if not flagged:
+        out.append("no group placed under four fifths of the best-served group's rate")
+    for kind, counts in audit.get("inversion_counts", {}).items():
+        if counts:
+            why = ", ".join(f"{k} {n}" for k, n in counts.items())
+            out.append(f"priority inversions, {kind.replace('_', ' ')}: {why}")
+    if not audit.get("inversions_total"):
+        out.append("no priority inversion")
+    return out
+
+
 def _show(engine: Engine, round_id: int) -> None:
     with Session(engine) as s:
-        for t in round_tables(round_view(s, round_id)):
+        view = round_view(s, round_id)
+        for t in round_tables(view):
             console.print(t)
+        if view.round.solve_count:
+            kept = solves(s, round_id)
+            if kept and kept[-1].audit:
+                console.print("[bold]Audit[/bold] (the round page lists every inversion)")
+                for line in audit_lines(kept[-1].audit):
+                    console.print(line)
 
 
 @round_app.command("open")

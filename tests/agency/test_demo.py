@@ -83,5 +83,9 @@ def test_replay_reproduces_the_demo_round_exactly(tmp_path: Path) -> None:
             )
             assert res.exit_code == 0, res.output
             assert f"solve {solve}" in res.output and "identical" in res.output
+        res = CliRunner().invoke(app, ["round", "show", july.ref, "--db", f"sqlite:///{path}"])
+        assert res.exit_code == 0, res.output
+        # the second solve's audit: the accepted offers pinned keep the inversions there
+        assert "Audit" in res.output and "placed worse: pinned" in res.output
     finally:
         dispose_engines()
