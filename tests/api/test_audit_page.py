@@ -24,16 +24,23 @@ from matching.result import result_from_dict
 from matching.validate import validate
 from tests.api.chromium import chromium, serve, solve_on_page
 from tests.api.conftest import ACTOR, PASSWORD
+from tests.api.test_day import Day
 
 pytestmark = pytest.mark.browser
 
 WORDS = {
     "it": {
+        "priority": "Verifica della politica di priorità",
         "title": "Verifica della tornata",
         "status": "proposte pronte",
         "lock": "Blocca lo scambio",
     },
-    "en": {"title": "Audit of the round", "status": "proposals ready", "lock": "Lock the swap"},
+    "en": {
+        "priority": "Priority policy audit",
+        "title": "Audit of the round",
+        "status": "proposals ready",
+        "lock": "Lock the swap",
+    },
 }
 
 
@@ -85,8 +92,10 @@ def test_the_audit_and_a_locked_swap(august: tuple[str, str, Any], browser: Any,
 
     server, ref, engine = august
     w = WORDS[lang]
+    locale = "it-IT" if lang == "it" else "en-GB"
+    # axe-core is injected past the CSP
     context = browser.new_context(
-        viewport={"width": 1280, "height": 860}, locale="it-IT" if lang == "it" else "en-GB"
+        viewport={"width": 1280, "height": 860}, locale=locale, bypass_csp=True
     )
     pg = context.new_page()
     pg.set_default_timeout(60_000)
@@ -95,6 +104,13 @@ def test_the_audit_and_a_locked_swap(august: tuple[str, str, Any], browser: Any,
     pg.fill("#password", PASSWORD)
     pg.click("button[type=submit]")
     pg.wait_for_url(server + "/")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale=locale,
+        storage_state=context.storage_state(),
+        bypass_csp=True,
+    )
+    day = Day(server, f"audit-{lang}", pg, phone.new_page())
     round_url = f"{server}/rounds/{ref}"
     pg.goto(round_url)
     assert pg.locator("#fairness").count() == 0  # not solved yet: nothing to audit
@@ -108,6 +124,7 @@ def test_the_audit_and_a_locked_swap(august: tuple[str, str, Any], browser: Any,
     assert "<5" in groups.inner_text()
     single = groups.locator("tbody[data-dimension=household] tr[data-group=single_adult]")
     assert ("adulto solo" if lang == "it" else "single adult") in single.inner_text()
+    day.check("round-audit", at="#fairness")
 
     # an inversion: who, by whom, why; its swap locked and the round solved again
     rows = pg.locator("#inversions tbody tr[data-left]")
@@ -126,6 +143,14 @@ def test_the_audit_and_a_locked_swap(august: tuple[str, str, Any], browser: Any,
     expect(placed).to_have_attribute("data-unit", unit)
     gone = pg.locator(f"#inversions tr.inversion-left_out[data-left={left}][data-unit={unit}]")
     assert gone.count() == 0
+    day.check("round-swap-locked", at="#fairness")
+
+    # the priority policy audited, from the navigation
+    pg.click("nav a[href='/priority']")
+    expect(pg.locator("h1")).to_have_text(w["priority"])
+    assert pg.locator("#priority-groups tbody[data-dimension=household] tr[data-group]").count()
+    assert "<5" in pg.locator("#priority-groups").inner_text()
+    day.check("priority", narrow=True)
     with Session(engine) as s:
         r = s.exec(select(Round).where(Round.ref == ref)).one()
         from agency.accountability import solved_instance
@@ -133,4 +158,5 @@ def test_the_audit_and_a_locked_swap(august: tuple[str, str, Any], browser: Any,
         kept = solve_of(s, r)
         assert kept.iteration == 2 and r.result is not None
         assert validate(solved_instance(r, kept), result_from_dict(r.result)) == []
+    phone.close()
     context.close()
