@@ -92,3 +92,31 @@ def test_no_name_reaches_a_planners_report(engine: Engine, tmp_path: Path) -> No
     assert groups["tag", "exploitation_victim"]["waiting"] == "<5"
     assert groups["gender", "M"]["waiting"] == 5 and groups["gender", "M"]["rate"] == 0.2
     assert report["suppressed_below"] == 5
+
+
+def test_the_findings_name_the_groups_flagged_and_the_inversions() -> None:
+    from scenarios.findings import findings
+
+    run = {
+        "status": "OPTIMAL",
+        "housed": {"households": 10, "persons": 12},
+        "totals": {"households": 20},
+        "money": {"contribution_cents_per_month": 0, "funds": {}},
+        "unplaced": {"by_reason": {}},
+        "audit": {
+            "groups": [
+                {"dimension": "gender", "group": "F", "rate": 0.9, "flagged": False},
+                {"dimension": "gender", "group": "M", "rate": 0.5, "flagged": True},
+            ],
+            "inversion_counts": {
+                "left_out": {"weight": 3, "funds_exhausted": None},
+                "placed_worse": {"weight": 4},
+            },
+            "inversions_total": 9,
+        },
+    }
+    en = " ".join(findings(run, "en"))
+    assert "Under four fifths of the best-served group: gender M (50% placed)." in en
+    assert "9 priority inversions" in en and "priority weight 7 and funds spent <5" in en
+    it = " ".join(findings(run, "it"))
+    assert "Sotto i quattro quinti" in it and "peso di priorità 7 e fondi esauriti <5" in it
