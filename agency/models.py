@@ -493,6 +493,32 @@ class Round(SQLModel, table=True):
     closed_by: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+class RoundSolve(SQLModel, table=True):
+    """One solve of a round, kept for accountability: what the engine was given (the
+    instance's hash, the pins and bans of that moment), how it ran (its version and
+    parameters, the seed), how each stage ended, and the round's audit (groups and
+    priority inversions, :mod:`matching.audit`). :mod:`agency.accountability` rebuilds
+    the exact instance from it and replays the solve."""
+
+    __tablename__ = "round_solve"
+    __table_args__ = (sa.UniqueConstraint("round_id", "iteration"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="allocation_round.id", index=True)
+    iteration: int
+    solved_at: datetime = _stamp()
+    instance_sha256: str = Field(max_length=64)
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    engine: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: str = Field(max_length=16)
+    stages: list[dict[str, Any]] = _json()
+    result_sha256: str = Field(max_length=64)
+    objective: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    audit: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    audit_seconds: float | None = None
+
+
 class RoundDecision(SQLModel, table=True):
     """Staff's review of a round: a pair locked (pinned) or forbidden."""
 

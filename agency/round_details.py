@@ -18,6 +18,7 @@ from sqlmodel import Session, col, or_, select
 from agency.mapping import is_occupant
 from agency.models import (
     Beneficiary,
+    DecisionKind,
     Dwelling,
     Fund,
     Offer,
@@ -25,6 +26,8 @@ from agency.models import (
     Proposal,
     Room,
     Round,
+    RoundDecision,
+    RoundSolve,
     SharedFlat,
 )
 from agency.records.common import municipality_name
@@ -278,3 +281,117 @@ def household_rounds(session: Session, b: Beneficiary) -> list[HouseholdRound]:
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------- the audit
+
+
+AUDIT_DIMENSIONS = ("gender", "household", "nationality", "tag")
+"""The order the round page shows the audit's groups in (any other dimension after)."""
+INVERSIONS_SHOWN = 200
+"""How many inversions the round page lists (the largest priority gaps first)."""
+
+
+@dataclass(frozen=True)
+class InversionRow:
+    """A priority inversion as the round page shows it."""
+
+    left: str
+    left_priority: int
+    left_unit: str | None
+    holder: str
+    holder_priority: int
+    unit: str
+    why: str
+    lost: int
+    room: str | None
+    """The room of ``unit`` the swap would give ``left`` (shared flats)."""
+    commute_saved_m: int
+    lockable: bool
+    """Whether staff may lock ``left`` into ``unit`` now (no lock nor offer holds it)."""
+
+    @property
+    def kind(self) -> str:
+        return "left_out" if self.left_unit is None else "placed_worse"
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """The round's audit, from the record of its latest solve."""
+
+    iteration: int
+    proven: bool
+    groups: list[tuple[str, list[dict[str, Any]]]]
+    inversions: list[InversionRow]
+    counts: dict[str, dict[str, int]]
+    total: int
+    seconds: float | None
+
+
+def audit_view(session: Session, r: Round, *, solvable: bool = True) -> AuditView | None:
+    """The audit of the round's latest solve (None: not solved, or solved before audits
+    were kept, or its audit failed). Inversions of households whose pair is already
+    decided, or who hold an offer, cannot be locked from the page."""
+    if r.id is None or not r.solve_count:
+        return None
+    found = session.exec(
+        select(RoundSolve).where(RoundSolve.round_id == r.id, RoundSolve.iteration == r.solve_count)
+    ).first()
+    if found is None or not found.audit:
+        return None
+    a = found.audit
+    by_dim: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for g in a.get("groups", []):
+        by_dim[g["dimension"]].append(g)
+    order = [d for d in AUDIT_DIMENSIONS if d in by_dim] + sorted(
+        d for d in by_dim if d not in AUDIT_DIMENSIONS
+    )
+    held = _held(session, r)
+    rows = [
+        InversionRow(
+            left=x["left"],
+            left_priority=x["left_priority"],
+            left_unit=x["left_unit"],
+            holder=x["holder"],
+            holder_priority=x["holder_priority"],
+            unit=x["unit"],
+            why=x["why"],
+            lost=x["lost"],
+            room=(x.get("swap") or {}).get("room"),
+            commute_saved_m=x.get("commute_saved_m", 0),
+            lockable=solvable and x["left"] not in held and x["why"] != "pinned",
+        )
+        for x in a.get("inversions", [])[:INVERSIONS_SHOWN]
+    ]
+    return AuditView(
+        iteration=found.iteration,
+        proven=bool(a.get("proven")),
+        groups=[(d, by_dim[d]) for d in order],
+        inversions=rows,
+        counts=a.get("inversion_counts", {}),
+        total=int(a.get("inversions_total", len(rows))),
+        seconds=found.audit_seconds,
+    )
+
+
+def _held(session: Session, r: Round) -> set[str]:
+    """Households of ``r`` with a lock, or a pending or accepted offer."""
+    ids = set(
+        session.exec(
+            select(RoundDecision.beneficiary_id).where(
+                RoundDecision.round_id == r.id, RoundDecision.kind == DecisionKind.lock
+            )
+        ).all()
+    ) | set(
+        session.exec(
+            select(Offer.beneficiary_id).where(
+                Offer.round_id == r.id,
+                col(Offer.status).in_([OfferStatus.pending, OfferStatus.accepted]),
+            )
+        ).all()
+    )
+    if not ids:
+        return set()
+    return set(
+        session.exec(select(Beneficiary.ref).where(col(Beneficiary.id).in_(sorted(ids)))).all()
+    )

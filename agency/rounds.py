@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -37,7 +36,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from agency import faults, round_scope
+from agency import accountability, faults, round_scope
 from agency.audit import Actor, record
 from agency.db import write_session
 from agency.errors import NotFoundError
@@ -256,11 +255,11 @@ def _offer_unit(o: Offer, m: _RefMaps) -> tuple[str, str | None]:
     return m.flat[o.flat_id], (m.room[o.room_id] if o.room_id is not None else None)
 
 
-def instance_for(session: Session, r: Round) -> Instance:
-    """The instance a solve of round ``r`` works on now: its snapshot, with accepted and
-    pending offers and staff's locks pinned, refusals and staff's bans forbidden, and the
-    households found unreachable left out."""
-    data = copy.deepcopy(r.snapshot)
+def solve_inputs(session: Session, r: Round) -> dict[str, Any]:
+    """What a solve of round ``r`` adds to its snapshot now: ``pinned`` (accepted and
+    pending offers, staff's locks), ``forbidden`` (refusals, staff's bans) and
+    ``excluded`` (the households found unreachable). Kept with each solve
+    (:class:`agency.models.RoundSolve`), so that its instance can be rebuilt."""
     offers = list(session.exec(select(Offer).where(Offer.round_id == r.id).order_by(col(Offer.id))))
     decisions = list(
         session.exec(
@@ -289,13 +288,22 @@ def instance_for(session: Session, r: Round) -> Instance:
         elif who not in pins:
             pins[who] = {"beneficiary": who, "unit": d.unit_ref, "room": d.room_ref}
     excluded -= set(pins)
-    data["beneficiaries"] = [b for b in data["beneficiaries"] if b["id"] not in excluded]
-    data["pinned"] = [p for p in data.get("pinned", []) if is_occupant(p["beneficiary"])]
-    data["pinned"] += [{k: v for k, v in p.items() if v is not None} for p in pins.values()]
-    data["forbidden"] = [
-        {"beneficiary": b, "unit": u} for b, u in sorted(forbidden) if b not in excluded
-    ]
-    return instance_from_dict(data, source=r.ref)
+    return {
+        "pinned": [{k: v for k, v in p.items() if v is not None} for p in pins.values()],
+        "forbidden": [
+            {"beneficiary": b, "unit": u} for b, u in sorted(forbidden) if b not in excluded
+        ],
+        "excluded": sorted(excluded),
+    }
+
+
+def instance_for(session: Session, r: Round) -> Instance:
+    """The instance a solve of round ``r`` works on now: its snapshot, with accepted and
+    pending offers and staff's locks pinned, refusals and staff's bans forbidden, and the
+    households found unreachable left out."""
+    return instance_from_dict(
+        accountability.instance_data(r.snapshot, solve_inputs(session, r)), source=r.ref
+    )
 
 
 # --------------------------------------------------------------------------- solve
@@ -329,7 +337,9 @@ def solve_round(
         r = _get(session, round_id)
         if r.status not in SOLVABLE:
             raise RoundStateError(f"round {r.ref} is {r.status}: it can no longer be solved")
-        inst = instance_for(session, r)
+        inputs = solve_inputs(session, r)
+        inst = instance_from_dict(accountability.instance_data(r.snapshot, inputs), source=r.ref)
+        extra = accountability.nationalities(session, inst)
         seen = r.solve_count
         limit = r.time_limit_s if max_seconds is None else min(r.time_limit_s, max_seconds)
         params = SolveParams(time_limit=limit, seed=r.seed)
@@ -341,6 +351,7 @@ def solve_round(
             f"round {round_id}: the engine's result breaks the rules: "
             + "; ".join(str(v) for v in violations[:5])
         )
+    audited, audit_seconds = accountability.round_audit(inst, result, extra)
     with write_session(engine) as session:
         r = _get(session, round_id, lock=True)
         if r.status not in SOLVABLE:
@@ -351,6 +362,9 @@ def solve_round(
                 "look at their result, or solve again"
             )
         _store(session, actor, r, result)
+        accountability.record_solve(
+            session, r, r.solve_count, inst, inputs, params, result, audited, audit_seconds
+        )
         session.flush()
         session.refresh(r)
         session.expunge(r)

@@ -77,6 +77,28 @@ DYNAMIC = (
     # flats.*
     N_("flats.new"),
     N_("flats.title"),
+    # fair.* (the round's audit: dimensions, household types, why an inversion stands)
+    N_("fair.dim.gender"),
+    N_("fair.dim.household"),
+    N_("fair.dim.nationality"),
+    N_("fair.dim.tag"),
+    N_("fair.household.adults_only"),
+    N_("fair.household.couple"),
+    N_("fair.household.family_with_minors"),
+    N_("fair.household.single_adult"),
+    N_("fair.why.improves"),
+    N_("fair.why.not_examined"),
+    N_("fair.why.pinned"),
+    N_("fair.why.tie"),
+    # priority.component.*, and the flags' two wordings
+    N_("priority.flag"),
+    N_("priority.flag_never"),
+    N_("priority.component.base"),
+    N_("priority.component.days_waiting"),
+    N_("priority.component.exploitation_victim"),
+    N_("priority.component.health"),
+    N_("priority.component.informal_settlement"),
+    N_("priority.component.minors"),
     # form.*
     N_("form.whole"),
     # gender.*

@@ -168,6 +168,24 @@ class OfferPublic(BaseModel):
     """The day by which the household is asked to answer."""
 
 
+class RoundSolvePublic(BaseModel):
+    """One solve of a round as kept for accountability (:mod:`agency.accountability`):
+    what the engine was given and how it ran, and the round's audit (households by ref)."""
+
+    iteration: int
+    solved_at: datetime
+    instance_sha256: str
+    inputs: dict[str, Any]
+    engine: dict[str, Any]
+    params: dict[str, Any]
+    status: str
+    stages: list[dict[str, Any]]
+    result_sha256: str
+    objective: dict[str, Any]
+    audit: dict[str, Any] | None
+    audit_seconds: float | None
+
+
 class RoundPublic(BaseModel):
     round: RoundSummary
     result_status: str | None

@@ -7,7 +7,8 @@ application's routes and fails for any route without a declared permission.
 
 - **admin**: everything.
 - **caseworker**: the cases, homes and rounds of their own office; funds read-only.
-- **planner**: aggregate statistics and scenarios only, never a name or an identity.
+- **planner**: aggregate statistics, scenarios and the priority policy's audit only,
+  never a name or an identity.
 - **auditor**: the audit log.
 """
 
@@ -33,6 +34,7 @@ DASHBOARD_READ = "dashboard:read"
 MAP_READ = "map:read"
 STATS_READ = "stats:read"
 SCENARIOS_RUN = "scenarios:run"
+PRIORITY_AUDIT = "priority:audit"  # the priority policy across groups: aggregates only
 AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
@@ -55,6 +57,7 @@ ALL = frozenset(
         MAP_READ,
         STATS_READ,
         SCENARIOS_RUN,
+        PRIORITY_AUDIT,
         AUDIT_READ,
         USERS_ADMIN,
         SUBJECT_RIGHTS,
@@ -78,9 +81,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             EXPORTS_READ,
             DASHBOARD_READ,
             MAP_READ,
+            PRIORITY_AUDIT,
         }
     ),
-    Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ}),
+    Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ, PRIORITY_AUDIT}),
     Role.auditor: frozenset({AUTHENTICATED, AUDIT_READ}),
 }
 

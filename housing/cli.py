@@ -1,7 +1,7 @@
 """``housing``: solve, check and explain allocation rounds from the command line.
 
 The core's commands (solve, validate, explain, generate, scenario) are here. The agency's
-(db, import, round, demo, user, office, subject, retention), the service's (serve) and
+(db, import, round, demo, priority, user, office, subject, retention), the service's (serve) and
 the benchmark (bench) need the packages of an extra of housing-match: their modules are
 loaded only when one of them is called, and, when a package is missing, the command says
 which extra to install.
@@ -38,6 +38,7 @@ EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("housing.cli_agency", "import_app", "agency"),
     "round": ("housing.cli_agency", "round_app", "agency"),
     "demo": ("housing.cli_agency", "demo_app", "agency"),
+    "priority": ("housing.cli_agency", "priority_app", "agency"),
     "user": ("housing.cli_service", "user_app", "agency"),
     "office": ("housing.cli_service", "office_app", "agency"),
     "serve": ("housing.cli_service", "serve_app", "service"),

@@ -16,12 +16,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from agency import db
+from agency.accountability import replay, solves
 from agency.audit import Actor
 from agency.demo import AUGUST, AUGUST_GRANTS, seed
 from agency.errors import NotFoundError
 from agency.imports import ImportFailed, export_placements, import_file
 from agency.ledger import balances
 from agency.models import DecisionKind, Fund, OfferStatus, Office, Round, seeded_refs
+from agency.priority import PolicyError, PriorityPolicy
+from agency.priority_audit import COMPONENTS, priority_audit
 from agency.records import grant_fund, municipality_name
 from agency.rounds import (
     RoundError,
@@ -53,6 +56,9 @@ round_app = typer.Typer(
     help="Allocation rounds: open, solve, review, offers, answers, close.",
 )
 demo_app = typer.Typer(name="demo", help="The Foggia data set and a round end to end.")
+priority_app = typer.Typer(
+    name="priority", no_args_is_help=True, help="The priority policy: how it ranks groups."
+)
 
 DbOption = Annotated[
     str | None,
@@ -238,10 +244,38 @@ def round_tables(view: RoundView) -> list[Table]:
     return [head, props, out]
 
 
+def audit_lines(audit: dict[str, Any]) -> list[str]:
+    """The round's audit in a few lines: the groups flagged under four fifths, and the
+    priority inversions counted by why they stand."""
+    out = []
+    flagged = [g for g in audit.get("groups", []) if g.get("flagged")]
+    for g in flagged:
+        out.append(
+            f"[red]flagged[/red] {escape(g['dimension'])} {escape(g['group'])}: placed "
+            f"{100 * g['rate']:.0f}% ({g['ratio_to_best']:.2f} of the best-served group)"
+        )
+    if not flagged:
+        out.append("no group placed under four fifths of the best-served group's rate")
+    for kind, counts in audit.get("inversion_counts", {}).items():
+        if counts:
+            why = ", ".join(f"{k} {n}" for k, n in counts.items())
+            out.append(f"priority inversions, {kind.replace('_', ' ')}: {why}")
+    if not audit.get("inversions_total"):
+        out.append("no priority inversion")
+    return out
+
+
 def _show(engine: Engine, round_id: int) -> None:
     with Session(engine) as s:
-        for t in round_tables(round_view(s, round_id)):
+        view = round_view(s, round_id)
+        for t in round_tables(view):
             console.print(t)
+        if view.round.solve_count:
+            kept = solves(s, round_id)
+            if kept and kept[-1].audit:
+                console.print("[bold]Audit[/bold] (the round page lists every inversion)")
+                for line in audit_lines(kept[-1].audit):
+                    console.print(line)
 
 
 @round_app.command("open")
@@ -436,6 +470,127 @@ def round_export(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     console.print(f"placements written to {output}")
+
+
+@round_app.command("replay")
+def round_replay(
+    ref: Annotated[str, typer.Argument(help="Round ref (RND-…) or id.")],
+    solve_no: Annotated[
+        int | None, typer.Option("--solve", help="Which solve (1, 2, …; default: the latest).")
+    ] = None,
+    url: DbOption = None,
+) -> None:
+    """Solve a stored solve of the round again, from its record: the same instance (its
+    hash checked), engine parameters and seed. Says whether the allocation is the same,
+    and why not (a stage cut by the time limit, another engine). Exit code 1 if not."""
+    engine, rid = _located(ref, url)
+    try:
+        with Session(engine) as s:
+            r = s.get(Round, rid)
+            assert r is not None
+            found = replay(s, r, solve_no)
+    except (RoundError, NotFoundError) as exc:
+        raise _fail(exc, 2) from exc
+    t = Table(title=f"Round {found.round_ref}, solve {found.iteration}", title_justify="left")
+    t.add_column("")
+    t.add_column("stored", justify="right")
+    t.add_column("replayed", justify="right")
+    for key in ("placed", "weight", "contribution_cents", "commute_m"):
+        t.add_row(key, str(found.stored.get(key)), str(found.replayed.get(key)))
+    t.add_row("allocation", found.stored["sha256"][:16], found.replayed["sha256"][:16])
+    for then, now in zip(found.stored_stages, found.replayed_stages, strict=False):
+        t.add_row(f"stage {then.get('objective')}", str(then.get("status")), str(now.get("status")))
+    t.add_row(
+        "engine",
+        f"{found.engine_then.get('housing_match')} / OR-Tools {found.engine_then.get('ortools')}",
+        f"{found.engine_now.get('housing_match')} / OR-Tools {found.engine_now.get('ortools')}",
+    )
+    console.print(t)
+    if found.identical:
+        console.print("[green]identical[/green]: the replay gives the same allocation")
+        return
+    console.print("[red]different[/red]: " + "; ".join(escape(w) for w in found.why))
+    raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- priority
+
+
+SHORT = {
+    "exploitation_victim": "victim",
+    "informal_settlement": "settlement",
+    "days_waiting": "waiting",
+}
+
+
+@priority_app.callback()
+def priority_main() -> None:
+    """The priority policy: how it ranks groups."""
+
+
+@priority_app.command("audit")
+def priority_audit_command(
+    office: Annotated[str | None, typer.Option(help="Office code (default: all).")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Priority file (default: HOUSING_PRIORITY_POLICY, else the agency's)."),
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Day to score on, YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The audit as JSON.")] = False,
+    url: DbOption = None,
+) -> None:
+    """How each component of the priority policy falls across groups of the households
+    waiting (gender, household type, nationality, tags): mean points and the share that
+    gets it; a component that ranks a whole group down is flagged. Small counts as <5."""
+    if not console.is_terminal:  # a log or a pipe: room for the components' columns
+        console.width = max(console.width, 120)
+    engine = _engine(url)
+    try:
+        rules = PriorityPolicy.load(policy)
+        day = date.fromisoformat(on) if on else None
+        with Session(engine) as s:
+            found = priority_audit(s, _office_id(s, office), rules, day)
+    except (PolicyError, ValueError, OSError) as exc:
+        raise _fail(exc, 2) from exc
+    data = found.to_dict()
+    if as_json:
+        console.print_json(data=data)
+        return
+    t = Table(
+        title=f"Priority policy on {data['households']} households waiting ({data['on']})",
+        title_justify="left",
+    )
+    t.add_column("group", no_wrap=True)
+    t.add_column("households", justify="right")
+    t.add_column("mean priority", justify="right")
+    for c in COMPONENTS:
+        t.add_column(SHORT.get(c, c), justify="right", no_wrap=True)
+
+    def cell(fig: dict[str, Any], flagged: bool) -> str:
+        if fig["mean_points"] is None:
+            return str(fig["households"]) if fig["households"] else "–"
+        text = f"{fig['mean_points']:.1f} {100 * fig['share']:.0f}%"
+        return f"[red]{text} ▼[/red]" if flagged else text
+
+    rows = [("all", data["overall"], [])] + [
+        (f"{g['dimension']}: {g['group']}", g, g["flagged"]) for g in data["groups"]
+    ]
+    for name, fig, flagged in rows:
+        mean = fig["mean_priority"]
+        t.add_row(
+            escape(name),
+            str(fig["households"]),
+            "–" if mean is None else f"{mean:.2f}",
+            *(cell(fig["components"][c], c in flagged) for c in COMPONENTS),
+        )
+    console.print(t)
+    console.print("mean points, share of the group that gets any; ▼ under 4/5 of the best group")
+    for f in data["flags"]:
+        console.print(
+            f"[red]flagged[/red]: {f['component']} ranks {escape(f['dimension'])} "
+            f"{escape(f['group'])} down ({f['ratio_to_best']:.2f} of the best group"
+            + ("; no one of the group gets it)" if f["never"] else ")")
+        )
 
 
 # --------------------------------------------------------------------------- demo

@@ -18,6 +18,7 @@ THRESHOLD = 5
 COUNT_SECTIONS = ("housed", "unplaced")
 COUNT_TOTALS = ("households", "persons", "persons_by_tag")
 COUNT_TOP = ("weight", "bound_weight")
+AUDIT_COUNTS = ("inversion_counts", "inversions_total")
 
 
 def _small(v: Any, threshold: int) -> bool:
@@ -56,6 +57,18 @@ def _run(run: dict[str, Any], threshold: int, hidden: set[str]) -> dict[str, Any
             hist.get("households", []), threshold, hidden, "commute.histogram.households"
         )
         out["commute"] = {**commute, "histogram": hist}
+    audit = out.get("audit")
+    if isinstance(audit, Mapping):
+        # the groups are already shown as "<5" by the audit; the inversions are counts
+        # of pairs of households
+        out["audit"] = {
+            **audit,
+            **{
+                k: _scrub(audit[k], threshold, hidden, f"audit.{k}")
+                for k in AUDIT_COUNTS
+                if k in audit
+            },
+        }
     for key in COUNT_TOP:
         if _small(out.get(key), threshold):
             out[key] = None
@@ -78,7 +91,8 @@ def suppress_small_counts(report: Mapping[str, Any], threshold: int = THRESHOLD)
                 for k, v in diff.items()
                 if not any(k == h or k.startswith(h + ".") for h in hidden)
                 and not (
-                    _small(abs(v), threshold) and k.split(".")[0] in (*COUNT_SECTIONS, *COUNT_TOP)
+                    _small(abs(v), threshold)
+                    and k.split(".")[0] in (*COUNT_SECTIONS, *COUNT_TOP, "audit")
                 )
             }
     out["base"], out["variants"] = scrubbed[0], scrubbed[1:]

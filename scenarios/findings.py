@@ -74,6 +74,10 @@ WORDS: dict[str, dict[str, str]] = {
         "diff_none": "Rispetto alla base non cambia nulla di ciò che si conta qui.",
         "fund": "il fondo {fund}",
         "and": " e ",
+        "flagged": "Sotto i quattro quinti del gruppo più servito: {groups}.",
+        "flagged_group": "{group} ({rate} collocati)",
+        "inversions": "{n} inversioni di priorità (un nucleo escluso o più lontano mentre uno "
+        "di priorità più bassa ha una casa che poteva avere), ciascuna giustificata: {why}.",
     },
     "en": {
         "cut": "Warning: the solve of “{name}” stopped at its time limit (a valid "
@@ -101,6 +105,10 @@ WORDS: dict[str, dict[str, str]] = {
         "diff_none": "Against the base nothing counted here changes.",
         "fund": "the {fund} fund",
         "and": " and ",
+        "flagged": "Under four fifths of the best-served group: {groups}.",
+        "flagged_group": "{group} ({rate} placed)",
+        "inversions": "{n} priority inversions (a household left out or placed farther while "
+        "one of lower priority holds a home it could have had), each accounted for: {why}.",
     },
 }
 
@@ -236,6 +244,7 @@ def findings(
                 n=total, reasons=_join([f"{_count(n)} {words[r]}" for r, n in order], lang)
             )
         )
+    out += _audit_findings(run.get("audit"), lang)
     if base is not None:
         d = run.get("difference") or {}
         changes = (
@@ -255,6 +264,72 @@ def findings(
             out.append(w["diff_none"])
         if base.get("status") not in ("OPTIMAL", "ERROR"):
             out.append(w["base_cut"])
+    return out
+
+
+WHY_WORDS: dict[str, dict[str, str]] = {
+    "it": {
+        "weight": "peso di priorità",
+        "contribution_cents": "contributo",
+        "money_cents": "costo",
+        "commute_m": "tragitto",
+        "tie": "pari merito",
+        "pinned": "blocchi e offerte",
+        "improves": "migliorabile",
+        "not_examined": "non esaminate",
+        "funds_exhausted": "fondi esauriti",
+        "rooms_taken_by_other_gender": "stanze dell'altro genere",
+        "units_taken": "case occupate",
+        "no_seat_on_line": "navette piene",
+        "transport_budget_exhausted": "budget dei trasporti esaurito",
+        "guarantee_exhausted": "garanzia esaurita",
+    },
+    "en": {
+        "weight": "priority weight",
+        "contribution_cents": "contribution",
+        "money_cents": "cost",
+        "commute_m": "commute",
+        "tie": "ties",
+        "pinned": "locks and offers",
+        "improves": "improvable",
+        "not_examined": "not examined",
+        "funds_exhausted": "funds spent",
+        "rooms_taken_by_other_gender": "rooms of the other gender",
+        "units_taken": "homes taken",
+        "no_seat_on_line": "shuttles full",
+        "transport_budget_exhausted": "transport budget spent",
+        "guarantee_exhausted": "guarantee spent",
+    },
+}
+
+
+def _audit_findings(audit: Mapping[str, Any] | None, lang: str) -> list[str]:
+    """The groups under four fifths of the best-served, and the inversions by why."""
+    if not audit:
+        return []
+    w, out = WORDS[lang], []
+    flagged = [
+        w["flagged_group"].format(
+            group=f"{g['dimension']} {g['group']}", rate=_pct(g["rate"], lang)
+        )
+        for g in audit.get("groups", [])
+        if g.get("flagged")
+    ]
+    if flagged:
+        out.append(w["flagged"].format(groups=_join(flagged, lang)))
+    why: dict[str, int | None] = {}
+    for counts in audit.get("inversion_counts", {}).values():
+        for k, n in counts.items():
+            why[k] = None if n is None or why.get(k, 0) is None else why.get(k, 0) + n
+    total = audit.get("inversions_total")
+    if total != 0 and why:
+        words = {**REASON_WORDS[lang], **WHY_WORDS[lang]}
+        out.append(
+            w["inversions"].format(
+                n=_count(total),
+                why=_join([f"{words.get(k, k)} {_count(n)}" for k, n in why.items()], lang),
+            )
+        )
     return out
 
 

@@ -203,8 +203,24 @@ _LEAD = (
 )
 
 
+def _audit_columns(audit: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit's groups as columns: each group's rate, ratio to the best-served group
+    and four-fifths flag (``audit.<dimension>.<group>.rate`` …)."""
+    out: dict[str, Any] = {}
+    for g in audit.get("groups", []):
+        at = f"audit.{g['dimension']}.{g['group']}"
+        out[f"{at}.waiting"] = g["waiting"]
+        out[f"{at}.rate"] = g["rate"]
+        out[f"{at}.ratio_to_best"] = g["ratio_to_best"]
+        out[f"{at}.flagged"] = g["flagged"]
+    return out
+
+
 def _row(v: Mapping[str, Any]) -> dict[str, Any]:
-    flat = flatten({k: val for k, val in v.items() if k != "difference"})
+    audit = v.get("audit") or {}
+    flat = flatten({k: val for k, val in v.items() if k not in ("difference", "audit")})
+    flat.update(flatten({k: x for k, x in audit.items() if k != "groups"}, "audit"))
+    flat.update(_audit_columns(audit))
     row: dict[str, Any] = {}
     for k, val in flat.items():
         if k.startswith("commute.histogram"):

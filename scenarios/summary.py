@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from matching.audit import audit
 from matching.instance import Beneficiary, Instance, dumps, instance_to_dict
 from matching.result import Result
 from matching.validate import Violation
@@ -88,7 +89,10 @@ def summarize(
     dict
         ``status``, ``gap``, ``weight``, ``bound_weight``, ``solve_seconds``,
         ``violations`` (count by code), ``totals`` (the round's households, persons,
-        units, beds and budget), ``housed``, ``money``, ``commute`` and ``unplaced``.
+        units, beds and budget), ``housed``, ``money``, ``commute``, ``unplaced`` and
+        ``audit`` (:meth:`matching.audit.RoundAudit.to_dict` without names: each group's
+        rates with small counts as ``"<5"``, and the priority inversions counted by why
+        they stand, never listed).
     """
     placed_ids = {a.beneficiary for a in result.assignments}
     placed = [b for b in inst.beneficiaries if b.id in placed_ids]
@@ -173,6 +177,7 @@ def summarize(
                 sorted(reason_persons.items(), key=lambda kv: (-kv[1], kv[0]))
             ),
         },
+        "audit": audit(inst, result).to_dict(named=False),
     }
 
 

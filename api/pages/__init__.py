@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.pages import (
     home,
     imports_pages,
+    priority_pages,
     records_pages,
     rounds_pages,
     scenarios_pages,
@@ -22,5 +23,6 @@ for pages in (
     rounds_pages.router,
     scenarios_pages.router,
     imports_pages.router,
+    priority_pages.router,
 ):
     router.include_router(pages)

@@ -296,6 +296,7 @@ def _round_page(
                 for u in full.unplaced
             },
             "changes": round_details.last_changes(session, r),
+            "audit": round_details.audit_view(session, r, solvable=r.status in rounds.SOLVABLE),
             "offer_rows": offers,
             "overdue": {i for i, o in offers.items() if rounds.overdue(o)},
             "letter_lang": {
@@ -406,6 +407,44 @@ def decide(request: Request, form: FormDep, me: Writer, session: SessionDep, ref
         )
 
     return _act(request, form, session, me, ref, act)
+
+
+@router.post("/rounds/{ref}/swap")
+def lock_swap(
+    request: Request, form: FormDep, me: Writer, session: SessionDep, engine: EngineDep, ref: str
+) -> Response:
+    """An inversion's swap from the audit: the household locked into the unit (and room)
+    the lower-priority holder has, then the round solved again."""
+    r = records.round_by_ref(session, ref, scope=me.scope)
+    assert r.id is not None
+    try:
+        rounds.decide(
+            session,
+            me.actor,
+            r.id,
+            text(form, "beneficiary_ref") or "",
+            text(form, "unit_ref") or "",
+            DecisionKind.lock,
+            room_ref=text(form, "room_ref"),
+            note=text(form, "note"),
+        )
+    except AGENCY_ERRORS as exc:
+        session.rollback()
+        r = records.round_by_ref(session, ref, scope=me.scope)
+        return _round_page(
+            request,
+            session,
+            me,
+            r,
+            round_error(translator(request), r, exc),
+            agency_problem(exc)[0],
+        )
+    try:
+        job = start_solve(request, engine, session, me, r)
+    except ApiError as exc:
+        session.commit()  # the lock stands; the solve is for later
+        return _round_page(request, session, me, r, exc.message, exc.status)
+    return redirect(f"/rounds/{r.ref}?job={job.ref}")
 
 
 @router.post("/rounds/{ref}/decisions/{decision_id}/undo")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agency import jobs, records, rounds
+from agency import accountability, jobs, records, rounds
 from agency.audit import record
 from agency.errors import RecordError
 from agency.models import Beneficiary, Job, Offer, Round, RoundDecision
@@ -33,6 +33,7 @@ from api.models import (
     ProposalPublic,
     RoundOpen,
     RoundPublic,
+    RoundSolvePublic,
     RoundSummary,
     UnplacedPublic,
 )
@@ -216,6 +217,21 @@ def get_round(me: Reader, session: SessionDep, ref: str) -> RoundPublic:
     r = records.round_by_ref(session, ref, scope=me.scope)
     record(session, me.actor, "round.read", "round", r.ref)
     return round_public(session, r)
+
+
+@router.get("/{ref}/solves")
+def get_solves(me: Reader, session: SessionDep, ref: str) -> list[RoundSolvePublic]:
+    """Every solve of the round, oldest first: the instance's SHA-256 and the pins and bans
+    of that moment, the engine's version and parameters, each stage's status, a hash of
+    the allocation, and the round's audit (groups; priority inversions, households by
+    ref). ``housing round replay`` solves one again from it."""
+    r = records.round_by_ref(session, ref, scope=me.scope)
+    assert r.id is not None
+    record(session, me.actor, "round.read", "round", r.ref, detail={"solves": True})
+    return [
+        RoundSolvePublic.model_validate(s, from_attributes=True)
+        for s in accountability.solves(session, r.id)
+    ]
 
 
 @router.post("/{ref}/solve", status_code=202)
