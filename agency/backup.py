@@ -39,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from agency.db import alembic_config, is_sqlite, make_engine, upgrade
+from agency.db import alembic_config, is_sqlite, upgrade
 
 FORMAT = "housing-backup/1"
 MANIFEST = "manifest.json"

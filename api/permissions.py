@@ -36,6 +36,7 @@ SCENARIOS_RUN = "scenarios:run"
 AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
+METRICS_READ = "metrics:read"  # /metrics (or the scraper's HOUSING_METRICS_TOKEN)
 
 ALL = frozenset(
     {
@@ -58,6 +59,7 @@ ALL = frozenset(
         AUDIT_READ,
         USERS_ADMIN,
         SUBJECT_RIGHTS,
+        METRICS_READ,
     }
 )
 
