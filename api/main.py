@@ -335,7 +335,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def worker_app() -> FastAPI:
     """The application of one of ``housing serve --workers N``'s processes (uvicorn's
     factory): its settings from the environment, its logs as the command set them."""
-    from api.metrics import configure_logging
-
-    configure_logging(os.environ.get("HOUSING_LOG_LEVEL", "info"))
+    metrics.configure_logging(os.environ.get("HOUSING_LOG_LEVEL", "info"))
     return create_app(Settings())
