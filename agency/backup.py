@@ -204,7 +204,7 @@ def backup(engine: Engine, into: Path) -> tuple[Path, Manifest]:
     name = "housing-backup-" + _stamp()
     into.mkdir(parents=True, exist_ok=True)
     partial = into / (name + ".partial")
-    partial.mkdir()
+    partial.mkdir(mode=0o700)  # the backup holds personal data: its owner only
     try:
         if is_sqlite(engine):
             manifest = _backup_sqlite(engine, partial)
