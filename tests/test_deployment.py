@@ -14,17 +14,22 @@ tools are installed; and the settings file gives the settings the guide promises
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -316,3 +321,154 @@ def test_no_database_url_of_the_guide_is_left_unmapped() -> None:
     urls = set(re.findall(r"postgresql://\S+?(?=['\s])", GUIDE.read_text(encoding="utf-8")))
     assert urls <= {PROD_URL, NEW_URL}, urls
     assert sa.make_url(PROD_URL).database == "housing"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, **kw: Any) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, log.read_text(errors="replace")
+        try:
+            httpx.get(url, timeout=2, **kw)
+            return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, log.read_text(errors="replace")
+        time.sleep(0.3)
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None or shutil.which("openssl") is None,
+    reason="needs nginx (apt-get install nginx-light) and openssl",
+)
+def test_behind_nginx_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    """The service behind deploy/nginx.conf (its ports moved): HTTP is sent to HTTPS, the
+    login's session cookie is Secure (the proxy's X-Forwarded-Proto believed, from
+    HOUSING_TRUSTED_PROXIES only), HSTS is sent, nginx's request id is the log's, and
+    /metrics answers the local scraper's token."""
+    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    db = f"sqlite:///{tmp_path / 'agency.sqlite3'}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HOUSING_", "PROMETHEUS_"))},
+        "DATABASE_URL": db,
+        "HOUSING_TRUSTED_PROXIES": "127.0.0.1",
+        "HOUSING_METRICS_TOKEN": "nginx-test-token-0123456789abcdef",
+        "HOUSING_LOG_FORMAT": "json",
+    }
+    runner = CliRunner()
+    res = runner.invoke(cli, ["office", "add", "FG", "Foggia", "--db", db])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        cli,
+        [
+            *("user", "add", "anna", "--role", "caseworker", "--office", "FG"),
+            *("--password-stdin", "--db", db),
+        ],
+        input="kettle orange lighthouse 42\n",
+    )
+    assert res.exit_code == 0, res.output
+    dispose_engines()
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=housing.example.org", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    site = (
+        (DEPLOY / "nginx.conf")
+        .read_text()
+        .replace("/etc/letsencrypt/live/housing.example.org/fullchain.pem", str(cert))
+        .replace("/etc/letsencrypt/live/housing.example.org/privkey.pem", str(key))
+        .replace("/var/log/nginx/", f"{tmp_path}/")
+        .replace("listen [::]:80;", "")
+        .replace("listen [::]:443 ssl;", "")
+        .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+        .replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};")
+        .replace(
+            "return 301 https://$host$request_uri;",
+            f"return 301 https://$host:{https_port}$request_uri;",
+        )
+    )
+    (tmp_path / "site.conf").write_text(site)
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\ndaemon off;\n"
+        f"events {{}}\nhttp {{\n    include {tmp_path}/site.conf;\n}}\n"
+    )
+    serve_log, nginx_log = tmp_path / "serve.log", tmp_path / "nginx.out"
+    housing = str(Path(sys.executable).parent / "housing")
+    with serve_log.open("wb") as out1, nginx_log.open("wb") as out2:
+        app = subprocess.Popen(
+            [housing, "serve", "--port", str(app_port)],
+            stdout=out1,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        proxy = subprocess.Popen(
+            ["nginx", "-p", str(tmp_path), "-c", str(main), "-e", f"{tmp_path}/error.log"],
+            stdout=out2,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait(f"http://127.0.0.1:{app_port}/health", app, serve_log)
+            base = f"https://127.0.0.1:{https_port}"
+            _wait(base + "/health", proxy, tmp_path / "error.log", verify=False)
+            plain = httpx.get(f"http://127.0.0.1:{http_port}/login?next=/", timeout=10)
+            assert plain.status_code == 301
+            assert plain.headers["location"].startswith("https://")
+            with httpx.Client(base_url=base, verify=False, timeout=30) as client:
+                form = client.get("/login")
+                assert form.status_code == 200
+                assert form.headers["strict-transport-security"].startswith("max-age=")
+                rid = form.headers["x-request-id"]
+                assert re.fullmatch(r"[0-9a-f]{32}", rid)  # nginx's $request_id, passed on
+                token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+                assert token is not None
+                done = client.post(
+                    "/login",
+                    data={
+                        "username": "anna",
+                        "password": "kettle orange lighthouse 42",
+                        "csrf_token": token[1],
+                    },
+                )
+                assert done.status_code == 303, done.text
+                session = [
+                    h
+                    for h in done.headers.get_list("set-cookie")
+                    if h.startswith("housing_session=")
+                ]
+                assert session and "secure" in session[0].lower()
+                scraped = client.get(
+                    "/metrics",
+                    headers={"Authorization": "Bearer " + env["HOUSING_METRICS_TOKEN"]},
+                )
+                assert scraped.status_code == 200
+                assert "housing_http_request_duration_seconds" in scraped.text
+            logged = [
+                json.loads(x) for x in serve_log.read_text().splitlines() if x.startswith("{")
+            ]
+            assert any(x.get("request_id") == rid and x.get("route") == "/login" for x in logged)
+            # nginx's access log: paths without their query strings
+            access = (tmp_path / "housing.access.log").read_text()
+            assert "/login" in access and "next=" not in access
+        finally:
+            for proc in (proxy, app):
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
