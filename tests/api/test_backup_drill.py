@@ -177,8 +177,10 @@ def test_restore_checks_the_manifest(
         restore(empty_engine, folder)
 
 
-def test_backup_and_restore_commands(engine: Engine, world: World, empty_engine: Engine) -> None:
-    folder = Path(str(engine.url.database)).parent / "cli-backups"
+def test_backup_and_restore_commands(
+    engine: Engine, world: World, empty_engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cli-backups"
     url = engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
     for _ in range(3):
