@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import errno
 import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
 
 from agency.db import SchemaError, current_revision, head_revision, is_sqlite
+from agency.jobs import STALE_SECONDS
+from agency.models import Job, JobStatus
 
 OK = "ok"
 READ_ONLY = "read_only"
@@ -88,3 +93,50 @@ def check(engine: Engine, min_free_bytes: int = 64 * 1024 * 1024) -> str:
     if folder is not None and shutil.disk_usage(folder).free < min_free_bytes:
         return DISK_FULL
     return OK
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+def stalled_jobs(session: Session, now: datetime | None = None) -> int:
+    """Running jobs whose process stopped beating (hung, or gone with no restart since)."""
+    since = (now or datetime.now(UTC)) - timedelta(seconds=STALE_SECONDS)
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.status == JobStatus.running.value,
+                (col(Job.heartbeat_at) < since) | col(Job.heartbeat_at).is_(None),
+            )
+        ).one()
+    )
+
+
+def waiting_jobs(session: Session, max_wait_seconds: float, now: datetime | None = None) -> int:
+    """Queued jobs no worker has taken for ``max_wait_seconds``."""
+    since = (now or datetime.now(UTC)) - timedelta(seconds=max_wait_seconds)
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.status == JobStatus.queued.value, col(Job.created_at) < since)
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class JobsHealth:
+    stalled: int  # running, no heartbeat for STALE_SECONDS
+    waiting: int  # queued longer than the limit
+
+    @property
+    def state(self) -> str:
+        return OK if not (self.stalled or self.waiting) else "stalled"
+
+
+def check_jobs(engine: Engine, max_wait_seconds: float) -> JobsHealth:
+    """Whether the job runner does its work: no running job without a heartbeat, no
+    queued job left waiting."""
+    with Session(engine) as s:
+        return JobsHealth(stalled_jobs(s), waiting_jobs(s, max_wait_seconds))

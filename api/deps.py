@@ -9,6 +9,7 @@ the audit log with ``outcome="denied"``.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -220,6 +221,29 @@ class Require:
 def require(permission: str) -> Any:
     """The API route's permission (bearer token), as a dependency giving the Principal."""
     return Depends(Require(permission, via="bearer"))
+
+
+class MetricsRequire(Require):
+    """``/metrics``: the scraper's ``HOUSING_METRICS_TOKEN`` as the bearer, or a user
+    holding the metrics permission (an admin), by bearer token or page session."""
+
+    def __init__(self) -> None:
+        super().__init__(perms.METRICS_READ, via="bearer")
+        self._page = Require(perms.METRICS_READ, via="cookie")
+
+    async def __call__(
+        self, request: Request, session: SessionDep, settings: SettingsDep
+    ) -> Principal | None:
+        given, expected = _bearer(request), settings.metrics_token
+        if given and expected and hmac.compare_digest(given.encode(), expected.encode()):
+            return None
+        if given is None and request.cookies.get(COOKIE):
+            return await self._page(request, session, settings)
+        return await super().__call__(request, session, settings)
+
+
+def metrics_access() -> Any:
+    return Depends(MetricsRequire())
 
 
 def page(permission: str) -> Any:

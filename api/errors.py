@@ -83,7 +83,7 @@ def body(code: str, message: str, fields: Sequence[dict[str, str]] = ()) -> dict
 
 def is_api(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path.endswith(".json")
+    return path.startswith("/api/") or path.endswith(".json") or path == "/metrics"
 
 
 def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from agency import jobs as store
 from agency.models import Job, JobStatus
+from api.metrics import observe_job
 
 log = logging.getLogger("api.jobs")
 
@@ -176,8 +177,11 @@ class Workers:
                 last_write = time.monotonic()
                 store.heartbeat(self.engine, [job_id], {job_id: clean})
 
+        started = time.perf_counter()
+        outcome = JobStatus.failed.value
         try:
             result = spec.handler(job, progress, self)
+            outcome = JobStatus.done.value
         except spec.expected as exc:
             store.finish(
                 self.engine,
@@ -209,6 +213,7 @@ class Workers:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
+            observe_job(kind, outcome, time.perf_counter() - started)
 
     def _heartbeats(self) -> None:
         while not self._stopping.wait(HEARTBEAT_SECONDS):

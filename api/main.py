@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,10 +25,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agency.db import get_engine, is_sqlite
 from agency.records import NotFoundError
-from api import job_handlers, storage
+from api import job_handlers, metrics, storage
 from api import permissions as perms
 from api.asgi import ASGIApp, Receive, Scope, Send, replay
-from api.deps import Principal, TransactionQueue, audit_denied, require
+from api.deps import Principal, TransactionQueue, audit_denied, metrics_access, require
 from api.errors import ApiError, body, install
 from api.idempotency import Idempotency, document
 from api.pages import router as pages_router
@@ -137,8 +138,12 @@ async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
 def route_template(request: Request) -> str:
     """The matched route's path template (``/api/v1/beneficiaries/{ref}``), or
     ``(no route)``: what the access log writes."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", None)
+    # FastAPI keeps included routers nested: the route's own path lacks their prefixes,
+    # the effective context has the whole template (``/api/v1/...``)
+    effective = (request.scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(effective, "path", None)
+    if not isinstance(template, str):
+        template = getattr(request.scope.get("route"), "path", None)
     if not isinstance(template, str):
         return "(no route)"
     return template
@@ -211,7 +216,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         start = time.perf_counter()
-        response = await call_next(request)
+        rid = metrics.new_request_id(request.headers.get("x-request-id"))
+        token = metrics.request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            metrics.request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         # personal data must stay in no cache (the static files set their own)
@@ -222,12 +233,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             )
         # the route's template, never the path as sent (``/beneficiaries/Amadou`` on no
         # route) nor the query string (a search may hold a name)
+        route, seconds = route_template(request), time.perf_counter() - start
+        metrics.observe_request(request.method, route, response.status_code, seconds)
         access.info(
             "%s %s %d %.1fms",
             request.method,
-            route_template(request),
+            route,
             response.status_code,
-            1000 * (time.perf_counter() - start),
+            1000 * seconds,
+            extra={
+                "request_id": rid,
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(1000 * seconds, 1),
+            },
         )
         return response
 
@@ -249,9 +269,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         responses={503: {"description": "the database cannot do its work now"}},
     )
     async def health(request: Request) -> JSONResponse:
-        """200 when the database answers, takes writes and (embedded file) has disk room;
-        503 naming what is wrong otherwise (read_only, disk_full, unreachable, schema)."""
+        """200 when the database answers, takes writes and (embedded file) has disk room,
+        and no background job has stalled; 503 naming what is wrong otherwise (database:
+        read_only, disk_full, unreachable, schema; jobs: stalled)."""
         return await storage.health_answer(request)
+
+    @app.get(
+        "/metrics",
+        tags=["meta"],
+        include_in_schema=False,
+        dependencies=[metrics_access()],
+    )
+    def prometheus() -> Response:
+        """Prometheus' scrape: HOUSING_METRICS_TOKEN as the bearer, or an admin's token."""
+        content, media_type = metrics.render(engine)
+        return Response(content, media_type=media_type)
 
     @app.get(
         "/openapi.json",
@@ -298,3 +330,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
+
+
+def worker_app() -> FastAPI:
+    """The application of one of ``housing serve --workers N``'s processes (uvicorn's
+    factory): its settings from the environment, its logs as the command set them."""
+    metrics.configure_logging(os.environ.get("HOUSING_LOG_LEVEL", "info"))
+    return create_app(Settings())

@@ -38,6 +38,7 @@ PRIORITY_AUDIT = "priority:audit"  # the priority policy across groups: aggregat
 AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
+METRICS_READ = "metrics:read"  # /metrics (or the scraper's HOUSING_METRICS_TOKEN)
 
 ALL = frozenset(
     {
@@ -61,6 +62,7 @@ ALL = frozenset(
         AUDIT_READ,
         USERS_ADMIN,
         SUBJECT_RIGHTS,
+        METRICS_READ,
     }
 )
 

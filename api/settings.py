@@ -48,5 +48,9 @@ class Settings(BaseSettings):
     scenario_grace_seconds: float = Field(default=20.0, ge=0)
     # /health says disk_full below this much free space (the embedded file's disk)
     min_free_disk_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # /metrics: the bearer token Prometheus sends (None: only an admin's token)
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # /health says jobs stalled when a queued job has waited this long (workers not taking)
+    job_queue_max_wait_seconds: float = Field(default=900.0, gt=0)
     # pages
     default_language: str = Field(default="it", pattern="^(it|en)$")

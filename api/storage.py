@@ -59,12 +59,26 @@ def _respond(
 
 async def health_answer(request: Request) -> JSONResponse:
     settings = request.app.state.settings
-    state = await run_in_threadpool(
-        health.check, request.app.state.engine, settings.min_free_disk_bytes
-    )
-    if state == health.OK:
-        return JSONResponse({"status": "ok", "database": "ok"})
+    engine = request.app.state.engine
+    state = await run_in_threadpool(health.check, engine, settings.min_free_disk_bytes)
+    if state != health.OK:
+        return JSONResponse(
+            {"status": "unavailable", "database": state, "message": health.MESSAGES[state]},
+            status_code=503,
+        )
+    jobs = await run_in_threadpool(health.check_jobs, engine, settings.job_queue_max_wait_seconds)
+    if jobs.state == health.OK:
+        return JSONResponse({"status": "ok", "database": "ok", "jobs": "ok"})
     return JSONResponse(
-        {"status": "unavailable", "database": state, "message": health.MESSAGES[state]},
+        {
+            "status": "unavailable",
+            "database": "ok",
+            "jobs": jobs.state,
+            "stalled": jobs.stalled,
+            "waiting": jobs.waiting,
+            "message": "background jobs are not being run: "
+            f"{jobs.stalled} running without a heartbeat, {jobs.waiting} queued too long "
+            "(restart the service; see docs/deployment.md)",
+        },
         status_code=503,
     )

@@ -1,10 +1,10 @@
 """``housing``: solve, check and explain allocation rounds from the command line.
 
 The core's commands (solve, validate, explain, generate, scenario) are here. The agency's
-(db, import, round, demo, priority, user, office, subject, retention), the service's (serve) and
-the benchmark (bench) need the packages of an extra of housing-match: their modules are
-loaded only when one of them is called, and, when a package is missing, the command says
-which extra to install.
+(db, import, round, demo, priority, user, office, subject, retention, backup, restore), the
+service's (serve) and the benchmark (bench) need the packages of an extra of
+housing-match: their modules are loaded only when one of them is called, and, when a
+package is missing, the command says which extra to install.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("housing.cli_service", "serve_app", "service"),
     "subject": ("housing.cli_privacy", "subject_app", "agency"),
     "retention": ("housing.cli_privacy", "retention_app", "agency"),
+    "backup": ("housing.cli_backup", "backup_app", "agency"),
+    "restore": ("housing.cli_backup", "restore_app", "agency"),
 }
 """Command: (module, its Typer app, the extra whose packages it needs)."""
 

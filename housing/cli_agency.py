@@ -90,10 +90,26 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
 
 
 @db_app.command("upgrade")
-def db_upgrade(url: DbOption = None) -> None:
-    """Create or migrate the schema to this version (Alembic ``upgrade head``)."""
+def db_upgrade(
+    url: DbOption = None,
+    no_backup: Annotated[
+        bool, typer.Option("--no-backup", help="Do not back up the database first.")
+    ] = False,
+    backup_to: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the backup (default: HOUSING_BACKUP_DIR, var/backups)."),
+    ] = None,
+) -> None:
+    """Create or migrate the schema to this version (Alembic ``upgrade head``).
+
+    A database that holds a schema older than this version's is backed up first (see
+    ``housing backup``) unless ``--no-backup``."""
+    from housing.cli_backup import take_backup
+
     engine = db.make_engine(url)
     before = db.current_revision(engine)
+    if before is not None and before != db.head_revision(engine) and not no_backup:
+        take_backup(url, backup_to)
     db.upgrade(engine)
     console.print(
         f"schema at {db.current_revision(engine)} (was {before or 'empty'}) on "

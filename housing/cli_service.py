@@ -4,9 +4,9 @@ its staff, on ``DATABASE_URL`` or the embedded SQLite file."""
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import sys
+import tempfile
 from typing import Annotated
 
 import typer
@@ -61,45 +61,76 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     url: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes serving the port (PostgreSQL: jobs and logins live in the "
+            "database, so any process serves any request).",
+        ),
+    ] = 1,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="text or json (one object a line); default HOUSING_LOG_FORMAT."),
+    ] = None,
 ) -> None:
     """Serve the API (/api/v1, OpenAPI at /openapi.json) and the staff's pages.
 
     Solves and scenario runs are jobs in the database, run by this process's workers (a
     scenario run in a child process that stops with the server); after a restart the
     jobs a dead process held are marked interrupted. The access log names routes, never
-    query strings (a search may hold a name). X-Forwarded-For is believed only from
-    HOUSING_TRUSTED_PROXIES.
+    query strings (a search may hold a name); HOUSING_LOG_FORMAT=json (or --log-format
+    json) writes one JSON object a line. X-Forwarded-For is believed only from
+    HOUSING_TRUSTED_PROXIES. /metrics answers Prometheus (HOUSING_METRICS_TOKEN).
     """
     with needs("service", "housing serve"):
         import uvicorn
 
         from api.main import create_app
+        from api.metrics import MULTIPROC_ENV, logging_configured
         from api.settings import Settings
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings() if url is None else Settings(database_url=url)
-    try:
-        app = create_app(settings)
+    settings = Settings() if url is None else Settings(database_url=db.database_url(url))
+    where = escape(db.database_url(settings.database_url).split("@")[-1])
+    try:  # migrated (SQLite) or checked once, before any worker starts
+        db.get_engine(settings.database_url)
     except db.SchemaError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
-    console.print(
-        f"housing-match on http://{host}:{port}/ (database "
-        f"{escape(db.database_url(settings.database_url).split('@')[-1])})"
-    )
-    # X-Forwarded-For is believed only from HOUSING_TRUSTED_PROXIES, inside the app
-    uvicorn.run(
-        app,
+    options: dict[str, object] = dict(
         host=host,
         port=port,
         log_level=log_level.lower(),
+        log_config=None,  # our handlers (JSON or text)
         access_log=False,
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=False,  # X-Forwarded-For: only from HOUSING_TRUSTED_PROXIES, in the app
     )
+    with logging_configured(log_level, log_format):
+        if workers == 1:
+            app = create_app(settings)
+            console.print(f"housing-match on http://{host}:{port}/ (database {where})")
+            uvicorn.run(app, **options)  # type: ignore[arg-type]
+            return
+        if db.is_sqlite(db.database_url(settings.database_url)):
+            err.print(
+                "[yellow]several workers on the embedded SQLite file take turns at its "
+                "write lock: use PostgreSQL for --workers (docs/deployment.md)[/yellow]"
+            )
+        db.dispose_engines()  # each worker process opens its own
+        with tempfile.TemporaryDirectory(prefix="housing-metrics-") as folder:
+            # what the worker processes read: the database, the logs' form, and where
+            # every worker's request and job metrics are summed at each scrape
+            os.environ["HOUSING_DATABASE_URL"] = db.database_url(settings.database_url)
+            os.environ["HOUSING_LOG_LEVEL"] = log_level
+            if log_format is not None:
+                os.environ["HOUSING_LOG_FORMAT"] = log_format
+            os.environ.setdefault(MULTIPROC_ENV, folder)
+            console.print(
+                f"housing-match on http://{host}:{port}/ ({workers} processes, database {where})"
+            )
+            uvicorn.run("api.main:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @user_app.command("add")

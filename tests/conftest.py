@@ -67,3 +67,26 @@ def engine(
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database with no schema at all (a new SQLite file, or a new
+    PostgreSQL schema): where restores go, and releases' databases are loaded."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'empty' / 'agency.sqlite3'}")
+        yield eng
+        eng.dispose()
+        return
+    schema = "e_" + uuid.uuid4().hex[:12]
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = postgres_engine(schema)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

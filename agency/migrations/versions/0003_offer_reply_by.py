@@ -23,5 +23,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("offer", schema=None) as batch_op:
-        batch_op.drop_column("reply_by")
+    if op.get_context().dialect.name == "sqlite":
+        # in place (SQLite >= 3.35): batch mode would copy the table and DROP the old one,
+        # which the leases' foreign key to offer refuses once any offer became a lease
+        op.execute("ALTER TABLE offer DROP COLUMN reply_by")
+        return
+    op.drop_column("offer", "reply_by")
