@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.pages import (
     home,
     imports_pages,
+    lines_pages,
     records_pages,
     rounds_pages,
     scenarios_pages,
@@ -19,6 +20,7 @@ for pages in (
     records_pages.router,
     units_pages.dwellings,
     units_pages.flats,
+    lines_pages.router,
     rounds_pages.router,
     scenarios_pages.router,
     imports_pages.router,
