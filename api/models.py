@@ -140,6 +140,7 @@ class ProposalPublic(_Out):
     offer_status: str | None
     line_ref: str | None = None
     """The shuttle line the household would ride to work (None: its own way)."""
+    line_name: str | None = None
     months: int | None = None
     stay_from: str | None = None
     stay_to: str | None = None
