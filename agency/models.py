@@ -603,11 +603,17 @@ class Offer(SQLModel, table=True):
     answered_by: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+_WHOLE_YEAR = "ended_on IS NULL AND dwelling_id IS NOT NULL AND stay_from IS NULL"
+_SEASONAL = "ended_on IS NULL AND dwelling_id IS NOT NULL AND stay_from IS NOT NULL"
+
+
 class Lease(SQLModel, table=True):
     """A home taken: a dwelling, or one bed in a room. Active while ``ended_on`` is null.
 
     Partial unique indexes make the database itself refuse a second active lease on one
-    dwelling or for one household, whatever the application does.
+    dwelling (one a season: a seasonal lease, from ``stay_from`` to ``stay_to``, may share
+    its dwelling with the leases of other seasons) or for one household, whatever the
+    application does.
     """
 
     __table_args__ = (
@@ -615,8 +621,16 @@ class Lease(SQLModel, table=True):
             "uq_lease_active_dwelling",
             "dwelling_id",
             unique=True,
-            sqlite_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
-            postgresql_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
+            sqlite_where=sa.text(_WHOLE_YEAR),
+            postgresql_where=sa.text(_WHOLE_YEAR),
+        ),
+        sa.Index(
+            "uq_lease_season_dwelling",
+            "dwelling_id",
+            "stay_from",
+            unique=True,
+            sqlite_where=sa.text(_SEASONAL),
+            postgresql_where=sa.text(_SEASONAL),
         ),
         sa.Index(
             "uq_lease_active_beneficiary",

@@ -42,7 +42,7 @@ from agency.schemas import (
 from matching.instance import INSTANCE_FORMAT, INSTANCE_FORMAT_V2
 from matching.result import result_from_dict
 from matching.validate import validate
-from tests.agency.factories import ACTOR, flat, fund, household, office
+from tests.agency.factories import ACTOR, dwelling, flat, fund, household, office
 
 ON = date(2026, 12, 1)
 CAMP = (41.5190, 15.7390)  # Borgo Mezzanone
@@ -247,3 +247,48 @@ def test_lines_are_kept_with_their_stops_and_checked(engine: Engine) -> None:
         assert records.list_lines(s, scope=off.id, q="bari").total == 0
         assert records.list_lines(s, scope=(off.id or 0) + 1).total == 0
         assert s.exec(select(Offer)).first() is None
+
+
+def test_one_dwelling_two_seasons_two_leases(engine: Engine) -> None:
+    """A dwelling let March to May to one family and July to October to another: both
+    leases stand, the database's one-active-lease rule counting seasons apart."""
+    with Session(engine) as s:
+        off = office(s)
+        seasons = (("2027-03", "2027-05"), ("2027-07", "2027-10"))
+        for n, (first, last) in enumerate(seasons, 1):
+            household(
+                s,
+                off,
+                n,
+                adults=2,
+                minors=1,
+                income_cents=90_000,
+                accepts_bed=False,
+                season_from=first,
+                season_to=last,
+            )
+        dwelling(s, off, bedrooms=2, area_m2=70, rent_cents=45_000)
+        fund(s, "regional", 1_000_000)
+        s.commit()
+        policy = RoundPolicy(horizon_start="2027-01", horizon_months=12)
+        r = open_round(s, ACTOR, name="Due stagioni", office_id=off.id, policy=policy, on=ON)
+        s.commit()
+        rid = r.id
+        assert rid is not None
+    solve_round(engine, ACTOR, rid)
+    with Session(engine) as s:
+        offers = send_offers(s, ACTOR, rid, on=ON)
+        assert len(offers) == 2 and offers[0].dwelling_id == offers[1].dwelling_id
+        for o in offers:
+            assert o.id is not None
+            record_answer(s, ACTOR, o.id, OfferStatus.accepted)
+        s.commit()
+    assert close_round(engine, ACTOR, rid, on=ON).leases == 2
+    with Session(engine) as s:
+        leases = list(s.exec(select(Lease).order_by(col(Lease.stay_from))))
+        assert [(x.stay_from, x.stay_to, x.months) for x in leases] == [
+            ("2027-03", "2027-05", 3),
+            ("2027-07", "2027-10", 4),
+        ]
+        notes = sorted(str(n) for n in committed_months(s, rid).values())
+        assert notes == ["months 2027-03..2027-05 (3)", "months 2027-07..2027-10 (4)"]

@@ -1,6 +1,10 @@
 """Seasons and shuttles: a household's season, a unit's open months, the agency's shuttle
 lines and their stops, and the months and line of each proposal, offer and lease.
 
+A dwelling may now hold one lease a season: the unique index of active dwelling leases
+covers the leases without a season, and a second one the seasonal leases by first month
+(the round's close checks that seasons do not overlap).
+
 Every new column may be null, so every existing record stays valid and means what it
 meant: no season is all year, no opening is always open, no months is the round's
 ``contribution_months``, no line is the household's own way to work.
@@ -73,9 +77,39 @@ def upgrade() -> None:
         b.add_column(sa.Column("line_id", sa.Integer(), nullable=True))
         b.create_foreign_key("fk_lease_line_id", "shuttle_line", ["line_id"], ["id"])
         b.create_index("ix_lease_line_id", ["line_id"], unique=False)
+    op.drop_index("uq_lease_active_dwelling", table_name="lease")
+    _dwelling_indexes(seasons=True)
+
+
+_ACTIVE = "ended_on IS NULL AND dwelling_id IS NOT NULL"
+
+
+def _dwelling_indexes(*, seasons: bool) -> None:
+    whole = _ACTIVE + (" AND stay_from IS NULL" if seasons else "")
+    op.create_index(
+        "uq_lease_active_dwelling",
+        "lease",
+        ["dwelling_id"],
+        unique=True,
+        sqlite_where=sa.text(whole),
+        postgresql_where=sa.text(whole),
+    )
+    if seasons:
+        season = _ACTIVE + " AND stay_from IS NOT NULL"
+        op.create_index(
+            "uq_lease_season_dwelling",
+            "lease",
+            ["dwelling_id", "stay_from"],
+            unique=True,
+            sqlite_where=sa.text(season),
+            postgresql_where=sa.text(season),
+        )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_lease_season_dwelling", table_name="lease")
+    op.drop_index("uq_lease_active_dwelling", table_name="lease")
+    _dwelling_indexes(seasons=False)
     with op.batch_alter_table("lease", schema=None) as b:
         b.drop_index("ix_lease_line_id")
         b.drop_constraint("fk_lease_line_id", type_="foreignkey")
