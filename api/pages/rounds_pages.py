@@ -581,7 +581,7 @@ def offer_letter_data(session: Session, r: Round, o: Offer, me: Principal) -> Le
         room=rooms.get(room.ref) if room else None,
         rent_cents=rent,
         contribution_cents=o.contribution_cents,
-        months=int(r.policy.get("contribution_months", 12)),
+        months=o.months if o.months is not None else int(r.policy.get("contribution_months", 12)),
         move_in=move_in,
         reply_by=reply_by,
         contact=contact,

@@ -24,6 +24,7 @@ from agency.models import (
     ShuttleLine,
 )
 from agency.records.common import checked
+from agency.round_details import close_preview
 from agency.rounds import (
     close_round,
     instance_for,
@@ -136,6 +137,9 @@ def test_a_seasonal_round_rides_a_line_and_commits_its_months(engine: Engine) ->
             record_answer(s, ACTOR, o.id, OfferStatus.accepted)
         s.commit()
         contributions = {o.stay_from: o.contribution_cents for o in offers}
+        # what the close page announces is what the close commits: each stay's months
+        preview = close_preview(s, r)
+        assert preview.committed_cents == {"regional": sum(3 * c for c in contributions.values())}
         regional = s.exec(select(LedgerEntry.fund_id)).first()
         assert regional is not None
         before = balance(s, regional)
