@@ -5,6 +5,7 @@ household's proposal riding the line, and read the foresteria's beds month by mo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,6 +14,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.api.chromium import SHOTS, chromium, click_and_wait, serve, solve_on_page
 from tests.api.conftest import PASSWORD, World, build_world
+from tests.api.test_day import axe_script
 from tests.api.test_lines_pages import STOPS, seasonal_records
 
 pytestmark = pytest.mark.browser
@@ -21,6 +23,17 @@ WORDS = {
     "it": {"lines": "Navette", "solved": "proposte pronte", "rides": "navetta"},
     "en": {"lines": "Shuttles", "solved": "proposals ready", "rides": "rides"},
 }
+
+
+def accessible(pg: Any) -> None:
+    """axe-core finds no violation of any impact on the page as it is."""
+    pg.add_script_tag(path=str(axe_script()))
+    found = pg.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    assert found == [], (pg.url, found)
 
 
 @pytest.fixture
@@ -54,9 +67,11 @@ def test_a_line_a_seasonal_round_and_the_beds_in_the_browser(
         pg.wait_for_url(f"{url}/lines*")
         expect(pg.locator("h1")).to_have_text(words["lines"])
         expect(pg.locator("nav a[aria-current=page]")).to_have_text(words["lines"])
+        accessible(pg)
 
         # a new line and its stops
         pg.click("a.button[href='/lines/new']")
+        accessible(pg)
         pg.fill("#f-name", "Borgo Mezzanone – Foggia sud")
         pg.fill("#f-seats", "12")
         pg.fill("#f-monthly_cost_euros", "900")
@@ -64,12 +79,15 @@ def test_a_line_a_seasonal_round_and_the_beds_in_the_browser(
         click_and_wait(pg, pg.locator("#save-line"))
         expect(pg.locator("#stops li")).to_have_count(2)
         line_ref = pg.url.rsplit("/", 1)[1]
+        accessible(pg)
         pg.screenshot(path=str(SHOTS / f"line-{lang}.png"), full_page=True)
         pg.click(f"a[href='/map?line={line_ref}']")
         expect(pg.locator(f"g.shuttle.chosen[data-line='{line_ref}'] circle.stop")).to_have_count(2)
 
         # a seasonal round with it
+        accessible(pg)
         pg.goto(f"{url}/rounds/new")
+        accessible(pg)
         pg.fill("#f-name", "Estate 2027")
         pg.fill("#f-time_limit_s", "10")
         pg.fill("#f-horizon_start", "2027-06")
@@ -87,11 +105,16 @@ def test_a_line_a_seasonal_round_and_the_beds_in_the_browser(
         expect(row.locator("td.line")).to_contain_text("Borgo Mezzanone – Foggia sud")
         expect(row).to_contain_text("2027-07 – 2027-09")
         pg.screenshot(path=str(SHOTS / f"round-season-{lang}.png"), full_page=True)
+        accessible(pg)
 
         # the foresteria's beds, month by month
         pg.goto(f"{url}/flats/{flat}/beds?round={round_ref}")
         expect(pg.locator(f"#beds td.taken[data-who='{who}']")).to_have_count(3)
         expect(pg.locator("#beds td.closed")).to_have_count(2)
         pg.screenshot(path=str(SHOTS / f"beds-{lang}.png"), full_page=True)
+        accessible(pg)
+        pg.goto(f"{url}/lines/{line_ref}?round={round_ref}")
+        expect(pg.locator("#seats tbody tr")).to_have_count(6)
+        accessible(pg)
         assert errors == []
         context.close()
