@@ -54,7 +54,9 @@ def test_a_line_a_seasonal_round_and_the_beds_in_the_browser(
     words = WORDS[lang]
     with chromium() as browser:
         context = browser.new_context(
-            viewport={"width": 1360, "height": 900}, locale="it-IT" if lang == "it" else "en-GB"
+            viewport={"width": 1360, "height": 900},
+            locale="it-IT" if lang == "it" else "en-GB",
+            bypass_csp=True,  # axe-core is added to the page as a script of its own
         )
         pg = context.new_page()
         pg.set_default_timeout(60_000)
