@@ -13,6 +13,7 @@ from matching.params import SolveParams
 from matching.solve import solve
 from matching.validate import validate
 from scenarios.bundled import examples_dir
+from scenarios.findings import report_findings
 from scenarios.overrides import (
     DEFAULT_WALK_KM,
     AddLine,
@@ -24,6 +25,7 @@ from scenarios.overrides import (
     UnitMonths,
     Zone,
 )
+from scenarios.report import csv_text, render_html
 from scenarios.runner import run_scenarios
 from scenarios.spec import ScenarioError, load_spec, parse_spec
 from scenarios.synthetic import generate
@@ -163,3 +165,9 @@ def test_the_borgo_mezzanone_example_runs_valid_and_the_line_buys_placements() -
     two = runs["two_lines"]["transport"]
     assert len(two["lines_opened"]) == 1 and two["spent_cents"] <= two["budget_cents"]
     assert runs["two_lines"]["housed"]["households"] >= housed["line"]
+    said = dict(report_findings(report.to_dict(), "en"))
+    assert any(x.startswith("Shuttles opened: bm_farms (") for x in said["line"])
+    assert "No proposed shuttle is opened." in said["line_no_budget"]
+    html = render_html(report.to_dict())
+    assert "Shuttle lines" in html and "households riding bm_farms" in html
+    assert "transport.lines_opened" in csv_text(report.to_dict()).splitlines()[0]
