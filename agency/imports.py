@@ -36,6 +36,7 @@ from agency.models import (
     Room,
     Round,
     SharedFlat,
+    ShuttleLine,
 )
 from agency.round_details import round_homes, round_people
 from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, SharedFlatCreate
@@ -606,11 +607,14 @@ EXPORT_COLUMNS = (
     "contribution_eur",
     "contribution_cents",
     "commute_km",
+    "months",
+    "stay",
+    "line",
     "offer",
     "reasons",
 )
 """The export's columns: every household of the round, placed or not."""
-NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km"}
+NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km", "months"}
 
 
 @dataclass(frozen=True)
@@ -645,6 +649,7 @@ def placements(
         o.proposal_id: o for o in session.exec(select(Offer).where(Offer.round_id == round_id))
     }
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    lines = dict(session.exec(select(ShuttleLine.id, ShuttleLine.ref)).all())
     _homes, room_names = round_homes(session, r)
     people = {
         b.ref: b
@@ -687,6 +692,9 @@ def placements(
                 "contribution_eur": Decimal(p.contribution_cents) / 100,
                 "contribution_cents": p.contribution_cents,
                 "commute_km": round(Decimal(str(p.commute_km)), 1),
+                "months": p.months,
+                "stay": f"{p.stay_from}..{p.stay_to}" if p.stay_from else "",
+                "line": lines.get(p.line_id, "") if p.line_id is not None else "",
                 "offer": words.value(f"offer.{offer.status}") if offer else "",
                 "reasons": "",
             }
@@ -712,6 +720,9 @@ def placements(
                 "contribution_eur": None,
                 "contribution_cents": None,
                 "commute_km": None,
+                "months": None,
+                "stay": "",
+                "line": "",
                 "offer": "",
                 "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"]),
             }
@@ -733,6 +744,7 @@ XLSX_FORMATS = {
     "commute_km": "0.0",
     "contribution_cents": "0",
     "persons": "0",
+    "months": "0",
 }
 """The number format of each numeric column of the XLSX export."""
 

@@ -60,6 +60,9 @@ DYNAMIC = (
     N_("event.status"),
     # export.col.*
     N_("export.col.address"),
+    N_("export.col.line"),
+    N_("export.col.months"),
+    N_("export.col.stay"),
     N_("export.col.beneficiary"),
     N_("export.col.commute_km"),
     N_("export.col.contribution_cents"),

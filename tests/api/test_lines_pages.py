@@ -145,6 +145,11 @@ def test_a_line_a_seasonal_round_and_the_beds(
     row = re.search(rf'<tr data-beneficiary="{who}".*?</tr>', page, re.S)
     assert row is not None, "the seasonal household is proposed"
     assert line.ref in row.group(0) and "2027-07 – 2027-09" in row.group(0)
+    exported = c.get(f"/rounds/{ref}/export?format=csv").content.decode("utf-8-sig")
+    header, *rows = exported.splitlines()
+    assert ("Navetta" if lang == "it" else "Shuttle") in header
+    mine = next(x for x in rows if who in x)
+    assert line.ref in mine and "2027-07..2027-09" in mine
     beds = c.get(f"/flats/{flat}/beds?round={ref}").text
     taken = re.findall(r'<td class="taken proposed" data-who="([^"]+)"', beds)
     assert taken == [who] * 3  # July, August, September, one bed
