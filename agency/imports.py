@@ -173,6 +173,20 @@ def _date(v: Any) -> date:
     raise _BadCellError(f"must be a date (YYYY-MM-DD or DD/MM/YYYY), got {s!r}")
 
 
+def _month(v: Any) -> str:
+    """A month as ``YYYY-MM``: typed so, or ``MM/YYYY``, or a date cell (its month)."""
+    if isinstance(v, date | datetime):
+        return f"{v.year:04d}-{v.month:02d}"
+    s = str(v).strip()
+    for fmt in ("%Y-%m", "%m/%Y", "%m-%Y"):
+        try:
+            d = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        return f"{d.year:04d}-{d.month:02d}"
+    raise _BadCellError(f"must be a month (YYYY-MM or MM/YYYY), got {s!r}")
+
+
 def _tags(v: Any) -> list[str]:
     s = str(v).replace("|", ";").replace(",", ";")
     return [t.strip().lower() for t in s.split(";") if t.strip()]
@@ -209,6 +223,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("work_lat", _float),
         _c("work_lon", _float),
         _c("max_commute_km", _float),
+        _c("season_from", _month),
+        _c("season_to", _month),
         _c("needs_step_free", _bool),
         _c("accepts_dwelling", _bool),
         _c("accepts_bed", _bool),
@@ -234,6 +250,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("children_ok", _bool),
         _c("max_occupants", _int),
         _c("available_from", _date),
+        _c("open_from", _month),
+        _c("open_to", _month),
     ),
     "flats": (
         _c("flat", required=True, field_=None),
@@ -246,6 +264,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("rent_per_bed_eur", _euros, True, "rent_per_bed_cents"),
         _c("step_free", _bool),
         _c("available_from", _date),
+        _c("open_from", _month),
+        _c("open_to", _month),
         _c("room", field_=None),
         _c("beds", _int, True, None),
     ),
@@ -265,6 +285,8 @@ _FLAT_FIELDS = (
     "rent_per_bed_eur",
     "step_free",
     "available_from",
+    "open_from",
+    "open_to",
 )
 
 
