@@ -142,6 +142,7 @@ def test_a_line_a_seasonal_round_and_the_beds(
     assert rid is not None
     solve_round(engine, ACTOR, rid)
     page = c.get(round_url).text
+    assert f'<b id="lines-opened">{line.ref}</b>' in page
     row = re.search(rf'<tr data-beneficiary="{who}".*?</tr>', page, re.S)
     assert row is not None, "the seasonal household is proposed"
     assert line.ref in row.group(0) and "2027-07 – 2027-09" in row.group(0)
