@@ -85,14 +85,48 @@ def clipped(first: str | None, last: str | None, horizon: Months) -> dict[str, s
     return {"from": month_text(lo), "to": month_text(hi)}
 
 
-def shuttle_dicts(session: Session, office_id: int | None) -> list[dict[str, Any]]:
+def seats_taken(
+    session: Session, line_ids: Iterable[int], horizon: Months | None
+) -> dict[int, int]:
+    """The most seats the active leases riding each line take in one month of the
+    horizon (with no horizon: at any time)."""
+    ids = list(line_ids)
+    if not ids:
+        return {}
+    per_month: dict[int, dict[int, int]] = {}
+    rows = session.exec(
+        select(Lease.line_id, Lease.stay_from, Lease.stay_to, Beneficiary.adults)
+        .join(Beneficiary, col(Beneficiary.id) == col(Lease.beneficiary_id))
+        .where(col(Lease.line_id).in_(ids), col(Lease.ended_on).is_(None))
+    ).all()
+    for line_id, first, last, adults in rows:
+        if line_id is None:
+            continue
+        months = per_month.setdefault(line_id, {})
+        if horizon is None:  # a round without months: every rider at once
+            months[0] = months.get(0, 0) + adults
+            continue
+        lo = max(horizon[0], parse_month(first)) if first else horizon[0]
+        hi = min(horizon[1], parse_month(last)) if last else horizon[1]
+        for m in range(lo, hi + 1):
+            months[m] = months.get(m, 0) + adults
+    return {k: max(v.values(), default=0) for k, v in per_month.items()}
+
+
+def shuttle_dicts(
+    session: Session, office_id: int | None, horizon: Months | None = None
+) -> list[dict[str, Any]]:
     """The office's lines (every office's when None) with at least one stop, as the spec's
-    ``shuttles``: ids are the lines' refs, stops' ids ``<ref>-<position>``."""
+    ``shuttles``: ids are the lines' refs, stops' ids ``<ref>-<position>``. The seats left
+    are the line's less the most its active leases take in one month of the horizon (a
+    line's seats are one number in the instance, so this is on the safe side); a line
+    with none left is not offered."""
     q = select(ShuttleLine)
     if office_id is not None:
         q = q.where(ShuttleLine.office_id == office_id)
     lines = list(session.exec(q.order_by(col(ShuttleLine.ref))))
     stops: dict[int, list[ShuttleStop]] = {}
+    taken = seats_taken(session, (x.id for x in lines if x.id is not None), horizon)
     if lines:
         for s in session.exec(
             select(ShuttleStop)
@@ -106,12 +140,12 @@ def shuttle_dicts(session: Session, office_id: int | None) -> list[dict[str, Any
             "stops": [
                 {"id": f"{x.ref}-{s.position + 1}", "lat": s.lat, "lon": s.lon} for s in stops[x.id]
             ],
-            "seats": x.seats,
+            "seats": x.seats - taken.get(x.id or 0, 0),
             "monthly_cost_cents": x.monthly_cost_cents,
             "running": x.running,
         }
         for x in lines
-        if x.id in stops
+        if x.id in stops and x.seats - taken.get(x.id or 0, 0) > 0
     ]
 
 
@@ -243,7 +277,7 @@ def snapshot(
     instance is instance@1, exactly as before seasons."""
     ratio = Decimal(policy.affordability_ratio)
     horizon = horizon_of(policy)
-    shuttles = shuttle_dicts(session, office_id)
+    shuttles = shuttle_dicts(session, office_id, horizon)
     households = waiting(session, office_id)
     dwellings = free_dwellings(session, office_id, on)
     flats = open_flats(session, office_id, on)

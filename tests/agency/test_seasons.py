@@ -20,6 +20,7 @@ from agency.models import (
     LedgerKind,
     Offer,
     OfferStatus,
+    Office,
     Round,
     ShuttleLine,
 )
@@ -167,6 +168,18 @@ def test_a_seasonal_round_rides_a_line_and_commits_its_months(engine: Engine) ->
         assert expected > 0
         assert -sum(commitments) == expected
         assert balance(s, regional) == before - expected
+
+    # the next rounds see the seats the leases take: one a month in 2027, none in 2028
+    with Session(engine) as s:
+        household(s, s.exec(select(Office)).one(), 9, work=FARM, max_commute_km=10.0)
+        s.commit()
+        seats = []
+        for start in ("2027-01", "2028-01"):
+            policy = SEASONAL.model_copy(update={"horizon_start": start})
+            nxt = open_round(s, ACTOR, name=start, office_id=office_id, policy=policy, on=ON)
+            seats.append(nxt.snapshot["shuttles"][0]["seats"])
+            s.rollback()
+        assert seats == [15, 16]
 
 
 def test_a_round_without_horizon_or_lines_is_instance_at_1(engine: Engine) -> None:
