@@ -855,6 +855,41 @@ def _room_clash(beds: int, stays: list[tuple[tuple[int, int], str]]) -> tuple[in
     return most, mixed
 
 
+def _seat_conflicts(session: Session, accepted: list[Offer]) -> list[str]:
+    """Lines whose seats the accepted offers and the active leases riding them would
+    exceed in some month (another round may have closed on the same line meanwhile)."""
+    by_line: dict[int, list[Offer]] = defaultdict(list)
+    for o in accepted:
+        if o.line_id is not None:
+            by_line[o.line_id].append(o)
+    if not by_line:
+        return []
+    adults = dict(
+        session.exec(
+            select(Beneficiary.id, Beneficiary.adults).where(
+                col(Beneficiary.id).in_([o.beneficiary_id for o in accepted])
+            )
+        ).all()
+    )
+    out = []
+    for line in session.exec(
+        select(ShuttleLine).where(col(ShuttleLine.id).in_(sorted(by_line))).with_for_update()
+    ):
+        riding = session.exec(
+            select(Lease.stay_from, Lease.stay_to, Beneficiary.adults)
+            .join(Beneficiary, col(Lease.beneficiary_id) == col(Beneficiary.id))
+            .where(Lease.line_id == line.id, col(Lease.ended_on).is_(None))
+        ).all()
+        stays = [(_span(a, b), n) for a, b, n in riding]
+        stays += [
+            (_span(o.stay_from, o.stay_to), adults[o.beneficiary_id]) for o in by_line[line.id or 0]
+        ]
+        most = max(sum(n for (a, b), n in stays if a <= start <= b) for (start, _), _n in stays)
+        if most > line.seats:
+            out.append(f"line {line.ref} has {line.seats} seats for {most} riders in one month")
+    return out
+
+
 def _conflicts(
     session: Session,
     accepted: list[Offer],
@@ -914,6 +949,7 @@ def _conflicts(
             )
         if mixed:
             out.append(f"room {room.ref} would mix genders")
+    out += _seat_conflicts(session, accepted)
     need: dict[int, int] = defaultdict(int)
     for o in accepted:
         if o.contribution_cents and o.fund_id is not None:

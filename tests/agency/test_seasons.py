@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from agency import records
-from agency.errors import RecordError
+from agency.errors import RecordError, RoundConflict
 from agency.ledger import balance, committed_months
 from agency.models import (
     Lease,
@@ -309,3 +309,42 @@ def test_one_dwelling_two_seasons_two_leases(engine: Engine) -> None:
         ]
         notes = sorted(str(n) for n in committed_months(s, rid).values())
         assert notes == ["months 2027-03..2027-05 (3)", "months 2027-07..2027-10 (4)"]
+
+
+def test_a_close_that_would_overbook_a_line_is_refused(engine: Engine) -> None:
+    """Another round filled the line's only seat in August meanwhile: nothing is written."""
+    with Session(engine) as s:
+        office_id = seasonal_office(s)
+        line = s.exec(select(ShuttleLine)).one()
+        line.seats, line.running = 1, True
+        s.add(line)
+        s.commit()
+        line_ref, line_id = line.ref, line.id
+        r = open_round(s, ACTOR, name="Estate", office_id=office_id, policy=SEASONAL, on=ON)
+        s.commit()
+        rid = r.id
+        assert rid is not None
+    solve_round(engine, ACTOR, rid)
+    with Session(engine) as s:
+        for o in send_offers(s, ACTOR, rid, on=ON):
+            assert o.id is not None
+            record_answer(s, ACTOR, o.id, OfferStatus.accepted)
+        other = household(s, s.exec(select(Office)).one(), 7, work=FARM, status="housed")
+        assert other.id is not None
+        s.add(
+            Lease(
+                beneficiary_id=other.id,
+                contribution_cents=0,
+                months=1,
+                stay_from="2027-08",
+                stay_to="2027-08",
+                line_id=line_id,
+                started_on=ON,
+            )
+        )
+        s.commit()
+    with pytest.raises(RoundConflict) as exc:
+        close_round(engine, ACTOR, rid, on=ON)
+    assert any(f"line {line_ref} has 1 seats for 2 riders" in c for c in exc.value.conflicts)
+    with Session(engine) as s:
+        assert len(s.exec(select(Lease)).all()) == 1  # only the other round's
