@@ -110,7 +110,7 @@ def test_a_line_a_seasonal_round_and_the_beds_in_the_browser(
         accessible(pg)
 
         # the foresteria's beds, month by month
-        pg.goto(f"{url}/flats/{flat}/beds?round={round_ref}")
+        click_and_wait(pg, row.locator(f"a[href='/flats/{flat}/beds?round={round_ref}']"))
         expect(pg.locator(f"#beds td.taken[data-who='{who}']")).to_have_count(3)
         expect(pg.locator("#beds td.closed")).to_have_count(2)
         pg.screenshot(path=str(SHOTS / f"beds-{lang}.png"), full_page=True)
