@@ -38,3 +38,7 @@ Lat = Annotated[float, Field(ge=39.7, le=42.3)]
 """A latitude in Puglia (with a margin)."""
 Lon = Annotated[float, Field(ge=14.8, le=18.7)]
 """A longitude in Puglia (with a margin)."""
+Month = Annotated[str | None, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", max_length=7)]
+"""A month written ``YYYY-MM`` (a season's or an opening's first or last month)."""
+Seats = Annotated[int, Field(ge=1, le=100)]
+"""The seats of a shuttle line's minibus."""

@@ -36,6 +36,7 @@ from agency.models import (
     Room,
     Round,
     SharedFlat,
+    ShuttleLine,
 )
 from agency.round_details import round_homes, round_people
 from agency.schemas import BeneficiaryCreate, DwellingCreate, LandlordCreate, SharedFlatCreate
@@ -172,6 +173,20 @@ def _date(v: Any) -> date:
     raise _BadCellError(f"must be a date (YYYY-MM-DD or DD/MM/YYYY), got {s!r}")
 
 
+def _month(v: Any) -> str:
+    """A month as ``YYYY-MM``: typed so, or ``MM/YYYY``, or a date cell (its month)."""
+    if isinstance(v, date | datetime):
+        return f"{v.year:04d}-{v.month:02d}"
+    s = str(v).strip()
+    for fmt in ("%Y-%m", "%m/%Y", "%m-%Y"):
+        try:
+            d = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        return f"{d.year:04d}-{d.month:02d}"
+    raise _BadCellError(f"must be a month (YYYY-MM or MM/YYYY), got {s!r}")
+
+
 def _tags(v: Any) -> list[str]:
     s = str(v).replace("|", ";").replace(",", ";")
     return [t.strip().lower() for t in s.split(";") if t.strip()]
@@ -208,6 +223,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("work_lat", _float),
         _c("work_lon", _float),
         _c("max_commute_km", _float),
+        _c("season_from", _month),
+        _c("season_to", _month),
         _c("needs_step_free", _bool),
         _c("accepts_dwelling", _bool),
         _c("accepts_bed", _bool),
@@ -233,6 +250,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("children_ok", _bool),
         _c("max_occupants", _int),
         _c("available_from", _date),
+        _c("open_from", _month),
+        _c("open_to", _month),
     ),
     "flats": (
         _c("flat", required=True, field_=None),
@@ -245,6 +264,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("rent_per_bed_eur", _euros, True, "rent_per_bed_cents"),
         _c("step_free", _bool),
         _c("available_from", _date),
+        _c("open_from", _month),
+        _c("open_to", _month),
         _c("room", field_=None),
         _c("beds", _int, True, None),
     ),
@@ -264,6 +285,8 @@ _FLAT_FIELDS = (
     "rent_per_bed_eur",
     "step_free",
     "available_from",
+    "open_from",
+    "open_to",
 )
 
 
@@ -606,11 +629,14 @@ EXPORT_COLUMNS = (
     "contribution_eur",
     "contribution_cents",
     "commute_km",
+    "months",
+    "stay",
+    "line",
     "offer",
     "reasons",
 )
 """The export's columns: every household of the round, placed or not."""
-NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km"}
+NUMERIC = {"persons", "contribution_eur", "contribution_cents", "commute_km", "months"}
 
 
 @dataclass(frozen=True)
@@ -645,6 +671,7 @@ def placements(
         o.proposal_id: o for o in session.exec(select(Offer).where(Offer.round_id == round_id))
     }
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    lines = dict(session.exec(select(ShuttleLine.id, ShuttleLine.ref)).all())
     _homes, room_names = round_homes(session, r)
     people = {
         b.ref: b
@@ -687,6 +714,9 @@ def placements(
                 "contribution_eur": Decimal(p.contribution_cents) / 100,
                 "contribution_cents": p.contribution_cents,
                 "commute_km": round(Decimal(str(p.commute_km)), 1),
+                "months": p.months,
+                "stay": f"{p.stay_from}..{p.stay_to}" if p.stay_from else "",
+                "line": lines.get(p.line_id, "") if p.line_id is not None else "",
                 "offer": words.value(f"offer.{offer.status}") if offer else "",
                 "reasons": "",
             }
@@ -712,6 +742,9 @@ def placements(
                 "contribution_eur": None,
                 "contribution_cents": None,
                 "commute_km": None,
+                "months": None,
+                "stay": "",
+                "line": "",
                 "offer": "",
                 "reasons": "; ".join(words.reasons.get(c, c) for c in u["reasons"]),
             }
@@ -733,6 +766,7 @@ XLSX_FORMATS = {
     "commute_km": "0.0",
     "contribution_cents": "0",
     "persons": "0",
+    "months": "0",
 }
 """The number format of each numeric column of the XLSX export."""
 

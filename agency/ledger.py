@@ -106,6 +106,26 @@ def commit(
     return entry
 
 
+def months_note(stay_from: str | None, stay_to: str | None, months: int) -> str:
+    """A commitment's note: the months it pays for (``months 2027-07..2027-09 (3)``), or
+    their number alone for a stay without a season."""
+    if stay_from and stay_to:
+        return f"months {stay_from}..{stay_to} ({months})"
+    return f"months {months}"
+
+
+def committed_months(session: Session, round_id: int) -> dict[int, str | None]:
+    """Each lease of a round and the note of its commitment (the months it pays for)."""
+    rows = session.exec(
+        select(LedgerEntry.lease_id, LedgerEntry.note).where(
+            LedgerEntry.round_id == round_id,
+            LedgerEntry.kind == LedgerKind.commitment,
+            col(LedgerEntry.lease_id).is_not(None),
+        )
+    ).all()
+    return {int(lid): note for lid, note in rows if lid is not None}
+
+
 def entries(session: Session, fund_id: int) -> list[LedgerEntry]:
     return list(
         session.exec(

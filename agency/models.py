@@ -37,10 +37,14 @@ from agency.fields import (
     MAX_TAGS,
     Address,
     Email,
+    Lat,
+    Lon,
+    Month,
     MonthlyCents,
     Name,
     Note,
     Phone,
+    Seats,
     Tag,
     Title,
 )
@@ -265,6 +269,9 @@ class BeneficiaryBase(SQLModel):
     # work
     workplace: Note = None
     max_commute_km: float = Field(default=25.0, gt=0, le=200)
+    # the season of the work contract (both absent: all year)
+    season_from: Month = Field(default=None, sa_type=AutoString(length=7))
+    season_to: Month = Field(default=None, sa_type=AutoString(length=7))
     # needs and wishes
     needs_step_free: bool = False
     accepts_dwelling: bool = True
@@ -377,6 +384,9 @@ class UnitBase(SQLModel):
     address: Address
     step_free: bool = False
     available_from: date | None = None
+    # the months the unit is open (a foresteria open June to October; absent: all year)
+    open_from: Month = Field(default=None, sa_type=AutoString(length=7))
+    open_to: Month = Field(default=None, sa_type=AutoString(length=7))
 
 
 class DwellingBase(UnitBase):
@@ -427,6 +437,43 @@ class Room(RoomBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(default_factory=lambda: new_ref("R"), max_length=16, unique=True, index=True)
     flat_id: int = Field(foreign_key="shared_flat.id", index=True)
+
+
+# --------------------------------------------------------------------------- transport
+
+
+class ShuttleLineBase(SQLModel):
+    """A minibus line the agency runs (``running``) or could open, from homes to work."""
+
+    name: Title
+    seats: Seats
+    monthly_cost_cents: MonthlyCents
+    running: bool = False
+
+
+class ShuttleLine(ShuttleLineBase, table=True):
+    __tablename__ = "shuttle_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(default_factory=lambda: new_ref("SL"), max_length=16, unique=True, index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    created_at: datetime = _stamp()
+
+
+class ShuttleStopBase(SQLModel):
+    name: Title
+    lat: Lat
+    lon: Lon
+
+
+class ShuttleStop(ShuttleStopBase, table=True):
+    """A stop of a line, in the order the minibus calls (``position``)."""
+
+    __tablename__ = "shuttle_stop"
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="shuttle_line.id", index=True)
+    position: int = Field(ge=0)
 
 
 # --------------------------------------------------------------------------- money
@@ -550,6 +597,11 @@ class Proposal(SQLModel, table=True):
     fund_id: int | None = Field(default=None, foreign_key="fund.id")
     contribution_cents: int = Field(ge=0)
     commute_km: float
+    months: int | None = None
+    """The months of the stay (None: a round from before seasons, ``contribution_months``)."""
+    stay_from: str | None = Field(default=None, max_length=7)
+    stay_to: str | None = Field(default=None, max_length=7)
+    line_id: int | None = Field(default=None, foreign_key="shuttle_line.id")
 
 
 class Offer(SQLModel, table=True):
@@ -563,6 +615,10 @@ class Offer(SQLModel, table=True):
     fund_id: int | None = Field(default=None, foreign_key="fund.id")
     contribution_cents: int = Field(ge=0)
     commute_km: float
+    months: int | None = None
+    stay_from: str | None = Field(default=None, max_length=7)
+    stay_to: str | None = Field(default=None, max_length=7)
+    line_id: int | None = Field(default=None, foreign_key="shuttle_line.id")
     status: OfferStatus = Field(default=OfferStatus.pending, sa_type=sa.String(20), index=True)
     reason: str | None = Field(default=None, max_length=500)
     sent_at: datetime = _stamp()
@@ -573,11 +629,17 @@ class Offer(SQLModel, table=True):
     answered_by: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+_WHOLE_YEAR = "ended_on IS NULL AND dwelling_id IS NOT NULL AND stay_from IS NULL"
+_SEASONAL = "ended_on IS NULL AND dwelling_id IS NOT NULL AND stay_from IS NOT NULL"
+
+
 class Lease(SQLModel, table=True):
     """A home taken: a dwelling, or one bed in a room. Active while ``ended_on`` is null.
 
     Partial unique indexes make the database itself refuse a second active lease on one
-    dwelling or for one household, whatever the application does.
+    dwelling (one a season: a seasonal lease, from ``stay_from`` to ``stay_to``, may share
+    its dwelling with the leases of other seasons) or for one household, whatever the
+    application does.
     """
 
     __table_args__ = (
@@ -585,8 +647,16 @@ class Lease(SQLModel, table=True):
             "uq_lease_active_dwelling",
             "dwelling_id",
             unique=True,
-            sqlite_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
-            postgresql_where=sa.text("ended_on IS NULL AND dwelling_id IS NOT NULL"),
+            sqlite_where=sa.text(_WHOLE_YEAR),
+            postgresql_where=sa.text(_WHOLE_YEAR),
+        ),
+        sa.Index(
+            "uq_lease_season_dwelling",
+            "dwelling_id",
+            "stay_from",
+            unique=True,
+            sqlite_where=sa.text(_SEASONAL),
+            postgresql_where=sa.text(_SEASONAL),
         ),
         sa.Index(
             "uq_lease_active_beneficiary",
@@ -608,6 +678,9 @@ class Lease(SQLModel, table=True):
     fund_id: int | None = Field(default=None, foreign_key="fund.id")
     contribution_cents: int = Field(ge=0)
     months: int = Field(ge=0)
+    stay_from: str | None = Field(default=None, max_length=7)
+    stay_to: str | None = Field(default=None, max_length=7)
+    line_id: int | None = Field(default=None, foreign_key="shuttle_line.id", index=True)
     started_on: date
     ended_on: date | None = None
     created_at: datetime = _stamp()

@@ -192,7 +192,8 @@ def close_preview(session: Session, r: Round) -> ClosePreview:
     committed: dict[str, int] = defaultdict(int)
     for o in accepted:
         if o.contribution_cents and o.fund_id is not None:
-            committed[funds[o.fund_id].code] += o.contribution_cents * months
+            stay = o.months if o.months is not None else months  # a season's own months
+            committed[funds[o.fund_id].code] += o.contribution_cents * stay
     housed = {o.beneficiary_id for o in accepted}
     refs = (
         dict(

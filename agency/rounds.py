@@ -44,7 +44,7 @@ from agency.errors import RoundConflict as RoundConflict  # re-exported: callers
 from agency.errors import RoundError as RoundError
 from agency.errors import RoundInputError as RoundInputError
 from agency.errors import RoundStateError as RoundStateError
-from agency.ledger import balance, balances, commit, lock_funds
+from agency.ledger import balance, balances, commit, lock_funds, months_note
 from agency.mapping import is_occupant, resolve_refs, snapshot, waiting
 from agency.models import (
     Beneficiary,
@@ -62,13 +62,14 @@ from agency.models import (
     RoundDecision,
     RoundStatus,
     SharedFlat,
+    ShuttleLine,
     UnitStatus,
     utcnow,
 )
 from agency.priority import PriorityPolicy, compute
 from agency.schemas import RoundPolicy
 from matching.explain import REASON_TEXT
-from matching.instance import Instance, InstanceError, instance_from_dict
+from matching.instance import Instance, InstanceError, instance_from_dict, month_text, parse_month
 from matching.params import SolveParams
 from matching.result import Result, result_from_dict
 from matching.solve import ProgressEvent, solve
@@ -371,6 +372,20 @@ def solve_round(
     return r
 
 
+def stays_of(snapshot: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each household's months in a round with a horizon (``"YYYY-MM"``, first and last):
+    its season, or the whole horizon; empty for a round without a horizon."""
+    h = snapshot.get("policy", {}).get("horizon")
+    if not h:
+        return {}
+    first = parse_month(h["start"])
+    whole = (h["start"], month_text(first + int(h["months"]) - 1))
+    return {
+        b["id"]: (b["stay"]["from"], b["stay"]["to"]) if "stay" in b else whole
+        for b in snapshot.get("beneficiaries", [])
+    }
+
+
 def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
     assert r.id is not None
     for p in session.exec(
@@ -387,6 +402,14 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
         (a.fund for a in real if a.fund),
     )
     iteration = r.solve_count + 1
+    stays = stays_of(r.snapshot)
+    line_ids = dict(
+        session.exec(
+            select(ShuttleLine.ref, ShuttleLine.id).where(
+                col(ShuttleLine.ref).in_(sorted({a.shuttle for a in real if a.shuttle}))
+            )
+        ).all()
+    )
     active = {
         o.beneficiary_id: o
         for o in session.exec(
@@ -405,6 +428,10 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
             fund_id=refs.funds.get(a.fund) if a.fund else None,
             contribution_cents=a.contribution_cents,
             commute_km=round(a.commute_km, 3),
+            months=a.months if result.v2 else None,
+            stay_from=stays[a.beneficiary][0] if a.beneficiary in stays else None,
+            stay_to=stays[a.beneficiary][1] if a.beneficiary in stays else None,
+            line_id=line_ids.get(a.shuttle) if a.shuttle else None,
         )
         session.add(p)
         offer = active.get(p.beneficiary_id)
@@ -415,6 +442,7 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
             session.flush()
             assert p.id is not None
             offer.proposal_id, offer.fund_id = p.id, p.fund_id
+            offer.line_id = p.line_id
             session.add(offer)
     r.result = result.to_dict()
     r.solve_count = iteration
@@ -601,6 +629,10 @@ def send_offers(
             fund_id=p.fund_id,
             contribution_cents=p.contribution_cents,
             commute_km=p.commute_km,
+            months=p.months,
+            stay_from=p.stay_from,
+            stay_to=p.stay_to,
+            line_id=p.line_id,
             sent_by=actor.user_id,
             reply_by=(on or utcnow().date()) + timedelta(days=reply_days),
         )
@@ -696,7 +728,8 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             "record each answer (or withdraw the offer) before closing"
         )
     accepted = [o for o in offers if o.status == OfferStatus.accepted]
-    months = int(r.policy.get("contribution_months", 12))
+    default_months = int(r.policy.get("contribution_months", 12))
+    months = {o.id: o.months if o.months is not None else default_months for o in accepted}
     # Locks in a fixed order: funds, dwellings, rooms (PostgreSQL; SQLite holds the file).
     lock_funds(session, (o.fund_id for o in accepted if o.fund_id is not None))
     dwelling_ids = sorted({o.dwelling_id for o in accepted if o.dwelling_id is not None})
@@ -740,7 +773,10 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             room_id=o.room_id,
             fund_id=o.fund_id if o.contribution_cents else None,
             contribution_cents=o.contribution_cents,
-            months=months,
+            months=months[o.id],
+            stay_from=o.stay_from,
+            stay_to=o.stay_to,
+            line_id=o.line_id,
             started_on=on,
         )
         session.add(lease)
@@ -751,11 +787,12 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
                 session,
                 actor,
                 o.fund_id,
-                o.contribution_cents * months,
+                o.contribution_cents * months[o.id],
                 round_id=round_id,
                 lease_id=lease.id,
+                note=months_note(o.stay_from, o.stay_to, months[o.id]),
             )
-            committed[o.fund_id] += o.contribution_cents * months
+            committed[o.fund_id] += o.contribution_cents * months[o.id]
         if o.dwelling_id is not None:
             d = dwellings[o.dwelling_id]
             d.status = UnitStatus.let
@@ -771,6 +808,7 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             b.ref,
             detail={"round": r.ref, "lease": lease.ref},
         )
+    opened = _open_lines(session, actor, r, accepted)
     faults.point("close:before-commit")
     r.status, r.closed_at, r.closed_by = RoundStatus.closed, utcnow(), actor.user_id
     session.add(r)
@@ -786,10 +824,84 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         "round.close",
         "round",
         r.ref,
-        detail={"leases": report.leases, "committed_cents": report.committed_cents},
+        detail={
+            "leases": report.leases,
+            "committed_cents": report.committed_cents,
+            "lines_opened": opened,
+        },
     )
     log.info("round %s closed: %d leases", r.ref, report.leases)
     return report
+
+
+def _open_lines(session: Session, actor: Actor, r: Round, accepted: list[Offer]) -> list[str]:
+    """The proposed lines the round's leases ride start running (the round opened them)."""
+    ids = sorted({o.line_id for o in accepted if o.line_id is not None})
+    opened = []
+    for line in session.exec(
+        select(ShuttleLine).where(col(ShuttleLine.id).in_(ids)).order_by(col(ShuttleLine.id))
+    ):
+        if not line.running:
+            line.running = True
+            session.add(line)
+            record(session, actor, "line.open", "line", line.ref, detail={"round": r.ref})
+            opened.append(line.ref)
+    return opened
+
+
+_ALWAYS = (-(10**9), 10**9)
+
+
+def _span(first: str | None, last: str | None) -> tuple[int, int]:
+    """A stay's months as numbers; no stay holds the bed in every month."""
+    if first is None or last is None:
+        return _ALWAYS
+    return parse_month(first), parse_month(last)
+
+
+def _room_clash(beds: int, stays: list[tuple[tuple[int, int], str]]) -> tuple[int, bool]:
+    """The most beds a room's stays take in one month, and whether genders ever mix."""
+    most, mixed = 0, False
+    for (start, _), _g in stays:
+        there = [g for (a, b), g in stays if a <= start <= b]
+        most = max(most, len(there))
+        mixed = mixed or len(set(there)) > 1
+    return most, mixed
+
+
+def _seat_conflicts(session: Session, accepted: list[Offer]) -> list[str]:
+    """Lines whose seats the accepted offers and the active leases riding them would
+    exceed in some month (another round may have closed on the same line meanwhile)."""
+    by_line: dict[int, list[Offer]] = defaultdict(list)
+    for o in accepted:
+        if o.line_id is not None:
+            by_line[o.line_id].append(o)
+    if not by_line:
+        return []
+    adults = dict(
+        session.exec(
+            select(Beneficiary.id, Beneficiary.adults).where(
+                col(Beneficiary.id).in_([o.beneficiary_id for o in accepted])
+            )
+        ).all()
+    )
+    out = []
+    for line in session.exec(
+        select(ShuttleLine).where(col(ShuttleLine.id).in_(sorted(by_line))).with_for_update()
+    ):
+        riding = session.exec(
+            select(Lease.stay_from, Lease.stay_to, Beneficiary.adults)
+            .join(Beneficiary, col(Lease.beneficiary_id) == col(Beneficiary.id))
+            .where(Lease.line_id == line.id, col(Lease.ended_on).is_(None))
+        ).all()
+        stays = [(_span(a, b), n) for a, b, n in riding]
+        stays += [
+            (_span(o.stay_from, o.stay_to), adults[o.beneficiary_id]) for o in by_line[line.id or 0]
+        ]
+        most = max(sum(n for (a, b), n in stays if a <= start <= b) for (start, _), _n in stays)
+        if most > line.seats:
+            out.append(f"line {line.ref} has {line.seats} seats for {most} riders in one month")
+    return out
 
 
 def _conflicts(
@@ -797,7 +909,7 @@ def _conflicts(
     accepted: list[Offer],
     dwellings: dict[Any, Dwelling],
     rooms: dict[Any, Room],
-    months: int,
+    months: dict[Any, int],
 ) -> list[str]:
     out: list[str] = []
     bref = dict(
@@ -829,29 +941,33 @@ def _conflicts(
             by_room[o.room_id].append(o)
     for rid, group in by_room.items():
         room = rooms[rid]
-        occupants = session.exec(
-            select(Beneficiary.gender)
-            .join(Lease, col(Lease.beneficiary_id) == col(Beneficiary.id))
+        held = session.exec(
+            select(Lease.stay_from, Lease.stay_to, Beneficiary.gender)
+            .join(Beneficiary, col(Lease.beneficiary_id) == col(Beneficiary.id))
             .where(Lease.room_id == rid, col(Lease.ended_on).is_(None))
         ).all()
-        genders = {str(g) for g in occupants}
-        newcomers = session.exec(
-            select(Beneficiary.gender).where(
-                col(Beneficiary.id).in_([o.beneficiary_id for o in group])
-            )
-        ).all()
-        genders |= {str(g) for g in newcomers}
-        if len(occupants) + len(group) > room.beds:
+        gender = dict(
+            session.exec(
+                select(Beneficiary.id, Beneficiary.gender).where(
+                    col(Beneficiary.id).in_([o.beneficiary_id for o in group])
+                )
+            ).all()
+        )
+        stays = [(_span(a, b), str(g)) for a, b, g in held]
+        stays += [(_span(o.stay_from, o.stay_to), str(gender[o.beneficiary_id])) for o in group]
+        most, mixed = _room_clash(room.beds, stays)
+        if most > room.beds:
             out.append(
-                f"room {room.ref} has {room.beds - len(occupants)} free beds for "
-                f"{len(group)} accepted offers"
+                f"room {room.ref} has {room.beds} beds for {most} people in one month "
+                f"({len(group)} accepted offers)"
             )
-        if len(genders) > 1:
+        if mixed:
             out.append(f"room {room.ref} would mix genders")
+    out += _seat_conflicts(session, accepted)
     need: dict[int, int] = defaultdict(int)
     for o in accepted:
         if o.contribution_cents and o.fund_id is not None:
-            need[o.fund_id] += o.contribution_cents * months
+            need[o.fund_id] += o.contribution_cents * months[o.id]
     for fid, cents in sorted(need.items()):
         have = balance(session, fid)
         if cents > have:
@@ -879,6 +995,12 @@ class ProposalView:
     locked: bool
     offer_id: int | None
     offer_status: str | None
+    line_ref: str | None = None
+    """The shuttle line the household rides to work (None: its own way)."""
+    line_name: str | None = None
+    months: int | None = None
+    stay_from: str | None = None
+    stay_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -964,6 +1086,14 @@ def round_view(session: Session, round_id: int) -> RoundView:
         )
     }
     funds = dict(session.exec(select(Fund.id, Fund.code)).all())
+    lines = {
+        x.id: x
+        for x in session.exec(
+            select(ShuttleLine).where(
+                col(ShuttleLine.id).in_([p.line_id for p in proposals if p.line_id])
+            )
+        )
+    }
     latest_offer = {o.beneficiary_id: o for o in offers}
     locked = {(d.beneficiary_id, d.unit_ref) for d in decisions if d.kind == DecisionKind.lock}
     views = []
@@ -987,6 +1117,11 @@ def round_view(session: Session, round_id: int) -> RoundView:
                 locked=(p.beneficiary_id, unit.ref) in locked,
                 offer_id=o.id if o and o.proposal_id == p.id else None,
                 offer_status=str(o.status) if o and o.proposal_id == p.id else None,
+                line_ref=lines[p.line_id].ref if p.line_id else None,
+                line_name=lines[p.line_id].name if p.line_id else None,
+                months=p.months,
+                stay_from=p.stay_from,
+                stay_to=p.stay_to,
             )
         )
     unplaced: list[UnplacedView] = []

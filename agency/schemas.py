@@ -37,7 +37,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
-from agency.fields import Cents, Lat, Lon, MonthlyCents, Place, Ref
+from agency.fields import Cents, Lat, Lon, Month, MonthlyCents, Place, Ref
 from agency.models import (
     FUND_CODE,
     BeneficiaryBase,
@@ -50,6 +50,8 @@ from agency.models import (
     Role,
     RoomBase,
     SharedFlatBase,
+    ShuttleLineBase,
+    ShuttleStopBase,
     UnitStatus,
     UserBase,
 )
@@ -96,6 +98,23 @@ def partial(model: type[BaseModel], *, exclude: Iterable[str] = ()) -> type[Base
     return create_model(f"{model.__name__}Partial", __base__=_Input, **fields)
 
 
+# --------------------------------------------------------------------------- months
+
+
+def check_months(first: str | None, last: str | None, what: str) -> None:
+    """A season or an opening: both months or neither, the first not after the last."""
+    if (first is None) != (last is None):
+        raise PydanticCustomError(
+            "months_both",
+            "{what}: give both the first and the last month, or neither",
+            {"what": what},
+        )
+    if first is not None and last is not None and last < first:
+        raise PydanticCustomError(
+            "months_order", "{what}: the last month is before the first", {"what": what}
+        )
+
+
 # --------------------------------------------------------------------------- places
 
 
@@ -123,6 +142,11 @@ class UnitPlace(_Located):
 
     def _coords(self) -> tuple[float | None, float | None]:
         return self.lat, self.lon
+
+    @model_validator(mode="after")
+    def _open_months(self) -> Any:
+        check_months(getattr(self, "open_from", None), getattr(self, "open_to", None), "open")
+        return self
 
 
 class UnitPublic(SQLModel):
@@ -193,6 +217,7 @@ class BeneficiaryCreate(BeneficiaryBase, _Located):
             raise PydanticCustomError(
                 "review_before_start", "pai_next_review_on is before pai_started_on"
             )
+        check_months(self.season_from, self.season_to, "season")
         return self
 
 
@@ -359,6 +384,43 @@ class RoundPolicy(_Input):
     circuity: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
     objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] = "persons"
 
+    horizon_start: Month = None
+    """The first month of the round's horizon (None: a round without seasons)."""
+    horizon_months: Annotated[int, Field(ge=1, le=24)] = 12
+    walk_km: Annotated[float, Field(gt=0, le=10)] = 1.5
+    """The longest walk to or from a shuttle stop."""
+    transport_budget_cents: Cents = 0
+    """What the round may spend opening lines not yet running."""
+
+
+# --------------------------------------------------------------------------- lines
+
+
+class ShuttleStopCreate(ShuttleStopBase):
+    model_config = INPUT
+
+
+class ShuttleLineCreate(ShuttleLineBase):
+    """A new shuttle line with its stops, in the order the minibus calls."""
+
+    model_config = INPUT
+
+    stops: list[ShuttleStopCreate] = Field(min_length=1, max_length=30)
+
+
+class ShuttleLineUpdate(partial(ShuttleLineCreate)):  # type: ignore[misc]
+    """Some fields of a line; stops, when given, replace the line's stops."""
+
+
+class ShuttleStopPublic(ShuttleStopBase):
+    position: int
+
+
+class ShuttleLinePublic(ShuttleLineBase):
+    ref: str
+    office_code: str
+    stops: list[ShuttleStopPublic] = Field(default_factory=list)
+
 
 UPDATES: dict[type[BaseModel], type[BaseModel]] = {
     BeneficiaryUpdate: BeneficiaryCreate,
@@ -366,5 +428,6 @@ UPDATES: dict[type[BaseModel], type[BaseModel]] = {
     DwellingUpdate: DwellingCreate,
     SharedFlatUpdate: SharedFlatCreate,
     FundUpdate: FundCreate,
+    ShuttleLineUpdate: ShuttleLineCreate,
 }
 """Each update model and the create model whose limits it must keep (a test checks it)."""

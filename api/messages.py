@@ -26,6 +26,8 @@ DYNAMIC = (
     N_("error.not_found"),
     N_("error.too_large"),
     N_("error.too_many_requests"),
+    # line.error.*
+    N_("line.error.stop"),
     # error.type.*
     N_("error.type.accepts_nothing"),
     N_("error.type.bool_parsing"),
@@ -38,6 +40,8 @@ DYNAMIC = (
     N_("error.type.greater_than"),
     N_("error.type.greater_than_equal"),
     N_("error.type.int_from_float"),
+    N_("error.type.months_both"),
+    N_("error.type.months_order"),
     N_("error.type.int_parsing"),
     N_("error.type.less_than"),
     N_("error.type.less_than_equal"),
@@ -56,6 +60,9 @@ DYNAMIC = (
     N_("event.status"),
     # export.col.*
     N_("export.col.address"),
+    N_("export.col.line"),
+    N_("export.col.months"),
+    N_("export.col.stay"),
     N_("export.col.beneficiary"),
     N_("export.col.commute_km"),
     N_("export.col.contribution_cents"),

@@ -138,6 +138,12 @@ class ProposalPublic(_Out):
     locked: bool
     offer_id: int | None
     offer_status: str | None
+    line_ref: str | None = None
+    """The shuttle line the household would ride to work (None: its own way)."""
+    line_name: str | None = None
+    months: int | None = None
+    stay_from: str | None = None
+    stay_to: str | None = None
 
 
 class UnplacedPublic(BaseModel):
@@ -164,6 +170,9 @@ class OfferPublic(BaseModel):
     reason: str | None
     contribution_cents: int
     commute_km: float
+    months: int | None = None
+    stay_from: str | None = None
+    stay_to: str | None = None
     reply_by: date | None = None
     """The day by which the household is asked to answer."""
 

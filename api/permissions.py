@@ -6,7 +6,8 @@ anyone may call (login, health, the OpenAPI document, static files). A test walk
 application's routes and fails for any route without a declared permission.
 
 - **admin**: everything.
-- **caseworker**: the cases, homes and rounds of their own office; funds read-only.
+- **caseworker**: the cases, homes, shuttle lines and rounds of their own office; funds
+  read-only.
 - **planner**: aggregate statistics, scenarios and the priority policy's audit only,
   never a name or an identity.
 - **auditor**: the audit log.
@@ -26,6 +27,8 @@ LANDLORDS_WRITE = "landlords:write"
 UNITS_READ = "units:read"
 UNITS_WRITE = "units:write"
 FUNDS_READ = "funds:read"
+LINES_READ = "lines:read"
+LINES_WRITE = "lines:write"
 FUNDS_WRITE = "funds:write"
 ROUNDS_READ = "rounds:read"
 ROUNDS_WRITE = "rounds:write"
@@ -51,6 +54,8 @@ ALL = frozenset(
         UNITS_WRITE,
         FUNDS_READ,
         FUNDS_WRITE,
+        LINES_READ,
+        LINES_WRITE,
         ROUNDS_READ,
         ROUNDS_WRITE,
         EXPORTS_READ,
@@ -78,6 +83,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             UNITS_READ,
             UNITS_WRITE,
             FUNDS_READ,
+            LINES_READ,
+            LINES_WRITE,
             ROUNDS_READ,
             ROUNDS_WRITE,
             EXPORTS_READ,

@@ -302,12 +302,25 @@ def round_open(
     time_limit: Annotated[float, typer.Option(help="Seconds for each solve.")] = 30.0,
     seed_: Annotated[int, typer.Option("--seed", help="Solver seed.")] = 0,
     affordability: Annotated[str, typer.Option(help="Share of income a household pays.")] = "0.30",
+    horizon: Annotated[
+        str | None, typer.Option(help="First month of a seasonal round, YYYY-MM.")
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months of the horizon.")] = 12,
+    transport_budget: Annotated[
+        int, typer.Option(help="Cents the round may spend opening shuttle lines.")
+    ] = 0,
     url: DbOption = None,
 ) -> None:
-    """Open a round: snapshot the waiting households, the free homes and the funds."""
+    """Open a round: snapshot the waiting households, the free homes and the funds (with
+    --horizon, each household for its season's months, and the office's shuttle lines)."""
     engine = _engine(url)
     try:
-        policy = RoundPolicy(affordability_ratio=affordability)
+        policy = RoundPolicy(
+            affordability_ratio=affordability,
+            horizon_start=horizon,
+            horizon_months=months,
+            transport_budget_cents=transport_budget,
+        )
         day = date.fromisoformat(on) if on else None
         with Session(engine) as s:
             r = open_round(

@@ -73,6 +73,9 @@ WORDS: dict[str, dict[str, str]] = {
         "diff": "Rispetto alla base: {households} nuclei, {persons} persone, {money} al mese.",
         "diff_none": "Rispetto alla base non cambia nulla di ciò che si conta qui.",
         "fund": "il fondo {fund}",
+        "lines": "Navette aperte: {lines} (tra parentesi i nuclei che le usano), "
+        "{spent} del budget per i trasporti di {budget}.",
+        "lines_none": "Nessuna navetta proposta viene aperta.",
         "and": " e ",
         "flagged": "Sotto i quattro quinti del gruppo più servito: {groups}.",
         "flagged_group": "{group} ({rate} collocati)",
@@ -102,6 +105,9 @@ WORDS: dict[str, dict[str, str]] = {
         "reach": "{n} households can be taken by no home: {reasons}.",
         "reach_1": "One household can be taken by no home: {reasons}.",
         "diff": "Against the base: {households} households, {persons} persons, {money} a month.",
+        "lines": "Shuttles opened: {lines} (in brackets the households riding them), "
+        "{spent} of a transport budget of {budget}.",
+        "lines_none": "No proposed shuttle is opened.",
         "diff_none": "Against the base nothing counted here changes.",
         "fund": "the {fund} fund",
         "and": " and ",
@@ -244,6 +250,20 @@ def findings(
                 n=total, reasons=_join([f"{_count(n)} {words[r]}" for r, n in order], lang)
             )
         )
+    transport = run.get("transport")
+    if transport:
+        riding = (run.get("housed") or {}).get("households_by_line") or {}
+        opened = transport.get("lines_opened") or []
+        if opened:
+            out.append(
+                w["lines"].format(
+                    lines=_join([f"{x} ({_count(riding.get(x))})" for x in opened], lang),
+                    spent=_euros(transport.get("spent_cents", 0), lang),
+                    budget=_euros(transport.get("budget_cents", 0), lang),
+                )
+            )
+        elif transport.get("lines_proposed"):
+            out.append(w["lines_none"])
     out += _audit_findings(run.get("audit"), lang)
     if base is not None:
         d = run.get("difference") or {}

@@ -22,6 +22,15 @@ override                   what it changes
 :class:`CommuteChange`     ``max_commute_km`` of everyone, or of the households whose
                            workplace lies in a zone (set or add)
 :class:`PriorityChange`    ``priority`` of the households carrying given tags
+:class:`AddLine`           appends a shuttle line (stops, seats, monthly cost,
+                           running or proposed); the round becomes instance@2
+:class:`RemoveLines`       drops shuttle lines by id
+:class:`LineChange`        one line's seats, stops, monthly cost or running
+:class:`TransportPolicy`   the transport budget and the longest walk to a stop
+:class:`SeasonChange`      stretches or shortens the households' stays (everyone's, or
+                           of those working in a zone), within the horizon
+:class:`UnitMonths`        the months some units are open (a foresteria June to
+                           October), within the horizon
 =========================  ==========================================================
 
 Where people live is not part of the instance (only the workplace is), so a *zone*
@@ -45,6 +54,7 @@ from typing import Any, Literal
 from geopy.distance import geodesic
 
 from matching.instance import (
+    INSTANCE_FORMAT_V2,
     Beneficiary,
     Dwelling,
     GroupFloor,
@@ -53,19 +63,29 @@ from matching.instance import (
     PriorityMode,
     Room,
     SharedFlat,
+    Shuttle,
+    Span,
+    Stop,
+    month_text,
 )
 
 __all__ = [
     "APPLY_ORDER",
     "AddDwellings",
+    "AddLine",
     "AddSharedFlats",
     "CommuteChange",
     "FundBudget",
+    "LineChange",
     "Override",
     "OverrideError",
     "PolicyChange",
     "PriorityChange",
+    "RemoveLines",
     "RemoveUnits",
+    "SeasonChange",
+    "TransportPolicy",
+    "UnitMonths",
     "Zone",
     "apply_all",
 ]
@@ -486,6 +506,241 @@ class PriorityChange(Override):
         return "priority: " + ", ".join(parts)
 
 
+# --------------------------------------------------------------------------- transport
+
+DEFAULT_WALK_KM = 1.5
+"""The longest walk to or from a stop when a line is added to a round that had none."""
+
+
+def _v2(inst: Instance) -> Instance:
+    """The instance written as instance@2 (its instance@1 meaning unchanged)."""
+    return inst if inst.v2 else inst.replace(format=INSTANCE_FORMAT_V2)
+
+
+def _stops(line_id: str, stops: tuple[tuple[str, float, float], ...]) -> tuple[Stop, ...]:
+    return tuple(
+        Stop(id=f"{line_id}-S{k}", lat=lat, lon=lon) for k, (_n, lat, lon) in enumerate(stops, 1)
+    )
+
+
+@dataclass(frozen=True)
+class AddLine(Override):
+    """Append a shuttle line: stops (``(name, lat, lon)`` in calling order), seats, monthly
+    cost, running or proposed (then the engine opens it only within the transport
+    budget). A round without lines gets ``walk_km`` :data:`DEFAULT_WALK_KM` and a
+    transport budget of 0 unless :class:`TransportPolicy` says otherwise."""
+
+    line_id: str = ""
+    stops: tuple[tuple[str, float, float], ...] = ()
+    seats: int = 16
+    monthly_cost_cents: int = 0
+    running: bool = False
+
+    def apply(self, inst: Instance) -> Instance:
+        if any(x.id == self.line_id for x in inst.shuttles):
+            raise OverrideError(self.key, f"line {self.line_id!r} already exists")
+        if not self.stops:
+            raise OverrideError(self.key, "a line needs at least one stop")
+        line = Shuttle(
+            id=self.line_id,
+            stops=_stops(self.line_id, self.stops),
+            seats=self.seats,
+            monthly_cost_cents=self.monthly_cost_cents,
+            running=self.running,
+        )
+        pol = inst.policy
+        policy = dataclasses.replace(
+            pol,
+            walk_km=DEFAULT_WALK_KM if pol.walk_km is None else pol.walk_km,
+            transport_budget_cents=pol.transport_budget_cents or 0,
+        )
+        return _v2(inst).replace(shuttles=(*inst.shuttles, line), policy=policy)
+
+    def describe(self) -> str:
+        state = "running" if self.running else "proposed"
+        names = " - ".join(n for n, _lat, _lon in self.stops)
+        return (
+            f"line {self.line_id} ({state}): {names}, {self.seats} seats, "
+            f"{_euro(self.monthly_cost_cents)}/month"
+        )
+
+
+@dataclass(frozen=True)
+class RemoveLines(Override):
+    """Remove shuttle lines by id."""
+
+    line_ids: tuple[str, ...] = ()
+
+    def apply(self, inst: Instance) -> Instance:
+        gone = set(self.line_ids)
+        unknown = sorted(gone - {x.id for x in inst.shuttles})
+        if unknown:
+            raise OverrideError(self.key, f"unknown line id(s) {', '.join(unknown)}")
+        return inst.replace(shuttles=tuple(x for x in inst.shuttles if x.id not in gone))
+
+    def describe(self) -> str:
+        return f"remove line(s) {', '.join(self.line_ids)}"
+
+
+@dataclass(frozen=True)
+class LineChange(Override):
+    """Change one line's seats, stops, monthly cost or running; None leaves it as it is."""
+
+    line_id: str = ""
+    seats: int | None = None
+    stops: tuple[tuple[str, float, float], ...] | None = None
+    monthly_cost_cents: int | None = None
+    running: bool | None = None
+
+    def apply(self, inst: Instance) -> Instance:
+        if self.line_id not in {x.id for x in inst.shuttles}:
+            known = ", ".join(x.id for x in inst.shuttles) or "none"
+            raise OverrideError(self.key, f"unknown line {self.line_id!r} (lines: {known})")
+        if self.stops is not None and not self.stops:
+            raise OverrideError(self.key, "a line needs at least one stop")
+        out = []
+        for x in inst.shuttles:
+            if x.id == self.line_id:
+                x = dataclasses.replace(
+                    x,
+                    seats=x.seats if self.seats is None else self.seats,
+                    stops=x.stops if self.stops is None else _stops(x.id, self.stops),
+                    monthly_cost_cents=x.monthly_cost_cents
+                    if self.monthly_cost_cents is None
+                    else self.monthly_cost_cents,
+                    running=x.running if self.running is None else self.running,
+                )
+            out.append(x)
+        return inst.replace(shuttles=tuple(out))
+
+    def describe(self) -> str:
+        parts = []
+        if self.seats is not None:
+            parts.append(f"{self.seats} seats")
+        if self.stops is not None:
+            parts.append("stops " + " - ".join(n for n, _lat, _lon in self.stops))
+        if self.monthly_cost_cents is not None:
+            parts.append(f"{_euro(self.monthly_cost_cents)}/month")
+        if self.running is not None:
+            parts.append("running" if self.running else "proposed")
+        return f"line {self.line_id}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class TransportPolicy(Override):
+    """The transport budget (what opening lines may cost over the round) and the longest
+    walk to or from a stop; None leaves it as it is."""
+
+    transport_budget_cents: int | None = None
+    walk_km: float | None = None
+
+    def apply(self, inst: Instance) -> Instance:
+        pol = inst.policy
+        policy = dataclasses.replace(
+            pol,
+            transport_budget_cents=pol.transport_budget_cents
+            if self.transport_budget_cents is None
+            else self.transport_budget_cents,
+            walk_km=pol.walk_km if self.walk_km is None else self.walk_km,
+        )
+        return _v2(inst).replace(policy=policy)
+
+    def describe(self) -> str:
+        parts = []
+        if self.transport_budget_cents is not None:
+            parts.append(f"transport budget {_euro(self.transport_budget_cents)}")
+        if self.walk_km is not None:
+            parts.append(f"walk to a stop at most {self.walk_km:g} km")
+        return "transport: " + ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- seasons
+
+
+def _horizon(inst: Instance, key: str) -> Span:
+    h = inst.policy.horizon
+    if h is None:
+        raise OverrideError(key, "the round has no horizon (policy.horizon): it has no months")
+    return h
+
+
+@dataclass(frozen=True)
+class SeasonChange(Override):
+    """Stretch (positive) or shorten (negative) the households' stays: ``earlier`` months
+    more at the start, ``later`` months more at the end, within the horizon. A household
+    without a stay is housed for the whole horizon: stretching leaves it so, shortening
+    gives it a stay. A stay is never shortened below one month. With a ``zone``, only
+    the households working in it change."""
+
+    earlier: int = 0
+    later: int = 0
+    zone: Zone | None = None
+
+    def apply(self, inst: Instance) -> Instance:
+        h = _horizon(inst, self.key)
+        out = []
+        for b in inst.beneficiaries:
+            if self.zone is None or self.zone.contains(b):
+                stay = b.stay or h
+                first = min(max(h.first, stay.first - self.earlier), stay.last)
+                last = max(min(h.last, stay.last + self.later), first)
+                new = Span(first, last)
+                b = dataclasses.replace(b, stay=None if new == h and b.stay is None else new)
+            out.append(b)
+        return inst.replace(beneficiaries=tuple(out))
+
+    def describe(self) -> str:
+        def signed(n: int) -> str:
+            return f"{n:+d} month(s)"
+
+        parts = []
+        if self.earlier:
+            parts.append(f"start {signed(self.earlier)} earlier")
+        if self.later:
+            parts.append(f"end {signed(self.later)} later")
+        who = "everyone" if self.zone is None else f"households working near {self.zone.name}"
+        return f"seasons of {who}: " + (", ".join(parts) or "unchanged")
+
+
+@dataclass(frozen=True)
+class UnitMonths(Override):
+    """Open some units only from month ``first`` to ``last`` (month numbers, see
+    :func:`matching.instance.parse_month`), within the horizon."""
+
+    unit_ids: tuple[str, ...] = ()
+    first: int = 0
+    last: int = 0
+
+    def apply(self, inst: Instance) -> Instance:
+        h = _horizon(inst, self.key)
+        unknown = sorted(set(self.unit_ids) - set(inst.unit_index))
+        if unknown:
+            raise OverrideError(self.key, f"unknown unit id(s) {', '.join(unknown)}")
+        span = Span(self.first, self.last)
+        if self.last < self.first or not h.covers(span):
+            raise OverrideError(
+                self.key,
+                f"{month_text(self.first)} to {month_text(self.last)} is not within the "
+                f"horizon {month_text(h.first)} to {month_text(h.last)}",
+            )
+        ids = set(self.unit_ids)
+        return inst.replace(
+            dwellings=tuple(
+                dataclasses.replace(d, available=span) if d.id in ids else d for d in inst.dwellings
+            ),
+            shared_flats=tuple(
+                dataclasses.replace(f, available=span) if f.id in ids else f
+                for f in inst.shared_flats
+            ),
+        )
+
+    def describe(self) -> str:
+        return (
+            f"unit(s) {', '.join(self.unit_ids)} open {month_text(self.first)} to "
+            f"{month_text(self.last)}"
+        )
+
+
 # --------------------------------------------------------------------------- composition
 
 APPLY_ORDER: tuple[type[Override], ...] = (
@@ -496,6 +751,12 @@ APPLY_ORDER: tuple[type[Override], ...] = (
     PolicyChange,
     CommuteChange,
     PriorityChange,
+    RemoveLines,
+    AddLine,
+    LineChange,
+    TransportPolicy,
+    SeasonChange,
+    UnitMonths,
 )
 """The order in which a variant's overrides apply (removals before additions, so an
 added unit's median rent is taken from the units that remain)."""

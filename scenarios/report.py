@@ -314,9 +314,14 @@ def render_html(report: Mapping[str, Any], images: Mapping[str, bytes] | None = 
     fund_ids: list[str] = []
     for v in ok_runs:
         fund_ids += [f for f in v["money"]["funds"] if f not in fund_ids]
+    line_ids: list[str] = []
+    for v in ok_runs:
+        by_line = v.get("housed", {}).get("households_by_line") or {}
+        line_ids += [x for x in by_line if x not in line_ids]
     template = env.get_template("report.html.j2")
     return template.render(
         r=report,
+        line_ids=line_ids,
         runs=runs,
         ok_runs=ok_runs,
         fund_ids=fund_ids,

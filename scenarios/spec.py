@@ -47,19 +47,26 @@ from matching.instance import (
     InstanceError,
     group_floors_from,
     load_instance,
+    parse_month,
 )
 from places import gazetteer
 from places.sites import PLACE_BY_NAME
 from scenarios.overrides import (
     AddDwellings,
+    AddLine,
     AddSharedFlats,
     CommuteChange,
     FundBudget,
+    LineChange,
     Override,
     OverrideError,
     PolicyChange,
     PriorityChange,
+    RemoveLines,
     RemoveUnits,
+    SeasonChange,
+    TransportPolicy,
+    UnitMonths,
     Zone,
     apply_all,
 )
@@ -474,6 +481,12 @@ OVERRIDE_KEYS = (
     "add_dwellings",
     "add_shared_flats",
     "remove_units",
+    "add_line",
+    "line",
+    "remove_lines",
+    "transport",
+    "seasons",
+    "unit_months",
 )
 
 
@@ -552,6 +565,35 @@ def _policy(t: _Table) -> list[Override]:
     ]
 
 
+def _zone(t: _Table) -> Zone | None:
+    """A zone of workplaces: ``zone = {place | lat and lon, radius_km, tags}``."""
+    z = t.sub("zone")
+    if not z.ok:
+        return None
+    radius = z.number("radius_km", positive=True)
+    tags = z.string_list("tags")
+    centre: tuple[str, float, float] | None = None
+    if z.has("place"):
+        name = z.string("place")
+        if name:
+            try:
+                centre = _locate(name)
+            except KeyError as exc:
+                z.fail("place", f"{exc.args[0]}; or give lat and lon")
+        if z.has("lat") or z.has("lon"):
+            z.fail("place", "give place, or lat and lon, not both")
+            z.used.update(("lat", "lon"))
+    else:
+        lat = z.number("lat", minimum=-90, maximum=90)
+        lon = z.number("lon", minimum=-180, maximum=180)
+        if lat is not None and lon is not None:
+            centre = (f"({lat}, {lon})", float(lat), float(lon))
+    z.finish()
+    if centre is None or radius is None:
+        return None
+    return Zone(name=centre[0], lat=centre[1], lon=centre[2], radius_km=float(radius), tags=tags)
+
+
 def _commute(t: _Table) -> list[Override]:
     ops = [k for k in ("max_km", "extra_km") if t.has(k)]
     km: Decimal | None = None
@@ -560,33 +602,7 @@ def _commute(t: _Table) -> list[Override]:
         t.used.update(ops)
     else:
         km = t.number(ops[0], positive=True)
-    zone: Zone | None = None
-    if t.has("zone"):
-        z = t.sub("zone")
-        if z.ok:
-            radius = z.number("radius_km", positive=True)
-            tags = z.string_list("tags")
-            centre: tuple[str, float, float] | None = None
-            if z.has("place"):
-                name = z.string("place")
-                if name:
-                    try:
-                        centre = _locate(name)
-                    except KeyError as exc:
-                        z.fail("place", f"{exc.args[0]}; or give lat and lon")
-                if z.has("lat") or z.has("lon"):
-                    z.fail("place", "give place, or lat and lon, not both")
-                    z.used.update(("lat", "lon"))
-            else:
-                lat = z.number("lat", minimum=-90, maximum=90)
-                lon = z.number("lon", minimum=-180, maximum=180)
-                if lat is not None and lon is not None:
-                    centre = (f"({lat}, {lon})", float(lat), float(lon))
-            z.finish()
-            if centre is not None and radius is not None:
-                zone = Zone(
-                    name=centre[0], lat=centre[1], lon=centre[2], radius_km=float(radius), tags=tags
-                )
+    zone = _zone(t) if t.has("zone") else None
     t.finish()
     if km is None or (t.has("zone") and zone is None):
         return []
@@ -692,6 +708,142 @@ def _add_shared_flats(t: _Table) -> list[Override]:
     return out
 
 
+def _line_stops(t: _Table, name: str = "stops") -> tuple[tuple[str, float, float], ...] | None:
+    """A line's stops in calling order: each a place's name (a camp, a farm district or a
+    municipality) or ``{name, lat, lon}``."""
+    raw = t.raw(name)
+    if not isinstance(raw, list) or not raw:
+        t.fail(name, f"must be a list of at least one stop, got {_show(raw)}")
+        return None
+    out: list[tuple[str, float, float]] = []
+    for k, item in enumerate(raw):
+        where = f"{name}[{k}]"
+        if isinstance(item, str):
+            try:
+                out.append(_locate(item))
+            except KeyError as exc:
+                t.fail(where, f"{exc.args[0]}; or give {{name, lat, lon}}")
+        elif isinstance(item, Mapping):
+            s = _Table(t.errors, t.record, item, t.path(where))
+            stop = s.string("name")
+            lat = s.number("lat", minimum=-90, maximum=90)
+            lon = s.number("lon", minimum=-180, maximum=180)
+            s.finish()
+            if stop and lat is not None and lon is not None:
+                out.append((stop, float(lat), float(lon)))
+        else:
+            t.fail(where, f"must be a place's name or {{name, lat, lon}}, got {_show(item)}")
+    return tuple(out) if len(out) == len(raw) else None
+
+
+def _add_line(t: _Table) -> list[Override]:
+    out: list[Override] = []
+    for label in t.data:
+        x = t.sub(label)
+        if not x.ok or not _label(t, label):
+            continue
+        stops = _line_stops(x)
+        seats = x.integer("seats", minimum=1, maximum=100)
+        _, cost = x.money("monthly_cost", required=True)
+        running = x.boolean("running", False)
+        x.finish()
+        if stops and seats is not None and cost is not None:
+            out.append(
+                AddLine(
+                    line_id=label,
+                    stops=stops,
+                    seats=seats,
+                    monthly_cost_cents=cost,
+                    running=running,
+                    key=x.prefix,
+                )
+            )
+    return out
+
+
+def _line(t: _Table) -> list[Override]:
+    out: list[Override] = []
+    for line_id in t.data:
+        x = t.sub(line_id)
+        if not x.ok:
+            continue
+        seats = x.integer("seats", minimum=1, maximum=100, default=0) or None
+        stops = _line_stops(x) if x.has("stops") else None
+        _, cost = x.money("monthly_cost", required=False)
+        running = x.boolean("running", False) if x.has("running") else None
+        x.finish()
+        if seats is None and stops is None and cost is None and running is None:
+            x.fail("", "changes nothing: give seats, stops, monthly_cost_eur or running")
+            continue
+        out.append(
+            LineChange(
+                line_id=line_id,
+                seats=seats,
+                stops=stops,
+                monthly_cost_cents=cost,
+                running=running,
+                key=x.prefix,
+            )
+        )
+    return out
+
+
+def _transport(t: _Table) -> list[Override]:
+    _, budget = t.money("budget", required=False)
+    walk = t.number("walk_km", positive=True, maximum=10, required=False)
+    t.finish()
+    if budget is None and walk is None:
+        if not any(e.record == t.record and e.field.startswith(t.prefix) for e in t.errors):
+            t.fail("", "changes nothing: give budget_eur (or _cents) or walk_km")
+        return []
+    return [
+        TransportPolicy(
+            transport_budget_cents=budget,
+            walk_km=None if walk is None else float(walk),
+            key=t.prefix,
+        )
+    ]
+
+
+def _seasons(t: _Table) -> list[Override]:
+    earlier = t.integer("earlier", minimum=-24, maximum=24, default=0) or 0
+    later = t.integer("later", minimum=-24, maximum=24, default=0) or 0
+    zone = _zone(t) if t.has("zone") else None
+    t.finish()
+    if t.has("zone") and zone is None:
+        return []
+    if not earlier and not later:
+        t.fail("", "changes nothing: give earlier and/or later (months, negative to shorten)")
+        return []
+    return [SeasonChange(earlier=earlier, later=later, zone=zone, key=t.prefix)]
+
+
+def _month(t: _Table, name: str) -> int | None:
+    text = t.string(name)
+    if not text:
+        return None
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        t.fail(name, str(exc))
+        return None
+
+
+def _unit_months(t: _Table) -> list[Override]:
+    ids = t.string_list("units")
+    first, last = _month(t, "from"), _month(t, "to")
+    t.finish()
+    if not ids:
+        t.fail("units", "must list at least one unit id")
+        return []
+    if first is None or last is None:
+        return []
+    if last < first:
+        t.fail("to", "is before from")
+        return []
+    return [UnitMonths(unit_ids=ids, first=first, last=last, key=t.prefix)]
+
+
 def _remove_units(t: _Table, name: str) -> list[Override]:
     ids = t.string_list(name)
     if not ids:
@@ -701,6 +853,15 @@ def _remove_units(t: _Table, name: str) -> list[Override]:
     return [RemoveUnits(unit_ids=ids, key=t.path(name))]
 
 
+def _remove_lines(t: _Table, name: str) -> list[Override]:
+    ids = t.string_list(name)
+    if not ids:
+        if t.raw(name) == []:
+            t.fail(name, "must list at least one line id")
+        return []
+    return [RemoveLines(line_ids=ids, key=t.path(name))]
+
+
 _SECTIONS: dict[str, Callable[[_Table], list[Override]]] = {
     "funds": _funds,
     "policy": _policy,
@@ -708,6 +869,11 @@ _SECTIONS: dict[str, Callable[[_Table], list[Override]]] = {
     "priority": _priority,
     "add_dwellings": _add_dwellings,
     "add_shared_flats": _add_shared_flats,
+    "add_line": _add_line,
+    "line": _line,
+    "transport": _transport,
+    "seasons": _seasons,
+    "unit_months": _unit_months,
 }
 
 
@@ -720,6 +886,8 @@ def parse_overrides(data: Any, errors: list[FieldError], record: str) -> tuple[O
     for name in t.data:
         if name == "remove_units":
             out += _remove_units(t, name)
+        elif name == "remove_lines":
+            out += _remove_lines(t, name)
         elif name in _SECTIONS:
             sub = t.sub(name)
             if sub.ok:

@@ -128,7 +128,7 @@ def summarize(
     for u in result.unassigned:
         reason_persons[u.reasons[0] if u.reasons else "unknown"] += by_id[u.beneficiary].persons
     gap = result.gap
-    return {
+    out: dict[str, Any] = {
         "status": result.status,
         "gap": None if gap is None else round(gap, 6),
         "weight": result.objective.weight,
@@ -179,6 +179,30 @@ def summarize(
         },
         "audit": audit(inst, result).to_dict(named=False),
     }
+    if inst.v2:
+        # a stay's months, not contribution_months, is what a placement commits
+        committed = sum(a.contribution_cents * a.months for a in result.assignments)
+        out["money"]["committed_cents"] = committed
+        for f in inst.funds:
+            used = sum(a.cost_cents for a in result.assignments if a.fund == f.id)
+            out["money"]["funds"][f.id].update(
+                used_cents=used,
+                share_used=round(used / f.budget_cents, 4) if f.budget_cents else 0.0,
+            )
+    if inst.shuttles:
+        riders = Counter(a.shuttle for a in result.assignments if a.shuttle)
+        costs = inst.line_costs
+        opened = list(result.lines_opened)
+        out["housed"]["households_riding"] = sum(riders.values())
+        out["housed"]["households_by_line"] = {x.id: riders.get(x.id, 0) for x in inst.shuttles}
+        out["transport"] = {
+            "budget_cents": inst.policy.transport_budget_cents or 0,
+            "spent_cents": sum(costs.get(x, 0) for x in opened),
+            "lines_running": [x.id for x in inst.shuttles if x.running],
+            "lines_proposed": [x.id for x in inst.shuttles if not x.running],
+            "lines_opened": opened,
+        }
+    return out
 
 
 def flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

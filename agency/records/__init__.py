@@ -11,6 +11,7 @@ module                      records
 ``units``                   what dwellings and shared flats share (:class:`Units`)
 ``dwellings``, ``flats``    each kind of unit (a flat's rooms)
 ``funds``                   budget lines (their money is the ledger's)
+``lines``                   shuttle lines and their stops, seats used per month
 ``rounds``                  finding rounds (their lifecycle is :mod:`agency.rounds`)
 ``scenario_runs``           planners' what-if runs
 ``stats``                   aggregates and the audit log
@@ -87,6 +88,15 @@ from agency.records.landlords import (
     list_landlords,
     update_landlord,
 )
+from agency.records.lines import (
+    create_line,
+    get_line,
+    lines_of_office,
+    list_lines,
+    seats_used,
+    stops_of,
+    update_line,
+)
 from agency.records.offices import create_office, list_offices, office_by_code
 from agency.records.rounds import list_rounds, round_by_ref
 from agency.records.scenario_runs import (
@@ -128,6 +138,7 @@ __all__ = [
     "create_dwelling",
     "create_fund",
     "create_landlord",
+    "create_line",
     "create_office",
     "create_scenario_run",
     "create_shared_flat",
@@ -142,16 +153,19 @@ __all__ = [
     "get_dwelling",
     "get_fund",
     "get_landlord",
+    "get_line",
     "get_scenario_run",
     "get_shared_flat",
     "grant_fund",
     "hash_password",
     "household_members",
     "landlord_ref_of",
+    "lines_of_office",
     "list_beneficiaries",
     "list_dwellings",
     "list_funds",
     "list_landlords",
+    "list_lines",
     "list_offices",
     "list_rounds",
     "list_scenario_runs",
@@ -165,13 +179,16 @@ __all__ = [
     "resolve_municipality",
     "rooms_of",
     "round_by_ref",
+    "seats_used",
     "set_dwelling_status",
     "set_shared_flat_status",
     "status_moves",
+    "stops_of",
     "update_beneficiary",
     "update_dwelling",
     "update_fund",
     "update_landlord",
+    "update_line",
     "update_shared_flat",
     "user_by_username",
     "verify_password",

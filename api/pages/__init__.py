@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.pages import (
     home,
     imports_pages,
+    lines_pages,
     priority_pages,
     records_pages,
     rounds_pages,
@@ -20,6 +21,7 @@ for pages in (
     records_pages.router,
     units_pages.dwellings,
     units_pages.flats,
+    lines_pages.router,
     rounds_pages.router,
     scenarios_pages.router,
     imports_pages.router,

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.spatial import ConvexHull
 from sqlmodel import Session, select
 
+from agency import records
 from agency.mapping import is_occupant
 from agency.models import Beneficiary, BeneficiaryStatus, Dwelling, Round, SharedFlat, UnitStatus
 from places.gazetteer import load
@@ -61,6 +62,27 @@ class MapData:
     """The households whose workplaces are shown (several may work in one place)."""
     provinces: list[dict[str, Any]] = field(default_factory=list)
     """Each province's outline (the hull of its municipalities' centres) and label."""
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    """The shuttle lines: ref, name, running, the polyline of their stops and the stops."""
+
+
+def shuttle_routes(session: Session, scope: int | None, chosen: str | None) -> list[dict[str, Any]]:
+    """The office's shuttle lines as polylines through their stops, in calling order."""
+    out = []
+    for line in records.lines_of_office(session, scope):
+        stops = records.stops_of(session, line.id or 0)
+        pts = [(*project(s.lat, s.lon), s.name) for s in stops]
+        out.append(
+            {
+                "ref": line.ref,
+                "name": line.name,
+                "running": line.running,
+                "chosen": line.ref == chosen,
+                "points": " ".join(f"{x},{y}" for x, y, _n in pts),
+                "stops": pts,
+            }
+        )
+    return out
 
 
 def province_outlines() -> list[dict[str, Any]]:
@@ -84,8 +106,10 @@ def province_outlines() -> list[dict[str, Any]]:
     return out
 
 
-def puglia_map(session: Session, r: Round | None, *, scope: int | None, on: date) -> MapData:
-    m = MapData(provinces=province_outlines())
+def puglia_map(
+    session: Session, r: Round | None, *, scope: int | None, on: date, line: str | None = None
+) -> MapData:
+    m = MapData(provinces=province_outlines(), routes=shuttle_routes(session, scope, line))
     for town in load():
         x, y = project(town.lat, town.lon)
         m.towns.append({"x": x, "y": y, "name": town.name, "big": town.istat_code in LABELLED})

@@ -53,10 +53,14 @@ BENEFICIARY_TEXT = (
     "phone",
     "gender",
     "workplace",
+    "season_from",
+    "season_to",
     "informal_settlement",
     "pai_tutor",
     "pai_goals",
 )
+CLEARABLE = ("phone", "workplace", "season_from", "season_to")
+"""Fields an edit may empty."""
 BENEFICIARY_DATES = ("birth_date", "registered_on", "pai_started_on", "pai_next_review_on")
 BENEFICIARY_FLAGS = ("needs_step_free", "accepts_dwelling", "accepts_bed", "health_needs")
 BENEFICIARY_LABELS = {
@@ -77,6 +81,8 @@ BENEFICIARY_LABELS = {
     "work_lat": "field.lat",
     "work_lon": "field.lon",
     "max_commute_km": "beneficiary.max_commute_km",
+    "season_from": "beneficiary.season_from",
+    "season_to": "beneficiary.season_to",
     "accepts_dwelling": "beneficiary.accepts",
     "pai_tutor": "beneficiary.pai_tutor",
     "pai_started_on": "beneficiary.pai_started_on",
@@ -271,7 +277,7 @@ def update_beneficiary(
                     session,
                     me.actor,
                     ref,
-                    {k: v for k, v in data.items() if v is not None or k in ("phone", "workplace")},
+                    {k: v for k, v in data.items() if v is not None or k in CLEARABLE},
                     scope=me.scope,
                 )
         except (RecordError, ValidationError) as exc:

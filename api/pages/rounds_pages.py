@@ -88,6 +88,10 @@ ROUND_LABELS = {
     "affordability_ratio": "round.affordability_ratio",
     "max_contribution_euros": "round.max_contribution_euros",
     "contribution_months": "round.contribution_months",
+    "horizon_start": "round.horizon_start",
+    "horizon_months": "round.horizon_months",
+    "walk_km": "round.walk_km",
+    "transport_budget_euros": "round.transport_budget_euros",
     "_": "form.whole",
 }
 
@@ -127,6 +131,10 @@ def new_round(request: Request, me: Writer, session: SessionDep) -> Response:
             "affordability_ratio": t.decimal_input(Decimal("0.30"), 2),
             "max_contribution_euros": t.decimal_input(Decimal(300), 2),
             "contribution_months": "12",
+            "horizon_start": "",
+            "horizon_months": "12",
+            "walk_km": t.decimal_input(Decimal("1.5"), 1),
+            "transport_budget_euros": t.decimal_input(Decimal(0), 2),
         },
     )
 
@@ -137,7 +145,10 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
         form,
         translator(request),
         ROUND_LABELS,
-        {"max_contribution_cents": "max_contribution_euros"},
+        {
+            "max_contribution_cents": "max_contribution_euros",
+            "transport_budget_cents": "transport_budget_euros",
+        },
         {"affordability_ratio": "round.affordability_hint"},
     )
     ratio = f.decimal("affordability_ratio")
@@ -147,6 +158,10 @@ def open_round(request: Request, form: FormDep, me: Writer, session: SessionDep)
             "affordability_ratio": None if ratio is None else str(ratio),
             "max_contribution_cents": f.cents("max_contribution_euros"),
             "contribution_months": f.number("contribution_months"),
+            "horizon_start": f.text("horizon_start"),
+            "horizon_months": f.number("horizon_months"),
+            "walk_km": f.number("walk_km"),
+            "transport_budget_cents": f.cents("transport_budget_euros"),
         },
     )
     limit = f.decimal("time_limit_s")
@@ -605,7 +620,7 @@ def offer_letter_data(session: Session, r: Round, o: Offer, me: Principal) -> Le
         room=rooms.get(room.ref) if room else None,
         rent_cents=rent,
         contribution_cents=o.contribution_cents,
-        months=int(r.policy.get("contribution_months", 12)),
+        months=o.months if o.months is not None else int(r.policy.get("contribution_months", 12)),
         move_in=move_in,
         reply_by=reply_by,
         contact=contact,
@@ -633,11 +648,13 @@ def map_page(
     me: MapReader,
     session: SessionDep,
     round: Annotated[str | None, Query(max_length=16)] = None,
+    line: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    """Puglia offline: municipalities, workplaces, units and a round's placements."""
+    """Puglia offline: municipalities, workplaces, units, the shuttle lines and their stops
+    (``line`` highlighted), and a round's placements."""
     r = records.round_by_ref(session, round, scope=me.scope) if round else None
     if r is not None:
         record(session, me.actor, "round.map", "round", r.ref)
-    svg = puglia_map(session, r, scope=me.scope, on=date.today())
+    svg = puglia_map(session, r, scope=me.scope, on=date.today(), line=line)
     choices = records.list_rounds(session, scope=me.scope, limit=50).items
     return render(request, "map.html", {"svg": svg, "r": r, "rounds": choices})

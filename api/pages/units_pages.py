@@ -41,7 +41,7 @@ Reader = Annotated[Principal, page(perms.UNITS_READ)]
 Writer = Annotated[Principal, page(perms.UNITS_WRITE)]
 
 PLACE_TEXT = ("address", "municipality", "available_from", "landlord_ref")
-CLEARABLE = ("landlord_ref", "available_from")
+CLEARABLE = ("landlord_ref", "available_from", "open_from", "open_to")
 """Fields an edit may empty (any other empty field is left as it was)."""
 
 
@@ -91,6 +91,8 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
         out.update(
             municipality=f.place("municipality"),
             available_from=f.date("available_from"),
+            open_from=f.text("open_from"),
+            open_to=f.text("open_to"),
             lat=f.number("lat"),
             lon=f.number("lon"),
             step_free=f.flag("step_free"),
@@ -105,6 +107,8 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
             "address": unit.address,
             "municipality": records.municipality_name(unit.municipality),
             "available_from": t.date_input(unit.available_from),
+            "open_from": unit.open_from or "",
+            "open_to": unit.open_to or "",
             "landlord_ref": records.landlord_ref_of(session, unit.landlord_id) or "",
             "lat": t.decimal_input(unit.lat),
             "lon": t.decimal_input(unit.lon),
@@ -237,6 +241,8 @@ UNIT_LABELS = {
     "lon": "field.lon",
     "landlord_ref": "unit.landlord_ref",
     "available_from": "unit.available_from",
+    "open_from": "unit.open_from",
+    "open_to": "unit.open_to",
     "_": "form.whole",
 }
 

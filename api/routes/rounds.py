@@ -97,6 +97,9 @@ def round_public(session: Session, r: Round) -> RoundPublic:
                 reason=o.reason,
                 contribution_cents=o.contribution_cents,
                 commute_km=o.commute_km,
+                months=o.months,
+                stay_from=o.stay_from,
+                stay_to=o.stay_to,
                 reply_by=o.reply_by,
             )
             for o in view.offers
@@ -307,6 +310,9 @@ def send_offers(
             reason=o.reason,
             contribution_cents=o.contribution_cents,
             commute_km=o.commute_km,
+            months=o.months,
+            stay_from=o.stay_from,
+            stay_to=o.stay_to,
             reply_by=o.reply_by,
         )
         for o in sent

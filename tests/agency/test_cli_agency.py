@@ -88,3 +88,15 @@ def test_a_round_through_the_command_line(url: str, tmp_path: Path) -> None:
     assert res.exit_code == 1 and "closed" in res.output
     res = runner.invoke(app, ["round", "show", "RND-NOPE"])
     assert res.exit_code == 2 and "no such round" in res.output
+
+
+def test_a_seasonal_round_opens_from_the_command_line(url: str) -> None:
+    with Session(get_engine()) as s:
+        foggia_round_data(s)
+    ok("round", "open", "Estate", "--office", "FG", "--on", "2026-07-01", "--horizon", "2027-06")
+    with Session(get_engine()) as s:
+        snap = s.exec(select(Round)).one().snapshot
+    assert snap["format"] == "housing-match/instance@2"
+    assert snap["policy"]["horizon"] == {"start": "2027-06", "months": 12}
+    res = runner.invoke(app, ["round", "open", "Bad", "--horizon", "2027-13"])
+    assert res.exit_code == 2 and "horizon_start" in res.output

@@ -285,3 +285,33 @@ def test_placements_export_as_csv_and_xlsx(engine: Engine) -> None:
         if row[header.index("outcome")].value == "placed":  # numbers, in euros
             assert isinstance(row[money].value, int | float)
             assert "€" in row[money].number_format
+
+
+def _add_columns(rows: list[list[str]], values: dict[str, list[str]]) -> list[list[str]]:
+    out = [list(r) for r in rows]
+    for name, cells in values.items():
+        out[0].append(name)
+        for r, cell in zip(out[1:], cells, strict=True):
+            r.append(cell)
+    return out
+
+
+def test_seasons_and_open_months_import(fg: Engine, tmp_path: Path) -> None:
+    rows = _add_columns(
+        template("beneficiaries"), {"season_from": ["2027-07", ""], "season_to": ["09/2027", ""]}
+    )
+    import_file(fg, ACTOR, "beneficiaries", write_csv(tmp_path / "b.csv", rows))
+    flats = template("flats")
+    flats = _add_columns(flats, {"open_from": ["2027-06"] * 2, "open_to": ["2027-10"] * 2})
+    import_file(fg, ACTOR, "flats", write_csv(tmp_path / "f.csv", flats))
+    with Session(fg) as s:
+        moussa = s.exec(select(Beneficiary).where(Beneficiary.given_name == "Moussa")).one()
+        assert (moussa.season_from, moussa.season_to) == ("2027-07", "2027-09")
+        flat = s.exec(select(SharedFlat)).one()
+        assert (flat.open_from, flat.open_to) == ("2027-06", "2027-10")
+    bad = _add_columns(template("beneficiaries"), {"season_from": ["luglio", ""]})
+    errors = _bad(fg, tmp_path, "beneficiaries", bad)
+    assert any(e.startswith("row 2, column season_from: must be a month") for e in errors)
+    half = _add_columns(template("beneficiaries"), {"season_from": ["2027-07", ""]})
+    errors = _bad(fg, tmp_path, "beneficiaries", half)
+    assert any("both the first and the last month" in e for e in errors), errors

@@ -95,6 +95,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/shared-flats/{ref}"): {"rent_per_bed_cents": 1},
     ("POST", "/api/v1/shared-flats/{ref}/status"): {"status": "withdrawn"},
     ("PATCH", "/api/v1/funds/{code}"): {"name": "Renamed"},
+    ("PATCH", "/api/v1/lines/{ref}"): {"seats": 3},
     ("POST", "/api/v1/funds/{code}/grants"): {"amount_cents": 100},
     ("POST", "/api/v1/rounds/{ref}/decisions"): {
         "beneficiary_ref": "B-X",
@@ -115,6 +116,7 @@ OWN_OFFICE = {
     "/api/v1/rounds",
     "/api/v1/funds",
     "/api/v1/funds/{code}",
+    "/api/v1/lines",
     "/api/v1/auth/me",
     "/api/v1/auth/logout",
     "/",
@@ -128,6 +130,8 @@ OWN_OFFICE = {
     "/dwellings/new",
     "/flats/new",
     "/rounds/new",
+    "/lines",
+    "/lines/new",
 }
 
 
