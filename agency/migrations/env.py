@@ -29,15 +29,35 @@ def run_migrations_online() -> None:
         config.get_main_option("sqlalchemy.url")
     )
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection if sqlite else None
+        if raw is not None:
+            # Batch mode copies a table and drops the old one; with foreign keys enforced,
+            # SQLite refuses the drop once another table's rows point at it (a lease at
+            # its offer). Off for the migration (set outside any transaction, where SQLite
+            # honours it), the whole database checked before the commit, on again after.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f"the migration left {len(broken)} rows pointing at no row "
+                        f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing is kept"
+                    )
+            connection.commit()
+        finally:
+            if raw is not None:
+                connection.rollback()
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
