@@ -292,7 +292,7 @@ def test_openapi_documents_every_api_route(client: TestClient, app: FastAPI) -> 
 
 def test_health_and_security_headers(client: TestClient) -> None:
     res = client.get("/health")
-    assert res.json() == {"status": "ok", "database": "ok"}
+    assert res.json() == {"status": "ok", "database": "ok", "jobs": "ok"}
     assert res.headers["x-frame-options"] == "DENY"
     assert "script-src 'self'" in res.headers["content-security-policy"]
 
