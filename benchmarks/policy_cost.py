@@ -19,11 +19,8 @@ import statistics
 import time
 from decimal import Decimal
 
+from benchmarks.seasons import solve_validated
 from matching.instance import GroupFloor, Instance
-from matching.params import SolveParams
-from matching.result import Result
-from matching.solve import solve
-from matching.validate import validate
 from scenarios.synthetic import generate
 
 FLOORS = (
@@ -39,15 +36,6 @@ def variants(inst: Instance) -> dict[str, Instance]:
         "strict": inst.replace(policy=dataclasses.replace(pol, priority_mode="strict")),
         "floors": inst.replace(policy=dataclasses.replace(pol, group_floors=FLOORS)),
     }
-
-
-def _run(inst: Instance, limit: float) -> tuple[Result, float]:
-    t0 = time.perf_counter()
-    res = solve(inst, SolveParams(time_limit=limit))
-    seconds = time.perf_counter() - t0
-    bad = validate(inst, res)
-    assert not bad, bad[:3]
-    return res, seconds
 
 
 def main() -> None:
@@ -68,7 +56,7 @@ def main() -> None:
             base = generate(scale, seed)
             placed: dict[str, int] = {}
             for label, inst in variants(base).items():
-                res, seconds = _run(inst, args.time_limit)
+                res, seconds = solve_validated(inst, args.time_limit)
                 persons = sum(inst.beneficiary(a.beneficiary).persons for a in res.assignments)
                 placed[label] = len(res.assignments)
                 money = res.objective.contribution_cents * inst.policy.contribution_months

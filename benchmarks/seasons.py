@@ -37,7 +37,8 @@ def all_year(inst: Instance) -> Instance:
     )
 
 
-def _run(inst: Instance, limit: float) -> tuple[Result, float]:
+def solve_validated(inst: Instance, limit: float) -> tuple[Result, float]:
+    """The engine's result within ``limit`` seconds, validated, and the seconds it took."""
     t0 = time.perf_counter()
     res = solve(inst, SolveParams(time_limit=limit))
     seconds = time.perf_counter() - t0
@@ -66,7 +67,7 @@ def main() -> None:
             twin = all_year(seasonal)
             out = {}
             for label, inst in (("seasonal", seasonal), ("all year", twin)):
-                res, seconds = _run(inst, args.time_limit)
+                res, seconds = solve_validated(inst, args.time_limit)
                 persons = sum(inst.beneficiary(a.beneficiary).persons for a in res.assignments)
                 out[label] = (res, seconds, persons)
                 print(
