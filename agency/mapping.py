@@ -25,6 +25,7 @@ from agency.models import (
     Beneficiary,
     BeneficiaryStatus,
     Dwelling,
+    DwellingTerm,
     Fund,
     Lease,
     Room,
@@ -32,7 +33,7 @@ from agency.models import (
     UnitStatus,
 )
 from agency.schemas import RoundPolicy
-from matching.instance import INSTANCE_FORMAT
+from matching.instance import INSTANCE_FORMAT, INSTANCE_FORMAT_V2
 
 OCCUPANT_PREFIX = "OCC-"
 
@@ -70,8 +71,19 @@ def beneficiary_dict(b: Beneficiary) -> dict[str, Any]:
     }
 
 
-def dwelling_dict(d: Dwelling) -> dict[str, Any]:
+def term_dict(t: DwellingTerm) -> dict[str, Any]:
     return {
+        "id": t.label,
+        "rent_cents": t.rent_cents,
+        "one_off_cents": t.one_off_cents,
+        "guaranteed": t.guaranteed,
+    }
+
+
+def dwelling_dict(d: Dwelling, terms: Iterable[DwellingTerm] = ()) -> dict[str, Any]:
+    """A dwelling in the spec's format: its plain rent, or the terms negotiated with its
+    landlord (instance@2: the engine picks one)."""
+    out: dict[str, Any] = {
         "id": d.ref,
         "lat": d.lat,
         "lon": d.lon,
@@ -82,6 +94,25 @@ def dwelling_dict(d: Dwelling) -> dict[str, Any]:
         "max_occupants": d.max_occupants,
         "children_ok": d.children_ok,
     }
+    listed = [term_dict(t) for t in terms]
+    if listed:
+        del out["rent_cents"]
+        out["terms"] = listed
+    return out
+
+
+def terms_of(session: Session, dwelling_ids: Iterable[int | None]) -> dict[int, list[DwellingTerm]]:
+    """The negotiated terms of these dwellings, by dwelling id, in label order."""
+    ids = sorted({i for i in dwelling_ids if i is not None})
+    out: dict[int, list[DwellingTerm]] = {}
+    if ids:
+        for t in session.exec(
+            select(DwellingTerm)
+            .where(col(DwellingTerm.dwelling_id).in_(ids))
+            .order_by(col(DwellingTerm.dwelling_id), col(DwellingTerm.label))
+        ):
+            out.setdefault(t.dwelling_id, []).append(t)
+    return out
 
 
 def _occupant(lease: Lease, gender: str, flat: SharedFlat, ratio: Decimal) -> dict[str, Any]:
@@ -170,9 +201,13 @@ def snapshot(
     policy: RoundPolicy,
     on: date,
     fund_balances: Mapping[int, int],
+    guarantee_cents: int = 0,
 ) -> Snapshot:
-    """The instance of a round opened on day ``on``: waiting households, free units, funds
-    at their balances, and the beds already let held by pinned occupants."""
+    """The instance of a round opened on day ``on``: waiting households, free units (a
+    landlord's dwelling with its negotiated terms), funds at their balances, the guarantee
+    fund at what is left of it, and the beds already let held by pinned occupants.
+
+    The instance is an instance@2 when a dwelling has terms, an instance@1 otherwise."""
     ratio = Decimal(policy.affordability_ratio)
     households = waiting(session, office_id)
     dwellings = free_dwellings(session, office_id, on)
@@ -219,10 +254,19 @@ def snapshot(
     funds = session.exec(
         select(Fund).where(col(Fund.active).is_(True)).order_by(col(Fund.code))
     ).all()
+    terms = terms_of(session, (d.id for d in dwellings))
+    dwelling_dicts = [dwelling_dict(d, terms.get(d.id or 0, ())) for d in dwellings]
+    v2 = bool(terms)
+    policy_out = policy_dict(policy)
+    if v2:
+        policy_out["guarantee"] = {
+            "capacity_cents": max(0, guarantee_cents),
+            "months": policy.guarantee_months,
+        }
     instance = {
-        "format": INSTANCE_FORMAT,
+        "format": INSTANCE_FORMAT_V2 if v2 else INSTANCE_FORMAT,
         "name": name,
-        "policy": policy_dict(policy),
+        "policy": policy_out,
         "funds": [
             {
                 "id": f.code,
@@ -233,7 +277,7 @@ def snapshot(
         ],
         "beneficiaries": [beneficiary_dict(b) for b in households]
         + [o for o in occupants if o["id"] in occupant_ids],
-        "dwellings": [dwelling_dict(d) for d in dwellings],
+        "dwellings": dwelling_dicts,
         "shared_flats": flat_dicts,
         "pinned": pinned,
         "forbidden": [],

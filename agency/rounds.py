@@ -45,7 +45,15 @@ from agency.errors import RoundConflict as RoundConflict  # re-exported: callers
 from agency.errors import RoundError as RoundError
 from agency.errors import RoundInputError as RoundInputError
 from agency.errors import RoundStateError as RoundStateError
-from agency.ledger import balance, balances, commit, lock_funds
+from agency.ledger import (
+    balance,
+    balances,
+    commit,
+    expose,
+    guarantee_balance,
+    lock_funds,
+    lock_guarantee,
+)
 from agency.mapping import is_occupant, resolve_refs, snapshot, waiting
 from agency.models import (
     Beneficiary,
@@ -55,6 +63,7 @@ from agency.models import (
     Dwelling,
     Fund,
     Lease,
+    LedgerKind,
     Offer,
     OfferStatus,
     Proposal,
@@ -171,6 +180,7 @@ def open_round(
         policy=policy,
         on=on,
         fund_balances=balances(session),
+        guarantee_cents=guarantee_balance(session),
     )
     if snap.households == 0:
         raise RoundStateError("no household is waiting" + (" in this office" if office_id else ""))
@@ -273,11 +283,14 @@ def instance_for(session: Session, r: Round) -> Instance:
     pins: dict[str, dict[str, Any]] = {}
     forbidden: set[tuple[str, str]] = set()
     excluded: set[str] = set()
+    agreed: dict[str, str] = {}  # a dwelling offered on terms keeps them
     for o in offers:
         who = m.beneficiary[o.beneficiary_id]
         unit, room = _offer_unit(o, m)
         if o.status in ACTIVE:
             pins[who] = {"beneficiary": who, "unit": unit, "room": room}
+            if o.term is not None:
+                agreed[unit] = o.term
         elif o.status in REFUSED:
             forbidden.add((who, unit))
         elif o.status == OfferStatus.unreachable:
@@ -295,6 +308,9 @@ def instance_for(session: Session, r: Round) -> Instance:
     data["forbidden"] = [
         {"beneficiary": b, "unit": u} for b, u in sorted(forbidden) if b not in excluded
     ]
+    for d in data["dwellings"]:
+        if d["id"] in agreed and d.get("terms"):
+            d["terms"] = [t for t in d["terms"] if t["id"] == agreed[d["id"]]] or d["terms"]
     return instance_from_dict(data, source=r.ref)
 
 
@@ -391,6 +407,8 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
             fund_id=refs.funds.get(a.fund) if a.fund else None,
             contribution_cents=a.contribution_cents,
             commute_km=round(a.commute_km, 3),
+            term=a.term,
+            one_off_cents=a.one_off_cents,
         )
         session.add(p)
         offer = active.get(p.beneficiary_id)
@@ -587,6 +605,8 @@ def send_offers(
             fund_id=p.fund_id,
             contribution_cents=p.contribution_cents,
             commute_km=p.commute_km,
+            term=p.term,
+            one_off_cents=p.one_off_cents,
             sent_by=actor.user_id,
             reply_by=(on or utcnow().date()) + timedelta(days=reply_days),
         )
@@ -660,6 +680,10 @@ class CloseReport:
     round_ref: str
     leases: int
     committed_cents: dict[str, int] = field(default_factory=dict)
+    one_off_cents: int = 0
+    """Of the committed cents, the landlords' one-off incentives."""
+    guarantee_cents: int = 0
+    """The guarantee fund's exposure taken on by the new leases."""
 
 
 def close_round(engine: Engine, actor: Actor, round_id: int, on: date | None = None) -> CloseReport:
@@ -702,7 +726,20 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             select(Room).where(col(Room.id).in_(room_ids)).order_by(col(Room.id)).with_for_update()
         )
     }
+    lock_guarantee(session)
+    terms = _snapshot_terms(r)
+    g_months = int(r.policy.get("guarantee_months", 3))
+    exposure: dict[int, int] = {}  # offer id -> the guarantee it needs
+    for o in accepted:
+        t = _term_of(o, dwellings, terms)
+        if t is not None and t.get("guaranteed"):
+            exposure[o.id or 0] = int(t["rent_cents"]) * g_months
     conflicts = _conflicts(session, accepted, dwellings, rooms, months)
+    if exposure and sum(exposure.values()) > guarantee_balance(session):
+        conflicts.append(
+            f"the guarantee fund has {guarantee_balance(session)} cents left for "
+            f"{sum(exposure.values())}"
+        )
     if conflicts:
         record(
             session,
@@ -716,7 +753,9 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         session.commit()  # the refused attempt stays in the audit log
         raise RoundConflict(f"round {r.ref} cannot close", conflicts)
     committed: dict[int, int] = defaultdict(int)
+    one_offs = exposed = 0
     for o in accepted:
+        t = _term_of(o, dwellings, terms)
         lease = Lease(
             round_id=round_id,
             offer_id=o.id,
@@ -727,8 +766,13 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             fund_id=o.fund_id if o.contribution_cents else None,
             contribution_cents=o.contribution_cents,
             months=months,
+            term=o.term,
+            rent_cents=int(t["rent_cents"]) if t is not None else None,
+            one_off_cents=o.one_off_cents,
             started_on=on,
         )
+        if o.one_off_cents and o.fund_id is not None:
+            lease.fund_id = o.fund_id
         session.add(lease)
         session.flush()
         faults.point("close:after-first-lease")
@@ -742,6 +786,23 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
                 lease_id=lease.id,
             )
             committed[o.fund_id] += o.contribution_cents * months
+        if o.one_off_cents and o.fund_id is not None:
+            commit(
+                session,
+                actor,
+                o.fund_id,
+                o.one_off_cents,
+                round_id=round_id,
+                lease_id=lease.id,
+                kind=LedgerKind.one_off,
+                note=f"one-off, terms {o.term}",
+            )
+            committed[o.fund_id] += o.one_off_cents
+            one_offs += o.one_off_cents
+        if exposure.get(o.id or 0):
+            assert lease.id is not None
+            expose(session, actor, exposure[o.id or 0], lease_id=lease.id, round_id=round_id)
+            exposed += exposure[o.id or 0]
         if o.dwelling_id is not None:
             d = dwellings[o.dwelling_id]
             d.status = UnitStatus.let
@@ -765,6 +826,8 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         round_ref=r.ref,
         leases=len(accepted),
         committed_cents={codes[f]: c for f, c in sorted(committed.items())},
+        one_off_cents=one_offs,
+        guarantee_cents=exposed,
     )
     record(
         session,
@@ -772,10 +835,30 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         "round.close",
         "round",
         r.ref,
-        detail={"leases": report.leases, "committed_cents": report.committed_cents},
+        detail={
+            "leases": report.leases,
+            "committed_cents": report.committed_cents,
+            "one_off_cents": one_offs,
+            "guarantee_cents": exposed,
+        },
     )
     log.info("round %s closed: %d leases", r.ref, report.leases)
     return report
+
+
+def _snapshot_terms(r: Round) -> dict[tuple[str, str], dict[str, Any]]:
+    """The terms the round's dwellings were offered on, by (dwelling ref, term id)."""
+    return {
+        (d["id"], t["id"]): t for d in r.snapshot.get("dwellings", []) for t in d.get("terms", [])
+    }
+
+
+def _term_of(
+    o: Offer, dwellings: dict[Any, Dwelling], terms: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any] | None:
+    if o.term is None or o.dwelling_id is None:
+        return None
+    return terms.get((dwellings[o.dwelling_id].ref, o.term))
 
 
 def _conflicts(
@@ -836,8 +919,8 @@ def _conflicts(
             out.append(f"room {room.ref} would mix genders")
     need: dict[int, int] = defaultdict(int)
     for o in accepted:
-        if o.contribution_cents and o.fund_id is not None:
-            need[o.fund_id] += o.contribution_cents * months
+        if (o.contribution_cents or o.one_off_cents) and o.fund_id is not None:
+            need[o.fund_id] += o.contribution_cents * months + o.one_off_cents
     for fid, cents in sorted(need.items()):
         have = balance(session, fid)
         if cents > have:
