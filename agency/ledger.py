@@ -245,3 +245,25 @@ def release_exposure(session: Session, actor: Actor, lease_id: int) -> int:
 
 def guarantee_entries(session: Session) -> list[GuaranteeEntry]:
     return list(session.exec(select(GuaranteeEntry).order_by(col(GuaranteeEntry.id))))
+
+
+def guarantee_summary(session: Session) -> dict[str, int]:
+    """The guarantee fund in cents: ``granted``, ``exposed`` (open exposures), ``claims``
+    (paid) and ``left`` (granted - claims - exposed)."""
+    sums = dict(
+        session.exec(
+            select(GuaranteeEntry.kind, func.sum(GuaranteeEntry.amount_cents)).group_by(
+                col(GuaranteeEntry.kind)
+            )
+        ).all()
+    )
+    got = {str(k): int(v or 0) for k, v in sums.items()}
+    granted = got.get("grant", 0)
+    exposed = -(got.get("exposure", 0) + got.get("release", 0))
+    claims = -got.get("claim", 0)
+    return {
+        "granted": granted,
+        "exposed": exposed,
+        "claims": claims,
+        "left": granted - claims - exposed,
+    }

@@ -59,6 +59,7 @@ from agency.records.dwellings import (
     deactivate_dwelling,
     get_dwelling,
     list_dwellings,
+    propose_dwelling,
     set_dwelling_status,
     update_dwelling,
 )
@@ -81,11 +82,16 @@ from agency.records.funds import (
     update_fund,
 )
 from agency.records.landlords import (
+    certify,
     create_landlord,
     get_landlord,
     landlord_ref_of,
     list_landlords,
+    make_available,
+    record_visit,
+    set_terms,
     update_landlord,
+    walk_view,
 )
 from agency.records.offices import create_office, list_offices, office_by_code
 from agency.records.rounds import list_rounds, round_by_ref
@@ -123,6 +129,7 @@ __all__ = [
     "audit_export",
     "audit_page",
     "beneficiary_events",
+    "certify",
     "change_beneficiary_status",
     "create_beneficiary",
     "create_dwelling",
@@ -157,16 +164,20 @@ __all__ = [
     "list_scenario_runs",
     "list_shared_flats",
     "list_users",
+    "make_available",
     "municipality_name",
     "office_by_code",
     "password_needs_rehash",
+    "propose_dwelling",
     "reactivate_user",
+    "record_visit",
     "remove_household_member",
     "resolve_municipality",
     "rooms_of",
     "round_by_ref",
     "set_dwelling_status",
     "set_shared_flat_status",
+    "set_terms",
     "status_moves",
     "update_beneficiary",
     "update_dwelling",
@@ -175,4 +186,5 @@ __all__ = [
     "update_shared_flat",
     "user_by_username",
     "verify_password",
+    "walk_view",
 ]
