@@ -11,6 +11,7 @@ from api.pages import (
     rounds_pages,
     scenarios_pages,
     units_pages,
+    walk_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +20,7 @@ for pages in (
     records_pages.router,
     units_pages.dwellings,
     units_pages.flats,
+    walk_pages.router,
     rounds_pages.router,
     scenarios_pages.router,
     imports_pages.router,
