@@ -68,7 +68,7 @@ def beneficiary_dict(b: Beneficiary) -> dict[str, Any]:
         "priority": b.priority,
         "accepts": accepts,
         "tags": sorted(b.tags or []),
-    }
+    } | ({"avoid": [dict(z) for z in b.avoid_zones]} if b.avoid_zones else {})
 
 
 def term_dict(t: DwellingTerm) -> dict[str, Any]:
@@ -256,7 +256,8 @@ def snapshot(
     ).all()
     terms = terms_of(session, (d.id for d in dwellings))
     dwelling_dicts = [dwelling_dict(d, terms.get(d.id or 0, ())) for d in dwellings]
-    v2 = bool(terms)
+    people = [beneficiary_dict(b) for b in households]
+    v2 = bool(terms) or any("avoid" in p for p in people)
     policy_out = policy_dict(policy)
     if v2:
         policy_out["guarantee"] = {
@@ -275,8 +276,7 @@ def snapshot(
             }
             for f in funds
         ],
-        "beneficiaries": [beneficiary_dict(b) for b in households]
-        + [o for o in occupants if o["id"] in occupant_ids],
+        "beneficiaries": people + [o for o in occupants if o["id"] in occupant_ids],
         "dwellings": dwelling_dicts,
         "shared_flats": flat_dicts,
         "pinned": pinned,

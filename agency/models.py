@@ -44,6 +44,7 @@ from agency.fields import (
     Tag,
     Title,
 )
+from agency.protected import SealedJSON
 
 # --------------------------------------------------------------------------- types
 
@@ -277,8 +278,8 @@ class BeneficiaryBase(SQLModel):
     health_needs: bool = False
     informal_settlement: Annotated[str | None, PydanticField(max_length=100)] = None
     tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
-        default_factory=list, sa_type=sa.JSON
-    )
+        default_factory=list, sa_type=SealedJSON
+    )  # sealed: some reveal a victim's status (agency/protected.py)
     # individual plan (PAI)
     pai_tutor: Note = None
     pai_started_on: date | None = None
@@ -313,16 +314,16 @@ class Beneficiary(BeneficiaryBase, table=True):
     )
     registered_on: date = Field(default_factory=lambda: utcnow().date())
     priority: int = Field(default=1, ge=0)
-    priority_breakdown: list[dict[str, Any]] = _json()
+    priority_breakdown: list[dict[str, Any]] = Field(default_factory=list, sa_type=SealedJSON)
     priority_computed_at: datetime | None = _when()
     created_at: datetime = _stamp()
     updated_at: datetime = _stamp()
     # uniqueness, and the subject's rights (GDPR Art. 17: a pseudonym since then)
     identity_key: str | None = Field(default=None, max_length=64)
     pseudonymised_at: datetime | None = _when()
-    # special-category data (avoid zones, the tags that reveal a victim's status), encrypted
-    # with the key outside the database (agency/protected.py); never read by planners
-    protected_data: str | None = Field(default=None, sa_type=sa.Text)
+    # where the household must never be housed (special-category data: sealed, see
+    # agency/protected.py; never shown outside its own office, never to planners)
+    avoid_zones: list[dict[str, float]] | None = Field(default=None, sa_type=SealedJSON)
 
     @property
     def persons(self) -> int:

@@ -76,6 +76,7 @@ from agency.models import (
     utcnow,
 )
 from agency.priority import PriorityPolicy, compute
+from agency.protected import seal_snapshot, unseal_snapshot
 from agency.schemas import RoundPolicy
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, instance_from_dict
@@ -195,7 +196,7 @@ def open_round(
         policy=policy.model_dump(),
         time_limit_s=time_limit_s,
         seed=seed,
-        snapshot=snap.instance,
+        snapshot=seal_snapshot(snap.instance),
         opened_by=actor.user_id,
     )
     session.add(r)
@@ -270,7 +271,7 @@ def instance_for(session: Session, r: Round) -> Instance:
     """The instance a solve of round ``r`` works on now: its snapshot, with accepted and
     pending offers and staff's locks pinned, refusals and staff's bans forbidden, and the
     households found unreachable left out."""
-    data = copy.deepcopy(r.snapshot)
+    data = unseal_snapshot(copy.deepcopy(r.snapshot))
     offers = list(session.exec(select(Offer).where(Offer.round_id == r.id).order_by(col(Offer.id))))
     decisions = list(
         session.exec(

@@ -164,6 +164,15 @@ class UserPublic(UserBase):
 # --------------------------------------------------------------------------- beneficiaries
 
 
+class AvoidZone(_Input):
+    """A place the household must never be housed near (special-category data: sealed,
+    shown only to its own office, never to planners)."""
+
+    lat: Lat
+    lon: Lon
+    radius_km: Annotated[float, Field(gt=0, le=100)]
+
+
 class BeneficiaryCreate(BeneficiaryBase, _Located):
     model_config = INPUT
 
@@ -171,6 +180,7 @@ class BeneficiaryCreate(BeneficiaryBase, _Located):
     work_lat: Lat | None = None
     work_lon: Lon | None = None
     registered_on: date | None = None
+    avoid_zones: Annotated[list[AvoidZone], Field(max_length=5)] | None = None
 
     def _coords(self) -> tuple[float | None, float | None]:
         return self.work_lat, self.work_lon
@@ -244,6 +254,8 @@ class BeneficiarySummary(BaseModel):
 
 
 class BeneficiaryPublic(BeneficiaryBase):
+    avoid_zones: list[dict[str, float]] | None = None
+    """Only for the household's own office (None elsewhere)."""
     ref: str
     office_id: int
     status: BeneficiaryStatus

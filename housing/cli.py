@@ -43,6 +43,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("housing.cli_service", "serve_app", "service"),
     "subject": ("housing.cli_privacy", "subject_app", "agency"),
     "retention": ("housing.cli_privacy", "retention_app", "agency"),
+    "keygen": ("housing.cli_privacy", "keygen_app", "agency"),
+    "report": ("housing.cli_reports", "report_app", "agency"),
 }
 """Command: (module, its Typer app, the extra whose packages it needs)."""
 

@@ -1,6 +1,7 @@
 """Landlords' dwellings walk proposed -> visited -> certified -> available, with negotiated
 terms; the guarantee fund's ledger; offers and leases carry their terms and one-offs; a
-household's special-category data is kept encrypted.
+household's tags and priority breakdown are sealed (encrypted), and its avoid zones
+stored sealed.
 
 Revision ID: 0005_landlords
 Revises: 0003
@@ -8,10 +9,13 @@ Create Date: 2026-12-05 05:30:00
 
 """
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from agency import protected
 
 revision: str = "0005_landlords"
 down_revision: str | Sequence[str] | None = "0003"
@@ -41,7 +45,7 @@ def upgrade() -> None:
             batch_op.add_column(column)
         batch_op.add_column(sa.Column("rent_cents", sa.Integer(), nullable=True))
     with op.batch_alter_table("beneficiary", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("protected_data", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("avoid_zones", sa.JSON(), nullable=True))
     op.create_table(
         "dwelling_term",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,6 +77,33 @@ def upgrade() -> None:
     op.create_index("ix_guarantee_entry_round_id", "guarantee_entry", ["round_id"])
     op.create_index("ix_guarantee_entry_lease_id", "guarantee_entry", ["lease_id"])
     _append_only("guarantee_entry")
+    _seal_beneficiaries(seal=True)
+
+
+def _seal_beneficiaries(*, seal: bool) -> None:
+    """Encrypt (or, going down, decrypt) the tags and priority breakdowns already stored:
+    they may reveal a victim's status. Needs the data key when there are rows."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text("SELECT id, CAST(tags AS TEXT), CAST(priority_breakdown AS TEXT) FROM beneficiary")
+    ).all()
+    for row_id, *values in rows:
+        out = []
+        for value in values:
+            v = json.loads(value) if value is not None else None
+            if seal and not (isinstance(v, str) and v.startswith(protected.TOKEN_PREFIX)):
+                v = protected.seal(v if v is not None else [])
+            elif not seal and isinstance(v, str) and v.startswith(protected.TOKEN_PREFIX):
+                v = protected.unseal(v)
+            out.append(json.dumps(v))
+        cast = "CAST(:{} AS JSON)" if bind.dialect.name == "postgresql" else ":{}"
+        bind.execute(
+            sa.text(
+                f"UPDATE beneficiary SET tags = {cast.format('t')}, "
+                f"priority_breakdown = {cast.format('p')} WHERE id = :i"
+            ),
+            {"t": out[0], "p": out[1], "i": row_id},
+        )
 
 
 def _append_only(table: str) -> None:
@@ -94,6 +125,7 @@ def _append_only(table: str) -> None:
 
 
 def downgrade() -> None:
+    _seal_beneficiaries(seal=False)
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for verb in ("update", "delete"):
@@ -107,7 +139,7 @@ def downgrade() -> None:
     op.drop_index("ix_dwelling_term_dwelling_id", table_name="dwelling_term")
     op.drop_table("dwelling_term")
     with op.batch_alter_table("beneficiary", schema=None) as batch_op:
-        batch_op.drop_column("protected_data")
+        batch_op.drop_column("avoid_zones")
     with op.batch_alter_table("lease", schema=None) as batch_op:
         batch_op.drop_column("rent_cents")
         batch_op.drop_column("one_off_cents")
