@@ -36,6 +36,7 @@ SCENARIOS_RUN = "scenarios:run"
 AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
+REPORTS_READ = "reports:read"  # reports to funders: aggregates, small counts hidden
 
 ALL = frozenset(
     {
@@ -58,6 +59,7 @@ ALL = frozenset(
         AUDIT_READ,
         USERS_ADMIN,
         SUBJECT_RIGHTS,
+        REPORTS_READ,
     }
 )
 
@@ -78,9 +80,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             EXPORTS_READ,
             DASHBOARD_READ,
             MAP_READ,
+            REPORTS_READ,
         }
     ),
-    Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ}),
+    Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ, REPORTS_READ}),
     Role.auditor: frozenset({AUTHENTICATED, AUDIT_READ}),
 }
 
