@@ -3,9 +3,10 @@ of no office, a planner and an error body never do."""
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import World, household
+from tests.api.conftest import World, household, page_client
 
 ZONE = {"lat": 41.4611, "lon": 15.5432, "radius_km": 5.0}
 
@@ -35,3 +36,13 @@ def test_only_the_households_own_office_sees_them(client: TestClient, world: Wor
     assert admin.json()["tags"] == ["health"]
     planner = client.get(f"/api/v1/beneficiaries/{ref}", headers=world.headers("pia"))
     assert planner.status_code == 403 and "exploitation_victim" not in planner.text
+
+
+def test_the_household_page_of_an_admin_of_no_office_has_no_victim_tag(
+    app: FastAPI, world: World
+) -> None:
+    ref = world.beneficiaries[0]  # tagged exploitation_victim, in office FG
+    own = page_client(app, world, "anna").get(f"/beneficiaries/{ref}?lang=en")
+    assert "victim of labour exploitation" in own.text
+    admin = page_client(app, world, "root").get(f"/beneficiaries/{ref}?lang=en")
+    assert admin.status_code == 200 and "victim of labour exploitation" not in admin.text
