@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from agency.errors import NotFoundError, RoundStateError
 from agency.mapping import is_occupant
 from agency.models import Beneficiary, Round, RoundSolve
+from agency.protected import unseal_snapshot
 from matching.audit import EXAMINE, RoundAudit, group_audit, inversions
 from matching.instance import Instance, dumps, instance_from_dict, instance_to_dict
 from matching.params import SolveParams
@@ -185,14 +186,19 @@ def record_solve(
 
 
 def instance_data(snapshot: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """The instance's JSON: a round's ``snapshot`` with a solve's ``inputs`` (pins, bans
-    and households found unreachable: :func:`agency.rounds.solve_inputs`) applied."""
-    data = copy.deepcopy(snapshot)
+    """The instance's JSON: a round's ``snapshot`` (its protected fields opened) with a
+    solve's ``inputs`` (pins, bans, households found unreachable and the terms dwellings
+    were offered on: :func:`agency.rounds.solve_inputs`) applied."""
+    data = unseal_snapshot(copy.deepcopy(snapshot))
     excluded = set(inputs.get("excluded", ()))
     data["beneficiaries"] = [b for b in data["beneficiaries"] if b["id"] not in excluded]
     data["pinned"] = [p for p in data.get("pinned", []) if is_occupant(p["beneficiary"])]
     data["pinned"] += copy.deepcopy(list(inputs.get("pinned", ())))
     data["forbidden"] = copy.deepcopy(list(inputs.get("forbidden", ())))
+    agreed = inputs.get("agreed", {})
+    for d in data["dwellings"]:
+        if d["id"] in agreed and d.get("terms"):
+            d["terms"] = [t for t in d["terms"] if t["id"] == agreed[d["id"]]] or d["terms"]
     return data
 
 

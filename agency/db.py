@@ -22,6 +22,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from agency import protected
+
 DEFAULT_SQLITE_PATH = Path("var") / "housing.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -67,6 +69,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         path = sa.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            protected.use_key_file_beside(Path(path))  # the demo's key, when none is set
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_events(engine)
         return engine

@@ -25,6 +25,7 @@ from agency.models import (
     Beneficiary,
     BeneficiaryStatus,
     Dwelling,
+    DwellingTerm,
     Fund,
     Lease,
     Room,
@@ -163,11 +164,22 @@ def beneficiary_dict(b: Beneficiary) -> dict[str, Any]:
         "priority": b.priority,
         "accepts": accepts,
         "tags": sorted(b.tags or []),
+    } | ({"avoid": [dict(z) for z in b.avoid_zones]} if b.avoid_zones else {})
+
+
+def term_dict(t: DwellingTerm) -> dict[str, Any]:
+    return {
+        "id": t.label,
+        "rent_cents": t.rent_cents,
+        "one_off_cents": t.one_off_cents,
+        "guaranteed": t.guaranteed,
     }
 
 
-def dwelling_dict(d: Dwelling) -> dict[str, Any]:
-    return {
+def dwelling_dict(d: Dwelling, terms: Iterable[DwellingTerm] = ()) -> dict[str, Any]:
+    """A dwelling in the spec's format: its plain rent, or the terms negotiated with its
+    landlord (instance@2: the engine picks one)."""
+    out: dict[str, Any] = {
         "id": d.ref,
         "lat": d.lat,
         "lon": d.lon,
@@ -178,6 +190,25 @@ def dwelling_dict(d: Dwelling) -> dict[str, Any]:
         "max_occupants": d.max_occupants,
         "children_ok": d.children_ok,
     }
+    listed = [term_dict(t) for t in terms]
+    if listed:
+        del out["rent_cents"]
+        out["terms"] = listed
+    return out
+
+
+def terms_of(session: Session, dwelling_ids: Iterable[int | None]) -> dict[int, list[DwellingTerm]]:
+    """The negotiated terms of these dwellings, by dwelling id, in label order."""
+    ids = sorted({i for i in dwelling_ids if i is not None})
+    out: dict[int, list[DwellingTerm]] = {}
+    if ids:
+        for t in session.exec(
+            select(DwellingTerm)
+            .where(col(DwellingTerm.dwelling_id).in_(ids))
+            .order_by(col(DwellingTerm.dwelling_id), col(DwellingTerm.label))
+        ):
+            out.setdefault(t.dwelling_id, []).append(t)
+    return out
 
 
 def _occupant(lease: Lease, gender: str, flat: SharedFlat, ratio: Decimal) -> dict[str, Any]:
@@ -266,15 +297,18 @@ def snapshot(
     policy: RoundPolicy,
     on: date,
     fund_balances: Mapping[int, int],
+    guarantee_cents: int = 0,
 ) -> Snapshot:
-    """The instance of a round opened on day ``on``: waiting households, free units, funds
-    at their balances, and the beds already let held by pinned occupants.
+    """The instance of a round opened on day ``on``: waiting households, free units (a
+    landlord's dwelling with its negotiated terms), funds at their balances, the guarantee
+    fund at what is left of it, and the beds already let held by pinned occupants.
 
-    A round with a horizon, or an office with shuttle lines, is written as instance@2:
-    each household's season and each unit's open months within the horizon (a household
-    whose season, or a unit whose opening, misses the horizon is left out), the lines with
-    their stops; a bed let for a season holds it only for those months. Otherwise the
-    instance is instance@1, exactly as before seasons."""
+    A round with a horizon, an office with shuttle lines, a dwelling with terms or a
+    household with places to avoid is written as instance@2: each household's season and
+    each unit's open months within the horizon (a household whose season, or a unit whose
+    opening, misses the horizon is left out), the lines with their stops, the dwellings'
+    terms and the guarantee; a bed let for a season holds it only for those months.
+    Otherwise the instance is instance@1, exactly as before."""
     ratio = Decimal(policy.affordability_ratio)
     horizon = horizon_of(policy)
     shuttles = shuttle_dicts(session, office_id, horizon)
@@ -357,8 +391,8 @@ def snapshot(
     funds = session.exec(
         select(Fund).where(col(Fund.active).is_(True)).order_by(col(Fund.code))
     ).all()
-    v2 = horizon is not None or bool(shuttles)
-    dwelling_dicts = [dwelling_dict(d) for d in dwellings]
+    terms = terms_of(session, (d.id for d in dwellings))
+    dwelling_dicts = [dwelling_dict(d, terms.get(d.id or 0, ())) for d in dwellings]
     for dd in dwelling_dicts:
         if dd["id"] in opens:
             dd["available"] = opens[dd["id"]]
@@ -366,10 +400,22 @@ def snapshot(
     for bd in beneficiary_dicts:
         if bd["id"] in stays:
             bd["stay"] = stays[bd["id"]]
+    v2 = (
+        horizon is not None
+        or bool(shuttles)
+        or bool(terms)
+        or any("avoid" in p for p in beneficiary_dicts)
+    )
+    policy_out = policy_dict(policy, shuttles=bool(shuttles))
+    if v2:
+        policy_out["guarantee"] = {
+            "capacity_cents": max(0, guarantee_cents),
+            "months": policy.guarantee_months,
+        }
     instance: dict[str, Any] = {
         "format": INSTANCE_FORMAT_V2 if v2 else INSTANCE_FORMAT,
         "name": name,
-        "policy": policy_dict(policy, shuttles=bool(shuttles)),
+        "policy": policy_out,
         "funds": [
             {
                 "id": f.code,

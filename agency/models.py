@@ -48,6 +48,7 @@ from agency.fields import (
     Tag,
     Title,
 )
+from agency.protected import SealedJSON
 
 # --------------------------------------------------------------------------- types
 
@@ -136,6 +137,10 @@ class BeneficiaryStatus(StrEnum):
 
 
 class UnitStatus(StrEnum):
+    # a landlord's dwelling walks proposed -> visited -> certified -> available
+    proposed = "proposed"  # a landlord offers it; not seen yet
+    visited = "visited"  # staff have seen it
+    certified = "certified"  # the municipality's certificate of fitness is on file
     available = "available"
     let = "let"  # dwellings: leased; shared flats use per-bed leases
     withdrawn = "withdrawn"
@@ -168,6 +173,7 @@ class LedgerKind(StrEnum):
     commitment = "commitment"  # a lease's contribution for its months (-)
     release = "release"  # a commitment given back, e.g. a lease ended early (+)
     adjustment = "adjustment"  # a correction, signed, with a note
+    one_off = "one_off"  # a landlord's one-off incentive paid for a lease (-)
 
 
 # --------------------------------------------------------------------------- staff
@@ -279,8 +285,8 @@ class BeneficiaryBase(SQLModel):
     health_needs: bool = False
     informal_settlement: Annotated[str | None, PydanticField(max_length=100)] = None
     tags: Annotated[list[Tag], PydanticField(max_length=MAX_TAGS)] = Field(
-        default_factory=list, sa_type=sa.JSON
-    )
+        default_factory=list, sa_type=SealedJSON
+    )  # sealed: some reveal a victim's status (agency/protected.py)
     # individual plan (PAI)
     pai_tutor: Note = None
     pai_started_on: date | None = None
@@ -315,13 +321,16 @@ class Beneficiary(BeneficiaryBase, table=True):
     )
     registered_on: date = Field(default_factory=lambda: utcnow().date())
     priority: int = Field(default=1, ge=0)
-    priority_breakdown: list[dict[str, Any]] = _json()
+    priority_breakdown: list[dict[str, Any]] = Field(default_factory=list, sa_type=SealedJSON)
     priority_computed_at: datetime | None = _when()
     created_at: datetime = _stamp()
     updated_at: datetime = _stamp()
     # uniqueness, and the subject's rights (GDPR Art. 17: a pseudonym since then)
     identity_key: str | None = Field(default=None, max_length=64)
     pseudonymised_at: datetime | None = _when()
+    # where the household must never be housed (special-category data: sealed, see
+    # agency/protected.py; never shown outside its own office, never to planners)
+    avoid_zones: list[dict[str, float]] | None = Field(default=None, sa_type=SealedJSON)
 
     @property
     def persons(self) -> int:
@@ -408,6 +417,35 @@ class Dwelling(DwellingBase, table=True):
     lon: float
     status: UnitStatus = Field(default=UnitStatus.available, sa_type=sa.String(16), index=True)
     created_at: datetime = _stamp()
+    # a landlord's walk (agency/records/landlords.py): the visit and the certificate of fitness
+    visited_on: date | None = None
+    certificate_number: str | None = Field(default=None, max_length=50)
+    certificate_on: date | None = None
+    certificate_occupants: int | None = None
+
+
+TERM_LABEL = PydanticField(
+    pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+    max_length=32,
+    description="1 to 32 lowercase letters, digits, '-' or '_'",
+)
+
+
+class DwellingTermBase(SQLModel):
+    """A set of terms negotiated with the landlord (the engine picks one per lease)."""
+
+    label: Annotated[str, TERM_LABEL] = Field(max_length=32)
+    rent_cents: MonthlyCents
+    one_off_cents: int = Field(default=0, ge=0, le=10_000_000, sa_type=sa.BigInteger)
+    guaranteed: bool = False
+
+
+class DwellingTerm(DwellingTermBase, table=True):
+    __tablename__ = "dwelling_term"
+    __table_args__ = (sa.UniqueConstraint("dwelling_id", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dwelling_id: int = Field(foreign_key="dwelling.id", index=True)
 
 
 class SharedFlatBase(UnitBase):
@@ -514,6 +552,29 @@ class LedgerEntry(SQLModel, table=True):
     reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", unique=True)
 
 
+class GuaranteeKind(StrEnum):
+    grant = "grant"  # money into the guarantee fund (+)
+    exposure = "exposure"  # a guaranteed lease's rent x months at risk (-)
+    release = "release"  # an exposure given back: the lease ended, or a claim paid it (+)
+    claim = "claim"  # arrears paid to a landlord (-)
+
+
+class GuaranteeEntry(SQLModel, table=True):
+    """One movement of the guarantee fund against arrears: append-only. Its balance (what
+    is left to guarantee new leases) is grants - claims paid - exposures still open."""
+
+    __tablename__ = "guarantee_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _stamp()
+    kind: GuaranteeKind = Field(sa_type=sa.String(16))
+    amount_cents: int = Field(sa_type=sa.BigInteger)  # signed
+    round_id: int | None = Field(default=None, foreign_key="allocation_round.id", index=True)
+    lease_id: int | None = Field(default=None, foreign_key="lease.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    note: str | None = Field(default=None, max_length=500)
+
+
 # --------------------------------------------------------------------------- rounds
 
 
@@ -602,6 +663,8 @@ class Proposal(SQLModel, table=True):
     stay_from: str | None = Field(default=None, max_length=7)
     stay_to: str | None = Field(default=None, max_length=7)
     line_id: int | None = Field(default=None, foreign_key="shuttle_line.id")
+    term: str | None = Field(default=None, max_length=32)
+    one_off_cents: int = Field(default=0, ge=0)
 
 
 class Offer(SQLModel, table=True):
@@ -619,6 +682,8 @@ class Offer(SQLModel, table=True):
     stay_from: str | None = Field(default=None, max_length=7)
     stay_to: str | None = Field(default=None, max_length=7)
     line_id: int | None = Field(default=None, foreign_key="shuttle_line.id")
+    term: str | None = Field(default=None, max_length=32)
+    one_off_cents: int = Field(default=0, ge=0)
     status: OfferStatus = Field(default=OfferStatus.pending, sa_type=sa.String(20), index=True)
     reason: str | None = Field(default=None, max_length=500)
     sent_at: datetime = _stamp()
@@ -681,6 +746,9 @@ class Lease(SQLModel, table=True):
     stay_from: str | None = Field(default=None, max_length=7)
     stay_to: str | None = Field(default=None, max_length=7)
     line_id: int | None = Field(default=None, foreign_key="shuttle_line.id", index=True)
+    term: str | None = Field(default=None, max_length=32)
+    rent_cents: int | None = None  # the term's rent, when let on a landlord's terms
+    one_off_cents: int = Field(default=0, ge=0)
     started_on: date
     ended_on: date | None = None
     created_at: datetime = _stamp()
@@ -782,4 +850,4 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = _stamp()
 
 
-APPEND_ONLY_TABLES = ("ledger_entry", "audit_entry")
+APPEND_ONLY_TABLES = ("ledger_entry", "audit_entry", "guarantee_entry")

@@ -44,7 +44,16 @@ from agency.errors import RoundConflict as RoundConflict  # re-exported: callers
 from agency.errors import RoundError as RoundError
 from agency.errors import RoundInputError as RoundInputError
 from agency.errors import RoundStateError as RoundStateError
-from agency.ledger import balance, balances, commit, lock_funds, months_note
+from agency.ledger import (
+    balance,
+    balances,
+    commit,
+    expose,
+    guarantee_balance,
+    lock_funds,
+    lock_guarantee,
+    months_note,
+)
 from agency.mapping import is_occupant, resolve_refs, snapshot, waiting
 from agency.models import (
     Beneficiary,
@@ -54,6 +63,7 @@ from agency.models import (
     Dwelling,
     Fund,
     Lease,
+    LedgerKind,
     Offer,
     OfferStatus,
     Proposal,
@@ -67,6 +77,7 @@ from agency.models import (
     utcnow,
 )
 from agency.priority import PriorityPolicy, compute
+from agency.protected import seal_snapshot
 from agency.schemas import RoundPolicy
 from matching.explain import REASON_TEXT
 from matching.instance import Instance, InstanceError, instance_from_dict, month_text, parse_month
@@ -171,6 +182,7 @@ def open_round(
         policy=policy,
         on=on,
         fund_balances=balances(session),
+        guarantee_cents=guarantee_balance(session),
     )
     if snap.households == 0:
         raise RoundStateError("no household is waiting" + (" in this office" if office_id else ""))
@@ -185,7 +197,7 @@ def open_round(
         policy=policy.model_dump(),
         time_limit_s=time_limit_s,
         seed=seed,
-        snapshot=snap.instance,
+        snapshot=seal_snapshot(snap.instance),
         opened_by=actor.user_id,
     )
     session.add(r)
@@ -258,9 +270,10 @@ def _offer_unit(o: Offer, m: _RefMaps) -> tuple[str, str | None]:
 
 def solve_inputs(session: Session, r: Round) -> dict[str, Any]:
     """What a solve of round ``r`` adds to its snapshot now: ``pinned`` (accepted and
-    pending offers, staff's locks), ``forbidden`` (refusals, staff's bans) and
-    ``excluded`` (the households found unreachable). Kept with each solve
-    (:class:`agency.models.RoundSolve`), so that its instance can be rebuilt."""
+    pending offers, staff's locks), ``forbidden`` (refusals, staff's bans), ``excluded``
+    (the households found unreachable) and ``agreed`` (the terms a dwelling was offered
+    on). Kept with each solve (:class:`agency.models.RoundSolve`), so that its instance
+    can be rebuilt."""
     offers = list(session.exec(select(Offer).where(Offer.round_id == r.id).order_by(col(Offer.id))))
     decisions = list(
         session.exec(
@@ -273,11 +286,14 @@ def solve_inputs(session: Session, r: Round) -> dict[str, Any]:
     pins: dict[str, dict[str, Any]] = {}
     forbidden: set[tuple[str, str]] = set()
     excluded: set[str] = set()
+    agreed: dict[str, str] = {}  # a dwelling offered on terms keeps them
     for o in offers:
         who = m.beneficiary[o.beneficiary_id]
         unit, room = _offer_unit(o, m)
         if o.status in ACTIVE:
             pins[who] = {"beneficiary": who, "unit": unit, "room": room}
+            if o.term is not None:
+                agreed[unit] = o.term
         elif o.status in REFUSED:
             forbidden.add((who, unit))
         elif o.status == OfferStatus.unreachable:
@@ -295,13 +311,14 @@ def solve_inputs(session: Session, r: Round) -> dict[str, Any]:
             {"beneficiary": b, "unit": u} for b, u in sorted(forbidden) if b not in excluded
         ],
         "excluded": sorted(excluded),
+        "agreed": dict(sorted(agreed.items())),
     }
 
 
 def instance_for(session: Session, r: Round) -> Instance:
     """The instance a solve of round ``r`` works on now: its snapshot, with accepted and
-    pending offers and staff's locks pinned, refusals and staff's bans forbidden, and the
-    households found unreachable left out."""
+    pending offers and staff's locks pinned, refusals and staff's bans forbidden, the
+    households found unreachable left out, and a dwelling offered on terms kept on them."""
     return instance_from_dict(
         accountability.instance_data(r.snapshot, solve_inputs(session, r)), source=r.ref
     )
@@ -432,6 +449,8 @@ def _store(session: Session, actor: Actor, r: Round, result: Result) -> None:
             stay_from=stays[a.beneficiary][0] if a.beneficiary in stays else None,
             stay_to=stays[a.beneficiary][1] if a.beneficiary in stays else None,
             line_id=line_ids.get(a.shuttle) if a.shuttle else None,
+            term=a.term,
+            one_off_cents=a.one_off_cents,
         )
         session.add(p)
         offer = active.get(p.beneficiary_id)
@@ -633,6 +652,8 @@ def send_offers(
             stay_from=p.stay_from,
             stay_to=p.stay_to,
             line_id=p.line_id,
+            term=p.term,
+            one_off_cents=p.one_off_cents,
             sent_by=actor.user_id,
             reply_by=(on or utcnow().date()) + timedelta(days=reply_days),
         )
@@ -706,6 +727,10 @@ class CloseReport:
     round_ref: str
     leases: int
     committed_cents: dict[str, int] = field(default_factory=dict)
+    one_off_cents: int = 0
+    """Of the committed cents, the landlords' one-off incentives."""
+    guarantee_cents: int = 0
+    """The guarantee fund's exposure taken on by the new leases."""
 
 
 def close_round(engine: Engine, actor: Actor, round_id: int, on: date | None = None) -> CloseReport:
@@ -749,7 +774,20 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             select(Room).where(col(Room.id).in_(room_ids)).order_by(col(Room.id)).with_for_update()
         )
     }
+    lock_guarantee(session)
+    terms = _snapshot_terms(r)
+    g_months = int(r.policy.get("guarantee_months", 3))
+    exposure: dict[int, int] = {}  # offer id -> the guarantee it needs
+    for o in accepted:
+        t = _term_of(o, dwellings, terms)
+        if t is not None and t.get("guaranteed"):
+            exposure[o.id or 0] = int(t["rent_cents"]) * g_months
     conflicts = _conflicts(session, accepted, dwellings, rooms, months)
+    if exposure and sum(exposure.values()) > guarantee_balance(session):
+        conflicts.append(
+            f"the guarantee fund has {guarantee_balance(session)} cents left for "
+            f"{sum(exposure.values())}"
+        )
     if conflicts:
         record(
             session,
@@ -763,7 +801,9 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         session.commit()  # the refused attempt stays in the audit log
         raise RoundConflict(f"round {r.ref} cannot close", conflicts)
     committed: dict[int, int] = defaultdict(int)
+    one_offs = exposed = 0
     for o in accepted:
+        t = _term_of(o, dwellings, terms)
         lease = Lease(
             round_id=round_id,
             offer_id=o.id,
@@ -777,8 +817,13 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             stay_from=o.stay_from,
             stay_to=o.stay_to,
             line_id=o.line_id,
+            term=o.term,
+            rent_cents=int(t["rent_cents"]) if t is not None else None,
+            one_off_cents=o.one_off_cents,
             started_on=on,
         )
+        if o.one_off_cents and o.fund_id is not None:
+            lease.fund_id = o.fund_id
         session.add(lease)
         session.flush()
         faults.point("close:after-first-lease")
@@ -793,6 +838,23 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
                 note=months_note(o.stay_from, o.stay_to, months[o.id]),
             )
             committed[o.fund_id] += o.contribution_cents * months[o.id]
+        if o.one_off_cents and o.fund_id is not None:
+            commit(
+                session,
+                actor,
+                o.fund_id,
+                o.one_off_cents,
+                round_id=round_id,
+                lease_id=lease.id,
+                kind=LedgerKind.one_off,
+                note=f"one-off, terms {o.term}",
+            )
+            committed[o.fund_id] += o.one_off_cents
+            one_offs += o.one_off_cents
+        if exposure.get(o.id or 0):
+            assert lease.id is not None
+            expose(session, actor, exposure[o.id or 0], lease_id=lease.id, round_id=round_id)
+            exposed += exposure[o.id or 0]
         if o.dwelling_id is not None:
             d = dwellings[o.dwelling_id]
             d.status = UnitStatus.let
@@ -817,6 +879,8 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
         round_ref=r.ref,
         leases=len(accepted),
         committed_cents={codes[f]: c for f, c in sorted(committed.items())},
+        one_off_cents=one_offs,
+        guarantee_cents=exposed,
     )
     record(
         session,
@@ -828,6 +892,8 @@ def _close(session: Session, actor: Actor, round_id: int, on: date) -> CloseRepo
             "leases": report.leases,
             "committed_cents": report.committed_cents,
             "lines_opened": opened,
+            "one_off_cents": one_offs,
+            "guarantee_cents": exposed,
         },
     )
     log.info("round %s closed: %d leases", r.ref, report.leases)
@@ -904,6 +970,21 @@ def _seat_conflicts(session: Session, accepted: list[Offer]) -> list[str]:
     return out
 
 
+def _snapshot_terms(r: Round) -> dict[tuple[str, str], dict[str, Any]]:
+    """The terms the round's dwellings were offered on, by (dwelling ref, term id)."""
+    return {
+        (d["id"], t["id"]): t for d in r.snapshot.get("dwellings", []) for t in d.get("terms", [])
+    }
+
+
+def _term_of(
+    o: Offer, dwellings: dict[Any, Dwelling], terms: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any] | None:
+    if o.term is None or o.dwelling_id is None:
+        return None
+    return terms.get((dwellings[o.dwelling_id].ref, o.term))
+
+
 def _conflicts(
     session: Session,
     accepted: list[Offer],
@@ -966,8 +1047,8 @@ def _conflicts(
     out += _seat_conflicts(session, accepted)
     need: dict[int, int] = defaultdict(int)
     for o in accepted:
-        if o.contribution_cents and o.fund_id is not None:
-            need[o.fund_id] += o.contribution_cents * months[o.id]
+        if (o.contribution_cents or o.one_off_cents) and o.fund_id is not None:
+            need[o.fund_id] += o.contribution_cents * months[o.id] + o.one_off_cents
     for fid, cents in sorted(need.items()):
         have = balance(session, fid)
         if cents > have:

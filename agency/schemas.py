@@ -43,6 +43,7 @@ from agency.models import (
     BeneficiaryBase,
     BeneficiaryStatus,
     DwellingBase,
+    DwellingTermBase,
     FundBase,
     HouseholdMemberBase,
     LandlordBase,
@@ -187,6 +188,15 @@ class UserPublic(UserBase):
 # --------------------------------------------------------------------------- beneficiaries
 
 
+class AvoidZone(_Input):
+    """A place the household must never be housed near (special-category data: sealed,
+    shown only to its own office, never to planners)."""
+
+    lat: Lat
+    lon: Lon
+    radius_km: Annotated[float, Field(gt=0, le=100)]
+
+
 class BeneficiaryCreate(BeneficiaryBase, _Located):
     model_config = INPUT
 
@@ -194,6 +204,7 @@ class BeneficiaryCreate(BeneficiaryBase, _Located):
     work_lat: Lat | None = None
     work_lon: Lon | None = None
     registered_on: date | None = None
+    avoid_zones: Annotated[list[AvoidZone], Field(max_length=5)] | None = None
 
     def _coords(self) -> tuple[float | None, float | None]:
         return self.work_lat, self.work_lon
@@ -268,6 +279,8 @@ class BeneficiarySummary(BaseModel):
 
 
 class BeneficiaryPublic(BeneficiaryBase):
+    avoid_zones: list[dict[str, float]] | None = None
+    """Only for the household's own office (None elsewhere)."""
     ref: str
     office_id: int
     status: BeneficiaryStatus
@@ -317,6 +330,68 @@ class DwellingUpdate(partial(DwellingCreate)):  # type: ignore[misc]
 
 class DwellingPublic(DwellingBase, UnitPublic):
     pass
+
+
+class DwellingTermCreate(DwellingTermBase):
+    """A set of terms negotiated with the landlord."""
+
+    model_config = INPUT
+
+
+class DwellingTermPublic(DwellingTermBase):
+    pass
+
+
+class DwellingTermsBody(_Input):
+    """A dwelling's negotiated terms, all of them (they replace the stored ones)."""
+
+    terms: Annotated[list[DwellingTermCreate], Field(max_length=8)]
+
+    @field_validator("terms")
+    @classmethod
+    def _distinct(cls, terms: list[DwellingTermCreate]) -> list[DwellingTermCreate]:
+        labels = [t.label for t in terms]
+        if len(set(labels)) != len(labels):
+            raise PydanticCustomError("duplicate", "each term needs its own label")
+        return terms
+
+
+class VisitBody(_Input):
+    """The day staff saw the dwelling."""
+
+    visited_on: date
+
+
+class CertificateBody(_Input):
+    """The municipality's certificate of fitness to live in (certificato di idoneità
+    abitativa): its number, its date and the occupants it allows."""
+
+    number: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    issued_on: date
+    occupants: Annotated[int, Field(ge=1, le=30)]
+
+
+class DwellingWalkPublic(SQLModel):
+    """Where a landlord's dwelling stands on its way to a round, and what comes next."""
+
+    ref: str
+    status: UnitStatus
+    next_step: str | None
+    visited_on: date | None = None
+    certificate_number: str | None = None
+    certificate_on: date | None = None
+    certificate_occupants: int | None = None
+    max_occupants: int | None = None
+    terms: list[DwellingTermPublic] = []
+
+
+class GuaranteePublic(SQLModel):
+    """The guarantee fund: granted, exposed on open leases, claims paid, what is left."""
+
+    granted_cents: int
+    exposed_cents: int
+    claims_cents: int
+    left_cents: int
 
 
 class RoomCreate(RoomBase):
@@ -383,6 +458,8 @@ class RoundPolicy(_Input):
     contribution_months: Annotated[int, Field(ge=1, le=60)] = 12
     circuity: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
     objective_unit: Annotated[str, StringConstraints(pattern=r"^(persons|households)$")] = "persons"
+    guarantee_months: Annotated[int, Field(ge=1, le=12)] = 3
+    """Months of rent the guarantee fund covers on a guaranteed lease."""
 
     horizon_start: Month = None
     """The first month of the round's horizon (None: a round without seasons)."""

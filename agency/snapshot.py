@@ -23,8 +23,9 @@ from agency.db import SchemaError, get_engine
 from agency.ledger import balances
 from agency.mapping import is_occupant, snapshot
 from agency.models import Office, utcnow
+from agency.protected import public_tags
 from agency.schemas import RoundPolicy
-from matching.instance import Instance, instance_from_dict
+from matching.instance import INSTANCE_FORMAT, Instance, instance_from_dict
 
 
 class SnapshotError(ValueError):
@@ -82,10 +83,27 @@ def snapshot_instance(
             on=on or utcnow().date(),
             fund_balances=balances(session),
         )
-    data = snap.instance
+    data = _without_protected(snap.instance)
     if pseudonymise:
         data = _pseudonymise(data)
     return instance_from_dict(data, source="agency snapshot")
+
+
+def _without_protected(data: dict[str, Any]) -> dict[str, Any]:
+    """The instance with no avoid zone and no tag revealing a victim's status: planners
+    never see them (a what-if on it treats those households as having neither)."""
+    people = []
+    for b in data["beneficiaries"]:
+        b = {k: v for k, v in b.items() if k != "avoid"}
+        b["tags"] = public_tags(b.get("tags"))
+        people.append(b)
+    out = {**data, "beneficiaries": people}
+    uses_v2 = out.get("policy", {}).get("guarantee") or any(
+        d.get("terms") for d in out.get("dwellings", [])
+    )
+    if not uses_v2:
+        out["format"] = INSTANCE_FORMAT
+    return out
 
 
 def _pseudonymise(data: dict[str, Any]) -> dict[str, Any]:

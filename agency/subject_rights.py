@@ -46,6 +46,7 @@ from agency.models import (
     RoundStatus,
     utcnow,
 )
+from agency.protected import unseal_snapshot
 
 ERASED = "(erased)"
 CLEARED = (
@@ -82,6 +83,13 @@ def _rounds_of(session: Session, ref: str) -> list[Round]:
         if any(b.get("id") == ref for b in r.snapshot.get("beneficiaries", [])):
             out.append(r)
     return out
+
+
+def _entry(r: Round, ref: str) -> dict[str, Any]:
+    """The household's entry in a round's snapshot, its sealed fields opened."""
+    mine = [x for x in r.snapshot["beneficiaries"] if x.get("id") == ref]
+    entry: dict[str, Any] = unseal_snapshot({"beneficiaries": mine})["beneficiaries"][0]
+    return entry
 
 
 def subject_access(
@@ -128,9 +136,13 @@ def subject_access(
                 "name": r.name,
                 "status": str(r.status),
                 "opened_at": _plain(r.opened_at),
-                "snapshot_entry": next(
-                    x for x in r.snapshot["beneficiaries"] if x.get("id") == ref
-                ),
+                "snapshot_entry": unseal_snapshot(
+                    {
+                        "beneficiaries": [
+                            x for x in r.snapshot["beneficiaries"] if x.get("id") == ref
+                        ]
+                    }
+                )["beneficiaries"][0],
             }
             for r in rounds_by_id.values()
         ],
@@ -226,6 +238,7 @@ def pseudonymise(
         setattr(b, name, None)
     b.given_name, b.family_name = ERASED, b.ref
     b.tags, b.health_needs, b.income_cents = [], False, 0
+    b.avoid_zones = None
     b.work_municipality, b.work_lat, b.work_lon = code, lat, lon
     b.priority_breakdown = []
     if b.status != BeneficiaryStatus.closed:
@@ -266,7 +279,10 @@ def pseudonymise(
         if r.status in (RoundStatus.closed, RoundStatus.cancelled):
             snap = dict(r.snapshot)
             snap["beneficiaries"] = [
-                {**x, "tags": []} if x.get("id") == ref else x for x in snap["beneficiaries"]
+                {**{k: v for k, v in x.items() if k != "sealed"}, "tags": []}
+                if x.get("id") == ref
+                else x
+                for x in snap["beneficiaries"]
             ]
             r.snapshot = snap
             session.add(r)

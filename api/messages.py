@@ -233,6 +233,9 @@ DYNAMIC = (
     N_("status.suspended"),
     N_("status.waiting"),
     # unit.status.*
+    N_("unit.status.proposed"),
+    N_("unit.status.visited"),
+    N_("unit.status.certified"),
     N_("unit.status.available"),
     N_("unit.status.let"),
     N_("unit.status.withdrawn"),

@@ -42,6 +42,7 @@ AUDIT_READ = "audit:read"
 USERS_ADMIN = "users:admin"
 SUBJECT_RIGHTS = "subjects:rights"  # GDPR: a person's data exported whole, or erased
 METRICS_READ = "metrics:read"  # /metrics (or the scraper's HOUSING_METRICS_TOKEN)
+REPORTS_READ = "reports:read"  # reports to funders: aggregates, small counts hidden
 
 ALL = frozenset(
     {
@@ -68,6 +69,7 @@ ALL = frozenset(
         USERS_ADMIN,
         SUBJECT_RIGHTS,
         METRICS_READ,
+        REPORTS_READ,
     }
 )
 
@@ -91,9 +93,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             DASHBOARD_READ,
             MAP_READ,
             PRIORITY_AUDIT,
+            REPORTS_READ,
         }
     ),
-    Role.planner: frozenset({AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ, PRIORITY_AUDIT}),
+    Role.planner: frozenset(
+        {AUTHENTICATED, STATS_READ, SCENARIOS_RUN, FUNDS_READ, PRIORITY_AUDIT, REPORTS_READ}
+    ),
     Role.auditor: frozenset({AUTHENTICATED, AUDIT_READ}),
 }
 

@@ -46,6 +46,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("housing.cli_privacy", "retention_app", "agency"),
     "backup": ("housing.cli_backup", "backup_app", "agency"),
     "restore": ("housing.cli_backup", "restore_app", "agency"),
+    "keygen": ("housing.cli_privacy", "keygen_app", "agency"),
+    "report": ("housing.cli_reports", "report_app", "agency"),
 }
 """Command: (module, its Typer app, the extra whose packages it needs)."""
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from agency import db
+from agency import db, protected
 from agency.accountability import replay, solves
 from agency.audit import Actor
 from agency.demo import AUGUST, AUGUST_GRANTS, seed
@@ -654,6 +654,9 @@ def demo(path: Path = Path("out/demo.sqlite3"), time_limit: float = 20.0) -> Non
         console.width = max(console.width, 120)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if not (os.environ.get(protected.KEY_ENV) or os.environ.get(protected.KEY_FILE_ENV)):
+        # the protected data's key, outside the database: a file beside it, owner-only
+        protected.write_key_file(protected.key_file_beside(path))
     engine = db.get_engine(f"sqlite:///{path}")
     with seeded_refs(DEMO_SEED):
         summary = _demo_rounds(engine, path, time_limit)

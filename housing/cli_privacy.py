@@ -1,5 +1,6 @@
-"""``housing subject`` and ``housing retention``: a person's data exported or erased, and
-the retention policy, on ``DATABASE_URL`` or the embedded SQLite file."""
+"""``housing subject``, ``housing retention`` and ``housing keygen``: a person's data
+exported or erased, the retention policy (on ``DATABASE_URL`` or the embedded SQLite
+file), and the protected data's key."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from agency import records, retention, subject_rights
+from agency import protected, records, retention, subject_rights
 from agency.db import write_session
 from housing.cli_agency import DbOption, _actor, _engine, _fail
 from housing.ui import console
@@ -20,6 +21,25 @@ subject_app = typer.Typer(
     help="A person's rights: their data exported whole, or erased.",
 )
 retention_app = typer.Typer(name="retention", no_args_is_help=True, help="The retention policy.")
+keygen_app = typer.Typer(name="keygen", help="A new key for the protected data.")
+
+
+@keygen_app.command("keygen")
+def keygen(
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write it to this file (owner-only), not stdout."),
+    ] = None,
+) -> None:
+    """A new key for the protected data (avoid zones, victim tags): give it to the service
+    as HOUSING_DATA_KEY, or its file as HOUSING_DATA_KEY_FILE. Keep it outside the
+    database and its backups: without it those fields cannot be read."""
+    if output is None:
+        console.print(protected.new_key(), markup=False, highlight=False)
+        return
+    if not protected.write_key_file(output):
+        raise _fail(ValueError(f"output: {output} exists; a key is never overwritten"), 2)
+    console.print(f"written: {output}")
 
 
 @retention_app.callback()

@@ -31,6 +31,11 @@ override                   what it changes
                            of those working in a zone), within the horizon
 :class:`UnitMonths`        the months some units are open (a foresteria June to
                            October), within the horizon
+:class:`IncentiveBudget`   money for landlords' one-offs: as many dwellings at the
+                           plain rent as it buys (the dearest first) also accept an
+                           ``incentive`` term (a lower rent, a one-off); the money
+                           goes to the fund that pays (instance@2)
+:class:`GuaranteeCapacity` the guarantee fund's capacity (and months): instance@2
 =========================  ==========================================================
 
 Where people live is not part of the instance (only the workplace is), so a *zone*
@@ -58,6 +63,7 @@ from matching.instance import (
     Beneficiary,
     Dwelling,
     GroupFloor,
+    Guarantee,
     Instance,
     ObjectiveUnit,
     PriorityMode,
@@ -66,6 +72,7 @@ from matching.instance import (
     Shuttle,
     Span,
     Stop,
+    Term,
     month_text,
 )
 
@@ -76,6 +83,8 @@ __all__ = [
     "AddSharedFlats",
     "CommuteChange",
     "FundBudget",
+    "GuaranteeCapacity",
+    "IncentiveBudget",
     "LineChange",
     "Override",
     "OverrideError",
@@ -741,6 +750,85 @@ class UnitMonths(Override):
         )
 
 
+# --------------------------------------------------------------------------- landlords
+
+
+@dataclass(frozen=True)
+class IncentiveBudget(Override):
+    """``budget_cents`` spent on landlords' one-off payments.
+
+    It buys ``budget_cents // one_off_cents`` agreements: that many dwellings let at a
+    plain rent (the dearest first, ties by id) also accept an ``incentive`` term, their
+    rent lowered by ``discount`` for a one-off of ``one_off_cents`` (they keep a
+    ``market`` term at their rent); the budget is added to fund ``fund_id``, which pays the
+    one-offs like any cost. Compared with the same money added to a fund
+    (:class:`FundBudget`), it shows what one-offs buy in homes and placements against
+    contributions.
+    """
+
+    budget_cents: int = 0
+    one_off_cents: int = 150_000
+    discount: Decimal = Decimal("0.15")
+    fund_id: str = ""
+
+    def apply(self, inst: Instance) -> Instance:
+        if self.fund_id not in {f.id for f in inst.funds}:
+            known = ", ".join(f.id for f in inst.funds) or "none"
+            raise OverrideError(self.key, f"unknown fund {self.fund_id!r} (funds: {known})")
+        homes = self.budget_cents // self.one_off_cents if self.one_off_cents > 0 else 0
+        plain = sorted(
+            (d for d in inst.dwellings if not d.terms), key=lambda d: (-d.rent_cents, d.id)
+        )
+        chosen = {d.id for d in plain[:homes]}
+        dwellings = []
+        for d in inst.dwellings:
+            if d.id in chosen:
+                lower = int(
+                    (Decimal(d.rent_cents) * (1 - self.discount)).to_integral_value(ROUND_FLOOR)
+                )
+                d = dataclasses.replace(
+                    d,
+                    rent_cents=0,
+                    terms=(
+                        Term("incentive", lower, one_off_cents=self.one_off_cents),
+                        Term("market", d.rent_cents),
+                    ),
+                )
+            dwellings.append(d)
+        funds = tuple(
+            dataclasses.replace(f, budget_cents=f.budget_cents + self.budget_cents)
+            if f.id == self.fund_id
+            else f
+            for f in inst.funds
+        )
+        return inst.replace(format=INSTANCE_FORMAT_V2, dwellings=tuple(dwellings), funds=funds)
+
+    def describe(self) -> str:
+        return (
+            f"one-offs: {_euro(self.budget_cents)} on fund {self.fund_id}, "
+            f"{_euro(self.one_off_cents)} each for a rent {self.discount * 100:.0f}% lower"
+        )
+
+
+@dataclass(frozen=True)
+class GuaranteeCapacity(Override):
+    """The guarantee fund against arrears: its capacity (and the months it covers)."""
+
+    capacity_cents: int = 0
+    months: int | None = None
+
+    def apply(self, inst: Instance) -> Instance:
+        before = inst.policy.guarantee
+        months = self.months or (before.months if before else 3)
+        policy = dataclasses.replace(
+            inst.policy, guarantee=Guarantee(capacity_cents=self.capacity_cents, months=months)
+        )
+        return inst.replace(format=INSTANCE_FORMAT_V2, policy=policy)
+
+    def describe(self) -> str:
+        return f"guarantee: capacity {_euro(self.capacity_cents)}"
+
+
 # --------------------------------------------------------------------------- composition
 
 APPLY_ORDER: tuple[type[Override], ...] = (
@@ -748,6 +836,8 @@ APPLY_ORDER: tuple[type[Override], ...] = (
     AddDwellings,
     AddSharedFlats,
     FundBudget,
+    IncentiveBudget,
+    GuaranteeCapacity,
     PolicyChange,
     CommuteChange,
     PriorityChange,

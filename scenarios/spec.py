@@ -57,6 +57,8 @@ from scenarios.overrides import (
     AddSharedFlats,
     CommuteChange,
     FundBudget,
+    GuaranteeCapacity,
+    IncentiveBudget,
     LineChange,
     Override,
     OverrideError,
@@ -487,6 +489,8 @@ OVERRIDE_KEYS = (
     "transport",
     "seasons",
     "unit_months",
+    "incentives",
+    "guarantee",
 )
 
 
@@ -862,7 +866,40 @@ def _remove_lines(t: _Table, name: str) -> list[Override]:
     return [RemoveLines(line_ids=ids, key=t.path(name))]
 
 
+def _incentives(t: _Table) -> list[Override]:
+    _, budget = t.money("budget", required=True)
+    _, one_off = t.money("one_off", required=False)
+    discount = t.number("discount", required=False, minimum=0, maximum=1)
+    fund = t.string("fund")
+    t.finish()
+    if budget is None or not fund:
+        return []
+    if one_off is not None and one_off <= 0:
+        t.fail("one_off_eur", "must be positive")
+        return []
+    return [
+        IncentiveBudget(
+            budget_cents=budget,
+            one_off_cents=one_off or 150_000,
+            discount=discount if discount is not None else Decimal("0.15"),
+            fund_id=fund,
+            key=t.prefix,
+        )
+    ]
+
+
+def _guarantee(t: _Table) -> list[Override]:
+    _, capacity = t.money("capacity", required=True)
+    months = t.integer("months", minimum=1, maximum=12, default=0) or None
+    t.finish()
+    if capacity is None:
+        return []
+    return [GuaranteeCapacity(capacity_cents=capacity, months=months, key=t.prefix)]
+
+
 _SECTIONS: dict[str, Callable[[_Table], list[Override]]] = {
+    "incentives": _incentives,
+    "guarantee": _guarantee,
     "funds": _funds,
     "policy": _policy,
     "commute": _commute,

@@ -19,6 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from agency.db import database_url, make_engine, upgrade
+from agency.protected import KEY_ENV
+
+# The protected data's key (a test key, never a real one): the suite reads and writes them.
+os.environ.setdefault(KEY_ENV, "wos8sTO1D8gQnBITLAH3TIzEUIxR1KgWeXKQkC-1jRA=")
 
 
 def _backends() -> list[str]:

@@ -60,6 +60,7 @@ from agency.records.dwellings import (
     deactivate_dwelling,
     get_dwelling,
     list_dwellings,
+    propose_dwelling,
     set_dwelling_status,
     update_dwelling,
 )
@@ -82,11 +83,16 @@ from agency.records.funds import (
     update_fund,
 )
 from agency.records.landlords import (
+    certify,
     create_landlord,
     get_landlord,
     landlord_ref_of,
     list_landlords,
+    make_available,
+    record_visit,
+    set_terms,
     update_landlord,
+    walk_view,
 )
 from agency.records.lines import (
     create_line,
@@ -133,6 +139,7 @@ __all__ = [
     "audit_export",
     "audit_page",
     "beneficiary_events",
+    "certify",
     "change_beneficiary_status",
     "create_beneficiary",
     "create_dwelling",
@@ -171,10 +178,13 @@ __all__ = [
     "list_scenario_runs",
     "list_shared_flats",
     "list_users",
+    "make_available",
     "municipality_name",
     "office_by_code",
     "password_needs_rehash",
+    "propose_dwelling",
     "reactivate_user",
+    "record_visit",
     "remove_household_member",
     "resolve_municipality",
     "rooms_of",
@@ -182,6 +192,7 @@ __all__ = [
     "seats_used",
     "set_dwelling_status",
     "set_shared_flat_status",
+    "set_terms",
     "status_moves",
     "stops_of",
     "update_beneficiary",
@@ -192,4 +203,5 @@ __all__ = [
     "update_shared_flat",
     "user_by_username",
     "verify_password",
+    "walk_view",
 ]

@@ -1,18 +1,42 @@
 """Landlords: the people and companies whose homes the agency lets (an audited read, as a
-landlord may be a person)."""
+landlord may be a person), and a landlord's dwelling on its way to a round::
+
+    proposed ──visit──► visited ──certify──► certified ──make available──► available ──► let
+                         (the municipality's certificate of fitness: number, date, the
+                          occupants it allows, which then caps max_occupants)
+
+Terms (rent, one-off incentive, guarantee) are negotiated at any step before the dwelling
+is let; only an available dwelling enters a round (:func:`agency.mapping.free_dwellings`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from agency.audit import Actor, record
 from agency.errors import RecordError
-from agency.models import Landlord
-from agency.records.common import Page, checked, in_office, office_of, page_of, search
-from agency.schemas import LandlordCreate
+from agency.mapping import terms_of
+from agency.models import Dwelling, DwellingTerm, Landlord, Lease, UnitStatus
+from agency.records.common import (
+    Page,
+    change_status,
+    checked,
+    in_office,
+    office_of,
+    page_of,
+    search,
+)
+from agency.schemas import (
+    CertificateBody,
+    DwellingTermCreate,
+    DwellingTermPublic,
+    DwellingWalkPublic,
+    LandlordCreate,
+    VisitBody,
+)
 
 ENTITY = "landlord"
 
@@ -96,3 +120,103 @@ def landlord_ref_of(session: Session, landlord_id: int | None) -> str | None:
         return None
     landlord = session.get(Landlord, landlord_id)
     return landlord.ref if landlord else None
+
+
+# --------------------------------------------------------------------------- a dwelling's walk
+
+DWELLING = "dwelling"
+NEXT_STEP = {
+    UnitStatus.proposed: "visit",
+    UnitStatus.visited: "certify",
+    UnitStatus.certified: "make_available",
+}
+"""The step that follows each stage of the walk (none after ``available``)."""
+
+
+def _walking(session: Session, ref: str, scope: int | None, stage: UnitStatus) -> Dwelling:
+    d = in_office(session, Dwelling, DWELLING, ref, scope)
+    if d.status != stage:
+        raise RecordError(
+            "status",
+            f"dwelling {ref} is {d.status}: this step needs it {stage}"
+            + (f" (next step: {NEXT_STEP[d.status]})" if d.status in NEXT_STEP else ""),
+        )
+    return d
+
+
+def record_visit(
+    session: Session, actor: Actor, ref: str, body: VisitBody, *, scope: int | None = None
+) -> Dwelling:
+    """Staff have seen the proposed dwelling."""
+    d = _walking(session, ref, scope, UnitStatus.proposed)
+    d.visited_on = body.visited_on
+    change_status(session, actor, d, DWELLING, UnitStatus.visited)
+    return d
+
+
+def certify(
+    session: Session, actor: Actor, ref: str, body: CertificateBody, *, scope: int | None = None
+) -> Dwelling:
+    """The municipality's certificate of fitness is on file: it caps ``max_occupants``."""
+    d = _walking(session, ref, scope, UnitStatus.visited)
+    d.certificate_number = body.number
+    d.certificate_on = body.issued_on
+    d.certificate_occupants = body.occupants
+    d.max_occupants = min(d.max_occupants or body.occupants, body.occupants)
+    change_status(session, actor, d, DWELLING, UnitStatus.certified)
+    return d
+
+
+def make_available(
+    session: Session, actor: Actor, ref: str, *, scope: int | None = None
+) -> Dwelling:
+    """The certified dwelling enters the next rounds (on its terms, if it has any)."""
+    d = _walking(session, ref, scope, UnitStatus.certified)
+    change_status(session, actor, d, DWELLING, UnitStatus.available)
+    return d
+
+
+def set_terms(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    terms: Sequence[DwellingTermCreate],
+    *,
+    scope: int | None = None,
+) -> list[DwellingTerm]:
+    """Replace a dwelling's negotiated terms (none: it is let at its plain rent).
+
+    Refused while the dwelling is let: a lease keeps the terms it was signed on."""
+    d = in_office(session, Dwelling, DWELLING, ref, scope)
+    assert d.id is not None
+    let = session.exec(
+        select(Lease.id).where(Lease.dwelling_id == d.id, col(Lease.ended_on).is_(None))
+    ).first()
+    if let is not None or d.status == UnitStatus.let:
+        raise RecordError("terms", f"dwelling {ref} is let: its lease keeps its terms")
+    labels = [t.label for t in terms]
+    if len(set(labels)) != len(labels):
+        raise RecordError("terms", "each term needs its own label")
+    session.exec(delete(DwellingTerm).where(col(DwellingTerm.dwelling_id) == d.id))
+    rows = [DwellingTerm(dwelling_id=d.id, **t.model_dump()) for t in terms]
+    session.add_all(rows)
+    session.flush()
+    record(session, actor, "dwelling.terms", DWELLING, ref, detail={"terms": sorted(labels)})
+    return rows
+
+
+def walk_view(session: Session, d: Dwelling) -> DwellingWalkPublic:
+    """A dwelling's stage, its certificate and terms, and the next step."""
+    assert d.id is not None
+    terms = terms_of(session, [d.id]).get(d.id, [])
+    return DwellingWalkPublic(
+        ref=d.ref,
+        status=d.status,
+        next_step=NEXT_STEP.get(d.status),
+        visited_on=d.visited_on,
+        certificate_number=d.certificate_number,
+        certificate_on=d.certificate_on,
+        certificate_occupants=d.certificate_occupants,
+        max_occupants=d.max_occupants,
+        terms=[DwellingTermPublic.model_validate(t, from_attributes=True) for t in terms],
+    )

@@ -34,6 +34,9 @@ from agency.schemas import UnitPlace
 U = TypeVar("U", bound=Dwelling | SharedFlat)
 C = TypeVar("C", bound=UnitPlace)
 
+WALK = (UnitStatus.proposed, UnitStatus.visited, UnitStatus.certified)
+"""A landlord's dwelling before it is available (its walk)."""
+
 PLACE = ("landlord_ref", "municipality", "lat", "lon")
 """The input fields that the table keeps differently (an id, an ISTAT code, coordinates)."""
 
@@ -91,11 +94,23 @@ class Units(Generic[U, C]):
     def _columns(self, data: C) -> dict[str, Any]:
         return data.model_dump(exclude={*PLACE, *self.fixed})
 
-    def create(self, session: Session, actor: Actor, office_id: int, data: C) -> U:
-        """A unit offered through ``office_id``, available."""
+    def create(
+        self,
+        session: Session,
+        actor: Actor,
+        office_id: int,
+        data: C,
+        *,
+        status: UnitStatus = UnitStatus.available,
+    ) -> U:
+        """A unit offered through ``office_id``, available (or ``proposed``: a landlord's
+        dwelling at the start of its walk, see :mod:`agency.records.landlords`)."""
         office_of(session, office_id)
+        if status == UnitStatus.proposed and not data.landlord_ref:
+            raise RecordError("landlord_ref", f"a proposed {self.label} needs its landlord")
         unit = self.table(
             office_id=office_id,
+            status=status,
             landlord_id=landlord_id(session, data.landlord_ref, office_id),
             **self._place(data),
             **self._columns(data),
@@ -192,6 +207,12 @@ class Units(Generic[U, C]):
         target = status_of(UnitStatus, status)
         if UnitStatus.let in (target, unit.status):
             raise RecordError("status", f"a {self.label} is let, and freed, through leases")
+        if target in WALK or (unit.status in WALK and target != UnitStatus.withdrawn):
+            raise RecordError(
+                "status",
+                f"a landlord's {self.label} is visited, certified and made available "
+                "step by step (or withdrawn)",
+            )
         change_status(session, actor, unit, self.entity, target)
         return unit
 

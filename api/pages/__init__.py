@@ -10,9 +10,11 @@ from api.pages import (
     lines_pages,
     priority_pages,
     records_pages,
+    reports_pages,
     rounds_pages,
     scenarios_pages,
     units_pages,
+    walk_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -22,6 +24,8 @@ for pages in (
     units_pages.dwellings,
     units_pages.flats,
     lines_pages.router,
+    walk_pages.router,
+    reports_pages.router,
     rounds_pages.router,
     scenarios_pages.router,
     imports_pages.router,

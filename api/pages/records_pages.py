@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from agency import ledger, records, round_details
+from agency import ledger, protected, records, round_details
 from agency.models import Beneficiary, BeneficiaryStatus
 from agency.records import RecordError
 from agency.schemas import BeneficiaryCreate, FundCreate
@@ -233,11 +233,18 @@ def create_beneficiary(
 def _beneficiary_page(
     request: Request, session: Session, b: Beneficiary, error: str | None = None, status: int = 200
 ) -> Response:
+    me: Principal | None = getattr(request.state, "principal", None)
+    own = me is not None and me.scope == b.office_id
     return render(
         request,
         "beneficiary.html",
         {
             "b": b,
+            # its victim tags and their priority lines only for its own office
+            "tags": b.tags if own else protected.public_tags(b.tags),
+            "breakdown": b.priority_breakdown
+            if own
+            else protected.public_breakdown(b.priority_breakdown),
             "members": records.household_members(session, b),
             "events": records.beneficiary_events(session, b),
             "moves": records.status_moves(b.status),

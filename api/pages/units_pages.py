@@ -185,13 +185,20 @@ def unit_pages(kind: UnitForm[U, C]) -> APIRouter:
         f = reader(request, form)
         checked = f.check(kind.create, data(f))
         if checked is not None:
+            proposed = f.flag("proposed")  # a landlord's dwelling, at the start of its walk
             try:
-                units.create(session, me.actor, form_office(me, session, form), checked)
+                unit = units.create(
+                    session,
+                    me.actor,
+                    form_office(me, session, form),
+                    checked,
+                    status=UnitStatus.proposed if proposed else UnitStatus.available,
+                )
             except RecordError as exc:
                 session.rollback()
                 f.note(exc)
             else:
-                return redirect(path)
+                return redirect(f"{path}/{unit.ref}/walk" if proposed else path)
         return form_page(request, me, session, None, f, 422)
 
     @router.get(f"{path}/{{ref}}/edit")

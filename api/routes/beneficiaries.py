@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
-from agency import records
+from agency import protected, records
 from agency.models import Beneficiary, BeneficiaryStatus
 from agency.schemas import (
     BeneficiaryCreate,
@@ -30,8 +30,13 @@ Reader = Annotated[Principal, require(perms.BENEFICIARIES_READ)]
 Writer = Annotated[Principal, require(perms.BENEFICIARIES_WRITE)]
 
 
-def public(session: Session, b: Beneficiary) -> BeneficiaryPublic:
+def public(session: Session, b: Beneficiary, me: Principal) -> BeneficiaryPublic:
+    """The household's record; its avoid zones and victim tags only for its own office."""
     out = BeneficiaryPublic.model_validate(b)
+    if me.scope != b.office_id:
+        out.tags = protected.public_tags(out.tags)
+        out.avoid_zones = None
+        out.priority_breakdown = protected.public_breakdown(out.priority_breakdown)
     out.members = [MemberPublic.model_validate(m) for m in records.household_members(session, b)]
     out.events = [EventPublic.model_validate(e) for e in records.beneficiary_events(session, b)]
     return out
@@ -67,13 +72,13 @@ def create_beneficiary(
 ) -> BeneficiaryPublic:
     """Take a household in charge (in your office; an admin names it with ``office``)."""
     b = records.create_beneficiary(session, me.actor, target_office(session, me, office), body)
-    return public(session, b)
+    return public(session, b, me)
 
 
 @router.get("/{ref}")
 def get_beneficiary(me: Reader, session: SessionDep, ref: str) -> BeneficiaryPublic:
     """One household's record, its members and its history (the read is audited)."""
-    return public(session, records.get_beneficiary(session, me.actor, ref, scope=me.scope))
+    return public(session, records.get_beneficiary(session, me.actor, ref, scope=me.scope), me)
 
 
 @router.patch("/{ref}")
@@ -84,7 +89,7 @@ def update_beneficiary(
     b = records.update_beneficiary(
         session, me.actor, ref, body.model_dump(exclude_unset=True), scope=me.scope
     )
-    return public(session, b)
+    return public(session, b, me)
 
 
 @router.post("/{ref}/status")
@@ -95,7 +100,7 @@ def change_status(
     b = records.change_beneficiary_status(
         session, me.actor, ref, body.status, body.note, scope=me.scope
     )
-    return public(session, b)
+    return public(session, b, me)
 
 
 @router.post("/{ref}/notes", status_code=201)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from agency import ledger, records
-from agency.models import Fund
-from agency.schemas import FundCreate, FundPublic, FundUpdate
+from agency.errors import NotFoundError, RecordError
+from agency.models import Fund, Lease
+from agency.schemas import FundCreate, FundPublic, FundUpdate, GuaranteePublic
 from api import permissions as perms
 from api.deps import Principal, SessionDep, require
 from api.models import GrantBody
@@ -82,3 +83,44 @@ def grant(me: Writer, session: SessionDep, code: str, body: GrantBody) -> FundPu
     return public(
         session, records.grant_fund(session, me.actor, code, body.amount_cents, body.note)
     )
+
+
+# --------------------------------------------------------------------------- the guarantee
+
+guarantee = APIRouter(prefix="/guarantee", tags=["funds"], responses=ERRORS)
+
+
+def _guarantee(session: Session) -> GuaranteePublic:
+    g = ledger.guarantee_summary(session)
+    return GuaranteePublic(
+        granted_cents=g["granted"],
+        exposed_cents=g["exposed"],
+        claims_cents=g["claims"],
+        left_cents=g["left"],
+    )
+
+
+@guarantee.get("")
+def get_guarantee(me: Reader, session: SessionDep) -> GuaranteePublic:
+    """The guarantee fund against arrears: granted, exposed on open leases, claims paid,
+    and what is left to guarantee new leases."""
+    return _guarantee(session)
+
+
+@guarantee.post("/grants", status_code=201)
+def grant_guarantee(me: Writer, session: SessionDep, body: GrantBody) -> GuaranteePublic:
+    ledger.guarantee_grant(session, me.actor, body.amount_cents, body.note)
+    return _guarantee(session)
+
+
+@guarantee.post("/claims/{ref}", status_code=201)
+def pay_claim(me: Writer, session: SessionDep, ref: str, body: GrantBody) -> GuaranteePublic:
+    """Arrears paid to a guaranteed lease's landlord (at most its open exposure)."""
+    lease = session.exec(select(Lease).where(Lease.ref == ref)).first()
+    if lease is None or lease.id is None:
+        raise NotFoundError("lease", ref)
+    try:
+        ledger.pay_claim(session, me.actor, lease.id, body.amount_cents, body.note)
+    except ledger.OverspendError as exc:
+        raise RecordError("amount_cents", str(exc)) from None
+    return _guarantee(session)

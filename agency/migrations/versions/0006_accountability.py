@@ -4,7 +4,7 @@ that moment, the engine's version and parameters, each stage's status, the round
 - ``round_solve``: one row per solve of a round (``round_id``, ``iteration``).
 
 Revision ID: 0006
-Revises: 0004 (0005 once the landlords migration is in)
+Revises: 0005
 Create Date: 2026-12-05 05:30:00
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 import agency.models
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
