@@ -1082,6 +1082,9 @@ class ProposalView:
     months: int | None = None
     stay_from: str | None = None
     stay_to: str | None = None
+    term: str | None = None
+    """The landlord's terms the dwelling is let on (None: its plain rent)."""
+    one_off_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -1203,6 +1206,8 @@ def round_view(session: Session, round_id: int) -> RoundView:
                 months=p.months,
                 stay_from=p.stay_from,
                 stay_to=p.stay_to,
+                term=p.term,
+                one_off_cents=p.one_off_cents,
             )
         )
     unplaced: list[UnplacedView] = []

@@ -30,7 +30,14 @@ from agency.records.landlords import (
     set_terms,
     walk_view,
 )
-from agency.rounds import close_round, instance_for, open_round, record_answer, send_offers
+from agency.rounds import (
+    close_round,
+    instance_for,
+    open_round,
+    record_answer,
+    round_view,
+    send_offers,
+)
 from agency.schemas import CertificateBody, DwellingCreate, DwellingTermCreate, VisitBody
 from matching.instance import INSTANCE_FORMAT_V2
 from tests.agency.factories import ACTOR, fund, household, office
@@ -108,6 +115,9 @@ def test_a_landlords_dwelling_from_proposed_to_let(engine: Engine) -> None:
         assert "rent_cents" not in dd and [t["id"] for t in dd["terms"]] == ["agreed", "market"]
     solved(engine, rid)  # the validator checks the stored result
     with Session(engine) as s:
+        # the round page's proposal says the terms and the one-off
+        (proposal,) = round_view(s, rid).proposals
+        assert (proposal.term, proposal.one_off_cents) == ("agreed", 150_000)
         (offer,) = send_offers(s, ACTOR, rid)
         # at the market rent the household cannot afford it: the agreed terms are chosen
         assert (offer.term, offer.one_off_cents) == ("agreed", 150_000)
