@@ -389,17 +389,24 @@ def _act(
     try:
         action(r, form)
     except AGENCY_ERRORS as exc:
-        session.rollback()
-        r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(
-            request,
-            session,
-            me,
-            r,
-            round_error(translator(request), r, exc),
-            agency_problem(exc)[0],
-        )
+        return _refused(request, session, me, ref, exc)
     return redirect(f"/rounds/{r.ref}")
+
+
+def _refused(
+    request: Request, session: Session, me: Principal, ref: str, exc: Exception
+) -> Response:
+    """The round's page again, with why the action was refused (nothing of it kept)."""
+    session.rollback()
+    r = records.round_by_ref(session, ref, scope=me.scope)
+    return _round_page(
+        request,
+        session,
+        me,
+        r,
+        round_error(translator(request), r, exc),
+        agency_problem(exc)[0],
+    )
 
 
 @router.post("/rounds/{ref}/decide")
@@ -444,16 +451,7 @@ def lock_swap(
             note=text(form, "note"),
         )
     except AGENCY_ERRORS as exc:
-        session.rollback()
-        r = records.round_by_ref(session, ref, scope=me.scope)
-        return _round_page(
-            request,
-            session,
-            me,
-            r,
-            round_error(translator(request), r, exc),
-            agency_problem(exc)[0],
-        )
+        return _refused(request, session, me, ref, exc)
     try:
         job = start_solve(request, engine, session, me, r)
     except ApiError as exc:
