@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from matching.budget import Budget
 from matching.decompose import solve_decomposed
 from matching.eligibility import Pairs, eligible_pairs
@@ -52,12 +54,42 @@ def priced(inst: Instance, pairs: Pairs, params: SolveParams) -> bool:
     return len(pairs) > 0 and len(pairs) >= min(least, params.pricing.min_pairs)
 
 
+def start_from(inst: Instance, pairs: Pairs, previous: Result) -> list[tuple[int, int, int]]:
+    """The placements of ``previous`` that ``inst`` still has an option for, as greedy's
+    first placements (option, fund, room): a pair now forbidden, a unit gone or a line no
+    longer within reach is skipped; greedy drops those the rules no longer let fit."""
+    funds = {f.id: k for k, f in enumerate(inst.funds)}
+    lines = {x.id: k for k, x in enumerate(inst.shuttles)}
+    nd = len(inst.dwellings)
+    out = []
+    for a in previous.assignments:
+        bi, ui = inst.beneficiary_index.get(a.beneficiary), inst.unit_index.get(a.unit)
+        if bi is None or ui is None:
+            continue
+        sl = pairs.of_beneficiary(bi)
+        idx = sl.start + np.flatnonzero(pairs.unit[sl] == ui)
+        if a.term is not None and ui < nd:
+            ids = [t.id for t in inst.dwellings[ui].terms]
+            idx = idx[pairs.term[idx] == (ids.index(a.term) if a.term in ids else -2)]
+        line = -1 if a.shuttle is None else lines.get(a.shuttle, -2)
+        idx = idx[pairs.line[idx] == line]
+        if idx.size == 0:
+            continue
+        room = -1
+        if ui >= nd and a.room is not None:
+            rooms = [r.id for r in inst.shared_flats[ui - nd].rooms]
+            room = rooms.index(a.room) if a.room in rooms else -1
+        out.append((int(idx[0]), funds.get(a.fund, -1) if a.fund else -1, room))
+    return out
+
+
 def solve(
     inst: Instance,
     params: SolveParams | None = None,
     progress: Progress | None = None,
     pairs: Pairs | None = None,
     budget: Budget | None = None,
+    previous: Result | None = None,
 ) -> Result:
     """Solve an allocation round to the contract's lexicographic objective.
 
@@ -76,6 +108,11 @@ def solve(
     budget:
         The run's time budget, when it started before this call (the command line
         starts it before reading the file); a new one of ``params.time_limit`` otherwise.
+    previous:
+        An earlier result of the same round (before staff pinned, forbade or a household
+        refused): a re-solve starts from what of it the round still allows, completed
+        greedily, when that places more weight than greedy alone. The optimum is the
+        same; the search starts nearer to it.
 
     Returns
     -------
@@ -104,7 +141,8 @@ def solve(
         if priced(inst, pairs, params) and not strict:
             res = solve_priced(inst, params, progress, budget, pairs)
         else:
-            res = solve_whole(inst, params, progress, budget, pairs)
+            initial = start_from(inst, pairs, previous) if previous is not None else ()
+            res = solve_whole(inst, params, progress, budget, pairs, initial=initial)
     total = budget.elapsed()
     return replace(
         res,

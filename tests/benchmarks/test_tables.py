@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks import policy_cost, seasons
+from benchmarks import policy_cost, resolve, seasons
 
 
 def _table(
@@ -48,3 +48,19 @@ def test_seasons_compares_a_horizon_with_its_all_year_twin(
     rows = [line for line in out.splitlines() if line.startswith("| XS |")]
     assert [r.split("|")[3].strip() for r in rows] == ["seasonal", "all year"]
     assert "XS: time ratio seasonal / all year" in out
+
+
+def test_resolve_compares_a_warm_start_with_a_fresh_solve(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _table(
+        capsys,
+        monkeypatch,
+        resolve.main,
+        ["--scales", "XS", "--seeds", "1", "--refusals", "1", "5", "--time-limit", "10"],
+    )
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| XS |")]
+    assert [r[3].strip() for r in rows] == ["1", "5"]
+    for r in rows:  # both proven, so both at the same weight
+        warm, fresh = r[4].split(), r[5].split()
+        assert warm[0] == fresh[0] == "OPTIMAL" and warm[1] == fresh[1]
