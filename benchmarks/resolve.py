@@ -4,7 +4,8 @@
 solves each generated round, then, as staff do after the answers come in, solves it again
 with ``k`` placed households' homes refused (the pairs forbidden) and every other placement
 pinned (the accepted offers): once from the earlier result (``solve(previous=...)``) and
-once fresh, with the same limit. The table gives each re-solve's status, weight and
+once fresh, with the same limit (``--no-pins``: no placement accepted yet, only the refused
+pairs forbidden). The table gives each re-solve's status, weight and
 seconds; every result is validated. The engine runs in this process, one solve after the
 other (on a shared machine, compare the two columns of one row).
 """
@@ -24,15 +25,17 @@ from matching.validate import validate
 from scenarios.synthetic import generate
 
 
-def after_refusals(inst: Instance, res: Result, k: int) -> Instance:
-    """The round once the first ``k`` placed households (every ``len // k``-th, so that
-    they spread over the round) refused, and every other placement was accepted."""
+def after_refusals(inst: Instance, res: Result, k: int, pin: bool = True) -> Instance:
+    """The round once ``k`` placed households (every ``len // k``-th, so that they spread
+    over the round) refused, and (``pin``) every other placement was accepted."""
     placed = list(res.assignments)
     step = max(1, len(placed) // max(k, 1))
     refused = {a.beneficiary for a in placed[::step][:k]}
     return inst.replace(
         pinned=tuple(
-            Pin(a.beneficiary, a.unit, a.room) for a in placed if a.beneficiary not in refused
+            Pin(a.beneficiary, a.unit, a.room)
+            for a in placed
+            if pin and a.beneficiary not in refused
         ),
         forbidden=(
             *inst.forbidden,
@@ -56,6 +59,11 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     ap.add_argument("--refusals", nargs="+", type=int, default=[1, 5, 20])
     ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument(
+        "--no-pins",
+        action="store_true",
+        help="the other placements not yet accepted (only the refused pairs change)",
+    )
     args = ap.parse_args()
     print(
         f"machine: {platform.machine()}, {platform.python_version()}, "
@@ -69,7 +77,7 @@ def main() -> None:
             inst = generate(scale, seed)
             first, _ = _timed(inst, args.time_limit)
             for k in args.refusals:
-                after = after_refusals(inst, first, k)
+                after = after_refusals(inst, first, k, pin=not args.no_pins)
                 warm, ws = _timed(after, args.time_limit, previous=first)
                 fresh, fs = _timed(after, args.time_limit)
                 warm_s.setdefault((scale, k), []).append(ws)
