@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,26 @@ def postgres_engine(schema: str) -> Engine:
     return make_engine(url.render_as_string(hide_password=False))
 
 
+@contextmanager
+def postgres_schema(prefix: str, *, migrate: bool) -> Iterator[Engine]:
+    """An engine on a new schema of ``TEST_DATABASE_URL`` (migrated to head when
+    ``migrate``), dropped with everything in it afterwards."""
+    schema = prefix + uuid.uuid4().hex[:12]
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = postgres_engine(schema)
+    try:
+        if migrate:
+            upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
 @pytest.fixture(params=_backends())
 def engine(
     request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
@@ -58,19 +79,8 @@ def engine(
         yield eng
         eng.dispose()
         return
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = make_engine(os.environ["TEST_DATABASE_URL"])
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    eng = postgres_engine(schema)
-    try:
-        upgrade(eng)
+    with postgres_schema("t_", migrate=True) as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @pytest.fixture(params=_backends())
@@ -82,15 +92,5 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield eng
         eng.dispose()
         return
-    schema = "e_" + uuid.uuid4().hex[:12]
-    admin = make_engine(os.environ["TEST_DATABASE_URL"])
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    eng = postgres_engine(schema)
-    try:
+    with postgres_schema("e_", migrate=False) as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()

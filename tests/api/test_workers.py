@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
-from agency.db import make_engine, upgrade
 from tests.api.conftest import PASSWORD, World, build_world
 from tests.api.test_api_rounds import OPEN, check_valid
-from tests.conftest import postgres_engine
+from tests.conftest import postgres_schema
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)"
@@ -41,19 +39,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def pg() -> Iterator[Engine]:
-    schema = "w_" + uuid.uuid4().hex[:12]
-    admin = make_engine(os.environ["TEST_DATABASE_URL"])
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    eng = postgres_engine(schema)
-    try:
-        upgrade(eng)
+    with postgres_schema("w_", migrate=True) as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @pytest.fixture
