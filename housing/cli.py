@@ -10,6 +10,9 @@ package is missing, the command says which extra to install.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
@@ -217,6 +220,22 @@ def solve_cmd(
         Path | None,
         typer.Option("--params", help="A TOML file of engine parameters (see matching/params.py)."),
     ] = None,
+    part_workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="A round solved in parts (XL): solve this many parts at once, on a local "
+            "Dask cluster of as many worker processes (with --scheduler: parts handed out "
+            "at once, 0 for the cluster's threads).",
+        ),
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A round solved in parts: hand the parts to this Dask scheduler's "
+            "workers, e.g. tcp://10.0.0.5:8786."
+        ),
+    ] = None,
 ) -> None:
     """Solve a round: place households to the contract's lexicographic objective."""
     budget = Budget.start(time_limit)  # the limit counts from here, reading included
@@ -233,10 +252,21 @@ def solve_cmd(
     if log:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
     try:
-        with live_progress() as show:
-            res = solve(inst, params, progress=show, budget=budget)
+        with _part_workers(part_workers, scheduler) as (executor, slots):
+            if slots > 1:
+                params = replace(params, decompose=replace(params.decompose, workers=slots))
+            with live_progress() as show:
+                res = solve(inst, params, progress=show, budget=budget, executor=executor)
     except EngineLimitError as exc:
         err.print(f"[red]Beyond the engine's limits[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        if scheduler is None:
+            raise
+        # the scheduler cannot be reached
+        err.print(
+            f"[red]Cannot reach the scheduler[/red] {escape(scheduler)}: {escape(str(exc))}"
+        )
         raise typer.Exit(2) from exc
     res = replace(res, timings={"read": read, **res.timings})
     console.print(summary_table(inst, res))
@@ -256,6 +286,19 @@ def solve_cmd(
         output.parent.mkdir(parents=True, exist_ok=True)
         save_result(res, output)
         console.print(f"result written to {output}")
+
+
+@contextmanager
+def _part_workers(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | None, int]]:
+    """Where the parts of a round solved in parts go: a Dask cluster, or this process."""
+    if scheduler is None and workers <= 1:
+        yield None, 1
+        return
+    require("scenarios", "housing solve --part-workers/--scheduler", "distributed")
+    from scenarios.cluster import dask_workers
+
+    with dask_workers(workers, scheduler) as (executor, slots):
+        yield executor, slots
 
 
 @app.command("validate")
@@ -357,6 +400,47 @@ def generate_cmd(
     )
 
 
+def _bench_resolves(
+    scales: list[str], seeds: int, refusals: list[int], time_limit: float, output: Path
+) -> None:
+    """``housing bench --refusals``: the re-solve scenario, its table and its JSON."""
+    import json
+    from dataclasses import asdict
+
+    from benchmarks.resolve import HEADER, medians, resolves, row_markdown
+
+    for item in scales:
+        size, _, variant = item.partition(":")
+        if (
+            size.upper() not in SCALES
+            or size.upper() == "XL"
+            or (variant and variant.lower() not in VARIANTS)
+        ):
+            err.print(
+                f"[red]Bad option[/red] scale: {escape(item)}; one of XS, S, M, L, "
+                f"optionally :{'/:'.join(VARIANTS)}, for re-solves"
+            )
+            raise typer.Exit(2)
+    chosen = [
+        s.partition(":")[0].upper() + s.partition(":")[1] + s.partition(":")[2].lower()
+        for s in scales
+    ]
+    console.print(HEADER, soft_wrap=True, markup=False)
+    rows = resolves(
+        chosen,
+        list(range(1, seeds + 1)),
+        sorted(set(refusals)),
+        time_limit,
+        report=lambda r: console.print(row_markdown(r), soft_wrap=True, markup=False),
+    )
+    for line in medians(rows):
+        console.print(line, markup=False)
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / "resolves.json"
+    path.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n", encoding="utf-8")
+    console.print(f"written: {path}")
+
+
 @app.command("bench")
 def bench_cmd(
     scale: Annotated[
@@ -394,13 +478,26 @@ def bench_cmd(
             "the generated scales (repeatable).",
         ),
     ] = [],  # noqa: B006
+    refusals: Annotated[
+        list[int],
+        typer.Option(
+            "--refusals",
+            min=1,
+            help="The re-solve scenario instead (repeatable, e.g. --refusals 1 --refusals 5 "
+            "--refusals 20): each round solved, then re-solved after that many refusals "
+            "with the other placements pinned, from the earlier result and fresh.",
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Run every solver on generated rounds or on your own instance files; write JSON, a
-    Markdown table and a PNG."""
+    Markdown table and a PNG (or, with --refusals, time re-solves after refusals)."""
     require("benchmarks", "housing bench", "highspy", "matplotlib")
     with needs("benchmarks", "housing bench"):
         from benchmarks.harness import SOLVERS, bench, markdown, write
 
+    if refusals:
+        _bench_resolves(scale or ["S"], seeds, refusals, time_limit, output)
+        return
     values = _engine_values(param, params_file)
 
     chosen = [s.strip() for s in solvers.split(",") if s.strip()]

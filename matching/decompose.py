@@ -23,21 +23,35 @@ tractable:
 Small components are packed together into parts of about the same size (that is
 exact: they share no pair).
 
-**The funds couple the parts.** Parts are solved one after the other, each by
-price-and-branch (:mod:`matching.pricing`: its repaired matching and small master reach
-99.6% of a part's bound in 20-40 s, where the whole formulation's LP does not finish),
-and each fund is shared out as it goes: a part receives the money still
-left times its share of the fund's remaining demand (the weight of the households of
-the remaining parts the fund may pay for), plus what its pinned placements need, set
-aside for it from the start. What a part does not spend (the second stage
-minimises the contribution) is carried over to the parts after it, so no money is left
-idle because of the split and no fund is ever overspent.
+**The funds couple the parts.** Each part is solved by price-and-branch
+(:mod:`matching.pricing`: its repaired matching and small master reach 99.6% of a
+part's bound in 20-40 s, where the whole formulation's LP does not finish), and each
+fund is shared out as the parts start: a part receives the money still left (less what
+the parts under way hold) times its share of the fund's remaining demand (the weight
+of the households of the parts not yet started the fund may pay for), plus what its
+pinned placements need, set aside for it from the start. What a part does not spend
+(the second stage minimises the contribution) comes back when it ends, for the parts
+after it, so no money is left idle because of the split and no fund is ever
+overspent.
+
+**Parts at once.** The parts are tasks (:func:`solve_part`: a picklable
+:class:`PartTask` in, a :class:`PartOutcome` out) of any ``concurrent.futures``
+executor: ``params.decompose.workers`` of them run at once on a Dask cluster
+(``housing solve --part-workers N`` starts a local one, ``--scheduler`` joins a real
+one), each given that many times its share of the time left; one worker solves them in
+this process, one after the other. A part never waits for another (the money is handed
+out as each starts), so with N workers the run takes the plan, the parts as a list
+schedule, and the bound (``benchmarks/cluster.py`` measures it and models it for N).
 
 **The bound** is on the whole round: no allocation places a household that has no
 eligible pair at all, so the weight of those that have one bounds objective 1. Every
 household with a pair in its part counts; one without is checked against every unit of
-its component (exactly, with the round's whole budgets). It is a weak bound where money
-binds (it ignores the funds), and the result says so: its status is ``FEASIBLE``.
+its component (exactly, with the round's whole budgets). That bound ignores the funds;
+the money's own (:mod:`matching.moneybound`: the households that may be placed, each at
+the least a home within its reach could cost, as a knapsack over the budgets) is
+computed too and the smaller kept. It only tells where most households need money to be
+placed at all; where cheap homes are many but few, the money binds through the homes,
+which neither bound sees. The result's status is ``FEASIBLE``.
 
 Unassigned households of a replica part carry, after their reasons within the part, the
 reason ``other_parts_not_searched``.
@@ -49,6 +63,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -64,6 +79,7 @@ from matching.explain import empty_result, pin_conflicts
 from matching.instance import Fund, Instance
 from matching.model.payers import FundTable, cost_cents
 from matching.model.space import Universe
+from matching.moneybound import least_costs_by_cells, money_bound
 from matching.params import DecomposeParams, SolveParams
 from matching.result import (
     Assignment,
@@ -424,13 +440,89 @@ def _fund_shares(
     return shares
 
 
+@dataclass(frozen=True)
+class PartTask:
+    """What a worker needs to solve one part: picklable, and no clock of this process."""
+
+    index: int
+    instance: Instance
+    params: SolveParams
+    seconds: float
+    """The part's share of the time, from when its pairs are listed."""
+    hard_seconds: float
+    """What was left of the whole run when the part was handed out: never exceeded by
+    more than the moment a part always gets."""
+
+
+@dataclass(frozen=True)
+class PartOutcome:
+    """A solved part, as it comes back from its worker."""
+
+    index: int
+    result: Result
+    pairs: int
+    with_pair: IntArray
+    """The part's households (indices into its instance) that have an eligible pair."""
+    eligibility_seconds: float
+    seconds: float
+    """The part's wall-clock time in its worker: eligibility and search."""
+
+
+def solve_part(task: PartTask, progress: Progress | None = None) -> PartOutcome:
+    """List a part's pairs and solve it by price-and-branch (run in a worker)."""
+    t0 = time.perf_counter()
+    pairs = eligible_pairs(task.instance)
+    seconds = min(task.seconds, task.hard_seconds - (time.perf_counter() - t0))
+    # a part always gets a moment to place someone
+    res = solve_priced(task.instance, task.params, progress, Budget.start(max(0.5, seconds)), pairs)
+    return PartOutcome(
+        index=task.index,
+        result=res,
+        pairs=len(pairs),
+        with_pair=np.unique(pairs.beneficiary).astype(np.int64),
+        eligibility_seconds=pairs.seconds,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+class _InThisProcess(Executor):
+    """An executor that runs each task at once, in this process (one worker)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
+
+
+def _spent(inst: Instance, res: Result, fund_pos: dict[str, int]) -> list[int]:
+    spent = [0] * len(fund_pos)
+    for a in res.assignments:
+        if a.fund is not None:
+            spent[fund_pos[a.fund]] += (
+                a.contribution_cents * inst.months(inst.beneficiary(a.beneficiary))
+                + a.one_off_cents
+            )
+    return spent
+
+
 def solve_decomposed(
-    inst: Instance, params: SolveParams, progress: Progress | None, budget: Budget
+    inst: Instance,
+    params: SolveParams,
+    progress: Progress | None,
+    budget: Budget,
+    executor: Executor | None = None,
 ) -> Result:
     """Solve ``inst`` in parts (see the module docstring); a ``FEASIBLE`` result.
 
     Each part is solved by price-and-branch (:mod:`matching.strategies.priced`) within
-    its share of ``budget``, the share of its estimated pairs among those left.
+    its share of ``budget``, the share of its estimated pairs among those left. With an
+    ``executor`` (e.g. a Dask cluster's) and ``params.decompose.workers`` above one,
+    that many parts are solved at once, each handed out with its share of the money
+    left when it starts (what it leaves comes back when it ends), so no fund is ever
+    overspent; without one, the parts are solved one after the other in this process.
     """
     t0 = time.perf_counter()
     run = budget.keep(params.decompose.bound_share)
@@ -470,85 +562,137 @@ def solve_decomposed(
     reserve = np.zeros((len(pl.parts), len(inst.funds)), dtype=np.int64)
     if pins is not None and pins_inst is not None:
         reserve = _pin_reserves(inst, pl.parts, pins, pins_inst)
-    for p, part in enumerate(pl.parts):
-        if run.expired() and not any(
-            pin.beneficiary in part_ids(inst, part) for pin in inst.pinned
-        ):
-            # the time is spent: the part is not searched (its pinned placements, if
-            # any, still are, so that they stay)
-            statuses["NOT_SEARCHED"] = statuses.get("NOT_SEARCHED", 0) + 1
-            part.report = {"households": int(part.households.size), "status": "NOT_SEARCHED"}
-            unassigned.extend(
-                Unassigned(
-                    inst.beneficiaries[b].id,
-                    (NOT_SEARCHED,),
-                    {"search": "the time limit ran out first"},
-                )
-                for b in part.households.tolist()
-            )
-            continue
+    slots = params.decompose.workers if executor is not None else 1
+    pool: Executor = executor if executor is not None and slots > 1 else _InThisProcess()
+    pinned_ids = {pin.beneficiary for pin in inst.pinned}
+    in_flight: dict[Future[PartOutcome], tuple[int, list[int], float]] = {}
+    nxt = 0
+
+    def hand_out(p: int) -> None:
+        part = pl.parts[p]
         shares = _fund_shares(pl.parts, left, p, reserve, weights, table.ok)
+        for k, s in enumerate(shares):
+            left[k] -= s
         funds = [replace(f, budget_cents=s) for f, s in zip(inst.funds, shares, strict=True)]
         sub = _sub_instance(
             inst, f"{inst.name}#part{p + 1}", part.households, part.dwellings, part.flats, funds
         )
-        pairs = eligible_pairs(sub)
-        timings["eligibility"] += pairs.seconds
-        n_pairs += len(pairs)
-        has_pair[part.households[np.unique(pairs.beneficiary)]] = True
-        est_left = sum(q.est_pairs for q in pl.parts[p:]) or 1.0
-        share = max(part.est_pairs, 1.0) / est_left
-        part_budget = run.share(share)
-        if part_budget.left() < 0.5:  # a part always gets a moment to place someone
-            part_budget = Budget(run.started, time.perf_counter() + 0.5)
-        base = done_weight
+        # the part's share of the workers' time left: its estimated pairs among those
+        # of the parts not yet done (one worker: its share of the time left)
+        est_left = sum(q.est_pairs for q in pl.parts[p:]) + sum(
+            pl.parts[q].est_pairs for q, _, _ in in_flight.values()
+        )
+        share = min(1.0, slots * max(part.est_pairs, 1.0) / max(est_left, 1.0))
+        task = PartTask(p, sub, params, share * max(0.0, run.left()), max(0.0, run.left()))
+        started = time.perf_counter() - t0
+        if isinstance(pool, _InThisProcess):
+            base = done_weight
 
-        def relay(ev: ProgressEvent, base: int = base) -> None:
-            if progress is not None and ev.stage == "weight" and ev.incumbent is not None:
-                progress(
-                    ProgressEvent("weight", base + ev.incumbent, None, time.perf_counter() - t0)
-                )
+            def relay(ev: ProgressEvent, base: int = base) -> None:
+                if progress is not None and ev.stage == "weight" and ev.incumbent is not None:
+                    progress(
+                        ProgressEvent("weight", base + ev.incumbent, None, time.perf_counter() - t0)
+                    )
 
-        # price-and-branch on every part (see the module docstring)
-        t_part = time.perf_counter()
-        res = solve_priced(sub, params, relay, part_budget, pairs)
-        statuses[res.status] = statuses.get(res.status, 0) + 1
-        part.report = {
-            "households": int(part.households.size),
-            "units": int(part.dwellings.size + part.flats.size),
-            "replica": part.replica,
-            "pairs": len(pairs),
-            "status": res.status,
-            "weight": res.objective.weight,
-            "bound": res.bound_weight,
-            "seconds": round(time.perf_counter() - t_part, 2),
-        }
-        logger.info("part %d/%d: %s", p + 1, len(pl.parts), part.report)
-        if res.status == "INFEASIBLE":
-            details = dict(res.unassigned[0].details) if res.unassigned else {}
-            out = empty_result(
-                inst, "INFEASIBLE", "round_infeasible", time.perf_counter() - t0, details, "cp-sat"
+            fut = pool.submit(solve_part, task, relay)
+        else:
+            fut = pool.submit(solve_part, task)
+        in_flight[fut] = (p, shares, started)
+
+    def not_searched(p: int) -> None:
+        part = pl.parts[p]
+        statuses["NOT_SEARCHED"] = statuses.get("NOT_SEARCHED", 0) + 1
+        part.report = {"households": int(part.households.size), "status": "NOT_SEARCHED"}
+        unassigned.extend(
+            Unassigned(
+                inst.beneficiaries[b].id,
+                (NOT_SEARCHED,),
+                {"search": "the time limit ran out first"},
             )
-            return replace(out, engine={"strategy": "parts", "decomposition": _report(pl, n_pairs)})
-        for a in res.assignments:
-            if a.fund is not None:
-                left[fund_pos[a.fund]] -= (
-                    a.contribution_cents * inst.months(inst.beneficiary(a.beneficiary))
-                    + a.one_off_cents
-                )
-        assignments.extend(res.assignments)
-        for u in res.unassigned:
-            if part.replica and OTHER_PARTS not in u.reasons:
-                u = replace(u, reasons=(*u.reasons, OTHER_PARTS))
-            unassigned.append(u)
-        done_weight += res.objective.weight
-        if progress is not None:
-            progress(ProgressEvent("weight", done_weight, None, time.perf_counter() - t0))
+            for b in part.households.tolist()
+        )
+
+    try:
+        while nxt < len(pl.parts) or in_flight:
+            while nxt < len(pl.parts) and len(in_flight) < slots:
+                p, nxt = nxt, nxt + 1
+                if run.expired() and not (part_ids(inst, pl.parts[p]) & pinned_ids):
+                    # the time is spent: the part is not searched (its pinned placements,
+                    # if any, still are, so that they stay)
+                    not_searched(p)
+                else:
+                    hand_out(p)
+            if not in_flight:
+                continue
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: in_flight[f][0]):
+                p, shares, started = in_flight.pop(fut)
+                got = fut.result()
+                part, res = pl.parts[p], got.result
+                # what the part did not spend goes back to the parts after it
+                for k, s in enumerate(_spent(inst, res, fund_pos)):
+                    left[k] += shares[k] - s
+                timings["eligibility"] += got.eligibility_seconds
+                n_pairs += got.pairs
+                has_pair[part.households[got.with_pair]] = True
+                statuses[res.status] = statuses.get(res.status, 0) + 1
+                part.report = {
+                    "households": int(part.households.size),
+                    "units": int(part.dwellings.size + part.flats.size),
+                    "replica": part.replica,
+                    "pairs": got.pairs,
+                    "status": res.status,
+                    "weight": res.objective.weight,
+                    "bound": res.bound_weight,
+                    "seconds": round(got.seconds, 2),
+                    "started": round(started, 2),
+                    "ended": round(time.perf_counter() - t0, 2),
+                }
+                logger.info("part %d/%d: %s", p + 1, len(pl.parts), part.report)
+                if res.status == "INFEASIBLE":
+                    details = dict(res.unassigned[0].details) if res.unassigned else {}
+                    bad = empty_result(
+                        inst,
+                        "INFEASIBLE",
+                        "round_infeasible",
+                        time.perf_counter() - t0,
+                        details,
+                        "cp-sat",
+                    )
+                    return replace(
+                        bad,
+                        engine={"strategy": "parts", "decomposition": _report(pl, n_pairs, slots)},
+                    )
+                assignments.extend(res.assignments)
+                for u in res.unassigned:
+                    if part.replica and OTHER_PARTS not in u.reasons:
+                        u = replace(u, reasons=(*u.reasons, OTHER_PARTS))
+                    unassigned.append(u)
+                done_weight += res.objective.weight
+                if progress is not None:
+                    progress(ProgressEvent("weight", done_weight, None, time.perf_counter() - t0))
+    finally:
+        for fut in in_flight:
+            fut.cancel()
 
     t = time.perf_counter()
     checked = _check_pairless(inst, pl, has_pair, budget.deadline - 0.005 * budget.limit)
     timings["bound"] = time.perf_counter() - t
-    bound = int(weights[has_pair | ~checked].sum())
+    may_place = has_pair | ~checked
+    paired_bound = int(weights[may_place].sum())
+    bound = paired_bound
+    money: int | None = None
+    if params.decompose.money_bound and inst.funds:
+        # the money: the households that may be placed, each at the least a home
+        # within its reach could cost, as a knapsack over the funds
+        t = time.perf_counter()
+        least = least_costs_by_cells(inst)
+        least[~may_place] = -1
+        mb = money_bound(inst, least)
+        if math.isfinite(mb.bound):
+            money = math.floor(mb.bound + 1e-6 * max(1.0, abs(mb.bound)))
+            bound = min(bound, money)
+        timings["money_bound"] = time.perf_counter() - t
     objective = objective_of(assignments, inst.weights, inst.line_costs)
     bound = max(bound, objective.weight)
     if progress is not None:
@@ -575,8 +719,9 @@ def solve_decomposed(
         engine={
             "strategy": "parts",
             "pairs": n_pairs,
-            "decomposition": _report(pl, n_pairs),
+            "decomposition": _report(pl, n_pairs, slots),
             "part_statuses": statuses,
+            "bounds": {"households_with_a_pair": paired_bound, "money": money},
         },
         timings=timings,
     )
@@ -587,10 +732,11 @@ def part_ids(inst: Instance, part: Part) -> set[str]:
     return {inst.beneficiaries[b].id for b in part.households.tolist()}
 
 
-def _report(pl: Plan, n_pairs: int) -> dict[str, Any]:
+def _report(pl: Plan, n_pairs: int, workers: int = 1) -> dict[str, Any]:
     return {
         "components": pl.components,
         "parts": len(pl.parts),
+        "workers": workers,
         "estimated_pairs": round(pl.est_pairs),
         "pairs_in_parts": n_pairs,
         "plan_seconds": round(pl.seconds, 2),

@@ -155,6 +155,11 @@ class PricingParams:
     search_share:
         Share of the pricing time kept for the search of fund prices that tighten the
         matching bound (M seed 1: from 11,635 to 11,561, the LP's value being 11,560).
+    money_share:
+        Where the money binds (the matching with free budgets overspends a fund): the
+        share of the whole time given, after the first pricing pass, to the search of
+        fund prices from the master's fund duals (L, budgets cut to a fifth: each
+        matching takes about 40 s). 0 turns it off.
     block_pairs:
         About how many pairs one pricing block holds.
     """
@@ -171,6 +176,7 @@ class PricingParams:
     max_iterations: int = 500
     keep_rc: float = 0.5
     search_share: float = 0.0
+    money_share: float = 0.6
     block_pairs: int = 1 << 21
 
     def __post_init__(self) -> None:
@@ -193,6 +199,12 @@ class PricingParams:
             "pricing.search_share",
             "must be in [0, 1)",
             self.search_share,
+        )
+        _check(
+            0.0 <= self.money_share < 1.0,
+            "pricing.money_share",
+            "must be in [0, 1)",
+            self.money_share,
         )
         for name in (
             "per_household",
@@ -234,6 +246,16 @@ class DecomposeParams:
         Households per component whose pairs are listed to estimate its pairs.
     bound_share:
         Share of the time kept for the bound's check of households without a pair.
+    workers:
+        How many parts are solved at once, each as a task of the executor given to
+        :func:`matching.solve.solve` (a Dask cluster's, from ``housing solve
+        --part-workers`` or ``--scheduler``). Each part is given ``workers`` times the
+        share of the time it would have alone, so that the parts together fill the
+        workers; 1 solves them one after the other, in this process.
+    money_bound:
+        Also bound the weight with the funds' budgets (:mod:`matching.moneybound`):
+        the round's households, each at the least a home within its reach could cost,
+        as a knapsack over the funds. The weaker of the two bounds is never kept.
     """
 
     min_cells: int = 2_000_000_000
@@ -241,6 +263,8 @@ class DecomposeParams:
     cell_deg: float = 0.1
     sample_households: int = 300
     bound_share: float = 0.08
+    workers: int = 1
+    money_bound: bool = True
 
     def __post_init__(self) -> None:
         _check(
@@ -272,6 +296,12 @@ class DecomposeParams:
             "decompose.bound_share",
             "must be in [0, 0.5)",
             self.bound_share,
+        )
+        _check(
+            1 <= self.workers <= 1024,
+            "decompose.workers",
+            "must be a number of parts at once in [1, 1024]",
+            self.workers,
         )
 
 

@@ -21,6 +21,7 @@ included, shares one :class:`~matching.budget.Budget`.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
@@ -90,6 +91,7 @@ def solve(
     pairs: Pairs | None = None,
     budget: Budget | None = None,
     previous: Result | None = None,
+    executor: Executor | None = None,
 ) -> Result:
     """Solve an allocation round to the contract's lexicographic objective.
 
@@ -113,6 +115,11 @@ def solve(
         refused): a re-solve starts from what of it the round still allows, completed
         greedily, when that places more weight than greedy alone. The optimum is the
         same; the search starts nearer to it.
+    executor:
+        Where a round solved in parts solves them, ``params.decompose.workers`` at once
+        (a Dask cluster's executor, ``distributed.Client(...).get_executor()``, or any
+        :class:`concurrent.futures.Executor` of processes); in this process, one after
+        the other, when None. Smaller rounds ignore it.
 
     Returns
     -------
@@ -135,7 +142,7 @@ def solve(
     # allocation) are run on the whole round
     strict = inst.policy.priority_mode == "strict" or bool(inst.policy.group_floors)
     if pairs is None and in_parts(inst, params) and not strict:
-        res = solve_decomposed(inst, params, progress, budget)
+        res = solve_decomposed(inst, params, progress, budget, executor)
     else:
         pairs = eligible_pairs(inst) if pairs is None else pairs
         if priced(inst, pairs, params) and not strict:

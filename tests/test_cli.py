@@ -396,3 +396,75 @@ def test_bench_runs_on_instance_files_and_variants(
     assert bad.exit_code == 2 and "not a .json instance file" in flat_text(bad)
     bad = invoke("bench", "--scale", "S:winter", "-o", out)
     assert bad.exit_code == 2 and "S:winter" in flat_text(bad)
+
+
+def test_solve_in_parts_on_two_local_workers(tmp_path: Path) -> None:
+    """``--part-workers 2``: a round solved in parts (forced here by the parameters'
+    file), two parts at a time on a local Dask cluster; the result is valid."""
+    inst_path, res_path = tmp_path / "s.json", tmp_path / "r.json"
+    assert invoke("generate", "--scale", "S", "--seed", "3", "-o", inst_path).exit_code == 0
+    params = tmp_path / "parts.toml"
+    params.write_text("[decompose]\nmin_cells = 1\npart_pairs = 300\n", encoding="utf-8")
+    out = invoke(
+        "solve",
+        inst_path,
+        "--params",
+        params,
+        "--part-workers",
+        "2",
+        "--time-limit",
+        "20",
+        "-o",
+        res_path,
+    )
+    assert out.exit_code == 0, out.output
+    inst, res = load_instance(inst_path), load_result(res_path)
+    assert validate(inst, res) == []
+    assert res.engine["decomposition"]["workers"] == 2
+    assert res.engine["params"]["decompose"]["workers"] == 2
+
+
+def test_solve_with_an_unreachable_scheduler_exits_2(
+    tmp_path: Path, solved: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    import scenarios.cluster as cluster
+
+    @contextmanager
+    def refuse(workers: int = 0, address: str | None = None):  # type: ignore[no-untyped-def]
+        raise OSError(f"Timed out trying to connect to {address}")
+        yield
+
+    monkeypatch.setattr(cluster, "dask_workers", refuse)
+    inst_path, _ = solved
+    out = invoke("solve", inst_path, "--scheduler", "tcp://127.0.0.1:1", "-o", tmp_path / "r.json")
+    assert out.exit_code == 2
+    assert "Cannot reach the scheduler tcp://127.0.0.1:1" in flat_text(out)
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_bench_times_resolves_after_refusals(tmp_path: Path) -> None:
+    out = invoke(
+        "bench",
+        "--scale",
+        "XS",
+        "--seeds",
+        "1",
+        "--refusals",
+        "1",
+        "--refusals",
+        "5",
+        "--time-limit",
+        "10",
+        "-o",
+        tmp_path,
+    )
+    assert out.exit_code == 0, out.output
+    rows = json.loads((tmp_path / "resolves.json").read_text(encoding="utf-8"))
+    assert [r["refusals"] for r in rows] == [1, 5]
+    for r in rows:  # both ways reach the same proven weight
+        assert r["warm_status"] == r["fresh_status"] == "OPTIMAL"
+        assert r["warm_weight"] == r["fresh_weight"] > 0
+    bad = invoke("bench", "--scale", "XL", "--refusals", "1", "-o", tmp_path)
+    assert bad.exit_code == 2 and "for re-solves" in flat_text(bad)

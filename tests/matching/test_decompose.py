@@ -8,8 +8,11 @@ the whole round though its pairs are never listed.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from matching.eligibility import eligible_pairs
 from matching.explain import REASON_TEXT, REASONS
 from matching.instance import Instance, Pin
 from matching.params import DecomposeParams, ParamsError, SolveParams
+from matching.result import Result
 from matching.solve import solve
 from matching.validate import validate
 from scenarios.synthetic import generate
@@ -97,8 +101,12 @@ def test_decomposed_generated_round(part_pairs: int) -> None:
     assert res.status == "FEASIBLE"
     info = res.engine["decomposition"]
     assert info["parts"] == len(info["by_part"])
-    # the bound: every household with an eligible pair anywhere, and no other
-    assert res.bound_weight == _weight_with_a_pair(inst)
+    # the bound: every household with an eligible pair anywhere, and no other; the
+    # money's knapsack may only lower it
+    bounds = res.engine["bounds"]
+    assert bounds["households_with_a_pair"] == _weight_with_a_pair(inst)
+    assert bounds["money"] is not None
+    assert res.bound_weight == min(bounds["households_with_a_pair"], bounds["money"])
     assert res.objective.weight <= res.bound_weight
     json.dumps(events)  # plain numbers for the benchmark's JSON
     assert events[-1][1] == res.bound_weight
@@ -206,3 +214,67 @@ def test_parts_left_when_the_time_is_spent_are_not_searched_and_say_so() -> None
     assert waiting
     assert res.bound_weight is not None and res.bound_weight >= res.objective.weight
     assert res.solve_seconds >= 5.0  # the time actually used, from the budget's start
+
+
+def _spent_by_fund(inst: Instance, res: Result) -> Counter[str]:
+    spent = Counter[str]()
+    for a in res.assignments:
+        if a.fund is not None:
+            spent[a.fund] += a.contribution_cents * inst.months(inst.beneficiary(a.beneficiary))
+            spent[a.fund] += a.one_off_cents
+    return spent
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.2])
+def test_parts_solved_at_once_on_two_processes(factor: float) -> None:
+    """Two parts at a time on a process pool: each handed the money left when it
+    starts, what it leaves coming back; no fund is overspent and every part is solved."""
+    base = generate("M", 1)
+    inst = base.replace(
+        funds=tuple(replace(f, budget_cents=int(f.budget_cents * factor)) for f in base.funds)
+    )
+    params = SolveParams(
+        time_limit=30.0,
+        decompose=DecomposeParams(min_cells=1, part_pairs=20_000, workers=2),
+    )
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        res = solve(inst, params, executor=pool)
+    assert validate(inst, res) == []  # every fund's budget among the rules
+    info = res.engine["decomposition"]
+    assert info["workers"] == 2 and info["parts"] >= 3
+    parts = info["by_part"]
+    assert all(p["status"] in ("FEASIBLE", "OPTIMAL") for p in parts)
+    # two parts ran at the same time: the second started before the first ended
+    first, second = sorted(parts, key=lambda p: p["started"])[:2]
+    assert second["started"] < first["ended"]
+    budgets = {f.id: f.budget_cents for f in inst.funds}
+    spent = _spent_by_fund(inst, res)
+    assert all(spent[f] <= budgets[f] for f in spent)
+    if factor < 1:  # the money binds: the parts together spend nearly all of it
+        assert sum(spent.values()) >= 0.95 * sum(budgets.values())
+    assert res.objective.weight <= res.bound_weight
+
+
+def test_parts_on_a_local_dask_cluster_match_the_pool() -> None:
+    """The engine's parts as tasks of a Dask LocalCluster (the cluster's executor)."""
+    from scenarios.cluster import dask_workers
+
+    inst = generate("S", 3)
+    params = SolveParams(
+        time_limit=20.0, decompose=DecomposeParams(min_cells=1, part_pairs=300, workers=2)
+    )
+    with dask_workers(2) as (executor, slots):
+        assert slots == 2
+        res = solve(inst, params, executor=executor)
+    assert validate(inst, res) == []
+    assert res.status == "FEASIBLE"
+    assert res.engine["decomposition"]["workers"] == 2
+    one = solve(inst, replace(params, decompose=replace(params.decompose, workers=1)))
+    assert validate(inst, one) == []
+    # the same parts, the money shared in another order: within a few households
+    assert abs(res.objective.weight - one.objective.weight) <= 0.05 * one.objective.weight
+
+
+def test_parts_workers_are_checked() -> None:
+    with pytest.raises(ParamsError, match=r"decompose\.workers"):
+        DecomposeParams(workers=0)
