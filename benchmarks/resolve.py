@@ -16,6 +16,8 @@ import argparse
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from matching.instance import Forbidden, Instance, Pin
 from matching.params import SolveParams
@@ -53,6 +55,81 @@ def _timed(inst: Instance, limit: float, previous: Result | None = None) -> tupl
     return res, seconds
 
 
+@dataclass(frozen=True)
+class Resolve:
+    """One re-solve, both ways."""
+
+    scale: str
+    seed: int
+    refusals: int
+    warm_status: str
+    warm_weight: int
+    warm_seconds: float
+    fresh_status: str
+    fresh_weight: int
+    fresh_seconds: float
+
+
+def resolves(
+    scales: list[str],
+    seeds: list[int],
+    refusals: list[int],
+    time_limit: float,
+    pins: bool = True,
+    report: Callable[[Resolve], None] | None = None,
+) -> list[Resolve]:
+    """Each round solved, then re-solved after each count of refusals, from the earlier
+    result and fresh (every result validated); ``report`` is called after each row."""
+    out: list[Resolve] = []
+    for scale in scales:
+        size, _, variant = scale.partition(":")
+        for seed in seeds:
+            inst = generate(size, seed, variant or "plain")
+            first, _ = _timed(inst, time_limit)
+            for k in refusals:
+                after = after_refusals(inst, first, k, pin=pins)
+                warm, ws = _timed(after, time_limit, previous=first)
+                fresh, fs = _timed(after, time_limit)
+                row = Resolve(
+                    scale,
+                    seed,
+                    k,
+                    warm.status,
+                    warm.objective.weight,
+                    ws,
+                    fresh.status,
+                    fresh.objective.weight,
+                    fs,
+                )
+                out.append(row)
+                if report is not None:
+                    report(row)
+    return out
+
+
+HEADER = "| scale | seed | refusals | from the earlier result | fresh |\n|---|---|---|---|---|"
+
+
+def row_markdown(r: Resolve) -> str:
+    return (
+        f"| {r.scale} | {r.seed} | {r.refusals} | {r.warm_status} {r.warm_weight} in "
+        f"{r.warm_seconds:.2f} s | {r.fresh_status} {r.fresh_weight} in {r.fresh_seconds:.2f} s |"
+    )
+
+
+def medians(rows: list[Resolve]) -> list[str]:
+    """Per scale and count of refusals: the median seconds of each way."""
+    groups: dict[tuple[str, int], list[Resolve]] = {}
+    for r in rows:
+        groups.setdefault((r.scale, r.refusals), []).append(r)
+    return [
+        f"{scale}, {k} refusal(s): re-solve median "
+        f"{statistics.median(r.warm_seconds for r in xs):.2f} s from the earlier result, "
+        f"{statistics.median(r.fresh_seconds for r in xs):.2f} s fresh"
+        for (scale, k), xs in groups.items()
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scales", nargs="+", default=["S"])
@@ -69,26 +146,18 @@ def main() -> None:
         f"machine: {platform.machine()}, {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}; time limit {args.time_limit:g} s\n"
     )
-    print("| scale | seed | refusals | from the earlier result | fresh |")
-    print("|---|---|---|---|---|")
-    warm_s: dict[tuple[str, int], list[float]] = {}
-    for scale in args.scales:
-        for seed in args.seeds:
-            inst = generate(scale, seed)
-            first, _ = _timed(inst, args.time_limit)
-            for k in args.refusals:
-                after = after_refusals(inst, first, k, pin=not args.no_pins)
-                warm, ws = _timed(after, args.time_limit, previous=first)
-                fresh, fs = _timed(after, args.time_limit)
-                warm_s.setdefault((scale, k), []).append(ws)
-                print(
-                    f"| {scale} | {seed} | {k} | {warm.status} {warm.objective.weight} in "
-                    f"{ws:.2f} s | {fresh.status} {fresh.objective.weight} in {fs:.2f} s |",
-                    flush=True,
-                )
+    print(HEADER)
+    rows = resolves(
+        args.scales,
+        args.seeds,
+        args.refusals,
+        args.time_limit,
+        pins=not args.no_pins,
+        report=lambda r: print(row_markdown(r), flush=True),
+    )
     print()
-    for (scale, k), xs in warm_s.items():
-        print(f"{scale}, {k} refusal(s): re-solve median {statistics.median(xs):.2f} s")
+    for line in medians(rows):
+        print(line)
 
 
 if __name__ == "__main__":
