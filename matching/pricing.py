@@ -47,6 +47,7 @@ from matching.budget import Budget
 from matching.eligibility import Pairs
 from matching.model.columns import Columns
 from matching.model.objectives.weight import weights
+from matching.model.rules.funds import FundBudgets
 from matching.model.space import RowSpace
 from matching.params import PricingParams
 
@@ -464,6 +465,7 @@ def search_fund_prices(
     first: FlowBound | None = None,
     max_evaluations: int = 24,
     block_pairs: int = 1 << 21,
+    start: FloatArray | None = None,
 ) -> PriceSearch:
     """Fund prices that tighten :func:`flow_bound`: one common price, then each fund's.
 
@@ -475,14 +477,19 @@ def search_fund_prices(
     subgradient steps on each fund's price follow, of length ``(bound - target) /
     |g|^2`` (``target``: a weight some allocation reaches), halved whenever a bound
     fails to improve. Every evaluated bound is valid, so stopping at any time keeps the
-    best one.
+    best one. ``start`` (e.g. a master LP's fund duals) is evaluated first; when it
+    beats zero, the common price is searched along it instead: ``t * start``, ``t``
+    doubled or halved by the sign of the bound's slope ``start . (budget - spend)``
+    until it changes, then bisected (on a log scale).
     """
     t0 = time.perf_counter()
     nf = rnd.n_funds
     budget = rnd.space.universe.funds.budget.astype(np.float64)
     zero = np.zeros(nf)
-    fb = first if first is not None else flow_bound(rnd, zero, block_pairs)
-    best, best_mu = fb, zero.copy()
+    at_start = first is None and start is not None and bool(np.any(start > 0))
+    mu0 = np.maximum(0.0, np.asarray(start, dtype=np.float64)) if at_start else zero
+    fb = first if first is not None else flow_bound(rnd, mu0, block_pairs)
+    best, best_mu = fb, mu0.copy()
     history = [(time.perf_counter() - t0, fb.bound)]
     n = 1
     last = fb.seconds
@@ -503,9 +510,26 @@ def search_fund_prices(
 
     if nf == 0 or not math.isfinite(fb.bound):
         return PriceSearch(best, best_mu, n, tuple(history))
+    started = at_start
+    if not at_start and start is not None and np.any(start > 0) and time_for_one():
+        started = evaluate(np.maximum(0.0, np.asarray(start, dtype=np.float64))) is best
+    if started:
+        direction, at = best_mu.copy(), best
+        t, lo_t, hi_t = 1.0, 0.0, math.inf
+        for _ in range(10):
+            if not time_for_one() or not math.isfinite(at.bound):
+                break
+            if float(np.dot(direction, budget - fund_spend(rnd, at))) < 0:
+                lo_t = t  # still overspent: dearer
+            else:
+                hi_t = t
+            t = 2.0 * t if math.isinf(hi_t) else (0.5 * t if lo_t == 0 else math.sqrt(lo_t * hi_t))
+            if math.isfinite(hi_t) and lo_t > 0 and hi_t / lo_t < 1.02:
+                break
+            at = evaluate(t * direction)
     total_budget = float(budget.sum())
     pos_cost = rnd.pairs.contribution_cents > 0
-    if np.any(pos_cost) and float(fund_spend(rnd, fb).sum()) > total_budget:
+    if not started and np.any(pos_cost) and float(fund_spend(rnd, fb).sum()) > total_budget:
         months = rnd.space.inst.policy.contribution_months
         amounts = rnd.pairs.contribution_cents[pos_cost].astype(np.float64) * months
         # a common price: bisection on log(lam) for the spend to meet the budgets
@@ -570,6 +594,9 @@ class PricingResult:
     matching: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     """The pairs of the matching with free budgets (the most weight, then the least
     money), heaviest and cheapest first: empty without ``flows``."""
+    priced_matching: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Where the money binds: the pairs of the best matching at the fund prices found,
+    cheapest for their weight first (empty otherwise)."""
 
 
 def price_pairs(
@@ -578,6 +605,8 @@ def price_pairs(
     params: PricingParams,
     seed_pairs: IntArray | None = None,
     flows: bool = True,
+    target: float | None = None,
+    outer: Budget | None = None,
 ) -> PricingResult:
     """Column generation for the weight's LP over all of the round's pairs, and its bound.
 
@@ -592,6 +621,13 @@ def price_pairs(
     the first master, the passes and the share kept for the search of fund prices
     (:func:`search_fund_prices`); ``flows`` turns the matching bounds on (the pricing
     bound alone is weaker until the loop converges).
+
+    When the matching with free budgets overspends a fund, the money binds: after the
+    first pass, fund prices are searched from the master's fund duals
+    (``params.money_share`` of the time left in ``outer``, the whole run's budget, else
+    in ``budget``; ``target``, a weight some allocation reaches, steers the steps). The
+    best matching at those prices spends about the budgets: its pairs join those kept,
+    and it is returned as :attr:`PricingResult.priced_matching`.
     """
     t0 = time.perf_counter()
     p = params
@@ -610,6 +646,7 @@ def price_pairs(
     history: list[tuple[float, float, float]] = []
     matched: list[IntArray] = []
     fb: FlowBound | None = None
+    binds = False
     if flows:
         fb = flow_bound(rnd, np.zeros(rnd.n_funds), p.block_pairs)
         bound = fb.bound
@@ -617,6 +654,10 @@ def price_pairs(
         first.append(fb.matched)
         history.append((time.perf_counter() - t0, float("nan"), fb.bound))
         logger.info("matching with free budgets: bound %.3f, %.1f s", fb.bound, fb.seconds)
+        # the money binds when the matching with free budgets overspends some fund
+        binds = bool(np.any(fund_spend(rnd, fb) > space.universe.funds.budget))
+    money: PriceSearch | None = None
+    fund_row = space.block(FundBudgets.name)[1] if rnd.n_funds else 0
     master = Master(rnd)
     master.add(space.universe.columns(np.unique(np.concatenate(first))))
     lp_value = float("nan")
@@ -663,6 +704,33 @@ def price_pairs(
         )
         near = on | (master.reduced_costs(y) >= -p.keep_rc)
         near_pairs = np.unique(master.cols.pair[near])
+        if money is None and binds:
+            # the money binds: the matching bound at the master's fund prices (and on
+            # from there) knows both the homes and the budgets
+            money = search_fund_prices(
+                rnd,
+                # the master's value is below the LP's, hence below every bound: the
+                # nearer target of the two
+                max(lp_value, target if target is not None else lp_value),
+                time.perf_counter() + p.money_share * (outer or budget).left(),
+                first=fb,
+                block_pairs=p.block_pairs,
+                start=y[fund_row : fund_row + rnd.n_funds],
+            )
+            if money.best.bound < bound:
+                bound = money.best.bound
+                matched.append(money.best.matched)
+            history.extend(
+                (time.perf_counter() - t0 - money.history[-1][0] + s, float("nan"), b)
+                for s, b in money.history[1:]
+            )
+            logger.info(
+                "fund prices: matching bound %.3f after %d evaluations",
+                money.best.bound,
+                money.evaluations,
+            )
+            if time.perf_counter() >= loop_end:
+                break
         priced = price(rnd, y, master.codes(), p.add_per_household, p.block_pairs)
         bound = min(bound, priced.bound)
         history.append((time.perf_counter() - t0, lp_value, priced.bound))
@@ -690,6 +758,7 @@ def price_pairs(
         last_added = len(priced.new)
     if (
         fb is not None
+        and money is None
         and p.search_share > 0
         and math.isfinite(bound)
         and time.perf_counter() < budget.deadline
@@ -724,5 +793,14 @@ def price_pairs(
         x_aux=x_aux,
         seconds=time.perf_counter() - t0,
         history=tuple(history),
-        matching=matched[0] if matched else empty,
+        matching=fb.matched if fb is not None else empty,
+        priced_matching=_by_value_for_money(rnd, money.best) if money is not None else empty,
     )
+
+
+def _by_value_for_money(rnd: Round, fb: FlowBound) -> IntArray:
+    """The pairs of a matching at positive fund prices, free ones first, then by weight
+    per cent of cost (the order greedy keeps them in while the money lasts)."""
+    w = rnd.weight[rnd.pairs.beneficiary[fb.matched]]
+    ratio = np.where(fb.cost > 0, fb.cost.astype(np.float64) / np.maximum(w, 1e-9), 0.0)
+    return fb.matched[np.argsort(ratio, kind="stable")]

@@ -54,12 +54,21 @@ def solve_priced(
     # the first master is worth 121,270 with them, 118,141 without)
     t = time.perf_counter()
     seed = np.zeros(0, dtype=np.int64)
+    target = None
     if params.hint_greedy:
         g = greedy(space, deadline=run.share(0.5 * params.pricing.share).deadline)
         if g is not None:
             seed = np.unique(g.columns.pair)
+            target = float(w[g.columns.beneficiary].sum())
     timings["greedy"] = time.perf_counter() - t
-    priced = price_pairs(space, run.share(params.pricing.share), params.pricing, seed_pairs=seed)
+    priced = price_pairs(
+        space,
+        run.share(params.pricing.share),
+        params.pricing,
+        seed_pairs=seed,
+        target=target,
+        outer=run,
+    )
     timings["pricing"] = priced.seconds
     trivial = int(w[np.unique(pairs.beneficiary)].sum())
     bound = trivial
@@ -74,6 +83,10 @@ def solve_priced(
     starts: list[tuple[list[tuple[int, int, int]], FloatArray | None]] = []
     if priced.matching.size:
         starts.append(([(int(p), -1, -1) for p in priced.matching], None))
+    if priced.priced_matching.size:
+        # where the money binds: the matching at the fund prices found, which spends
+        # about the budgets, cheapest for its weight first
+        starts.append(([(int(p), -1, -1) for p in priced.priced_matching], None))
     if priced.x_pair.size:
         # the master's room counts start the rooms: they fit its integral columns
         starts.append(
