@@ -4,6 +4,7 @@ pass the independent validator, and no name reaches the application's logs."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import logging
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from agency.models import AuditEntry, Lease, Round
+from agency.protected import unseal_snapshot
 from matching.instance import instance_from_dict
 from matching.result import result_from_dict
 from matching.validate import validate
@@ -50,7 +52,10 @@ def check_valid(engine: Engine, ref: str) -> None:
     with Session(engine) as s:
         r = s.exec(select(Round).where(Round.ref == ref)).one()
         assert r.result is not None
-        assert validate(instance_from_dict(r.snapshot), result_from_dict(r.result)) == []
+        # the snapshot as solves see it: its protected fields (victim tags) opened, or a
+        # placement paid by the victims' fund would look ineligible
+        data = unseal_snapshot(copy.deepcopy(r.snapshot))
+        assert validate(instance_from_dict(data), result_from_dict(r.result)) == []
 
 
 def test_a_whole_round(
