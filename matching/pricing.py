@@ -717,18 +717,7 @@ def price_pairs(
                 block_pairs=p.block_pairs,
                 start=y[fund_row : fund_row + rnd.n_funds],
             )
-            if money.best.bound < bound:
-                bound = money.best.bound
-                matched.append(money.best.matched)
-            history.extend(
-                (time.perf_counter() - t0 - money.history[-1][0] + s, float("nan"), b)
-                for s, b in money.history[1:]
-            )
-            logger.info(
-                "fund prices: matching bound %.3f after %d evaluations",
-                money.best.bound,
-                money.evaluations,
-            )
+            bound = _take_search(money, bound, matched, history, t0)
             if time.perf_counter() >= loop_end:
                 break
         priced = price(rnd, y, master.codes(), p.add_per_household, p.block_pairs)
@@ -765,16 +754,7 @@ def price_pairs(
     ):
         target = lp_value if math.isfinite(lp_value) else 0.99 * bound
         ps = search_fund_prices(rnd, target, budget.deadline, first=fb, block_pairs=p.block_pairs)
-        if ps.best.bound < bound:
-            bound = ps.best.bound
-            matched.append(ps.best.matched)
-        history.extend(
-            (time.perf_counter() - t0 - ps.history[-1][0] + s, float("nan"), b)
-            for s, b in ps.history[1:]
-        )
-        logger.info(
-            "fund prices: matching bound %.3f after %d evaluations", ps.best.bound, ps.evaluations
-        )
+        bound = _take_search(ps, bound, matched, history, t0)
     keep = np.union1d(near_pairs, first_pairs)
     if matched:
         keep = np.union1d(keep, np.concatenate(matched))
@@ -796,6 +776,28 @@ def price_pairs(
         matching=fb.matched if fb is not None else empty,
         priced_matching=_by_value_for_money(rnd, money.best) if money is not None else empty,
     )
+
+
+def _take_search(
+    ps: PriceSearch,
+    bound: float,
+    matched: list[IntArray],
+    history: list[tuple[float, float, float]],
+    t0: float,
+) -> float:
+    """A search of fund prices taken into the pricing's record: its matching's pairs
+    kept when it tightens ``bound``, its evaluations in ``history``; the new bound."""
+    if ps.best.bound < bound:
+        bound = ps.best.bound
+        matched.append(ps.best.matched)
+    history.extend(
+        (time.perf_counter() - t0 - ps.history[-1][0] + s, float("nan"), b)
+        for s, b in ps.history[1:]
+    )
+    logger.info(
+        "fund prices: matching bound %.3f after %d evaluations", ps.best.bound, ps.evaluations
+    )
+    return bound
 
 
 def _by_value_for_money(rnd: Round, fb: FlowBound) -> IntArray:
