@@ -89,9 +89,7 @@ def run(
         t0 = time.perf_counter()
         res = solve(inst, params, executor=client.get_executor())  # type: ignore[no-untyped-call]
         wall = time.perf_counter() - t0
-        rss = client.run(
-            lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        )
+        rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
     finally:
         client.close()  # type: ignore[no-untyped-call]
         cluster.close()

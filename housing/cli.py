@@ -264,9 +264,7 @@ def solve_cmd(
         if scheduler is None:
             raise
         # the scheduler cannot be reached
-        err.print(
-            f"[red]Cannot reach the scheduler[/red] {escape(scheduler)}: {escape(str(exc))}"
-        )
+        err.print(f"[red]Cannot reach the scheduler[/red] {escape(scheduler)}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     res = replace(res, timings={"read": read, **res.timings})
     console.print(summary_table(inst, res))
