@@ -22,24 +22,29 @@ from tests.sheet_bombs import cp1252_csv, dimension_bomb, not_a_zip, row_bomb
 SETTINGS = Settings(login_delay_base_seconds=0.0, cookie_secure=False)
 
 
-def _sqlite_with(engine: Engine, *pragmas: str) -> Engine:
-    """The same SQLite file, every connection set up with ``pragmas``."""
+def _setup_with(engine: Engine, *statements: str) -> Engine:
+    """The same database, every connection set up with ``statements`` (SQLite pragmas,
+    PostgreSQL settings)."""
     other = make_engine(engine.url.render_as_string(hide_password=False))
 
     @event.listens_for(other, "connect")
     def _setup(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        for p in pragmas:
+        for p in statements:
             cur.execute(p)
         cur.close()
+        if not is_sqlite(other):
+            dbapi_conn.commit()
 
     return other
 
 
 def test_a_read_only_database_is_said_so(engine: Engine, world: World) -> None:
-    if not is_sqlite(engine):
-        pytest.skip("a read-only SQLite file (PRAGMA query_only)")
-    client = TestClient(create_app(SETTINGS, _sqlite_with(engine, "PRAGMA query_only=ON")))
+    """A read-only SQLite file, or a PostgreSQL server that takes no writes (a standby)."""
+    read_only = (
+        "PRAGMA query_only=ON" if is_sqlite(engine) else "SET default_transaction_read_only = on"
+    )
+    client = TestClient(create_app(SETTINGS, _setup_with(engine, read_only)))
     res = client.post("/api/v1/auth/login", json={"username": "anna", "password": PASSWORD})
     assert res.status_code == 503 and res.json()["error"]["code"] == "read_only"
     client.cookies.set("housing_session", world.tokens["anna"])
@@ -49,14 +54,13 @@ def test_a_read_only_database_is_said_so(engine: Engine, world: World) -> None:
     assert health.status_code == 503 and health.json()["database"] == "read_only"
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PRAGMA max_page_count
 def test_a_full_disk_is_said_so(
     engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not is_sqlite(engine):
-        pytest.skip("a full SQLite file (PRAGMA max_page_count)")
     with engine.connect() as c:
         pages = c.exec_driver_sql("PRAGMA page_count").scalar()
-    full = _sqlite_with(engine, f"PRAGMA max_page_count={pages}")
+    full = _setup_with(engine, f"PRAGMA max_page_count={pages}")
     client = TestClient(create_app(SETTINGS, full))
     h = world.headers("root")
     codes = set()
