@@ -10,6 +10,9 @@ each a function of :class:`StageState` that returns at once when the stage is se
 4. :func:`fix_by_reduced_cost`: columns no optimal allocation can use are dropped;
 5. :func:`search_neighbourhood`: on large models, CP-SAT around the incumbent, with the
    columns it shares with the LP solution fixed (RINS);
+5b. :func:`search_large_neighbourhoods`: on large models, CP-SAT on one small model
+   after the other, each freeing the homes near one place and the households in and
+   around them, the rest of the incumbent fixed (large neighbourhood search);
 6. :func:`mip_first`: on small models and stages whose held terms make CP-SAT weak (the
    commute stage), SCIP first;
 7. :func:`search`: CP-SAT, hinted with the incumbent, stopped as soon as it meets the
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.budget import Budget
 from matching.greedy import greedy
@@ -42,6 +46,10 @@ from matching.solvers.lp import LPSolution, prunable, solve_lp
 from matching.solvers.mip import solve_mip
 
 logger = logging.getLogger("matching.solver")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,10 @@ class StageReport:
     proven_by_lp: bool = False
     mip_seconds: float | None = None
     first_solution: float | None = None
+    neighbourhoods: int = 0
+    """How many neighbourhoods the large neighbourhood search solved..."""
+    improved_by_neighbourhoods: int = 0
+    """...and how many of them improved the incumbent."""
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float | None) -> float | None:
@@ -91,6 +103,8 @@ class StageReport:
             "lp_seconds": r(self.lp_seconds),
             "mip_seconds": r(self.mip_seconds),
             "first_solution_seconds": r(self.first_solution),
+            "neighbourhoods": self.neighbourhoods,
+            "improved_by_neighbourhoods": self.improved_by_neighbourhoods,
         }
 
 
@@ -296,6 +310,87 @@ def search_neighbourhood(s: StageState) -> None:
     prove_by_relaxation(s)
 
 
+def _neighbourhood(
+    s: StageState, inc: Solution, centre: int, xy: FloatArray, rng: np.random.Generator
+) -> tuple[BoolArray, IntArray]:
+    """One neighbourhood of ``inc``: the columns kept (its placements outside the
+    ``lns_units`` homes nearest to ``centre``, and every column into those homes of the
+    households placed there or left unplaced, at most ``lns_unplaced`` of the latter,
+    drawn with ``rng``), and the placements fixed (those outside)."""
+    p = s.params.stage
+    cols = s.form.columns
+    near = np.argsort(((xy - xy[centre]) ** 2).sum(axis=1), kind="stable")[: p.lns_units]
+    in_near = np.zeros(len(xy), dtype=bool)
+    in_near[near] = True
+    n_households = len(s.form.space.inst.beneficiaries)
+    placed = np.zeros(n_households, dtype=bool)
+    placed[cols.beneficiary[inc.chosen]] = True
+    free = np.zeros(n_households, dtype=bool)
+    free[cols.beneficiary[inc.chosen[in_near[cols.unit[inc.chosen]]]]] = True
+    into = in_near[cols.unit]
+    unplaced = np.unique(cols.beneficiary[into & ~placed[cols.beneficiary]])
+    if len(unplaced) > p.lns_unplaced:
+        unplaced = np.sort(rng.choice(unplaced, p.lns_unplaced, replace=False))
+    free[unplaced] = True
+    keep = into & free[cols.beneficiary]
+    fixed = inc.chosen[~free[cols.beneficiary[inc.chosen]]]
+    keep[fixed] = True
+    return keep, fixed
+
+
+def search_large_neighbourhoods(s: StageState) -> None:
+    """Improve the incumbent one neighbourhood at a time until the LP bound is met or
+    the step's share of the search is spent. Each neighbourhood is a model of a few
+    thousand columns (the incumbent's placements elsewhere fixed, hinted with the
+    incumbent), built and solved by CP-SAT in well under a second at M; the centres
+    alternate between homes the LP uses fractionally (where the incumbent and the LP
+    disagree) and any home, drawn with the run's seed."""
+    if (
+        s.settled
+        or s.incumbent is None
+        or s.lp is None
+        or not s.lp.optimal
+        or s.form.n < s.params.stage.rins_min_columns
+    ):
+        return
+    p = s.params.stage
+    step = _search_budget(s).share(p.lns_share)
+    inst = s.form.space.inst
+    xy = np.array(
+        [[d.lat, d.lon] for d in inst.dwellings] + [[f.lat, f.lon] for f in inst.shared_flats]
+    )
+    x = s.lp.x[: s.form.n]
+    fractional = np.unique(s.form.columns.unit[(x > 1e-6) & (x < 1 - 1e-6)])
+    rng = np.random.default_rng(s.params.seed)
+    limit = s.lp_limit
+    while step.left() > 0.2 and s.incumbent is not None:
+        if limit is not None and _meets(s.sense, s.value() or 0, limit):
+            break
+        k = s.report.neighbourhoods
+        pool = fractional if k % 2 == 0 and len(fractional) else np.arange(len(xy))
+        keep, fixed = _neighbourhood(s, s.incumbent, int(rng.choice(pool)), xy, rng)
+        sub, remap = s.form.subset(keep)
+        out = solve_cpsat(
+            CpSatModel(sub, s.holds, s.term),
+            step.left(),
+            s.params.seed + k,
+            1,
+            deadline=step.deadline,
+            hint=Solution.of(remap[s.incumbent.chosen], s.incumbent.aux),
+            fixed=remap[fixed].tolist(),
+            dtime=p.lns_round_dtime,
+        )
+        s.report.neighbourhoods += 1
+        if out.solution is None:
+            continue
+        cand = Solution.of(np.flatnonzero(keep)[out.solution.chosen], out.solution.aux)
+        if s.better(cand) and s.form.satisfies(cand, s.holds):
+            s.incumbent = cand
+            s.report.improved_by_neighbourhoods += 1
+            s.tell(s.value(), None)
+    prove_by_relaxation(s)
+
+
 def _small(s: StageState) -> bool:
     return s.form.n <= s.params.stage.mip_max_columns
 
@@ -378,6 +473,7 @@ PIPELINE: tuple[Step, ...] = (
     prove_by_relaxation,
     fix_by_reduced_cost,
     search_neighbourhood,
+    search_large_neighbourhoods,
     mip_first,
     search,
     mip_after,
