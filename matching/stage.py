@@ -293,15 +293,22 @@ def _cpsat(
     return out.solution
 
 
-def search_neighbourhood(s: StageState) -> None:
-    if (
+def _searches_around(s: StageState) -> bool:
+    """Whether the stage is open on a large model with an incumbent and an LP solution:
+    where the neighbourhood searches run."""
+    return not (
         s.settled
         or s.incumbent is None
         or s.lp is None
         or not s.lp.optimal
         or s.form.n < s.params.stage.rins_min_columns
-    ):
+    )
+
+
+def search_neighbourhood(s: StageState) -> None:
+    if not _searches_around(s):
         return
+    assert s.incumbent is not None and s.lp is not None
     budget = _search_budget(s)
     agree = [j for j in s.incumbent.chosen.tolist() if s.lp.x[j] > 1 - 1e-6]
     found = _cpsat(s, s.params.stage.rins_share * budget.left(), fixed=agree)
@@ -345,14 +352,9 @@ def search_large_neighbourhoods(s: StageState) -> None:
     incumbent), built and solved by CP-SAT in well under a second at M; the centres
     alternate between homes the LP uses fractionally (where the incumbent and the LP
     disagree) and any home, drawn with the run's seed."""
-    if (
-        s.settled
-        or s.incumbent is None
-        or s.lp is None
-        or not s.lp.optimal
-        or s.form.n < s.params.stage.rins_min_columns
-    ):
+    if not _searches_around(s):
         return
+    assert s.incumbent is not None and s.lp is not None
     p = s.params.stage
     step = _search_budget(s).share(p.lns_share)
     inst = s.form.space.inst
