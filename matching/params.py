@@ -54,6 +54,13 @@ class StageParams:
     rins_min_columns:
         Below this many columns CP-SAT's own LP copes, and the neighbourhood search only
         costs time; above it (M: 370k columns) CP-SAT's root LP alone does not finish.
+    rins_small_terms:
+        On models below ``rins_min_columns``, the stages (by objective role) that still
+        search around the incumbent and the LP first: the weight, where the rounded LP
+        often misses the last households the LP bound promises and a search with the LP's
+        agreed placements fixed finds them in a fraction of a second...
+    rins_small_dtime:
+        ...capped at this much of CP-SAT's deterministic time.
     lns_share:
         On such large models, the share of the CP-SAT time left after that search that
         goes to searching neighbourhoods of the incumbent one after the other (large
@@ -79,7 +86,11 @@ class StageParams:
         When SCIP may follow, the share of the stage's time CP-SAT gets first...
     cpsat_first_dtime:
         ...and at most this much of CP-SAT's deterministic time (machine-independent, so
-        the hand-over happens at the same point of the search on every machine).
+        the hand-over happens at the same point of the search on every machine)...
+    cpsat_first_dtime_weight:
+        ...and on the weight stage, this much: there, once the search around the LP has
+        run, SCIP from CP-SAT's incumbent finds or rules out the last households the LP
+        bound promises sooner than more CP-SAT does.
     """
 
     shares: tuple[tuple[float, ...], ...] = ((1.0,), (0.80, 1.0), (0.80, 0.60, 1.0))
@@ -87,6 +98,8 @@ class StageParams:
     reserve_share: float = 0.03
     rins_share: float = 0.3
     rins_min_columns: int = 20_000
+    rins_small_terms: tuple[int, ...] = (0,)
+    rins_small_dtime: float = 0.5
     lns_share: float = 0.85
     lns_units: int = 40
     lns_unplaced: int = 150
@@ -96,6 +109,7 @@ class StageParams:
     mip_first_share: float = 0.5
     cpsat_first_share: float = 0.35
     cpsat_first_dtime: float = 3.0
+    cpsat_first_dtime_weight: float = 1.0
 
     def __post_init__(self) -> None:
         _check(
@@ -132,24 +146,20 @@ class StageParams:
         )
         for name in ("lns_units", "lns_unplaced"):
             _check(getattr(self, name) >= 1, f"stage.{name}", "must be >= 1", getattr(self, name))
-        _check(
-            self.lns_round_dtime > 0,
-            "stage.lns_round_dtime",
-            "must be > 0",
-            self.lns_round_dtime,
-        )
-        _check(
-            all(t in (0, 1, 2) for t in self.mip_first_terms),
-            "stage.mip_first_terms",
-            "must list objective terms 0, 1 or 2",
-            self.mip_first_terms,
-        )
-        _check(
-            self.cpsat_first_dtime > 0,
-            "stage.cpsat_first_dtime",
-            "must be positive",
-            self.cpsat_first_dtime,
-        )
+        for name in (
+            "lns_round_dtime",
+            "rins_small_dtime",
+            "cpsat_first_dtime",
+            "cpsat_first_dtime_weight",
+        ):
+            _check(getattr(self, name) > 0, f"stage.{name}", "must be > 0", getattr(self, name))
+        for name in ("mip_first_terms", "rins_small_terms"):
+            _check(
+                all(t in (0, 1, 2) for t in getattr(self, name)),
+                f"stage.{name}",
+                "must list objective terms 0, 1 or 2",
+                getattr(self, name),
+            )
 
 
 @dataclass(frozen=True)

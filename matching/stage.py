@@ -8,8 +8,9 @@ each a function of :class:`StageState` that returns at once when the stage is se
    completed greedily becomes the incumbent when it places more weight;
 3. :func:`prove_by_relaxation`: an incumbent that meets the LP bound is optimal;
 4. :func:`fix_by_reduced_cost`: columns no optimal allocation can use are dropped;
-5. :func:`search_neighbourhood`: on large models, CP-SAT around the incumbent, with the
-   columns it shares with the LP solution fixed (RINS);
+5. :func:`search_neighbourhood`: on large models, and on small ones in the weight stage
+   (briefly), CP-SAT around the incumbent, with the columns it shares with the LP
+   solution fixed (RINS);
 5b. :func:`search_large_neighbourhoods`: on large models, CP-SAT on one small model
    after the other, each freeing the homes near one place and the households in and
    around them, the rest of the incumbent fixed (large neighbourhood search);
@@ -293,25 +294,31 @@ def _cpsat(
     return out.solution
 
 
-def _searches_around(s: StageState) -> bool:
-    """Whether the stage is open on a large model with an incumbent and an LP solution:
-    where the neighbourhood searches run."""
-    return not (
-        s.settled
-        or s.incumbent is None
-        or s.lp is None
-        or not s.lp.optimal
-        or s.form.n < s.params.stage.rins_min_columns
-    )
+def _searches_around(s: StageState, *, small_too: bool = False) -> bool:
+    """Whether the stage is open with an incumbent and an LP solution, on a large model
+    (or, with ``small_too``, on a small one whose objective's role
+    ``rins_small_terms`` names): where the neighbourhood searches run."""
+    if s.settled or s.incumbent is None or s.lp is None or not s.lp.optimal:
+        return False
+    p = s.params.stage
+    if s.form.n >= p.rins_min_columns:
+        return True
+    return small_too and s.form.objectives[s.term].role in p.rins_small_terms
 
 
 def search_neighbourhood(s: StageState) -> None:
-    if not _searches_around(s):
+    if not _searches_around(s, small_too=True):
         return
     assert s.incumbent is not None and s.lp is not None
     budget = _search_budget(s)
     agree = [j for j in s.incumbent.chosen.tolist() if s.lp.x[j] > 1 - 1e-6]
-    found = _cpsat(s, s.params.stage.rins_share * budget.left(), fixed=agree)
+    small = s.form.n < s.params.stage.rins_min_columns
+    found = _cpsat(
+        s,
+        s.params.stage.rins_share * budget.left(),
+        fixed=agree,
+        dtime=s.params.stage.rins_small_dtime if small else None,
+    )
     if s.better(found):
         s.incumbent = found
     prove_by_relaxation(s)
@@ -428,10 +435,11 @@ def search(s: StageState) -> None:
         return
     budget = _search_budget(s)
     small = _small(s)
-    share = s.params.stage.cpsat_first_share if small else 1.0
-    found = _cpsat(
-        s, share * budget.left(), dtime=s.params.stage.cpsat_first_dtime if small else None
-    )
+    p = s.params.stage
+    share = p.cpsat_first_share if small else 1.0
+    weight = s.form.objectives[s.term].role == 0
+    dtime = (p.cpsat_first_dtime_weight if weight else p.cpsat_first_dtime) if small else None
+    found = _cpsat(s, share * budget.left(), dtime=dtime)
     if s.better(found):
         s.incumbent = found
     prove_by_relaxation(s)

@@ -93,3 +93,49 @@ def test_a_round_searched_by_neighbourhoods_reaches_the_same_optimum(
 def test_lns_params_check_themselves(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         StageParams(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [2, 9])
+def test_a_small_weight_stage_searches_around_the_lp_first(seed: int) -> None:
+    # S models (about 4,000 columns) are below rins_min_columns: only the weight stage
+    # (rins_small_terms) searches there, briefly (rins_small_dtime)
+    s = _state(seed, SolveParams(time_limit=20.0))
+    assert s.form.n < s.params.stage.rins_min_columns
+    before = s.value()
+    assert before is not None and s.lp_limit is not None and before < s.lp_limit
+    stage.search_neighbourhood(s)
+    after = s.value()
+    assert s.cpsat is not None  # it searched
+    assert after is not None and before < after <= s.lp_limit
+    assert s.incumbent is not None and s.form.satisfies(s.incumbent)
+
+
+def test_a_small_stage_not_named_does_not_search_around_the_lp() -> None:
+    s = _state(2, SolveParams(time_limit=20.0, stage=StageParams(rins_small_terms=())))
+    before = s.incumbent
+    stage.search_neighbourhood(s)
+    assert s.cpsat is None and s.incumbent is before
+
+
+def test_a_round_searched_around_the_lp_on_small_stages_reaches_the_same_optimum() -> None:
+    inst = generate("XS", 2)
+    on = solve(inst, SolveParams(time_limit=60, stage=StageParams(rins_small_terms=(0, 1, 2))))
+    off = solve(inst, SolveParams(time_limit=60, stage=StageParams(rins_small_terms=())))
+    for res in (on, off):
+        assert validate(inst, res) == []
+        assert res.status == "OPTIMAL"
+    assert on.objective == off.objective
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rins_small_dtime", 0.0),
+        ("cpsat_first_dtime_weight", -1.0),
+        ("rins_small_terms", (3,)),
+        ("mip_first_terms", (0, 5)),
+    ],
+)
+def test_small_search_params_check_themselves(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        StageParams(**{field: value})  # type: ignore[arg-type]
