@@ -272,6 +272,18 @@ def _stop_within_walk(inst: Instance, arr: Arrays, b: int) -> bool:
     )
 
 
+def encoded_aux(space: RowSpace, assignments: Sequence[Assignment]) -> npt.NDArray[np.int64]:
+    """The rules' auxiliary values of an allocation in ``space``, read from its named
+    placements (a rule's ``encode``: which rooms each gender holds); zero for a rule that
+    cannot read them."""
+    out = np.zeros(space.n_aux, dtype=np.int64)
+    for i, b in enumerate(space.blocks):
+        if b.encode is not None and b.n_aux:
+            a0 = int(space.aux_start[i])
+            out[a0 : a0 + b.n_aux] = b.encode(assignments)
+    return out
+
+
 def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> Packing:
     """The rows' activities of an allocation, placement by placement.
 
@@ -279,11 +291,9 @@ def replay(space: RowSpace, pairs: Pairs, assignments: Sequence[Assignment]) -> 
     which rooms each gender holds), so that a valid allocation always fits.
     """
     pack = Packing(space)
-    for i, b in enumerate(space.blocks):
-        if b.encode is not None and b.n_aux:
-            values = b.encode(assignments)
-            for k in np.flatnonzero(values).tolist():
-                pack.raise_aux(int(space.aux_start[i]) + k, int(values[k]))
+    aux = encoded_aux(space, assignments)
+    for k in np.flatnonzero(aux).tolist():
+        pack.raise_aux(k, int(aux[k]))
     for a in assignments:
         col = placement_column(space, pairs, a)
         if col is None:

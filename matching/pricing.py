@@ -806,3 +806,43 @@ def _by_value_for_money(rnd: Round, fb: FlowBound) -> IntArray:
     w = rnd.weight[rnd.pairs.beneficiary[fb.matched]]
     ratio = np.where(fb.cost > 0, fb.cost.astype(np.float64) / np.maximum(w, 1e-9), 0.0)
     return fb.matched[np.argsort(ratio, kind="stable")]
+
+
+def matching_start(
+    space: RowSpace, matched: IntArray, time_limit: float
+) -> tuple[list[tuple[int, int, int]], FloatArray | None]:
+    """A matching's pairs as a start for greedy: (pair, fund, room) placements in the
+    order to make them, and the rooms' counts to begin from (None when the LP fails).
+
+    The matching relaxes every rule but the units' capacities: it may mix genders in a
+    flat's beds and spend a little past the budgets. The LP over its columns alone, with
+    every row of the round (a master of at most one pair per household, 0.2 s at L),
+    says which of its pairs to keep first and which fund pays, and its room counts give
+    each gender its rooms before greedy places anyone: at L with budgets cut to a fifth,
+    the matching at the searched fund prices repaired this way keeps 17,039 of its
+    17,873 pairs and places 113,782, against 16,710 and 112,335 when greedy chose the
+    rooms and funds in the matching's order.
+    """
+    plain = [(int(p), -1, -1) for p in matched]
+    if matched.size == 0:
+        return plain, None
+    master = Master(Round.of(space))
+    master.add(space.universe.columns(np.unique(matched)))
+    lp = master.solve(time_limit)
+    if not lp.optimal:
+        return plain, None
+    on = lp.x > 1e-9
+    order = np.argsort(-lp.x[on], kind="stable")
+    cols = master.cols.subset(on)
+    first = list(
+        zip(
+            cols.pair[order].tolist(),
+            cols.fund[order].tolist(),
+            cols.room[order].astype(np.int64).tolist(),
+            strict=True,
+        )
+    )
+    # then the matching's pairs the LP leaves at zero, in the matching's order
+    rest = np.setdiff1d(matched, cols.pair)
+    rest = matched[np.isin(matched, rest)]
+    return first + [(int(p), -1, -1) for p in rest], lp.aux

@@ -27,8 +27,8 @@ from matching.model.objectives.weight import weights
 from matching.model.rules import declare
 from matching.model.space import Universe
 from matching.params import SolveParams
-from matching.pricing import price_pairs
-from matching.result import Result
+from matching.pricing import matching_start, price_pairs
+from matching.result import Assignment, Result
 from matching.stage import Progress, ProgressEvent
 from matching.strategies.common import ENGINE, logger
 from matching.strategies.whole import solve_whole
@@ -81,12 +81,15 @@ def solve_priced(
     # against 118,832)
     t = time.perf_counter()
     starts: list[tuple[list[tuple[int, int, int]], FloatArray | None]] = []
-    if priced.matching.size:
-        starts.append(([(int(p), -1, -1) for p in priced.matching], None))
+    # each repaired as the LP over its own columns says (funds, rooms' genders)
     if priced.priced_matching.size:
         # where the money binds: the matching at the fund prices found, which spends
-        # about the budgets, cheapest for its weight first
-        starts.append(([(int(p), -1, -1) for p in priced.priced_matching], None))
+        # about the budgets, cheapest for its weight first. The matching with free
+        # budgets overspends them then; its repair (a greedy pass over every pair, 27 s
+        # at L) was not the best start at L with budgets cut to a fifth: not repaired
+        starts.append(matching_start(space, priced.priced_matching, run.seconds()))
+    elif priced.matching.size:
+        starts.append(matching_start(space, priced.matching, run.seconds()))
     if priced.x_pair.size:
         # the master's room counts start the rooms: they fit its integral columns
         starts.append(
@@ -103,6 +106,7 @@ def solve_priced(
             )
         )
     best: list[tuple[int, int, int]] = []
+    best_placed: list[Assignment] = []
     best_weight = -1
     keep = priced.keep
     for first, aux in starts:
@@ -113,6 +117,8 @@ def solve_priced(
         keep = np.union1d(keep, out.columns.pair)
         if placed > best_weight:
             best_weight = placed
+            # its named rooms: the stages start with each gender in the same rooms
+            best_placed = out.assignments()
             best = list(
                 zip(
                     out.columns.pair.tolist(),
@@ -135,7 +141,17 @@ def solve_priced(
         if progress is not None and ev.incumbent is not None:
             progress(ProgressEvent(ev.stage, ev.incumbent, None, ev.elapsed))
 
-    inner = solve_whole(inst, params, relay, run.keep(0.0), restricted, initial=initial)
+    # the households left out are explained below, over every pair: not on the subset
+    inner = solve_whole(
+        inst,
+        params,
+        relay,
+        run.keep(0.0),
+        restricted,
+        initial=initial,
+        explain=False,
+        initial_rooms=best_placed,
+    )
     info: dict[str, Any] = {
         "strategy": "priced",
         "pairs": len(pairs),

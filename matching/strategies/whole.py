@@ -9,34 +9,48 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.budget import Budget
 from matching.eligibility import Pairs
-from matching.explain import empty_result, explain_unassigned, infeasible_result
+from matching.explain import empty_result, encoded_aux, explain_unassigned, infeasible_result
 from matching.greedy import Start, greedy
 from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
 from matching.model.objectives import weight_terms
 from matching.params import SolveParams
-from matching.result import Result, lines_opened, objective_of, result_format
+from matching.result import (
+    Assignment,
+    Result,
+    Unassigned,
+    lines_opened,
+    objective_of,
+    result_format,
+)
 from matching.stage import Progress, StageReport, StageState, run_stage
 from matching.strategies.common import ENGINE, prepare, usable_bound
 
 
 def _start(
-    form: Formulation, params: SolveParams, budget: Budget, initial: Start
+    form: Formulation,
+    params: SolveParams,
+    budget: Budget,
+    initial: Start,
+    rooms: Sequence[Assignment] = (),
 ) -> tuple[Solution | None, float]:
     """The incumbent the first stage starts from: greedy's, or ``initial`` completed
-    greedily when it places more weight."""
+    greedily when it places more weight (each gender given first the rooms ``rooms``
+    name)."""
     t = time.perf_counter()
     best: Solution | None = None
-    tries: list[Start] = []
+    tries: list[tuple[Start, npt.NDArray[np.float64] | None]] = []
     if params.hint_greedy:
-        tries.append(())
+        tries.append(((), None))
     if initial:
-        tries.append(initial)
-    for first in tries:
-        out = greedy(form.space, first, deadline=budget.deadline)
+        aux = encoded_aux(form.space, rooms).astype(np.float64) if rooms else None
+        tries.append((initial, aux))
+    for first, aux in tries:
+        out = greedy(form.space, first, deadline=budget.deadline, aux=aux)
         if out is None:
             continue
         found = form.lookup(out.columns)
@@ -55,13 +69,18 @@ def solve_whole(
     budget: Budget,
     pairs: Pairs,
     initial: Start = (),
+    explain: bool = True,
+    initial_rooms: Sequence[Assignment] = (),
 ) -> Result:
     """The staged engine on the whole formulation of ``inst`` over ``pairs``.
 
     ``initial`` lists (option, fund, room) placements of an allocation to start from (completed
-    greedily) when it places more weight than greedy's. The result is ``OPTIMAL`` when
+    greedily) when it places more weight than greedy's; ``initial_rooms``, that
+    allocation's placements, name the rooms each gender holds in it. The result is ``OPTIMAL`` when
     all three terms are proven, ``FEASIBLE`` with the proven bound otherwise,
     ``INFEASIBLE`` when the pins break a rule, ``UNKNOWN`` when nothing was found.
+    Without ``explain`` the households left out are not explained (a caller that solved
+    on a subset of the pairs explains them over all of them).
     """
     timings: dict[str, float] = {"eligibility": pairs.seconds}
     ready = prepare(inst, pairs)
@@ -73,7 +92,7 @@ def solve_whole(
     timings["build"] = form.seconds
     engine["columns"] = form.n
     trivial = form.trivial_bound
-    inc, timings["greedy"] = _start(form, params, budget, initial)
+    inc, timings["greedy"] = _start(form, params, budget, initial, initial_rooms)
     stages: list[StageReport] = []
     holds: list[Hold] = []
     run = budget.keep(params.stage.reserve_share)
@@ -141,9 +160,11 @@ def solve_whole(
     proven = len(stages) >= n_weight and all(s.status == "OPTIMAL" for s in stages[:n_weight])
     bound = objective.weight if proven else usable_bound(solver_bound, objective.weight, trivial)
     all_proven = len(stages) == n_terms and all(s.status == "OPTIMAL" for s in stages)
-    t = time.perf_counter()
-    unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
-    timings["explain"] = time.perf_counter() - t
+    unassigned: list[Unassigned] = []
+    if explain:
+        t = time.perf_counter()
+        unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
+        timings["explain"] = time.perf_counter() - t
     res = Result(
         instance=inst.name,
         status="OPTIMAL" if all_proven else "FEASIBLE",
