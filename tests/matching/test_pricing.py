@@ -30,6 +30,7 @@ from matching.pricing import (
     PricingResult,
     Round,
     _by_value_for_money,
+    _slope_zero,
     flow_bound,
     matching_start,
     price_pairs,
@@ -240,6 +241,27 @@ def test_matching_start_keeps_more_of_the_matching_where_money_binds() -> None:
     assert w[guided.columns.beneficiary].sum() > w[plain.columns.beneficiary].sum()
     assert w[guided.columns.beneficiary].sum() <= ps.best.bound
     assert validate(inst, as_result(inst, guided.assignments())) == []
+
+
+@given(
+    st.floats(1e-8, 1e3),
+    st.floats(1.001, 1e4),
+    st.floats(1e-6, 1e9),
+    st.floats(0.0, 1e9),
+)
+def test_slope_zero_shrinks_the_bracket_and_finds_a_linear_zero(
+    lo: float, ratio: float, down: float, up: float
+) -> None:
+    hi = lo * ratio
+    t = _slope_zero(lo, -down, hi, up)
+    # always strictly inside the bracket, at least a tenth (log scale) from each end
+    span = math.log(hi) - math.log(lo)
+    assert math.log(t) - math.log(lo) >= 0.1 * span - 1e-9
+    assert math.log(hi) - math.log(t) >= 0.1 * span - 1e-9
+    # a slope linear in log t: its zero exactly, when it lies in the middle 80%
+    f = down / (down + up)
+    if 0.1 <= f <= 0.9:
+        assert math.log(t) == pytest.approx(math.log(lo) + f * span, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
