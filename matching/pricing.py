@@ -860,6 +860,5 @@ def matching_start(
         )
     )
     # then the matching's pairs the LP leaves at zero, in the matching's order
-    rest = np.setdiff1d(matched, cols.pair)
-    rest = matched[np.isin(matched, rest)]
+    rest = matched[~np.isin(matched, cols.pair)]
     return first + [(int(p), -1, -1) for p in rest], lp.aux

@@ -74,10 +74,10 @@ def solve_whole(
 ) -> Result:
     """The staged engine on the whole formulation of ``inst`` over ``pairs``.
 
-    ``initial`` lists (option, fund, room) placements of an allocation to start from (completed
-    greedily) when it places more weight than greedy's; ``initial_rooms``, that
-    allocation's placements, name the rooms each gender holds in it. The result is ``OPTIMAL`` when
-    all three terms are proven, ``FEASIBLE`` with the proven bound otherwise,
+    ``initial`` lists (option, fund, room) placements of an allocation to start from
+    (completed greedily) when it places more weight than greedy's; ``initial_rooms``, that
+    allocation's placements, name the rooms each gender holds in it. The result is
+    ``OPTIMAL`` when all three terms are proven, ``FEASIBLE`` with the proven bound otherwise,
     ``INFEASIBLE`` when the pins break a rule, ``UNKNOWN`` when nothing was found.
     Without ``explain`` the households left out are not explained (a caller that solved
     on a subset of the pairs explains them over all of them).
