@@ -19,14 +19,7 @@ from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
 from matching.model.objectives import weight_terms
 from matching.params import SolveParams
-from matching.result import (
-    Assignment,
-    Result,
-    Unassigned,
-    lines_opened,
-    objective_of,
-    result_format,
-)
+from matching.result import Assignment, Result, lines_opened, objective_of, result_format
 from matching.stage import Progress, StageReport, StageState, run_stage
 from matching.strategies.common import ENGINE, prepare, usable_bound
 
@@ -160,10 +153,11 @@ def solve_whole(
     proven = len(stages) >= n_weight and all(s.status == "OPTIMAL" for s in stages[:n_weight])
     bound = objective.weight if proven else usable_bound(solver_bound, objective.weight, trivial)
     all_proven = len(stages) == n_terms and all(s.status == "OPTIMAL" for s in stages)
-    unassigned: list[Unassigned] = []
+    t = time.perf_counter()
+    unassigned = (
+        explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space) if explain else []
+    )
     if explain:
-        t = time.perf_counter()
-        unassigned = explain_unassigned(inst, pairs, placed, proven=proven, space=ready.space)
         timings["explain"] = time.perf_counter() - t
     res = Result(
         instance=inst.name,
