@@ -22,6 +22,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+MIP_SOLVERS = ("highs", "scip")
+"""The MIP solvers a stage may hand over to (both shipped with OR-Tools)."""
+
 
 class ParamsError(ValueError):
     """A parameter out of its range, or unknown; the message names it."""
@@ -75,21 +78,28 @@ class StageParams:
     lns_round_dtime:
         CP-SAT's deterministic time for each neighbourhood.
     mip_max_columns:
-        Stages on at most this many columns that CP-SAT leaves open go on to SCIP.
+        Stages on at most this many columns that CP-SAT leaves open go on to a MIP solver...
+    mip_solver:
+        ...this one: ``highs`` (the default) or ``scip``, both shipped with OR-Tools, on
+        the stage's rows with a placed variable per household added (:mod:`matching.solvers.mip`).
     mip_first_terms:
-        Stages (by objective term) on which SCIP goes first, before CP-SAT: the commute
-        stage, whose held contribution is a knapsack equality (S seeds 1-5, two runs
-        each: median total 4.1-4.5 s with SCIP first there, 5.4-6.0 s without).
+        Stages (by objective role) on which the MIP solver goes first, before CP-SAT: all
+        three. The held weight and contribution are knapsack equalities whose LP
+        relaxation is loose (S seed 10: the commute's LP 2.3% below its optimum), and
+        branching on the households' placed variables closes them where CP-SAT is weak
+        (S seeds 1-10: every seed proven within 4.5 s, median 1.9 s, with HiGHS first on
+        all three; 8.5 s at most with it on the commute stage only, CP-SAT first on the
+        others; 58 s with SCIP there).
     mip_first_share:
-        Share of such a stage's time SCIP gets first.
+        Share of such a stage's time the MIP solver gets first; CP-SAT the rest.
     cpsat_first_share:
-        When SCIP may follow, the share of the stage's time CP-SAT gets first...
+        When the MIP solver may follow, the share of the stage's time CP-SAT gets first...
     cpsat_first_dtime:
         ...and at most this much of CP-SAT's deterministic time (machine-independent, so
         the hand-over happens at the same point of the search on every machine)...
     cpsat_first_dtime_weight:
         ...and on the weight stage, this much: there, once the search around the LP has
-        run, SCIP from CP-SAT's incumbent finds or rules out the last households the LP
+        run, the MIP solver from CP-SAT's incumbent finds or rules out the last households the LP
         bound promises sooner than more CP-SAT does.
     """
 
@@ -105,7 +115,8 @@ class StageParams:
     lns_unplaced: int = 150
     lns_round_dtime: float = 2.0
     mip_max_columns: int = 50_000
-    mip_first_terms: tuple[int, ...] = (2,)
+    mip_solver: str = "highs"
+    mip_first_terms: tuple[int, ...] = (0, 1, 2)
     mip_first_share: float = 0.5
     cpsat_first_share: float = 0.35
     cpsat_first_dtime: float = 3.0
@@ -143,6 +154,12 @@ class StageParams:
         )
         _check(
             self.mip_max_columns >= 0, "stage.mip_max_columns", "must be >= 0", self.mip_max_columns
+        )
+        _check(
+            self.mip_solver in MIP_SOLVERS,
+            "stage.mip_solver",
+            f"must be one of {', '.join(MIP_SOLVERS)}",
+            self.mip_solver,
         )
         for name in ("lns_units", "lns_unplaced"):
             _check(getattr(self, name) >= 1, f"stage.{name}", "must be >= 1", getattr(self, name))

@@ -14,11 +14,16 @@ each a function of :class:`StageState` that returns at once when the stage is se
 5b. :func:`search_large_neighbourhoods`: on large models, CP-SAT on one small model
    after the other, each freeing the homes near one place and the households in and
    around them, the rest of the incumbent fixed (large neighbourhood search);
-6. :func:`mip_first`: on small models and stages whose held terms make CP-SAT weak (the
-   commute stage), SCIP first;
+6. :func:`mip_first`: on small models, a MIP solver (HiGHS, with a placed variable per
+   household) first, on the stages ``stage.mip_first_terms`` names (all three: it
+   proves the generated S rounds' stages in about 2 s each at most, where CP-SAT is weak
+   at the knapsack equalities the held terms make);
 7. :func:`search`: CP-SAT, hinted with the incumbent, stopped as soon as it meets the
    LP bound (a solution callback, not a constraint);
-8. :func:`mip_after`: SCIP on what CP-SAT left open, on small models;
+8. :func:`mip_after`: the MIP solver on what CP-SAT left open, on small models where it
+   did not go first;
+8b. :func:`fix_by_reduced_cost` again: the columns ruled out at the value the stage
+   ends with are dropped for the stages after it (step 4 also runs again after step 5);
 9. :func:`settle`: the stage's status and bound, from what is proven.
 
 The time each step may use is a share of the stage's :class:`~matching.budget.Budget`
@@ -131,6 +136,9 @@ class StageState:
     """The stage's CP-SAT model, built once for its searches."""
     build_estimate: float = 0.0
     """Seconds the previous stage took to build its CP-SAT model (a guide to this one's)."""
+    mip_first_ran: bool = False
+    """Whether the MIP solver went first: CP-SAT then gets the rest of the stage's time
+    (the MIP solver, run again from the start, would repeat its own search first)."""
 
     @property
     def sense(self) -> str:
@@ -224,19 +232,37 @@ def prove_by_relaxation(s: StageState) -> None:
 
 
 def fix_by_reduced_cost(s: StageState) -> None:
-    if s.settled or s.incumbent is None or s.lp is None or not s.lp.optimal:
+    """Drop the columns the LP's reduced costs rule out at the incumbent's value. It runs
+    as the stage starts, again once the search around the LP has improved the
+    incumbent, and once more at the value the stage ends with: the later stages hold
+    that value, so no allocation they may choose uses such a column."""
+    if s.incumbent is None or s.lp is None or not s.lp.optimal:
         return
     drop = prunable(s.form, s.term, s.lp, s.value() or 0)
     drop[s.incumbent.chosen] = False
-    s.report.pruned = int(drop.sum())
-    if s.report.pruned:
-        keep = ~drop
-        x = s.lp.x[np.concatenate([np.flatnonzero(keep), s.form.n + np.arange(s.form.space.n_aux)])]
-        s.form, remap = s.form.subset(keep)
-        s.incumbent = Solution.of(remap[s.incumbent.chosen], s.incumbent.aux)
-        s.lp = LPSolution(
-            s.lp.optimal, s.lp.infeasible, s.lp.value, x, np.zeros(x.shape), s.lp.seconds
-        )
+    if drop.any():
+        s.report.pruned += int(drop.sum())
+        _drop(s, drop)
+
+
+def _drop(s: StageState, drop: BoolArray) -> None:
+    """The stage on the columns not in ``drop``. The dropped columns are at 0 in the LP
+    solution, so it stays optimal on what is kept, reduced costs and all."""
+    assert s.incumbent is not None and s.lp is not None
+    keep = ~drop
+    cols = np.concatenate([np.flatnonzero(keep), s.form.n + np.arange(s.form.space.n_aux)])
+    s.form, remap = s.form.subset(keep)
+    s.incumbent = Solution.of(remap[s.incumbent.chosen], s.incumbent.aux)
+    s.lp = LPSolution(
+        s.lp.optimal,
+        s.lp.infeasible,
+        s.lp.value,
+        s.lp.x[cols],
+        s.lp.reduced_cost[cols],
+        s.lp.seconds,
+    )
+    if s.cpsat is not None and s.cpsat.form is not s.form:
+        s.cpsat = None
 
 
 def _search_budget(s: StageState) -> Budget:
@@ -405,7 +431,14 @@ def _small(s: StageState) -> bool:
 
 
 def _mip(s: StageState, limit: float) -> None:
-    out = solve_mip(s.form, s.term, s.holds, min(limit, s.budget.seconds()), hint=s.incumbent)
+    out = solve_mip(
+        s.form,
+        s.term,
+        s.holds,
+        min(limit, s.budget.seconds()),
+        hint=s.incumbent,
+        solver_name=s.params.stage.mip_solver,
+    )
     s.report.mip_seconds = (s.report.mip_seconds or 0.0) + out.seconds
     if out.status == "INFEASIBLE" and s.incumbent is None:
         s.report.status = "INFEASIBLE"
@@ -427,6 +460,7 @@ def mip_first(s: StageState) -> None:
     if s.settled or not _small(s) or role not in s.params.stage.mip_first_terms:
         return
     budget = _search_budget(s)
+    s.mip_first_ran = True
     _mip(s, s.params.stage.mip_first_share * budget.left())
 
 
@@ -434,7 +468,7 @@ def search(s: StageState) -> None:
     if s.settled:
         return
     budget = _search_budget(s)
-    small = _small(s)
+    small = _small(s) and not s.mip_first_ran  # a MIP solver may still follow
     p = s.params.stage
     share = p.cpsat_first_share if small else 1.0
     weight = s.form.objectives[s.term].role == 0
@@ -446,7 +480,7 @@ def search(s: StageState) -> None:
 
 
 def mip_after(s: StageState) -> None:
-    if s.settled or not _small(s):
+    if s.settled or not _small(s) or s.mip_first_ran:
         return
     budget = _search_budget(s)
     if budget.left() > 0.2:
@@ -483,10 +517,12 @@ PIPELINE: tuple[Step, ...] = (
     prove_by_relaxation,
     fix_by_reduced_cost,
     search_neighbourhood,
+    fix_by_reduced_cost,  # again, at the incumbent the search around the LP found
     search_large_neighbourhoods,
     mip_first,
     search,
     mip_after,
+    fix_by_reduced_cost,  # for the later stages, at the value the stage ends with
     settle,
 )
 

@@ -44,11 +44,10 @@ class LPSolution:
     seconds: float
 
 
-def stage_model(form: Formulation, term: int, holds: Sequence[Hold]) -> mbh.ModelBuilderHelper:
-    """Stage ``term`` as an OR-Tools linear model: the binding rows, the holds, the
-    objective. Variables are continuous within their bounds; :mod:`.mip` marks them
-    integral."""
-    size = form.size
+def stage_rows(
+    form: Formulation, holds: Sequence[Hold]
+) -> tuple[sparse.csr_matrix, FloatArray, FloatArray]:
+    """A stage's rows (the binding ones, then the holds) and their lower and upper limits."""
     rows = form.binding_rows()
     matrix = form.matrix[rows]
     lo = form.space.lo[rows]
@@ -58,8 +57,27 @@ def stage_model(form: Formulation, term: int, holds: Sequence[Hold]) -> mbh.Mode
             sparse.csr_matrix(form.coefficients[h.term].astype(np.float64)[None, :]) for h in holds
         ]
         matrix = sparse.vstack([matrix, *extra], format="csr")
-        lo = np.append(lo, [h.value if h.sense in ("==", ">=") else -np.inf for h in holds])
-        hi = np.append(hi, [h.value if h.sense in ("==", "<=") else np.inf for h in holds])
+        lo = np.append(lo, [held_lo(h) for h in holds])
+        hi = np.append(hi, [held_hi(h) for h in holds])
+    return matrix, lo, hi
+
+
+def held_lo(h: Hold) -> float:
+    """The lower limit a hold puts on its term."""
+    return h.value if h.sense in ("==", ">=") else -np.inf
+
+
+def held_hi(h: Hold) -> float:
+    """The upper limit a hold puts on its term."""
+    return h.value if h.sense in ("==", "<=") else np.inf
+
+
+def stage_model(form: Formulation, term: int, holds: Sequence[Hold]) -> mbh.ModelBuilderHelper:
+    """Stage ``term`` as an OR-Tools linear model: the binding rows, the holds, the
+    objective. Variables are continuous within their bounds; :mod:`.mip` marks them
+    integral."""
+    size = form.size
+    matrix, lo, hi = stage_rows(form, holds)
     cost = form.coefficients[term].astype(np.float64)
     upper = form.upper.astype(np.float64)
     model = mbh.ModelBuilderHelper()

@@ -134,6 +134,7 @@ def test_a_round_searched_around_the_lp_on_small_stages_reaches_the_same_optimum
         ("cpsat_first_dtime_weight", -1.0),
         ("rins_small_terms", (3,)),
         ("mip_first_terms", (0, 5)),
+        ("mip_solver", "gurobi"),
     ],
 )
 def test_small_search_params_check_themselves(field: str, value: object) -> None:

@@ -1,7 +1,9 @@
-"""SCIP as the second engine of a stage, and the exact integer check of its answers."""
+"""The MIP solvers (HiGHS, SCIP) as a stage's other engine, and the exact integer check of
+their answers."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matching.instance import Instance
@@ -15,15 +17,16 @@ def build_formulation(inst: Instance) -> Formulation | None:
     return prepare(inst).form
 
 
+@pytest.mark.parametrize("solver", ["highs", "scip"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_beneficiaries=5))
-def test_scip_stage_one_equals_enumeration(inst: Instance) -> None:
+def test_mip_stage_one_equals_enumeration(solver: str, inst: Instance) -> None:
     form = build_formulation(inst)
     best = exhaustive(inst)
     if form is None:  # the pins break a rule
         assert best is None
         return
-    out = solve_mip(form, 0, (), time_limit=20)
+    out = solve_mip(form, 0, (), time_limit=20, solver_name=solver)
     if best is None:
         assert out.status == "INFEASIBLE"
         return
@@ -32,15 +35,18 @@ def test_scip_stage_one_equals_enumeration(inst: Instance) -> None:
     assert form.value(0, out.solution) == best.weight
 
 
+@pytest.mark.parametrize("solver", ["highs", "scip"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_beneficiaries=5, pins=False))
-def test_scip_respects_holds_and_satisfies_rejects_what_breaks_them(inst: Instance) -> None:
+def test_mip_respects_holds_and_satisfies_rejects_what_breaks_them(
+    solver: str, inst: Instance
+) -> None:
     best = exhaustive(inst)
     assert best is not None
     form = build_formulation(inst)
     assert form is not None
     holds = [Hold(0, "==", best.weight)]
-    out = solve_mip(form, 1, holds, time_limit=20)
+    out = solve_mip(form, 1, holds, time_limit=20, solver_name=solver)
     assert out.status == "OPTIMAL" and out.solution is not None
     assert form.satisfies(out.solution, holds)
     assert form.value(1, out.solution) == best.contribution_cents
