@@ -12,7 +12,8 @@ and the peak memory of the main process and of the workers.
 part by part as each starts (:mod:`matching.decompose`): there are no fund rounds to
 wait for, and a part never waits for another. With N workers, the parts run in the
 engine's order, each on the first worker free (list scheduling); the run takes the plan,
-then the makespan of that schedule, then the bound's check. :func:`model` replays the
+then the makespan of that schedule, then the bound's check and the stitch (which has
+its share of the time and whatever the parts leave). :func:`model` replays the
 schedule with the parts' measured times (from the run with the most workers, whose
 parts had the time a cluster would give them) and prints it for N = 1 to 64, with its
 two lower bounds: the longest part (the critical path) and the parts' total over N.
@@ -108,9 +109,11 @@ def run(
         "bounds": res.engine.get("bounds"),
         "parts": len(parts),
         "part_statuses": res.engine.get("part_statuses"),
+        "stitch": res.engine.get("stitch"),
         "wall_s": wall,
         "plan_s": res.timings.get("plan", 0.0),
         "bound_s": res.timings.get("bound", 0.0) + res.timings.get("money_bound", 0.0),
+        "stitch_s": res.timings.get("stitch", 0.0),
         "part_seconds": [p.get("seconds", 0.0) for p in parts],
         "part_started": [p.get("started") for p in parts],
         "part_ended": [p.get("ended") for p in parts],
@@ -150,11 +153,11 @@ def main() -> None:
             flush=True,
         )
     ref = max(runs, key=lambda r: r["workers"])
-    serial = ref["plan_s"] + ref["bound_s"]
+    serial = ref["plan_s"] + ref["bound_s"] + ref.get("stitch_s", 0.0)
     rows = model(ref["part_seconds"], serial, [1, 2, 4, 8, 16, 32, 64])
     print(
         f"\nmodel from the {ref['workers']}-worker run's {ref['parts']} parts "
-        f"(serial plan and bound: {serial:.0f} s)\n"
+        f"(serial plan, bound and stitch: {serial:.0f} s)\n"
     )
     print("| workers | modelled s | critical path s | work / N s |")
     print("|---|---|---|---|")

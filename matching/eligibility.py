@@ -369,6 +369,19 @@ def _with_offers(
     return pair[keep], b[keep], oi[keep], contribution[keep]
 
 
+def _direct(inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray, cells: int) -> _Options:
+    """The (household, unit) candidates ``bi``, ``ui`` that pass every pair rule, within
+    the household's own reach, with their offers."""
+    keep = np.logical_and.reduce(list(pair_masks(inst, arr, bi, ui).values()))
+    bi, ui = bi[keep], ui[keep]
+    km = commute_km(inst, arr, bi, ui)
+    ok = within_commute(inst, arr, bi, ui, km)
+    bi, ui, km = bi[ok], ui[ok], km[ok]
+    metres = whole_metres(inst, arr, bi, ui, km)
+    pair, b, oi, c = _with_offers(inst, arr, bi, ui)
+    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], -1, cells)
+
+
 def _block(
     inst: Instance,
     arr: Arrays,
@@ -385,14 +398,15 @@ def _block(
     near = arr.b_vec[bsel] @ arr.u_vec[usel].T >= reach_cos[bsel, None]
     rb, ru = np.nonzero(near)
     bi, ui = bsel[rb].astype(np.int64), usel[ru].astype(np.int64)
-    keep = np.logical_and.reduce(list(pair_masks(inst, arr, bi, ui).values()))
-    bi, ui = bi[keep], ui[keep]
-    km = commute_km(inst, arr, bi, ui)
-    ok = within_commute(inst, arr, bi, ui, km)
-    bi, ui, km = bi[ok], ui[ok], km[ok]
-    metres = whole_metres(inst, arr, bi, ui, km)
-    pair, b, oi, c = _with_offers(inst, arr, bi, ui)
-    return _Options(b, ui[pair], oi, c, km[pair], metres[pair], -1, int(bsel.size * usel.size))
+    return _direct(inst, arr, bi, ui, int(bsel.size * usel.size))
+
+
+def _settled(
+    inst: Instance, arr: Arrays, bi: IntArray, ui: IntArray, reach_cos: FloatArray
+) -> _Options:
+    """The direct options of households each compared with one unit only."""
+    near = np.einsum("ij,ij->i", arr.b_vec[bi], arr.u_vec[ui]) >= reach_cos[bi]
+    return _direct(inst, arr, bi[near], ui[near], int(bi.size))
 
 
 def stop_distances(
@@ -496,10 +510,15 @@ def ride_km(
     return best
 
 
-def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
+def eligible_pairs(
+    inst: Instance, threads: int | None = None, only: IntArray | None = None
+) -> Pairs:
     """Every eligible option with its contribution and commute.
 
-    Forbidden pairs are left out. Pinned pairs are not forced here: a pinned pair that
+    ``only``, when given, holds per household the one unit (index) whose options are
+    wanted, or -1 for all of them: a household whose unit is settled (an occupant the
+    stitch keeps in its flat) is not compared with every other unit. Forbidden pairs
+    are left out. Pinned pairs are not forced here: a pinned pair that
     breaks a rule is absent, and the solver reports the round ``INFEASIBLE``. Blocks run
     on ``threads`` threads (NumPy releases the GIL; default: one per core).
     """
@@ -515,10 +534,16 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
         reach_deg = arr.b_max_km / circ / geo.KM_PER_DEGREE_LAT_MIN
         # exact on the sphere, with the margin that covers the ellipsoid
         reach_cos = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km, circ))
-        block = max(16, min(nb, BLOCK_ELEMENTS // max(1, min(nu, 4096))))
-        blocks = [np.sort(b_order[s : s + block]) for s in range(0, nb, block)]
+        if only is not None:
+            # households settled on one unit are compared with it alone
+            fixed = np.flatnonzero(only >= 0)
+            if fixed.size:
+                found.append(_settled(inst, arr, fixed, only[fixed], reach_cos))
+            b_order = b_order[only[b_order] < 0]
+        block = max(16, min(max(nb, 1), BLOCK_ELEMENTS // max(1, min(nu, 4096))))
+        blocks = [np.sort(b_order[s : s + block]) for s in range(0, b_order.size, block)]
         workers = threads or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(blocks)))) as pool:
             found += pool.map(
                 lambda bsel: _block(inst, arr, bsel, u_order, u_lat_sorted, reach_deg, reach_cos),
                 blocks,
@@ -533,6 +558,9 @@ def eligible_pairs(inst: Instance, threads: int | None = None) -> Pairs:
     k = np.concatenate([f.km for f in found])
     m = np.concatenate([f.m for f in found])
     line = np.concatenate([np.full(f.b.shape, f.line, dtype=np.int16) for f in found])
+    if only is not None and inst.shuttles and b.size:
+        wanted = (only[b] < 0) | (only[b] == u)
+        b, u, o, c, k, m, line = (x[wanted] for x in (b, u, o, c, k, m, line))
     if inst.forbidden and b.size:
         codes = b * nu + u
         banned = np.array(

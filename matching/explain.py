@@ -52,7 +52,8 @@ Some unit could take it, but this round's allocation did not place it there:
 ``other_parts_not_searched``      the round was solved in parts (too large to solve
                                   whole, :mod:`matching.decompose`): the household was
                                   offered the units of its part only, and the reasons
-                                  before this one are about those
+                                  before this one are about those; then the homes
+                                  no part took and the shared flats' free beds
 ``part_not_searched_in_time``     the round was solved in parts and the time limit
                                   ran out before the household's part was searched
 ================================  ===================================================

@@ -304,6 +304,12 @@ class DecomposeParams:
         Households per component whose pairs are listed to estimate its pairs.
     bound_share:
         Share of the time kept for the bound's check of households without a pair.
+    stitch_share:
+        Share of the time kept for the stitch (:func:`matching.decompose.stitch`): once
+        the parts are solved, the households they left out are offered, across the
+        parts' borders, the homes nobody took and the free beds of the shared flats
+        (whose occupants keep their flat). It also has whatever the parts and the
+        bound's check leave of theirs. 0 turns it off.
     workers:
         How many parts are solved at once, each as a task of the executor given to
         :func:`matching.solve.solve` (a Dask cluster's, from ``housing solve
@@ -321,6 +327,7 @@ class DecomposeParams:
     cell_deg: float = 0.1
     sample_households: int = 300
     bound_share: float = 0.08
+    stitch_share: float = 0.05
     workers: int = 1
     money_bound: bool = True
 
@@ -354,6 +361,12 @@ class DecomposeParams:
             "decompose.bound_share",
             "must be in [0, 0.5)",
             self.bound_share,
+        )
+        _check(
+            0.0 <= self.stitch_share < 0.5,
+            "decompose.stitch_share",
+            "must be in [0, 0.5)",
+            self.stitch_share,
         )
         _check(
             1 <= self.workers <= 1024,

@@ -37,9 +37,17 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def solve_priced(
-    inst: Instance, params: SolveParams, progress: Progress | None, budget: Budget, pairs: Pairs
+    inst: Instance,
+    params: SolveParams,
+    progress: Progress | None,
+    budget: Budget,
+    pairs: Pairs,
+    explain: bool = True,
 ) -> Result:
-    """Price-and-branch on ``inst`` over all its ``pairs`` (see the module docstring)."""
+    """Price-and-branch on ``inst`` over all its ``pairs`` (see the module docstring).
+
+    ``explain=False`` leaves the households left out without their reasons (the
+    result's ``unassigned`` is empty), for a caller that keeps its own."""
     timings: dict[str, float] = {"eligibility": pairs.seconds}
     universe = Universe.of(inst, pairs)
     space = declare(universe)
@@ -188,8 +196,10 @@ def solve_priced(
         )
         bound = trivial
     t = time.perf_counter()
-    unassigned = explain_unassigned(
-        inst, pairs, inner.assignments, proven=weight >= bound, space=space
+    unassigned = (
+        explain_unassigned(inst, pairs, inner.assignments, proven=weight >= bound, space=space)
+        if explain
+        else []
     )
     timings["explain"] = time.perf_counter() - t
     return replace(

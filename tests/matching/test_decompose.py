@@ -20,12 +20,12 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks.harness import run_one
-from matching.decompose import OTHER_PARTS, components, plan
+from matching.decompose import OTHER_PARTS, components, narrow_first, plan, stitch
 from matching.eligibility import eligible_pairs
 from matching.explain import REASON_TEXT, REASONS
 from matching.instance import Instance, Pin
 from matching.params import DecomposeParams, ParamsError, SolveParams
-from matching.result import Result
+from matching.result import Result, lines_opened, objective_of
 from matching.solve import solve
 from matching.validate import validate
 from scenarios.synthetic import generate
@@ -174,6 +174,8 @@ def test_decomposition_params_are_checked() -> None:
         DecomposeParams(part_pairs=0)
     with pytest.raises(ParamsError, match=r"decompose\.min_cells"):
         DecomposeParams(min_cells=-1)
+    with pytest.raises(ParamsError, match=r"decompose\.stitch_share"):
+        DecomposeParams(stitch_share=0.5)
 
 
 def test_a_pin_across_components_makes_the_round_infeasible() -> None:
@@ -278,3 +280,157 @@ def test_parts_on_a_local_dask_cluster_match_the_pool() -> None:
 def test_parts_workers_are_checked() -> None:
     with pytest.raises(ParamsError, match=r"decompose\.workers"):
         DecomposeParams(workers=0)
+
+
+def _no_stitch(part_pairs: int) -> SolveParams:
+    params = _decomposed(part_pairs)
+    return replace(params, decompose=replace(params.decompose, stitch_share=0.0))
+
+
+@pytest.mark.parametrize("scale,seed", [("S", 1), ("S", 4)])
+def test_the_stitch_places_left_out_households_in_homes_other_parts_left(
+    scale: str, seed: int
+) -> None:
+    """Replicas give up the pairs across parts; the stitch offers what nobody took."""
+    inst = generate(scale, seed)
+    params = _no_stitch(300)
+    parts = solve(inst, params)
+    assert validate(inst, parts) == []
+    left = [f.budget_cents for f in inst.funds]
+    fund_pos = {f.id: k for k, f in enumerate(inst.funds)}
+    for a in parts.assignments:
+        if a.fund is not None:
+            left[fund_pos[a.fund]] -= a.contribution_cents * inst.policy.contribution_months
+    left_out = [u.beneficiary for u in parts.unassigned]
+    st = stitch(inst, params, parts.assignments, left_out, left, 20.0)
+    assert st is not None
+    assert st.placed and st.placed <= set(left_out)
+    after = {a.beneficiary: a for a in st.assignments}
+    # nobody loses a home; whoever is in a dwelling keeps it as it was (but for the fund
+    # paying for it), and whoever is in a shared flat keeps the flat
+    dwellings = {d.id for d in inst.dwellings}
+    for a in parts.assignments:
+        b = after[a.beneficiary]
+        assert b.unit == a.unit
+        if a.unit in dwellings:
+            assert replace(b, fund=a.fund) == a
+    assert set(after) == {a.beneficiary for a in parts.assignments} | st.placed
+    objective = objective_of(st.assignments, inst.weights, inst.line_costs)
+    assert objective.weight - parts.objective.weight == st.report["gain"] > 0
+    merged = replace(
+        parts,
+        assignments=tuple(
+            sorted(st.assignments, key=lambda a: inst.beneficiary_index[a.beneficiary])
+        ),
+        unassigned=tuple(u for u in parts.unassigned if u.beneficiary not in st.placed),
+        objective=objective,
+        lines_opened=lines_opened(st.assignments, inst.line_costs),
+    )
+    assert validate(inst, merged) == []  # the funds' budgets included
+
+
+def test_a_round_in_parts_is_stitched() -> None:
+    inst = generate("S", 1)
+    res = solve(inst, _decomposed(300))
+    assert validate(inst, res) == []
+    report = res.engine["stitch"]
+    assert report["households"] > 0 and report["gain"] > 0
+    assert res.objective.weight <= res.bound_weight
+    # nothing to share across the round but the funds: no shuttles, no guarantee
+    full = generate("S", 1, "full")
+    assert solve(full, _decomposed(300)).engine["stitch"] is None
+
+
+def test_payments_move_to_the_narrowest_fund_that_may_make_them() -> None:
+    base = generate("S", 1)
+    res = solve(base, SolveParams(time_limit=10.0))
+    assert validate(base, res) == []
+    months = base.policy.contribution_months
+    general = next(f.id for f in base.funds if not f.eligible_tags)
+    # the general fund with money enough to make every payment too
+    extra = sum(a.contribution_cents * months for a in res.assignments)
+    inst = replace(
+        base,
+        funds=tuple(
+            replace(f, budget_cents=f.budget_cents + extra) if f.id == general else f
+            for f in base.funds
+        ),
+    )
+    by_id = {f.id: f for f in inst.funds}
+    # the payments of the funds for some tags made by the general fund instead, as far
+    # as its money goes: the allocation is as valid, and takes money the others may need
+    left = {f.id: f.budget_cents for f in inst.funds}
+    for a in res.assignments:
+        if a.fund is not None:
+            left[a.fund] -= a.contribution_cents * months
+    given = []
+    for a in res.assignments:
+        cost = a.contribution_cents * months
+        if a.fund is not None and by_id[a.fund].eligible_tags and left[general] >= cost:
+            left[general] -= cost
+            left[a.fund] += cost
+            a = replace(a, fund=general)
+        given.append(a)
+    switched = sum(1 for a, b in zip(res.assignments, given, strict=True) if a != b)
+    assert switched > 10
+    assert validate(inst, replace(res, assignments=tuple(given))) == []
+    moved, after = narrow_first(inst, given, [left[f.id] for f in inst.funds])
+    assert sum(after) == sum(left.values()) and min(after) >= 0
+    changed = [(a, b) for a, b in zip(given, moved, strict=True) if a != b]
+    # every one of them goes back to a fund for its tags (the money it took is there)
+    assert len(changed) >= switched
+    for a, b in changed:
+        assert replace(b, fund=a.fund) == a
+        assert by_id[b.fund or ""].eligible_tags and not by_id[a.fund or ""].eligible_tags
+    now = Counter[str]()
+    for b in moved:
+        if b.fund is not None:
+            now[b.fund] += b.contribution_cents * months
+    assert [f.budget_cents - now[f.id] for f in inst.funds] == after
+    assert validate(inst, replace(res, assignments=tuple(moved))) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_parts_share_the_guarantee(seed: int) -> None:
+    """Like the funds, the guarantee's capacity is the round's: the parts' guaranteed
+    terms together never expose more (the budget for opening lines is shared out the
+    same way)."""
+    base = generate("S", seed, "full")
+    # guaranteed terms at half their rent: the engine lets dwellings on them
+    inst = replace(
+        base,
+        dwellings=tuple(
+            replace(
+                d,
+                terms=tuple(
+                    replace(t, rent_cents=t.rent_cents // 2) if t.guaranteed else t for t in d.terms
+                ),
+            )
+            for d in base.dwellings
+        ),
+    )
+    guarantee = inst.policy.guarantee
+    assert guarantee is not None
+    terms = {(d.id, t.id): t for d in inst.dwellings for t in d.terms}
+
+    def exposure(res: Result) -> int:
+        return sum(
+            terms[(a.unit, a.term)].rent_cents * guarantee.months
+            for a in res.assignments
+            if a.term is not None and terms[(a.unit, a.term)].guaranteed
+        )
+
+    whole = solve(inst, SolveParams(time_limit=10.0))
+    assert validate(inst, whole) == []
+    assert exposure(whole) > 0
+    # the capacity cut to a third of what the whole round exposes: it binds
+    tight = replace(
+        inst,
+        policy=replace(
+            inst.policy, guarantee=replace(guarantee, capacity_cents=exposure(whole) // 3)
+        ),
+    )
+    res = solve(tight, _decomposed(300))
+    assert res.engine["decomposition"]["parts"] > 2
+    assert validate(tight, res) == []  # guarantee_over_capacity among the rest
+    assert 0 < exposure(res) <= exposure(whole) // 3

@@ -352,3 +352,24 @@ def test_random_subsets_match_brute_force() -> None:
             forbidden=forbidden,
         )
         assert_pairs_match_brute_force(inst)
+
+
+@pytest.mark.parametrize("variant", ["plain", "full"])
+def test_settled_households_get_the_options_of_their_one_unit_only(variant: str) -> None:
+    """``only``: the stitch's occupants are compared with their own unit alone, and get
+    exactly the options the whole listing has for it (terms and lines included)."""
+    inst = generate("S", 2, variant)
+    full = eligible_pairs(inst)
+    rng = np.random.default_rng(0)
+    only = np.full(len(inst.beneficiaries), -1, dtype=np.int64)
+    settled = rng.choice(len(inst.beneficiaries), size=len(inst.beneficiaries) // 2, replace=False)
+    # half of them on a unit they have an option for, the rest on any unit at all
+    for k, b in enumerate(settled.tolist()):
+        units = full.unit[full.of_beneficiary(b)]
+        only[b] = int(units[0]) if k % 2 == 0 and units.size else int(rng.integers(inst.n_units))
+    got = eligible_pairs(inst, only=only)
+    keep = (only[full.beneficiary] < 0) | (only[full.beneficiary] == full.unit)
+    for name in ("beneficiary", "unit", "contribution_cents", "commute_m", "term", "line"):
+        assert np.array_equal(getattr(got, name), getattr(full, name)[keep]), name
+    assert np.array_equal(got.commute_km, full.commute_km[keep])
+    assert keep.sum() < len(full)
