@@ -328,8 +328,10 @@ def explain_unassigned(
     assignments: Sequence[Assignment],
     proven: bool,
     space: RowSpace | None = None,
+    only: set[str] | None = None,
 ) -> list[Unassigned]:
-    """Reasons for every beneficiary without a placement in ``assignments``.
+    """Reasons for every beneficiary without a placement in ``assignments`` (of those
+    in ``only``, when given).
 
     Each of the household's eligible pairs is tried against the allocation's rows
     (:class:`~matching.packing.Packing`): the rule whose row stops it gives the reason
@@ -352,7 +354,7 @@ def explain_unassigned(
     # once (at L with budgets cut to a fifth, 3.6M columns of 4,672 households are tried)
     row_reason: dict[int, str] = {}
     for bi, ben in enumerate(inst.beneficiaries):
-        if ben.id in placed:
+        if ben.id in placed or (only is not None and ben.id not in only):
             continue
         sl = pairs.of_beneficiary(bi)
         cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
@@ -433,27 +435,50 @@ def pin_conflicts(inst: Instance, pairs: Pairs, space: RowSpace | None = None) -
     arr = Arrays.of(inst)
     load = np.zeros(space.n_rows, dtype=np.float64)
     who: dict[int, list[str]] = defaultdict(list)
-    for pin in inst.pinned:
-        bi, ui = inst.beneficiary_index[pin.beneficiary], inst.unit_index[pin.unit]
-        sl = pairs.of_beneficiary(bi)
-        cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
-        if len(cols) == 0:
-            rules = pair_failures(inst, bi, [ui], arr)[0]
+    pinned = [inst.beneficiary_index[pin.beneficiary] for pin in inst.pinned]
+    # each pinned household's columns at once, grouped by household
+    hh = np.unique(np.array(pinned, dtype=np.int64))
+    spans = [pairs.of_beneficiary(b) for b in hh.tolist()]
+    opts = np.concatenate(
+        [np.arange(x.start, x.stop, dtype=np.int64) for x in spans] or [np.zeros(0, dtype=np.int64)]
+    )
+    cols = space.universe.columns(opts.astype(np.int64))
+    group = np.searchsorted(hh, cols.beneficiary)
+    n_cols = np.bincount(group, minlength=hh.size)
+    usable: list[int] = []
+    for pin, bi in zip(inst.pinned, pinned, strict=True):
+        if n_cols[np.searchsorted(hh, bi)] == 0:
+            rules = pair_failures(inst, bi, [inst.unit_index[pin.unit]], arr)[0]
             conflicts.append(
                 f"pinned {pin.beneficiary} -> {pin.unit} breaks: {', '.join(rules) or 'a rule'}"
             )
-            continue
+        else:
+            usable.append(bi)
+    if usable:
         t = space.touch(cols)
-        # the load every way of paying for the pin puts on a row
-        least = np.full(space.n_rows, np.inf)
-        for j in range(len(cols)):
-            row = np.zeros(space.n_rows)
-            sel = t.col == j
-            row[t.row[sel]] = t.coef[sel]
-            least = np.minimum(least, row)
-        for r in np.flatnonzero(least > 0).tolist():
-            load[r] += least[r]
-            who[r].append(pin.beneficiary)
+        # a column's own entries, the last of a repeat (as a column's row is written)
+        key = t.col.astype(np.int64) * space.n_rows + t.row
+        _, last = np.unique(key[::-1], return_index=True)
+        keep = key.size - 1 - last
+        col, row, coef = t.col[keep], t.row[keep], t.coef[keep].astype(np.float64)
+        # the least load any way of paying for a pin puts on a row: positive only on a
+        # row every one of its household's columns touches
+        g_row = group[col].astype(np.int64) * space.n_rows + row
+        uniq, inv = np.unique(g_row, return_inverse=True)
+        least = np.full(uniq.size, np.inf)
+        np.minimum.at(least, inv, coef)
+        grp, rw = uniq // space.n_rows, uniq % space.n_rows
+        every = (np.bincount(inv, minlength=uniq.size) == n_cols[grp]) & (least > 0)
+        rows_of: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for gi, ri, x in zip(
+            grp[every].tolist(), rw[every].tolist(), least[every].tolist(), strict=True
+        ):
+            rows_of[int(hh[gi])].append((ri, x))
+        # each pin in turn, as the rows name them
+        for bi in usable:
+            for ri, x in rows_of.get(bi, []):
+                load[ri] += x
+                who[ri].append(inst.beneficiaries[bi].id)
     conflicts += space.conflicts
     relieved = set(space.aux.row[space.aux.coef < 0].tolist())
     # a group floor's rows are met by placing more of the group, not a capacity: the

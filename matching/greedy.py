@@ -66,6 +66,37 @@ Start = Sequence[tuple[int, int, int]]
 """Placements to make first: (option index, fund index or -1, room or -1), -1 meaning any."""
 
 
+def start_from(
+    inst: Instance, pairs: Pairs, previous: Sequence[Assignment]
+) -> list[tuple[int, int, int]]:
+    """The ``previous`` placements that ``inst`` still has an option for, as greedy's
+    first placements (option, fund, room): a pair now forbidden, a unit gone or a line no
+    longer within reach is skipped; greedy drops those the rules no longer let fit."""
+    funds = {f.id: k for k, f in enumerate(inst.funds)}
+    lines = {x.id: k for k, x in enumerate(inst.shuttles)}
+    nd = len(inst.dwellings)
+    out = []
+    for a in previous:
+        bi, ui = inst.beneficiary_index.get(a.beneficiary), inst.unit_index.get(a.unit)
+        if bi is None or ui is None:
+            continue
+        sl = pairs.of_beneficiary(bi)
+        idx = sl.start + np.flatnonzero(pairs.unit[sl] == ui)
+        if a.term is not None and ui < nd:
+            ids = [t.id for t in inst.dwellings[ui].terms]
+            idx = idx[pairs.term[idx] == (ids.index(a.term) if a.term in ids else -2)]
+        line = -1 if a.shuttle is None else lines.get(a.shuttle, -2)
+        idx = idx[pairs.line[idx] == line]
+        if idx.size == 0:
+            continue
+        room = -1
+        if ui >= nd and a.room is not None:
+            rooms = [r.id for r in inst.shared_flats[ui - nd].rooms]
+            room = rooms.index(a.room) if a.room in rooms else -1
+        out.append((int(idx[0]), funds.get(a.fund, -1) if a.fund else -1, room))
+    return out
+
+
 def greedy(
     space: RowSpace,
     first: Start = (),
@@ -113,10 +144,24 @@ def greedy(
                 return True
         return False
 
+    # a pinned household the start places is placed as it says first (its room and
+    # fund): pins placed one by one in the first room that fits may leave no room of
+    # the right gender for a later one
+    said = {int(pairs.beneficiary[p]): (p, fk, rk) for p, fk, rk in first}
     for pin in inst.pinned:
         bi = inst.beneficiary_index[pin.beneficiary]
         h = _Household(space, pairs.of_beneficiary(bi))
-        if not take(h, fund_order(h.cols, np.arange(len(h.cols)))):
+        ordered = fund_order(h.cols, np.arange(len(h.cols)))
+        if bi in said:
+            p, fk, rk = said[bi]
+            ordered.sort(
+                key=lambda j: (
+                    int(h.cols.pair[j]) != p,
+                    rk >= 0 and int(h.cols.room[j]) != rk,
+                    fk >= 0 and int(h.cols.fund[j]) != fk,
+                )
+            )
+        if not take(h, ordered):
             return None
     for p, fk, rk in first:
         bi = int(pairs.beneficiary[p])

@@ -859,6 +859,9 @@ def matching_start(
             strict=True,
         )
     )
+    # a pair the LP splits between funds or rooms: its largest column only
+    seen: set[int] = set()
+    first = [x for x in first if not (x[0] in seen or seen.add(x[0]))]  # type: ignore[func-returns-value]
     # then the matching's pairs the LP leaves at zero, in the matching's order
     rest = matched[~np.isin(matched, cols.pair)]
     return first + [(int(p), -1, -1) for p in rest], lp.aux

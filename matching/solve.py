@@ -24,11 +24,10 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import replace
 
-import numpy as np
-
 from matching.budget import Budget
 from matching.decompose import solve_decomposed
 from matching.eligibility import Pairs, eligible_pairs
+from matching.greedy import start_from
 from matching.instance import Instance
 from matching.limits import check_engine_limits
 from matching.params import SolveParams
@@ -53,35 +52,6 @@ def priced(inst: Instance, pairs: Pairs, params: SolveParams) -> bool:
     seasonal = len({inst.stay(b).first for b in inst.beneficiaries}) > 1
     least = params.pricing.min_pairs_seasonal if seasonal else params.pricing.min_pairs
     return len(pairs) > 0 and len(pairs) >= min(least, params.pricing.min_pairs)
-
-
-def start_from(inst: Instance, pairs: Pairs, previous: Result) -> list[tuple[int, int, int]]:
-    """The placements of ``previous`` that ``inst`` still has an option for, as greedy's
-    first placements (option, fund, room): a pair now forbidden, a unit gone or a line no
-    longer within reach is skipped; greedy drops those the rules no longer let fit."""
-    funds = {f.id: k for k, f in enumerate(inst.funds)}
-    lines = {x.id: k for k, x in enumerate(inst.shuttles)}
-    nd = len(inst.dwellings)
-    out = []
-    for a in previous.assignments:
-        bi, ui = inst.beneficiary_index.get(a.beneficiary), inst.unit_index.get(a.unit)
-        if bi is None or ui is None:
-            continue
-        sl = pairs.of_beneficiary(bi)
-        idx = sl.start + np.flatnonzero(pairs.unit[sl] == ui)
-        if a.term is not None and ui < nd:
-            ids = [t.id for t in inst.dwellings[ui].terms]
-            idx = idx[pairs.term[idx] == (ids.index(a.term) if a.term in ids else -2)]
-        line = -1 if a.shuttle is None else lines.get(a.shuttle, -2)
-        idx = idx[pairs.line[idx] == line]
-        if idx.size == 0:
-            continue
-        room = -1
-        if ui >= nd and a.room is not None:
-            rooms = [r.id for r in inst.shared_flats[ui - nd].rooms]
-            room = rooms.index(a.room) if a.room in rooms else -1
-        out.append((int(idx[0]), funds.get(a.fund, -1) if a.fund else -1, room))
-    return out
 
 
 def solve(
@@ -148,7 +118,7 @@ def solve(
         if priced(inst, pairs, params) and not strict:
             res = solve_priced(inst, params, progress, budget, pairs)
         else:
-            initial = start_from(inst, pairs, previous) if previous is not None else ()
+            initial = start_from(inst, pairs, previous.assignments) if previous is not None else ()
             res = solve_whole(inst, params, progress, budget, pairs, initial=initial)
     total = budget.elapsed()
     return replace(

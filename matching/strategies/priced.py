@@ -10,8 +10,10 @@ column-generation bound on the weight.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,8 +22,14 @@ import numpy.typing as npt
 
 from matching.budget import Budget
 from matching.eligibility import Pairs
-from matching.explain import empty_result, explain_unassigned, infeasible_result, pin_conflicts
-from matching.greedy import greedy
+from matching.explain import (
+    empty_result,
+    encoded_aux,
+    explain_unassigned,
+    infeasible_result,
+    pin_conflicts,
+)
+from matching.greedy import greedy, start_from
 from matching.instance import Instance
 from matching.model.objectives.weight import weights
 from matching.model.rules import declare
@@ -43,11 +51,15 @@ def solve_priced(
     budget: Budget,
     pairs: Pairs,
     explain: bool = True,
+    start: Sequence[Assignment] = (),
 ) -> Result:
     """Price-and-branch on ``inst`` over all its ``pairs`` (see the module docstring).
 
     ``explain=False`` leaves the households left out without their reasons (the
-    result's ``unassigned`` is empty), for a caller that keeps its own."""
+    result's ``unassigned`` is empty), for a caller that keeps its own. ``start``: a
+    known allocation of ``inst``, placed first by greedy (in its rooms; the pass
+    completes it) and priced in from the start, so that the result is never worse
+    than it."""
     timings: dict[str, float] = {"eligibility": pairs.seconds}
     universe = Universe.of(inst, pairs)
     space = declare(universe)
@@ -63,11 +75,26 @@ def solve_priced(
     t = time.perf_counter()
     seed = np.zeros(0, dtype=np.int64)
     target = None
-    if params.hint_greedy:
-        g = greedy(space, deadline=run.share(0.5 * params.pricing.share).deadline)
-        if g is not None:
-            seed = np.unique(g.columns.pair)
-            target = float(w[g.columns.beneficiary].sum())
+    first = start_from(inst, pairs, start)
+    first_aux = encoded_aux(space, start).astype(np.float64) if start else None
+    pinned = {inst.beneficiary_index[p.beneficiary] for p in inst.pinned}
+    held = [x for x in first if int(pairs.beneficiary[x[0]]) in pinned]
+    hinted = None
+    if first and len(held) == len(first):
+        # a known allocation of pinned households only: every start below places them
+        # first, in its rooms; its pairs seed the master
+        seed = np.unique(np.array([x[0] for x in first], dtype=np.int64))
+        target = float(w[np.unique(pairs.beneficiary[seed])].sum())
+    elif params.hint_greedy or first:
+        hinted = greedy(
+            space,
+            first,
+            deadline=run.share(0.5 * params.pricing.share).deadline,
+            aux=first_aux,
+        )
+        if hinted is not None:
+            seed = np.unique(hinted.columns.pair)
+            target = float(w[hinted.columns.beneficiary].sum())
     timings["greedy"] = time.perf_counter() - t
     priced = price_pairs(
         space,
@@ -98,8 +125,10 @@ def solve_priced(
         starts.append(matching_start(space, priced.priced_matching, run.seconds()))
     elif priced.matching.size:
         starts.append(matching_start(space, priced.matching, run.seconds()))
-    if priced.x_pair.size:
+    if priced.x_pair.size and not first:
         # the master's room counts start the rooms: they fit its integral columns
+        # (not where an allocation is known: its rooms and the master's disagree, and
+        # at XL's stitch this start was the worse by 800 in 13 s)
         starts.append(
             (
                 list(
@@ -113,12 +142,20 @@ def solve_priced(
                 priced.x_aux,
             )
         )
+    if first:
+        # the pinned households as the known allocation places them (its rooms): a
+        # start that places them first where the LP says may find no room of their
+        # gender for the last of them; and the known allocation itself, completed,
+        # when nothing else is started
+        starts = [(held + f, first_aux) for f, _ in starts] or [(first, first_aux)]
     best: list[tuple[int, int, int]] = []
     best_placed: list[Assignment] = []
     best_weight = -1
     keep = priced.keep
-    for first, aux in starts:
-        out = greedy(space, first, aux=aux)
+    # greedy's own allocation is one more start; each pass ends at the deadline (what
+    # it placed so far is valid)
+    outs = (greedy(space, f, deadline=run.deadline, aux=aux) for f, aux in starts)
+    for out in itertools.chain([hinted] if hinted is not None else [], outs):
         if out is None:
             continue
         placed = int(w[out.columns.beneficiary].sum())
@@ -150,9 +187,10 @@ def solve_priced(
             progress(ProgressEvent(ev.stage, ev.incumbent, None, ev.elapsed))
 
     # the households left out are explained below, over every pair: not on the subset
+    # greedy's own allocation was among the starts: not run again on the subset
     inner = solve_whole(
         inst,
-        params,
+        replace(params, hint_greedy=False) if initial else params,
         relay,
         run.keep(0.0),
         restricted,

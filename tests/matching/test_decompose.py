@@ -282,9 +282,20 @@ def test_parts_workers_are_checked() -> None:
         DecomposeParams(workers=0)
 
 
-def _no_stitch(part_pairs: int) -> SolveParams:
+def _no_stitch(part_pairs: int, moves: int = 0) -> SolveParams:
     params = _decomposed(part_pairs)
-    return replace(params, decompose=replace(params.decompose, stitch_share=0.0))
+    return replace(
+        params, decompose=replace(params.decompose, stitch_share=0.0, stitch_moves=moves)
+    )
+
+
+def _left_after(inst: Instance, res: Result) -> list[int]:
+    left = [f.budget_cents for f in inst.funds]
+    fund_pos = {f.id: k for k, f in enumerate(inst.funds)}
+    for a in res.assignments:
+        if a.fund is not None:
+            left[fund_pos[a.fund]] -= a.contribution_cents * inst.policy.contribution_months
+    return left
 
 
 @pytest.mark.parametrize("scale,seed", [("S", 1), ("S", 4)])
@@ -296,13 +307,8 @@ def test_the_stitch_places_left_out_households_in_homes_other_parts_left(
     params = _no_stitch(300)
     parts = solve(inst, params)
     assert validate(inst, parts) == []
-    left = [f.budget_cents for f in inst.funds]
-    fund_pos = {f.id: k for k, f in enumerate(inst.funds)}
-    for a in parts.assignments:
-        if a.fund is not None:
-            left[fund_pos[a.fund]] -= a.contribution_cents * inst.policy.contribution_months
     left_out = [u.beneficiary for u in parts.unassigned]
-    st = stitch(inst, params, parts.assignments, left_out, left, 20.0)
+    st = stitch(inst, params, parts.assignments, left_out, _left_after(inst, parts), 20.0)
     assert st is not None
     assert st.placed and st.placed <= set(left_out)
     after = {a.beneficiary: a for a in st.assignments}
@@ -327,6 +333,50 @@ def test_the_stitch_places_left_out_households_in_homes_other_parts_left(
         lines_opened=lines_opened(st.assignments, inst.line_costs),
     )
     assert validate(inst, merged) == []  # the funds' budgets included
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_the_stitch_moves_occupants_to_free_homes_for_the_left_out(seed: int) -> None:
+    """Taken dwellings within the left-out households' reach are offered too: their
+    occupants stay, move to a home nobody took, or (only for a heavier household) are
+    left out with their reasons; never worse than the stitch without them."""
+    inst = generate("S", seed)
+    parts = solve(inst, _no_stitch(300))
+    assert validate(inst, parts) == []
+    left_out = [u.beneficiary for u in parts.unassigned]
+    left = _left_after(inst, parts)
+    plain = stitch(inst, _no_stitch(300), parts.assignments, left_out, left, 30.0)
+    st = stitch(inst, _no_stitch(300, moves=5_000), parts.assignments, left_out, left, 30.0)
+    assert plain is not None and st is not None
+    moves = st.report["moves"]
+    assert 0 < moves["offered"] <= moves["reached"] and moves["may_move"] <= moves["reached"]
+    assert st.report["gain"] > 0 and plain.report["gain"] > 0
+    before = {a.beneficiary: a for a in parts.assignments}
+    after = {a.beneficiary: a for a in st.assignments}
+    dropped = {u.beneficiary for u in st.dropped}
+    assert set(before) - set(after) == dropped
+    assert set(after) - set(before) == st.placed
+    assert all(u.reasons for u in st.dropped)
+    moved = sum(1 for b, a in after.items() if b in before and before[b].unit != a.unit)
+    flats = {f.id for f in inst.shared_flats}
+    assert moved >= st.report["moved"]
+    assert all(a.unit not in flats for b, a in before.items() if b in dropped)
+    objective = objective_of(st.assignments, inst.weights, inst.line_costs)
+    assert objective.weight - parts.objective.weight == st.report["gain"]
+    order = inst.beneficiary_index
+    merged = replace(
+        parts,
+        assignments=tuple(sorted(st.assignments, key=lambda a: order[a.beneficiary])),
+        unassigned=tuple(
+            sorted(
+                [u for u in parts.unassigned if u.beneficiary not in st.placed] + st.dropped,
+                key=lambda u: order[u.beneficiary],
+            )
+        ),
+        objective=objective,
+        lines_opened=lines_opened(st.assignments, inst.line_costs),
+    )
+    assert validate(inst, merged) == []
 
 
 def test_a_round_in_parts_is_stitched() -> None:

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from matching.budget import Budget
 from matching.eligibility import eligible_pairs
-from matching.greedy import Greedy, greedy
-from matching.instance import Instance
+from matching.explain import encoded_aux
+from matching.greedy import Greedy, greedy, start_from
+from matching.instance import Instance, Pin
 from matching.model.rules import declare
 from matching.model.space import RowSpace, Universe
 from matching.params import PricingParams, SolveParams
@@ -36,9 +37,11 @@ from matching.pricing import (
     price_pairs,
     search_fund_prices,
 )
+from matching.result import objective_of
 from matching.solve import solve
 from matching.solvers.lp import solve_lp
 from matching.strategies.common import prepare
+from matching.strategies.priced import solve_priced
 from matching.validate import validate
 from scenarios.synthetic import generate
 from tests.matching.test_audit import as_result
@@ -335,3 +338,30 @@ def test_priced_progress_reports_plain_numbers() -> None:
     assert validate(inst, res) == []
     assert events
     json.dumps(events)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_known_allocation_starts_the_priced_solve(seed: int) -> None:
+    """Households pinned to their shared flats (not their rooms) with the rooms they
+    hold known: the solve places them as they are and is never worse than them."""
+    inst = generate("S", seed)
+    first = solve(inst, SolveParams(time_limit=10.0, stages=1))
+    flats = {f.id for f in inst.shared_flats}
+    known = [a for a in first.assignments if a.unit in flats]
+    assert len(known) > 20
+    pinned = replace(inst, pinned=tuple(Pin(a.beneficiary, a.unit) for a in known))
+    pairs = eligible_pairs(pinned)
+    res = solve_priced(
+        pinned, replace(PRICED, time_limit=20.0), None, Budget.start(20.0), pairs, start=known
+    )
+    assert res.status in ("OPTIMAL", "FEASIBLE")
+    assert validate(pinned, res) == []
+    placed = {a.beneficiary: a.unit for a in res.assignments}
+    assert all(placed.get(a.beneficiary) == a.unit for a in known)
+    assert res.objective.weight >= objective_of(known, inst.weights, inst.line_costs).weight
+    # greedy, given the known rooms, places every pin
+    space = declare(Universe.of(pinned, pairs))
+    aux = encoded_aux(space, known).astype(np.float64)
+    out = greedy(space, start_from(pinned, pairs, known), aux=aux)
+    assert out is not None
+    assert {a.beneficiary for a in known} <= {a.beneficiary for a in out.assignments()}

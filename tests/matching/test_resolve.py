@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from matching.eligibility import eligible_pairs
-from matching.greedy import greedy
+from matching.greedy import greedy, start_from
 from matching.instance import Forbidden, Instance, dumps, instance_to_dict
 from matching.model.rules import declare
 from matching.model.space import Universe
 from matching.params import SolveParams
 from matching.result import Result
-from matching.solve import solve, start_from
+from matching.solve import solve
 from matching.validate import validate
 from tests.strategies import instances, instances_v2
 
@@ -59,7 +59,7 @@ def test_the_earlier_allocation_is_the_start(inst: Instance) -> None:
     assert validate(inst, res) == []
     assume(res.status == "OPTIMAL")
     pairs = eligible_pairs(inst)
-    start = start_from(inst, pairs, res)
+    start = start_from(inst, pairs, res.assignments)
     assert len(start) == len(res.assignments)
     out = greedy(declare(Universe.of(inst, pairs)), start)
     assert out is not None
