@@ -53,6 +53,10 @@ class Packing:
     def activity(self) -> Activity:
         return Activity(row=self.act, aux=self.aux)
 
+    def relieves(self, row: int) -> bool:
+        """Whether raising some auxiliary variable relieves ``row``."""
+        return bool(self._relief.get(row))
+
     def fits(self, rows: list[int], coefs: list[int]) -> Fit:
         """Whether a column touching ``rows`` with ``coefs`` fits now.
 

@@ -678,7 +678,13 @@ def price_pairs(
     it = 0
     while it < p.max_iterations:
         it += 1
-        lp = master.solve(max(0.5, loop_end - time.perf_counter()))
+        limit = loop_end - time.perf_counter()
+        if binds and money is None:
+            # the first master's fund duals direct the search of fund prices: its solve
+            # is not cut short by the pricing's share (at L with budgets cut to a fifth,
+            # on a slower machine, it needed 17 s of the 20 s left, and once more)
+            limit = max(limit, p.money_share * (outer or budget).left())
+        lp = master.solve(max(0.5, limit))
         if not lp.optimal:
             if lp.infeasible:
                 return PricingResult(
@@ -752,6 +758,16 @@ def price_pairs(
             master.keep((lp.x > 1e-9) | (rc > -p.drop_below) | fresh)
         master.add(priced.new)
         last_added = len(priced.new)
+    if binds and money is None and fb is not None:
+        # the master gave no fund duals in time: the common price is searched from zero
+        money = search_fund_prices(
+            rnd,
+            target if target is not None else 0.95 * fb.bound,
+            time.perf_counter() + p.money_share * (outer or budget).left(),
+            first=fb,
+            block_pairs=p.block_pairs,
+        )
+        bound = _take_search(money, bound, matched, history, t0)
     if (
         fb is not None
         and money is None
