@@ -67,7 +67,8 @@ def solve_priced(
         conflicts = pin_conflicts(inst, pairs, space)
         if conflicts:
             return infeasible_result(inst, pairs, 0.0, ENGINE, conflicts, space)
-    run = budget.keep(params.pricing.reserve_share)
+    # the share kept for explaining the households left out: none when not explained
+    run = budget.keep(params.pricing.reserve_share if explain else 0.0)
     w = weights(inst)
     # the greedy allocation's pairs seed the master: later households in its order take
     # units far down their list, which the cheapest pairs of each household miss (at L

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from matching.instance import Instance
 from matching.model.formulation import Formulation, Hold, Solution
-from matching.solvers.mip import solve_mip
+from matching.solvers.mip import one_sided, solve_mip
 from matching.strategies.common import prepare
 from tests.strategies import exhaustive, instances
 
@@ -52,6 +52,33 @@ def test_mip_respects_holds_and_satisfies_rejects_what_breaks_them(
     assert form.value(1, out.solution) == best.contribution_cents
     if best.weight > 0:
         assert not form.satisfies(out.solution, [Hold(0, "==", best.weight + 1)])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_beneficiaries=5, pins=False))
+def test_the_commute_stage_meets_both_holds_exactly(inst: Instance) -> None:
+    """The MIP holds a proven term on one side only (``one_sided``): its answer still
+    meets both held values exactly and is the enumerated lexicographic optimum."""
+    best = exhaustive(inst)
+    assert best is not None
+    form = build_formulation(inst)
+    assert form is not None
+    holds = [Hold(0, "==", best.weight), Hold(1, "==", best.contribution_cents)]
+    assert [one_sided(form, h).sense for h in holds] == [">=", "<="]
+    out = solve_mip(form, 2, holds, time_limit=20)
+    assert out.status == "OPTIMAL" and out.solution is not None
+    assert form.satisfies(out.solution, holds)
+    assert form.value(2, out.solution) == best.commute_m
+
+
+def test_a_hold_not_proven_keeps_its_side() -> None:
+    from scenarios.synthetic import generate
+
+    form = build_formulation(generate("XS", 1))
+    assert form is not None
+    for sense in (">=", "<="):
+        h = Hold(0, sense, 7)  # type: ignore[arg-type]
+        assert one_sided(form, h) is h
 
 
 def test_satisfies_rejects_a_dwelling_given_twice() -> None:
