@@ -1121,6 +1121,12 @@ def stitch(
         gain=gain,
         bound_gain=None if res.bound_weight is None else res.bound_weight - before,
         seconds=round(budget.elapsed(), 2),
+        # where its time went (pricing, starts, each stage): what a faster stitch must cut
+        timings={k: round(v, 2) for k, v in res.timings.items()},
+        stages=[
+            {k: s.get(k) for k in ("objective", "status", "value", "bound", "seconds")}
+            for s in res.stages
+        ],
     )
     if res.status not in ("OPTIMAL", "FEASIBLE") or gain <= 0 or not pinned_ids <= placed:
         logger.info("stitch kept nothing: %s", report)

@@ -323,6 +323,11 @@ def test_the_stitch_places_left_out_households_in_homes_other_parts_left(
     assert set(after) == {a.beneficiary for a in parts.assignments} | st.placed
     objective = objective_of(st.assignments, inst.weights, inst.line_costs)
     assert objective.weight - parts.objective.weight == st.report["gain"] > 0
+    # where the stitch's time went, and its weight stage's value: the allocation's weight
+    assert {"pricing", "stage_weight"} <= set(st.report["timings"])
+    assert st.report["stages"][0]["objective"] == "weight"
+    # (the occupants' weight plus the gain)
+    assert st.report["stages"][0]["value"] >= st.report["gain"]
     merged = replace(
         parts,
         assignments=tuple(
