@@ -135,9 +135,7 @@ def greedy(
 
     # funds whose row no auxiliary variable relieves: a column costing more than such a
     # fund has left cannot fit
-    plain = np.array(
-        [not pack.relieves(fund_row + k) for k in range(len(inst.funds))], dtype=bool
-    )
+    plain = np.array([not pack.relieves(fund_row + k) for k in range(len(inst.funds))], dtype=bool)
 
     def affordable(cols: Columns) -> npt.NDArray[np.int64]:
         """The columns of ``cols`` that their fund may still pay (all when unpaid)."""
