@@ -126,7 +126,6 @@ NOT_SEARCHED = "part_not_searched_in_time"
 STITCH_MARGIN = 0.012
 """The share of the limit kept after the stitch, for the money's bound and the result (at
 XL on two workers they took under 1 s of the 18 s that 2% kept)."""
-"""Share of the time the stitch leaves for the money's bound and the result."""
 
 
 @dataclass
