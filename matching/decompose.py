@@ -54,10 +54,16 @@ money given back to the funds so that the stitch may pay for them from another f
 Before it, every payment moves to the narrowest fund that may make it
 (:func:`narrow_first`; each part's too, before what it leaves goes back). Its search
 starts from the allocation it extends (the occupants in their rooms), so it is never
-worse than the parts. It has ``DecomposeParams.stitch_share`` of the time, and whatever
-the parts and the bound's check (run first) leave; it runs where only the funds are
-shared across the round (no shuttle lines to open, no guarantee fund). XL seed 1 on
-two workers: 7,751 more weight in 111 s, 99.02% of the bound.
+worse than the parts. A household may also be left out because every home within its
+reach is taken: the stitch then offers some taken dwellings too (``stitch_moves``),
+those within reach of such a household whose occupant could live in a free home first,
+found by checking each household against its nearest homes (a k-d tree) rather than
+listing every pair; the occupants are free to move (a chain of two moves across the
+parts). It has ``DecomposeParams.stitch_share`` of the time, and whatever the parts
+and the bound's check (run first) leave; it runs where only the funds are shared
+across the round (no shuttle lines to open, no guarantee fund). XL seed 1 on two
+workers, on the same parts: 5,327 more weight without the moves, 6,957 with 3,000
+taken dwellings offered.
 
 **Time.** Each part's share of the time includes listing its pairs, less what the
 latest parts took past their shares (handing out, the search's last step, bringing the
@@ -92,10 +98,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from matching import geo
 from matching.budget import Budget
-from matching.eligibility import Pairs, eligible_pairs
+from matching.eligibility import Arrays, Pairs, eligible_among, eligible_pairs
 from matching.explain import empty_result, explain_unassigned, pin_conflicts
 from matching.instance import Fund, Instance, Pin, Policy
 from matching.model.payers import FundTable, cost_cents
@@ -963,6 +970,51 @@ def narrow_first(
     return out, left
 
 
+NEAR = 48
+"""How many of the nearest homes :func:`_movable` checks per household."""
+
+
+def _nearest_eligible(
+    sub: Instance, arr: Arrays, who: IntArray, units: IntArray, near: int = NEAR
+) -> tuple[IntArray, IntArray]:
+    """The eligible pairs (household, unit) among each of ``who``'s ``near`` nearest
+    ``units`` (indices into ``sub``), checked pair by pair."""
+    none = np.empty(0, dtype=np.int64)
+    if who.size == 0 or units.size == 0:
+        return none, none
+    k = min(near, int(units.size))
+    _, nn = cKDTree(arr.u_vec[units]).query(arr.b_vec[who], k=k)
+    bi = np.repeat(who, k)
+    ui = units[np.asarray(nn, dtype=np.int64).reshape(-1)]
+    ok = eligible_among(sub, bi, ui, arr)
+    return bi[ok], ui[ok]
+
+
+EXPLAIN_SHARE = 0.05
+"""The share of the stitch's time kept for explaining the occupants it leaves out (at XL
+3.6 s of 117)."""
+MOVER_OPTIONS = 64
+"""How many homes of the stitch an occupant free to move is compared with: its own
+dwelling and the nearest others (a chain needs one; all of them would triple the
+stitch's pairs and the time to list them)."""
+
+
+def _nearest_units(sub: Instance, who: IntArray, k: int) -> tuple[IntArray, IntArray]:
+    """(households, units): each of ``who`` (indices into ``sub``) with its ``k`` units
+    nearest its work."""
+    u_lat = [d.lat for d in sub.dwellings] + [f.lat for f in sub.shared_flats]
+    u_lon = [d.lon for d in sub.dwellings] + [f.lon for f in sub.shared_flats]
+    k = min(k, len(u_lat))
+    if k == 0 or who.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    tree = cKDTree(geo.unit_vectors(np.array(u_lat), np.array(u_lon)))
+    work = [sub.beneficiaries[b].work for b in who.tolist()]
+    _, nn = tree.query(
+        geo.unit_vectors(np.array([w.lat for w in work]), np.array([w.lon for w in work])), k=k
+    )
+    return np.repeat(who, k), np.asarray(nn, dtype=np.int64).reshape(-1)
+
+
 def _movable(
     inst: Instance,
     left_out: IntArray,
@@ -971,9 +1023,18 @@ def _movable(
     flats: IntArray,
     limit: int,
 ) -> tuple[IntArray, dict[str, Any]]:
-    """The taken dwellings (indices into ``inst.dwellings``, at most ``limit``) within
-    reach of a household in ``left_out``, those whose occupant reaches one of the
-    ``empty`` dwellings or free ``flats`` first, then those most households reach."""
+    """The taken dwellings (indices into ``inst.dwellings``, at most ``limit``, the
+    ``info["chains"]`` that make a chain first) within
+    reach of a household in ``left_out`` that no ``empty`` dwelling or free bed of
+    ``flats`` within its reach is found for, whose occupant such a home is found for:
+    a chain of two moves places the household. Those most such households reach come
+    first; then, if ``limit`` allows, the other taken dwellings such households reach.
+
+    Listing every pair of the left-out households with every taken dwelling, and of
+    their occupants with every free home, takes minutes at XL: each household is
+    checked against its :data:`NEAR` nearest homes of each kind instead (a k-d tree on
+    the points), so a chain may be missed, never one made that breaks a rule (the
+    stitch lists the pairs it offers in full)."""
     none = np.empty(0, dtype=np.int64)
     if limit <= 0 or left_out.size == 0:
         return none, {}
@@ -990,26 +1051,60 @@ def _movable(
     )
     if cand.size == 0:
         return none, {}
-    reach = eligible_pairs(_sub_instance(inst, "reach", left_out, cand, none))
-    if len(reach) == 0:
-        return none, {"reached": 0, "seconds": round(time.perf_counter() - t, 2)}
-    units, hits = np.unique(reach.unit, return_counts=True)
-    reached = cand[units]
-    occupants = np.array(
-        [index[taken[inst.dwellings[d].id][0].beneficiary] for d in reached.tolist()],
+    occupant = np.array(
+        [index[taken[inst.dwellings[d].id][0].beneficiary] for d in cand.tolist()],
         dtype=np.int64,
     )
-    alt = eligible_pairs(_sub_instance(inst, "moves", occupants, empty, flats))
-    may_move = np.zeros(reached.size, dtype=bool)
-    may_move[np.unique(alt.beneficiary)] = True
-    order = np.lexsort((-hits, ~may_move))[:limit]
+    # one round of the left-out and the occupants, the taken dwellings and free homes
+    hh = np.unique(np.concatenate([left_out, occupant]))
+    dw = np.sort(np.concatenate([cand, empty]))
+    sub = _sub_instance(inst, "reach", hh, dw, flats)
+    arr = Arrays.of(sub)
+    nd = dw.size
+    s_left = np.searchsorted(hh, left_out)
+    s_cand = np.searchsorted(dw, cand)
+    s_occ = np.searchsorted(hh, occupant)
+    s_empty = np.searchsorted(dw, empty)
+    s_flats = nd + np.arange(flats.size, dtype=np.int64)
+    # the left-out households a free home is found for need no chain
+    has_home = np.zeros(len(sub.beneficiaries), dtype=bool)
+    for units in (s_empty, s_flats):
+        b, _ = _nearest_eligible(sub, arr, s_left, units)
+        has_home[b] = True
+    stuck = s_left[~has_home[s_left]]
+    # the taken dwellings each left-out household reaches, and those stuck ones reach
+    b, u = _nearest_eligible(sub, arr, s_left, s_cand)
+    pos = np.searchsorted(s_cand, u)
+    weights = sub.weight_array.astype(np.int64)[b]
+    need = ~has_home[b]
+    pull = np.zeros(cand.size, dtype=np.int64)
+    np.add.at(pull, pos[need], weights[need])
+    hits = np.zeros(cand.size, dtype=np.int64)
+    np.add.at(hits, pos, 1)
+    reached = np.flatnonzero(hits > 0)
+    # the occupants of those a free home is found for may move
+    may_move = np.zeros(cand.size, dtype=bool)
+    for units in (s_empty, s_flats):
+        ob, _ = _nearest_eligible(sub, arr, s_occ[reached], units)
+        may_move[reached] |= np.isin(s_occ[reached], ob)
+    chain = reached[may_move[reached] & (pull[reached] > 0)]
+    rest = reached[~(may_move[reached] & (pull[reached] > 0))]
+    order = np.concatenate(
+        [
+            chain[np.lexsort((-hits[chain], -pull[chain]))],
+            rest[np.lexsort((-hits[rest], ~may_move[rest]))],
+        ]
+    )[:limit]
     info = {
+        "left_out": int(left_out.size),
+        "stuck": int(stuck.size),
         "reached": int(reached.size),
         "may_move": int(may_move.sum()),
+        "chains": int(chain.size),
         "offered": int(order.size),
         "seconds": round(time.perf_counter() - t, 2),
     }
-    return np.sort(reached[order]), info
+    return cand[order], info
 
 
 def stitch(
@@ -1034,11 +1129,13 @@ def stitch(
     home within its reach is taken, while the household in one of them could live in a
     home nobody took: up to ``params.decompose.stitch_moves`` taken dwellings within the
     left-out households' reach are offered too (:func:`_movable`), their occupants free
-    to stay, to move to any home of the stitch or, only for a heavier household, to be
-    left out (with their reasons). Every other payment first moves to the narrowest
-    fund that may make it (:func:`narrow_first`). Solved by price-and-branch like a
-    part, within ``seconds``. None when there is nothing to stitch; when its result is
-    not better, the placements are those given, their payments moved.
+    to stay, to move to one of the :data:`MOVER_OPTIONS` homes of the stitch nearest
+    them or, only for a heavier household, to be left out (with their reasons, from
+    the units within their reach: :func:`_explain_left_out`). Every other payment
+    first moves to the narrowest fund that may make it (:func:`narrow_first`). Solved
+    by price-and-branch like a part, within ``seconds``. None when there is nothing to
+    stitch; when its result is not better, the placements are those given, their
+    payments moved.
     """
     budget = Budget.start(seconds)
     if not left_out or seconds <= 1.0:
@@ -1069,6 +1166,7 @@ def stitch(
         np.array(flats, dtype=np.int64),
         params.decompose.stitch_moves,
     )
+    moves = np.sort(moves)
     movers = [taken[inst.dwellings[d].id][0] for d in moves.tolist()]
     released = occupants + movers
     who = np.array(
@@ -1096,7 +1194,14 @@ def stitch(
     only = np.full(len(sub.beneficiaries), -1, dtype=np.int64)
     for a in occupants:
         only[sub.beneficiary_index[a.beneficiary]] = sub.unit_index[a.unit]
-    pairs = eligible_pairs(sub, only=only)
+    among = None
+    if movers:
+        # an occupant free to move: its dwelling and the homes nearest it
+        mv = np.array([sub.beneficiary_index[a.beneficiary] for a in movers], dtype=np.int64)
+        home = np.array([sub.unit_index[a.unit] for a in movers], dtype=np.int64)
+        bi, ui = _nearest_units(sub, mv, MOVER_OPTIONS)
+        among = (np.concatenate([bi, mv]), np.concatenate([ui, home]))
+    pairs = eligible_pairs(sub, only=only, among=among)
     eligibility = pairs.seconds
     report: dict[str, Any] = {
         "households": len(left_out),
@@ -1111,7 +1216,9 @@ def stitch(
         return Stitched(list(assignments), set(), report)
     # the households still left out keep the reasons their parts gave: not explained again
     # the released placements as they are start the search: never worse than them
-    res = solve_priced(sub, params, None, budget, pairs, explain=False, start=released)
+    # the occupants it may leave out are explained after it (4 s at XL), within the time
+    run = budget.keep(EXPLAIN_SHARE if movers else 0.0)
+    res = solve_priced(sub, params, None, run, pairs, explain=False, start=released)
     placed = {a.beneficiary for a in res.assignments}
     before = sum(inst.weight(inst.beneficiary(a.beneficiary)) for a in released)
     gain = res.objective.weight - before
@@ -1133,16 +1240,50 @@ def stitch(
     gone = {a.beneficiary for a in released}
     out = [a for a in assignments if a.beneficiary not in gone] + list(res.assignments)
     left_home = {a.beneficiary for a in movers} - placed
-    dropped = (
-        explain_unassigned(sub, pairs, res.assignments, proven=False, only=left_home)
-        if left_home
-        else []
-    )
+    t = time.perf_counter()
+    dropped = _explain_left_out(sub, pairs, res.assignments, left_home) if left_home else []
+    report["explain_seconds"] = round(time.perf_counter() - t, 2)
     homes = {a.beneficiary: a.unit for a in movers}
     report["moved"] = sum(1 for a in res.assignments if homes.get(a.beneficiary, a.unit) != a.unit)
     report["dropped"] = len(dropped)
     logger.info("stitch: %s", report)
     return Stitched(out, placed - gone, report, dropped)
+
+
+def _explain_left_out(
+    sub: Instance, pairs: Pairs, assignments: Sequence[Assignment], who: set[str]
+) -> list[Unassigned]:
+    """Why the households ``who`` of ``sub`` are left out by ``assignments``, as
+    :func:`explain_unassigned` says, looking only at the units within their reach: the
+    placements there (each with its own unit), the money the others spent taken off the
+    budgets. Replaying every placement of the stitch took 16 s at XL."""
+    index = sub.beneficiary_index
+    mine = np.array(sorted(index[b] for b in who), dtype=np.int64)
+    units = np.unique(pairs.unit[np.isin(pairs.beneficiary, mine)])
+    near = set(units.tolist())
+    inside = [a for a in assignments if sub.unit_index[a.unit] in near]
+    fund_pos = {f.id: k for k, f in enumerate(sub.funds)}
+    spent = _spent(sub, [a for a in assignments if sub.unit_index[a.unit] not in near], fund_pos)
+    hh = np.unique(np.concatenate([mine, [index[a.beneficiary] for a in inside]]).astype(np.int64))
+    nd = len(sub.dwellings)
+    small = _sub_instance(sub, f"{sub.name}#left", hh, units[units < nd], units[units >= nd] - nd)
+    only = np.full(hh.size, -1, dtype=np.int64)
+    for a in inside:
+        only[small.beneficiary_index[a.beneficiary]] = small.unit_index[a.unit]
+    # the pairs as the round's budgets allow them; the rows with the money left
+    small_pairs = eligible_pairs(small, only=only)
+    funds = tuple(
+        replace(f, budget_cents=f.budget_cents - s) for f, s in zip(sub.funds, spent, strict=True)
+    )
+    # a household with no pair at all is told about the round's units
+    paired = set(pairs.beneficiary[np.isin(pairs.beneficiary, mine)].tolist())
+    unpaired = {b for b in who if index[b] not in paired}
+    out = explain_unassigned(
+        replace(small, funds=funds), small_pairs, inside, False, only=who - unpaired
+    )
+    if unpaired:
+        out += explain_unassigned(sub, pairs.subset(mine[:0]), [], False, only=unpaired)
+    return sorted(out, key=lambda u: index[u.beneficiary])
 
 
 def part_ids(inst: Instance, part: Part) -> set[str]:

@@ -409,6 +409,33 @@ def _settled(
     return _direct(inst, arr, bi[near], ui[near], int(bi.size))
 
 
+def eligible_among(
+    inst: Instance, bi: IntArray, ui: IntArray, arr: Arrays | None = None
+) -> BoolArray:
+    """Whether household ``bi[j]`` may be housed in unit ``ui[j]``, each pair on its
+    own (a household may repeat): some offer of the unit passes every rule, within the
+    household's own reach (no shuttle line). Forbidden pairs never are. For checking a
+    few chosen pairs of a large round without listing all of them."""
+    arr = Arrays.of(inst) if arr is None else arr
+    if bi.size == 0:
+        return np.zeros(0, dtype=bool)
+    reach_cos = geo.cos_reach(geo.sphere_reach_km(arr.b_max_km, inst.policy.circuity))
+    opts = _settled(inst, arr, bi, ui, reach_cos)
+    nu = inst.n_units
+    codes = bi.astype(np.int64) * nu + ui
+    found = np.isin(codes, opts.b.astype(np.int64) * nu + opts.u)
+    if inst.forbidden:
+        banned = np.array(
+            [
+                inst.beneficiary_index[f.beneficiary] * nu + inst.unit_index[f.unit]
+                for f in inst.forbidden
+            ],
+            dtype=np.int64,
+        )
+        found &= ~np.isin(codes, banned)
+    return found
+
+
 def stop_distances(
     arr_lat: FloatArray, arr_lon: FloatArray, stops: FloatArray, walk: float
 ) -> tuple[FloatArray, BoolArray]:
@@ -511,13 +538,19 @@ def ride_km(
 
 
 def eligible_pairs(
-    inst: Instance, threads: int | None = None, only: IntArray | None = None
+    inst: Instance,
+    threads: int | None = None,
+    only: IntArray | None = None,
+    among: tuple[IntArray, IntArray] | None = None,
 ) -> Pairs:
     """Every eligible option with its contribution and commute.
 
     ``only``, when given, holds per household the one unit (index) whose options are
     wanted, or -1 for all of them: a household whose unit is settled (an occupant the
-    stitch keeps in its flat) is not compared with every other unit. Forbidden pairs
+    stitch keeps in its flat) is not compared with every other unit. ``among``, when
+    given, is (households, units): a household it names is compared with the units it
+    pairs it with only (an occupant the stitch may move, with the homes nearest it), by
+    its own way to work (no shuttle line). Forbidden pairs
     are left out. Pinned pairs are not forced here: a pinned pair that
     breaks a rule is absent, and the solver reports the round ``INFEASIBLE``. Blocks run
     on ``threads`` threads (NumPy releases the GIL; default: one per core).
@@ -540,6 +573,12 @@ def eligible_pairs(
             if fixed.size:
                 found.append(_settled(inst, arr, fixed, only[fixed], reach_cos))
             b_order = b_order[only[b_order] < 0]
+        if among is not None and among[0].size:
+            # households with units of their own to compare with: those alone, each
+            # household's in the order of the units (one run, as a block gives)
+            bi, ui = np.unique(np.stack([among[0], among[1]]), axis=1)
+            found.append(_settled(inst, arr, bi, ui, reach_cos))
+            b_order = b_order[~np.isin(b_order, bi)]
         block = max(16, min(max(nb, 1), BLOCK_ELEMENTS // max(1, min(nu, 4096))))
         blocks = [np.sort(b_order[s : s + block]) for s in range(0, b_order.size, block)]
         workers = threads or os.cpu_count() or 1
@@ -558,6 +597,9 @@ def eligible_pairs(
     k = np.concatenate([f.km for f in found])
     m = np.concatenate([f.m for f in found])
     line = np.concatenate([np.full(f.b.shape, f.line, dtype=np.int16) for f in found])
+    if among is not None and among[0].size and inst.shuttles and b.size:
+        wanted = ~np.isin(b, among[0]) | (line < 0)
+        b, u, o, c, k, m, line = (x[wanted] for x in (b, u, o, c, k, m, line))
     if only is not None and inst.shuttles and b.size:
         wanted = (only[b] < 0) | (only[b] == u)
         b, u, o, c, k, m, line = (x[wanted] for x in (b, u, o, c, k, m, line))

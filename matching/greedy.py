@@ -48,14 +48,41 @@ class Greedy:
 
 
 class _Household:
-    """One household's columns and how they touch the rows, for trying them in turn."""
+    """Columns and how they touch the rows, for trying them in turn: one household's,
+    or (:meth:`batch`) those of many options at once, cut per option by :meth:`part`."""
 
     def __init__(self, space: RowSpace, sl: slice) -> None:
-        self.cols = space.universe.columns(np.arange(sl.start, sl.stop, dtype=np.int64))
+        self._of(space, np.arange(sl.start, sl.stop, dtype=np.int64))
+
+    def _of(self, space: RowSpace, idx: IntArray) -> None:
+        self.cols = space.universe.columns(idx)
         t = space.touch(self.cols)
         order = np.argsort(t.col, kind="stable")
         col, self.row, self.coef = t.col[order], t.row[order], t.coef[order]
         self.start = np.searchsorted(col, np.arange(len(self.cols) + 1))
+
+    @classmethod
+    def batch(cls, space: RowSpace, idx: IntArray) -> _Household:
+        """The columns of the options ``idx`` (sorted), listed and touched at once:
+        tens of thousands of placements made first (the stitch's occupants) took
+        seconds one by one."""
+        out = cls.__new__(cls)
+        out._of(space, idx)
+        return out
+
+    def part(self, lo: int, hi: int) -> _Household:
+        """Columns ``lo`` to ``hi`` alone."""
+        out = _Household.__new__(_Household)
+        out.cols = self.cols.subset(np.arange(lo, hi, dtype=np.int64))
+        a, b = int(self.start[lo]), int(self.start[hi])
+        out.row, out.coef = self.row[a:b], self.coef[a:b]
+        out.start = self.start[lo : hi + 1] - a
+        return out
+
+    def of_options(self, lo: int, hi: int) -> _Household:
+        """The columns of options ``lo`` to ``hi - 1`` (indices into the pairs)."""
+        a, b = np.searchsorted(self.cols.pair, [lo, hi])
+        return self.part(int(a), int(b))
 
     def touch(self, j: int) -> tuple[list[int], list[int]]:
         a, b = int(self.start[j]), int(self.start[j + 1])
@@ -161,9 +188,19 @@ def greedy(
     # fund): pins placed one by one in the first room that fits may leave no room of
     # the right gender for a later one
     said = {int(pairs.beneficiary[p]): (p, fk, rk) for p, fk, rk in first}
-    for pin in inst.pinned:
-        bi = inst.beneficiary_index[pin.beneficiary]
-        h = _Household(space, pairs.of_beneficiary(bi))
+    pinned = [inst.beneficiary_index[pin.beneficiary] for pin in inst.pinned]
+    spans = [pairs.of_beneficiary(bi) for bi in pinned]
+    every = _Household.batch(
+        space,
+        np.unique(
+            np.concatenate(
+                [np.arange(sl.start, sl.stop, dtype=np.int64) for sl in spans]
+                + [np.array([p for p, _, _ in first], dtype=np.int64)]
+            )
+        ),
+    )
+    for bi, sl in zip(pinned, spans, strict=True):
+        h = every.of_options(sl.start, sl.stop)
         ordered = fund_order(h.cols, np.arange(len(h.cols)))
         if bi in said:
             p, fk, rk = said[bi]
@@ -180,7 +217,7 @@ def greedy(
         bi = int(pairs.beneficiary[p])
         if bi in done:
             continue
-        h = _Household(space, slice(p, p + 1))
+        h = every.of_options(p, p + 1)
         js = np.arange(len(h.cols))
         ordered = fund_order(h.cols, js)
         # the room and fund given first

@@ -20,12 +20,20 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks.harness import run_one
-from matching.decompose import OTHER_PARTS, components, narrow_first, plan, stitch
+from matching.decompose import (
+    OTHER_PARTS,
+    _explain_left_out,
+    _movable,
+    components,
+    narrow_first,
+    plan,
+    stitch,
+)
 from matching.eligibility import eligible_pairs
-from matching.explain import REASON_TEXT, REASONS
+from matching.explain import REASON_TEXT, REASONS, explain_unassigned
 from matching.instance import Instance, Pin
 from matching.params import DecomposeParams, ParamsError, SolveParams
-from matching.result import Result, lines_opened, objective_of
+from matching.result import Assignment, Result, lines_opened, objective_of
 from matching.solve import solve
 from matching.validate import validate
 from scenarios.synthetic import generate
@@ -382,6 +390,68 @@ def test_the_stitch_moves_occupants_to_free_homes_for_the_left_out(seed: int) ->
         lines_opened=lines_opened(st.assignments, inst.line_costs),
     )
     assert validate(inst, merged) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_the_chains_offered_are_real(seed: int) -> None:
+    """The taken dwellings offered first each make a chain of two moves (checked on
+    every pair listed): a left-out household that has no free home within its reach
+    reaches the dwelling, and its occupant reaches a free home; every other offered
+    dwelling is within some left-out household's reach."""
+    inst = generate("S", seed)
+    parts = solve(inst, _no_stitch(300))
+    assert validate(inst, parts) == []
+    taken: dict[str, list[Assignment]] = {}
+    for a in parts.assignments:
+        taken.setdefault(a.unit, []).append(a)
+    nd = len(inst.dwellings)
+    empty = np.array([i for i, d in enumerate(inst.dwellings) if d.id not in taken])
+    flats = np.array(
+        [i for i, f in enumerate(inst.shared_flats) if len(taken.get(f.id, [])) < f.beds]
+    )
+    free = set(empty.tolist()) | {nd + f for f in flats.tolist()}
+    index = inst.beneficiary_index
+    left_out = np.array(sorted(index[u.beneficiary] for u in parts.unassigned))
+    moves, info = _movable(inst, left_out, taken, empty, flats, 10_000)
+    pairs = eligible_pairs(inst)
+    reach: dict[int, set[int]] = {}
+    for b, u in zip(pairs.beneficiary.tolist(), pairs.unit.tolist(), strict=True):
+        reach.setdefault(b, set()).add(u)
+    stuck = {b for b in left_out.tolist() if not reach.get(b, set()) & free}
+    assert info["stuck"] >= len(stuck) > 0
+    assert 0 < info["chains"] <= info["offered"] == moves.size <= info["reached"]
+    for k, d in enumerate(moves.tolist()):
+        assert inst.dwellings[d].id in taken
+        assert any(d in reach.get(b, set()) for b in left_out.tolist())
+        if k < info["chains"]:
+            occupant = index[taken[inst.dwellings[d].id][0].beneficiary]
+            assert any(d in reach.get(b, set()) for b in stuck)
+            assert reach.get(occupant, set()) & free
+    # a limit keeps the chains first
+    few, _ = _movable(inst, left_out, taken, empty, flats, 3)
+    assert few.tolist() == moves[:3].tolist()
+
+
+@pytest.mark.parametrize("seed,cut", [(1, 1), (3, 1), (2, 8)])
+def test_left_out_households_are_explained_alike_from_their_own_pairs(seed: int, cut: int) -> None:
+    """The stitch explains the occupants it leaves out from the units within their
+    reach only (the placements there, the money the others spent off the budgets):
+    the same reasons and details as from the whole round."""
+    base = generate("S", seed)
+    # (budgets cut: households left out for the money spent elsewhere)
+    inst = replace(
+        base, funds=tuple(replace(f, budget_cents=f.budget_cents // cut) for f in base.funds)
+    )
+    res = solve(inst, SolveParams(time_limit=10.0))
+    assert validate(inst, res) == []
+    pairs = eligible_pairs(inst)
+    who = {u.beneficiary for u in res.unassigned}
+    assert who
+    full = explain_unassigned(inst, pairs, res.assignments, proven=False, only=who)
+    assert _explain_left_out(inst, pairs, res.assignments, who) == full
+    reasons = {r for u in full for r in u.reasons}
+    assert "units_taken" in reasons
+    assert cut == 1 or "funds_exhausted" in reasons
 
 
 def test_a_round_in_parts_is_stitched() -> None:

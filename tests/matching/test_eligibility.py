@@ -18,7 +18,7 @@ import pytest
 from geopy.distance import geodesic
 
 from matching import geo
-from matching.eligibility import Pairs, eligible_pairs
+from matching.eligibility import Pairs, eligible_among, eligible_pairs
 from matching.instance import (
     Beneficiary,
     Dwelling,
@@ -373,3 +373,30 @@ def test_settled_households_get_the_options_of_their_one_unit_only(variant: str)
         assert np.array_equal(getattr(got, name), getattr(full, name)[keep]), name
     assert np.array_equal(got.commute_km, full.commute_km[keep])
     assert keep.sum() < len(full)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_pairs_checked_one_by_one_agree_with_the_listing(seed: int) -> None:
+    """``eligible_among``: any (household, unit) pairs, households repeated, get the
+    answer the whole listing gives (forbidden pairs never eligible)."""
+    base = generate("S", seed)
+    full = eligible_pairs(base)
+    listed = sorted(engine_pairs(base, full))
+    bid, uid = listed[len(listed) // 3]
+    inst = base.replace(forbidden=(Forbidden(bid, uid),))
+    full = eligible_pairs(inst)
+    have = set(zip(full.beneficiary.tolist(), full.unit.tolist(), strict=True))
+    rng = np.random.default_rng(seed)
+    # half the pairs listed (the forbidden one among them), half any pair at all
+    some = rng.choice(len(full), size=2_000)
+    bi = np.concatenate(
+        [full.beneficiary[some], rng.integers(len(inst.beneficiaries), size=2_000)]
+    ).astype(np.int64)
+    ui = np.concatenate([full.unit[some], rng.integers(inst.n_units, size=2_000)]).astype(np.int64)
+    bi = np.append(bi, inst.beneficiary_index[bid])
+    ui = np.append(ui, inst.unit_index[uid])
+    got = eligible_among(inst, bi, ui)
+    want = np.array([(b, u) in have for b, u in zip(bi.tolist(), ui.tolist(), strict=True)])
+    assert np.array_equal(got, want)
+    assert got.sum() >= 2_000 and not got[-1]
+    assert eligible_among(inst, bi[:0], ui[:0]).size == 0
