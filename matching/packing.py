@@ -109,10 +109,17 @@ class Packing:
     def round_aux(self, x: npt.NDArray[np.float64]) -> None:
         """Start the auxiliary variables from a relaxation's values ``x``: each rounded
         down, then up, largest fraction first, wherever its own rows still allow (a room
-        the LP shares between genders goes to the one it gives the most of)."""
+        the LP shares between genders goes to the one it gives the most of; a floor's
+        "whole group placed" only once it is)."""
         base = np.floor(x + 1e-6).astype(np.int64)
         for a in np.flatnonzero(base > 0).tolist():
-            self.raise_aux(a, int(base[a]))
+            # never past what its own rows allow with nothing placed yet: a floor's
+            # "whole group placed" raised from the LP's value would let a household of
+            # another group in, and stay raised when the group is not all placed
+            for _ in range(int(base[a])):
+                if not self._can_raise(a, {}, []):
+                    break
+                self.raise_aux(a, 1)
         frac = x - base
         for a in np.argsort(-frac, kind="stable").tolist():
             if frac[a] <= 1e-6:

@@ -8,6 +8,7 @@ lower-priority household's unit.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from matching.audit import audit
-from matching.instance import GroupFloor, Instance, dumps, instance_to_dict
+from matching.instance import GroupFloor, Instance, dumps, instance_from_dict, instance_to_dict
 from matching.params import SolveParams
 from matching.result import Result
 from matching.solve import solve
@@ -285,3 +286,185 @@ def test_a_floor_keeps_a_place_for_the_group() -> None:
 
 def unfloored_inst(inst: Instance) -> Instance:
     return replace(inst, policy=replace(inst.policy, group_floors=()))
+
+
+FLOOR_ALL_FROM_THE_LP = json.loads(
+    """{
+ "format": "housing-match/instance@1",
+ "name": "hypothesis",
+ "policy": {
+  "affordability_ratio": 0.3,
+  "max_contribution_cents": 30000,
+  "contribution_months": 1,
+  "circuity": 1.0,
+  "objective_unit": "persons",
+  "group_floors": [
+   {
+    "group": "gender:F",
+    "share": 1.0
+   }
+  ]
+ },
+ "funds": [
+  {
+   "id": "fund0",
+   "budget_cents": 3000,
+   "eligible_tags": []
+  },
+  {
+   "id": "fund1",
+   "budget_cents": 8000,
+   "eligible_tags": [
+    "victim"
+   ]
+  }
+ ],
+ "beneficiaries": [
+  {
+   "id": "B0",
+   "adults": 1,
+   "minors": 0,
+   "gender": "F",
+   "income_cents": 50000,
+   "work": {
+    "lat": 41.5,
+    "lon": 15.5
+   },
+   "max_commute_km": 25,
+   "needs_step_free": false,
+   "priority": 1,
+   "accepts": [
+    "dwelling",
+    "bed"
+   ],
+   "tags": []
+  },
+  {
+   "id": "B1",
+   "adults": 1,
+   "minors": 0,
+   "gender": "M",
+   "income_cents": 60004,
+   "work": {
+    "lat": 41.5,
+    "lon": 15.5
+   },
+   "max_commute_km": 25,
+   "needs_step_free": false,
+   "priority": 3,
+   "accepts": [
+    "dwelling",
+    "bed"
+   ],
+   "tags": []
+  },
+  {
+   "id": "B2",
+   "adults": 1,
+   "minors": 0,
+   "gender": "F",
+   "income_cents": 50000,
+   "work": {
+    "lat": 41.5,
+    "lon": 15.5
+   },
+   "max_commute_km": 25,
+   "needs_step_free": false,
+   "priority": 1,
+   "accepts": [
+    "dwelling",
+    "bed"
+   ],
+   "tags": []
+  },
+  {
+   "id": "B3",
+   "adults": 1,
+   "minors": 0,
+   "gender": "F",
+   "income_cents": 50004,
+   "work": {
+    "lat": 41.5,
+    "lon": 15.5
+   },
+   "max_commute_km": 25,
+   "needs_step_free": false,
+   "priority": 1,
+   "accepts": [
+    "dwelling",
+    "bed"
+   ],
+   "tags": []
+  },
+  {
+   "id": "B4",
+   "adults": 1,
+   "minors": 0,
+   "gender": "F",
+   "income_cents": 50000,
+   "work": {
+    "lat": 41.5,
+    "lon": 15.5
+   },
+   "max_commute_km": 25,
+   "needs_step_free": false,
+   "priority": 1,
+   "accepts": [
+    "dwelling",
+    "bed"
+   ],
+   "tags": [
+    "victim"
+   ]
+  }
+ ],
+ "dwellings": [
+  {
+   "id": "D0",
+   "lat": 41.5,
+   "lon": 15.5,
+   "area_m2": 27,
+   "bedrooms": 1,
+   "rent_cents": 18002,
+   "step_free": false,
+   "max_occupants": null,
+   "children_ok": true
+  }
+ ],
+ "shared_flats": [
+  {
+   "id": "F0",
+   "lat": 41.5,
+   "lon": 15.5,
+   "rent_per_bed_cents": 18001,
+   "step_free": false,
+   "rooms": [
+    {
+     "id": "F0-R0",
+     "beds": 2
+    }
+   ]
+  }
+ ],
+ "pinned": [],
+ "forbidden": []
+}"""
+)
+
+
+def test_a_floor_waived_by_the_lp_is_not_waived_for_greedy() -> None:
+    """The LP may place the whole group fractionally and set the floor's "all placed";
+    greedy rounding from it must not start with the floor waived: here it placed the
+    man alone (weight 3) while the women's share is 1, and the search kept that
+    incumbent. The optimum places the two women who may be placed (weight 2)."""
+    inst = instance_from_dict(FLOOR_ALL_FROM_THE_LP)
+    res = solve(inst, SolveParams(time_limit=20, seed=0))
+    assert validate(inst, res) == []
+    best = exhaustive(inst)
+    assert best is not None and res.status == "OPTIMAL"
+    assert (res.objective.weight, res.objective.contribution_cents) == (
+        best.weight,
+        best.contribution_cents,
+    )
+    assert res.objective.weight == 2
+    assert {a.beneficiary for a in res.assignments} == {"B3", "B4"}
