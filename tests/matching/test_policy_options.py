@@ -289,166 +289,26 @@ def unfloored_inst(inst: Instance) -> Instance:
 
 
 FLOOR_ALL_FROM_THE_LP = json.loads(
-    """{
- "format": "housing-match/instance@1",
- "name": "hypothesis",
- "policy": {
-  "affordability_ratio": 0.3,
-  "max_contribution_cents": 30000,
-  "contribution_months": 1,
-  "circuity": 1.0,
-  "objective_unit": "persons",
-  "group_floors": [
-   {
-    "group": "gender:F",
-    "share": 1.0
-   }
-  ]
- },
- "funds": [
-  {
-   "id": "fund0",
-   "budget_cents": 3000,
-   "eligible_tags": []
-  },
-  {
-   "id": "fund1",
-   "budget_cents": 8000,
-   "eligible_tags": [
-    "victim"
-   ]
-  }
- ],
- "beneficiaries": [
-  {
-   "id": "B0",
-   "adults": 1,
-   "minors": 0,
-   "gender": "F",
-   "income_cents": 50000,
-   "work": {
-    "lat": 41.5,
-    "lon": 15.5
-   },
-   "max_commute_km": 25,
-   "needs_step_free": false,
-   "priority": 1,
-   "accepts": [
-    "dwelling",
-    "bed"
-   ],
-   "tags": []
-  },
-  {
-   "id": "B1",
-   "adults": 1,
-   "minors": 0,
-   "gender": "M",
-   "income_cents": 60004,
-   "work": {
-    "lat": 41.5,
-    "lon": 15.5
-   },
-   "max_commute_km": 25,
-   "needs_step_free": false,
-   "priority": 3,
-   "accepts": [
-    "dwelling",
-    "bed"
-   ],
-   "tags": []
-  },
-  {
-   "id": "B2",
-   "adults": 1,
-   "minors": 0,
-   "gender": "F",
-   "income_cents": 50000,
-   "work": {
-    "lat": 41.5,
-    "lon": 15.5
-   },
-   "max_commute_km": 25,
-   "needs_step_free": false,
-   "priority": 1,
-   "accepts": [
-    "dwelling",
-    "bed"
-   ],
-   "tags": []
-  },
-  {
-   "id": "B3",
-   "adults": 1,
-   "minors": 0,
-   "gender": "F",
-   "income_cents": 50004,
-   "work": {
-    "lat": 41.5,
-    "lon": 15.5
-   },
-   "max_commute_km": 25,
-   "needs_step_free": false,
-   "priority": 1,
-   "accepts": [
-    "dwelling",
-    "bed"
-   ],
-   "tags": []
-  },
-  {
-   "id": "B4",
-   "adults": 1,
-   "minors": 0,
-   "gender": "F",
-   "income_cents": 50000,
-   "work": {
-    "lat": 41.5,
-    "lon": 15.5
-   },
-   "max_commute_km": 25,
-   "needs_step_free": false,
-   "priority": 1,
-   "accepts": [
-    "dwelling",
-    "bed"
-   ],
-   "tags": [
-    "victim"
-   ]
-  }
- ],
- "dwellings": [
-  {
-   "id": "D0",
-   "lat": 41.5,
-   "lon": 15.5,
-   "area_m2": 27,
-   "bedrooms": 1,
-   "rent_cents": 18002,
-   "step_free": false,
-   "max_occupants": null,
-   "children_ok": true
-  }
- ],
- "shared_flats": [
-  {
-   "id": "F0",
-   "lat": 41.5,
-   "lon": 15.5,
-   "rent_per_bed_cents": 18001,
-   "step_free": false,
-   "rooms": [
-    {
-     "id": "F0-R0",
-     "beds": 2
-    }
-   ]
-  }
- ],
- "pinned": [],
- "forbidden": []
-}"""
+    '{"format":"housing-match/instance@1","name":"hypothesis","policy":{"affordability_ratio"'
+    ':0.3,"max_contribution_cents":30000,"contribution_months":1,"circuity":1.0,"objective_un'
+    'it":"persons","group_floors":[{"group":"gender:F","share":1.0}]},"funds":[{"id":"fund0",'
+    '"budget_cents":3000,"eligible_tags":[]},{"id":"fund1","budget_cents":8000,"eligible_tags'
+    '":["victim"]}],"beneficiaries":[{"id":"B0","adults":1,"minors":0,"gender":"F","income_ce'
+    'nts":50000,"work":{"lat":41.5,"lon":15.5},"max_commute_km":25,"needs_step_free":false,"p'
+    'riority":1,"accepts":["dwelling","bed"],"tags":[]},{"id":"B1","adults":1,"minors":0,"gen'
+    'der":"M","income_cents":60004,"work":{"lat":41.5,"lon":15.5},"max_commute_km":25,"needs_'
+    'step_free":false,"priority":3,"accepts":["dwelling","bed"],"tags":[]},{"id":"B2","adults'
+    '":1,"minors":0,"gender":"F","income_cents":50000,"work":{"lat":41.5,"lon":15.5},"max_com'
+    'mute_km":25,"needs_step_free":false,"priority":1,"accepts":["dwelling","bed"],"tags":[]}'
+    ',{"id":"B3","adults":1,"minors":0,"gender":"F","income_cents":50004,"work":{"lat":41.5,"'
+    'lon":15.5},"max_commute_km":25,"needs_step_free":false,"priority":1,"accepts":["dwelling'
+    '","bed"],"tags":[]},{"id":"B4","adults":1,"minors":0,"gender":"F","income_cents":50000,"'
+    'work":{"lat":41.5,"lon":15.5},"max_commute_km":25,"needs_step_free":false,"priority":1,"'
+    'accepts":["dwelling","bed"],"tags":["victim"]}],"dwellings":[{"id":"D0","lat":41.5,"lon"'
+    ':15.5,"area_m2":27,"bedrooms":1,"rent_cents":18002,"step_free":false,"max_occupants":nul'
+    'l,"children_ok":true}],"shared_flats":[{"id":"F0","lat":41.5,"lon":15.5,"rent_per_bed_ce'
+    'nts":18001,"step_free":false,"rooms":[{"id":"F0-R0","beds":2}]}],"pinned":[],"forbidden"'
+    ":[]}"
 )
 
 
